@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, Text, select
+from sqlalchemy import Integer, Text, select, update
 from sqlalchemy.orm import Session
 
 from feedsvc.models import MetaValue
@@ -32,11 +32,10 @@ def data_version(session: Session) -> int:
 @wrap_exceptions
 def bump_data_version(session: Session) -> int:
     """Increment atomically (UPDATE ... SET value = value + 1) so concurrent crawls never lose a bump."""
-    table = MetaValue.__table__
     result = session.execute(
-        table.update()
-        .where(table.c.key == DATA_VERSION)
-        .values(value=(table.c.value.cast(Integer) + 1).cast(Text))
+        update(MetaValue)
+        .where(MetaValue.key == DATA_VERSION)
+        .values(value=(MetaValue.value.cast(Integer) + 1).cast(Text))
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         stmt = insert_for(session, MetaValue).values(key=DATA_VERSION, value="1")
