@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.db import create_schema, make_engine, make_session_factory
 from tests.dbutil import database_url
+from tests.siteserver import SiteServer
 
 DATA = Path(__file__).parent / "data"
 
@@ -39,3 +41,25 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     with session_factory() as session:
         yield session
+
+
+@pytest.fixture
+def site_server() -> Iterator[SiteServer]:
+    """The fixture site (tests/data/site) on a free 127.0.0.1 port; `.base_url`, `.log`, `.requests(path)`."""
+    with SiteServer(DATA / "site") as server:
+        yield server
+
+
+@pytest.fixture
+def make_site_server() -> Iterator[Callable[..., SiteServer]]:
+    """Factory for more servers (another root, a delay); all are stopped after the test."""
+    servers: list[SiteServer] = []
+
+    def make(root: Path = DATA / "site", **kwargs: Any) -> SiteServer:
+        server = SiteServer(root, **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()

@@ -1,0 +1,36 @@
+"""What ArticleListSpider yields: raw, uncleaned extraction results. Cleaning happens in crawler/pipelines.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class ListingSighting:
+    """One entry of one listing block, as found on `page_url` (URLs absolute but not yet canonical).
+
+    `related_from` is the URL of the article page whose "related" block listed this entry.
+    """
+
+    source_id: str
+    listing_id: str
+    kind: str
+    url: str
+    title: str | None
+    date_text: str | None
+    rank: int | None
+    page_url: str
+    related_from: str | None = None
+
+
+@dataclass(slots=True)
+class ArticleItem:
+    """An article page. `url` is the URL the listing linked to (before redirects), so both name one item."""
+
+    source_id: str
+    url: str
+    title: str | None
+    date_text: str | None
+    summary: str | None
+    content_html: str | None
+    listing_title: str | None = None  # the title the listing gave it; used when the page has none
