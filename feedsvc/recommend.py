@@ -1,0 +1,180 @@
+"""Relatedness orchestration: read items through the repository, score with feedsvc.related, store links.
+
+`refresh_related` runs after every crawl for the new items (and updates the lists of the items they now
+relate to); `rebuild_related` recomputes everything. Both mark near-duplicates (`items.duplicate_of` = the
+earlier item) and never store a near-duplicate as related. Datetimes passed in are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from feedsvc.config import AppConfig
+from feedsvc.related import Doc, RelatedIndex, Scored, plain_text
+from feedsvc.repository import related as repo
+
+# Weak signals, added only to candidates already similar in content (see related.apply_boosts):
+# the site's own lists are mostly its latest items, and co-listing in a curated list is a hint, not proof.
+SITE_LINK_BOOST = 0.05
+COAPPEARANCE_BOOST = 0.02
+COAPPEARANCE_MAX = 3
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedStats:
+    items: int = 0
+    linked: int = 0
+    links: int = 0
+    duplicates: int = 0
+    refreshed: int = 0
+
+
+def to_doc(text: repo.ItemText) -> Doc:
+    return Doc(text.id, text.title, plain_text(text.summary, text.content), text.first_seen.timestamp())
+
+
+def _boosts(site_pairs: set[tuple[int, int]], coappear: Counter[tuple[int, int]], item_id: int,
+            candidates: Iterable[int]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for other in candidates:
+        bonus = 0.0
+        if (item_id, other) in site_pairs or (other, item_id) in site_pairs:
+            bonus += SITE_LINK_BOOST
+        count = coappear.get((min(item_id, other), max(item_id, other)), 0)
+        bonus += COAPPEARANCE_BOOST * min(count, COAPPEARANCE_MAX) / COAPPEARANCE_MAX
+        if bonus:
+            out[other] = bonus
+    return out
+
+
+def _finish(item_id: int, found: Sequence[Scored], limit: int, hidden: set[int],
+            site_pairs: set[tuple[int, int]], coappear: Counter[tuple[int, int]]) -> list[tuple[int, float]]:
+    """Drop duplicates, add weak signals, cut to `limit`."""
+    kept = [s for s in found if s.id not in hidden and s.id != item_id]
+    boosts = _boosts(site_pairs, coappear, item_id, (s.id for s in kept))
+    rescored = sorted(((s.id, round(min(1.0, s.score + boosts.get(s.id, 0.0)), 6)) for s in kept),
+                      key=lambda p: (-p[1], p[0]))
+    return rescored[:limit]
+
+
+def _root(dup_of: dict[int, int], item_id: int) -> int:
+    while item_id in dup_of:
+        item_id = dup_of[item_id]
+    return item_id
+
+
+def _assign_duplicates(docs_by_id: dict[int, Doc], dups: dict[int, list[Scored]],
+                       known: dict[int, int]) -> dict[int, int]:
+    """duplicate id -> original id: within each near-duplicate group the earliest item is the original."""
+    dup_of = dict(known)
+    for item_id in sorted(dups, key=lambda i: (docs_by_id[i].order, i)):
+        if item_id in dup_of:
+            continue
+        me = docs_by_id[item_id]
+        earlier = [s.id for s in dups[item_id]
+                   if s.id in docs_by_id and (docs_by_id[s.id].order, s.id) < (me.order, item_id)]
+        if earlier:
+            first = min(earlier, key=lambda i: (docs_by_id[i].order, i))
+            dup_of[item_id] = _root(dup_of, first)
+    return {d: _root(dup_of, o) for d, o in dup_of.items() if d not in known}
+
+
+def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfig, at: datetime) -> RelatedStats:
+    """Relate the new items to everything stored, mark their near-duplicates, update affected lists.
+
+    Runs in the caller's transaction (the crawler commits afterwards). Items the new ones now relate to
+    get them merged into their lists when they score high enough, so those lists stay current too.
+    """
+    if not new_item_ids:
+        return RelatedStats()
+    limit, min_score = cfg.related.limit, cfg.related.min_score
+    texts = list(repo.iter_item_texts(session, include_duplicates=False))
+    docs = [to_doc(t) for t in texts]
+    index = RelatedIndex(docs)
+    wanted = set(new_item_ids)
+    new_docs = sorted((d for d in docs if d.id in wanted), key=lambda d: (d.order, d.id))
+    site_pairs = repo.site_link_pairs(session, [d.id for d in new_docs])
+    coappear = repo.coappearance_counts(session, [d.id for d in new_docs])
+
+    found: dict[int, list[Scored]] = {}
+    dups: dict[int, list[Scored]] = {}
+    for doc in new_docs:
+        found[doc.id], dups[doc.id] = index.query(doc, limit=limit + 10, min_score=min_score)
+    docs_by_id = {d.id: d for d in docs}
+    dup_of = _assign_duplicates(docs_by_id, dups, {})
+    hidden = set(dup_of)
+
+    lists = {doc.id: _finish(doc.id, found[doc.id], limit, hidden, site_pairs, coappear)
+             for doc in new_docs if doc.id not in hidden}
+    # Merge each new item into the lists of the items it relates to (cosine is symmetric).
+    incoming: dict[int, list[tuple[int, float]]] = {}
+    for from_id, scored in lists.items():
+        for to_id, score in scored:
+            if to_id not in wanted:
+                incoming.setdefault(to_id, []).append((from_id, score))
+    current = repo.computed_links(session, sorted(incoming))
+    refreshed: dict[int, list[tuple[int, float]]] = {}
+    for to_id, additions in incoming.items():
+        merged = {i: s for i, s in current.get(to_id, []) if i not in hidden}
+        for from_id, score in additions:
+            merged[from_id] = max(score, merged.get(from_id, 0.0))
+        best = sorted(merged.items(), key=lambda p: (-p[1], p[0]))[:limit]
+        if best != current.get(to_id, []):
+            refreshed[to_id] = best
+
+    repo.mark_duplicates(session, dup_of)
+    repo.replace_computed_links_many(session, {**refreshed, **lists}, at)
+    return RelatedStats(items=len(new_docs), linked=sum(1 for v in lists.values() if v),
+                        links=sum(len(v) for v in lists.values()), duplicates=len(dup_of),
+                        refreshed=len(refreshed))
+
+
+def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: datetime,
+                    progress: Progress | None = None) -> RelatedStats:
+    """Recompute every item's related list and every near-duplicate mark, in one transaction."""
+    report = progress or (lambda phase, done, total: None)
+    limit, min_score = cfg.related.limit, cfg.related.min_score
+    with session_factory() as session:
+        total = repo.count_related_items(session)
+        report("read", 0, total)
+        docs: list[Doc] = []
+        for text in repo.iter_item_texts(session):
+            docs.append(to_doc(text))
+            if len(docs) % 5000 == 0:
+                report("read", len(docs), total)
+        report("read", len(docs), total)
+        index = RelatedIndex(docs)
+        found: dict[int, list[Scored]] = {}
+        dups: dict[int, list[Scored]] = {}
+        for doc, rel, dup in index.neighbours(limit + 10, min_score,
+                                              progress=lambda n: report("score", n, len(docs))):
+            found[doc.id] = rel
+            if dup:
+                dups[doc.id] = dup
+        report("score", len(docs), len(docs))
+        dup_of = _assign_duplicates({d.id: d for d in docs}, dups, {})
+        hidden = set(dup_of)
+        site_pairs = repo.site_link_pairs(session)
+        coappear = repo.coappearance_counts(session)
+        lists = {d.id: _finish(d.id, found.get(d.id, []), limit, hidden, site_pairs, coappear)
+                 for d in docs if d.id not in hidden}
+        report("write", 0, len(lists))
+        repo.clear_computed_links(session)
+        repo.clear_duplicates(session)
+        repo.mark_duplicates(session, dup_of)
+        ids = sorted(lists)
+        step = 5000
+        for start in range(0, len(ids), step):
+            part = ids[start : start + step]
+            repo.replace_computed_links_many(session, {i: lists[i] for i in part if lists[i]}, at)
+            report("write", min(start + step, len(ids)), len(ids))
+        session.commit()
+    return RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
+                        links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))

@@ -1,0 +1,137 @@
+"""Relatedness through the real database (SQLite and PostgreSQL): refresh, rebuild, duplicates, reads, topics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from feedsvc import repository
+from feedsvc.config import parse_config
+from feedsvc.models import Item, RelatedLink
+from feedsvc.recommend import rebuild_related, refresh_related
+from feedsvc.records import ItemRecord
+from feedsvc.repository import related as related_repo
+from feedsvc.topics import topic_items
+
+T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
+CFG = parse_config({
+    "sources": [{"id": "gw", "title": "GW", "start_urls": ["http://127.0.0.1/"],
+                 "listings": [{"id": "latest", "heading": "最新"}, {"id": "more", "heading": "您可能感兴趣的文稿",
+                                                                  "kind": "related"}]}],
+    "topics": [{"id": "party", "title": "党建", "keywords": ["党员"]},
+               {"id": "tax", "title": "Tax", "seed_urls": ["http://gw/en/tax1"]}],
+})
+
+PARTY = "支部党员大会讨论发展党员工作，党员积极分子培养考察，组织生活会批评与自我批评，三会一课制度落实。"
+FLOOD = "防汛抗旱指挥部部署汛期防汛工作，水库堤防巡查值守，山洪地质灾害预警，抢险物资储备到位。"
+TAX = "The tax reform cuts income tax rates for small businesses and changes the tax code for deductions."
+FOOTBALL = "The football club won the league final after a penalty shootout; the striker scored twice."
+
+ARTICLES = [
+    ("http://gw/p1", "2024年第一党支部党员大会会议记录", PARTY),
+    ("http://gw/p2", "第二党支部组织生活会发展党员情况", PARTY[10:] + "党员发展对象公示。"),
+    ("http://gw/f1", "防汛工作部署会议讲话", FLOOD),
+    ("http://gw/f2", "汛期防汛抢险工作方案", FLOOD[8:] + "防汛值班制度。"),
+    ("http://gw/en/tax1", "Tax reform for small businesses", TAX),
+    ("http://gw/en/tax2", "Income tax rates cut in tax reform", TAX[20:] + " Tax deductions explained."),
+    ("http://gw/en/foot1", "Club wins the league final", FOOTBALL),
+]
+
+
+def _article(url: str, title: str, text: str) -> ItemRecord:
+    return ItemRecord(source_id="gw", url=url, title=title, summary=text[:60], content=f"<p>{text}</p>",
+                      is_article=True, listing_id="latest", listing_kind="latest", rank=1)
+
+
+def _store(session: Session, rows: list[tuple[str, str, str]], at: datetime) -> list[int]:
+    repository.sync_sources(session, CFG.sources, T0)
+    result = repository.store_items(session, [_article(*row) for row in rows], None, at)
+    session.commit()
+    return result.new_item_ids
+
+
+def _ids(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Item.url, Item.id)).all())
+
+
+def test_refresh_links_new_items_and_reads_come_back(session: Session) -> None:
+    new_ids = _store(session, ARTICLES, T0)
+    stats = refresh_related(session, new_ids, CFG, T0)
+    session.commit()
+    ids = _ids(session)
+    assert stats.items == len(ARTICLES) and stats.duplicates == 0
+    related = related_repo.related_items(session, ids["http://gw/p1"], 3)
+    assert related and related[0][0].url == "http://gw/p2"
+    assert all(0 < score <= 1 for _item, score in related)
+    assert ids["http://gw/p1"] not in {item.id for item, _ in related}
+    en = related_repo.related_items(session, ids["http://gw/en/tax1"], 3)
+    assert en[0][0].url == "http://gw/en/tax2"
+    inline = related_repo.inline_related(session, [ids["http://gw/f1"], ids["http://gw/en/tax2"]], 1)
+    assert [i.url for i in inline[ids["http://gw/f1"]]] == ["http://gw/f2"]
+    assert [i.url for i in inline[ids["http://gw/en/tax2"]]] == ["http://gw/en/tax1"]
+
+
+def test_refresh_updates_older_items_and_marks_near_duplicates(session: Session) -> None:
+    new_ids = _store(session, ARTICLES, T0)
+    refresh_related(session, new_ids, CFG, T0)
+    session.commit()
+    later = T0 + timedelta(hours=6)
+    more = [("http://gw/f3", "防汛抢险物资储备检查通报", FLOOD[20:] + "抢险物资储备检查。"),
+            ("http://mirror/p1?from=x", "2024年第一党支部党员大会会议记录（转载）", PARTY)]
+    new_ids = _store(session, more, later)
+    stats = refresh_related(session, new_ids, CFG, later)
+    session.commit()
+    ids = _ids(session)
+    assert stats.duplicates == 1
+    dup = session.get(Item, ids["http://mirror/p1?from=x"])
+    assert dup is not None and dup.duplicate_of == ids["http://gw/p1"]
+    # The older flood item now lists the new one; nobody lists the duplicate, and it lists nobody.
+    assert "http://gw/f3" in {i.url for i, _ in related_repo.related_items(session, ids["http://gw/f1"], 5)}
+    to_dup = select(func.count()).select_from(RelatedLink).where(
+        RelatedLink.origin == "computed",
+        (RelatedLink.to_item_id == dup.id) | (RelatedLink.from_item_id == dup.id))
+    assert session.scalar(to_dup) == 0
+    # Asking for the duplicate shows its original's list, which excludes both of them.
+    shown = {i.id for i, _ in related_repo.related_items(session, dup.id, 5)}
+    assert shown and dup.id not in shown and ids["http://gw/p1"] not in shown
+
+
+def test_site_links_are_the_fallback_until_something_is_computed(session: Session) -> None:
+    _store(session, ARTICLES[:3], T0)
+    site = ItemRecord(source_id="gw", url="http://gw/f1", title="防汛工作部署会议讲话", listing_id="more",
+                      listing_kind="related", rank=1, related_from="http://gw/p1")
+    repository.store_items(session, [site], None, T0)
+    session.commit()
+    ids = _ids(session)
+    assert related_repo.related_items(session, ids["http://gw/p1"], 5) == [
+        (session.get(Item, ids["http://gw/f1"]), 0.0)]
+    assert related_repo.inline_related(session, [ids["http://gw/p1"]], 3) == {}
+
+
+def test_rebuild_matches_incremental_and_is_repeatable(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as session:
+        _store(session, ARTICLES, T0)
+        _store(session, [("http://mirror/tax1", "Tax reform for small businesses!", TAX)], T0 + timedelta(hours=1))
+    first = rebuild_related(session_factory, CFG, T0 + timedelta(hours=2))
+    second = rebuild_related(session_factory, CFG, T0 + timedelta(hours=3))
+    assert first == second and first.duplicates == 1 and first.items == len(ARTICLES) + 1
+    with session_factory() as session:
+        ids = _ids(session)
+        dup = session.get(Item, ids["http://mirror/tax1"])
+        assert dup is not None and dup.duplicate_of == ids["http://gw/en/tax1"]
+        top = related_repo.related_items(session, ids["http://gw/en/tax1"], 5)
+        assert top[0][0].url == "http://gw/en/tax2"
+        assert "http://mirror/tax1" not in {i.url for i, _ in top}
+
+
+def test_topic_items_by_keywords_and_by_seed_pages(session: Session) -> None:
+    new_ids = _store(session, ARTICLES, T0)
+    refresh_related(session, new_ids, CFG, T0)
+    session.commit()
+    party = topic_items(session, CFG.topics[0], CFG, 10)
+    assert {i.url for i, _ in party} == {"http://gw/p1", "http://gw/p2"}
+    assert all(score >= CFG.related.topic_threshold for _, score in party)
+    tax = topic_items(session, CFG.topics[1], CFG, 10)
+    assert [i.url for i, _ in tax] == ["http://gw/en/tax2"]  # the seed page itself is left out
