@@ -1,0 +1,199 @@
+"""Scheduling behaviour with the real APScheduler and the real job store, without waiting for real time:
+jobs are moved to 'now' (or into the past, as after downtime) and a stub job records its calls."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.triggers.cron import CronTrigger
+
+from feedsvc.config import load_config
+from feedsvc.db import open_database
+from feedsvc.repository import get_source
+from feedsvc.schedule import JOB_TABLE, build_scheduler, cron_trigger, job_specs, retry_delay
+from feedsvc.scheduler_service import SchedulerService
+from tests.schedutil import SLOW_STUB_JOB, STUB_JOB, calls, source_toml, wait_for, write_config
+
+
+@pytest.fixture
+def services() -> Iterator[list[SchedulerService]]:
+    started: list[SchedulerService] = []
+    yield started
+    for service in started:
+        if service.scheduler.running:
+            service.stop(grace=5)
+
+
+def start(services: list[SchedulerService], path: Path, job: str = STUB_JOB, poll: float = 0.2) -> SchedulerService:
+    service = SchedulerService(str(path), poll_interval=poll, job_func=job)
+    service.start()
+    services.append(service)
+    return service
+
+
+def run_now(service: SchedulerService, job_id: str) -> None:
+    service.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+
+
+def test_jobs_created_from_config(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [
+        source_toml("gw"), source_toml("blog", schedule="15 6 * * 0"), source_toml("off", enabled=False),
+    ], timezone="Asia/Shanghai", default_schedule="30 2 * * *", jitter=120)
+    specs = {spec.job_id: spec for spec in job_specs(load_config(path))}
+    assert sorted(specs) == ["crawl:blog", "crawl:gw"]  # disabled sources get no job
+    gw, blog = specs["crawl:gw"].trigger, specs["crawl:blog"].trigger
+    assert str(gw.timezone) == "Asia/Shanghai" and gw.jitter == 120
+    fields = {f.name: str(f) for f in gw.fields}
+    assert (fields["hour"], fields["minute"]) == ("2", "30")
+    # crontab's 0 is Sunday (APScheduler 3 alone would read it as Monday)
+    assert {f.name: str(f) for f in blog.fields}["day_of_week"] == "sun"
+    sunday = blog.get_next_fire_time(None, datetime(2026, 11, 27, tzinfo=UTC))
+    assert sunday is not None and sunday.weekday() == 6
+    assert timedelta(0) <= sunday - sunday.replace(hour=6, minute=15, second=0, microsecond=0) <= timedelta(seconds=120)
+
+
+def test_cron_weekday_ranges_follow_crontab() -> None:
+    trigger = cron_trigger("0 9 * * 1-5", "UTC")
+    assert {f.name: str(f) for f in trigger.fields}["day_of_week"] == "mon-fri"
+    plain = CronTrigger.from_crontab("0 9 * * */2", timezone="UTC")
+    assert {f.name: str(f) for f in cron_trigger("0 9 * * */2", "UTC").fields}["day_of_week"] == \
+        {f.name: str(f) for f in plain.fields}["day_of_week"]
+
+
+def test_start_persists_jobs_and_next_run(services: list[SchedulerService], tmp_path: Path, db_url: str) -> None:
+    path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], timezone="Asia/Shanghai",
+                        default_schedule="0 3 * * *", jitter=600)
+    service = start(services, path)
+    job = service.scheduler.get_job("crawl:gw")
+    assert job is not None and job.max_instances == 1 and job.coalesce is True
+    assert job.misfire_grace_time == 6 * 3600 and job.args == (str(path.resolve()), "gw")
+    local = job.next_run_time.astimezone(job.trigger.timezone)
+    assert local.hour == 3 and local.minute < 11  # 03:00 Shanghai plus up to 600 s jitter
+    with service.session_factory() as session:
+        source = get_source(session, "gw")
+        assert source is not None and source.next_run_at == job.next_run_time.astimezone(UTC)
+
+
+def test_restart_keeps_next_run_time(services: list[SchedulerService], tmp_path: Path, db_url: str) -> None:
+    # Jitter makes every fresh computation differ, so an equal time proves the stored one was kept.
+    path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], jitter=3600)
+    first = start(services, path)
+    kept = first.scheduler.get_job("crawl:gw").next_run_time
+    first.stop()
+    second = start(services, path)
+    assert second.scheduler.get_job("crawl:gw").next_run_time == kept
+
+
+def _set_next_run_while_down(path: Path, job_id: str, when: datetime) -> None:
+    """Stand in for downtime: the stored next run lies in the past when the scheduler comes back.
+
+    Edits the job store directly; no scheduler runs meanwhile.
+    """
+    cfg = load_config(path)
+    engine, _ = open_database(cfg.database.url, cfg.base_dir)
+    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
+    store.start(build_scheduler(engine, cfg), "default")
+    job = store.lookup_job(job_id)
+    job._modify(next_run_time=when)
+    store.update_job(job)
+    engine.dispose()
+
+
+def test_missed_runs_run_once_after_restart(services: list[SchedulerService], tmp_path: Path, db_url: str) -> None:
+    path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], default_schedule="0 * * * *",
+                        misfire_grace_time=7200)
+    start(services, path).stop()
+    _set_next_run_while_down(path, "crawl:gw", datetime.now(UTC) - timedelta(hours=5, minutes=1))
+    service = start(services, path)
+    wait_for(lambda: calls(tmp_path), what="the missed run")
+    time.sleep(1.0)
+    assert [c[:2] for c in calls(tmp_path)] == [("gw", 1)]  # five hourly slots missed, one run
+    assert service.scheduler.get_job("crawl:gw").next_run_time > datetime.now(UTC)
+
+
+def test_missed_run_beyond_grace_time_is_skipped(services: list[SchedulerService], tmp_path: Path) -> None:
+    path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")],
+                        default_schedule="0 3 1 1 *", misfire_grace_time=60)
+    start(services, path).stop()
+    _set_next_run_while_down(path, "crawl:gw", datetime.now(UTC) - timedelta(days=10))
+    service = start(services, path)
+    wait_for(lambda: service.scheduler.get_job("crawl:gw").next_run_time > datetime.now(UTC), what="reschedule")
+    time.sleep(0.5)
+    assert calls(tmp_path) == []
+
+
+def test_failed_runs_are_retried_with_backoff(services: list[SchedulerService], tmp_path: Path, db_url: str) -> None:
+    path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], max_tries=3, retry_backoff=1)
+    (tmp_path / "plan-gw.txt").write_text("failed\ncrashed\ntimeout\n")
+    service = start(services, path)
+    run_now(service, "crawl:gw")
+    wait_for(lambda: len(calls(tmp_path)) >= 3, timeout=15, what="three attempts")
+    time.sleep(1.5)
+    made = calls(tmp_path)
+    assert [c[:2] for c in made] == [("gw", 1), ("gw", 2), ("gw", 3)]  # max_tries=3: then it gives up
+    assert made[1][2] - made[0][2] >= 0.9 and made[2][2] - made[1][2] >= 1.9  # 1 s, then 2 s
+    assert service.scheduler.get_job("retry:gw") is None
+
+
+def test_success_and_busy_end_the_retries(services: list[SchedulerService], tmp_path: Path) -> None:
+    path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite",
+                        [source_toml("gw"), source_toml("blog")], max_tries=5, retry_backoff=0)
+    (tmp_path / "plan-gw.txt").write_text("failed\nok\n")
+    (tmp_path / "plan-blog.txt").write_text("busy\n")
+    service = start(services, path)
+    run_now(service, "crawl:gw")
+    run_now(service, "crawl:blog")
+    wait_for(lambda: len(calls(tmp_path)) >= 3, what="gw twice, blog once")
+    time.sleep(1.0)
+    assert sorted(c[:2] for c in calls(tmp_path)) == [("blog", 1), ("gw", 1), ("gw", 2)]
+
+
+def test_retry_delay_doubles() -> None:
+    assert [retry_delay(n, 300) for n in (1, 2, 3)] == [300, 600, 1200]
+
+
+def test_a_source_never_runs_twice_at_once(services: list[SchedulerService], tmp_path: Path) -> None:
+    path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")])
+    service = start(services, path, job=SLOW_STUB_JOB)
+    run_now(service, "crawl:gw")
+    wait_for(lambda: (tmp_path / "spans.log").exists(), what="first run")
+    run_now(service, "crawl:gw")  # due again while the first is still running: max_instances refuses it
+    time.sleep(1.5)
+    run_now(service, "crawl:gw")
+    wait_for(lambda: (tmp_path / "spans.log").read_text().count("end") >= 2, what="second run")
+    events = [line.split() for line in (tmp_path / "spans.log").read_text().splitlines()]
+    assert [e[0] for e in events] == ["start", "end", "start", "end"]  # never start, start
+
+
+def test_config_file_change_adds_and_removes_sources(
+    services: list[SchedulerService], tmp_path: Path, db_url: str
+) -> None:
+    path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw"), source_toml("old")])
+    (tmp_path / "plan-old.txt").write_text("failed\n")
+    service = start(services, path)
+    run_now(service, "crawl:old")  # leaves a pending retry:old that must go with its source
+    wait_for(lambda: service.scheduler.get_job("retry:old"), what="retry job")
+    write_config(path, db_url, [source_toml("gw", schedule="45 4 * * *"), source_toml("new")])
+    wait_for(lambda: service.reloads >= 1, what="reload after the file changed")
+    jobs = {job.id: job for job in service.scheduler.get_jobs()}
+    assert sorted(jobs) == ["crawl:gw", "crawl:new"]
+    assert jobs["crawl:gw"].next_run_time.minute == 45  # rescheduled
+    with service.session_factory() as session:
+        old, new = get_source(session, "old"), get_source(session, "new")
+        assert old is not None and old.active is False and old.next_run_at is None  # row (and items) stay
+        assert new is not None and new.active is True and new.next_run_at is not None
+
+
+def test_invalid_config_keeps_the_running_one(services: list[SchedulerService], tmp_path: Path) -> None:
+    path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")])
+    service = start(services, path)
+    path.write_text(path.read_text().replace('default_schedule = "0 3 1 1 *"', 'default_schedule = "nonsense"'))
+    service.watcher.request()
+    time.sleep(1.0)
+    assert service.reloads == 0
+    assert [job.id for job in service.scheduler.get_jobs()] == ["crawl:gw"]
