@@ -1,0 +1,139 @@
+"""Finding listing blocks on a page: by selector (CSS or XPath) or by the heading text shown above them.
+
+Pure functions over parsel Selectors (lxml elements inside). Used for listings and to cut a site's
+"related" block out of an article body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+from parsel import Selector, SelectorList
+
+from crawler.text import normalize_space
+
+# Elements that sit beside a heading without being its list (a "more>>" link, an icon, a counter).
+_INLINE = frozenset(
+    ["a", "abbr", "b", "big", "br", "button", "em", "font", "i", "img", "input", "label", "link", "meta", "noscript", "script", "select", "small", "span", "strong", "style", "sub", "sup", "hr"]
+)
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Decorations around heading text: `【推荐文稿】`, `推荐文稿 >>`, `Latest posts:`.
+_DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
+# How far up from the heading text we look for the list: heading text → title bar → box is two steps.
+_MAX_CLIMB = 4
+
+
+def is_xpath(expr: str) -> bool:
+    return expr.lstrip().startswith(("/", "(", "./"))
+
+
+def select(node: Selector, expr: str) -> SelectorList[Selector]:
+    """Apply a config selector: XPath when it starts with / or '(' (made relative to `node`), else CSS."""
+    expr = expr.strip()
+    if is_xpath(expr):
+        if expr.startswith("//") and not _is_document(node):
+            expr = "." + expr  # `//li` in an item/block selector means "inside this node", as with CSS
+        return node.xpath(expr)
+    return node.css(expr)
+
+
+def _is_document(node: Selector) -> bool:
+    root = node.root
+    return isinstance(root, etree._Element) and root.getparent() is None
+
+
+def _key(text: str) -> str:
+    return normalize_space(text).strip(_DECOR).casefold()
+
+
+def _full_text(el: etree._Element) -> str:
+    return "".join(el.itertext())
+
+
+def _tag(el: object) -> str:
+    tag = getattr(el, "tag", None)
+    return tag.lower() if isinstance(tag, str) else ""
+
+
+def _heading_candidates(page: Selector, heading: str) -> Iterator[etree._Element]:
+    """Elements whose own text is `heading`, widened to the largest ancestor showing only that text."""
+    want = _key(heading)
+    needle = heading.strip()
+    hits = page.xpath(
+        "//body//*[not(self::script or self::style or self::textarea or self::option)]"
+        "[text()[contains(., $h)]]",
+        h=needle,
+    )
+    if not hits:
+        # The heading text split over child elements (`<h2><b>Latest</b> posts</h2>`): deepest elements holding it.
+        deepest = page.xpath("//body//*[contains(string(.), $h)][not(*[contains(string(.), $h)])]", h=needle)
+        hits = SelectorList(hit for hit in deepest if _key(_full_text(hit.root)) == want)
+    for hit in hits:
+        el = hit.root
+        own = [t for t in el.xpath("text()") if _key(t)]
+        if own and not any(_key(t) == want for t in own) and _key(_full_text(el)) != want:
+            continue
+        while (parent := el.getparent()) is not None and _tag(parent) not in ("body", "html"):
+            if _key(_full_text(parent)) != want:
+                break
+            el = parent
+        # A menu entry (`<li><a href=/latest>最新文稿</a></li>`) names a page, not a block on this one.
+        if _tag(el) in ("a", "option") or (_tag(el) == "li" and el.xpath(".//a[@href]")):
+            continue
+        yield el
+
+
+def find_heading(page: Selector, heading: str) -> list[etree._Element]:
+    """Heading elements for `heading`, best first: real headings (h1–h6) before other elements, then page order."""
+    found = list(dict.fromkeys(_heading_candidates(page, heading)))
+    return sorted(found, key=lambda el: 0 if _tag(el) in _HEADINGS or el.xpath("ancestor::h1|ancestor::h2|"
+                  "ancestor::h3|ancestor::h4|ancestor::h5|ancestor::h6") else 1)
+
+
+def block_after(heading: etree._Element, item: str) -> etree._Element | None:
+    """The list container a heading introduces: its next non-inline sibling, climbing out of title bars.
+
+    When that sibling is itself an item (`<h3>…</h3><li>…</li><li>…</li>`), the heading sits inside the
+    box, and the box is the block. An empty sibling counts (a ranking filled by script is an empty list).
+    """
+    node = heading
+    for _ in range(_MAX_CLIMB):
+        sibling = node.getnext()
+        while sibling is not None and (not isinstance(sibling.tag, str) or _tag(sibling) in _INLINE):
+            sibling = sibling.getnext()
+        parent = node.getparent()
+        if sibling is not None:
+            if parent is not None and _is_item(parent, sibling, item):
+                return parent
+            return sibling
+        if parent is None or _tag(parent) in ("body", "html"):
+            return None
+        node = parent
+    return None
+
+
+def _is_item(parent: etree._Element, candidate: etree._Element, item: str) -> bool:
+    return any(hit.root is candidate for hit in select(Selector(root=parent, type="html"), item))
+
+
+def find_block(page: Selector, block: str | None, heading: str | None, item: str) -> Selector | None:
+    """The block a listing names, by selector or by heading; None when the page does not have it."""
+    if block:
+        found = select(page, block)
+        return found[0] if found else None
+    if heading:
+        for candidate in find_heading(page, heading):
+            container = block_after(candidate, item)
+            if container is not None:
+                return Selector(root=container, type="html")
+    return None
+
+
+def heading_and_block(page: Selector, heading: str, item: str = "li") -> tuple[etree._Element, etree._Element] | None:
+    """(heading element, its block) for cutting a known block out of an article body."""
+    for candidate in find_heading(page, heading):
+        container = block_after(candidate, item)
+        if container is not None:
+            return candidate, container
+    return None

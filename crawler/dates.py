@@ -1,0 +1,233 @@
+"""Date text on listing and article pages → timezone-aware UTC datetimes. Pure; the crawl clock is passed in.
+
+Month-day dates without a year (`10-12`, `10/12`, `10月12日`, `Nov 3`) become the latest such date not after the
+crawl day + 1 day of slack (sites in a zone ahead of ours already show tomorrow), so December items crawled in
+January land in the previous year. A date without a time means midnight in the source's time zone.
+Common forms take regex fast paths; dateparser is only the fallback for the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+SLACK = timedelta(days=1)
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_TIME = r"(?:[ T]+(?P<H>[01]?\d|2[0-3])[:：](?P<M>[0-5]\d)(?:[:：](?P<S>[0-5]\d))?)?"
+_MD_MONTH = r"(?P<m>0?[1-9]|1[0-2])"
+_MD_DAY = r"(?P<d>0[1-9]|[12]\d|3[01]|[1-9])"
+
+# Each pattern is anchored with fullmatch in parse_date and searched (unanchored) by find_date_text.
+_ISO = r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)"
+_YMD = rf"(?P<y>(?:19|20)\d{{2}})(?P<sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=sep)(?P<d>0[1-9]|[12]\d|3[01]|[1-9])(?!\d){_TIME}"
+_YMD_CN = rf"(?P<y>(?:19|20)\d{{2}})\s*年\s*(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号]{_TIME}"
+_MD_CN = rf"(?<![\d年])(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号]{_TIME}"
+_MD = rf"(?<![\d./-]){_MD_MONTH}(?P<sep>[-/]){_MD_DAY}(?![\d/-]){_TIME}"
+_EN_MDY = rf"\b{_MONTH}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b"
+_EN_DMY = rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b"
+_REL_CN = r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|日|周|星期|个月|月|年)\s*前"
+_REL_EN = r"\b(?P<n>\d+|an?|one)\s+(?P<unit>second|minute|hour|day|week|month|year)s?\s+ago\b"
+_DAYWORD = rf"(?P<word>今天|昨天|前天|刚刚|today|yesterday|just now){_TIME.replace('[ T]+', '[ T]*')}"
+
+_KINDS: tuple[tuple[str, str], ...] = (
+    ("iso", _ISO),
+    ("ymd", _YMD),
+    ("ymd", _YMD_CN),
+    ("en", _EN_MDY),
+    ("en", _EN_DMY),
+    ("rel_cn", _REL_CN),
+    ("rel_en", _REL_EN),
+    ("word", _DAYWORD),
+    ("md", _MD_CN),
+    ("md", _MD),
+)
+_FULL = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _KINDS]
+# Order for searching free text: fuller forms first, so "发布时间:2024-10-12 09:30" is not read as "10-12".
+_SEARCH = _FULL
+
+_CN_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days", "日": "days", "周": "weeks",
+             "星期": "weeks", "个月": "months", "月": "months", "年": "years"}
+_DAY_WORDS = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}
+
+# Leading/trailing dates glued to titles: `10-122024年…`, `[10-12] 标题`, `标题 2024-10-12`.
+_LEAD_FULL = re.compile(r"^[\[(【]?\s*((?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9]))(?!\d)\s*[\])】]?\s*")
+_LEAD_MD = re.compile(r"^[\[(【]?\s*((?:0?[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*[\])】]?")
+# After a month-day, a digit run is only a glued year when it is one (`10-122024年…`); a unit after the
+# numbers means the title itself starts with a range (`3-5年规划`, `12-15岁`, `1-2月经济运行`).
+_AFTER_MD_OK = re.compile(r"^(?:$|\s|(?:19|20)\d{2}(?!\d)|[^\d年月日号天个岁周%万亿元次期届名人项条.\-/:])")
+_TRAIL_FULL = re.compile(
+    r"(?:(?<=[\s\[(【])|(?<=[^\x00-\x7f]))[\[(【]?\s*"
+    r"((?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9])(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|(?:19|20)\d{2}年\d{1,2}月\d{1,2}日)"
+    r"\s*[\])】]?\s*$"
+)
+# A trailing month-day needs a space or bracket before it: `第3-12` glued to CJK is part of the title.
+_TRAIL_MD = re.compile(r"(?:\s+[\[(【]?|[\[(【])\s*((?:0?[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*[\])】]?\s*$")
+
+
+def parse_date(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """Timezone-aware UTC datetime for a date as a page shows it, or None when it is not a date we understand.
+
+    `now` is the crawl clock (aware); relative and year-less dates are resolved against it in `tz`.
+    """
+    value = " ".join(text.replace("\u3000", " ").replace("\xa0", " ").split())
+    if not value or len(value) > 80:
+        return None
+    for kind, pattern in _FULL:
+        match = pattern.fullmatch(value)
+        if match:
+            return _resolve(kind, match, now, tz)
+    # "发布时间:2024-10-12 09:30 来源:本站": the date inside a label line.
+    for kind, pattern in _SEARCH:
+        match = pattern.search(value)
+        if match:
+            return _resolve(kind, match, now, tz)
+    return _fallback(value, now, tz)
+
+
+def find_date_text(text: str) -> str | None:
+    """The first date-looking substring of `text` (fullest forms preferred), exactly as written, or None."""
+    for _kind, pattern in _SEARCH:
+        match = pattern.search(text)
+        if match:
+            return match.group(0).strip()
+    return None
+
+
+def split_leading_date(text: str) -> tuple[str | None, str]:
+    """Split a date glued to the start of a title: `10-122024年支部…` → ("10-12", "2024年支部…").
+
+    Titles that merely start with digits (`2024年度…`, `12345 items`, `3-5年规划`) are returned whole.
+    """
+    stripped = text.lstrip()
+    match = _LEAD_FULL.match(stripped)
+    if match and match.end() < len(stripped):
+        return match.group(1), stripped[match.end():].strip()
+    match = _LEAD_MD.match(stripped)
+    if match:
+        rest = stripped[match.end():]
+        bracketed = stripped[0] in "[(【"
+        if rest.strip() and (bracketed or _AFTER_MD_OK.match(rest)):
+            return match.group(1), rest.strip()
+    return None, text
+
+
+def split_trailing_date(text: str) -> tuple[str | None, str]:
+    """Split a date at the end of a title: `Title 2024-10-12` → ("2024-10-12", "Title"); else (None, text)."""
+    for pattern in (_TRAIL_FULL, _TRAIL_MD):
+        match = pattern.search(text)
+        if match and text[: match.start()].strip():
+            return match.group(1), text[: match.start()].rstrip(" \t-—|:：·,，")
+    return None, text
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+
+
+def _at(day: date, match: re.Match[str], tz: ZoneInfo) -> datetime:
+    hour = match.groupdict().get("H")
+    if hour is None:
+        return _local_midnight(day, tz)
+    clock = time(int(hour), int(match.group("M")), int(match.group("S") or 0))
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+
+
+def month_day(month: int, day: int, now: datetime, tz: ZoneInfo) -> date | None:
+    """The latest `month`-`day` not after the crawl day + SLACK in `tz` (None when no year has that day)."""
+    limit = (now.astimezone(tz) + SLACK).date()
+    # Feb 29 may be years back; any other invalid pair (04-31) fails for every year.
+    for year in range(limit.year, limit.year - 9, -1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= limit:
+            return candidate
+    return None
+
+
+def _resolve(kind: str, match: re.Match[str], now: datetime, tz: ZoneInfo) -> datetime | None:
+    groups = match.groupdict()
+    try:
+        if kind == "iso":
+            parsed = datetime.fromisoformat(match.group("iso"))
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
+        if kind == "ymd":
+            return _at(date(int(groups["y"]), int(groups["m"]), int(groups["d"])), match, tz)
+        if kind in ("md", "en"):
+            month = int(groups["m"]) if kind == "md" else _MONTHS[groups["mon"].lower().rstrip(".")]
+            day_number = int(groups["d"])
+            if groups.get("y"):
+                return _local_midnight(date(int(groups["y"]), month, day_number), tz)
+            day = month_day(month, day_number, now, tz)
+            return _at(day, match, tz) if day else None
+    except ValueError:
+        return None  # 2024-02-30 and friends: looks like a date, is not one
+    if kind in ("rel_cn", "rel_en"):
+        raw = groups["n"].lower()
+        amount = 1 if raw in ("a", "an", "one") else int(raw)
+        unit = _CN_UNITS[groups["unit"]] if kind == "rel_cn" else groups["unit"].lower() + "s"
+        return _relative(amount, unit, now, tz)
+    if kind == "word":
+        word = groups["word"].lower()
+        if word in ("刚刚", "just now"):
+            return now.astimezone(UTC)
+        day = now.astimezone(tz).date() - timedelta(days=_DAY_WORDS[word])
+        return _at(day, match, tz)
+    return None
+
+
+def _relative(amount: int, unit: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """`3 hours ago` is exact; `3 days ago` is a calendar day (midnight), so re-crawls the same day agree."""
+    if unit in ("seconds", "minutes", "hours"):
+        return (now - timedelta(**{unit: amount})).astimezone(UTC)
+    today = now.astimezone(tz).date()
+    if unit == "days":
+        return _local_midnight(today - timedelta(days=amount), tz)
+    if unit == "weeks":
+        return _local_midnight(today - timedelta(weeks=amount), tz)
+    months = amount * (12 if unit == "years" else 1)
+    index = today.year * 12 + today.month - 1 - months
+    year, month = divmod(index, 12)
+    for day_number in (today.day, 30, 29, 28):
+        try:
+            return _local_midnight(date(year, month + 1, day_number), tz)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: day 28 exists in every month")
+
+
+def _fallback(value: str, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """dateparser for forms without a fast path; guarded so a random title is not read as a date."""
+    if not re.search(r"\d|yesterday|today|ago|前|昨|今", value, re.IGNORECASE):
+        return None
+    import dateparser  # slow to import; most pages never get here
+
+    settings = {
+        "TIMEZONE": str(tz.key),
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "RELATIVE_BASE": now.astimezone(tz).replace(tzinfo=None),
+        "PREFER_DATES_FROM": "past",
+    }
+    try:
+        parsed: datetime | None = dateparser.parse(value, settings=settings)
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    return parsed.astimezone(UTC)

@@ -1,0 +1,130 @@
+"""Listing extraction: a page (parsel Selector) + a ListingConfig → ListingEntry list. Pure; no Scrapy, no DB.
+
+Article pages live in crawler/article.py and are re-exported here, so callers import both from one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from parsel import Selector, SelectorList
+
+from crawler.article import ArticleContent, extract_article
+from crawler.blocks import find_block, select
+from crawler.dates import find_date_text, split_leading_date, split_trailing_date
+from crawler.text import clean_title, normalize_space
+from feedsvc.config import ListingConfig
+
+__all__ = [
+    "ArticleContent",
+    "ListingEntry",
+    "extract_article",
+    "extract_listing",
+    "is_followable",
+    "pagination_urls",
+]
+
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
+_ELLIPSIS = ("...", "…", "..")
+
+
+@dataclass(frozen=True, slots=True)
+class ListingEntry:
+    url: str  # absolute (joined to base_url), not canonicalised yet
+    title: str  # cleaned; a glued leading/trailing date removed
+    date_text: str | None  # the raw date text as shown ("10-12"), None when the item shows none
+    rank: int  # 1-based position within the block (among the items kept)
+
+
+def is_followable(href: str | None) -> bool:
+    """False for empty, fragment-only, javascript:, mailto: and similar links that name no page."""
+    if not href:
+        return False
+    value = href.strip().lower()
+    return bool(value) and not value.startswith(_SKIP_SCHEMES)
+
+
+def extract_listing(page: Selector, listing: ListingConfig, base_url: str) -> list[ListingEntry] | None:
+    """Entries of one listing block; None when the block is not on the page, [] when it is there but empty."""
+    block = find_block(page, listing.block, listing.heading, listing.item)
+    if block is None:
+        return None
+    entries: list[ListingEntry] = []
+    for item in select(block, listing.item):
+        entry = _entry(item, listing, base_url, len(entries) + 1)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> ListingEntry | None:
+    link: Selector | None = None
+    if listing.link:
+        href = _first_href(select(item, listing.link))
+    else:
+        link = next((a for a in item.xpath(".//a[@href]") if is_followable(a.attrib["href"])), None)
+        href = link.attrib["href"] if link is not None else None
+    if not is_followable(href):
+        return None
+    assert href is not None
+    title = clean_title(_joined_text(select(item, listing.title))) if listing.title else ""
+    if not title:
+        title = _link_title(link if link is not None else _first(item.xpath(".//a[@href]")))
+    date_text = normalize_space(_joined_text(select(item, listing.date))) or None if listing.date else None
+    # A date in the item outside the link (`<span>10-12</span>`) is the date as the site lays it out.
+    if date_text is None:
+        outside = " ".join(item.xpath(".//text()[not(ancestor::a) and not(ancestor::script) and not(ancestor::style)]").getall())
+        date_text = find_date_text(normalize_space(outside))
+    glued, title = split_leading_date(title)
+    if glued is None:
+        glued, title = split_trailing_date(title)
+    if not title:
+        return None
+    url = urljoin(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
+    return ListingEntry(url=url, title=title, date_text=date_text or glued, rank=rank)
+
+
+def _first(found: SelectorList[Selector]) -> Selector | None:
+    return found[0] if found else None
+
+
+def _first_href(found: SelectorList[Selector]) -> str | None:
+    """A link selector may yield strings (`a::attr(href)`) or elements (`a`); take the first usable href."""
+    for hit in found:
+        value = hit.get() if isinstance(hit.root, str) else hit.attrib.get("href") or hit.xpath(".//a/@href").get()
+        if is_followable(value):
+            return value
+    return None
+
+
+def _joined_text(found: SelectorList[Selector]) -> str:
+    parts = [hit.get() if isinstance(hit.root, str) else hit.xpath("string(.)").get("") for hit in found]
+    return " ".join(part for part in parts if part)
+
+
+def _link_title(link: Selector | None) -> str:
+    """The link's text, or its title attribute when the text is empty or a truncated form of it (`关于…`)."""
+    if link is None:
+        return ""
+    text = clean_title(link.xpath("string(.)").get(""))
+    attr = clean_title(link.attrib.get("title", ""))
+    if attr and (not text or (text.endswith(_ELLIPSIS) and attr.startswith(text.rstrip(".…")))):
+        return attr
+    return text or clean_title(link.xpath(".//img/@alt").get(""))
+
+
+def pagination_urls(page: Selector, selector: str, base_url: str) -> list[str]:
+    """Absolute URLs of the pages a pagination selector points to (elements or href strings), in order, once each."""
+    urls: dict[str, None] = {}
+    for hit in select(page, selector):
+        if isinstance(hit.root, str):
+            hrefs = [hit.get()]
+        elif hit.attrib.get("href") is not None:
+            hrefs = [hit.attrib["href"]]
+        else:
+            hrefs = hit.xpath(".//a/@href").getall()
+        for href in hrefs:
+            if is_followable(href):
+                urls.setdefault(urljoin(base_url, "".join(href.split())), None)
+    return list(urls)
