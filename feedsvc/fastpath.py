@@ -1,0 +1,120 @@
+"""Pure-ASGI front of the app: serves cached feeds (200/304, gzip) straight from the FeedCache and counts
+every request for /metrics. A cache hit never enters Starlette routing, a thread pool or the database.
+
+Misses, and everything that is not a GET/HEAD of /feeds/..., pass through to the Starlette app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+
+from feedsvc.feedcache import Document, not_modified
+
+if TYPE_CHECKING:
+    from feedsvc.app import AppState
+
+Scope = MutableMapping[str, Any]
+_STATIC_ROUTES = {"/", "/opml", "/healthz", "/metrics"}
+
+
+def wants_gzip(accept_encoding: str) -> bool:
+    """gzip listed in Accept-Encoding and not refused with q=0."""
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return True
+    return False
+
+
+def document_headers(doc: Document, max_age: int) -> dict[str, str]:
+    return {
+        "etag": doc.etag,
+        "last-modified": doc.last_modified,
+        "cache-control": f"public, max-age={max_age}",
+        "vary": "Accept-Encoding",
+    }
+
+
+def cache_key(scope: Scope) -> str:
+    return str(scope["path"]) + "?" + bytes(scope.get("query_string", b"")).decode("latin-1")
+
+
+class FeedFastPath:
+    def __init__(self, app: Any, state: AppState) -> None:
+        self.app = app
+        self.state = state
+        self.routes: dict[str, str] = {}  # cache key → route template, for metrics labels of fast hits
+        self._version_lock: asyncio.Lock | None = None
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if scope["method"] in ("GET", "HEAD") and path.startswith("/feeds/"):
+            key = cache_key(scope)
+            doc = await self._cached(key)
+            if doc is not None:
+                status = await self._send_document(scope, send, doc)
+                self.state.metrics.count_request(self.routes.get(key, "/feeds/{cached}"), status)
+                self.state.metrics.count_cache_hit(doc.media_type.split("/")[1].split(";")[0].split("+")[0])
+                return
+        status_box = [500]
+
+        async def send_wrapper(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status_box[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("feedsvc.route") or (path if path in _STATIC_ROUTES else "other")
+            if "feedsvc.route" in scope and status_box[0] < 400:
+                self.routes[cache_key(scope)] = route
+                if len(self.routes) > 4 * self.state.cache.max_entries:
+                    self.routes.clear()
+            self.state.metrics.count_request(route, status_box[0])
+
+    async def _cached(self, key: str) -> Document | None:
+        cache = self.state.cache
+        doc = cache.peek(key)
+        if doc is not None or cache.version_is_fresh() or key not in self.routes:
+            return doc
+        # Stale version and a key we have served before: re-check data_version once for all waiters.
+        if self._version_lock is None:
+            self._version_lock = asyncio.Lock()
+        async with self._version_lock:
+            if not cache.version_is_fresh():
+                try:
+                    await anyio.to_thread.run_sync(cache.refresh_version)
+                except Exception:  # let the normal path produce the error response
+                    return None
+        return cache.peek(key)
+
+    async def _send_document(self, scope: Scope, send: Any, doc: Document) -> int:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]
+                   if k in (b"if-none-match", b"if-modified-since", b"accept-encoding")}
+        out = [(k.encode("latin-1"), v.encode("latin-1"))
+               for k, v in document_headers(doc, self.state.cfg.server.cache_max_age).items()]
+        if not_modified(doc, headers.get("if-none-match"), headers.get("if-modified-since")):
+            await send({"type": "http.response.start", "status": 304, "headers": out})
+            await send({"type": "http.response.body", "body": b""})
+            return 304
+        body = doc.body
+        if wants_gzip(headers.get("accept-encoding", "")):
+            body = doc.gzip_body
+            out.append((b"content-encoding", b"gzip"))
+        out.append((b"content-type", doc.media_type.encode("latin-1")))
+        out.append((b"content-length", str(len(body)).encode("latin-1")))
+        await send({"type": "http.response.start", "status": 200, "headers": out})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        return 200

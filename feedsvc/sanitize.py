@@ -1,0 +1,79 @@
+"""HTML sanitising for feed content (nh3) and XML-safety for plain text. Pure functions, no I/O.
+
+Feed readers render entry content as HTML inside their own UI, so anything scriptable is removed: no
+<script>/<style>/<iframe>, no event handlers, no javascript: URLs. Relative links and image sources are made
+absolute against the item's URL (a reader has no base URL of ours to resolve them with).
+"""
+
+from __future__ import annotations
+
+import html as html_module
+import re
+from urllib.parse import urljoin
+
+import nh3
+
+# Tags a reader can show safely; no forms, frames, media players or styling elements.
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div", "dl", "dt", "em",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
+    "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot",
+    "th", "thead", "time", "tr", "u", "ul",
+})
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "time": {"datetime"},
+    "abbr": {"title"},
+    "ol": {"start"},
+}
+# The content of these goes too, not just the tags: their text is code or markup, never prose.
+DROP_WITH_CONTENT = frozenset({"script", "style", "iframe", "noscript", "object", "embed", "template", "svg", "math"})
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+# Characters XML 1.0 forbids (C0 controls except tab/newline/CR, surrogates, U+FFFE/U+FFFF) and the C1
+# controls, which are legal but render as garbage and upset some validators.
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_SPACES = re.compile(r"\s+")
+
+
+def xml_safe(text: str) -> str:
+    """Remove characters that cannot appear in an XML document; everything else (emoji, CJK) stays."""
+    return _XML_UNSAFE.sub("", text)
+
+
+def clean_title(text: str) -> str:
+    """A one-line, XML-safe title: control characters dropped, whitespace runs collapsed."""
+    return _SPACES.sub(" ", xml_safe(text)).strip()
+
+
+def clean_html(html: str, base_url: str) -> str:
+    """Sanitise an HTML fragment: allow-listed tags only, links absolute against `base_url`, rel=noopener."""
+    if not html:
+        return ""
+
+    def absolutise(url: str) -> str | None:
+        joined = urljoin(base_url, url)
+        return joined if joined.split(":", 1)[0].lower() in URL_SCHEMES else None
+
+    cleaned = nh3.clean(
+        xml_safe(html),
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROP_WITH_CONTENT),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        url_relative=absolutise,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+    return cleaned.strip()
+
+
+def plain_text(html: str) -> str:
+    """Text of an HTML fragment on one line (for summaries built from content)."""
+    # Block tags become spaces so "<p>a</p><p>b</p>" reads "a b", not "ab".
+    spaced = re.sub(r"(<(?:/?(?:p|div|li|br|h[1-6]|tr|td)\b))", r" \1", html, flags=re.IGNORECASE)
+    text = nh3.clean(xml_safe(spaced), tags=set(), clean_content_tags=set(DROP_WITH_CONTENT))
+    return clean_title(html_module.unescape(text))

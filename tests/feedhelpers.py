@@ -1,0 +1,120 @@
+"""Helpers for feed/app tests: a two-source config and "crawls" written through the real repository."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
+
+from feedsvc import repository
+from feedsvc.config import AppConfig, parse_config
+from feedsvc.records import ItemRecord, RunCounts
+
+T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def make_config(db_url: str, base_url: str = "http://feeds.test", **server: Any) -> AppConfig:
+    raw = {
+        "database": {"url": db_url},
+        "server": {"base_url": base_url, "cache_max_age": 120, **server},
+        "sources": [
+            {"id": "gw", "title": "某公文网", "start_urls": ["http://gw.test/"], "timezone": "Asia/Shanghai",
+             "listings": [{"id": "recommended", "kind": "recommended", "heading": "推荐文稿"},
+                          {"id": "ranking", "kind": "ranking", "heading": "阅读排行"},
+                          {"id": "latest", "kind": "latest", "block": "ul.latest"}]},
+            {"id": "en", "title": "English News", "start_urls": ["http://en.test/news/"], "timezone": "America/New_York",
+             "listings": [{"id": "latest", "block": "ul.news"}]},
+        ],
+        "topics": [{"id": "party", "title": "党建", "keywords": ["党员", "支部"]}],
+    }
+    return parse_config(raw)
+
+
+def listed(source: str, listing: str, url: str, title: str, rank: int | None = None, *,
+           published: datetime | None = None, kind: str | None = None) -> ItemRecord:
+    return ItemRecord(source_id=source, url=url, title=title, published=published, date_text=None,
+                      listing_id=listing, listing_kind=kind or ("ranking" if listing == "ranking" else "latest"),
+                      rank=rank)
+
+
+def article(source: str, url: str, title: str, *, summary: str | None = None, content: str | None = None,
+            published: datetime | None = None) -> ItemRecord:
+    return ItemRecord(source_id=source, url=url, title=title, published=published, is_article=True,
+                      summary=summary, content=content)
+
+
+def crawl(factory: sessionmaker[Session], cfg: AppConfig, source: str, records: Sequence[ItemRecord],
+          at: datetime) -> None:
+    """One finished crawl run of `source` storing `records` (what the crawler does, minus the fetching)."""
+    with factory() as session:
+        repository.sync_sources(session, cfg.sources, at)
+        run_id = repository.start_run(session, source, at)
+        result = repository.store_items(session, records, run_id, at)
+        repository.finish_run(session, run_id, "ok", RunCounts(pages=1, items_seen=result.seen,
+                                                               items_new=result.new), at + timedelta(seconds=5))
+        session.commit()
+
+
+def sample_crawls(factory: sessionmaker[Session], cfg: AppConfig) -> None:
+    """A small but varied database: CJK, emoji, hostile titles, HTML content, a ranking, two crawls."""
+    shanghai_day = datetime(2026, 10, 11, 16, 0, tzinfo=UTC)  # 2026-10-12 00:00 in Asia/Shanghai
+    crawl(factory, cfg, "gw", [
+        listed("gw", "recommended", "http://gw.test/a/1.html", "2024年支部党员大会会议记录", published=shanghai_day),
+        listed("gw", "ranking", "http://gw.test/a/1.html", "2024年支部党员大会会议记录", 2, published=shanghai_day),
+        listed("gw", "ranking", "http://gw.test/a/2.html", "Title <b>bold</b> & \x01ctrl\x1f 😀 混合 Ωμέγα", 1),
+        listed("gw", "latest", "http://gw.test/a/3.html", "关于开展“三会一课”的通知"),
+        article("gw", "http://gw.test/a/1.html", "2024年支部党员大会会议记录", summary="会议记录摘要 党员",
+                content='<p onclick="evil()">正文 <a href="/a/3.html">相关</a><img src="img/x.png" onerror="alert(1)">'
+                        '<script>alert("x")</script></p>', published=datetime(2026, 10, 12, 2, 30, tzinfo=UTC)),
+    ], T0)
+    crawl(factory, cfg, "en", [
+        listed("en", "latest", "http://en.test/news/1", "Budget & <Tax> reform passes", published=T0),
+        listed("en", "latest", "http://en.test/news/2", "Weather: storm warning", published=T0),
+    ], T0 + timedelta(minutes=30))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(app: Any) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 (port chosen by the OS) in a thread; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def atom_ids(xml: bytes) -> list[str]:
+    from lxml import etree
+
+    root = etree.fromstring(xml)
+    return [e.findtext(f"{ATOM}id") for e in root.findall(f"{ATOM}entry")]
+
+
+def check_path(path: Path) -> Path:
+    assert path.exists(), path
+    return path
