@@ -8,7 +8,7 @@ Method (measured in bench/related_quality.py and bench/related_bench.py; see the
   which alone would break the 60 s budget for rebuilding 100,000 items. `tokenize(..., mode="jieba")` stays
   available for comparison.
 - English: lowercase words, a stopword list and a light suffix stemmer (plural/-ing/-ed).
-- Weights: sublinear tf x smoothed idf, the title counted twice (titles are short and say what a document
+- Weights: sublinear tf x (smoothed idf squared), the title counted twice (titles are short and say what a document
   is about), L2-normalised, so the dot product is the cosine.
 - Cosine over sparse vectors (scipy), computed in row blocks for a rebuild and as one sparse product for a
   single new item. Terms in more than `MAX_DF_RATIO` of the documents are skipped when *looking for*
@@ -37,6 +37,10 @@ TokenMode = Literal["bigram", "jieba", "both"]
 # Only so much body text is needed to say what a document is about; capping it bounds the cost of long pages.
 MAX_BODY_CHARS = 1200
 TITLE_WEIGHT = 2
+# idf squared: boilerplate shared across a site ("转载请注明出处", "subscribe to our newsletter") otherwise
+# makes unrelated pages look alike; on the evaluation corpus with two boilerplate sentences per item this
+# lifts Chinese precision@5 from 0.75 to 0.84 and English from 0.86 to 0.87 (bench/related_quality.py).
+IDF_POWER = 2.0
 # Terms in more than this share of documents are not used to look for candidates (see module docstring).
 MAX_DF_RATIO = 0.05
 # ... but never below this document frequency: small collections are cheap to compare in full.
@@ -231,7 +235,7 @@ class RelatedIndex:
         col_arr = np.asarray(cols, dtype=np.int32)
         n = len(counted)
         self.df = np.bincount(col_arr, minlength=len(vocab)).astype(np.float32)
-        self.idf = (np.log((n + 1) / (self.df + 1)) + 1.0).astype(np.float32)
+        self.idf = ((np.log((n + 1) / (self.df + 1)) + 1.0) ** IDF_POWER).astype(np.float32)
         data = (1.0 + np.log(np.asarray(tfs, dtype=np.float32))) * self.idf[col_arr] if len(col_arr) else \
             np.zeros(0, dtype=np.float32)
         matrix = sp.csr_matrix((data.astype(np.float32), col_arr, indptr), shape=(n, len(vocab)))
@@ -253,7 +257,7 @@ class RelatedIndex:
         bag = doc_terms(doc, self.mode)
         n = len(self.docs)
         cols, vals, norm2 = [], [], 0.0
-        unseen_idf = math.log(n + 1) + 1.0
+        unseen_idf = (math.log(n + 1) + 1.0) ** IDF_POWER
         for term, tf in bag.items():
             col = self.vocab.get(term)
             weight = (1.0 + math.log(tf)) * (float(self.idf[col]) if col is not None else unseen_idf)

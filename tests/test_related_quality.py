@@ -1,0 +1,74 @@
+"""The pure relatedness engine: tokenising, near-duplicate rules, and measured quality on the labelled corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedsvc.related import Doc, RelatedIndex, is_near_duplicate, plain_text, related, stem, tokenize
+from tests.related_corpus import build_corpus, evaluate
+
+# Three topical sentences and two site-boilerplate sentences per item: hard enough that the choice of
+# weighting shows (see bench/related_quality.py for the other settings).
+CORPUS = build_corpus(sentences=3, boilerplate=2)
+
+
+def test_tokenize_chinese_bigrams_and_english_stems() -> None:
+    assert tokenize("防汛工作") == ["防汛", "汛工", "工作"]
+    assert tokenize("The markets are RISING, ＡＩ rules") == ["market", "ris", "ai", "rul"]
+    assert tokenize("党") == ["党"]
+    assert "防汛" in tokenize("防汛工作", mode="jieba")
+    assert stem("running") == "run" and stem("policies") == "policy" and stem("taxes") == "tax"
+
+
+def test_plain_text_strips_markup_and_repeated_summary() -> None:
+    text = plain_text("防汛工作部署", "<p>防汛工作部署 &amp; 检查</p><script>x</script>")
+    assert "<" not in text and "&amp;" not in text and "检查" in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_precision_at_5_meets_target(lang: str) -> None:
+    quality = evaluate(CORPUS)
+    assert quality.precision_at_5[lang] >= 0.8, quality
+
+
+def test_every_near_duplicate_caught_none_recommended_no_false_alarms() -> None:
+    quality = evaluate(CORPUS)
+    assert quality.duplicate_recall == 1.0
+    assert quality.duplicates_recommended == 0
+    assert quality.false_duplicates == 0
+
+
+def test_new_edition_with_same_template_is_related_not_duplicate() -> None:
+    docs = [it.doc for it in CORPUS.items]
+    index = RelatedIndex(docs)
+    for first, second in CORPUS.not_duplicates:
+        rel, dups = index.query(docs[second - 1], limit=5)
+        assert first not in {d.id for d in dups}
+        assert rel[0].id == first and rel[0].score > 0.9
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "cosine", "expected"),
+    [
+        (("支部党员大会会议记录", "正文"), ("支部党员大会会议记录（转载）", "正文"), 0.97, True),
+        (("支部党员大会会议记录", "正文"), ("党风廉政建设责任书", "正文"), 0.99, False),  # template body
+        (("2023年工作总结", "正文"), ("2024年工作总结", "正文"), 0.99, False),  # another edition
+        (("Budget deficit widens", "text"), ("Budget deficit widens!", "text"), 0.89, False),  # too different
+        (("关于防汛工作的通知", ""), ("关于防汛工作的通知", ""), 1.0, True),  # title only, identical
+        (("通知", ""), ("通知", ""), 1.0, False),  # title only, too short to tell
+    ],
+)
+def test_near_duplicate_table(a: tuple[str, str], b: tuple[str, str], cosine: float, expected: bool) -> None:
+    assert is_near_duplicate(Doc(1, *a), Doc(2, *b), cosine) is expected
+
+
+def test_related_excludes_itself_and_duplicates_and_boosts_only_reorder() -> None:
+    target = Doc(1, "防汛工作部署", "水库堤防巡查，防汛物资储备，山洪预警。")
+    same = Doc(2, "防汛工作部署（转载）", target.text)
+    close = Doc(3, "汛期防汛值班", "防汛值班，水库巡查，山洪灾害预警发布。")
+    closer_by_site = Doc(4, "防汛抢险队伍", "抢险队伍集结，堤防巡查，防汛物资。")
+    unrelated = Doc(5, "期末考试安排", "期末考试严肃考风考纪。")
+    plain = related(target, [target, same, close, closer_by_site, unrelated], limit=5)
+    assert [s.id for s in plain][:2] in ([3, 4], [4, 3]) and {1, 2, 5}.isdisjoint(s.id for s in plain)
+    boosted = related(target, [target, same, close, closer_by_site, unrelated], limit=5, boosts={4: 0.5, 5: 0.5})
+    assert boosted[0].id == 4 and 5 not in {s.id for s in boosted}
