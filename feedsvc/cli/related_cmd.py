@@ -1,0 +1,104 @@
+"""`feedsvc related --rebuild` and `feedsvc related URL_OR_ID [--json] [--limit N]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from feedsvc.config import load_config
+from feedsvc.db import open_database
+from feedsvc.errors import BadRequest, FeedNotFound
+from feedsvc.models import Item
+from feedsvc.recommend import rebuild_related
+from feedsvc.repository import related as related_repo
+from feedsvc.repository.items import get_item, get_item_by_url
+
+PHASES = {"read": "reading items", "score": "scoring", "write": "storing links"}
+
+
+def register(subparsers: Any) -> None:
+    from feedsvc.cli import add_config_option
+
+    parser = subparsers.add_parser(
+        "related", help="show an item's related items, or rebuild every item's related list (--rebuild)")
+    parser.add_argument("item", nargs="?", metavar="URL_OR_ID", help="an item's canonical URL or numeric id")
+    parser.add_argument("--rebuild", action="store_true", help="recompute related items and near-duplicates")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--limit", type=int, default=None, help="how many related items (default [related] limit)")
+    add_config_option(parser)
+    parser.set_defaults(func=run_related)
+
+
+def run_related(args: argparse.Namespace) -> int:
+    if bool(args.rebuild) == bool(args.item):
+        raise BadRequest("Give either an item (URL or id), e.g. `feedsvc related 42`, or --rebuild.")
+    cfg = load_config(args.config)
+    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
+    try:
+        if args.rebuild:
+            return _rebuild(session_factory, cfg)
+        with session_factory() as session:
+            return _show(session, args.item, args.limit or cfg.related.limit, args.json)
+    finally:
+        engine.dispose()
+
+
+def _rebuild(session_factory: Any, cfg: Any) -> int:
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(PHASES.get(phase, phase), total=total or None)
+            progress.update(tasks[phase], completed=done, total=total or None)
+
+        stats = rebuild_related(session_factory, cfg, datetime.now(UTC), progress=report)
+    print(f"related: {stats.items} items, {stats.linked} with related items, {stats.links} links, "
+          f"{stats.duplicates} near-duplicates marked")
+    return 0
+
+
+def _find(session: Session, key: str) -> Item:
+    item = get_item(session, int(key)) if key.isdigit() else get_item_by_url(session, key)
+    if item is None:
+        what = f"id {key}" if key.isdigit() else f"URL {key}"
+        raise FeedNotFound(f"No item with {what}. Use a stored item's id or its canonical URL "
+                           "(`feedsvc export` lists them).")
+    return item
+
+
+def _show(session: Session, key: str, limit: int, as_json: bool) -> int:
+    item = _find(session, key)
+    found = related_repo.related_items(session, item.id, limit)
+    original = session.get(Item, item.duplicate_of) if item.duplicate_of is not None else None
+    if as_json:
+        print(json.dumps({
+            "item": {"id": item.id, "url": item.url, "title": item.title,
+                     "duplicate_of": original.url if original is not None else None},
+            "related": [{"id": r.id, "url": r.url, "title": r.title, "score": round(score, 4)}
+                        for r, score in found],
+        }, ensure_ascii=False, indent=2))
+        return 0
+    console = Console()
+    console.print(f"[bold]{item.title}[/bold]  {item.url}  (id {item.id})")
+    if original is not None:
+        console.print(f"near-duplicate of {original.url} (id {original.id}); showing its related items")
+    if not found:
+        console.print("no related items yet (they are computed after each crawl, or run `feedsvc related --rebuild`)")
+        return 0
+    table = Table()
+    for column in ("score", "id", "title", "url"):
+        table.add_column(column)
+    for related, score in found:
+        table.add_row(f"{score:.3f}", str(related.id), related.title, related.url)
+    console.print(table)
+    return 0
