@@ -1,0 +1,195 @@
+"""Item pipelines: ValidateArticle → NormalizeArticle → StoreArticle (no SQL here; storage is feedsvc.repository).
+
+Validate drops what cannot become an item (with the reason); Normalize turns spider items into ItemRecords
+(clean titles, canonical URLs, dates parsed with the crawl clock in the source's time zone, raw date text
+kept); Store writes them in batches, one transaction per batch, so a killed crawl never leaves half a batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from scrapy.exceptions import DropItem, NotConfigured
+
+from crawler.dates import parse_date
+from crawler.items import ArticleItem, ListingSighting
+from crawler.text import clean_title
+from crawler.urls import canonical_url
+from feedsvc.errors import FeedsvcError
+from feedsvc.records import ItemRecord, StoreResult
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+WEB_SCHEMES = ("http://", "https://")
+
+
+def crawl_clock(value: str | None) -> datetime:
+    """The crawl's `now`: FEEDSVC_NOW (ISO 8601, from --now) or the current time; always aware UTC."""
+    if not value:
+        return datetime.now(UTC)
+    parsed = datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+class ValidateArticle:
+    """Drop items that cannot become feed entries, saying which and why."""
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ListingSighting):
+            where = f"listing '{item.listing_id}' on {item.page_url}"
+            if not item.url or not item.url.lower().startswith(WEB_SCHEMES):
+                raise DropItem(f"not a web link: {item.url!r} ({where})")
+            if not (item.title or "").strip():
+                raise DropItem(f"missing title: {item.url} ({where}; the title selector matched nothing)")
+        elif isinstance(item, ArticleItem):
+            if not item.url.lower().startswith(WEB_SCHEMES):
+                raise DropItem(f"not a web link: {item.url!r} (article page)")
+            if not (item.title or "").strip() and not (item.listing_title or "").strip():
+                raise DropItem(f"missing title: {item.url} (article title selector matched nothing)")
+        return item
+
+
+class NormalizeArticle:
+    """ListingSighting / ArticleItem → ItemRecord, using the source's URL rules, time zone and the crawl clock."""
+
+    def __init__(self, drop_query_params: list[str], tz: ZoneInfo, now: datetime) -> None:
+        self.drop = list(drop_query_params)
+        self.tz = tz
+        self.now = now
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalizeArticle:
+        s = crawler.settings
+        return cls(s.getlist("FEEDSVC_DROP_QUERY_PARAMS"), ZoneInfo(s.get("FEEDSVC_TIMEZONE", "UTC")),
+                   crawl_clock(s.get("FEEDSVC_NOW")))
+
+    def _date(self, text: str | None) -> datetime | None:
+        return parse_date(text, self.now, self.tz) if text and text.strip() else None
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ListingSighting):
+            return ItemRecord(
+                source_id=item.source_id, url=canonical_url(item.url, self.drop),
+                title=clean_title(item.title or "") or None, published=self._date(item.date_text),
+                date_text=(item.date_text or "").strip() or None, listing_id=item.listing_id,
+                listing_kind=item.kind, rank=item.rank,
+                related_from=canonical_url(item.related_from, self.drop) if item.related_from else None,
+            )
+        if isinstance(item, ArticleItem):
+            title = clean_title(item.title or "") or clean_title(item.listing_title or "") or None
+            return ItemRecord(
+                source_id=item.source_id, url=canonical_url(item.url, self.drop), title=title,
+                published=self._date(item.date_text), date_text=(item.date_text or "").strip() or None,
+                is_article=True, summary=(item.summary or "").strip() or None, content=item.content_html or None,
+            )
+        return item
+
+
+class StoreArticle:
+    """Batch ItemRecords into `feedsvc.repository.store_items`, one transaction per batch.
+
+    A related sighting is held back until the article it came from has been queued, so the article's row
+    exists when the link is written. Totals go to crawler stats (feedsvc/items_seen, items_new, new_item_ids).
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], engine: Engine | None, run_id: int | None,
+                 at: datetime, batch_size: int, stats: StatsCollector | None = None) -> None:
+        self.session_factory = session_factory
+        self.engine = engine
+        self.run_id = run_id
+        self.at = at
+        self.batch_size = batch_size
+        self.stats = stats
+        self.buffer: list[ItemRecord] = []
+        self.articles_queued: set[str] = set()
+        self.waiting: dict[str, list[ItemRecord]] = defaultdict(list)
+        self.urls_seen: set[str] = set()
+        self.new_ids: list[int] = []
+        self.batches = 0
+        self.failed = False
+        self.crawler: Crawler | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoreArticle:
+        from feedsvc.db import make_engine, make_session_factory
+
+        s = crawler.settings
+        url = s.get("FEEDSVC_DATABASE_URL")
+        if not url:
+            raise NotConfigured("FEEDSVC_DATABASE_URL is not set")
+        engine = make_engine(url)
+        run_id = s.getint("FEEDSVC_RUN_ID") or None
+        pipeline = cls(make_session_factory(engine), engine, run_id, crawl_clock(s.get("FEEDSVC_NOW")),
+                       s.getint("FEEDSVC_BATCH_SIZE", 200), crawler.stats)
+        pipeline.crawler = crawler
+        return pipeline
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ItemRecord):
+            return item
+        if item.is_article:
+            self.articles_queued.add(item.url)
+            self.buffer.append(item)
+            self.buffer.extend(self.waiting.pop(item.url, []))
+        elif item.related_from and item.related_from not in self.articles_queued:
+            self.waiting[item.related_from].append(item)
+        else:
+            self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            await self._flush()
+        return item
+
+    async def close_spider(self) -> None:
+        for records in self.waiting.values():  # their article never came (dropped or failed): store the items
+            self.buffer.extend(records)
+        self.waiting.clear()
+        await self._flush()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    async def _flush(self) -> None:
+        batch, self.buffer = self.buffer, []
+        if not batch or self.failed:
+            return
+        # One writer at a time, in order; the write runs off the reactor thread so downloads continue.
+        async with self._lock:
+            try:
+                result = await asyncio.to_thread(self._write, batch)
+            except FeedsvcError as exc:
+                self._fail(exc)
+                return
+        self.batches += 1
+        self.urls_seen.update(r.url for r in batch)
+        self.new_ids.extend(result.new_item_ids)
+        if self.stats is not None:
+            self.stats.set_value("feedsvc/items_seen", len(self.urls_seen))
+            self.stats.set_value("feedsvc/items_new", len(self.new_ids))
+            self.stats.set_value("feedsvc/new_item_ids", list(self.new_ids))
+            self.stats.set_value("feedsvc/batches", self.batches)
+
+    def _write(self, batch: list[ItemRecord]) -> StoreResult:
+        from feedsvc.repository import store_items
+
+        with self.session_factory() as session, session.begin():
+            return store_items(session, batch, self.run_id, self.at)
+
+    def _fail(self, exc: Exception) -> None:
+        """A write failed: the batch is rolled back; stop the crawl rather than fetch pages we cannot keep."""
+        self.failed = True
+        log.error("storing items failed: %s", exc)
+        if self.stats is not None:
+            self.stats.set_value("feedsvc/storage_error", str(exc))
+        if self.crawler is not None and self.crawler.engine is not None:
+            # Not awaited: closing waits for this pipeline's own close_spider.
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="storage_error"))

@@ -1,0 +1,331 @@
+"""`python -m crawler.run SOURCE --config PATH`: the only place a crawler process starts.
+
+One process crawls one source: it takes the source's lease, opens a crawl run, runs ArticleListSpider with
+the pipelines, records every problem on the run, closes it as ok | partial | failed | aborted and refreshes
+related items for what was new. Failures become one readable line and an exit code:
+0 ok/partial, 1 failed, 2 config or database error, 3 another process holds the source's lease.
+With --progress-json, stdout carries one JSON event per line (start, page, items, error, done).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from feedsvc.config import AppConfig, SourceConfig, load_config
+from feedsvc.errors import FeedsvcError
+from feedsvc.records import RunCounts
+
+log = logging.getLogger("crawler.run")
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LEASE_HELD = 0, 1, 2, 3
+
+
+class Emitter:
+    """Progress: JSON lines on stdout for a parent process, or short human lines on stderr."""
+
+    def __init__(self, json_lines: bool) -> None:
+        self.json_lines = json_lines
+        self._lock = threading.Lock()
+
+    def __call__(self, event: str, **data: Any) -> None:
+        with self._lock:
+            if self.json_lines:
+                print(json.dumps({"event": event, **data}, ensure_ascii=False, default=str), flush=True)
+            elif event in ("start", "error", "done"):
+                detail = " ".join(f"{k}={v}" for k, v in data.items() if k not in ("counts",))
+                print(f"{event}: {detail}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m crawler.run", description="Crawl one configured source.")
+    parser.add_argument("source", help="source id from the config")
+    parser.add_argument("--config", default=None, help="config file (default: $FEEDSVC_CONFIG, else ./config.toml)")
+    parser.add_argument("--now", default=None, help="crawl clock, ISO 8601 (default: now); makes runs reproducible")
+    parser.add_argument("--trigger", choices=("manual", "schedule"), default="manual")
+    parser.add_argument("--progress-json", action="store_true", help="print one JSON event per line on stdout")
+    parser.add_argument("--preview", action="store_true", help="fetch live, print what is extracted, store nothing")
+    parser.add_argument("--url", default=None, help="with --preview: inspect this page instead of the start URL")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="Scrapy log detail (-vv debug)")
+    parser.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def parse_now(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise FeedsvcError(f"--now {value!r} is not an ISO 8601 time, e.g. 2026-01-05T08:00:00+08:00") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+        source = cfg.source(args.source)
+        now = parse_now(args.now)
+        if args.preview:
+            from crawler.preview import run_preview
+
+            return run_preview(cfg, source, args.url, now, args.verbose)
+        return crawl(cfg, source, now, args)
+    except FeedsvcError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+class LeaseKeeper:
+    """Holds `crawl:<source>` in the database; renews it (and saves run progress) from a side thread."""
+
+    def __init__(self, session_factory: Any, name: str, ttl: timedelta) -> None:
+        self.session_factory = session_factory
+        self.name = name
+        self.ttl = ttl
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def acquire(self) -> str | None:
+        """None when acquired, else the current holder."""
+        from feedsvc.repository.leases import acquire_lease, lease_holder, release_lease
+
+        with self.session_factory() as session, session.begin():
+            if acquire_lease(session, self.name, self.owner, datetime.now(UTC), self.ttl):
+                return None
+            holder = lease_holder(session, self.name, datetime.now(UTC))
+            if holder and _dead_local_holder(holder):
+                # A crawl on this machine was killed without releasing: its lease is stale, take it over.
+                log.warning("taking over stale lease %s from dead process %s", self.name, holder)
+                release_lease(session, self.name, holder)
+                if acquire_lease(session, self.name, self.owner, datetime.now(UTC), self.ttl):
+                    return None
+            return holder or "unknown"
+
+    def start(self, progress: Any) -> None:
+        interval = max(1.0, min(self.ttl.total_seconds() / 3, 30.0))
+
+        def loop() -> None:
+            from feedsvc.repository.leases import renew_lease
+
+            while not self._stop.wait(interval):
+                try:
+                    with self.session_factory() as session, session.begin():
+                        if not renew_lease(session, self.name, self.owner, datetime.now(UTC), self.ttl):
+                            self.lost.set()
+                        progress(session)
+                except FeedsvcError as exc:
+                    log.warning("could not renew lease %s: %s", self.name, exc)
+
+        self._thread = threading.Thread(target=loop, name="lease", daemon=True)
+        self._thread.start()
+
+    def release(self) -> None:
+        from feedsvc.repository.leases import release_lease
+
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        with self.session_factory() as session, session.begin():
+            release_lease(session, self.name, self.owner)
+
+
+def _dead_local_holder(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def crawl(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Namespace) -> int:
+    from feedsvc import repository
+    from feedsvc.db import open_database
+
+    emit = Emitter(args.progress_json)
+    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
+    with session_factory() as session, session.begin():
+        repository.sync_sources(session, cfg.sources, now)
+    keeper = LeaseKeeper(session_factory, f"crawl:{source.id}", timedelta(seconds=cfg.scheduler.lease_ttl))
+    holder = keeper.acquire()
+    if holder is not None:
+        print(f"error: source {source.id!r} is being crawled by another process ({holder}); "
+              "wait for it to finish or for its lease to expire", file=sys.stderr)
+        return EXIT_LEASE_HELD
+    try:
+        with session_factory() as session, session.begin():
+            run_id = repository.start_run(session, source.id, now, pid=os.getpid(), trigger=args.trigger)
+        emit("start", source=source.id, run_id=run_id, pid=os.getpid(), now=now.isoformat())
+        return _crawl_run(cfg, source, now, args, emit, session_factory, keeper, run_id)
+    finally:
+        keeper.release()
+        engine.dispose()
+
+
+def _crawl_run(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Namespace, emit: Emitter,
+               session_factory: Any, keeper: LeaseKeeper, run_id: int) -> int:
+    from feedsvc import repository
+
+    started = time.monotonic()
+    state = _CrawlState(source.id, run_id, now, session_factory, emit)
+    keeper.start(state.save_progress)
+    result = _run_spider(cfg, source, now, args, run_id, state, keeper)
+    counts = state.counts()
+    status, message = _verdict(result, counts, state, keeper.lost.is_set())
+    at = now + timedelta(seconds=time.monotonic() - started)
+    with session_factory() as session, session.begin():
+        repository.finish_run(session, run_id, status, counts, at, message)
+    if state.new_ids:
+        _refresh_related(cfg, session_factory, state.new_ids, at)
+    emit("done", source=source.id, run_id=run_id, status=status, counts=asdict(counts), message=message)
+    return EXIT_OK if status in ("ok", "partial") else EXIT_FAILED
+
+
+class _CrawlState:
+    """What the crawl learned so far; fed by Scrapy signals on the reactor thread."""
+
+    def __init__(self, source_id: str, run_id: int, now: datetime, session_factory: Any, emit: Emitter) -> None:
+        self.source_id, self.run_id, self.now = source_id, run_id, now
+        self.session_factory = session_factory
+        self.emit = emit
+        self.report: Any = None
+        self.stats: dict[str, Any] = {}
+        self.new_ids: list[int] = []
+        self.errors: list[tuple[str, str | None, str]] = []
+        self._last_items = 0.0
+
+    def on_error(self, kind: str, url: str | None, message: str) -> None:
+        from feedsvc.repository import record_crawl_error
+
+        self.errors.append((kind, url, message))
+        self.emit("error", kind=kind, url=url, message=message)
+        try:  # recorded at once, so a run killed later still shows what went wrong
+            with self.session_factory() as session, session.begin():
+                record_crawl_error(session, self.source_id, self.run_id, url, kind, message, datetime.now(UTC))
+        except FeedsvcError as exc:
+            log.warning("could not record crawl error: %s", exc)
+
+    def on_page(self, url: str, status: int, cached: bool, crawler: Any) -> None:
+        self.emit("page", url=url, status=status, cached=cached)
+        if time.monotonic() - self._last_items > 0.5:
+            self._last_items = time.monotonic()
+            stats = crawler.stats
+            self.emit("items", seen=stats.get_value("feedsvc/items_seen", 0),
+                      new=stats.get_value("feedsvc/items_new", 0))
+
+    def counts(self) -> RunCounts:
+        report = self.report
+        return RunCounts(
+            pages=report.pages if report else 0,
+            not_modified=report.not_modified if report else 0,
+            items_seen=int(self.stats.get("feedsvc/items_seen", 0)),
+            items_new=int(self.stats.get("feedsvc/items_new", 0)),
+            errors=len(self.errors),
+            listing_counts=dict(report.listing_counts) if report else {},
+        )
+
+    def save_progress(self, session: Any) -> None:
+        from feedsvc.repository import update_run_progress
+
+        if self.report is not None:
+            update_run_progress(session, self.run_id, self.counts())
+
+
+def _run_spider(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Namespace, run_id: int,
+                state: _CrawlState, keeper: LeaseKeeper) -> dict[str, Any]:
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.middlewares import crawl_error, page_crawled
+    from crawler.settings import scrapy_settings, source_follows_articles, source_max_pages
+    from crawler.spiders.listing import ArticleListSpider
+
+    settings = scrapy_settings(cfg, source)
+    settings.update(FEEDSVC_RUN_ID=run_id, FEEDSVC_NOW=now.isoformat(),
+                    LOG_LEVEL=("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)])
+    if args.batch_size:
+        settings["FEEDSVC_BATCH_SIZE"] = args.batch_size
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ArticleListSpider)
+    result: dict[str, Any] = {}
+
+    def on_opened(spider: Any) -> None:
+        state.report = spider.report
+
+    def on_closed(spider: Any, reason: str) -> None:
+        result["reason"] = reason
+        state.stats = dict(crawler.stats.get_stats() if crawler.stats else {})
+        state.new_ids = list(state.stats.get("feedsvc/new_item_ids", []))
+
+    def on_page(url: str, status: int, cached: bool) -> None:
+        state.on_page(url, status, cached, crawler)
+        if keeper.lost.is_set() and crawler.engine is not None and not result.get("closing"):
+            result["closing"] = True
+            asyncio.ensure_future(crawler.engine.close_spider_async(reason="lease_lost"))
+
+    crawler.signals.connect(on_opened, signal=signals.spider_opened)
+    crawler.signals.connect(on_closed, signal=signals.spider_closed)
+    crawler.signals.connect(state.on_error, signal=crawl_error)
+    crawler.signals.connect(on_page, signal=page_crawled)
+    process.crawl(crawler, source=source, follow_articles=source_follows_articles(cfg, source),
+                  max_pages=source_max_pages(cfg, source))
+    process.start()
+    return result
+
+
+def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, lease_lost: bool) -> tuple[str, str]:
+    reason = result.get("reason", "crashed")
+    summary = (f"{counts.pages} page(s) ({counts.not_modified} not modified), {counts.items_seen} item(s) "
+               f"({counts.items_new} new), {counts.errors} error(s)")
+    first_error = f"; first error: {state.errors[0][2]}" if state.errors else ""
+    storage = state.stats.get("feedsvc/storage_error")
+    if storage:
+        return "failed", f"database write failed: {storage}"
+    if lease_lost:
+        return "aborted", f"lost the crawl lease (another process took over); {summary}"
+    if reason in ("shutdown", "crashed"):
+        return "aborted", f"stopped before finishing ({reason}); {summary}"
+    if counts.pages == 0:
+        return "failed", f"nothing could be fetched{first_error or ''}"
+    if counts.errors:
+        return "partial", summary + first_error
+    if reason not in ("finished", "closespider_pagecount"):
+        return "partial", f"{summary}; spider closed: {reason}"
+    return "ok", summary
+
+
+def _refresh_related(cfg: AppConfig, session_factory: Any, new_ids: list[int], at: datetime) -> None:
+    """Relate the new items (feedsvc.recommend, when installed); its failure never fails the crawl."""
+    try:
+        from feedsvc.recommend import refresh_related  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        log.debug("feedsvc.recommend not available; related items not refreshed")
+        return
+    try:
+        with session_factory() as session, session.begin():
+            refresh_related(session, new_ids, cfg, at)
+    except Exception:
+        log.exception("related-items refresh failed for %d new item(s); the crawl itself succeeded", len(new_ids))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

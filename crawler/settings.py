@@ -1,0 +1,94 @@
+"""`scrapy_settings(cfg, source)`: the only place AppConfig becomes Scrapy settings.
+
+Values specific to feedsvc travel as FEEDSVC_* settings so components read them in `from_crawler`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedsvc.config import AppConfig, SourceConfig
+from feedsvc.db import resolve_url
+
+# Rows per database transaction: big enough to amortise commits, small enough that a kill loses little.
+STORE_BATCH_SIZE = 200
+
+PIPELINES = {
+    "crawler.pipelines.ValidateArticle": 100,
+    "crawler.pipelines.NormalizeArticle": 200,
+    "crawler.pipelines.StoreArticle": 300,
+}
+
+
+def source_delay(cfg: AppConfig, source: SourceConfig) -> float:
+    return cfg.crawl.download_delay if source.download_delay is None else source.download_delay
+
+
+def source_max_pages(cfg: AppConfig, source: SourceConfig) -> int:
+    return source.max_pages or cfg.crawl.max_pages
+
+
+def source_follows_articles(cfg: AppConfig, source: SourceConfig) -> bool:
+    return cfg.crawl.follow_articles if source.follow_articles is None else source.follow_articles
+
+
+def http_cache_dir(cfg: AppConfig, source: SourceConfig) -> str:
+    return str(cfg.resolve_path(cfg.crawl.http_cache_dir) / source.id)
+
+
+def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
+    crawl = cfg.crawl
+    delay = source_delay(cfg, source)
+    max_pages = source_max_pages(cfg, source)
+    per_domain = crawl.concurrent_requests_per_domain
+    return {
+        "BOT_NAME": "feedsvc",
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "ROBOTSTXT_USER_AGENT": crawl.user_agent,
+        # Politeness: a fixed delay per domain, stretched further by AutoThrottle when the site slows down.
+        "DOWNLOAD_DELAY": delay,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if delay > 0 else 0.0,  # ±50%, so requests do not tick like a clock
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle and delay > 0,
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.1),
+        "AUTOTHROTTLE_MAX_DELAY": max(60.0, delay * 10),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_domain),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+        "CONCURRENT_REQUESTS": max(16, per_domain),
+        "DOWNLOAD_TIMEOUT": crawl.timeout,
+        "DNS_TIMEOUT": min(crawl.timeout, 60.0),
+        "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,  # a listing page is never this big; protects memory
+        "DOWNLOAD_WARNSIZE": 5 * 1024 * 1024,
+        "REDIRECT_MAX_TIMES": 10,
+        # Retries on 5xx and 429 with backoff that honours Retry-After (crawler/middlewares.py).
+        "RETRY_ENABLED": crawl.retries > 0,
+        "RETRY_TIMES": crawl.retries,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "RETRY_BACKOFF_BASE": 0.5,
+        "RETRY_BACKOFF_MAX": 60.0,
+        "RETRY_AFTER_MAX": 300.0,
+        "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.middlewares.BackoffRetryMiddleware": 550,
+        },
+        # Conditional GET: cached pages are revalidated with If-None-Match / If-Modified-Since (304 = cheap).
+        "HTTPCACHE_ENABLED": True,
+        "HTTPCACHE_POLICY": "crawler.middlewares.RevalidatePolicy",
+        "HTTPCACHE_STORAGE": "scrapy.extensions.httpcache.FilesystemCacheStorage",
+        "HTTPCACHE_DIR": http_cache_dir(cfg, source),
+        "HTTPCACHE_EXPIRATION_SECS": 0,
+        "HTTPCACHE_GZIP": True,
+        "ITEM_PIPELINES": dict(PIPELINES),
+        # max_pages is enforced by the spider's request budget; this is only a backstop (retries count too).
+        "CLOSESPIDER_PAGECOUNT": max_pages * (crawl.retries + 1) + 1,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        "LOG_STDOUT": False,
+        "FEEDSVC_SOURCE_ID": source.id,
+        "FEEDSVC_TIMEZONE": source.timezone,
+        "FEEDSVC_DROP_QUERY_PARAMS": list(source.drop_query_params),
+        "FEEDSVC_DATABASE_URL": resolve_url(cfg.database.url, cfg.base_dir),
+        "FEEDSVC_BATCH_SIZE": STORE_BATCH_SIZE,
+    }

@@ -1,0 +1,257 @@
+"""ArticleListSpider: crawls one source's dated listings, driven only by its SourceConfig.
+
+parse() and parse_article() only extract and yield items (crawler/items.py) or Requests; cleaning, dedupe
+and storage are the pipelines' job. Problems (HTTP errors, timeouts, non-HTML, a listing block not found)
+are collected in `self.report` and announced with the `crawl_error` signal, never raised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from parsel import Selector
+from scrapy import Request, Spider
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
+
+from crawler.encoding import decode_html
+from crawler.extract import extract_article, extract_listing, pagination_urls
+from crawler.items import ArticleItem, ListingSighting
+from crawler.middlewares import crawl_error, page_crawled
+from crawler.urls import canonical_url
+from feedsvc.config import ListingConfig, SourceConfig
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
+
+
+@dataclass
+class CrawlError:
+    kind: str  # dns | connection | timeout | http | redirect | content | selector | fetch
+    url: str | None
+    message: str
+
+
+@dataclass
+class CrawlReport:
+    pages: int = 0
+    not_modified: int = 0
+    listing_counts: dict[str, int] = field(default_factory=dict)
+    errors: list[CrawlError] = field(default_factory=list)
+    robots_blocked: list[str] = field(default_factory=list)
+    budget_exhausted: bool = False
+
+
+class ArticleListSpider(Spider):
+    name = "article_list"
+
+    def __init__(self, source: SourceConfig, *, follow_articles: bool = True, max_pages: int = 200,
+                 max_articles: int | None = None, inspect_url: str | None = None,
+                 follow_pagination: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.follow_articles = follow_articles
+        self.budget = max_pages
+        self.max_articles = max_articles
+        self.follow_pagination = follow_pagination
+        self.inspect_url = inspect_url
+        self.start_urls = [inspect_url] if inspect_url else list(source.start_urls)
+        hosts = {urlsplit(u).hostname or "" for u in [*source.start_urls, *self.start_urls]}
+        self.allowed_domains = list(source.allowed_domains or sorted(h for h in hosts if h))
+        self.article_re = re.compile(source.article_links) if source.article_links else None
+        self.page_listings = [lst for lst in source.listings if lst.kind != "related"]
+        self.related_listings = [lst for lst in source.listings if lst.kind == "related"]
+        self.related_headings = tuple(lst.heading for lst in self.related_listings if lst.heading)
+        self.report = CrawlReport()
+        counted = self.page_listings + (self.related_listings if follow_articles or inspect_url else [])
+        self.report.listing_counts = {lst.id: 0 for lst in counted}
+        self._missing: dict[str, list[str]] = defaultdict(list)
+        self._checked: dict[str, int] = defaultdict(int)
+        self._scheduled: set[str] = set()
+        self._articles = 0
+
+    # -- requests ------------------------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.start_urls:
+            request = self._request(url, self.parse_inspect if self.inspect_url else self.parse)
+            if request is not None:
+                yield request
+
+    def _request(self, url: str, callback: Any, meta: dict[str, Any] | None = None) -> Request | None:
+        """A request charged to the max_pages budget; None when already scheduled or the budget is spent."""
+        if url in self._scheduled:
+            return None
+        if self.budget <= 0:
+            self.report.budget_exhausted = True
+            return None
+        self.budget -= 1
+        self._scheduled.add(url)
+        return Request(url, callback=callback, errback=self.on_error, meta=meta or {})
+
+    def _article_request(self, url: str, title: str | None) -> Request | None:
+        if self.max_articles is not None and self._articles >= self.max_articles:
+            return None
+        if self.article_re is not None and not self.article_re.search(url):
+            return None
+        url = canonical_url(url, self.source.drop_query_params)
+        request = self._request(url, self.parse_article, {"article_url": url, "listing_title": title})
+        if request is not None:
+            self._articles += 1
+        return request
+
+    # -- callbacks -----------------------------------------------------------------------------------------------
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """A listing page (a start URL, or a pagination page of meta['listing'])."""
+        page = self._page(response)
+        if page is None:
+            return
+        only = response.meta.get("listing")
+        listings = self.page_listings if only is None else [lst for lst in self.page_listings if lst.id == only]
+        offset: int | None = response.meta.get("rank_offset", 0)
+        to_follow: list[tuple[str, str | None]] = []
+        pages: list[Request] = []
+        for listing in listings:
+            entries = self._extract(page, listing, response.url)
+            for entry in entries:
+                rank = entry.rank + offset if entry.rank is not None and offset is not None else None
+                yield ListingSighting(self.source.id, listing.id, listing.kind, entry.url, entry.title,
+                                      entry.date_text, rank, response.url)
+                to_follow.append((entry.url, entry.title))
+            if listing.pagination and self.follow_pagination:
+                pages.extend(self._pagination(page, listing, response.url, offset, len(entries)))
+        # Listing pages are charged to the max_pages budget before articles, so they are never starved.
+        yield from pages
+        if self.follow_articles:
+            for url, title in to_follow:
+                request = self._article_request(url, title)
+                if request is not None:
+                    yield request
+
+    def _pagination(self, page: Selector, listing: ListingConfig, url: str, offset: int | None,
+                    count: int) -> Iterator[Request]:
+        assert listing.pagination is not None
+        targets = pagination_urls(page, listing.pagination, url)
+        # Ranks continue across pages only when the chain is unambiguous (a single "next" link).
+        next_offset = offset + count if offset is not None and len(targets) == 1 else None
+        for target in targets:
+            req = self._request(target, self.parse, {"listing": listing.id, "rank_offset": next_offset})
+            if req is not None:
+                yield req
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        page = self._page(response)
+        if page is None:
+            return
+        url = response.meta.get("article_url") or response.url
+        content = extract_article(page, self.source.article, response.url, exclude_headings=self.related_headings)
+        yield ArticleItem(self.source.id, url, content.title, content.date_text, content.summary,
+                          content.content_html, listing_title=response.meta.get("listing_title"))
+        for listing in self.related_listings:
+            for entry in self._extract(page, listing, response.url):
+                yield ListingSighting(self.source.id, listing.id, listing.kind, entry.url, entry.title,
+                                      entry.date_text, entry.rank, response.url, related_from=url)
+
+    def parse_inspect(self, response: Response) -> Iterator[Any]:
+        """Preview of one given URL: every listing on it (related ones too) and its article extraction."""
+        page = self._page(response)
+        if page is None:
+            return
+        for listing in self.source.listings:
+            for entry in self._extract(page, listing, response.url):
+                yield ListingSighting(self.source.id, listing.id, listing.kind, entry.url, entry.title,
+                                      entry.date_text, entry.rank, response.url)
+        content = extract_article(page, self.source.article, response.url, exclude_headings=self.related_headings)
+        yield ArticleItem(self.source.id, response.url, content.title, content.date_text, content.summary,
+                          content.content_html)
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    def _extract(self, page: Selector, listing: ListingConfig, url: str) -> list[Any]:
+        entries = extract_listing(page, listing, url)
+        self._checked[listing.id] += 1
+        if entries is None:
+            self._missing[listing.id].append(url)
+            entries = []
+        self.report.listing_counts[listing.id] = self.report.listing_counts.get(listing.id, 0) + len(entries)
+        return entries
+
+    def _page(self, response: Response) -> Selector | None:
+        """The page as a Selector (decoded by our rules), or None after recording why it is not HTML."""
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        if not isinstance(response, TextResponse) or (ctype and not ctype.lower().startswith(HTML_TYPES)):
+            self._error("content", response.url, f"not an HTML page (Content-Type: {ctype or 'none'}); skipped")
+            return None
+        cached = "cached" in response.flags
+        self.report.pages += 1
+        self.report.not_modified += int(cached)
+        self._signal(page_crawled, url=response.url, status=response.status, cached=cached)
+        text, _encoding = decode_html(response.body, http_content_type_encoding(ctype) if ctype else None)
+        return Selector(text=text, base_url=response.url)
+
+    def _error(self, kind: str, url: str | None, message: str) -> None:
+        self.report.errors.append(CrawlError(kind, url, message))
+        self.logger.warning("crawl problem source=%s url=%s: %s", self.source.id, url, message)
+        self._signal(crawl_error, kind=kind, url=url, message=message)
+
+    def _signal(self, signal: object, **kwargs: Any) -> None:
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            crawler.signals.send_catch_log(signal=signal, **kwargs)
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else None
+        kind, message = describe_failure(failure, url, self.settings.getfloat("DOWNLOAD_TIMEOUT", 180)
+                                         if hasattr(self, "crawler") else 180.0)
+        if kind == "robots":
+            self.report.robots_blocked.append(url or "")
+            self.logger.info("skipped (robots.txt) url=%s", url)
+        elif kind != "offsite":
+            self._error(kind, url, message)
+
+    def closed(self, reason: str) -> None:
+        for listing_id, urls in self._missing.items():
+            checked = self._checked[listing_id]
+            self._error("selector", urls[0],
+                        f"listing '{listing_id}': block not found on {len(urls)} of {checked} page(s), e.g. {urls[0]}; "
+                        f"check its heading/block selector with `feedsvc preview {self.source.id}`")
+
+
+def describe_failure(failure: Failure, url: str | None, timeout: float) -> tuple[str, str]:
+    """(kind, one readable line) for a failed request."""
+    exc = failure.value
+    host = urlsplit(url or "").netloc or "?"
+    if isinstance(exc, HttpError):
+        response = exc.response
+        return "http", f"HTTP {response.status} from {response.url}"
+    if isinstance(exc, (net_error.DNSLookupError, CannotResolveHostError)):
+        return "dns", f"DNS lookup failed for {host}: check the URL in start_urls or the network"
+    if isinstance(exc, (net_error.ConnectionRefusedError, DownloadConnectionRefusedError)):
+        return "connection", f"connection refused by {host}: is the site up?"
+    if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError, DownloadTimeoutError)):
+        return "timeout", f"no response from {host} within {timeout:g}s (crawl.timeout)"
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc)
+        if "robots.txt" in text:
+            return "robots", text
+        if "redirect" in text.lower():
+            return "redirect", f"redirect loop or too many redirects at {url}"
+        if "offsite" in text.lower():
+            return "offsite", text
+        return "fetch", f"request ignored: {text}"
+    name = exc.__class__.__name__
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return "connection" if "Connection" in name or "ResponseNever" in name else "fetch", \
+        f"{name} fetching {url}{': ' + detail if detail else ''}"

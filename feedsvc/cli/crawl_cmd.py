@@ -1,0 +1,226 @@
+"""`feedsvc preview | crawl | export | status`: crawling from the command line. Never imports scrapy: crawls run
+as child processes (feedsvc.crawl_launcher), the preview as `python -m crawler.run --preview`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from feedsvc.config import AppConfig, load_config
+from feedsvc.crawl_launcher import CrawlOutcome, run_crawl
+from feedsvc.errors import ConfigError
+
+
+def register(subparsers: Any) -> None:
+    from feedsvc.cli import add_config_option
+
+    preview = subparsers.add_parser("preview", help="fetch a source live and show what each listing extracts")
+    preview.add_argument("source", help="source id")
+    preview.add_argument("--url", help="inspect this page (listings and article extraction) instead of the start URL")
+    add_config_option(preview)
+    preview.set_defaults(func=run_preview)
+
+    crawl = subparsers.add_parser("crawl", help="crawl sources now (all enabled ones by default)")
+    crawl.add_argument("sources", nargs="*", metavar="SOURCE", help="source ids (default: every enabled source)")
+    crawl.add_argument("--now", help="crawl clock, ISO 8601 (reproducible date parsing)")
+    crawl.add_argument("--timeout", type=float, default=None, help="stop a source's crawl after this many seconds")
+    add_config_option(crawl)
+    crawl.set_defaults(func=run_crawl_command)
+
+    export = subparsers.add_parser("export", help="write stored items as JSON lines or CSV")
+    export.add_argument("--source", help="only this source's items")
+    export.add_argument("--listing", help="only items seen in this listing")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    add_config_option(export)
+    export.set_defaults(func=run_export)
+
+    status = subparsers.add_parser("status", help="last crawl of each source, counts, problems, next run")
+    add_config_option(status)
+    status.set_defaults(func=run_status)
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    from feedsvc.config import default_config_path
+
+    return str(args.config or default_config_path())
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    cfg = load_config(_config_path(args))
+    cfg.source(args.source)  # unknown source: a clear error before starting Scrapy
+    cmd = [sys.executable, "-m", "crawler.run", args.source, "--config", cfg.path, "--preview"]
+    if args.url:
+        cmd += ["--url", args.url]
+    return subprocess.call(cmd)
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--now {value!r} is not an ISO 8601 time, e.g. 2026-01-05T08:00:00+08:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def run_crawl_command(args: argparse.Namespace) -> int:
+    cfg = load_config(_config_path(args))
+    now = _parse_now(args.now)
+    ids = list(args.sources) if args.sources else [s.id for s in cfg.sources if s.enabled]
+    for source_id in ids:
+        cfg.source(source_id)
+    if not ids:
+        raise ConfigError(f"{cfg.path}: no enabled sources to crawl. Add a [[sources]] entry (see config.example.toml).")
+    console = Console(stderr=True)
+    outcomes = [_crawl_one(cfg, source_id, now, args.timeout, console) for source_id in ids]
+    Console().print(summary_table(outcomes))
+    for outcome in outcomes:
+        if not outcome.succeeded:
+            console.print(f"[red]{outcome.source_id}: {outcome.status}[/red] {outcome.message}")
+    return 0 if all(o.succeeded for o in outcomes) else 1
+
+
+def _crawl_one(cfg: AppConfig, source_id: str, now: datetime | None, timeout: float | None,
+               console: Console) -> CrawlOutcome:
+    tally = {"pages": 0, "cached": 0, "seen": 0, "new": 0, "errors": 0}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=False) as progress:
+        task = progress.add_task(source_id)
+
+        def on_event(event: dict[str, Any]) -> None:
+            kind = event.get("event")
+            if kind == "page":
+                tally["pages"] += 1
+                tally["cached"] += int(bool(event.get("cached")))
+            elif kind == "items":
+                tally["seen"], tally["new"] = int(event.get("seen", 0)), int(event.get("new", 0))
+            elif kind == "error":
+                tally["errors"] += 1
+                progress.console.print(f"  [yellow]{source_id}[/yellow] {event.get('message')}")
+            elif kind == "done":
+                counts = event.get("counts") or {}
+                tally["seen"], tally["new"] = counts.get("items_seen", 0), counts.get("items_new", 0)
+            progress.update(task, description=(
+                f"{source_id}: {tally['pages']} pages ({tally['cached']} not modified), "
+                f"{tally['seen']} items ({tally['new']} new), {tally['errors']} errors"))
+
+        return run_crawl(cfg.path, source_id, now=now, timeout=timeout, on_event=on_event)
+
+
+def summary_table(outcomes: list[CrawlOutcome]) -> Table:
+    table = Table(title="Crawl summary")
+    for column in ("source", "pages", "not modified", "items", "new", "errors", "status"):
+        table.add_column(column, justify="right" if column not in ("source", "status") else "left")
+    for o in outcomes:
+        c = o.counts
+        colour = "green" if o.status == "ok" else "yellow" if o.status == "partial" else "red"
+        cells = [str(v) for v in (c.pages, c.not_modified, c.items_seen, c.items_new, c.errors)] if c else ["-"] * 5
+        table.add_row(o.source_id, *cells, f"[{colour}]{o.status}[/{colour}]")
+    return table
+
+
+def _iso(value: datetime | None, zone: str = "UTC") -> str | None:
+    return value.astimezone(ZoneInfo(zone)).isoformat() if value else None
+
+
+def export_record(row: Any) -> dict[str, Any]:
+    return {
+        "url": row.url,
+        "title": row.title,
+        "published": _iso(row.published, row.timezone),
+        "date_text": row.date_text,
+        "source": row.source,
+        "listings": [{"listing": r.listing, "kind": r.kind, "rank": r.rank} for r in row.listings],
+        "first_seen": _iso(row.first_seen),
+        "last_seen": _iso(row.last_seen),
+        "summary": row.summary,
+    }
+
+
+EXPORT_FIELDS = ("url", "title", "published", "date_text", "source", "listings", "first_seen", "last_seen", "summary")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from feedsvc.db import open_database
+    from feedsvc.repository.export import iter_export_rows
+
+    cfg = load_config(_config_path(args))
+    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
+    count = 0
+    with ExitStack() as stack:
+        out: IO[str] = (stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+                        if args.output else sys.stdout)
+        session = stack.enter_context(session_factory())
+        write = _writer(out, args.format)
+        for row in iter_export_rows(session, args.source, args.listing):
+            write(export_record(row))
+            count += 1
+    engine.dispose()
+    if args.output:
+        Console(stderr=True).print(f"wrote {count} item(s) to {args.output}")
+    return 0
+
+
+def _writer(out: IO[str], fmt: str) -> Any:
+    if fmt == "jsonl":
+        return lambda record: out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+
+    def write(record: dict[str, Any]) -> None:
+        writer.writerow({**record, "listings": json.dumps(record["listings"], ensure_ascii=False)})
+
+    return write
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from feedsvc.db import open_database
+    from feedsvc.repository import source_health
+
+    cfg = load_config(_config_path(args))
+    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
+    configured = {s.id for s in cfg.sources}
+    console = Console()
+    with session_factory() as session:
+        health = source_health(session)
+    engine.dispose()
+    table = Table(title="Sources")
+    for column in ("source", "last run", "result", "pages", "items", "new", "errors", "stored", "next run"):
+        table.add_column(column)
+    notes: list[str] = []
+    for h in health:
+        if h.source.id not in configured and h.item_count == 0:
+            continue
+        run = h.last_run
+        name = h.source.id + ("" if h.source.id in configured else " (removed)")
+        cells = ["-"] * 5
+        if run is not None:
+            cells = [_when(run.started_at), run.status, str(run.pages), str(run.items_seen), str(run.items_new)]
+        table.add_row(name, *cells, str(run.errors) if run else "-", str(h.item_count), _when(h.source.next_run_at))
+        if h.source.last_error:
+            notes.append(f"[red]{h.source.id}[/red] last error: {h.source.last_error}")
+        for listing in h.broken_listings:
+            notes.append(f"[yellow]warning[/yellow] {h.source.id}: listing '{listing}' yielded items before but none "
+                         f"in the last run; its selector probably broke (try `feedsvc preview {h.source.id}`)")
+    console.print(table)
+    for note in notes:
+        console.print(note)
+    return 0
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
