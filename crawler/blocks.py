@@ -22,6 +22,7 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
 # How far up from the heading text we look for the list: heading text → title bar → box is two steps.
 _MAX_CLIMB = 4
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def is_xpath(expr: str) -> bool:
@@ -59,15 +60,21 @@ def _tag(el: object) -> str:
 def _heading_candidates(page: Selector, heading: str) -> Iterator[etree._Element]:
     """Elements whose own text is `heading`, widened to the largest ancestor showing only that text."""
     want = _key(heading)
-    needle = heading.strip()
+    needle = heading.strip().lower()
+    # Relative paths (not //body), so this also works inside a detached article body; ASCII case folded.
+    fold = f"translate(., '{_UPPER}', '{_UPPER.lower()}')"
     hits = page.xpath(
-        "//body//*[not(self::script or self::style or self::textarea or self::option)]"
-        "[text()[contains(., $h)]]",
+        f".//*[not(ancestor-or-self::head)][not(self::script or self::style or self::textarea or self::option)]"
+        f"[text()[contains({fold}, $h)]]",
         h=needle,
     )
     if not hits:
         # The heading text split over child elements (`<h2><b>Latest</b> posts</h2>`): deepest elements holding it.
-        deepest = page.xpath("//body//*[contains(string(.), $h)][not(*[contains(string(.), $h)])]", h=needle)
+        fold_string = fold.replace("(.,", "(string(.),")
+        deepest = page.xpath(
+            f".//*[not(ancestor-or-self::head)][contains({fold_string}, $h)][not(*[contains({fold_string}, $h)])]",
+            h=needle,
+        )
         hits = SelectorList(hit for hit in deepest if _key(_full_text(hit.root)) == want)
     for hit in hits:
         el = hit.root

@@ -37,8 +37,8 @@ _YMD = rf"(?P<y>(?:19|20)\d{{2}})(?P<sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=sep)(?P<
 _YMD_CN = rf"(?P<y>(?:19|20)\d{{2}})\s*年\s*(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号]{_TIME}"
 _MD_CN = rf"(?<![\d年])(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号]{_TIME}"
 _MD = rf"(?<![\d./-]){_MD_MONTH}(?P<sep>[-/]){_MD_DAY}(?![\d/-]){_TIME}"
-_EN_MDY = rf"\b{_MONTH}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b"
-_EN_DMY = rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b"
+_EN_MDY = rf"\b{_MONTH}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b{_TIME}"
+_EN_DMY = rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b{_TIME}"
 _REL_CN = r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|日|周|星期|个月|月|年)\s*前"
 _REL_EN = r"\b(?P<n>\d+|an?|one)\s+(?P<unit>second|minute|hour|day|week|month|year)s?\s+ago\b"
 _DAYWORD = rf"(?P<word>今天|昨天|前天|刚刚|today|yesterday|just now){_TIME.replace('[ T]+', '[ T]*')}"
@@ -64,7 +64,7 @@ _CN_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "d
 _DAY_WORDS = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}
 
 # Leading/trailing dates glued to titles: `10-122024年…`, `[10-12] 标题`, `标题 2024-10-12`.
-_LEAD_FULL = re.compile(r"^[\[(【]?\s*((?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9]))(?!\d)\s*[\])】]?\s*")
+_LEAD_FULL = re.compile(r"^[\[(【]?\s*((?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*[\])】]?")
 _LEAD_MD = re.compile(r"^[\[(【]?\s*((?:0?[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*[\])】]?")
 # After a month-day, a digit run is only a glued year when it is one (`10-122024年…`); a unit after the
 # numbers means the title itself starts with a range (`3-5年规划`, `12-15岁`, `1-2月经济运行`).
@@ -114,15 +114,15 @@ def split_leading_date(text: str) -> tuple[str | None, str]:
     Titles that merely start with digits (`2024年度…`, `12345 items`, `3-5年规划`) are returned whole.
     """
     stripped = text.lstrip()
-    match = _LEAD_FULL.match(stripped)
-    if match and match.end() < len(stripped):
-        return match.group(1), stripped[match.end():].strip()
-    match = _LEAD_MD.match(stripped)
-    if match:
+    for pattern in (_LEAD_FULL, _LEAD_MD):
+        match = pattern.match(stripped)
+        if not match:
+            continue
         rest = stripped[match.end():]
         bracketed = stripped[0] in "[(【"
         if rest.strip() and (bracketed or _AFTER_MD_OK.match(rest)):
             return match.group(1), rest.strip()
+        return None, text
     return None, text
 
 
@@ -173,7 +173,7 @@ def _resolve(kind: str, match: re.Match[str], now: datetime, tz: ZoneInfo) -> da
             month = int(groups["m"]) if kind == "md" else _MONTHS[groups["mon"].lower().rstrip(".")]
             day_number = int(groups["d"])
             if groups.get("y"):
-                return _local_midnight(date(int(groups["y"]), month, day_number), tz)
+                return _at(date(int(groups["y"]), month, day_number), match, tz)
             day = month_day(month, day_number, now, tz)
             return _at(day, match, tz) if day else None
     except ValueError:
@@ -215,6 +215,10 @@ def _relative(amount: int, unit: str, now: datetime, tz: ZoneInfo) -> datetime:
 def _fallback(value: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     """dateparser for forms without a fast path; guarded so a random title is not read as a date."""
     if not re.search(r"\d|yesterday|today|ago|前|昨|今", value, re.IGNORECASE):
+        return None
+    if not re.search(r"[^\W\d_]", value):
+        # Only digits and punctuation, yet no fast path matched: `13-01` or `2024-02-30`. Guessing DD-MM here
+        # would invent dates; every numeric form we trust has a fast path.
         return None
     import dateparser  # slow to import; most pages never get here
 

@@ -1,0 +1,177 @@
+"""Date parsing: every form the issue lists, the year boundary, and splitting dates glued to titles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crawler.dates import find_date_text, parse_date, split_leading_date, split_trailing_date
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Crawl day 2026-01-05 in Shanghai (12:00 local).
+CRAWL = datetime(2026, 1, 5, 4, 0, tzinfo=UTC)
+# 2026-01-05 23:30 UTC is already 2026-01-06 07:30 in Shanghai.
+LATE_CRAWL = datetime(2026, 1, 5, 23, 30, tzinfo=UTC)
+
+
+def sh(*args: int) -> datetime:
+    """A Shanghai wall-clock time, as the UTC datetime parse_date returns."""
+    return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # month-day without a year: latest such day not after crawl day + 1
+        ("12-30", sh(2025, 12, 30)),
+        ("01-04", sh(2026, 1, 4)),
+        ("01-05", sh(2026, 1, 5)),
+        ("01-06", sh(2026, 1, 6)),  # one day of slack
+        ("01-07", sh(2025, 1, 7)),  # beyond the slack: last year
+        ("02-06", sh(2025, 2, 6)),
+        ("10-12", sh(2025, 10, 12)),
+        ("10/12", sh(2025, 10, 12)),
+        ("1-4", sh(2026, 1, 4)),
+        ("10月12日", sh(2025, 10, 12)),
+        ("1月4日", sh(2026, 1, 4)),
+        ("02-29", sh(2024, 2, 29)),  # the latest year that has the day
+        ("01-04 09:30", sh(2026, 1, 4, 9, 30)),
+        # full dates
+        ("2024-10-12", sh(2024, 10, 12)),
+        ("2024-10-12 09:30", sh(2024, 10, 12, 9, 30)),
+        ("2024-10-12 09:30:15", sh(2024, 10, 12, 9, 30, 15)),
+        ("2024/10/12", sh(2024, 10, 12)),
+        ("2024.10.12", sh(2024, 10, 12)),
+        ("2024-1-2", sh(2024, 1, 2)),
+        ("2024年10月12日", sh(2024, 10, 12)),
+        ("2024年1月2日", sh(2024, 1, 2)),
+        ("2025年12月30日 10:15", sh(2025, 12, 30, 10, 15)),
+        ("Nov 3, 2026", sh(2026, 11, 3)),
+        ("November 3, 2026", sh(2026, 11, 3)),
+        ("3 November 2026", sh(2026, 11, 3)),
+        ("3 Nov 2026", sh(2026, 11, 3)),
+        ("Nov 3", sh(2025, 11, 3)),
+        # ISO 8601 (<time datetime>, meta tags): the offset given wins over the source zone
+        ("2026-01-04T09:30:00+08:00", datetime(2026, 1, 4, 1, 30, tzinfo=UTC)),
+        ("2026-01-04T01:30:00Z", datetime(2026, 1, 4, 1, 30, tzinfo=UTC)),
+        ("2026-01-04T01:30:00.123-05:00", datetime(2026, 1, 4, 6, 30, 0, 123000, tzinfo=UTC)),
+        ("2026-01-04T09:30:00", sh(2026, 1, 4, 9, 30)),
+        # relative: days are calendar days (midnight), hours are exact
+        ("3天前", sh(2026, 1, 2)),
+        ("3小时前", datetime(2026, 1, 5, 1, 0, tzinfo=UTC)),
+        ("5分钟前", datetime(2026, 1, 5, 3, 55, tzinfo=UTC)),
+        ("昨天", sh(2026, 1, 4)),
+        ("前天", sh(2026, 1, 3)),
+        ("今天", sh(2026, 1, 5)),
+        ("昨天 10:30", sh(2026, 1, 4, 10, 30)),
+        ("3 days ago", sh(2026, 1, 2)),
+        ("an hour ago", datetime(2026, 1, 5, 3, 0, tzinfo=UTC)),
+        ("2 weeks ago", sh(2025, 12, 22)),
+        ("1 month ago", sh(2025, 12, 5)),
+        ("yesterday", sh(2026, 1, 4)),
+        ("Yesterday", sh(2026, 1, 4)),
+        ("just now", CRAWL),
+        # a date inside a label line, and full-width spaces
+        ("发布时间:2024-10-12 09:30 来源:本站", sh(2024, 10, 12, 9, 30)),
+        ("\u30002024-10-12\xa0", sh(2024, 10, 12)),
+    ],
+)
+def test_parse_date_forms(text: str, expected: datetime) -> None:
+    parsed = parse_date(text, CRAWL, SHANGHAI)
+    assert parsed == expected
+    assert parsed is not None and parsed.tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # local crawl day is 2026-01-06 now, so the slack reaches 01-07
+        ("01-07", sh(2026, 1, 7)),
+        ("01-08", sh(2025, 1, 8)),
+        ("今天", sh(2026, 1, 6)),
+        ("3天前", sh(2026, 1, 3)),
+        ("12-31", sh(2025, 12, 31)),
+    ],
+)
+def test_month_day_uses_the_local_crawl_day(text: str, expected: datetime) -> None:
+    assert parse_date(text, LATE_CRAWL, SHANGHAI) == expected
+
+
+def test_month_day_in_utc_source_uses_the_utc_day() -> None:
+    # The same instant is still 2026-01-05 in UTC, so 01-07 is beyond the slack there.
+    assert parse_date("01-07", LATE_CRAWL, ZoneInfo("UTC")) == datetime(2025, 1, 7, tzinfo=UTC)
+
+
+def test_dateparser_fallback_handles_other_forms() -> None:
+    assert parse_date("Tuesday, 3 Nov 2026 10:00", CRAWL, SHANGHAI) == sh(2026, 11, 3, 10, 0)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "hello world", "2024-02-30", "13-01", "04-31", "2024年度廉政", "x" * 200])
+def test_not_a_date(text: str) -> None:
+    assert parse_date(text, CRAWL, SHANGHAI) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10-122024年支部党员大会会议记录", ("10-12", "2024年支部党员大会会议记录")),
+        ("02-062022年个人政治素质自评材料", ("02-06", "2022年个人政治素质自评材料")),
+        ("10-12 乡镇典型事迹材料", ("10-12", "乡镇典型事迹材料")),
+        ("10-12乡镇典型事迹材料", ("10-12", "乡镇典型事迹材料")),
+        ("06-042024年度廉政警示教育", ("06-04", "2024年度廉政警示教育")),
+        ("01-02Office Work", ("01-02", "Office Work")),
+        ("[10-12] 标题", ("10-12", "标题")),
+        ("【12-30】标题", ("12-30", "标题")),
+        ("2024-10-12 会议纪要", ("2024-10-12", "会议纪要")),
+        ("2024-10-122024年会议纪要", ("2024-10-12", "2024年会议纪要")),
+        # titles that merely start with digits stay whole
+        ("2024年度廉政谈话提纲", (None, "2024年度廉政谈话提纲")),
+        ("12345 items", (None, "12345 items")),
+        ("3-5年发展规划", (None, "3-5年发展规划")),
+        ("12-15岁儿童", (None, "12-15岁儿童")),
+        ("1-2月经济运行情况", (None, "1-2月经济运行情况")),
+        ("10-1220 things", (None, "10-1220 things")),
+        ("13-01 not a month", (None, "13-01 not a month")),
+        ("10-12", (None, "10-12")),  # nothing left for a title
+        ("普通标题", (None, "普通标题")),
+    ],
+)
+def test_split_leading_date(text: str, expected: tuple[str | None, str]) -> None:
+    assert split_leading_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Title 2024-10-12", ("2024-10-12", "Title")),
+        ("标题2024-10-12", ("2024-10-12", "标题")),
+        ("Title (2024-10-12)", ("2024-10-12", "Title")),
+        ("标题 [2024/10/12]", ("2024/10/12", "标题")),
+        ("标题 2024年10月12日", ("2024年10月12日", "标题")),
+        ("标题 - 2024-10-12 09:30", ("2024-10-12 09:30", "标题")),
+        ("Title 10-12", ("10-12", "Title")),
+        ("关于2023-2024", (None, "关于2023-2024")),
+        ("第3-12", (None, "第3-12")),
+        ("Windows 2000", (None, "Windows 2000")),
+        ("2024-10-12", (None, "2024-10-12")),
+    ],
+)
+def test_split_trailing_date(text: str, expected: tuple[str | None, str]) -> None:
+    assert split_trailing_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("发布时间:2024-10-12 09:30 来源:本站", "2024-10-12 09:30"),
+        ("  10-12 ", "10-12"),
+        ("[12-30]", "12-30"),
+        ("Posted 3 days ago · updated yesterday", "3 days ago"),
+        ("阅读 1234 次", None),
+        ("2025年12月30日 10:15 来源", "2025年12月30日 10:15"),
+    ],
+)
+def test_find_date_text(text: str, expected: str | None) -> None:
+    assert find_date_text(text) == expected

@@ -1,0 +1,282 @@
+"""Listing and article extraction on the fixture pages (golden files) and on small hostile snippets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from parsel import Selector
+
+from crawler.dates import parse_date
+from crawler.encoding import decode_html
+from crawler.extract import ArticleContent, ListingEntry, extract_article, extract_listing, pagination_urls
+from feedsvc.config import ArticleSelectors, ListingConfig
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = sorted((DATA / "expected").glob("*.json"))
+RELATED = "您可能感兴趣的文稿"
+CRAWL = datetime(2026, 1, 5, 4, 0, tzinfo=UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def load_page(site: str, page: str, charset: str | None = None) -> Selector:
+    text, _ = decode_html((DATA / site / page).read_bytes(), charset)
+    return Selector(text=text)
+
+
+def listing(**kwargs: Any) -> ListingConfig:
+    return ListingConfig(**{"id": "x", **kwargs})
+
+
+def snippet(html: str) -> Selector:
+    return Selector(text=f"<html><body>{html}</body></html>")
+
+
+@pytest.mark.parametrize("golden", GOLDEN, ids=[path.stem for path in GOLDEN])
+def test_golden_listings(golden: Path) -> None:
+    case = json.loads(golden.read_text(encoding="utf-8"))
+    page = load_page(case["site"], case["page"], case["http_charset"])
+    entries = extract_listing(page, ListingConfig(**case["listing"]), case["base_url"])
+    assert entries is not None
+    assert [asdict(entry) for entry in entries] == case["entries"]
+
+
+def test_golden_files_cover_the_home_page_blocks() -> None:
+    names = {path.stem for path in GOLDEN}
+    assert {"site_index_recommended", "site_index_ranking", "site_index_latest"} <= names
+
+
+def test_script_filled_ranking_is_empty_not_missing() -> None:
+    page = load_page("site", "index.html")
+    assert extract_listing(page, listing(heading="阅读排行"), "http://site.test/") == []
+    assert extract_listing(page, listing(block="#phb"), "http://site.test/") == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [listing(heading="热门标签"), listing(block="div.no-such-block"), listing(block="//div[@id='nope']")],
+)
+def test_block_not_on_page_is_none(config: ListingConfig) -> None:
+    assert extract_listing(load_page("site", "index.html"), config, "http://site.test/") is None
+
+
+def test_nav_link_with_heading_text_is_not_the_heading() -> None:
+    # list_2 and index both have <a>最新文稿</a> in the nav; on a page without the h2 nothing matches.
+    page = snippet('<ul class="nav"><li><a href="/list_2.html">最新文稿</a></li><li><a href="/">首页</a></li></ul>')
+    assert extract_listing(page, listing(heading="最新文稿"), "http://site.test/") is None
+
+
+def test_year_boundary_dates_of_the_home_page() -> None:
+    entries = extract_listing(load_page("site", "index.html"), listing(heading="推荐文稿"), "http://site.test/")
+    assert entries is not None
+    published = {e.url.rsplit("/", 1)[-1]: parse_date(e.date_text or "", CRAWL, SHANGHAI) for e in entries}
+    local = {name: value.astimezone(SHANGHAI).date().isoformat() for name, value in published.items() if value}
+    assert local["1005.html"] == "2025-02-06"
+    assert local["1004.html"] == "2025-12-30"
+    assert local["1006.html"] == "2026-01-04"
+    assert local["1007.html"] == "2026-01-06"
+    assert local["1001.html"] == "2025-10-12"
+
+
+@pytest.mark.parametrize(
+    ("html", "config", "expected"),
+    [
+        pytest.param(
+            '<div class="box"><h3>推荐文稿</h3><li><a href="/1">一</a></li><li><a href="/2">二</a></li></div>',
+            listing(heading="推荐文稿"),
+            [ListingEntry("http://s.test/1", "一", None, 1), ListingEntry("http://s.test/2", "二", None, 2)],
+            id="heading-inside-the-box",
+        ),
+        pytest.param(
+            '<h3><a href="/tj/">推荐文稿</a></h3><ul><li><a href="/1">一</a> 2024-10-12</li></ul>',
+            listing(heading="推荐文稿"),
+            [ListingEntry("http://s.test/1", "一", "2024-10-12", 1)],
+            id="heading-is-a-link-inside-h3",
+        ),
+        pytest.param(
+            '<section><h2><b>Latest</b> posts:</h2><ol><li><a href="/p">Post</a> <i>3 days ago</i></li></ol></section>',
+            listing(heading="Latest Posts"),
+            [ListingEntry("http://s.test/p", "Post", "3 days ago", 1)],
+            id="heading-split-over-children-case-insensitive",
+        ),
+        pytest.param(
+            '<ul class="l"><li><a href="/1" title="关于加强党风廉政建设的实施意见">关于加强党风...</a></li></ul>',
+            listing(block="ul.l"),
+            [ListingEntry("http://s.test/1", "关于加强党风廉政建设的实施意见", None, 1)],
+            id="truncated-text-uses-title-attribute",
+        ),
+        pytest.param(
+            '<table id="t"><tr><td><a href="x/1">Row one</a></td><td>2026-01-04</td></tr>'
+            '<tr><td>header only</td></tr></table>',
+            listing(block="//table[@id='t']", item="tr"),
+            [ListingEntry("http://s.test/base/x/1", "Row one", "2026-01-04", 1)],
+            id="xpath-block-table-rows",
+        ),
+        pytest.param(
+            '<div id="b"><p><span class="d">10-12</span><a class="t" href="/1">标题一</a>'
+            '<a class="c" href="/cat">分类</a></p></div>',
+            listing(block="#b", item="p", link="a.t::attr(href)", title="a.t::text", date="span.d::text"),
+            [ListingEntry("http://s.test/1", "标题一", "10-12", 1)],
+            id="configured-css-selectors",
+        ),
+        pytest.param(
+            '<ul id="b"><li><a href="/1">One</a><em>2024-10-12</em></li></ul>',
+            listing(block="#b", link="//a/@href", title="//a", date="//em"),
+            [ListingEntry("http://s.test/1", "One", "2024-10-12", 1)],
+            id="configured-xpath-selectors-are-relative-to-the-item",
+        ),
+        pytest.param(
+            '<ul id="b"><li><a href="javascript:void(0)">更多</a></li><li><a href="mailto:a@b.c">信</a></li>'
+            '<li>无链接</li><li><a href="#top">顶部</a></li><li><a href="/ok">好</a></li></ul>',
+            listing(block="#b"),
+            [ListingEntry("http://s.test/ok", "好", None, 1)],
+            id="unusable-links-skipped-rank-counts-kept-items",
+        ),
+        pytest.param(
+            '<ul id="b"><li><a href="/1">&amp;lt;b&amp;gt;粗&amp;lt;/b&amp;gt;\x01 标题\u3000一</a></li></ul>',
+            listing(block="#b"),
+            [ListingEntry("http://s.test/1", "<b>粗</b> 标题 一", None, 1)],
+            id="hostile-title",
+        ),
+        pytest.param(
+            '<ul id="b"><li><a href="/1">3-5年发展规划</a></li><li><a href="/2">2024年度总结</a><span>12-30</span></li></ul>',
+            listing(block="#b"),
+            [ListingEntry("http://s.test/1", "3-5年发展规划", None, 1),
+             ListingEntry("http://s.test/2", "2024年度总结", "12-30", 2)],
+            id="titles-starting-with-digits-are-not-split",
+        ),
+    ],
+)
+def test_listing_snippets(html: str, config: ListingConfig, expected: list[ListingEntry]) -> None:
+    assert extract_listing(snippet(html), config, "http://s.test/base/") == expected
+
+
+def test_pagination_urls() -> None:
+    page = load_page("site", "index.html")
+    assert pagination_urls(page, "div.pages a.next", "http://site.test/index.html") == ["http://site.test/list_2.html"]
+    assert pagination_urls(page, "div.pages a::attr(href)", "http://site.test/") == [
+        "http://site.test/list_2.html",
+        "http://site.test/list_3.gbk.html",
+    ]
+    assert pagination_urls(page, "div.pages", "http://site.test/") == [
+        "http://site.test/list_2.html",
+        "http://site.test/list_3.gbk.html",
+    ]
+    last = load_page("site", "list_3.gbk.html", "gbk")
+    assert pagination_urls(last, "div.pages a.next", "http://site.test/list_3.gbk.html") == []
+
+
+# --- articles -------------------------------------------------------------------------------------------------
+
+ARTICLE_DATES = {
+    "1001.html": "2024-10-12 09:30",
+    "1002.html": "2024年10月12日",
+    "1003.html": "2025-12-30 08:00",
+    "1004.html": "2025年12月30日 10:15",
+    "1005.html": "2025-02-06",
+    "1006.html": "2026-01-04T09:30:00+08:00",
+    "1007.html": "2026-01-06 07:00",
+    "1008.html": "3 days ago",
+    "1009.html": "2026/01/04",
+    "1010.html": "2025.10.12",
+    "1011.gbk.html": "2025年10月12日",
+    "1012.html": "2024-06-04 16:20",
+}
+
+
+def article(name: str, **kwargs: Any) -> ArticleContent:
+    page = load_page("site", f"a/{name}", "gbk" if ".gbk." in name else None)
+    return extract_article(page, ArticleSelectors(**kwargs), f"http://site.test/a/{name}", [RELATED])
+
+
+@pytest.mark.parametrize(("name", "date_text"), sorted(ARTICLE_DATES.items()))
+def test_fixture_articles(name: str, date_text: str) -> None:
+    content = article(name)
+    assert content.date_text == date_text
+    assert parse_date(date_text, CRAWL, SHANGHAI) is not None
+    assert content.title and "某公文网" not in content.title
+    assert content.summary and len(content.summary) <= 201
+    body = content.content_html or ""
+    assert "<p>" in body
+    for junk in ("<script", "<style", "<form", "textarea", "分享到", "console.log", RELATED, "首页", "Copyright", "tracker"):
+        assert junk not in body, junk
+    if name != "1009.html":  # its stray </div> closes the body before the image paragraph
+        assert 'src="http://site.test/img/' in body
+
+
+def test_related_block_inside_the_body_is_cut() -> None:
+    body = article("1003.html").content_html or ""
+    assert RELATED not in body
+    assert "党委书记参加培训班" not in body  # one of its ten items
+    assert "办公室是党委、政府的服务部" in body
+
+
+def test_article_details() -> None:
+    first = article("1001.html")
+    assert first.title == "2024年廉政谈话记录"
+    assert first.summary is not None and first.summary.startswith("办公室是党委、政府的服务部,服务是工作主旋律。")
+    assert 'href="http://site.test/files/1001.doc"' in (first.content_html or "")
+    english = article("1008.html")
+    assert english.title == "Office Work in the New Era: Six Kinds of Awareness"
+    assert 'href="http://site.test/a/1001.html"' in (english.content_html or "")  # ../a/1001.html made absolute
+    assert 'src="http://site.test/a/img/chart.png"' in (english.content_html or "")
+    dirty = article("1009.html")
+    assert dirty.title == "对标对表 接续奋斗——研讨交流提纲"
+    assert article("1012.html").title == "县总工会庆祝2024年“五一”八项举措"  # undeclared GBK, decoded first
+
+
+def test_article_configured_selectors() -> None:
+    content = article("1001.html", title="div.crumb", body="div.info", date="div.info", summary="h1")
+    assert content.title == "首页 > 最新文稿 > 正文"
+    assert content.date_text == "2024-10-12 09:30"
+    assert content.summary == "2024年廉政谈话记录"
+    assert content.content_html is not None and "来源:某公文网" in content.content_html
+
+
+def test_article_heuristics_without_h1_or_content_class() -> None:
+    html = """<html><head><title>Plain page - Some Blog</title>
+    <meta name="description" content="Meta description."></head><body>
+    <div id="menu"><a href="/">Home</a></div>
+    <div id="main"><p>First paragraph with enough text to count as the article body here.</p>
+    <p>Second paragraph, also <a href="/x" onclick="evil()">long</a> enough to win.</p>
+    <p><img data-src="/lazy.png" style="width:1px"></p></div>
+    <div id="side"><p>short</p></div></body></html>"""
+    content = extract_article(Selector(text=html), ArticleSelectors(), "http://b.test/post/1", ())
+    assert content.title == "Plain page"
+    assert content.date_text is None
+    assert content.summary is not None and content.summary.startswith("First paragraph")
+    body = content.content_html or ""
+    assert "short" not in body and "Home" not in body
+    assert 'href="http://b.test/x"' in body and "onclick" not in body
+    assert 'src="http://b.test/lazy.png"' in body and "style=" not in body
+
+
+def test_article_tag_with_related_heading_inside() -> None:
+    html = """<html><body><article><h1>Post</h1><time datetime="2026-11-03T10:00:00Z">Nov 3</time>
+    <p>Body text long enough to be the article, with several words in it for the summary.</p>
+    <div class="more"><h3>You may also like</h3><ul><li><a href="/o">Other post</a></li></ul></div>
+    <!-- a comment --></article></body></html>"""
+    content = extract_article(Selector(text=html), ArticleSelectors(), "http://b.test/", ["You may also like"])
+    assert content.title == "Post"
+    assert content.date_text == "2026-11-03T10:00:00Z"
+    body = content.content_html or ""
+    assert "Other post" not in body and "You may also like" not in body and "comment" not in body
+    assert "<h1>" not in body  # the title is not repeated in the body
+
+
+def test_long_summary_is_cut_at_a_boundary() -> None:
+    text = " ".join(["word"] * 100)
+    html = f"<html><body><article><p>{text}</p></article></body></html>"
+    summary = extract_article(Selector(text=html), ArticleSelectors(), "http://b.test/", ()).summary or ""
+    assert summary.endswith("…") and len(summary) <= 201 and not summary[:-1].endswith(" ")
+
+
+def test_page_without_body_falls_back_to_meta_description() -> None:
+    html = '<html><head><meta name="description" content="Only a description."></head><body></body></html>'
+    content = extract_article(Selector(text=html), ArticleSelectors(), "http://b.test/", ())
+    assert content == ArticleContent(title=None, date_text=None, summary="Only a description.", content_html=None)

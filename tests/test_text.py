@@ -1,0 +1,57 @@
+"""Title cleaning and XML safety: entities, whitespace, control characters, surrogates, hostile markup."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from crawler.text import clean_title, normalize_space, xml_safe
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  2024年廉政谈话记录 \n", "2024年廉政谈话记录"),
+        ("对标对表&nbsp;接续奋斗", "对标对表 接续奋斗"),  # a double-escaped entity, as parsed text shows it
+        ("A &amp; B", "A & B"),
+        ("&#20013;&#x6587;", "中文"),
+        ("中\u3000文\xa0标题\t\r\n题", "中 文 标题 题"),
+        ("bell\x07 and\x00null\x1f", "bell andnull"),
+        ("vertical\x0btab", "vertical tab"),
+        ("lone \ud800 surrogate \udfff", "lone surrogate"),
+        ("non\ufffechar\uffff", "nonchar"),
+        ("zero\u200bwidth\ufeff", "zerowidth"),
+        ("c1\x85control\x9f", "c1 control"),
+        ("<script>alert(1)</script>标题", "<script>alert(1)</script>标题"),  # text stays text; feeds escape it
+        ("Emoji 🎉 and mixed 中文 Ελληνικά", "Emoji 🎉 and mixed 中文 Ελληνικά"),
+        ("", ""),
+    ],
+)
+def test_clean_title(raw: str, expected: str) -> None:
+    assert clean_title(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["a\x00b\x08c\x0bd\x0ce\x1ff", "\ud83d lone high", "x\ufffey\uffffz", "ok\ttab\nnewline\rcr", "&lt;b&gt; & <i>"],
+)
+def test_xml_safe_output_is_accepted_by_an_xml_parser(raw: str) -> None:
+    safe = xml_safe(raw)
+    element = etree.Element("title")
+    element.text = safe  # lxml refuses XML-invalid characters with ValueError
+    parsed = etree.fromstring(etree.tostring(element, encoding="unicode"))
+    assert parsed.text == safe
+
+
+def test_xml_safe_keeps_allowed_whitespace() -> None:
+    assert xml_safe("a\tb\nc\rd\x01") == "a\tb\nc\rd"
+
+
+def test_clean_title_is_xml_safe_for_hostile_input() -> None:
+    hostile = "".join(chr(c) for c in range(0, 0x40)) + "\ud800\udfff\ufffe\uffff&#1;"
+    element = etree.Element("title")
+    element.text = clean_title(hostile)  # would raise on any XML-invalid character
+
+
+def test_normalize_space() -> None:
+    assert normalize_space(" a \u3000 b\n\nc ") == "a b c"
