@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,10 @@ STOP_GRACE_SECONDS = 30.0
 class SchedulerService:
     """One scheduler process's state. `job_func` is a 'module:function' reference (tests swap in a stub)."""
 
-    def __init__(self, config_path: str, *, poll_interval: float = 2.0, job_func: str = CRAWL_JOB) -> None:
+    def __init__(self, config_path: str, *, poll_interval: float = 2.0, job_func: str = CRAWL_JOB,
+                 on_reload: Callable[[AppConfig], None] | None = None) -> None:
         self.config_path = str(Path(config_path).resolve())
+        self.on_reload = on_reload  # e.g. `feedsvc run` hands the new config to the feed server
         self.cfg: AppConfig = load_config(self.config_path)
         self.job_func = job_func
         self.engine, self.session_factory = open_database(self.cfg.database.url, self.cfg.base_dir)
@@ -103,6 +106,8 @@ class SchedulerService:
             log.warning("config reload: [database] url changed; restart the scheduler to use the new database")
         self._apply(cfg, initial=False)
         self.reloads += 1
+        if self.on_reload is not None:
+            self.on_reload(cfg)
         return True
 
     def _apply(self, cfg: AppConfig, initial: bool) -> None:

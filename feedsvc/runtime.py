@@ -1,0 +1,136 @@
+"""`feedsvc run`: the feed server (uvicorn, one process) and the crawl scheduler together, stopped together.
+
+The main thread runs uvicorn; the scheduler runs in background threads and starts each crawl as a child
+process in its own process group. On Ctrl-C/SIGTERM uvicorn stops taking requests while, in parallel,
+running crawls get SIGTERM and finish their current batch; then the process exits 0. SIGHUP (or editing
+the config file) reloads the config for both the scheduler and the feed server.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from feedsvc.config import AppConfig, load_config
+
+log = logging.getLogger("feedsvc.run")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind now, so a port of 0 becomes a real port before the app (and its self links) is built."""
+    from feedsvc.errors import FeedsvcError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise FeedsvcError(f"Cannot listen on {host}:{port}: {exc.strerror}. "
+                           "Pick another port with --port (0 = any free port) or set [server] port.") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def with_port(cfg: AppConfig, port: int) -> AppConfig:
+    """The config as served: the bound port, so self links are right when [server] port was 0."""
+    if cfg.server.port == port:
+        return cfg
+    return cfg.model_copy(update={"server": cfg.server.model_copy(update={"port": port})})
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server that also tells us when a stop signal arrived and when it is ready."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None], on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+        self._on_ready = on_ready
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
+        super().handle_exit(sig, frame)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            self._on_ready()
+
+
+def apply_config_to_app(app: Any, cfg: AppConfig) -> None:
+    """Hand a reloaded config to the running feed server: new/removed sources' feeds appear/disappear."""
+    state = app.state.feedsvc
+    apply = getattr(state, "apply_config", None)
+    if callable(apply):
+        apply(cfg)
+        return
+    state.cfg = with_port(cfg, state.cfg.server.port)
+    state.builder = None
+    state.opml = None
+    state.cache.clear()
+
+
+def run_service(config_path: str, *, sock: socket.socket | None = None, scheduler: bool = True,
+                on_ready: Callable[[AppConfig], None] | None = None, access_log: bool = False,
+                log_level: str = "info", stop_grace: float | None = None,
+                before_stop: Callable[[], None] | None = None) -> int:
+    """Serve feeds (and run the scheduler) until SIGINT/SIGTERM; return the exit code (0 after a clean stop)."""
+    from feedsvc.app import create_app
+    from feedsvc.scheduler_service import STOP_GRACE_SECONDS, SchedulerService
+
+    config_path = str(Path(config_path).resolve())
+    cfg = load_config(config_path)
+    sock = sock or bind_socket(cfg.server.host, cfg.server.port)
+    cfg = with_port(cfg, int(sock.getsockname()[1]))
+    app = create_app(cfg)
+    service = SchedulerService(config_path, on_reload=lambda new: apply_config_to_app(app, new)) if scheduler else None
+
+    stop_requested = threading.Event()
+    stopped = threading.Event()
+
+    def stop_scheduler() -> None:
+        stop_requested.wait()
+        try:
+            if before_stop is not None:
+                before_stop()
+            if service is not None:
+                service.stop(STOP_GRACE_SECONDS if stop_grace is None else stop_grace)
+        finally:
+            stopped.set()
+
+    stopper = threading.Thread(target=stop_scheduler, name="stopper", daemon=True)
+    # uvicorn restores these after serving and re-raises the signal it caught: ours then just notes it.
+    previous = {sig: signal.signal(sig, lambda *_: stop_requested.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if service is not None:
+            service.install_sighup()
+            service.start()
+        stopper.start()
+        server = _Server(
+            uvicorn.Config(app, log_level=log_level, access_log=access_log, lifespan="on",
+                           timeout_graceful_shutdown=10),
+            on_exit=stop_requested.set,
+            on_ready=lambda: on_ready(cfg) if on_ready else None,
+        )
+        server.run(sockets=[sock])
+    finally:
+        stop_requested.set()
+        if stopper.is_alive():
+            stopper.join()
+        elif service is not None and not stopped.is_set():
+            service.stop(0)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+    log.info("feedsvc run: stopped cleanly")
+    return 0
