@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("source", help="source id from the config")
     parser.add_argument("--config", default=None, help="config file (default: $FEEDSVC_CONFIG, else ./config.toml)")
     parser.add_argument("--now", default=None, help="crawl clock, ISO 8601 (default: now); makes runs reproducible")
-    parser.add_argument("--trigger", choices=("manual", "schedule"), default="manual")
+    parser.add_argument("--trigger", choices=("manual", "schedule", "retry"), default="manual")
     parser.add_argument("--progress-json", action="store_true", help="print one JSON event per line on stdout")
     parser.add_argument("--preview", action="store_true", help="fetch live, print what is extracted, store nothing")
     parser.add_argument("--url", default=None, help="with --preview: inspect this page instead of the start URL")
