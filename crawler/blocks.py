@@ -6,6 +6,7 @@ Pure functions over parsel Selectors (lxml elements inside). Used for listings a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lxml import etree
@@ -23,6 +24,7 @@ _DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
 # How far up from the heading text we look for the list: heading text → title bar → box is two steps.
 _MAX_CLIMB = 4
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NOT_HEADINGS = frozenset({"script", "style", "textarea", "option", "title", "head", "html"})
 
 
 def is_xpath(expr: str) -> bool:
@@ -61,23 +63,20 @@ def _heading_candidates(page: Selector, heading: str) -> Iterator[etree._Element
     """Elements whose own text is `heading`, widened to the largest ancestor showing only that text."""
     want = _key(heading)
     needle = heading.strip().lower()
-    # Relative paths (not //body), so this also works inside a detached article body; ASCII case folded.
-    fold = f"translate(., '{_UPPER}', '{_UPPER.lower()}')"
-    hits = page.xpath(
-        f".//*[not(ancestor-or-self::head)][not(self::script or self::style or self::textarea or self::option)]"
-        f"[text()[contains({fold}, $h)]]",
-        h=needle,
-    )
+    root = page.root
+    if not isinstance(root, etree._Element):
+        return
+    # Relative paths (not //body), so this also works inside a detached article body. ASCII case is folded
+    # only when the heading has ASCII letters: translate() on every text node is the costly part on big pages.
+    text = f"translate(., '{_UPPER}', '{_UPPER.lower()}')" if re.search("[a-z]", needle) else "."
+    hits: list[etree._Element] = root.xpath(f".//text()[contains({text}, $h)]/parent::*", h=needle)
+    hits = [el for el in hits if _tag(el) not in _NOT_HEADINGS and not el.xpath("ancestor::head")]
     if not hits:
         # The heading text split over child elements (`<h2><b>Latest</b> posts</h2>`): deepest elements holding it.
-        fold_string = fold.replace("(.,", "(string(.),")
-        deepest = page.xpath(
-            f".//*[not(ancestor-or-self::head)][contains({fold_string}, $h)][not(*[contains({fold_string}, $h)])]",
-            h=needle,
-        )
-        hits = SelectorList(hit for hit in deepest if _key(_full_text(hit.root)) == want)
-    for hit in hits:
-        el = hit.root
+        whole = text.replace("(.,", "(string(.),")
+        deepest = root.xpath(f".//*[contains({whole}, $h)][not(*[contains({whole}, $h)])]", h=needle)
+        hits = [el for el in deepest if _key(_full_text(el)) == want and not el.xpath("ancestor-or-self::head")]
+    for el in hits:
         own = [t for t in el.xpath("text()") if _key(t)]
         if own and not any(_key(t) == want for t in own) and _key(_full_text(el)) != want:
             continue

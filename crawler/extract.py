@@ -5,9 +5,11 @@ Article pages live in crawler/article.py and are re-exported here, so callers im
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from lxml import etree
 from parsel import Selector, SelectorList
 
 from crawler.article import ArticleContent, extract_article
@@ -27,6 +29,7 @@ __all__ = [
 
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 _ELLIPSIS = ("...", "…", "..")
+_NO_TEXT = frozenset({"a", "script", "style", "noscript"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,34 +62,56 @@ def extract_listing(page: Selector, listing: ListingConfig, base_url: str) -> li
 
 
 def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> ListingEntry | None:
-    link: Selector | None = None
+    # The default path walks lxml elements directly: a parsel query per item costs more than the rest together.
+    element: etree._Element = item.root
+    link: etree._Element | None = None
     if listing.link:
         href = _first_href(select(item, listing.link))
     else:
-        link = next((a for a in item.xpath(".//a[@href]") if is_followable(a.attrib["href"])), None)
-        href = link.attrib["href"] if link is not None else None
-    if not is_followable(href):
+        link = next((a for a in element.iter("a") if is_followable(a.get("href"))), None)
+        href = link.get("href") if link is not None else None
+    if href is None or not is_followable(href):
         return None
-    assert href is not None
     title = clean_title(_joined_text(select(item, listing.title))) if listing.title else ""
     if not title:
-        title = _link_title(link if link is not None else _first(item.xpath(".//a[@href]")))
-    date_text = normalize_space(_joined_text(select(item, listing.date))) or None if listing.date else None
+        if link is None:
+            link = next((a for a in element.iter("a") if a.get("href") is not None), None)
+        title = _link_title(link)
+    date_text = (normalize_space(_joined_text(select(item, listing.date))) or None) if listing.date else None
     # A date in the item outside the link (`<span>10-12</span>`) is the date as the site lays it out.
     if date_text is None:
-        outside = " ".join(item.xpath(".//text()[not(ancestor::a) and not(ancestor::script) and not(ancestor::style)]").getall())
-        date_text = find_date_text(normalize_space(outside))
+        date_text = find_date_text(normalize_space(" ".join(_text_outside_links(element))))
     glued, title = split_leading_date(title)
     if glued is None:
         glued, title = split_trailing_date(title)
     if not title:
         return None
-    url = urljoin(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
+    url = join_url(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
     return ListingEntry(url=url, title=title, date_text=date_text or glued, rank=rank)
 
 
-def _first(found: SelectorList[Selector]) -> Selector | None:
-    return found[0] if found else None
+def join_url(base_url: str, href: str) -> str:
+    """urljoin with fast paths for the two common shapes (absolute, root-relative); same results."""
+    if href.startswith(("http://", "https://")):
+        return href
+    if href.startswith("/") and not href.startswith("//") and "/." not in href:
+        scheme, sep, rest = base_url.partition("://")
+        if sep:
+            return f"{scheme}{sep}{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}{href}"
+    return urljoin(base_url, href)
+
+
+def _text_outside_links(element: etree._Element) -> Iterator[str]:
+    """Text of `element` that is not inside a link, script or style (where a listing item shows its date)."""
+    if not isinstance(element.tag, str) or element.tag in _NO_TEXT:
+        return
+    if element.text:
+        yield element.text
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _NO_TEXT:
+            yield from _text_outside_links(child)
+        if child.tail:
+            yield child.tail
 
 
 def _first_href(found: SelectorList[Selector]) -> str | None:
@@ -103,15 +128,17 @@ def _joined_text(found: SelectorList[Selector]) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _link_title(link: Selector | None) -> str:
+def _link_title(link: etree._Element | None) -> str:
     """The link's text, or its title attribute when the text is empty or a truncated form of it (`关于…`)."""
     if link is None:
         return ""
-    text = clean_title(link.xpath("string(.)").get(""))
-    attr = clean_title(link.attrib.get("title", ""))
+    text = clean_title("".join(link.itertext()))
+    attr = clean_title(link.get("title") or "")
     if attr and (not text or (text.endswith(_ELLIPSIS) and attr.startswith(text.rstrip(".…")))):
         return attr
-    return text or clean_title(link.xpath(".//img/@alt").get(""))
+    if text:
+        return text
+    return clean_title(next((img.get("alt") or "" for img in link.iter("img") if img.get("alt")), ""))
 
 
 def pagination_urls(page: Selector, selector: str, base_url: str) -> list[str]:

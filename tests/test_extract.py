@@ -7,6 +7,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +15,14 @@ from parsel import Selector
 
 from crawler.dates import parse_date
 from crawler.encoding import decode_html
-from crawler.extract import ArticleContent, ListingEntry, extract_article, extract_listing, pagination_urls
+from crawler.extract import (
+    ArticleContent,
+    ListingEntry,
+    extract_article,
+    extract_listing,
+    join_url,
+    pagination_urls,
+)
 from feedsvc.config import ArticleSelectors, ListingConfig
 
 DATA = Path(__file__).parent / "data"
@@ -280,3 +288,9 @@ def test_page_without_body_falls_back_to_meta_description() -> None:
     html = '<html><head><meta name="description" content="Only a description."></head><body></body></html>'
     content = extract_article(Selector(text=html), ArticleSelectors(), "http://b.test/", ())
     assert content == ArticleContent(title=None, date_text=None, summary="Only a description.", content_html=None)
+
+
+@pytest.mark.parametrize("base", ["http://s.test/", "http://s.test/a/b.html?x=1#f", "https://s.test:8080", "http://s.test?q"])
+@pytest.mark.parametrize("href", ["/a/1.html", "/a/1.html?from=home#top", "a/1.html", "../x", "//o/x", "http://o/x", "/a/./b", "?p=2"])
+def test_join_url_matches_urljoin(base: str, href: str) -> None:
+    assert join_url(base, href) == urljoin(base, href)
