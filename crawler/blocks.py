@@ -24,6 +24,7 @@ _DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
 # How far up from the heading text we look for the list: heading text → title bar → box is two steps.
 _MAX_CLIMB = 4
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ANY_HEADING = ".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"
 _NOT_HEADINGS = frozenset({"script", "style", "textarea", "option", "title", "head", "html"})
 
 
@@ -112,6 +113,9 @@ def block_after(heading: etree._Element, item: str) -> etree._Element | None:
         if sibling is not None:
             if parent is not None and _is_item(parent, sibling, item):
                 return parent
+            # The next box with its own heading: our box had no list at all (e.g. `<h3>阅读排行</h3></div>`).
+            if _tag(sibling) in _HEADINGS or sibling.xpath(_ANY_HEADING):
+                return None
             return sibling
         if parent is None or _tag(parent) in ("body", "html"):
             return None

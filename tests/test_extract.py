@@ -79,6 +79,17 @@ def test_nav_link_with_heading_text_is_not_the_heading() -> None:
     assert extract_listing(page, listing(heading="最新文稿"), "http://site.test/") is None
 
 
+def test_heading_without_a_list_does_not_take_the_next_box() -> None:
+    page = snippet(
+        '<div class="box"><h3>阅读排行</h3></div>'
+        '<div class="box"><h3>推荐文稿</h3><ul><li><a href="/1">一</a></li></ul></div>'
+    )
+    assert extract_listing(page, listing(heading="阅读排行"), "http://s.test/") is None
+    assert extract_listing(page, listing(heading="推荐文稿"), "http://s.test/") == [
+        ListingEntry("http://s.test/1", "一", None, 1)
+    ]
+
+
 def test_year_boundary_dates_of_the_home_page() -> None:
     entries = extract_listing(load_page("site", "index.html"), listing(heading="推荐文稿"), "http://site.test/")
     assert entries is not None
