@@ -11,13 +11,13 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -73,6 +73,8 @@ def _state(request: Request) -> AppState:
 def respond(request: Request, doc: Document, max_age: int) -> Response:
     """200 or 304 for a document, gzip when the client accepts it."""
     headers = document_headers(doc, max_age)
+    if max_age == 0:
+        headers["cache-control"] = "no-cache"
     if doc_is_current(request, doc):
         return Response(status_code=304, headers=headers)
     body = doc.body
@@ -122,7 +124,10 @@ async def index(request: Request) -> Response:
             return pages.render_index(state.feed_builder(), session)
 
     body = await run_in_threadpool(render)
-    return Response(body, media_type=pages.HTML_MEDIA_TYPE, headers={"cache-control": "no-cache"})
+    # Health and last-crawl times change without a data_version bump, so the page is never cached here;
+    # it still gets validators and gzip like every other document.
+    doc = make_document(body, pages.HTML_MEDIA_TYPE, datetime.now(UTC), 0)
+    return respond(request, doc, max_age=0)
 
 
 async def healthz(request: Request) -> Response:
@@ -186,7 +191,6 @@ def create_app(cfg: AppConfig, check_interval: float = DEFAULT_CHECK_INTERVAL) -
     handlers: dict[Any, Any] = {FeedNotFound: _not_found, BadRequest: _bad_request, StorageError: _unavailable}
     middleware = [
         Middleware(FeedFastPath, state=state),
-        Middleware(GZipMiddleware, minimum_size=500),
     ]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers, lifespan=lifespan)
     app.state.feedsvc = state

@@ -118,3 +118,58 @@ def atom_ids(xml: bytes) -> list[str]:
 def check_path(path: Path) -> Path:
     assert path.exists(), path
     return path
+
+
+RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$"
+RFC822 = r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d [+-]\d{4}$"
+
+
+def check_valid_feed(body: bytes, kind: str, self_url: str) -> Any:
+    """What the W3C validator would insist on, checked locally: parses cleanly, self link, unique ids,
+    absolute URLs, RFC 3339 (Atom, JSON) / RFC 822 (RSS) dates. Returns the feedparser result (or JSON)."""
+    import json
+    import re
+    from urllib.parse import urlparse
+
+    import feedparser
+    from lxml import etree
+
+    def absolute(url: str | None) -> bool:
+        parsed = urlparse(url or "")
+        return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+    if kind == "json":
+        doc = json.loads(body)
+        assert doc["version"] == "https://jsonfeed.org/version/1.1"
+        assert doc["feed_url"] == self_url and absolute(doc["home_page_url"])
+        ids = [item["id"] for item in doc["items"]]
+        assert len(ids) == len(set(ids))
+        for item in doc["items"]:
+            assert absolute(item["url"]) and re.match(RFC3339, item["date_published"])
+            assert re.match(RFC3339, item["date_modified"])
+        return doc
+    parsed = feedparser.parse(body)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    root = etree.fromstring(body)
+    if kind == "atom":
+        assert parsed.version == "atom10"
+        selfs = [link.get("href") for link in root.findall(f"{ATOM}link") if link.get("rel") == "self"]
+        assert selfs == [self_url]
+        ids = [e.findtext(f"{ATOM}id") for e in root.findall(f"{ATOM}entry")]
+        dates = [root.findtext(f"{ATOM}updated")] + [
+            e.findtext(f"{ATOM}{tag}") for e in root.findall(f"{ATOM}entry") for tag in ("updated", "published")]
+        assert all(re.match(RFC3339, d or "") for d in dates), dates
+        hrefs = [link.get("href") for link in root.iter(f"{ATOM}link")]
+    else:
+        assert parsed.version == "rss20"
+        channel = root.find("channel")
+        assert channel is not None
+        selfs = [link.get("href") for link in channel.findall(f"{ATOM}link") if link.get("rel") == "self"]
+        assert selfs == [self_url]
+        ids = [item.findtext("guid") for item in channel.findall("item")]
+        dates = [channel.findtext("lastBuildDate")] + [i.findtext("pubDate") for i in channel.findall("item")]
+        assert all(re.match(RFC822, d or "") for d in dates), dates
+        hrefs = [channel.findtext("link")] + [i.findtext("link") for i in channel.findall("item")]
+    assert len(ids) == len(set(ids)) and all(ids)
+    assert all(absolute(h) for h in hrefs), hrefs
+    return parsed

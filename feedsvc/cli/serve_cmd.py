@@ -1,0 +1,66 @@
+"""`feedsvc serve` (the feed server under uvicorn) and `feedsvc publish DIR` (static files)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from feedsvc.cli import add_config_option
+from feedsvc.config import CONFIG_ENV, default_config_path, load_config
+from feedsvc.errors import ConfigError
+
+
+def register(subparsers: Any) -> None:
+    serve = subparsers.add_parser("serve", help="serve the feeds over HTTP (uvicorn)",
+                                  description="Serve RSS, Atom and JSON feeds, OPML and the index page.")
+    add_config_option(serve)
+    serve.add_argument("--host", help="address to bind (default: [server] host)")
+    serve.add_argument("--port", type=int, help="port to bind (default: [server] port; 0 picks a free one)")
+    serve.add_argument("--workers", type=int, help="worker processes (default: [server] workers)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--no-access-log", action="store_true", help="do not log every request (faster)")
+    serve.set_defaults(func=run_serve)
+
+    publish = subparsers.add_parser("publish", help="write every feed, the OPML and index.html as static files",
+                                    description="Write static files whose paths match the HTTP routes.")
+    add_config_option(publish)
+    publish.add_argument("dir", metavar="DIR", help="output folder (e.g. /var/www/feeds)")
+    publish.set_defaults(func=run_publish)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    config_path = Path(args.config or default_config_path()).resolve()
+    cfg = load_config(config_path)  # fail here, in the parent, with one clear line
+    workers = args.workers if args.workers is not None else cfg.server.workers
+    if workers < 1:
+        raise ConfigError(f"--workers {workers}: use 1 or more worker processes")
+    # Workers are separate processes that build their own app: they find the config through the env.
+    os.environ[CONFIG_ENV] = str(config_path)
+    uvicorn.run(
+        "feedsvc.app:app_from_env",
+        factory=True,
+        host=args.host or cfg.server.host,
+        port=args.port if args.port is not None else cfg.server.port,
+        workers=workers,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from feedsvc.publish import publish
+
+    cfg = load_config(args.config)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("publishing feeds", total=None)
+        result = publish(cfg, args.dir, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    print(f"wrote {result.written} files to {result.out_dir}" + (f", removed {result.removed} stale" if result.removed else ""))
+    return 0

@@ -1,0 +1,73 @@
+"""repository/feeds.py on SQLite and PostgreSQL: order, near-duplicates hidden, filters, listing ranks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from feedsvc.models import Item
+from feedsvc.repository import feeds as q
+from feedsvc.repository.feeds import FeedFilter
+from tests.feedhelpers import T0, article, crawl, listed, make_config
+
+
+def _db(session_factory: sessionmaker[Session], db_url: str) -> None:
+    cfg = make_config(db_url)
+    crawl(session_factory, cfg, "gw", [
+        listed("gw", "ranking", "http://gw.test/1", "One 党员", 1),
+        listed("gw", "ranking", "http://gw.test/2", "Two", 2),
+        article("gw", "http://gw.test/2", "Two", summary="about BUDGET_100% things"),
+    ], T0)
+    crawl(session_factory, cfg, "en", [listed("en", "latest", "http://en.test/1", "Budget news")], T0 + timedelta(hours=1))
+    crawl(session_factory, cfg, "gw", [
+        listed("gw", "ranking", "http://gw.test/3", "Three", 1),
+        listed("gw", "ranking", "http://gw.test/2", "Two", 2),
+        listed("gw", "latest", "http://gw.test/4", "Four (dup of Three)"),
+    ], T0 + timedelta(hours=2))
+
+
+def _titles(items: list[Item]) -> list[str]:
+    return [i.title for i in items]
+
+
+def test_newest_items_order_filters_and_duplicates(session_factory: sessionmaker[Session], db_url: str) -> None:
+    _db(session_factory, db_url)
+    with session_factory() as session:
+        dup = session.scalar(select(Item).where(Item.url == "http://gw.test/4"))
+        three = session.scalar(select(Item).where(Item.url == "http://gw.test/3"))
+        assert dup is not None and three is not None
+        session.execute(update(Item).where(Item.id == dup.id).values(duplicate_of=three.id))
+        session.commit()
+        # Same first_seen: the later-inserted row first (id desc), so the order is total and stable.
+        assert _titles(q.newest_items(session, FeedFilter())) == ["Three", "Budget news", "Two", "One 党员"]
+        assert _titles(q.newest_items(session, FeedFilter(limit=2))) == ["Three", "Budget news"]
+        # q matches title or summary, case-insensitively, any of the words; LIKE wildcards are literal.
+        assert _titles(q.newest_items(session, FeedFilter(q=("budget",)))) == ["Budget news", "Two"]
+        assert _titles(q.newest_items(session, FeedFilter(q=("budget_100%",)))) == ["Two"]
+        assert _titles(q.newest_items(session, FeedFilter(q=("e%1", "t_0")))) == []
+        assert _titles(q.newest_items(session, FeedFilter(q=("党员", "three")))) == ["Three", "One 党员"]
+        assert _titles(q.newest_items(session, FeedFilter(exclude=("budget", "党员")))) == ["Three"]
+        assert _titles(q.newest_items(session, FeedFilter(since=T0 + timedelta(minutes=30)))) == ["Three", "Budget news"]
+        assert _titles(q.newest_items(session, FeedFilter(), hidden_sources=["en"])) == ["Three", "Two", "One 党员"]
+        assert _titles(q.source_items(session, "en", FeedFilter())) == ["Budget news"]
+        assert _titles(q.source_items(session, "gw", FeedFilter(exclude=("one",)))) == ["Three", "Two"]
+
+
+def test_listing_entries_order_by_entry_and_carry_current_rank(session_factory: sessionmaker[Session],
+                                                               db_url: str) -> None:
+    _db(session_factory, db_url)
+    with session_factory() as session:
+        listed_items = q.listing_entries(session, "gw", "ranking", FeedFilter())
+        # Three entered last; One dropped out of the ranking in the second crawl, so it has no current rank.
+        assert [(x.item.title, x.rank) for x in listed_items] == [("Three", 1), ("Two", 2), ("One 党员", None)]
+        assert listed_items[0].entered == T0 + timedelta(hours=2)
+        since = q.listing_entries(session, "gw", "ranking", FeedFilter(since=T0 + timedelta(hours=1)))
+        assert [x.item.title for x in since] == ["Three"]
+        assert q.listing_entries(session, "gw", "nothing", FeedFilter()) == []
+        ids = {x.item.title: x.item.id for x in listed_items}
+        members = q.listing_memberships(session, list(ids.values()))
+        assert members[ids["Two"]] == [("gw", "ranking")]
+        assert q.source_item_counts(session, ["gw", "en", "zz"]) == {"gw": 4, "en": 1}
+        q.ping(session)
