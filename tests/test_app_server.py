@@ -1,0 +1,139 @@
+"""The app under a real uvicorn server on 127.0.0.1, spoken to with httpx: fast path, validators, gzip bytes,
+cache freshness with the production check interval, and `feedsvc serve` as a subprocess."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import feedparser
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from feedsvc.app import create_app
+from feedsvc.config import AppConfig
+from feedsvc.db import open_database
+from tests.feedhelpers import (
+    T0,
+    check_valid_feed,
+    crawl,
+    free_port,
+    listed,
+    make_config,
+    running_server,
+    sample_crawls,
+)
+
+ROUTES = ["/feeds/new.atom", "/feeds/new.rss", "/feeds/new.json", "/feeds/gw.atom", "/feeds/en.rss",
+          "/feeds/gw/ranking.json", "/feeds/gw/recommended.atom", "/feeds/topics/party.rss", "/opml", "/",
+          "/healthz", "/metrics"]
+
+
+@pytest.fixture
+def served(db_url: str) -> Iterator[tuple[str, AppConfig, sessionmaker[Session]]]:
+    cfg = make_config(db_url, "http://feeds.test")
+    engine, factory = open_database(cfg.database.url)
+    sample_crawls(factory, cfg)
+    with running_server(create_app(cfg)) as url:  # default 1 s data_version check interval
+        yield url, cfg, factory
+    engine.dispose()
+
+
+def test_every_route_over_real_http(served: tuple[str, AppConfig, sessionmaker[Session]]) -> None:
+    url, _, _ = served
+    with httpx.Client(base_url=url, timeout=10) as client:
+        for route in ROUTES:
+            response = client.get(route)
+            assert response.status_code == 200, (route, response.text)
+            assert "charset=utf-8" in response.headers["content-type"]
+        for route in ROUTES[:8]:
+            fmt = route.rsplit(".", 1)[1]
+            check_valid_feed(client.get(route).content, fmt, "http://feeds.test" + route)
+        assert client.get("/feeds/nope.atom").status_code == 404
+        assert client.get("/feeds/new.atom?limit=-1").status_code == 400
+        item_id = 1
+        related = client.get(f"/feeds/items/{item_id}/related.atom")
+        assert related.status_code == 200
+        assert feedparser.parse(related.content).bozo == 0
+
+
+def test_cached_responses_validators_and_gzip_bytes(served: tuple[str, AppConfig, sessionmaker[Session]]) -> None:
+    url, _, _ = served
+    with httpx.Client(base_url=url, timeout=10) as client:
+        first = client.get("/feeds/new.atom", headers={"accept-encoding": "identity"})
+        etag, modified = first.headers["etag"], first.headers["last-modified"]
+        with client.stream("GET", "/feeds/new.atom", headers={"accept-encoding": "gzip"}) as zipped:
+            raw = b"".join(zipped.iter_raw())
+            assert zipped.headers["content-encoding"] == "gzip"
+            assert int(zipped.headers["content-length"]) == len(raw)
+        assert gzip.decompress(raw) == first.content
+        assert client.get("/feeds/new.atom", headers={"if-none-match": etag}).status_code == 304
+        assert client.get("/feeds/new.atom", headers={"if-modified-since": modified}).status_code == 304
+        head = client.head("/feeds/new.atom")
+        assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == etag
+        metrics = client.get("/metrics").text
+    # Everything after the first build came from the cache (most of it via the ASGI fast path).
+    assert 'feedsvc_feed_builds_total{format="atom"} 1' in metrics
+    assert 'feedsvc_feed_cache_hits_total{format="atom"} 4' in metrics
+
+
+def test_a_new_crawl_shows_up_within_the_check_interval(
+    served: tuple[str, AppConfig, sessionmaker[Session]],
+) -> None:
+    url, cfg, factory = served
+    with httpx.Client(base_url=url, timeout=10) as client:
+        before = client.get("/feeds/en.atom")
+        assert client.get("/feeds/en.atom").headers["etag"] == before.headers["etag"]
+        crawl(factory, cfg, "en", [listed("en", "latest", "http://en.test/news/7", "Late edition 🗞")],
+              T0 + timedelta(days=2))
+        deadline = time.monotonic() + 5
+        while True:
+            after = client.get("/feeds/en.atom", headers={"if-none-match": before.headers["etag"]})
+            if after.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert after.status_code == 200
+        assert feedparser.parse(after.content).entries[0].title == "Late edition 🗞"
+
+
+def test_feedsvc_serve_command_with_two_workers(tmp_path: Path) -> None:
+    db = tmp_path / "feeds.db"
+    cfg = make_config(f"sqlite:///{db}")
+    engine, factory = open_database(cfg.database.url)
+    sample_crawls(factory, cfg)
+    engine.dispose()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{db}"\n[server]\nbase_url = "http://feeds.test"\n'
+        '[[sources]]\nid = "gw"\ntitle = "GW"\nstart_urls = ["http://gw.test/"]\n'
+        '[[sources.listings]]\nid = "latest"\nblock = "ul"\n', encoding="utf-8")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("FEEDSVC_DATABASE_URL", "FEEDSVC_CONFIG")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feedsvc", "serve", "--config", str(config), "--host", "127.0.0.1",
+         "--port", str(port), "--workers", "2", "--no-access-log", "--log-level", "warning"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        response = None
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/feeds/gw.atom", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert response is not None and response.status_code == 200
+        check_valid_feed(response.content, "atom", "http://feeds.test/feeds/gw.atom")
+        assert len(feedparser.parse(response.content).entries) == 3
+        assert httpx.get(f"http://127.0.0.1:{port}/feeds/en.atom", timeout=5).status_code == 404
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out.decode(errors="replace")

@@ -1,0 +1,69 @@
+"""A real feed reader subscribes: newsboat (Debian package) reloads our feeds from a live server, headless."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feedsvc.app import create_app
+from feedsvc.db import open_database
+from tests.feedhelpers import T0, crawl, listed, make_config, running_server, sample_crawls
+
+NEWSBOAT = shutil.which("newsboat")
+pytestmark = pytest.mark.skipif(NEWSBOAT is None, reason="newsboat is not installed (apt-get install newsboat; .ci/run does)")
+
+
+def _newsboat(tmp_path: Path, *args: str) -> str:
+    assert NEWSBOAT is not None
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+           "XDG_DATA_HOME": str(tmp_path / "xdg"), "TERM": "dumb"}
+    done = subprocess.run(
+        [NEWSBOAT, "-u", str(tmp_path / "urls"), "-c", str(tmp_path / "cache.db"), "-C", str(tmp_path / "config"),
+         *args], env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _items(tmp_path: Path) -> dict[str, tuple[str, str, int]]:
+    with sqlite3.connect(tmp_path / "cache.db") as db:
+        rows = db.execute("SELECT title, url, pubDate, feedurl FROM rss_item").fetchall()
+    return {url: (title, feedurl, pub) for title, url, pub, feedurl in rows}
+
+
+def test_newsboat_reads_titles_links_and_dates(tmp_path: Path) -> None:
+    cfg = make_config(f"sqlite:///{tmp_path / 'feeds.db'}", "http://feeds.test")
+    engine, factory = open_database(cfg.database.url)
+    sample_crawls(factory, cfg)
+    with running_server(create_app(cfg, check_interval=0)) as url:
+        # Disjoint feeds: newsboat keys items by guid, so an entry in two subscriptions is stored once.
+        (tmp_path / "urls").write_text(f"{url}/feeds/gw.rss\n{url}/feeds/en.atom\n", encoding="utf-8")
+        (tmp_path / "config").write_text("reload-threads 2\n", encoding="utf-8")
+        _newsboat(tmp_path, "-x", "reload")
+        items = _items(tmp_path)
+        assert {u: (t, f.rsplit("/", 1)[1]) for u, (t, f, _) in items.items()} == {
+            "http://gw.test/a/1.html": ("2024年支部党员大会会议记录", "gw.rss"),
+            "http://gw.test/a/2.html": ("Title <b>bold</b> & ctrl 😀 混合 Ωμέγα", "gw.rss"),
+            "http://gw.test/a/3.html": ("关于开展“三会一课”的通知", "gw.rss"),
+            "http://en.test/news/1": ("Budget & <Tax> reform passes", "en.atom"),
+            "http://en.test/news/2": ("Weather: storm warning", "en.atom"),
+        }
+        published = datetime.fromtimestamp(items["http://gw.test/a/1.html"][2], UTC)
+        assert published == datetime(2026, 10, 12, 2, 30, tzinfo=UTC)  # the article's own date
+        assert datetime.fromtimestamp(items["http://en.test/news/1"][2], UTC) == T0
+        assert "5 unread articles" in _newsboat(tmp_path, "-x", "print-unread")
+
+        # Reloading after a crawl: only the new entry is new (ids are stable, so no duplicates).
+        crawl(factory, cfg, "en", [listed("en", "latest", "http://en.test/news/3", "Third story"),
+                                   listed("en", "latest", "http://en.test/news/1", "Budget & <Tax> reform passes")],
+              T0 + timedelta(days=1))
+        _newsboat(tmp_path, "-x", "reload")
+        after = _items(tmp_path)
+        assert set(after) - set(items) == {"http://en.test/news/3"}
+        assert "6 unread articles" in _newsboat(tmp_path, "-x", "print-unread")
+    engine.dispose()

@@ -1,0 +1,71 @@
+"""Static publishing: files at the HTTP routes' paths, byte-identical to what the server sends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+from starlette.testclient import TestClient
+
+from feedsvc.app import create_app
+from feedsvc.cli import main
+from feedsvc.db import open_database
+from feedsvc.feeds import FORMATS
+from feedsvc.feedspec import all_specs
+from feedsvc.publish import publish, publish_if_configured
+from tests.feedhelpers import make_config, sample_crawls
+
+
+def test_publish_matches_http_responses(db_url: str, tmp_path: Path) -> None:
+    cfg = make_config(db_url, "http://feeds.test")
+    engine, factory = open_database(cfg.database.url)
+    sample_crawls(factory, cfg)
+    out = tmp_path / "site"
+    result = publish(cfg, out)
+    specs = all_specs(cfg)
+    assert result.written == len(specs) * len(FORMATS) + 2
+    with TestClient(create_app(cfg, check_interval=0)) as client:
+        for spec in specs:
+            for fmt in FORMATS:
+                path = spec.path(fmt)
+                assert (out / path.lstrip("/")).read_bytes() == client.get(path).content, path
+        assert (out / "opml").read_bytes() == client.get("/opml").content
+        assert (out / "index.html").read_bytes() == client.get("/").content
+    assert (out / "feeds/new.atom").exists() and (out / "feeds/gw/ranking.json").exists()
+    assert (out / "feeds/topics/party.rss").exists()
+    engine.dispose()
+
+
+def test_publish_removes_feeds_of_removed_sources_and_cli(tmp_path: Path) -> None:
+    db = tmp_path / "f.db"
+    cfg = make_config(f"sqlite:///{db}")
+    engine, factory = open_database(cfg.database.url)
+    sample_crawls(factory, cfg)
+    engine.dispose()
+    out = tmp_path / "out"
+    publish(cfg, out)
+    assert (out / "feeds/en.atom").exists() and (out / "feeds/en/latest.rss").exists()
+    (out / "keep.txt").write_text("not ours")
+    only_gw = cfg.model_copy(update={"sources": [s for s in cfg.sources if s.id == "gw"]})
+    result = publish(only_gw, out)
+    assert result.removed == 6
+    assert not (out / "feeds/en.atom").exists() and not (out / "feeds/en").exists()
+    assert (out / "keep.txt").exists() and (out / "feeds/gw.atom").exists()
+    opml = etree.parse(str(out / "opml"))
+    assert not [o for o in opml.iter("outline") if "/feeds/en" in (o.get("xmlUrl") or "")]
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{db}"\n[server]\npublish_dir = "public"\n'
+        '[[sources]]\nid = "gw"\ntitle = "GW"\nstart_urls = ["http://gw.test/"]\n'
+        '[[sources.listings]]\nid = "latest"\nblock = "ul"\n', encoding="utf-8")
+    assert main(["publish", "--config", str(config), str(tmp_path / "cli")]) == 0
+    assert (tmp_path / "cli/feeds/gw/latest.atom").exists() and (tmp_path / "cli/index.html").exists()
+
+    from feedsvc.config import load_config
+
+    loaded = load_config(config)
+    done = publish_if_configured(loaded)
+    assert done is not None and done.out_dir == tmp_path / "public"
+    assert (tmp_path / "public/feeds/new.json").exists()
+    assert publish_if_configured(cfg) is None  # no publish_dir configured
