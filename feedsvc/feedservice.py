@@ -188,8 +188,9 @@ class FeedBuilder:
                 f'<li><a href="{html.escape(r.url)}" rel="noopener noreferrer">{html.escape(clean_title(r.title))}</a></li>'
                 for r in related
             )
-            more = f"{self.base_url}/feeds/items/{item.id}/related.atom"
-            parts.append(f'<h4>Related</h4><ul>{links}</ul><p><a href="{html.escape(more)}">More related items (feed)</a></p>')
+            more = html.escape(f"{self.base_url}/feeds/items/{item.id}/related.atom")
+            # The list comes last so readers show it under the article, as the site's own block would be.
+            parts.append(f'<h4>Related (<a href="{more}">feed</a>)</h4><ul>{links}</ul>')
         return "".join(p for p in parts if p)
 
     def _categories(self, item: Item, listings: list[tuple[str, str]]) -> tuple[Category, ...]:
