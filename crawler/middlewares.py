@@ -9,6 +9,7 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Request, Response
@@ -43,6 +44,15 @@ class RevalidatePolicy(RFC2616Policy):
     def is_cached_response_valid(self, cachedresponse: Response, response: Response, request: Request) -> bool:
         # A 5xx must surface as an error (and be retried), not be hidden behind an old copy.
         return response.status == 304
+
+
+class RevalidatingCacheMiddleware(HttpCacheMiddleware):
+    """The HTTP cache without its "serve the cached copy when the download fails" recovery: a dead site must
+    show up as errors on the run, not as pages that merely were not modified."""
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        request.meta.pop("cached_response", None)
+        return None
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:

@@ -49,7 +49,10 @@ def run_preview(cfg: AppConfig, source: SourceConfig, url: str | None, now: date
     process.start()
     spider = crawler.spider
     assert isinstance(spider, ArticleListSpider)
-    render(Console(), source, url or source.start_urls[0], records, dropped, spider)
+    console = Console()
+    if not console.is_terminal:  # piped or captured: do not fold URLs and titles at 80 columns
+        console = Console(width=160)
+    render(console, source, url or source.start_urls[0], records, dropped, spider)
     return 0 if spider.report.pages else 1
 
 

@@ -71,6 +71,8 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+            "crawler.middlewares.RevalidatingCacheMiddleware": 900,
         },
         # Conditional GET: cached pages are revalidated with If-None-Match / If-Modified-Since (304 = cheap).
         "HTTPCACHE_ENABLED": True,
@@ -83,6 +85,7 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         # max_pages is enforced by the spider's request budget; this is only a backstop (retries count too).
         "CLOSESPIDER_PAGECOUNT": max_pages * (crawl.retries + 1) + 1,
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # a crawl child is controlled by signals, not by an open port
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
         "LOG_STDOUT": False,

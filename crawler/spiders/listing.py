@@ -99,7 +99,9 @@ class ArticleListSpider(Spider):
             return None
         self.budget -= 1
         self._scheduled.add(url)
-        return Request(url, callback=callback, errback=self.on_error, meta=meta or {})
+        # dont_filter: we dedupe in _scheduled already; Scrapy's filter would also swallow a redirect back to a
+        # URL already seen, hiding redirect loops that should be reported.
+        return Request(url, callback=callback, errback=self.on_error, meta=meta or {}, dont_filter=True)
 
     def _article_request(self, url: str, title: str | None) -> Request | None:
         if self.max_articles is not None and self._articles >= self.max_articles:

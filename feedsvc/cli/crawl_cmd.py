@@ -223,4 +223,4 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ") if value else "-"

@@ -1,0 +1,132 @@
+"""`feedsvc crawl | status | export | preview` and the crawl launcher, through real child processes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from feedsvc.crawl_launcher import run_crawl
+from feedsvc.db import make_engine, make_session_factory
+from feedsvc.models import CrawlRun, Item
+from tests.crawlutil import FIXED_NOW, gw_source, run_feedsvc, simple_source, write_config
+from tests.siteserver import SiteServer
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _count_items(db_url: str) -> int:
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        count = session.scalar(select(func.count()).select_from(Item)) or 0
+    engine.dispose()
+    return count
+
+
+def test_crawl_command_runs_every_source_and_failures_keep_stored_items(
+    make_site_server: object, tmp_path: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'f.db'}"
+    server: SiteServer = make_site_server()  # type: ignore[operator]
+    sources = [gw_source(server.base_url), simple_source("down", f"http://127.0.0.1:{_closed_port()}/"),
+               simple_source("broken", server.url("status/500"))]
+    config = write_config(tmp_path, db_url, sources)
+    result = run_feedsvc("crawl", "--config", str(config), "--now", FIXED_NOW)
+    assert result.returncode == 1, result.stderr  # a source failed
+    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 5}
+    assert "ok" in lines["gwsite"] and "12" in lines["gwsite"]
+    assert "failed" in lines["down"] and "failed" in lines["broken"]
+    assert "connection refused" in result.stderr and "HTTP 500" in result.stderr
+    assert _count_items(db_url) == 12
+
+    server.stop()  # the site goes down; its cached pages must not pass for "not modified"
+    again = run_feedsvc("crawl", "gwsite", "--config", str(config))
+    assert again.returncode == 1
+    assert _count_items(db_url) == 12  # stored items stay
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        last = session.scalars(select(CrawlRun).where(CrawlRun.source_id == "gwsite").order_by(CrawlRun.id.desc())).first()
+        assert last is not None and last.status == "failed" and last.pages == 0 and last.errors >= 1
+    engine.dispose()
+
+
+def test_status_warns_when_a_listing_stops_yielding_and_export_csv(site_server: SiteServer, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'f.db'}"
+    good = write_config(tmp_path, db_url, [gw_source(site_server.base_url)])
+    broken = write_config(tmp_path, db_url, [gw_source(site_server.base_url, latest_heading="改版后的标题")],
+                          name="broken.toml")
+    assert run_feedsvc("crawl", "--config", str(good), "--now", FIXED_NOW).returncode == 0
+    healthy = run_feedsvc("status", "--config", str(good))
+    assert healthy.returncode == 0 and "gwsite" in healthy.stdout and "warning" not in healthy.stdout
+    run_feedsvc("crawl", "--config", str(broken), "--now", FIXED_NOW)
+    status = run_feedsvc("status", "--config", str(broken))
+    text = " ".join(status.stdout.split())
+    assert "warning gwsite: listing 'latest' yielded items before but none in the last run" in text
+    assert "ranking" not in text  # the always-empty ranking never yielded, so it is not "broken"
+
+    out = tmp_path / "latest.csv"
+    exported = run_feedsvc("export", "--config", str(good), "--listing", "latest", "--format", "csv", "--output",
+                           str(out))
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows and all(any(ref["listing"] == "latest" for ref in json.loads(r["listings"])) for r in rows)
+    assert {r["source"] for r in rows} == {"gwsite"} and all(r["published"] for r in rows)
+
+    lines = run_feedsvc("export", "--config", str(good)).stdout.splitlines()
+    by_url = {r["url"]: r for r in map(json.loads, lines)}
+    assert len(by_url) == 12
+    rec = by_url[site_server.url("a/1005.html")]
+    assert set(rec) == {"url", "title", "published", "date_text", "source", "listings", "first_seen", "last_seen",
+                        "summary"}
+    assert rec["title"] == "2022年个人政治素质自评材料" and rec["source"] == "gwsite" and rec["summary"]
+    assert rec["published"] == "2025-02-06T00:00:00+08:00" and rec["date_text"] == "2025-02-06"
+    assert {"listing": "recommended", "kind": "recommended", "rank": 1} in rec["listings"]
+    assert rec["first_seen"] == "2026-01-05T04:00:00+00:00"  # --now is the crawl clock: reproducible runs
+    # Listing-only dates resolve against --now, not the wall clock: 01-06 (one day of slack) stays in 2026,
+    # 12-30 seen on 2026-01-05 is last year's.
+    assert by_url[site_server.url("a/1003.html")]["published"].startswith("2025-12-30")
+
+
+def test_preview_prints_extraction_and_writes_nothing(site_server: SiteServer, tmp_path: Path) -> None:
+    db_file = tmp_path / "f.db"
+    config = write_config(tmp_path, f"sqlite:///{db_file}", [gw_source(site_server.base_url)])
+    result = run_feedsvc("preview", "gwsite", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "recommended (recommended, listing page): 8 entries" in out
+    assert "block found but empty" in out  # the script-filled ranking
+    assert "2022年个人政治素质自评材料" in out and "2025-02-06" in out
+    assert "article:" in out and "preview only: nothing was written" in out
+    assert not db_file.exists() and not (tmp_path / "httpcache").exists()
+    assert not [r for r in site_server.requests() if r.path.startswith("/private/")]
+
+    article = run_feedsvc("preview", "gwsite", "--config", str(config), "--url", site_server.url("a/1012.html"))
+    assert article.returncode == 0, article.stderr
+    text = " ".join(article.stdout.split())
+    assert "related (related, article page): 10 entries" in text and "2024-06-04 16:20" in text
+    assert not db_file.exists()
+
+
+def test_launcher_streams_events_and_kills_a_crawl_past_its_timeout(
+    make_site_server: object, tmp_path: Path
+) -> None:
+    server: SiteServer = make_site_server(delay=1.0)  # type: ignore[operator]
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [gw_source(server.base_url)], timeout=10)
+    seen: list[dict[str, object]] = []
+    outcome = run_crawl(str(config), "gwsite", timeout=4.0, on_event=seen.append)
+    assert outcome.timed_out and outcome.status == "timeout" and not outcome.succeeded
+    assert outcome.run_id is not None and seen[0]["event"] == "start"
+    assert "time limit" in outcome.message
+
+    server.delay = 0
+    done = run_crawl(str(config), "gwsite", now=None)
+    assert done.status == "ok" and done.returncode == 0 and done.counts is not None
+    assert done.counts.items_seen == 12 and done.run_id == (outcome.run_id or 0) + 1
