@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig
-from feedsvc.related import Doc, RelatedIndex, Scored, plain_text
+from feedsvc.related import Doc, Scored, plain_text
+from feedsvc.related_index import RelatedIndex
 from feedsvc.repository import related as repo
 
 # Weak signals, added only to candidates already similar in content (see related.apply_boosts):
@@ -23,6 +24,8 @@ from feedsvc.repository import related as repo
 SITE_LINK_BOOST = 0.05
 COAPPEARANCE_BOOST = 0.02
 COAPPEARANCE_MAX = 3
+# Candidates fetched beyond `limit`, so dropping near-duplicates still leaves a full list.
+EXTRA_CANDIDATES = 10
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -106,7 +109,7 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     found: dict[int, list[Scored]] = {}
     dups: dict[int, list[Scored]] = {}
     for doc in new_docs:
-        found[doc.id], dups[doc.id] = index.query(doc, limit=limit + 10, min_score=min_score)
+        found[doc.id], dups[doc.id] = index.query(doc, limit=limit + EXTRA_CANDIDATES, min_score=min_score)
     docs_by_id = {d.id: d for d in docs}
     dup_of = _assign_duplicates(docs_by_id, dups, {})
     hidden = set(dup_of)
@@ -136,11 +139,34 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
                         refreshed=len(refreshed))
 
 
+def compute_related(docs: Sequence[Doc], limit: int, min_score: float,
+                    site_pairs: set[tuple[int, int]] | None = None,
+                    coappear: Counter[tuple[int, int]] | None = None,
+                    progress: Progress | None = None) -> tuple[dict[int, list[tuple[int, float]]], dict[int, int]]:
+    """Pure: every document's related list and the near-duplicate marks (duplicate id -> original id)."""
+    report = progress or (lambda phase, done, total: None)
+    report("index", 0, len(docs))
+    index = RelatedIndex(docs)
+    report("index", len(docs), len(docs))
+    found: dict[int, list[Scored]] = {}
+    dups: dict[int, list[Scored]] = {}
+    for doc, rel, dup in index.neighbours(limit + EXTRA_CANDIDATES, min_score,
+                                          progress=lambda n: report("score", n, len(docs))):
+        found[doc.id] = rel
+        if dup:
+            dups[doc.id] = dup
+    dup_of = _assign_duplicates({d.id: d for d in docs}, dups, {})
+    hidden = set(dup_of)
+    pairs, counts = site_pairs or set(), coappear or Counter()
+    lists = {d.id: _finish(d.id, found.get(d.id, []), limit, hidden, pairs, counts)
+             for d in docs if d.id not in hidden}
+    return lists, dup_of
+
+
 def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: datetime,
                     progress: Progress | None = None) -> RelatedStats:
     """Recompute every item's related list and every near-duplicate mark, in one transaction."""
     report = progress or (lambda phase, done, total: None)
-    limit, min_score = cfg.related.limit, cfg.related.min_score
     with session_factory() as session:
         total = repo.count_related_items(session)
         report("read", 0, total)
@@ -150,21 +176,8 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
             if len(docs) % 5000 == 0:
                 report("read", len(docs), total)
         report("read", len(docs), total)
-        index = RelatedIndex(docs)
-        found: dict[int, list[Scored]] = {}
-        dups: dict[int, list[Scored]] = {}
-        for doc, rel, dup in index.neighbours(limit + 10, min_score,
-                                              progress=lambda n: report("score", n, len(docs))):
-            found[doc.id] = rel
-            if dup:
-                dups[doc.id] = dup
-        report("score", len(docs), len(docs))
-        dup_of = _assign_duplicates({d.id: d for d in docs}, dups, {})
-        hidden = set(dup_of)
-        site_pairs = repo.site_link_pairs(session)
-        coappear = repo.coappearance_counts(session)
-        lists = {d.id: _finish(d.id, found.get(d.id, []), limit, hidden, site_pairs, coappear)
-                 for d in docs if d.id not in hidden}
+        lists, dup_of = compute_related(docs, cfg.related.limit, cfg.related.min_score,
+                                        repo.site_link_pairs(session), repo.coappearance_counts(session), report)
         report("write", 0, len(lists))
         repo.clear_computed_links(session)
         repo.clear_duplicates(session)

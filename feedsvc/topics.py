@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import AppConfig, TopicConfig
 from feedsvc.models import Item
-from feedsvc.related import Doc, RelatedIndex, normalize, plain_text
+from feedsvc.related import Doc, normalize, plain_text
+from feedsvc.related_index import RelatedIndex
 from feedsvc.repository import related as related_repo
 from feedsvc.repository.items import item_ids_by_url
 

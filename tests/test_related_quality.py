@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.related import Doc, RelatedIndex, is_near_duplicate, plain_text, related, stem, tokenize
+from feedsvc.related import Doc, is_near_duplicate, plain_text, related, stem, tokenize
+from feedsvc.related_index import RelatedIndex
 from tests.related_corpus import build_corpus, evaluate
 
 # Three topical sentences and two site-boilerplate sentences per item: hard enough that the choice of
@@ -53,7 +54,10 @@ def test_new_edition_with_same_template_is_related_not_duplicate() -> None:
         (("支部党员大会会议记录", "正文"), ("支部党员大会会议记录（转载）", "正文"), 0.97, True),
         (("支部党员大会会议记录", "正文"), ("党风廉政建设责任书", "正文"), 0.99, False),  # template body
         (("2023年工作总结", "正文"), ("2024年工作总结", "正文"), 0.99, False),  # another edition
-        (("Budget deficit widens", "text"), ("Budget deficit widens!", "text"), 0.89, False),  # too different
+        (("Budget deficit widens", "text"), ("Budget deficit widens!", "text"), 0.85, True),  # rare new word
+        (("Budget deficit widens", "text"), ("Budget deficit widens!", "text"), 0.5, False),  # pre-filter
+        (("Budget deficit widens", "Taxes rose and spending fell sharply this year."),
+         ("Budget deficit widens", "Spending rose and taxes fell this spring, officials said."), 0.9, False),
         (("关于防汛工作的通知", ""), ("关于防汛工作的通知", ""), 1.0, True),  # title only, identical
         (("通知", ""), ("通知", ""), 1.0, False),  # title only, too short to tell
     ],

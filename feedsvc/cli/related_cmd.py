@@ -20,7 +20,7 @@ from feedsvc.recommend import rebuild_related
 from feedsvc.repository import related as related_repo
 from feedsvc.repository.items import get_item, get_item_by_url
 
-PHASES = {"read": "reading items", "score": "scoring", "write": "storing links"}
+PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "write": "storing links"}
 
 
 def register(subparsers: Any) -> None:
