@@ -37,8 +37,9 @@ CRAWL_PREFIX = "crawl:"
 RETRY_PREFIX = "retry:"
 # Crawls are child processes, so a thread only waits; 4 lets several sources crawl in parallel on 2 cores.
 MAX_PARALLEL_CRAWLS = 4
-# Outcomes that mean "nothing to redo": the crawl worked, partly worked, or another process holds the lease.
-NO_RETRY_STATUSES = frozenset({"ok", "partial", "busy", "skipped", "cancelled"})
+# Outcomes a retry cannot fix: the crawl worked or partly worked, another process holds the lease, or the
+# config is invalid (the next reload or scheduled run will pick up a fix).
+NO_RETRY_STATUSES = frozenset({"ok", "partial", "busy", "skipped", "cancelled", "config"})
 
 # crontab counts weekdays from Sunday=0 (7 too); APScheduler 3 counts from Monday=0. Names mean the same to both.
 _WEEKDAYS = {"0": "sun", "1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri", "6": "sat", "7": "sun"}
