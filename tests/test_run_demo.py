@@ -82,6 +82,10 @@ def test_scheduler_py_reloads_on_sighup_and_stops_on_sigterm(procs: list[Proc], 
     write_config(path, db_url, [source_toml("beta")], watch_config=False)
     proc.popen.send_signal(signal.SIGHUP)
     wait_for(lambda: job_ids(db_url) == {"crawl:beta"}, timeout=15, what="the reload")
+    status = subprocess.run([sys.executable, "-m", "feedsvc", "status", "--config", str(path)], cwd=tmp_path,
+                            env={**child_env(), "COLUMNS": "200"}, capture_output=True, text=True, timeout=60)
+    beta = next(line for line in status.stdout.splitlines() if "beta" in line)
+    assert "-01-01 03:00Z" in beta  # the next scheduled run ("0 3 1 1 *" in UTC)
     assert proc.stop() == 0, proc.output
     assert "config reload (SIGHUP)" in proc.output and "added=beta removed=alpha" in proc.output
     assert "scheduler stopped" in proc.output
@@ -128,3 +132,19 @@ def test_demo_crawls_serves_and_stops_cleanly(procs: list[Proc], tmp_path: Path)
     assert proc.stop() == 0, proc.output
     assert "stopped cleanly" in proc.output
     assert (data / "config.toml").is_file() and (data / "feedsvc-demo.db").is_file()
+
+
+def test_bundled_demo_site_is_the_generators_output(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, str(ROOT / "tools" / "make_demo_site.py"), str(tmp_path / "site")],
+                   check=True, capture_output=True)
+    bundled = ROOT / "feedsvc" / "demo" / "site"
+    generated = {p.relative_to(tmp_path / "site"): p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    assert generated == {p.relative_to(bundled): p.read_bytes() for p in bundled.rglob("*") if p.is_file()}
+    articles = list(bundled.glob("a/*.html"))
+    assert len(articles) == 30
+    for page in articles:  # GBK, with the site's own "you may also like" block, like the sample page
+        html = page.read_bytes().decode("gbk")
+        assert "charset=gbk" in html and "您可能感兴趣的文稿" in html
+    index = (bundled / "index.html").read_bytes().decode("gbk")
+    assert all(h in index for h in ("推荐文稿", "阅读排行", "最新文稿"))
+    assert re.search(r'target="_blank">\d\d-\d\d[^<]', index)  # month-day glued to the title, no year

@@ -5,6 +5,7 @@ are month-day without a year (glued to the title in 推荐文稿, as on the real
 ending with a 您可能感兴趣的文稿 block. Deterministic: run it again and the output is byte-identical.
 
     python tools/make_demo_site.py            # rewrites feedsvc/demo/site/
+    python tools/make_demo_site.py OUT_DIR    # writes elsewhere (the tests compare it with the committed copy)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import html
 import random
 import shutil
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -168,7 +170,7 @@ def english_pages() -> dict[str, str]:
     return out
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     rng = random.Random(20261120)
     articles = build_articles(rng)
     files: dict[str, tuple[str, str]] = {
@@ -180,14 +182,14 @@ def main() -> None:
         files[f"a/{a['id']}.html"] = (article_page(a, articles, rng), "gbk")
     for name, text in english_pages().items():
         files[name] = (text, "utf-8")
-    if OUT.exists():
-        shutil.rmtree(OUT)
+    if out.exists():
+        shutil.rmtree(out)
     for name, (text, encoding) in sorted(files.items()):
-        target = OUT / name
+        target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(text.encode(encoding))
-    print(f"wrote {len(files)} files to {OUT}")
+    print(f"wrote {len(files)} files to {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
