@@ -115,8 +115,10 @@ def _add_entry(fg: FeedGenerator, entry: FeedEntry) -> None:
         fe.summary(xml_safe(entry.summary))
     if entry.content_html:
         fe.content(xml_safe(entry.content_html), type="html")
-    for cat in entry.categories:
-        fe.category(term=xml_safe(cat.term), label=clean_title(cat.label), scheme=cat.scheme)
+    if entry.categories:
+        fe.category([{"term": xml_safe(c.term), "label": clean_title(c.label), "scheme": c.scheme}
+                     if c.scheme else {"term": xml_safe(c.term), "label": clean_title(c.label)}
+                     for c in entry.categories])
 
 
 def render(fg: FeedGenerator, kind: str) -> bytes:
