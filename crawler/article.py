@@ -44,7 +44,7 @@ _DROP_TAGS = ("script", "style", "noscript", "form", "nav", "iframe", "button", 
               "aside", "footer", "header", "link", "meta", "object", "embed", "template")
 # Class/id words of blocks that are page furniture rather than the article.
 _JUNK = re.compile(r"(?:^|[\s_-])(?:share|social|comment|comments|related|recommend|breadcrumb|crumb|nav|pager|"
-                   r"pagination|ads?|advert|sidebar|toolbar|print)(?:$|[\s_-])", re.IGNORECASE)
+                   r"pagination|ads?|advert|sidebar|toolbar)(?:$|[\s_-])", re.IGNORECASE)
 _URL_ATTRS = (("a", "href"), ("img", "src"), ("source", "src"), ("video", "src"), ("audio", "src"),
               ("video", "poster"))
 

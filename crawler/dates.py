@@ -120,8 +120,9 @@ def split_leading_date(text: str) -> tuple[str | None, str]:
             continue
         rest = stripped[match.end():]
         bracketed = stripped[0] in "[(【"
-        if rest.strip() and (bracketed or _AFTER_MD_OK.match(rest)):
-            return match.group(1), rest.strip()
+        title = rest.strip().lstrip("|-—–:：·,，、").strip()
+        if title and (bracketed or _AFTER_MD_OK.match(stripped[match.end(1):])):
+            return match.group(1), title
         return None, text
     return None, text
 
