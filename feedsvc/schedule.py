@@ -38,8 +38,9 @@ RETRY_PREFIX = "retry:"
 # Crawls are child processes, so a thread only waits; 4 lets several sources crawl in parallel on 2 cores.
 MAX_PARALLEL_CRAWLS = 4
 # Outcomes a retry cannot fix: the crawl worked or partly worked, another process holds the lease, or the
-# config is invalid (the next reload or scheduled run will pick up a fix).
-NO_RETRY_STATUSES = frozenset({"ok", "partial", "busy", "skipped", "cancelled", "config"})
+# config is invalid (the next reload or scheduled run will pick up a fix). A crawl stopped by a shutdown
+# ('aborted', or 'cancelled' before it began) is retried: the persisted retry job runs after the restart.
+NO_RETRY_STATUSES = frozenset({"ok", "partial", "busy", "skipped", "config"})
 
 # crontab counts weekdays from Sunday=0 (7 too); APScheduler 3 counts from Monday=0. Names mean the same to both.
 _WEEKDAYS = {"0": "sun", "1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri", "6": "sat", "7": "sun"}

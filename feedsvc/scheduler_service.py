@@ -61,6 +61,8 @@ class SchedulerService:
         self.watcher = ConfigWatcher(self.config_path, self.reload, poll_interval, self.cfg.scheduler.watch_config)
         self._reload_lock = threading.Lock()
         self._known_sources: set[str] = set()
+        self._in_flight = 0  # jobs submitted and not yet reported back (their retry may still be scheduled)
+        self._idle = threading.Condition()
         self.reloads = 0  # applied reloads, for logs and tests
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -81,6 +83,10 @@ class SchedulerService:
         if self.scheduler.running:
             self.scheduler.pause()
         crawl_tracker.stop_all(grace)
+        # A crawl stopped here reports back as aborted/cancelled and gets a persisted retry job, so it runs
+        # again after a restart; wait for those reports before detaching the job store.
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight <= 0, timeout=grace + 5)
         if self.scheduler.running:
             # APScheduler 3 processes jobs once more after shutdown() and would advance (lose) a run that is
             # due right then; detaching the store first keeps every stored next run as it is.
@@ -142,9 +148,16 @@ class SchedulerService:
             log.error("crawl job=%s raised %r", event.job_id, getattr(event, "exception", None))
         elif event.code == EVENT_JOB_EXECUTED:
             result: Any = getattr(event, "retval", None)
-            if isinstance(result, dict) and "source_id" in result and not crawl_tracker.stopping():
+            if isinstance(result, dict) and "source_id" in result:
                 try:
                     schedule_retry(self.scheduler, self.cfg, result, self.job_func)
                 except Exception:
                     log.exception("cannot schedule a retry for job=%s", event.job_id)
+        if event.code == EVENT_JOB_SUBMITTED:
+            with self._idle:
+                self._in_flight += 1
+        elif event.code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR, EVENT_JOB_MISSED):
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
         self._store_next_runs()
