@@ -101,8 +101,11 @@ async def feed(request: Request) -> Response:
         state.metrics.count_build(fmt)
         return make_document(built.body, built.media_type, built.updated, version)
 
-    key = cache_key(request.scope)
-    doc, cached = await run_in_threadpool(state.cache.get_or_build, key, build)
+    # Built once per feed and filter, whatever else the query string holds (readers add cache busters);
+    # the raw URL is stored too because that is what the fast path looks up.
+    canonical = f"{spec.path(fmt)}|{flt.limit}|{flt.q}|{flt.exclude}|{flt.since}"
+    doc, cached = await run_in_threadpool(state.cache.get_or_build, canonical, build)
+    state.cache.put(cache_key(request.scope), doc)
     if cached:
         state.metrics.count_cache_hit(fmt)
     return respond(request, doc, state.cfg.server.cache_max_age)

@@ -142,15 +142,20 @@ class FeedCache:
                 return doc, True
             doc = build(version)
             self.misses += 1
+            self.put(key, doc)
             with self._lock:
-                if doc.version == self._version:
-                    self._entries[key] = doc
-                    self._entries.move_to_end(key)
-                    while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
                 if len(self._build_locks) > 4 * self.max_entries:
                     self._build_locks.clear()
             return doc, False
+
+    def put(self, key: str, doc: Document) -> None:
+        """Store `doc` under another key too (e.g. the raw URL the fast path looks up)."""
+        with self._lock:
+            if doc.version == self._version:
+                self._entries[key] = doc
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:

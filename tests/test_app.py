@@ -187,13 +187,15 @@ def test_cache_serves_until_a_crawl_lands(env: Env) -> None:
     with TestClient(create_app(cfg, check_interval=0)) as client:
         before = client.get("/feeds/new.atom")
         assert client.get("/feeds/new.atom").content == before.content
+        # A cache-busting parameter does not cause a rebuild: builds are keyed by feed and filter.
+        assert client.get("/feeds/new.atom?_=12345").content == before.content
         crawl(factory, cfg, "en", [listed("en", "latest", "http://en.test/news/9", "Fresh news")], T0 + timedelta(days=1))
         after = client.get("/feeds/new.atom")
         assert feedparser.parse(after.content).entries[0].title == "Fresh news"
         assert after.headers["etag"] != before.headers["etag"]
         assert client.get("/feeds/new.atom", headers={"If-None-Match": before.headers["etag"]}).status_code == 200
         metrics = client.get("/metrics").text
-    assert 'feedsvc_feed_cache_hits_total{format="atom"} 2' in metrics  # 2nd request + the last one
+    assert 'feedsvc_feed_cache_hits_total{format="atom"} 3' in metrics  # 2nd, 3rd and the last request
     assert 'feedsvc_feed_builds_total{format="atom"} 2' in metrics
     assert "feedsvc_items 6" in metrics
 
