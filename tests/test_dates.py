@@ -104,8 +104,17 @@ def test_month_day_in_utc_source_uses_the_utc_day() -> None:
     assert parse_date("01-07", LATE_CRAWL, ZoneInfo("UTC")) == datetime(2025, 1, 7, tzinfo=UTC)
 
 
-def test_dateparser_fallback_handles_other_forms() -> None:
-    assert parse_date("Tuesday, 3 Nov 2026 10:00", CRAWL, SHANGHAI) == sh(2026, 11, 3, 10, 0)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tuesday, 3 Nov 2026 10:00", sh(2026, 11, 3, 10, 0)),  # weekday prefix: found by search
+        ("Tue, 03 Nov 2026 10:00:00 +0000", datetime(2026, 11, 3, 10, 0, tzinfo=UTC)),  # RFC 2822 keeps its offset
+        ("3 Nov 2026 10:00 GMT", datetime(2026, 11, 3, 10, 0, tzinfo=UTC)),
+        ("2 décembre 2025", sh(2025, 12, 2)),  # no fast path: dateparser
+    ],
+)
+def test_other_forms(text: str, expected: datetime) -> None:
+    assert parse_date(text, CRAWL, SHANGHAI) == expected
 
 
 @pytest.mark.parametrize("text", ["", "   ", "hello world", "2024-02-30", "13-01", "04-31", "2024年度廉政", "x" * 200])
