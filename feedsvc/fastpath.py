@@ -53,6 +53,8 @@ class FeedFastPath:
         self.state = state
         self.routes: dict[str, str] = {}  # cache key → route template, for metrics labels of fast hits
         self._version_lock: asyncio.Lock | None = None
+        self._header_cache: dict[tuple[str, str], list[tuple[bytes, bytes]]] = {}
+        self._headers_cfg: object = state.cfg
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -100,21 +102,44 @@ class FeedFastPath:
                     return None
         return cache.peek(key)
 
-    async def _send_document(self, scope: Scope, send: Any, doc: Document) -> int:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]
-                   if k in (b"if-none-match", b"if-modified-since", b"accept-encoding")}
+    def _headers(self, doc: Document, variant: str) -> list[tuple[bytes, bytes]]:
+        """Encoded response headers per document and variant ('304', 'identity', 'gzip'), built once."""
+        if self._headers_cfg is not self.state.cfg:  # config reloaded (feedsvc run): max-age may differ
+            self._header_cache.clear()
+            self._headers_cfg = self.state.cfg
+        key = (doc.etag, variant)
+        cached = self._header_cache.get(key)
+        if cached is not None:
+            return cached
         out = [(k.encode("latin-1"), v.encode("latin-1"))
                for k, v in document_headers(doc, self.state.cfg.server.cache_max_age).items()]
-        if not_modified(doc, headers.get("if-none-match"), headers.get("if-modified-since")):
-            await send({"type": "http.response.start", "status": 304, "headers": out})
+        if variant != "304":
+            body = doc.gzip_body if variant == "gzip" else doc.body
+            if variant == "gzip":
+                out.append((b"content-encoding", b"gzip"))
+            out.append((b"content-type", doc.media_type.encode("latin-1")))
+            out.append((b"content-length", str(len(body)).encode("latin-1")))
+        if len(self._header_cache) > 4 * self.state.cache.max_entries:
+            self._header_cache.clear()
+        self._header_cache[key] = out
+        return out
+
+    async def _send_document(self, scope: Scope, send: Any, doc: Document) -> int:
+        if_none_match = if_modified_since = accept_encoding = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"if-modified-since":
+                if_modified_since = value.decode("latin-1")
+            elif name == b"accept-encoding":
+                accept_encoding = value.decode("latin-1")
+        if not_modified(doc, if_none_match, if_modified_since):
+            await send({"type": "http.response.start", "status": 304, "headers": self._headers(doc, "304")})
             await send({"type": "http.response.body", "body": b""})
             return 304
-        body = doc.body
-        if wants_gzip(headers.get("accept-encoding", "")):
-            body = doc.gzip_body
-            out.append((b"content-encoding", b"gzip"))
-        out.append((b"content-type", doc.media_type.encode("latin-1")))
-        out.append((b"content-length", str(len(body)).encode("latin-1")))
-        await send({"type": "http.response.start", "status": 200, "headers": out})
+        gz = accept_encoding is not None and wants_gzip(accept_encoding)
+        body = doc.gzip_body if gz else doc.body
+        headers = self._headers(doc, "gzip" if gz else "identity")
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
         return 200
