@@ -20,10 +20,6 @@ from feedsvc.repository._base import MAX_PARAMS_PER_STATEMENT, chunks, insert_fo
 SITE_ORIGIN = "site"
 
 
-def _rows_per_statement(columns: int) -> int:
-    return max(1, MAX_PARAMS_PER_STATEMENT // columns)
-
-
 @wrap_exceptions
 def item_ids_by_url(session: Session, urls: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(urls))
@@ -109,10 +105,10 @@ def _insert_new(session: Session, rows: dict[str, dict[str, Any]], at: datetime)
         }
         for url, row in rows.items()
     ]
-    for part in chunks(values, _rows_per_statement(12)):
-        if part:
-            # A concurrent writer may have inserted the same URL since we looked: theirs stands.
-            session.execute(insert_for(session, Item).values(part).on_conflict_do_nothing(index_elements=[Item.url]))
+    if values:
+        # A concurrent writer may have inserted the same URL since we looked: theirs stands.
+        stmt = insert_for(session, Item.__table__).on_conflict_do_nothing(index_elements=[Item.url])
+        session.execute(stmt, values)
 
 
 def _update_existing(
@@ -163,17 +159,14 @@ def _upsert_listing_items(
             continue
         rows[key] = {"source_id": key[0], "listing_id": key[1], "item_id": key[2], "kind": rec.listing_kind or "latest",
                      "rank": rec.rank, "first_seen": at, "last_seen": at, "last_run_id": run_id}
-    values = list(rows.values())
-    for part in chunks(values, _rows_per_statement(8)):
-        if not part:
-            continue
-        stmt = insert_for(session, ListingItem).values(part)
+    if rows:
+        stmt = insert_for(session, ListingItem.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=[ListingItem.source_id, ListingItem.listing_id, ListingItem.item_id],
             set_={"rank": stmt.excluded.rank, "last_seen": stmt.excluded.last_seen,
                   "last_run_id": stmt.excluded.last_run_id, "kind": stmt.excluded.kind},
         )
-        session.execute(stmt)
+        session.execute(stmt, list(rows.values()))
 
 
 def _insert_appearances(
@@ -190,9 +183,8 @@ def _insert_appearances(
         seen.add(key)
         values.append({"run_id": run_id, "source_id": rec.source_id, "listing_id": rec.listing_id,
                        "item_id": ids[rec.url], "rank": rec.rank, "seen_at": at})
-    for part in chunks(values, _rows_per_statement(6)):
-        if part:
-            session.execute(insert_for(session, Appearance).values(part))
+    if values:
+        session.execute(insert_for(session, Appearance.__table__), values)
 
 
 def _upsert_site_links(session: Session, records: Sequence[ItemRecord], ids: dict[str, int], at: datetime) -> None:
@@ -205,15 +197,13 @@ def _upsert_site_links(session: Session, records: Sequence[ItemRecord], ids: dic
             continue
         rows[key] = {"from_item_id": key[0], "to_item_id": key[1], "origin": SITE_ORIGIN, "score": 1.0,
                      "rank": rec.rank, "updated_at": at}
-    for part in chunks(list(rows.values()), _rows_per_statement(6)):
-        if not part:
-            continue
-        stmt = insert_for(session, RelatedLink).values(part)
+    if rows:
+        stmt = insert_for(session, RelatedLink.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=[RelatedLink.from_item_id, RelatedLink.to_item_id, RelatedLink.origin],
             set_={"rank": stmt.excluded.rank, "updated_at": stmt.excluded.updated_at},
         )
-        session.execute(stmt)
+        session.execute(stmt, list(rows.values()))
 
 
 @wrap_exceptions
