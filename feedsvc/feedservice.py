@@ -32,7 +32,7 @@ from feedsvc.feeds import (
 from feedsvc.feedspec import FeedSpec
 from feedsvc.models import Item
 from feedsvc.repository import feeds as feed_queries
-from feedsvc.repository.feeds import FeedFilter, ListedItem
+from feedsvc.repository.feeds import FeedFilter, ListedItem, RelatedLinkRow
 from feedsvc.sanitize import clean_html, clean_title, plain_text
 
 SUMMARY_CHARS = 400
@@ -143,19 +143,18 @@ class FeedBuilder:
             return False
         return flt.since is None or item.first_seen >= flt.since
 
-    def _inline_related(self, session: Session, item_ids: Sequence[int]) -> dict[int, list[Item]]:
-        api = _related_api()
+    def _inline_related(self, session: Session, item_ids: Sequence[int]) -> dict[int, list[RelatedLinkRow]]:
         per_item = self.cfg.related.inline_links
-        if api is None or per_item <= 0 or not item_ids:
+        if per_item <= 0 or not item_ids:
             return {}
-        result: dict[int, list[Item]] = api.inline_related(session, item_ids, per_item)
-        return result
+        return feed_queries.inline_related_links(session, item_ids, per_item)
 
     # -- records ----------------------------------------------------------------------------------------
     def _zone(self, source_id: str) -> ZoneInfo:
         return self._zones.get(source_id) or ZoneInfo("UTC")
 
-    def _entry(self, row: _Row, spec: FeedSpec, related: list[Item], listings: list[tuple[str, str]]) -> FeedEntry:
+    def _entry(self, row: _Row, spec: FeedSpec, related: list[RelatedLinkRow],
+               listings: list[tuple[str, str]]) -> FeedEntry:
         item = row.item
         zone = self._zone(item.source_id)
         published = (item.published or item.first_seen).astimezone(zone)
@@ -176,7 +175,7 @@ class FeedBuilder:
             rank=row.rank,
         )
 
-    def _content(self, item: Item, row: _Row, spec: FeedSpec, related: list[Item], summary: str) -> str:
+    def _content(self, item: Item, row: _Row, spec: FeedSpec, related: list[RelatedLinkRow], summary: str) -> str:
         parts: list[str] = []
         if row.rank is not None and spec.kind == "listing":
             label = self._listing_labels.get((spec.source or "", spec.listing or ""), spec.listing or "")
