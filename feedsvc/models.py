@@ -113,7 +113,11 @@ class ListingItem(Base):
     """Current state of an item in one listing: when it entered, when last seen there, its latest rank."""
 
     __tablename__ = "listing_items"
-    __table_args__ = (Index("ix_listing_items_feed", "source_id", "listing_id", "first_seen"),)
+    __table_args__ = (
+        Index("ix_listing_items_feed", "source_id", "listing_id", "first_seen"),
+        # Which listings an item is in (feed entry categories): the primary key starts with source_id.
+        Index("ix_listing_items_item", "item_id"),
+    )
 
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
     listing_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -140,6 +140,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('listing_items', schema=None) as batch_op:
         batch_op.create_index('ix_listing_items_feed', ['source_id', 'listing_id', 'first_seen'], unique=False)
+        batch_op.create_index('ix_listing_items_item', ['item_id'], unique=False)
 
     op.create_table('related_links',
     sa.Column('from_item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -165,6 +166,7 @@ def downgrade() -> None:
 
     op.drop_table('related_links')
     with op.batch_alter_table('listing_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_listing_items_item')
         batch_op.drop_index('ix_listing_items_feed')
 
     op.drop_table('listing_items')
