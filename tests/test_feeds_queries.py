@@ -71,3 +71,21 @@ def test_listing_entries_order_by_entry_and_carry_current_rank(session_factory: 
         assert members[ids["Two"]] == [("gw", "ranking")]
         assert q.source_item_counts(session, ["gw", "en", "zz"]) == {"gw": 4, "en": 1}
         q.ping(session)
+
+
+def test_ranks_stay_current_when_one_run_stores_in_several_batches(session_factory: sessionmaker[Session],
+                                                                   db_url: str) -> None:
+    from feedsvc import repository
+    from feedsvc.records import RunCounts
+
+    cfg = make_config(db_url)
+    crawl(session_factory, cfg, "gw", [listed("gw", "ranking", "http://gw.test/old", "Old", 1)], T0)
+    with session_factory() as session:
+        run_id = repository.start_run(session, "gw", T0 + timedelta(days=1))
+        for n, minute in ((1, 0), (2, 3)):  # the crawler writes in batches, each with its own time
+            repository.store_items(session, [listed("gw", "ranking", f"http://gw.test/r{n}", f"R{n}", n)], run_id,
+                                   T0 + timedelta(days=1, minutes=minute))
+        repository.finish_run(session, run_id, "ok", RunCounts(items_seen=2), T0 + timedelta(days=1, minutes=5))
+        session.commit()
+        ranks = [(x.item.title, x.rank) for x in q.listing_entries(session, "gw", "ranking", FeedFilter())]
+    assert ranks == [("R2", 2), ("R1", 1), ("Old", None)]

@@ -94,13 +94,15 @@ def source_items(session: Session, source_id: str, flt: FeedFilter) -> list[Item
 def listing_entries(session: Session, source_id: str, listing_id: str, flt: FeedFilter) -> list[ListedItem]:
     """Items of one listing, newest entry into the listing first. `rank` is the rank seen in the listing's
     latest crawl, or None for items that have since dropped out of it."""
-    latest = session.scalar(
-        select(func.max(ListingItem.last_seen)).where(
+    # "Current" = seen by the latest run that saw this listing. Run ids, not timestamps: one run stores its
+    # items in several batches with different times.
+    latest_run, latest_seen = session.execute(
+        select(func.max(ListingItem.last_run_id), func.max(ListingItem.last_seen)).where(
             ListingItem.source_id == source_id, ListingItem.listing_id == listing_id
         )
-    )
+    ).one()
     stmt = (
-        select(Item, ListingItem.first_seen, ListingItem.last_seen, ListingItem.rank)
+        select(Item, ListingItem.first_seen, ListingItem.last_seen, ListingItem.last_run_id, ListingItem.rank)
         .join(ListingItem, ListingItem.item_id == Item.id)
         .where(
             ListingItem.source_id == source_id,
@@ -111,8 +113,11 @@ def listing_entries(session: Session, source_id: str, listing_id: str, flt: Feed
         .limit(flt.limit)
     )
     out: list[ListedItem] = []
-    for item, entered, last_seen, rank in session.execute(stmt):
-        current = latest is not None and last_seen is not None and last_seen >= latest
+    for item, entered, last_seen, run_id, rank in session.execute(stmt):
+        if latest_run is not None:
+            current = run_id == latest_run
+        else:  # written without run ids (imports, tests): fall back to the newest sighting time
+            current = last_seen is not None and last_seen >= latest_seen
         out.append(ListedItem(item=item, entered=entered, rank=rank if current else None))
     return out
 
