@@ -79,9 +79,10 @@ def run_tracked(config_path: str, source_id: str, *, trigger: str, timeout: floa
 
 
 def stop_all(grace: float) -> bool:
-    """Refuse new crawls, SIGTERM every running crawl's process group, wait up to `grace` s for them to end.
+    """Refuse new crawls, SIGTERM every running crawl's process group, wait up to `grace` s for them to end,
+    then SIGKILL what is left (the database stays consistent: writes are batched transactions).
 
-    True when none is left running. run_crawl itself SIGKILLs a child that ignores SIGTERM for long.
+    True when every crawl ended within the grace time.
     """
     _stopping.set()
     deadline = time.monotonic() + grace
@@ -94,19 +95,29 @@ def stop_all(grace: float) -> bool:
             if not entry.signalled:
                 _signal(entry)
         if time.monotonic() >= deadline:
-            log.warning("shutdown: crawls still running after %.0fs: %s", grace, ", ".join(e.source_id for e in entries))
-            return False
+            break
         time.sleep(0.1)
+    log.warning("shutdown: crawls still running after %.0fs, killing them: %s", grace,
+                ", ".join(e.source_id for e in entries))
+    for entry in entries:
+        _signal(entry, signal.SIGKILL)
+    kill_deadline = time.monotonic() + 10
+    while time.monotonic() < kill_deadline:
+        with _lock:
+            if not _active:
+                break
+        time.sleep(0.1)
+    return False
 
 
-def _signal(entry: _Active) -> None:
+def _signal(entry: _Active, sig: signal.Signals = signal.SIGTERM) -> None:
     pid = entry.pid or _pid_of_run(entry)
     if pid is None:
         return  # not started yet: run_crawl's start event will come, and we signal then
     entry.signalled = True
-    log.info("shutdown: stopping crawl source=%s pid=%d (SIGTERM)", entry.source_id, pid)
+    log.info("shutdown: stopping crawl source=%s pid=%d (%s)", entry.source_id, pid, sig.name)
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)  # the child leads its own process group
+        os.killpg(pid, sig)  # the child leads its own process group
 
 
 def _pid_of_run(entry: _Active) -> int | None:

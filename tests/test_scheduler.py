@@ -197,3 +197,34 @@ def test_invalid_config_keeps_the_running_one(services: list[SchedulerService], 
     time.sleep(1.0)
     assert service.reloads == 0
     assert [job.id for job in service.scheduler.get_jobs()] == ["crawl:gw"]
+
+
+def test_shutdown_kills_a_crawl_that_ignores_sigterm() -> None:
+    import subprocess
+    import sys
+    import threading
+
+    from feedsvc import crawl_tracker
+
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+         "print('ready', flush=True); time.sleep(60)"], start_new_session=True, stdout=subprocess.PIPE, text=True)
+    assert stubborn.stdout is not None and stubborn.stdout.readline().strip() == "ready"
+    key = -1  # stands in for the scheduler thread that would be waiting in run_crawl
+    with crawl_tracker._lock:
+        crawl_tracker._active[key] = crawl_tracker._Active("config.toml", "gw", run_id=None, pid=stubborn.pid)
+
+    def waiter() -> None:  # what run_tracked does when its child ends
+        stubborn.wait()
+        with crawl_tracker._lock:
+            crawl_tracker._active.pop(key, None)
+
+    threading.Thread(target=waiter, daemon=True).start()
+    try:
+        assert crawl_tracker.stop_all(grace=0.5) is False  # SIGTERM ignored: the grace ran out
+        assert stubborn.wait(timeout=10) == -9  # then SIGKILL
+        assert crawl_tracker.stopping()
+    finally:
+        crawl_tracker.reset()
+        if stubborn.poll() is None:
+            stubborn.kill()
