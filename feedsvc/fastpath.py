@@ -7,6 +7,7 @@ Misses, and everything that is not a GET/HEAD of /feeds/..., pass through to the
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from feedsvc.feedcache import Document, not_modified
 if TYPE_CHECKING:
     from feedsvc.app import AppState
 
+log = logging.getLogger(__name__)
 Scope = MutableMapping[str, Any]
 _STATIC_ROUTES = {"/", "/opml", "/healthz", "/metrics"}
 
@@ -52,7 +54,7 @@ class FeedFastPath:
         self.app = app
         self.state = state
         self.routes: dict[str, str] = {}  # cache key → route template, for metrics labels of fast hits
-        self._version_lock: asyncio.Lock | None = None
+        self._refresh: asyncio.Task[None] | None = None
         self._header_cache: dict[tuple[str, str], list[tuple[bytes, bytes]]] = {}
         self._headers_cfg: object = state.cfg
 
@@ -89,18 +91,22 @@ class FeedFastPath:
     async def _cached(self, key: str) -> Document | None:
         cache = self.state.cache
         doc = cache.peek(key)
-        if doc is not None or cache.version_is_fresh() or key not in self.routes:
+        if doc is not None or cache.version_is_fresh() or key not in self.routes or cache.check_interval <= 0:
+            return doc  # an interval of 0 means "always check first" (tests, strict setups): no stale answers
+        # The data_version check is due. Serve what we have and check in the background (stale-while-
+        # revalidate): no request waits for the database, and a new crawl shows up a few ms later.
+        doc = cache.peek_stale(key)
+        if doc is not None:
+            if self._refresh is None or self._refresh.done():
+                self._refresh = asyncio.get_running_loop().create_task(self._refresh_version())
             return doc
-        # Stale version and a key we have served before: re-check data_version once for all waiters.
-        if self._version_lock is None:
-            self._version_lock = asyncio.Lock()
-        async with self._version_lock:
-            if not cache.version_is_fresh():
-                try:
-                    await anyio.to_thread.run_sync(cache.refresh_version)
-                except Exception:  # let the normal path produce the error response
-                    return None
-        return cache.peek(key)
+        return None
+
+    async def _refresh_version(self) -> None:
+        try:
+            await anyio.to_thread.run_sync(self.state.cache.refresh_version)
+        except Exception as exc:  # the next miss goes through the app, which reports the error properly
+            log.warning("data_version check failed: %s", exc)
 
     def _headers(self, doc: Document, variant: str) -> list[tuple[bytes, bytes]]:
         """Encoded response headers per document and variant ('304', 'identity', 'gzip'), built once."""

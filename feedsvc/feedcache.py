@@ -126,6 +126,14 @@ class FeedCache:
             return doc
         return None
 
+    def peek_stale(self, key: str) -> Document | None:
+        """The document built from the last known data_version, however long ago that was checked."""
+        doc = self._entries.get(key)
+        if doc is not None and doc.version == self._version:
+            self.hits += 1
+            return doc
+        return None
+
     def get_or_build(self, key: str, build: Callable[[int], Document]) -> tuple[Document, bool]:
         """(document, was_cached). Blocking; concurrent misses on one key build once."""
         version = self.current_version()
