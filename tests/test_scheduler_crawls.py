@@ -3,6 +3,7 @@ child killed with SIGKILL, retries recorded in crawl_runs, and a clean stop whil
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -157,3 +158,19 @@ def test_stop_while_crawling_finishes_safely(services: list[SchedulerService], t
     engine.dispose()
     # an interrupted crawl leaves a persisted retry behind, so it is completed after the restart
     assert jobs == {"crawl:gw", "retry:gw"}
+
+
+def test_a_hanging_crawl_is_stopped_at_the_time_limit(services: list[SchedulerService], tmp_path: Path,
+                                                      make_site_server: Callable[..., SiteServer],
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="feedsvc.scheduler")
+    site = make_site_server(delay=1.5)  # every page takes 1.5 s: the crawl cannot finish in time
+    path = write(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [gw_source(site.base_url, "gw")],
+                 crawl_timeout=5, max_tries=1)
+    service = start(services, path)
+    service.scheduler.modify_job("crawl:gw", next_run_time=datetime.now(UTC))
+    made = wait_for(lambda: [r for r in runs(path) if r.status != "running"], timeout=60, what="the stopped run")
+    assert made[0].status == "aborted" and made[0].finished_at is not None
+    assert (made[0].finished_at - made[0].started_at) < timedelta(seconds=30)
+    assert service.scheduler.running and service.scheduler.get_job("crawl:gw") is not None
+    wait_for(lambda: "crawl finish source=gw status=timeout" in caplog.text, what="the finish log line")
