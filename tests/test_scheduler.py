@@ -3,6 +3,7 @@ jobs are moved to 'now' (or into the past, as after downtime) and a stub job rec
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -189,12 +190,15 @@ def test_config_file_change_adds_and_removes_sources(
         assert new is not None and new.active is True and new.next_run_at is not None
 
 
-def test_invalid_config_keeps_the_running_one(services: list[SchedulerService], tmp_path: Path) -> None:
+def test_invalid_config_keeps_the_running_one(services: list[SchedulerService], tmp_path: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="feedsvc.scheduler")
     path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")])
     service = start(services, path)
-    path.write_text(path.read_text().replace('default_schedule = "0 3 1 1 *"', 'default_schedule = "nonsense"'))
-    service.watcher.request()
-    time.sleep(1.0)
+    path.write_text(path.read_text().replace('default_schedule = "0 3 1 1 *"', 'default_schedule = "nonsense"')
+                    + source_toml("extra"))
+    wait_for(lambda: "config reload rejected" in caplog.text, what="the rejection")
+    assert "default_schedule" in caplog.text  # the log names the key that is wrong
     assert service.reloads == 0
     assert [job.id for job in service.scheduler.get_jobs()] == ["crawl:gw"]
 
