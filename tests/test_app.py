@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -277,3 +278,25 @@ def test_json_feed_content_type_and_body(client: TestClient) -> None:
     doc = json.loads(response.content)
     assert doc["items"][0]["title"] == "2024年支部党员大会会议记录"
     assert gzip.decompress(gzip.compress(response.content)) == response.content
+
+
+def test_entry_ids_survive_a_rebuilt_database(tmp_path: Path) -> None:
+    """The same items stored into a fresh database in another order (so other row ids) keep their entry ids."""
+    def entry_ids(url: str, reverse: bool) -> dict[str, str]:
+        cfg = make_config(url, BASE)
+        engine, factory = open_database(cfg.database.url)
+        if reverse:  # an unrelated item first and the crawls in the opposite order: every row id differs
+            crawl(factory, cfg, "en", [listed("en", "latest", "http://en.test/other", "Other")], T0)
+            crawl(factory, cfg, "en", [listed("en", "latest", "http://en.test/news/2", "Weather: storm warning"),
+                                       listed("en", "latest", "http://en.test/news/1", "Budget & <Tax> reform passes")],
+                  T0)
+        sample_crawls(factory, cfg)
+        with TestClient(create_app(cfg, check_interval=0)) as client:
+            parsed = feedparser.parse(client.get("/feeds/new.atom").content)
+        engine.dispose()
+        return {e.link: e.id for e in parsed.entries}
+
+    first = entry_ids(f"sqlite:///{tmp_path / 'a.db'}", reverse=False)
+    again = entry_ids(f"sqlite:///{tmp_path / 'b.db'}", reverse=True)
+    assert first and all(again[link] == first[link] for link in first)
+    assert first["http://gw.test/a/1.html"] == entry_id("http://gw.test/a/1.html")
