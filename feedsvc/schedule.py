@@ -10,7 +10,6 @@ only decides *when*. Never imports scrapy or twisted.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig, SourceConfig, load_config
+from feedsvc.errors import ConfigError
 
 log = logging.getLogger("feedsvc.scheduler")
 
@@ -218,13 +218,15 @@ def crawl_job(config_path: str, source_id: str, attempt: int = 1) -> dict[str, A
             return {**result, "status": "skipped"}
         if crawl_tracker.stopping():
             return {**result, "status": "cancelled", "message": "scheduler is shutting down"}
-        log.info("crawl start source=%s trigger=%s attempt=%d pid=%d", source_id, trigger, attempt, os.getpid())
+        log.info("crawl start source=%s trigger=%s attempt=%d", source_id, trigger, attempt)
         outcome = crawl_tracker.run_tracked(config_path, source_id, trigger=trigger,
                                             timeout=float(cfg.scheduler.crawl_timeout))
         result.update(status=outcome.status, message=outcome.message, run_id=outcome.run_id,
                       returncode=outcome.returncode, timed_out=outcome.timed_out)
         crawl_tracker.settle_run(cfg, outcome)
-    except Exception as exc:  # a broken config or database must not kill the scheduler thread
+    except ConfigError as exc:  # the file broke since the last reload; retrying cannot fix it
+        result.update(status="config", message=str(exc).replace("\n", "; "))
+    except Exception as exc:  # a broken database (or a bug) must not kill the scheduler thread
         log.exception("crawl error source=%s", source_id)
         result["message"] = f"{exc.__class__.__name__}: {exc}"
     elapsed = time.monotonic() - started

@@ -232,3 +232,20 @@ def test_shutdown_kills_a_crawl_that_ignores_sigterm() -> None:
         crawl_tracker.reset()
         if stubborn.poll() is None:
             stubborn.kill()
+
+
+def test_crawl_job_skips_removed_sources_and_reports_config_errors(tmp_path: Path) -> None:
+    from feedsvc.schedule import crawl_job, schedule_retry
+
+    path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")])
+    cfg = load_config(path)
+    assert crawl_job(str(path), "gone")["status"] == "skipped"  # removed from the config after it was queued
+    path.write_text(path.read_text() + "\n[nonsense]\n")
+    result = crawl_job(str(path), "gw")
+    assert result["status"] == "config" and "nonsense" in result["message"]
+    engine, _ = open_database(cfg.database.url, cfg.base_dir)
+    scheduler = build_scheduler(engine, cfg)
+    assert schedule_retry(scheduler, cfg, result) is None  # a retry cannot fix a broken file
+    assert schedule_retry(scheduler, cfg, {**result, "status": "failed"}) is not None
+    assert [job.id for job in scheduler.get_jobs()] == ["retry:gw"]
+    engine.dispose()
