@@ -200,6 +200,22 @@ def create_app(cfg: AppConfig, check_interval: float = DEFAULT_CHECK_INTERVAL) -
     return app
 
 
+# `feedsvc serve --host/--port` pass their overrides to worker processes through these.
+HOST_ENV = "FEEDSVC_SERVE_HOST"
+PORT_ENV = "FEEDSVC_SERVE_PORT"
+
+
 def app_from_env() -> Starlette:
-    """uvicorn factory for `feedsvc serve` (each worker process loads the config from $FEEDSVC_CONFIG)."""
-    return create_app(load_config(os.environ.get("FEEDSVC_CONFIG")))
+    """uvicorn factory for `feedsvc serve` (each worker process loads the config from $FEEDSVC_CONFIG).
+
+    Command-line host/port overrides are applied so self links (when `base_url` is empty) name the address
+    actually served."""
+    cfg = load_config(os.environ.get("FEEDSVC_CONFIG"))
+    overrides: dict[str, Any] = {}
+    if os.environ.get(HOST_ENV):
+        overrides["host"] = os.environ[HOST_ENV]
+    if os.environ.get(PORT_ENV):
+        overrides["port"] = int(os.environ[PORT_ENV])
+    if overrides:
+        cfg = cfg.model_copy(update={"server": cfg.server.model_copy(update=overrides)})
+    return create_app(cfg)

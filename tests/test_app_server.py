@@ -111,7 +111,7 @@ def test_feedsvc_serve_command_with_two_workers(tmp_path: Path) -> None:
     engine.dispose()
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[database]\nurl = "sqlite:///{db}"\n[server]\nbase_url = "http://feeds.test"\n'
+        f'[database]\nurl = "sqlite:///{db}"\n[server]\nport = 1\n'
         '[[sources]]\nid = "gw"\ntitle = "GW"\nstart_urls = ["http://gw.test/"]\n'
         '[[sources.listings]]\nid = "latest"\nblock = "ul"\n', encoding="utf-8")
     port = free_port()
@@ -130,7 +130,8 @@ def test_feedsvc_serve_command_with_two_workers(tmp_path: Path) -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         assert response is not None and response.status_code == 200
-        check_valid_feed(response.content, "atom", "http://feeds.test/feeds/gw.atom")
+        # No base_url: self links name the address actually served (--port, not [server] port = 1).
+        check_valid_feed(response.content, "atom", f"http://127.0.0.1:{port}/feeds/gw.atom")
         assert len(feedparser.parse(response.content).entries) == 3
         assert httpx.get(f"http://127.0.0.1:{port}/feeds/en.atom", timeout=5).status_code == 404
     finally:

@@ -38,13 +38,19 @@ def run_serve(args: argparse.Namespace) -> int:
     workers = args.workers if args.workers is not None else cfg.server.workers
     if workers < 1:
         raise ConfigError(f"--workers {workers}: use 1 or more worker processes")
+    from feedsvc.app import HOST_ENV, PORT_ENV
+
+    host = args.host or cfg.server.host
+    port = args.port if args.port is not None else cfg.server.port
     # Workers are separate processes that build their own app: they find the config through the env.
     os.environ[CONFIG_ENV] = str(config_path)
+    os.environ[HOST_ENV] = host
+    os.environ[PORT_ENV] = str(port)
     uvicorn.run(
         "feedsvc.app:app_from_env",
         factory=True,
-        host=args.host or cfg.server.host,
-        port=args.port if args.port is not None else cfg.server.port,
+        host=host,
+        port=port,
         workers=workers,
         log_level=args.log_level,
         access_log=not args.no_access_log,
