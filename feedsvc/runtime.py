@@ -42,11 +42,11 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def with_port(cfg: AppConfig, port: int) -> AppConfig:
-    """The config as served: the bound port, so self links are right when [server] port was 0."""
-    if cfg.server.port == port:
+def with_address(cfg: AppConfig, host: str, port: int) -> AppConfig:
+    """The config as served: the bound address, so self links are right after --host/--port or port 0."""
+    if (cfg.server.host, cfg.server.port) == (host, port):
         return cfg
-    return cfg.model_copy(update={"server": cfg.server.model_copy(update={"port": port})})
+    return cfg.model_copy(update={"server": cfg.server.model_copy(update={"host": host, "port": port})})
 
 
 class _Server(uvicorn.Server):
@@ -74,7 +74,7 @@ def apply_config_to_app(app: Any, cfg: AppConfig) -> None:
     if callable(apply):
         apply(cfg)
         return
-    state.cfg = with_port(cfg, state.cfg.server.port)
+    state.cfg = with_address(cfg, state.cfg.server.host, state.cfg.server.port)
     state.builder = None
     state.opml = None
     state.cache.clear()
@@ -91,7 +91,11 @@ def run_service(config_path: str, *, sock: socket.socket | None = None, schedule
     config_path = str(Path(config_path).resolve())
     cfg = load_config(config_path)
     sock = sock or bind_socket(cfg.server.host, cfg.server.port)
-    cfg = with_port(cfg, int(sock.getsockname()[1]))
+    host, port = sock.getsockname()[:2]
+    cfg = with_address(cfg, str(host), int(port))
+    if cfg.server.workers > 1:
+        log.warning("feedsvc run serves from one process ([server] workers=%d is for `feedsvc serve`)",
+                    cfg.server.workers)
     app = create_app(cfg)
     service = SchedulerService(config_path, on_reload=lambda new: apply_config_to_app(app, new)) if scheduler else None
 
