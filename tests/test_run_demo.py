@@ -123,6 +123,7 @@ def test_demo_crawls_serves_and_stops_cleanly(procs: list[Proc], tmp_path: Path)
 
     new = feedparser.parse(httpx.get(f"{base}/feeds/new.atom", timeout=10).content)
     assert new.bozo == 0 and len(new.entries) >= 30
+    assert f"{base}/feeds/new.atom" in {link.href for link in new.feed.links}  # self link: the real port
     titles = {entry.title for entry in new.entries}
     assert "做好新时代办公室工作必须强化六种意识" in titles and "Crawling politely" in titles
     ranking = feedparser.parse(httpx.get(f"{base}/feeds/gwdemo/ranking.rss", timeout=10).content)
