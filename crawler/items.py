@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(slots=True)
@@ -34,3 +34,6 @@ class ArticleItem:
     summary: str | None
     content_html: str | None
     listing_title: str | None = None  # the title the listing gave it; used when the page has none
+    # The page's "related" blocks (related_from = url). Carried on the article rather than yielded one by one:
+    # an article and its links are stored together, and Scrapy's per-item overhead is paid once per page.
+    related: list[ListingSighting] = field(default_factory=list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -41,31 +42,62 @@ def crawl_clock(value: str | None) -> datetime:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def sighting_problem(item: ListingSighting) -> str | None:
+    """Why a listing entry cannot become an item, or None when it can."""
+    where = f"listing '{item.listing_id}' on {item.page_url}"
+    if not item.url or not item.url.lower().startswith(WEB_SCHEMES):
+        return f"not a web link: {item.url!r} ({where})"
+    if not (item.title or "").strip():
+        return f"missing title: {item.url} ({where}; the title selector matched nothing)"
+    return None
+
+
 class ValidateArticle:
-    """Drop items that cannot become feed entries, saying which and why."""
+    """Drop items that cannot become feed entries, saying which and why (an article's unusable related
+    entries are removed from it and logged, the article itself stays)."""
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ListingSighting):
-            where = f"listing '{item.listing_id}' on {item.page_url}"
-            if not item.url or not item.url.lower().startswith(WEB_SCHEMES):
-                raise DropItem(f"not a web link: {item.url!r} ({where})")
-            if not (item.title or "").strip():
-                raise DropItem(f"missing title: {item.url} ({where}; the title selector matched nothing)")
+            problem = sighting_problem(item)
+            if problem:
+                raise DropItem(problem)
         elif isinstance(item, ArticleItem):
             if not item.url.lower().startswith(WEB_SCHEMES):
                 raise DropItem(f"not a web link: {item.url!r} (article page)")
             if not (item.title or "").strip() and not (item.listing_title or "").strip():
                 raise DropItem(f"missing title: {item.url} (article title selector matched nothing)")
+            kept = []
+            for entry in item.related:
+                problem = sighting_problem(entry)
+                if problem:
+                    log.debug("dropped related entry: %s", problem)
+                else:
+                    kept.append(entry)
+            item.related = kept
         return item
 
 
+@dataclass(frozen=True, slots=True)
+class RecordGroup:
+    """An article page's records: the article first, then its related entries (stored together, in order)."""
+
+    records: list[ItemRecord]
+
+
 class NormalizeArticle:
-    """ListingSighting / ArticleItem → ItemRecord, using the source's URL rules, time zone and the crawl clock."""
+    """ListingSighting → ItemRecord, ArticleItem → RecordGroup: the source's URL rules, time zone, crawl clock.
+
+    The same URLs and date texts recur on every page (related blocks, sidebars), so results are memoised.
+    """
+
+    CACHE_LIMIT = 100_000
 
     def __init__(self, drop_query_params: list[str], tz: ZoneInfo, now: datetime) -> None:
         self.drop = list(drop_query_params)
         self.tz = tz
         self.now = now
+        self._urls: dict[str, str] = {}
+        self._dates: dict[str, datetime | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizeArticle:
@@ -73,25 +105,43 @@ class NormalizeArticle:
         return cls(s.getlist("FEEDSVC_DROP_QUERY_PARAMS"), ZoneInfo(s.get("FEEDSVC_TIMEZONE", "UTC")),
                    crawl_clock(s.get("FEEDSVC_NOW")))
 
+    def _url(self, url: str) -> str:
+        found = self._urls.get(url)
+        if found is None:
+            if len(self._urls) > self.CACHE_LIMIT:
+                self._urls.clear()
+            found = self._urls[url] = canonical_url(url, self.drop)
+        return found
+
     def _date(self, text: str | None) -> datetime | None:
-        return parse_date(text, self.now, self.tz) if text and text.strip() else None
+        if not text or not text.strip():
+            return None
+        if text not in self._dates:
+            if len(self._dates) > self.CACHE_LIMIT:
+                self._dates.clear()
+            self._dates[text] = parse_date(text, self.now, self.tz)
+        return self._dates[text]
+
+    def sighting(self, item: ListingSighting) -> ItemRecord:
+        return ItemRecord(
+            source_id=item.source_id, url=self._url(item.url), title=clean_title(item.title or "") or None,
+            published=self._date(item.date_text), date_text=(item.date_text or "").strip() or None,
+            listing_id=item.listing_id, listing_kind=item.kind, rank=item.rank,
+            related_from=self._url(item.related_from) if item.related_from else None,
+        )
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ListingSighting):
-            return ItemRecord(
-                source_id=item.source_id, url=canonical_url(item.url, self.drop),
-                title=clean_title(item.title or "") or None, published=self._date(item.date_text),
-                date_text=(item.date_text or "").strip() or None, listing_id=item.listing_id,
-                listing_kind=item.kind, rank=item.rank,
-                related_from=canonical_url(item.related_from, self.drop) if item.related_from else None,
-            )
+            return self.sighting(item)
         if isinstance(item, ArticleItem):
+            url = self._url(item.url)
             title = clean_title(item.title or "") or clean_title(item.listing_title or "") or None
-            return ItemRecord(
-                source_id=item.source_id, url=canonical_url(item.url, self.drop), title=title,
+            article = ItemRecord(
+                source_id=item.source_id, url=url, title=title,
                 published=self._date(item.date_text), date_text=(item.date_text or "").strip() or None,
                 is_article=True, summary=(item.summary or "").strip() or None, content=item.content_html or None,
             )
+            return RecordGroup([article, *(self.sighting(entry) for entry in item.related)])
         return item
 
 
@@ -136,8 +186,14 @@ class StoreArticle:
         return pipeline
 
     async def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ItemRecord):
-            return item
+        records = item.records if isinstance(item, RecordGroup) else [item] if isinstance(item, ItemRecord) else []
+        for record in records:
+            self._queue(record)
+        if len(self.buffer) >= self.batch_size:
+            await self._flush()
+        return item
+
+    def _queue(self, item: ItemRecord) -> None:
         if item.is_article:
             self.articles_queued.add(item.url)
             self.buffer.append(item)
@@ -146,9 +202,6 @@ class StoreArticle:
             self.waiting[item.related_from].append(item)
         else:
             self.buffer.append(item)
-        if len(self.buffer) >= self.batch_size:
-            await self._flush()
-        return item
 
     async def close_spider(self) -> None:
         for records in self.waiting.values():  # their article never came (dropped or failed): store the items

@@ -19,6 +19,7 @@ def run_preview(cfg: AppConfig, source: SourceConfig, url: str | None, now: date
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.pipelines import RecordGroup
     from crawler.settings import scrapy_settings
     from crawler.spiders.listing import ArticleListSpider
 
@@ -35,7 +36,9 @@ def run_preview(cfg: AppConfig, source: SourceConfig, url: str | None, now: date
     crawler = process.create_crawler(ArticleListSpider)
 
     def on_item(item: Any) -> None:
-        if isinstance(item, ItemRecord):
+        if isinstance(item, RecordGroup):
+            records.extend(item.records)
+        elif isinstance(item, ItemRecord):
             records.append(item)
 
     def on_dropped(item: Any, exception: BaseException) -> None:

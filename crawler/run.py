@@ -196,7 +196,8 @@ def _crawl_run(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpar
         repository.finish_run(session, run_id, status, counts, at, message)
     if state.new_ids:
         _refresh_related(cfg, session_factory, state.new_ids, at)
-    emit("done", source=source.id, run_id=run_id, status=status, counts=asdict(counts), message=message)
+    emit("done", source=source.id, run_id=run_id, status=status, counts=asdict(counts), message=message,
+         elapsed_seconds=state.stats.get("elapsed_time_seconds"))
     return EXIT_OK if status in ("ok", "partial") else EXIT_FAILED
 
 
@@ -289,6 +290,8 @@ def _run_spider(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpa
     process.crawl(crawler, source=source, follow_articles=source_follows_articles(cfg, source),
                   max_pages=source_max_pages(cfg, source))
     process.start()
+    if crawler.stats is not None:  # again: CoreStats adds elapsed_time_seconds after our spider_closed handler
+        state.stats = dict(crawler.stats.get_stats()) or state.stats
     return result
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import retry_after_seconds
-from crawler.pipelines import NormalizeArticle, StoreArticle, ValidateArticle, crawl_clock
+from crawler.pipelines import NormalizeArticle, RecordGroup, StoreArticle, ValidateArticle, crawl_clock
 from feedsvc import repository
 from feedsvc.config import parse_config
 from feedsvc.models import Item, RelatedLink
@@ -38,8 +38,10 @@ def test_validate_drops_with_reasons() -> None:
         validate.process_item(sighting(f"{BASE}/a/1.html", title="  "))
     with pytest.raises(DropItem, match="article title selector matched nothing"):
         validate.process_item(ArticleItem("gw", f"{BASE}/a/1.html", None, None, None, None))
-    ok = ArticleItem("gw", f"{BASE}/a/1.html", None, None, None, None, listing_title="From listing")
+    ok = ArticleItem("gw", f"{BASE}/a/1.html", None, None, None, None, listing_title="From listing",
+                     related=[sighting("mailto:x@y"), sighting(f"{BASE}/a/2.html", related_from=f"{BASE}/a/1.html")])
     assert validate.process_item(ok) is ok
+    assert [s.url for s in ok.related] == [f"{BASE}/a/2.html"]  # the bad entry goes, the article stays
 
 
 def test_normalize_canonical_url_clean_title_and_dates_in_source_zone() -> None:
@@ -54,10 +56,14 @@ def test_normalize_canonical_url_clean_title_and_dates_in_source_zone() -> None:
     assert rec.published == datetime(2025, 12, 29, 16, 0, tzinfo=UTC)
     related = normalize.process_item(sighting(f"{BASE}/a/2.html", related_from=f"{BASE}/a/1.html?from=x"))
     assert related.related_from == f"{BASE}/a/1.html"
-    article = normalize.process_item(ArticleItem("gw", f"{BASE}/a/3.html?from=y", "", "2024-06-04 16:20", " s ",
-                                                 "<p>c</p>", listing_title="Listing title"))
+    page = ArticleItem("gw", f"{BASE}/a/3.html?from=y", "", "2024-06-04 16:20", " s ", "<p>c</p>",
+                       listing_title="Listing title", related=[sighting(f"{BASE}/a/4.html#x", related_from=f"{BASE}/a/3.html")])
+    group = normalize.process_item(page)
+    assert isinstance(group, RecordGroup)
+    article, entry = group.records
     assert article.is_article and article.title == "Listing title" and article.summary == "s"
-    assert article.published == datetime(2024, 6, 4, 8, 20, tzinfo=UTC)
+    assert article.url == f"{BASE}/a/3.html" and article.published == datetime(2024, 6, 4, 8, 20, tzinfo=UTC)
+    assert (entry.url, entry.related_from, entry.listing_kind) == (f"{BASE}/a/4.html", article.url, "related")
 
 
 def test_crawl_clock() -> None:
@@ -112,7 +118,7 @@ def test_related_sighting_waits_for_its_article(session_factory: sessionmaker[Se
                         related_from=origin) for i in (1, 2)]
     article = ItemRecord("gw", origin, "Origin", is_article=True, content="<p>x</p>")
     # Batch size 1: had the sightings been written before the article, their links would be lost.
-    _store(session_factory, [*early, article], batch=1)
+    _store(session_factory, [*early, RecordGroup([article])], batch=1)
     with session_factory() as session:
         links = session.execute(select(RelatedLink.rank).order_by(RelatedLink.rank)).scalars().all()
         assert links == [1, 2]

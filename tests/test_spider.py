@@ -77,18 +77,17 @@ def test_pagination_page_continues_ranks_and_decodes_header_only_gbk() -> None:
     assert requests == []  # last page, and articles not followed
 
 
-def test_article_page_yields_article_then_related_sightings() -> None:
+def test_article_page_yields_article_with_its_related_entries() -> None:
     spider = ArticleListSpider(source=source())
     url = f"{BASE}/a/1012.html"  # GBK declared nowhere
-    output = list(spider.parse_article(response("a/1012.html", meta={"article_url": url, "listing_title": "x"})))
-    assert isinstance(output[0], ArticleItem)
-    article = output[0]
+    [article] = list(spider.parse_article(response("a/1012.html", meta={"article_url": url, "listing_title": "x"})))
+    assert isinstance(article, ArticleItem)
     assert article.title == "县总工会庆祝2024年“五一”八项举措" and article.date_text == "2024-06-04 16:20"
     assert article.listing_title == "x" and article.content_html and "<script" not in article.content_html
-    related = output[1:]
-    assert len(related) == 10 and all(isinstance(s, ListingSighting) for s in related)
-    assert {s.related_from for s in related} == {url}
-    assert [s.rank for s in related] == list(range(1, 11))
+    assert "您可能感兴趣的文稿" not in article.content_html  # the related block is not part of the body
+    assert len(article.related) == 10 and all(isinstance(s, ListingSighting) for s in article.related)
+    assert {s.related_from for s in article.related} == {url}
+    assert [s.rank for s in article.related] == list(range(1, 11))
     assert spider.report.listing_counts["related"] == 10
 
 

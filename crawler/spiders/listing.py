@@ -159,12 +159,14 @@ class ArticleListSpider(Spider):
             return
         url = response.meta.get("article_url") or response.url
         content = extract_article(page, self.source.article, response.url, exclude_headings=self.related_headings)
+        related = [
+            ListingSighting(self.source.id, listing.id, listing.kind, entry.url, entry.title, entry.date_text,
+                            entry.rank, response.url, related_from=url)
+            for listing in self.related_listings
+            for entry in self._extract(page, listing, response.url)
+        ]
         yield ArticleItem(self.source.id, url, content.title, content.date_text, content.summary,
-                          content.content_html, listing_title=response.meta.get("listing_title"))
-        for listing in self.related_listings:
-            for entry in self._extract(page, listing, response.url):
-                yield ListingSighting(self.source.id, listing.id, listing.kind, entry.url, entry.title,
-                                      entry.date_text, entry.rank, response.url, related_from=url)
+                          content.content_html, listing_title=response.meta.get("listing_title"), related=related)
 
     def parse_inspect(self, response: Response) -> Iterator[Any]:
         """Preview of one given URL: every listing on it (related ones too) and its article extraction."""
