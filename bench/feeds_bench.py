@@ -108,7 +108,8 @@ def generate(engine: Engine, n_items: int) -> None:
                   related)
             cur.execute("SELECT setval(pg_get_serial_sequence('items', 'id'), %s)", (n_items,))
             raw.commit()
-            cur.execute("ANALYZE")
+            cur.execute("ANALYZE")  # planner statistics; without them PostgreSQL guesses bad plans
+            raw.commit()
         else:
             marks = ",".join("?" * len(cols))
             batch: list[tuple[Any, ...]] = []
@@ -236,7 +237,8 @@ http {{
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--database-url", help="PostgreSQL URL (its schema is replaced!); default: temp SQLite")
+    parser.add_argument("--database-url", help="PostgreSQL URL of a scratch database (its public schema is "
+                        "replaced when it holds another data set); default: SQLite in --workdir or a temp folder")
     parser.add_argument("--repeat", type=int, default=15, help="uncached builds per feed (median reported)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=50)
@@ -256,8 +258,8 @@ def main() -> int:
     url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
     cfg = parse_config(config_raw(url))
     print(f"database: {url}  items: {args.items:,}")
-    if args.database_url:
-        _reset_pg(url)
+    if args.database_url and _pg_count(url) != args.items:
+        _reset_pg(url)  # a PostgreSQL database holding another data set is replaced
     engine, factory = open_database(url)
     if _count(engine) != args.items:
         if _count(engine):
@@ -337,6 +339,19 @@ def report(args: argparse.Namespace, builds: dict[str, float], runs: dict[str, d
 def _count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM items")).scalar() or 0)
+
+
+def _pg_count(url: str) -> int:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM items")).scalar() or 0)
+    except Exception:  # no such table yet
+        return -1
+    finally:
+        engine.dispose()
 
 
 def _reset_pg(url: str) -> None:
