@@ -24,8 +24,12 @@ from feedsvc.repository import related as repo
 SITE_LINK_BOOST = 0.05
 COAPPEARANCE_BOOST = 0.02
 COAPPEARANCE_MAX = 3
+# After a crawl, new items are related to the newest this-many items (the whole database when smaller):
+# it bounds the work per crawl (~10 s of CPU at 50,000 long items) whatever the database grows to, and
+# `feedsvc related --rebuild` relates everything with everything.
+REFRESH_WINDOW = 50_000
 # Candidates fetched beyond `limit`, so dropping near-duplicates still leaves a full list.
-EXTRA_CANDIDATES = 10
+EXTRA_CANDIDATES = 5
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -46,6 +50,8 @@ def to_doc(text: repo.ItemText) -> Doc:
 def _boosts(site_pairs: set[tuple[int, int]], coappear: Counter[tuple[int, int]], item_id: int,
             candidates: Iterable[int]) -> dict[int, float]:
     out: dict[int, float] = {}
+    if not site_pairs and not coappear:
+        return out
     for other in candidates:
         bonus = 0.0
         if (item_id, other) in site_pairs or (other, item_id) in site_pairs:
@@ -90,7 +96,7 @@ def _assign_duplicates(docs_by_id: dict[int, Doc], dups: dict[int, list[Scored]]
 
 
 def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfig, at: datetime) -> RelatedStats:
-    """Relate the new items to everything stored, mark their near-duplicates, update affected lists.
+    """Relate the new items to the stored ones, mark their near-duplicates, update affected lists.
 
     Runs in the caller's transaction (the crawler commits afterwards). Items the new ones now relate to
     get them merged into their lists when they score high enough, so those lists stay current too.
@@ -98,10 +104,11 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     if not new_item_ids:
         return RelatedStats()
     limit, min_score = cfg.related.limit, cfg.related.min_score
-    texts = list(repo.iter_item_texts(session, include_duplicates=False))
-    docs = [to_doc(t) for t in texts]
-    index = RelatedIndex(docs)
     wanted = set(new_item_ids)
+    texts = {t.id: t for t in repo.recent_item_texts(session, REFRESH_WINDOW)}
+    texts.update((t.id, t) for t in repo.item_texts(session, sorted(wanted - texts.keys())) if t.duplicate_of is None)
+    docs = [to_doc(t) for t in texts.values()]
+    index = RelatedIndex(docs)
     new_docs = sorted((d for d in docs if d.id in wanted), key=lambda d: (d.order, d.id))
     site_pairs = repo.site_link_pairs(session, [d.id for d in new_docs])
     coappear = repo.coappearance_counts(session, [d.id for d in new_docs])
@@ -158,7 +165,8 @@ def compute_related(docs: Sequence[Doc], limit: int, min_score: float,
     dup_of = _assign_duplicates({d.id: d for d in docs}, dups, {})
     hidden = set(dup_of)
     pairs, counts = site_pairs or set(), coappear or Counter()
-    lists = {d.id: _finish(d.id, found.get(d.id, []), limit, hidden, pairs, counts)
+    # pop as we go: at 100,000 items the candidate lists are a few hundred MB of small objects.
+    lists = {d.id: _finish(d.id, found.pop(d.id, []), limit, hidden, pairs, counts)
              for d in docs if d.id not in hidden}
     return lists, dup_of
 

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 TokenMode = Literal["bigram", "jieba", "both"]
 
@@ -153,8 +153,9 @@ class Doc:
     order: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Scored:
+class Scored(NamedTuple):
+    """A candidate and its score (cosine in 0..1, plus any weak-signal bonus). A tuple: made by the million."""
+
     id: int
     score: float
 
@@ -188,6 +189,7 @@ def plain_text(*parts: str | None) -> str:
     return " ".join(out)[:MAX_BODY_CHARS]
 
 
+@lru_cache(maxsize=65536)
 def title_key(title: str) -> str:
     """A title without spaces and punctuation, for comparing titles."""
     return _TITLE_NOISE_RE.sub("", normalize(title))

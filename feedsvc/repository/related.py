@@ -36,7 +36,11 @@ class ItemText:
     duplicate_of: int | None
 
 
-_TEXT_COLUMNS = (Item.id, Item.title, Item.summary, Item.content, Item.first_seen, Item.duplicate_of)
+# Relatedness reads the start of a body only (feedsvc.related.MAX_BODY_CHARS of text); cutting it in SQL
+# keeps long HTML pages from being loaded whole. 4x leaves room for markup.
+BODY_PREFIX_CHARS = 4 * 1200
+_TEXT_COLUMNS = (Item.id, Item.title, Item.summary, func.substr(Item.content, 1, BODY_PREFIX_CHARS),
+                 Item.first_seen, Item.duplicate_of)
 
 
 def _canonical_id(session: Session, item_id: int) -> int:
