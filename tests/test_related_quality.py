@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.related import Doc, is_near_duplicate, plain_text, related, stem, tokenize
-from feedsvc.related_index import RelatedIndex
+from feedsvc.related import Doc, is_near_duplicate, normalize, plain_text, related, stem, tokenize
+from feedsvc.related_index import RelatedIndex, batch_keys
 from tests.related_corpus import build_corpus, evaluate
 
 # Three topical sentences and two site-boilerplate sentences per item: hard enough that the choice of
@@ -24,6 +24,9 @@ def test_tokenize_chinese_bigrams_and_english_stems() -> None:
 def test_plain_text_strips_markup_and_repeated_summary() -> None:
     text = plain_text("防汛工作部署", "<p>防汛工作部署 &amp; 检查</p><script>x</script>")
     assert "<" not in text and "&amp;" not in text and "检查" in text
+    summary = "第一段" * 30
+    assert plain_text(summary, f"<p>{summary}</p><p>第二段</p>") == summary + " 第二段"
+    assert plain_text("摘要", None, "") == "摘要"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -76,3 +79,27 @@ def test_related_excludes_itself_and_duplicates_and_boosts_only_reorder() -> Non
     assert [s.id for s in plain][:2] in ([3, 4], [4, 3]) and {1, 2, 5}.isdisjoint(s.id for s in plain)
     boosted = related(target, [target, same, close, closer_by_site, unrelated], limit=5, boosts={4: 0.5, 5: 0.5})
     assert boosted[0].id == 4 and 5 not in {s.id for s in boosted}
+
+
+@pytest.mark.parametrize("text", [
+    "防汛工作部署：汛期值班 2024年 Markets are RISING, the ＡＩ rules; it's 党 and 3 days",
+    "",
+    "Only English words here, and stopwords of the usual kind.",
+])
+def test_index_terms_are_the_tokenizer_terms(text: str) -> None:
+    normal = normalize(text)
+    tokens = tokenize(normal)
+    _rows, keys, counts = batch_keys([normal])
+    assert len(keys) == len(set(tokens)) and int(counts.sum()) == len(tokens)
+
+
+def test_new_item_query_finds_related_and_its_duplicate() -> None:
+    docs = [it.doc for it in CORPUS.items]
+    index = RelatedIndex(docs[:-1])
+    target = docs[0]
+    copy = Doc(10_000, target.title + "（转载）", target.text)
+    rel, dups = index.query(copy, limit=5)
+    assert [d.id for d in dups] == [target.id]
+    assert target.id not in {r.id for r in rel} and len(rel) == 5
+    label = {it.doc.id: it.category for it in CORPUS.items}
+    assert sum(label[r.id] == label[target.id] for r in rel) >= 4
