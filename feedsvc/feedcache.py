@@ -19,6 +19,8 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 DEFAULT_CHECK_INTERVAL = 1.0
 DEFAULT_MAX_ENTRIES = 1024
+# Bodies can reach ~1 MB (limit=500); bound memory, not just the entry count (per worker process).
+DEFAULT_MAX_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,10 @@ def not_modified(doc: Document, if_none_match: str | None, if_modified_since: st
     return False
 
 
+def _size(doc: Document) -> int:
+    return len(doc.body) + len(doc.gzip_body)
+
+
 class FeedCache:
     """key → Document for the current data_version; LRU-bounded because query strings make keys unbounded."""
 
@@ -83,10 +89,13 @@ class FeedCache:
         check_interval: float = DEFAULT_CHECK_INTERVAL,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self._read_version = read_version
         self.check_interval = check_interval
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._clock = clock
         self._entries: OrderedDict[str, Document] = OrderedDict()
         self._version: int | None = None
@@ -106,6 +115,7 @@ class FeedCache:
         with self._lock:
             if version != self._version:
                 self._entries.clear()
+                self._bytes = 0
                 self._version = version
             self._checked_at = self._clock()
         return version
@@ -160,13 +170,19 @@ class FeedCache:
         """Store `doc` under another key too (e.g. the raw URL the fast path looks up)."""
         with self._lock:
             if doc.version == self._version:
+                old = self._entries.pop(key, None)
+                if old is not None:
+                    self._bytes -= _size(old)
                 self._entries[key] = doc
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+                self._bytes += _size(doc)
+                # Several keys may share one Document; counting it per key over-estimates, which is safe.
+                while len(self._entries) > 1 and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):
+                    _, evicted = self._entries.popitem(last=False)
+                    self._bytes -= _size(evicted)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
             self._version = None
             self._checked_at = float("-inf")

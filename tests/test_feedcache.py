@@ -57,3 +57,15 @@ def test_documents_and_validators() -> None:
     assert not not_modified(doc, None, "not a date") and not not_modified(doc, None, None)
     assert wants_gzip("gzip, deflate, br") and wants_gzip("*") and wants_gzip("br;q=1.0, gzip;q=0.8")
     assert not wants_gzip("identity") and not wants_gzip("gzip;q=0") and not wants_gzip("")
+
+
+def test_cache_is_bounded_by_bytes() -> None:
+    cache = FeedCache(lambda: 1, check_interval=60, max_entries=100, max_bytes=3000)
+
+    def build(v: int) -> object:
+        return make_document(bytes(range(256)) * 4, "application/atom+xml; charset=utf-8", WHEN, v)
+
+    for key in "abcdef":
+        cache.get_or_build(key, build)  # type: ignore[arg-type]
+    kept = [k for k in "abcdef" if cache.peek(k) is not None]
+    assert kept and kept == list("abcdef")[-len(kept):] and len(kept) < 6
