@@ -67,3 +67,29 @@ def test_newsboat_reads_titles_links_and_dates(tmp_path: Path) -> None:
         assert set(after) - set(items) == {"http://en.test/news/3"}
         assert "6 unread articles" in _newsboat(tmp_path, "-x", "print-unread")
     engine.dispose()
+
+
+def test_newsboat_imports_the_opml_in_one_step(tmp_path: Path) -> None:
+    cfg = make_config(f"sqlite:///{tmp_path / 'feeds.db'}")
+    engine, factory = open_database(cfg.database.url)
+    sample_crawls(factory, cfg)
+    # Feed URLs in the OPML come from base_url, which must name a live server: the first server serves the
+    # feeds, the second (configured with the first one's address) serves the OPML.
+    with running_server(create_app(cfg, check_interval=0)) as url:
+        served = cfg.model_copy(update={"server": cfg.server.model_copy(update={"base_url": url})})
+        with running_server(create_app(served, check_interval=0)) as base:
+            import httpx
+
+            (tmp_path / "subscriptions.opml").write_bytes(httpx.get(f"{base}/opml", timeout=10).content)
+            (tmp_path / "urls").write_text("", encoding="utf-8")
+            (tmp_path / "config").write_text("", encoding="utf-8")
+            _newsboat(tmp_path, "-i", str(tmp_path / "subscriptions.opml"))
+            lines = (tmp_path / "urls").read_text(encoding="utf-8").splitlines()
+            feeds = [line.split()[0] for line in lines]
+            assert sorted(f.removeprefix(url) for f in feeds) == sorted([
+                "/feeds/new.atom", "/feeds/gw.atom", "/feeds/gw/recommended.atom", "/feeds/gw/ranking.atom",
+                "/feeds/gw/latest.atom", "/feeds/en.atom", "/feeds/en/latest.atom", "/feeds/topics/party.atom"])
+            assert any('"某公文网"' in line for line in lines)  # the OPML folder becomes a newsboat tag
+            _newsboat(tmp_path, "-x", "reload")
+            assert len(_items(tmp_path)) == 5  # every item, each once, from the imported feeds
+    engine.dispose()
