@@ -1,17 +1,22 @@
 """Relatedness benchmark: full rebuild time and peak memory, and the time to relate one new item.
 
 Usage:
-    python bench/related_bench.py --items 100000            # the README figures
+    python bench/related_bench.py --items 100000              # the README figures (engine)
+    python bench/related_bench.py --items 100000 --db         # also through SQLite: rebuild + a crawl's refresh
     python bench/related_bench.py --items 20000 --queries 300  # a quick look
 
 A synthetic corpus (bench/related_corpus.py: mixed Chinese and English, realistic lengths, ~1% reposts) is
-generated and handed to a fresh child process, which measures, in one run:
+generated once and handed to fresh child processes, so each peak-memory figure is that measurement's own.
+Engine child (one run):
   baseline   tokenising every item (what any content-based method must pay at least)
-  rebuild    feedsvc.recommend.compute_related over every item: index + all neighbours + near-duplicates
-             (the pure part of `feedsvc related --rebuild`; database reads/writes excluded)
+  rebuild    feedsvc.recommend.compute_related over every item: index + all neighbours + near-duplicates,
+             the whole of `feedsvc related --rebuild` except database reads and writes; with its phases
   peak RSS   the child's maximum resident memory, and how much of it the corpus itself takes
   one item   RelatedIndex.query for new items not in the index (p50/p99), against tokenising one item
-It also reports quality at scale: precision@5 against the synthetic topics, and repost recall.
+  quality    precision@5 against the synthetic topics, and repost (near-duplicate) recall
+DB child (--db): the corpus stored in a SQLite file through store_items, then `rebuild_related` (what
+`feedsvc related --rebuild` runs) and `refresh_related` for a crawl of 20 new items.
+Wall times depend on what else the machine runs: the load average is printed; CPU times are given too.
 Targets (issue 5): rebuild < 60 s, peak memory < 1.5 GB, one new item < 20 ms.
 """
 
@@ -19,13 +24,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -45,28 +53,42 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def child(path: str) -> None:
+class Phases:
+    """Wall time from one progress phase to the next."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.marks: dict[str, float] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase not in self.marks:
+            self.marks[phase] = time.perf_counter() - self.started
+
+    def spans(self, end: float) -> dict[str, float]:
+        names = list(self.marks)
+        return {n: (self.marks[names[i + 1]] if i + 1 < len(names) else end) - self.marks[n]
+                for i, n in enumerate(names)}
+
+
+def engine_child(docs: list[Doc], topics: dict[int, int], queries: list[Doc]) -> dict[str, Any]:
     from feedsvc.recommend import compute_related
     from feedsvc.related_index import BATCH, RelatedIndex, batch_keys, doc_text
 
-    with open(path, "rb") as fh:
-        docs, topics, queries = pickle.load(fh)
-    rss_corpus = _rss_mb()
-    out: dict[str, float] = {"rss_corpus_mb": rss_corpus}
-
+    out: dict[str, Any] = {"rss_corpus_mb": _rss_mb()}
     t0, c0 = time.perf_counter(), time.process_time()
     for start in range(0, len(docs), BATCH):
         batch_keys([doc_text(d) for d in docs[start : start + BATCH]])
     out["baseline_tokenise_s"] = time.perf_counter() - t0
     out["baseline_tokenise_cpu_s"] = time.process_time() - c0
 
+    phases = Phases()
     t0, c0 = time.perf_counter(), time.process_time()
-    lists, dup_of = compute_related(docs, LIMIT, MIN_SCORE)
+    lists, dup_of = compute_related(docs, LIMIT, MIN_SCORE, progress=phases)
     out["rebuild_s"] = time.perf_counter() - t0
     out["rebuild_cpu_s"] = time.process_time() - c0
+    out["phases"] = phases.spans(out["rebuild_s"])
     out["rss_peak_mb"] = _rss_mb()
 
-    by_id = {d.id: d for d in docs}
     reposts = {d.id for d in docs if d.title.endswith("（转载）")}
     out["repost_recall"] = sum(1 for r in reposts if r in dup_of) / max(1, len(reposts))
     out["false_duplicates"] = sum(1 for d in dup_of if d not in reposts)
@@ -74,7 +96,7 @@ def child(path: str) -> None:
     out["precision_at_5_topics"] = sum(
         sum(topics[j] == topics[i] for j in js) / 5 for i, js in shown) / max(1, len(shown))
     out["items_with_related"] = len(shown) / len(docs)
-    del by_id
+    del lists
 
     index = RelatedIndex(docs)
     lat, tok = [], []
@@ -86,8 +108,86 @@ def child(path: str) -> None:
         batch_keys([doc_text(doc)])
         tok.append((time.perf_counter() - t0) * 1000)
     out.update(one_p50_ms=_pct(lat, 0.5), one_p99_ms=_pct(lat, 0.99), tok_one_p50_ms=_pct(tok, 0.5))
-    out["rss_peak_with_second_index_mb"] = _rss_mb()
-    print(json.dumps(out))
+    return out
+
+
+def db_child(docs: list[Doc], queries: list[Doc], folder: str) -> dict[str, Any]:
+    from feedsvc import repository
+    from feedsvc.config import parse_config
+    from feedsvc.db import open_database
+    from feedsvc.recommend import rebuild_related, refresh_related
+    from feedsvc.records import ItemRecord
+
+    cfg = parse_config({"database": {"url": f"sqlite:///{folder}/bench.db"},
+                        "sources": [{"id": "bench", "title": "Bench", "start_urls": ["http://127.0.0.1/"],
+                                     "listings": [{"id": "latest", "heading": "最新"}]}]})
+    engine, factory = open_database(cfg.database.url)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def records(batch: list[Doc]) -> list[ItemRecord]:
+        return [ItemRecord(source_id="bench", url=f"http://bench.test/{d.id}", title=d.title, summary=d.text[:200],
+                           content=f"<p>{d.text}</p>", is_article=True) for d in batch]
+
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    with factory() as session:
+        repository.sync_sources(session, cfg.sources, at)
+        for start in range(0, len(docs), 5000):
+            part = docs[start : start + 5000]
+            repository.store_items(session, records(part), None, at + timedelta(seconds=start))
+            session.commit()
+    out["store_s"] = time.perf_counter() - t0
+    out["rss_before_mb"] = _rss_mb()
+    phases = Phases()
+    t0, c0 = time.perf_counter(), time.process_time()
+    stats = rebuild_related(factory, cfg, at + timedelta(days=1), progress=phases)
+    out["db_rebuild_s"] = time.perf_counter() - t0
+    out["db_rebuild_cpu_s"] = time.process_time() - c0
+    out["db_phases"] = phases.spans(out["db_rebuild_s"])
+    out["db_rss_peak_mb"] = _rss_mb()
+    out["db_links"] = stats.links
+    crawl = queries[:20]
+    with factory() as session:
+        new_ids = repository.store_items(session, records(crawl), None, at + timedelta(days=2)).new_item_ids
+        session.commit()
+        t0 = time.perf_counter()
+        refresh_related(session, new_ids, cfg, at + timedelta(days=2))
+        session.commit()
+        out["refresh_20_s"] = time.perf_counter() - t0
+    engine.dispose()
+    return out
+
+
+def run_child(mode: str, payload: Path, extra: list[str]) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, "--child", mode, str(payload), *extra],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"benchmark child ({mode}) failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def report(args: argparse.Namespace, gen_s: float, chars: float, r: dict[str, Any]) -> None:
+    print(f"corpus: {args.items:,} items (half Chinese, half English), {chars:,.0f} chars/item on average, "
+          f"generated in {gen_s:.1f} s; load average before/after: {r['load_before']:.1f} / {r['load_after']:.1f}"
+          f" on {os.cpu_count()} CPUs")
+    base = r["baseline_tokenise_s"]
+    print(f"baseline  tokenise every item      {base:7.2f} s  (cpu {r['baseline_tokenise_cpu_s']:.2f} s)")
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["phases"].items())
+    print(f"rebuild   index + all neighbours   {r['rebuild_s']:7.2f} s  (cpu {r['rebuild_cpu_s']:.2f} s; {phases}) "
+          f"= {r['rebuild_s'] / base:.1f}x baseline   target < 60 s")
+    print(f"memory    peak RSS                 {r['rss_peak_mb']:7.0f} MB (of which the corpus {r['rss_corpus_mb']:.0f} MB)"
+          f"   target < 1536 MB")
+    print(f"one item  relate a new item        p50 {r['one_p50_ms']:.2f} ms, p99 {r['one_p99_ms']:.2f} ms "
+          f"(tokenising it alone: p50 {r['tok_one_p50_ms']:.2f} ms; ratio {r['one_p50_ms'] / r['tok_one_p50_ms']:.1f}x)"
+          f"   target < 20 ms")
+    print(f"quality   precision@5 vs synthetic topics {r['precision_at_5_topics']:.3f}; reposts caught "
+          f"{r['repost_recall']:.3f}; false duplicates {r['false_duplicates']}; "
+          f"items with related items {r['items_with_related']:.3f}")
+    if "db_rebuild_s" in r:
+        phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["db_phases"].items())
+        print(f"sqlite    store corpus {r['store_s']:.1f} s; `related --rebuild` {r['db_rebuild_s']:.1f} s "
+              f"(cpu {r['db_rebuild_cpu_s']:.1f} s; {phases}; {r['db_links']:,} links), peak RSS "
+              f"{r['db_rss_peak_mb']:.0f} MB; refresh after a crawl of 20 new items {r['refresh_20_s']:.2f} s")
 
 
 def main() -> None:
@@ -95,42 +195,33 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000, help="new items to relate one at a time")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--db", action="store_true", help="also measure through a SQLite database")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        mode, path, *rest = args.child
+        with open(path, "rb") as fh:
+            docs, topics, queries = pickle.load(fh)
+        result = engine_child(docs, topics, queries) if mode == "engine" else db_child(docs, queries, rest[0])
+        print(json.dumps(result))
         return
     t0 = time.perf_counter()
     synth = Synth(seed=args.seed)
     docs: list[Doc] = synth.corpus(args.items)
-    topics = synth.labels
     queries = Synth(seed=args.seed + 1).corpus(args.queries, first_id=args.items + 1, dup_share=0.0)
     gen_s = time.perf_counter() - t0
-    chars = sum(len(d.title) + len(d.text) for d in docs)
-    with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as fh:
-        pickle.dump((docs, topics, queries), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        path = fh.name
-    del docs
-    try:
-        done = subprocess.run([sys.executable, __file__, "--child", path], capture_output=True, text=True, check=False)
-    finally:
-        Path(path).unlink(missing_ok=True)
-    if done.returncode != 0:
-        sys.exit(f"benchmark child failed:\n{done.stderr}")
-    r = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"corpus: {args.items:,} items (half Chinese, half English), {chars / args.items:,.0f} chars/item on "
-          f"average, generated in {gen_s:.1f} s")
-    print(f"baseline  tokenise every item      {r['baseline_tokenise_s']:7.2f} s  (cpu {r['baseline_tokenise_cpu_s']:.2f} s)")
-    print(f"rebuild   index + all neighbours   {r['rebuild_s']:7.2f} s  (cpu {r['rebuild_cpu_s']:.2f} s) "
-          f"= {r['rebuild_s'] / r['baseline_tokenise_s']:.1f}x baseline   target < 60 s")
-    print(f"memory    peak RSS                 {r['rss_peak_mb']:7.0f} MB (corpus alone {r['rss_corpus_mb']:.0f} MB)"
-          f"   target < 1536 MB")
-    print(f"one item  relate a new item        p50 {r['one_p50_ms']:.2f} ms  p99 {r['one_p99_ms']:.2f} ms "
-          f"(tokenising it alone: p50 {r['tok_one_p50_ms']:.2f} ms = {r['one_p50_ms'] / r['tok_one_p50_ms']:.1f}x)"
-          f"   target < 20 ms")
-    print(f"quality   precision@5 vs synthetic topics {r['precision_at_5_topics']:.3f}; reposts caught "
-          f"{r['repost_recall']:.3f}; false duplicates {r['false_duplicates']:.0f}; "
-          f"items with related items {r['items_with_related']:.3f}")
+    chars = sum(len(d.title) + len(d.text) for d in docs) / args.items
+    with tempfile.TemporaryDirectory() as folder:
+        payload = Path(folder) / "corpus.pickle"
+        with payload.open("wb") as fh:
+            pickle.dump((docs, synth.labels, queries), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        del docs
+        result: dict[str, Any] = {"load_before": os.getloadavg()[0]}
+        result.update(run_child("engine", payload, []))
+        if args.db:
+            result.update(run_child("db", payload, [folder]))
+        result["load_after"] = os.getloadavg()[0]
+    report(args, gen_s, chars, result)
 
 
 if __name__ == "__main__":

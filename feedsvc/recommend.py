@@ -154,7 +154,7 @@ def compute_related(docs: Sequence[Doc], limit: int, min_score: float,
     report = progress or (lambda phase, done, total: None)
     report("index", 0, len(docs))
     index = RelatedIndex(docs)
-    report("index", len(docs), len(docs))
+    report("score", 0, len(docs))
     found: dict[int, list[Scored]] = {}
     dups: dict[int, list[Scored]] = {}
     for doc, rel, dup in index.neighbours(limit + EXTRA_CANDIDATES, min_score,
@@ -162,6 +162,7 @@ def compute_related(docs: Sequence[Doc], limit: int, min_score: float,
         found[doc.id] = rel
         if dup:
             dups[doc.id] = dup
+    report("finish", 0, len(docs))
     dup_of = _assign_duplicates({d.id: d for d in docs}, dups, {})
     hidden = set(dup_of)
     pairs, counts = site_pairs or set(), coappear or Counter()

@@ -20,7 +20,8 @@ from feedsvc.recommend import rebuild_related
 from feedsvc.repository import related as related_repo
 from feedsvc.repository.items import get_item, get_item_by_url
 
-PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "write": "storing links"}
+PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "finish": "near-duplicates",
+          "write": "storing links"}
 
 
 def register(subparsers: Any) -> None:
@@ -58,6 +59,8 @@ def _rebuild(session_factory: Any, cfg: Any) -> int:
 
         def report(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
+                for task in tasks.values():  # a new phase means the earlier ones are done
+                    progress.update(task, completed=progress.tasks[task].total or 1, total=progress.tasks[task].total or 1)
                 tasks[phase] = progress.add_task(PHASES.get(phase, phase), total=total or None)
             progress.update(tasks[phase], completed=done, total=total or None)
 
