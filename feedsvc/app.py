@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -171,6 +170,15 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(f"Service unavailable: {exc}\n", status_code=503, headers={"retry-after": "30"})
 
 
+class FeedApp(Starlette):
+    """Starlette with FeedFastPath outermost, so a cache hit skips even Starlette's error middleware."""
+
+    feedsvc_state: AppState
+
+    def build_middleware_stack(self) -> Any:
+        return FeedFastPath(super().build_middleware_stack(), state=self.feedsvc_state)
+
+
 def create_app(cfg: AppConfig, check_interval: float = DEFAULT_CHECK_INTERVAL) -> Starlette:
     """The feed server for `cfg`. `check_interval`: seconds between data_version checks (cache freshness)."""
     state = AppState(cfg, check_interval)
@@ -192,10 +200,8 @@ def create_app(cfg: AppConfig, check_interval: float = DEFAULT_CHECK_INTERVAL) -
         Route("/feeds/{path:path}", feed),
     ]
     handlers: dict[Any, Any] = {FeedNotFound: _not_found, BadRequest: _bad_request, StorageError: _unavailable}
-    middleware = [
-        Middleware(FeedFastPath, state=state),
-    ]
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers, lifespan=lifespan)
+    app = FeedApp(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app.feedsvc_state = state
     app.state.feedsvc = state
     return app
 
