@@ -14,15 +14,15 @@ import asyncio
 import json
 import logging
 import os
-import socket
+import signal
 import sys
 import threading
 import time
-import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from crawler.lease import LeaseKeeper
 from feedsvc.config import AppConfig, SourceConfig, load_config
 from feedsvc.errors import FeedsvcError
 from feedsvc.records import RunCounts
@@ -57,6 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--preview", action="store_true", help="fetch live, print what is extracted, store nothing")
     parser.add_argument("--url", default=None, help="with --preview: inspect this page instead of the start URL")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Scrapy log detail (-vv debug)")
+    parser.add_argument("--no-related", action="store_true",
+                        help="skip the related-items refresh after the crawl (rebuild later: feedsvc related --rebuild)")
     parser.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -85,76 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     except FeedsvcError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-
-
-class LeaseKeeper:
-    """Holds `crawl:<source>` in the database; renews it (and saves run progress) from a side thread."""
-
-    def __init__(self, session_factory: Any, name: str, ttl: timedelta) -> None:
-        self.session_factory = session_factory
-        self.name = name
-        self.ttl = ttl
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.lost = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def acquire(self) -> str | None:
-        """None when acquired, else the current holder."""
-        from feedsvc.repository.leases import acquire_lease, lease_holder, release_lease
-
-        with self.session_factory() as session, session.begin():
-            if acquire_lease(session, self.name, self.owner, datetime.now(UTC), self.ttl):
-                return None
-            holder = lease_holder(session, self.name, datetime.now(UTC))
-            if holder and _dead_local_holder(holder):
-                # A crawl on this machine was killed without releasing: its lease is stale, take it over.
-                log.warning("taking over stale lease %s from dead process %s", self.name, holder)
-                release_lease(session, self.name, holder)
-                if acquire_lease(session, self.name, self.owner, datetime.now(UTC), self.ttl):
-                    return None
-            return holder or "unknown"
-
-    def start(self, progress: Any) -> None:
-        interval = max(1.0, min(self.ttl.total_seconds() / 3, 30.0))
-
-        def loop() -> None:
-            from feedsvc.repository.leases import renew_lease
-
-            while not self._stop.wait(interval):
-                try:
-                    with self.session_factory() as session, session.begin():
-                        if not renew_lease(session, self.name, self.owner, datetime.now(UTC), self.ttl):
-                            self.lost.set()
-                        progress(session)
-                except FeedsvcError as exc:
-                    log.warning("could not renew lease %s: %s", self.name, exc)
-
-        self._thread = threading.Thread(target=loop, name="lease", daemon=True)
-        self._thread.start()
-
-    def release(self) -> None:
-        from feedsvc.repository.leases import release_lease
-
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        with self.session_factory() as session, session.begin():
-            release_lease(session, self.name, self.owner)
-
-
-def _dead_local_holder(holder: str) -> bool:
-    host, _, rest = holder.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def crawl(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Namespace) -> int:
@@ -188,16 +120,24 @@ def _crawl_run(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpar
     started = time.monotonic()
     state = _CrawlState(source.id, run_id, now, session_factory, emit)
     keeper.start(state.save_progress)
-    result = _run_spider(cfg, source, now, args, run_id, state, keeper)
+    try:
+        result = _run_spider(cfg, source, now, args, run_id, state, keeper)
+    except Exception as exc:  # a bug or an environment problem: close the run with one readable line
+        log.debug("crawl crashed", exc_info=True)
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        result = {"reason": "crashed", "error": f"{exc.__class__.__name__}{': ' + detail if detail else ''}"}
+        print(f"error: crawl of {source.id!r} crashed: {result['error']} (run with -vv for details)", file=sys.stderr)
     counts = state.counts()
     status, message = _verdict(result, counts, state, keeper.lost.is_set())
     at = now + timedelta(seconds=time.monotonic() - started)
     with session_factory() as session, session.begin():
         repository.finish_run(session, run_id, status, counts, at, message)
-    if state.new_ids:
-        _refresh_related(cfg, session_factory, state.new_ids, at)
     emit("done", source=source.id, run_id=run_id, status=status, counts=asdict(counts), message=message,
          elapsed_seconds=state.stats.get("elapsed_time_seconds"))
+    if state.new_ids and not args.no_related:
+        started_related = time.monotonic()
+        ok = _refresh_related(cfg, session_factory, state.new_ids, at)
+        emit("related", items=len(state.new_ids), ok=ok, seconds=round(time.monotonic() - started_related, 2))
     return EXIT_OK if status in ("ok", "partial") else EXIT_FAILED
 
 
@@ -287,9 +227,24 @@ def _run_spider(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpa
     crawler.signals.connect(on_closed, signal=signals.spider_closed)
     crawler.signals.connect(state.on_error, signal=crawl_error)
     crawler.signals.connect(on_page, signal=page_crawled)
+
+    def on_spider_error(failure: Any, response: Any, spider: Any) -> None:
+        exc = failure.value
+        state.on_error("parse", response.url, f"could not extract from {response.url}: {exc.__class__.__name__}: {exc}")
+
+    def on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
+        url = getattr(item, "url", None) or (response.url if response is not None else None)
+        state.on_error("pipeline", url, f"could not process item {url}: {failure.value.__class__.__name__}: {failure.value}")
+
+    crawler.signals.connect(on_spider_error, signal=signals.spider_error)
+    crawler.signals.connect(on_item_error, signal=signals.item_error)
     process.crawl(crawler, source=source, follow_articles=source_follows_articles(cfg, source),
                   max_pages=source_max_pages(cfg, source))
     process.start()
+    # Scrapy's SIGTERM/SIGINT handlers need the (now stopped) reactor: restore the defaults so the steps
+    # after the crawl can still be interrupted.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if crawler.stats is not None:  # again: CoreStats adds elapsed_time_seconds after our spider_closed handler
         state.stats = dict(crawler.stats.get_stats()) or state.stats
     return result
@@ -301,6 +256,8 @@ def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, leas
                f"({counts.items_new} new), {counts.errors} error(s)")
     first_error = f"; first error: {state.errors[0][2]}" if state.errors else ""
     storage = state.stats.get("feedsvc/storage_error")
+    if result.get("error"):
+        return "failed", f"crawler crashed: {result['error']}; {summary}"
     if storage:
         return "failed", f"database write failed: {storage}"
     if lease_lost:
@@ -316,18 +273,20 @@ def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, leas
     return "ok", summary
 
 
-def _refresh_related(cfg: AppConfig, session_factory: Any, new_ids: list[int], at: datetime) -> None:
+def _refresh_related(cfg: AppConfig, session_factory: Any, new_ids: list[int], at: datetime) -> bool:
     """Relate the new items (feedsvc.recommend, when installed); its failure never fails the crawl."""
     try:
         from feedsvc.recommend import refresh_related  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         log.debug("feedsvc.recommend not available; related items not refreshed")
-        return
+        return False
     try:
         with session_factory() as session, session.begin():
             refresh_related(session, new_ids, cfg, at)
     except Exception:
         log.exception("related-items refresh failed for %d new item(s); the crawl itself succeeded", len(new_ids))
+        return False
+    return True
 
 
 if __name__ == "__main__":

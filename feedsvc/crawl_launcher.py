@@ -174,9 +174,12 @@ def _outcome(
     timeout: float | None, stderr_tail: list[str],
 ) -> CrawlOutcome:
     last_err = next((ln.strip() for ln in reversed(stderr_tail) if ln.strip()), "")
-    if done is not None and not timed_out:
+    if done is not None:  # the crawl finished and recorded its run; a timeout could only hit the steps after it
+        message = str(done.get("message") or "")
+        if timed_out:
+            message += "; stopped after the crawl (time limit) while refreshing related items"
         return CrawlOutcome(source_id, returncode, str(done.get("status", "failed")), done.get("run_id", run_id),
-                            counts_from_event(done.get("counts")), str(done.get("message") or ""), False)
+                            counts_from_event(done.get("counts")), message, timed_out)
     if timed_out:
         status, message = "timeout", f"crawl of {source_id!r} exceeded its time limit of {timeout:.0f}s and was stopped"
     elif returncode == EXIT_CONFIG:
