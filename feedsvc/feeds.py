@@ -76,6 +76,7 @@ class FeedMeta:
     alternate_url: str
     language: str | None = None
     icon_url: str | None = None
+    self_type: str | None = None  # media type of this document, on the self link (validators like it)
 
 
 def feed_updated(entries: Sequence[FeedEntry]) -> datetime:
@@ -90,7 +91,10 @@ def build_feed(meta: FeedMeta, entries: Sequence[FeedEntry]) -> FeedGenerator:
     fg.title(clean_title(meta.title) or meta.id)
     fg.subtitle(clean_title(meta.subtitle) or clean_title(meta.title) or meta.id)
     fg.author({"name": clean_title(meta.title) or GENERATOR})
-    fg.link(href=meta.self_url, rel="self")
+    if meta.self_type:
+        fg.link(href=meta.self_url, rel="self", type=meta.self_type)
+    else:
+        fg.link(href=meta.self_url, rel="self")
     fg.link(href=meta.alternate_url, rel="alternate")
     fg.generator(GENERATOR)
     if meta.language:

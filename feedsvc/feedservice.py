@@ -205,7 +205,8 @@ class FeedBuilder:
     def _meta(self, session: Session, spec: FeedSpec, fmt: str) -> FeedMeta:
         title, subtitle, alternate = self.describe(spec, session)
         return FeedMeta(id=feed_id(spec.key), title=title, subtitle=subtitle,
-                        self_url=self.base_url + spec.path(fmt), alternate_url=alternate)
+                        self_url=self.base_url + spec.path(fmt), alternate_url=alternate,
+                        self_type=MEDIA_TYPES[fmt].split(";")[0])
 
     def describe(self, spec: FeedSpec, session: Session | None = None) -> tuple[str, str, str]:
         """(title, subtitle, alternate URL) of a feed, for the feed itself, OPML and the index page."""

@@ -71,6 +71,9 @@ def test_every_feed_route_serves_a_valid_document(client: TestClient) -> None:
             assert response.headers["etag"] and response.headers["last-modified"]
             assert response.headers["cache-control"] == "public, max-age=120"
             check_valid_feed(response.content, fmt, f"{BASE}{path}.{fmt}")
+            if fmt != "json":
+                selfs = etree.fromstring(response.content).xpath("//*[local-name()='link'][@rel='self']")
+                assert [link.get("type") for link in selfs] == [media[fmt].split(";")[0]]
             head = client.head(f"{path}.{fmt}")
             assert head.status_code == 200 and head.content == b""
 
