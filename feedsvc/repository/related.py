@@ -11,8 +11,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
@@ -140,16 +141,22 @@ def replace_computed_links_many(session: Session, lists: Mapping[int, Sequence[t
         if part:
             session.execute(delete(RelatedLink).where(RelatedLink.from_item_id.in_(part),
                                                       RelatedLink.origin == COMPUTED))
-    rows = [
-        {"from_item_id": from_id, "to_item_id": to_id, "origin": COMPUTED, "score": float(score),
-         "rank": rank, "updated_at": at}
-        for from_id in from_ids
-        for rank, (to_id, score) in enumerate(lists[from_id], start=1)
-        if to_id != from_id
-    ]
+    table = cast(Table, RelatedLink.__table__)
+    conn = session.connection()
+    # The same updated_at on every row: convert it once. Rows go to the driver's executemany as tuples;
+    # SQLAlchemy's per-row parameter processing cost 4x more than the insert itself (2M links in a rebuild).
+    convert = table.c.updated_at.type.bind_processor(conn.dialect)
+    stamp = convert(at) if convert else at
+    rows = [(from_id, to_id, COMPUTED, float(score), rank, stamp)
+            for from_id in from_ids
+            for rank, (to_id, score) in enumerate(lists[from_id], start=1)
+            if to_id != from_id]
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table.name} (from_item_id, to_item_id, origin, score, rank, updated_at) "
+           f"VALUES ({', '.join([mark] * 6)})")
     for part in chunks(rows, 5000):
         if part:
-            session.execute(insert(RelatedLink), part)
+            conn.exec_driver_sql(sql, part)
 
 
 @wrap_exceptions
