@@ -7,6 +7,7 @@ to the latest revision, so a fresh SQLite file needs no separate setup step.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,12 +90,23 @@ def create_schema(engine: Engine) -> None:
 
     cfg = _alembic_config(engine)
     head = ScriptDirectory.from_config(cfg).get_current_head()
-    try:
+
+    def current_revision() -> str | None:
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-        if current == head:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    try:
+        if current_revision() == head:
             return
-        command.upgrade(cfg, "head")
+        try:
+            command.upgrade(cfg, "head")
+        except SQLAlchemyError:
+            # Two processes starting on a new database race to create it; the loser finds the
+            # winner's tables. If the schema is at head now, that race is all that happened.
+            time.sleep(0.5)
+            if current_revision() != head:
+                raise
+            log.info("schema created concurrently by another process: %s", engine.url)
     except SQLAlchemyError as exc:
         raise StorageError(f"Cannot open database {engine.url!r}: {exc.__class__.__name__}: {_first_line(exc)}. "
                            "Check [database] url and that the server is running.") from None

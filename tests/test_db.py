@@ -1,0 +1,45 @@
+"""Schema creation: fresh databases are created, re-runs are no-ops, concurrent first starts both succeed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from feedsvc.db import create_schema, make_engine, schema_revision, table_names
+from feedsvc.errors import StorageError
+
+
+def test_create_schema_is_idempotent(db_url: str) -> None:
+    engine = make_engine(db_url)
+    create_schema(engine)
+    create_schema(engine)
+    current, head = schema_revision(engine)
+    assert current == head
+    assert {"items", "sources", "crawl_runs", "related_links", "leases"} <= set(table_names(engine))
+    engine.dispose()
+
+
+def test_concurrent_first_start_on_new_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    code = f"from feedsvc.db import open_database; open_database({url!r}); print('ok')"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in results]
+
+
+def test_unwritable_sqlite_location_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StorageError, match=r"Cannot open database .*Set \[database\] url"):
+        make_engine(f"sqlite:///{blocker}/sub/feeds.db")
+
+
+def test_relative_sqlite_path_resolves_against_config_folder(tmp_path: Path) -> None:
+    engine = make_engine("sqlite:///data/feeds.db", base_dir=tmp_path)
+    create_schema(engine)
+    assert (tmp_path / "data" / "feeds.db").exists()
+    engine.dispose()
