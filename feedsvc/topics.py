@@ -31,31 +31,35 @@ def to_doc(text: related_repo.ItemText) -> Doc:
     return Doc(text.id, text.title, plain_text(text.summary, text.content), text.first_seen.timestamp())
 
 
-def keyword_pattern(keyword: str) -> re.Pattern[str]:
-    """Chinese keywords match anywhere; ASCII ones only at a word start ('ai' must not match 'said')."""
-    key = normalize(keyword).strip()
-    if key and key.isascii():
-        return re.compile(r"(?<![a-z0-9])" + re.escape(key))
-    return re.compile(re.escape(key))
+class Keyword:
+    """A topic keyword, normalised. Chinese keywords match anywhere; ASCII ones only at a word start
+    ('ai' must not match 'said'). A plain substring test runs first: most texts lack most keywords."""
+
+    def __init__(self, keyword: str) -> None:
+        self.key = normalize(keyword).strip()
+        self.pattern = re.compile(r"(?<![a-z0-9])" + re.escape(self.key)) if self.key.isascii() else None
+
+    def found_in(self, text: str) -> bool:
+        return self.key in text and (self.pattern is None or self.pattern.search(text) is not None)
 
 
-def keyword_score(doc: Doc, patterns: Sequence[re.Pattern[str]]) -> float:
+def keyword_score(doc: Doc, keywords: Sequence[Keyword]) -> float:
     title, text = normalize(doc.title), normalize(doc.text)
     best, found = 0.0, 0
-    for pattern in patterns:
-        if pattern.search(title):
+    for keyword in keywords:
+        if keyword.found_in(title):
             best, found = max(best, TITLE_MATCH), found + 1
-        elif pattern.search(text):
+        elif keyword.found_in(text):
             best, found = max(best, TEXT_MATCH), found + 1
     return min(1.0, best + EXTRA_KEYWORD * max(0, found - 1)) if found else 0.0
 
 
 def score_topic(keywords: Sequence[str], seeds: Sequence[Doc], docs: Sequence[Doc]) -> dict[int, float]:
     """Pure: each doc's topic score (0 when it does not match at all). Seeds score against each other too."""
-    patterns = [keyword_pattern(k) for k in keywords if normalize(k).strip()]
+    matchers = [Keyword(k) for k in keywords if normalize(k).strip()]
     scores: dict[int, float] = {}
     for doc in docs:
-        value = keyword_score(doc, patterns) if patterns else 0.0
+        value = keyword_score(doc, matchers) if matchers else 0.0
         if value:
             scores[doc.id] = value
     if seeds and docs:

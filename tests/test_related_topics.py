@@ -1,0 +1,31 @@
+"""Topic scoring (pure part of feedsvc/topics.py): keyword rules and seed-page resemblance."""
+
+from __future__ import annotations
+
+from feedsvc.related import Doc
+from feedsvc.topics import EXTRA_KEYWORD, TEXT_MATCH, TITLE_MATCH, Keyword, keyword_score, score_topic
+
+
+def test_keywords_match_words_not_inside_words_and_chinese_anywhere() -> None:
+    assert Keyword("AI").found_in("new ai rules") and not Keyword("ai").found_in("he said so")
+    assert Keyword("market").found_in("stock markets rallied")
+    assert Keyword("防汛").found_in("做好防汛工作") and Keyword("ＰＹＴＨＯＮ").found_in("python 3")
+
+
+def test_title_beats_text_and_more_keywords_add_a_little() -> None:
+    words = [Keyword("防汛"), Keyword("水库"), Keyword("tax")]
+    assert keyword_score(Doc(1, "防汛工作", "无关"), words) == TITLE_MATCH
+    assert keyword_score(Doc(2, "工作", "防汛值班"), words) == TEXT_MATCH
+    assert keyword_score(Doc(3, "工作", "防汛，水库"), words) == TEXT_MATCH + EXTRA_KEYWORD
+    assert keyword_score(Doc(4, "工作", "无关"), words) == 0.0
+
+
+def test_seed_pages_rank_similar_items_first() -> None:
+    seed = Doc(1, "Tax reform for small businesses", "The tax bill cuts income tax for small businesses.")
+    docs = [Doc(2, "Income tax cut for small firms", "Small businesses pay less income tax under the bill."),
+            Doc(3, "Club wins the final", "The striker scored twice in the final."),
+            Doc(4, "Corporate tax reform", "The reform changes corporate tax rates.")]
+    scores = score_topic([], [seed], docs)
+    assert 3 not in scores and scores[2] > 0.1 and scores[4] > 0
+    both = score_topic(["final"], [seed], docs)
+    assert both[3] == TITLE_MATCH and both[2] == scores[2]
