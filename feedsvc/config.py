@@ -31,6 +31,8 @@ DATABASE_URL_ENV = "FEEDSVC_DATABASE_URL"
 
 ListingKind = Literal["recommended", "ranking", "latest", "related"]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+# Path segments the feed routes use for themselves; a source named so would be shadowed.
+RESERVED_SOURCE_IDS = frozenset({"new", "items", "topics"})
 _SLUG_HINT = "use lowercase letters, digits, '-' or '_' (it appears in feed URLs)"
 
 
@@ -185,6 +187,13 @@ class SourceConfig(_Strict):
     article: ArticleSelectors = ArticleSelectors()
     listings: list[ListingConfig] = Field(min_length=1)
 
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_SOURCE_IDS:
+            raise ValueError(f"{value!r} is reserved (it names the feed route /feeds/{value}/...); choose another id")
+        return value
 
     @field_validator("start_urls")
     @classmethod

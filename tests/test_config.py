@@ -64,6 +64,7 @@ def test_example_config_documents_every_key() -> None:
         ({"sources": [_minimal_source(schedule="every night")]}, "sources[0].schedule: invalid cron"),
         ({"sources": [_minimal_source(id="Bad Id")]}, "sources[0].id: 'Bad Id' is not a valid id"),
         ({"sources": [_minimal_source(), _minimal_source()]}, "source id 'gw' is used twice"),
+        ({"sources": [_minimal_source(id="topics")]}, "sources[0].id: 'topics' is reserved"),
         ({"crawl": {"download_dealy": 1}}, "crawl.download_dealy: is not a known key"),
         ({"crawl": {"max_pages": 0}}, "crawl.max_pages"),
         ({"topics": [{"id": "t", "title": "T"}]}, "topics[0]: a topic needs 'keywords' or 'seed_urls'"),
