@@ -135,3 +135,22 @@ def test_topic_items_by_keywords_and_by_seed_pages(session: Session) -> None:
     assert all(score >= CFG.related.topic_threshold for _, score in party)
     tax = topic_items(session, CFG.topics[1], CFG, 10)
     assert [i.url for i, _ in tax] == ["http://gw/en/tax2"]  # the seed page itself is left out
+
+
+def test_coappearance_in_curated_listings_counts_and_latest_does_not(session: Session) -> None:
+    cfg = parse_config({"sources": [{"id": "gw", "title": "GW", "start_urls": ["http://127.0.0.1/"], "listings": [
+        {"id": "tj", "heading": "推荐文稿", "kind": "recommended"}, {"id": "latest", "heading": "最新"}]}]})
+    repository.sync_sources(session, cfg.sources, T0)
+    for hours in (0, 1):
+        run_id = repository.start_run(session, "gw", T0 + timedelta(hours=hours))
+        records = [ItemRecord(source_id="gw", url=f"http://gw/{n}", title=f"t{n}", listing_id=listing,
+                              listing_kind=kind, rank=n)
+                   for listing, kind, urls in (("tj", "recommended", (1, 2)), ("latest", "latest", (3, 4)))
+                   for n in urls]
+        repository.store_items(session, records, run_id, T0 + timedelta(hours=hours))
+    session.commit()
+    ids = _ids(session)
+    a, b = sorted((ids["http://gw/1"], ids["http://gw/2"]))
+    counts = related_repo.coappearance_counts(session)
+    assert counts == {(a, b): 2}
+    assert related_repo.coappearance_counts(session, [ids["http://gw/3"]]) == {}
