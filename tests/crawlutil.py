@@ -69,6 +69,7 @@ def write_config(tmp_path: Path, db_url: str, sources: list[str], *, timeout: fl
 def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("FEEDSVC_DATABASE_URL", None)  # the test config names its database
+    env["PYTHONIOENCODING"] = "utf-8"  # rich tables and Chinese titles, whatever the CI locale
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent.parent), env.get("PYTHONPATH", "")])
     return env
 
