@@ -8,13 +8,28 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from feedsvc.cli import main as feedsvc_main
 from feedsvc.crawl_launcher import run_crawl
 from feedsvc.db import make_engine, make_session_factory
 from feedsvc.models import CrawlRun, Item
 from tests.crawlutil import FIXED_NOW, gw_source, run_feedsvc, simple_source, write_config
 from tests.siteserver import SiteServer
+
+
+class Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def feedsvc(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    """`feedsvc ARGS` in this process (crawls still run as child processes): no interpreter start-up cost."""
+    capsys.readouterr()
+    code = feedsvc_main(list(args))
+    out = capsys.readouterr()
+    return Result(code, out.out, out.err)
 
 
 def _closed_port() -> int:
@@ -32,14 +47,14 @@ def _count_items(db_url: str) -> int:
 
 
 def test_crawl_command_runs_every_source_and_failures_keep_stored_items(
-    make_site_server: object, tmp_path: Path
+    make_site_server: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db_url = f"sqlite:///{tmp_path / 'f.db'}"
     server: SiteServer = make_site_server()  # type: ignore[operator]
     sources = [gw_source(server.base_url), simple_source("down", f"http://127.0.0.1:{_closed_port()}/"),
                simple_source("broken", server.url("status/500"))]
     config = write_config(tmp_path, db_url, sources)
-    result = run_feedsvc("crawl", "--config", str(config), "--now", FIXED_NOW)
+    result = feedsvc(capsys, "crawl", "--config", str(config), "--now", FIXED_NOW)
     assert result.returncode == 1, result.stderr  # a source failed
     lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 5}
     assert "ok" in lines["gwsite"] and "12" in lines["gwsite"]
@@ -48,7 +63,7 @@ def test_crawl_command_runs_every_source_and_failures_keep_stored_items(
     assert _count_items(db_url) == 12
 
     server.stop()  # the site goes down; its cached pages must not pass for "not modified"
-    again = run_feedsvc("crawl", "gwsite", "--config", str(config))
+    again = feedsvc(capsys, "crawl", "gwsite", "--config", str(config))
     assert again.returncode == 1
     assert _count_items(db_url) == 12  # stored items stay
     engine = make_engine(db_url)
@@ -58,29 +73,31 @@ def test_crawl_command_runs_every_source_and_failures_keep_stored_items(
     engine.dispose()
 
 
-def test_status_warns_when_a_listing_stops_yielding_and_export_csv(site_server: SiteServer, tmp_path: Path) -> None:
+def test_status_warns_when_a_listing_stops_yielding_and_export_csv(
+    site_server: SiteServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db_url = f"sqlite:///{tmp_path / 'f.db'}"
     good = write_config(tmp_path, db_url, [gw_source(site_server.base_url)])
     broken = write_config(tmp_path, db_url, [gw_source(site_server.base_url, latest_heading="改版后的标题")],
                           name="broken.toml")
-    assert run_feedsvc("crawl", "--config", str(good), "--now", FIXED_NOW).returncode == 0
-    healthy = run_feedsvc("status", "--config", str(good))
+    assert feedsvc(capsys, "crawl", "--config", str(good), "--now", FIXED_NOW).returncode == 0
+    healthy = feedsvc(capsys, "status", "--config", str(good))
     assert healthy.returncode == 0 and "gwsite" in healthy.stdout and "warning" not in healthy.stdout
-    run_feedsvc("crawl", "--config", str(broken), "--now", FIXED_NOW)
-    status = run_feedsvc("status", "--config", str(broken))
+    feedsvc(capsys, "crawl", "--config", str(broken), "--now", FIXED_NOW)
+    status = feedsvc(capsys, "status", "--config", str(broken))
     text = " ".join(status.stdout.split())
     assert "warning gwsite: listing 'latest' yielded items before but none in the last run" in text
     assert "ranking" not in text  # the always-empty ranking never yielded, so it is not "broken"
 
     out = tmp_path / "latest.csv"
-    exported = run_feedsvc("export", "--config", str(good), "--listing", "latest", "--format", "csv", "--output",
+    exported = feedsvc(capsys, "export", "--config", str(good), "--listing", "latest", "--format", "csv", "--output",
                            str(out))
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert rows and all(any(ref["listing"] == "latest" for ref in json.loads(r["listings"])) for r in rows)
     assert {r["source"] for r in rows} == {"gwsite"} and all(r["published"] for r in rows)
 
-    lines = run_feedsvc("export", "--config", str(good)).stdout.splitlines()
+    lines = feedsvc(capsys, "export", "--config", str(good)).stdout.splitlines()
     by_url = {r["url"]: r for r in map(json.loads, lines)}
     assert len(by_url) == 12
     rec = by_url[site_server.url("a/1005.html")]
