@@ -19,14 +19,14 @@ from feedsvc.related import Doc, Scored, plain_text
 from feedsvc.related_index import RelatedIndex
 from feedsvc.repository import related as repo
 
-# Weak signals, added only to candidates already similar in content (see related.apply_boosts):
+# Weak signals, added only to candidates already similar in content (as in related.apply_boosts):
 # the site's own lists are mostly its latest items, and co-listing in a curated list is a hint, not proof.
 SITE_LINK_BOOST = 0.05
 COAPPEARANCE_BOOST = 0.02
 COAPPEARANCE_MAX = 3
 # After a crawl, new items are related to the newest this-many items (the whole database when smaller):
-# it bounds the work per crawl (~10 s of CPU at 50,000 long items) whatever the database grows to, and
-# `feedsvc related --rebuild` relates everything with everything.
+# it bounds the work per crawl (8-15 s with 100,000 items stored: bench/related_bench.py --db) however
+# large the database grows; `feedsvc related --rebuild` relates everything with everything.
 REFRESH_WINDOW = 50_000
 # Candidates fetched beyond `limit`, so dropping near-duplicates still leaves a full list.
 EXTRA_CANDIDATES = 5

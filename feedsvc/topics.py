@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import AppConfig, TopicConfig
 from feedsvc.models import Item
-from feedsvc.related import Doc, normalize, plain_text
+from feedsvc.recommend import to_doc
+from feedsvc.related import Doc, normalize
 from feedsvc.related_index import RelatedIndex
 from feedsvc.repository import related as related_repo
 from feedsvc.repository.items import item_ids_by_url
@@ -25,10 +26,6 @@ RECENT_WINDOW = 3000
 TITLE_MATCH = 1.0
 TEXT_MATCH = 0.6
 EXTRA_KEYWORD = 0.1
-
-
-def to_doc(text: related_repo.ItemText) -> Doc:
-    return Doc(text.id, text.title, plain_text(text.summary, text.content), text.first_seen.timestamp())
 
 
 class Keyword:
