@@ -99,8 +99,9 @@ def _show(session: Session, key: str, limit: int, as_json: bool) -> int:
         console.print("no related items yet (they are computed after each crawl, or run `feedsvc related --rebuild`)")
         return 0
     table = Table()
-    for column in ("score", "id", "title", "url"):
+    for column in ("score", "id", "title"):
         table.add_column(column)
+    table.add_column("url", overflow="fold")  # a URL is copied from here: never cut it short
     for related, score in found:
         table.add_row(f"{score:.3f}", str(related.id), related.title, related.url)
     console.print(table)
