@@ -179,13 +179,13 @@ def test_config_file_change_adds_and_removes_sources(
     service = start(services, path)
     run_now(service, "crawl:old")  # leaves a pending retry:old that must go with its source
     wait_for(lambda: service.scheduler.get_job("retry:old"), what="retry job")
-    write_config(path, db_url, [source_toml("gw", schedule="45 4 * * *"), source_toml("new")])
+    write_config(path, db_url, [source_toml("gw", schedule="45 4 * * *"), source_toml("added")])
     wait_for(lambda: service.reloads >= 1, what="reload after the file changed")
     jobs = {job.id: job for job in service.scheduler.get_jobs()}
-    assert sorted(jobs) == ["crawl:gw", "crawl:new"]
+    assert sorted(jobs) == ["crawl:added", "crawl:gw"]
     assert jobs["crawl:gw"].next_run_time.minute == 45  # rescheduled
     with service.session_factory() as session:
-        old, new = get_source(session, "old"), get_source(session, "new")
+        old, new = get_source(session, "old"), get_source(session, "added")
         assert old is not None and old.active is False and old.next_run_at is None  # row (and items) stay
         assert new is not None and new.active is True and new.next_run_at is not None
 
