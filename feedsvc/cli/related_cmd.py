@@ -16,8 +16,6 @@ from feedsvc.config import load_config
 from feedsvc.db import open_database
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.models import Item
-from feedsvc.recommend import rebuild_related
-from feedsvc.repository import related as related_repo
 from feedsvc.repository.items import get_item, get_item_by_url
 
 PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "finish": "near-duplicates",
@@ -64,6 +62,9 @@ def _rebuild(session_factory: Any, cfg: Any) -> int:
                 tasks[phase] = progress.add_task(PHASES.get(phase, phase), total=total or None)
             progress.update(tasks[phase], completed=done, total=total or None)
 
+        # Imported here: the engine pulls in numpy/scipy, which every other command can do without.
+        from feedsvc.recommend import rebuild_related
+
         stats = rebuild_related(session_factory, cfg, datetime.now(UTC), progress=report)
     print(f"related: {stats.items} items, {stats.linked} with related items, {stats.links} links, "
           f"{stats.duplicates} near-duplicates marked")
@@ -81,6 +82,8 @@ def _find(session: Session, key: str) -> Item:
 
 def _show(session: Session, key: str, limit: int, as_json: bool) -> int:
     item = _find(session, key)
+    from feedsvc.repository import related as related_repo
+
     found = related_repo.related_items(session, item.id, limit)
     original = session.get(Item, item.duplicate_of) if item.duplicate_of is not None else None
     if as_json:
