@@ -254,6 +254,8 @@ def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, leas
     reason = result.get("reason", "crashed")
     summary = (f"{counts.pages} page(s) ({counts.not_modified} not modified), {counts.items_seen} item(s) "
                f"({counts.items_new} new), {counts.errors} error(s)")
+    if state.report is not None and state.report.budget_exhausted:
+        summary += "; max_pages reached, some pages were left for the next run"
     first_error = f"; first error: {state.errors[0][2]}" if state.errors else ""
     storage = state.stats.get("feedsvc/storage_error")
     if result.get("error"):
