@@ -138,6 +138,11 @@ def _crawl_run(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpar
         started_related = time.monotonic()
         ok = _refresh_related(cfg, session_factory, state.new_ids, at)
         emit("related", items=len(state.new_ids), ok=ok, seconds=round(time.monotonic() - started_related, 2))
+    if status in ("ok", "partial") and cfg.server.publish_dir:
+        from feedsvc.publish import publish_if_configured
+
+        published = publish_if_configured(cfg)
+        emit("published", ok=published is not None, dir=str(cfg.resolve_path(cfg.server.publish_dir)))
     return EXIT_OK if status in ("ok", "partial") else EXIT_FAILED
 
 
@@ -277,6 +282,8 @@ def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, leas
 
 def _refresh_related(cfg: AppConfig, session_factory: Any, new_ids: list[int], at: datetime) -> bool:
     """Relate the new items (feedsvc.recommend, when installed); its failure never fails the crawl."""
+    from feedsvc.repository import bump_data_version
+
     try:
         from feedsvc.recommend import refresh_related  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
@@ -285,6 +292,8 @@ def _refresh_related(cfg: AppConfig, session_factory: Any, new_ids: list[int], a
     try:
         with session_factory() as session, session.begin():
             refresh_related(session, new_ids, cfg, at)
+            # Entries end with "Related" links: cached feeds built before this refresh are stale now.
+            bump_data_version(session)
     except Exception:
         log.exception("related-items refresh failed for %d new item(s); the crawl itself succeeded", len(new_ids))
         return False

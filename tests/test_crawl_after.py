@@ -1,0 +1,41 @@
+"""What happens after a crawl lands: related items computed, feed caches invalidated, static feeds published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+from sqlalchemy import func, select
+
+from feedsvc.config import load_config
+from feedsvc.db import open_database
+from feedsvc.models import RelatedLink
+from feedsvc.repository import data_version
+from tests.crawlutil import FIXED_NOW, done_event, events, gw_source, run_crawler, write_config
+
+
+def test_crawl_relates_new_items_bumps_version_and_publishes(tmp_path: Path, site_server) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [gw_source(site_server.base_url)],
+                          crawl_extra="")
+    config.write_text(config.read_text(encoding="utf-8") + '\n[server]\npublish_dir = "public"\n', encoding="utf-8")
+    result = run_crawler(config, "gwsite", "--now", FIXED_NOW, "--progress-json", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert done_event(result.stdout)["status"] in ("ok", "partial")
+    kinds = [e["event"] for e in events(result.stdout)]
+    assert kinds.index("related") > kinds.index("done")
+    assert [e for e in events(result.stdout) if e["event"] == "published"][0]["ok"] is True
+
+    cfg = load_config(config)
+    engine, sessions = open_database(cfg.database.url, cfg.base_dir)
+    with sessions() as session:
+        computed = session.scalar(select(func.count()).select_from(RelatedLink).where(RelatedLink.origin == "computed"))
+        # finish_run bumps once, the related refresh once more so cached feeds pick up the new links.
+        assert data_version(session) >= 2
+    engine.dispose()
+    assert computed and computed > 0
+
+    published = tmp_path / "public"
+    feed = feedparser.parse((published / "feeds" / "new.atom").read_bytes())
+    assert feed.bozo == 0 and len(feed.entries) > 0
+    assert (published / "feeds" / "gwsite" / "recommended.rss").exists()
+    assert (published / "index.html").exists() and (published / "opml").exists()
