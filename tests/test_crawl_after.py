@@ -30,9 +30,19 @@ def test_crawl_relates_new_items_bumps_version_and_publishes(tmp_path: Path, sit
     with sessions() as session:
         computed = session.scalar(select(func.count()).select_from(RelatedLink).where(RelatedLink.origin == "computed"))
         # finish_run bumps once, the related refresh once more so cached feeds pick up the new links.
-        assert data_version(session) >= 2
+        version = data_version(session)
+        assert version >= 2
     engine.dispose()
     assert computed and computed > 0
+
+    from feedsvc.cli import main
+
+    assert main(["related", "--rebuild", "--config", str(config)]) == 0
+    engine, sessions = open_database(cfg.database.url, cfg.base_dir)
+    with sessions() as session:
+        before = version
+        assert data_version(session) == before + 1  # the rebuild invalidates cached feeds too
+    engine.dispose()
 
     published = tmp_path / "public"
     feed = feedparser.parse((published / "feeds" / "new.atom").read_bytes())

@@ -16,6 +16,7 @@ from feedsvc.config import load_config
 from feedsvc.db import open_database
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.models import Item
+from feedsvc.repository import bump_data_version
 from feedsvc.repository.items import get_item, get_item_by_url
 
 PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "finish": "near-duplicates",
@@ -66,6 +67,9 @@ def _rebuild(session_factory: Any, cfg: Any) -> int:
         from feedsvc.recommend import rebuild_related
 
         stats = rebuild_related(session_factory, cfg, datetime.now(UTC), progress=report)
+    with session_factory() as session, session.begin():
+        # Entries end with "Related" links and duplicates are hidden: every cached feed is stale now.
+        bump_data_version(session)
     print(f"related: {stats.items} items, {stats.linked} with related items, {stats.links} links, "
           f"{stats.duplicates} near-duplicates marked")
     return 0
