@@ -26,3 +26,38 @@ def test_ci_runs_the_readme_test_command() -> None:
     test_command = _quickstart_commands()[1].strip()
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
     assert test_command in ci_lines
+
+
+def test_every_documented_command_exists() -> None:
+    from feedsvc.cli import build_parser
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`feedsvc ([a-z]+)", text))
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    known = set(subparsers.choices)  # type: ignore[attr-defined]
+    assert documented, "README documents no feedsvc command"
+    assert documented <= known, f"README names commands that do not exist: {sorted(documented - known)}"
+    assert known <= documented, f"commands missing from the README: {sorted(known - documented)}"
+
+
+def test_documented_feed_routes_are_served(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from feedsvc.app import create_app
+    from feedsvc.config import parse_config
+
+    cfg = parse_config({
+        "database": {"url": f"sqlite:///{tmp_path / 'docs.db'}"},
+        "sources": [{"id": "gwsite", "title": "GW", "start_urls": ["http://127.0.0.1:1/"],
+                     "listings": [{"id": "recommended", "kind": "recommended", "heading": "推荐文稿"}]}],
+        "topics": [{"id": "flood", "title": "Flood", "keywords": ["flood"]}],
+    })
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    routes = {"/feeds/new.atom", "/feeds/gwsite.atom", "/feeds/gwsite/recommended.atom", "/feeds/topics/flood.atom",
+              "/opml", "/", "/healthz", "/metrics"}
+    with TestClient(create_app(cfg)) as client:
+        for route in sorted(routes):
+            generic = route.replace("gwsite", "{source}").replace("recommended", "{listing}").replace("flood", "{topic}")
+            assert f"`{generic}`" in text or f"`{route}`" in text, f"README does not document {generic}"
+            assert client.get(route).status_code == 200, route
