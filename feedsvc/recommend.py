@@ -115,8 +115,10 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
 
     found: dict[int, list[Scored]] = {}
     dups: dict[int, list[Scored]] = {}
-    for doc in new_docs:
-        found[doc.id], dups[doc.id] = index.query(doc, limit=limit + EXTRA_CANDIDATES, min_score=min_score)
+    position = {d.id: i for i, d in enumerate(docs)}
+    for doc, rel, dup in index.neighbours_of([position[d.id] for d in new_docs], limit + EXTRA_CANDIDATES,
+                                             min_score):
+        found[doc.id], dups[doc.id] = rel, dup
     docs_by_id = {d.id: d for d in docs}
     dup_of = _assign_duplicates(docs_by_id, dups, {})
     hidden = set(dup_of)

@@ -211,6 +211,22 @@ class RelatedIndex:
         product = sp.csr_matrix(self.vector(doc) @ self._inverted)
         return self._ranked(doc, product.indices, product.data, limit, min_score)
 
+    def neighbours_of(self, positions: Sequence[int], limit: int, min_score: float = 0.0,
+                      block: int = 1024) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
+        """(document, related, near-duplicates) for the documents at these positions of the index.
+
+        The same answers as `query` for documents already in the index, from their stored rows in one
+        sparse product per block instead of re-tokenising each one (a crawl's new items are indexed anyway).
+        """
+        for start in range(0, len(positions), block):
+            rows = np.asarray(positions[start : start + block], dtype=np.int64)
+            product = sp.csr_matrix(self.matrix[rows] @ self._inverted)
+            indptr, indices, data = product.indptr, product.indices, product.data
+            for offset, row in enumerate(rows.tolist()):
+                lo, hi = indptr[offset], indptr[offset + 1]
+                doc = self.docs[row]
+                yield doc, *self._ranked(doc, indices[lo:hi], data[lo:hi], limit, min_score)
+
     def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
                 min_score: float) -> tuple[list[Scored], list[Scored]]:
         keep = scores > min_score

@@ -170,3 +170,58 @@ def test_coappearance_in_curated_listings_counts_and_latest_does_not(session: Se
     counts = related_repo.coappearance_counts(session)
     assert counts == {(a, b): 2}
     assert related_repo.coappearance_counts(session, [ids["http://gw/3"]]) == {}
+
+
+def test_coappearance_for_new_items_matches_the_full_count(session: Session) -> None:
+    """The bounded query (pairs touching some items) agrees with the full count, pair by pair."""
+    cfg = parse_config({"sources": [{"id": "gw", "title": "GW", "start_urls": ["http://127.0.0.1/"], "listings": [
+        {"id": "tj", "heading": "推荐文稿", "kind": "recommended"}, {"id": "hot", "heading": "排行", "kind": "ranking"},
+        {"id": "latest", "heading": "最新"}]}]})
+    repository.sync_sources(session, cfg.sources, T0)
+    # Run 0: 1,2,3 recommended; run 1: 1,2 recommended and 1,2,4 ranked (a pair counts once per run);
+    # run 2: 3,5 in 'latest' only.
+    plan = [[("tj", "recommended", (1, 2, 3))], [("tj", "recommended", (1, 2)), ("hot", "ranking", (1, 2, 4))],
+            [("latest", "latest", (3, 5))]]
+    for hours, listings in enumerate(plan):
+        run_id = repository.start_run(session, "gw", T0 + timedelta(hours=hours))
+        records = [ItemRecord(source_id="gw", url=f"http://gw/{n}", title=f"t{n}", listing_id=listing,
+                              listing_kind=kind, rank=n) for listing, kind, urls in listings for n in urls]
+        repository.store_items(session, records, run_id, T0 + timedelta(hours=hours))
+    session.commit()
+    ids = {int(url.rsplit("/", 1)[1]): i for url, i in _ids(session).items()}
+    full = related_repo.coappearance_counts(session)
+    pair = lambda x, y: (min(ids[x], ids[y]), max(ids[x], ids[y]))  # noqa: E731
+    assert full == {pair(1, 2): 2, pair(1, 3): 1, pair(2, 3): 1, pair(1, 4): 1, pair(2, 4): 1}
+    for chosen in ([1], [3], [4, 2], [5], [1, 2, 3, 4, 5]):
+        wanted = {ids[n] for n in chosen}
+        assert related_repo.coappearance_counts(session, [ids[n] for n in chosen]) == {
+            k: v for k, v in full.items() if wanted & set(k)}, chosen
+
+
+def test_refresh_issues_the_same_few_queries_for_few_or_many_new_items(
+        session_factory: sessionmaker[Session]) -> None:
+    """No per-item statements: relating 40 new items costs the same round trips as relating 3."""
+    from sqlalchemy import event
+
+    texts = [PARTY, FLOOD, TAX, FOOTBALL]
+    counted: list[int] = []
+    statements: list[str] = []
+    with session_factory() as session:
+        _store(session, ARTICLES, T0)
+        rebuild_related(session_factory, CFG, T0)
+        for n, count in enumerate((3, 40)):
+            rows = [(f"http://gw/new{n}/{k}", f"新文稿 {n} {k} {texts[k % 4][:8]}", texts[k % 4][k % 7:] + f" {k}")
+                    for k in range(count)]
+            new_ids = _store(session, rows, T0 + timedelta(hours=n + 1))
+            statements.clear()
+            engine = session.get_bind()
+            listen = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(engine, "before_cursor_execute", listen)
+            try:
+                stats = refresh_related(session, new_ids, CFG, T0 + timedelta(hours=n + 1))
+            finally:
+                event.remove(engine, "before_cursor_execute", listen)
+            session.commit()
+            assert stats.items == count
+            counted.append(len(statements))
+    assert counted[0] == counted[1] and counted[1] <= 20, counted

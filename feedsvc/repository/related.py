@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
@@ -244,37 +244,63 @@ def site_link_pairs(session: Session, item_ids: Sequence[int] | None = None) -> 
     return pairs
 
 
+def _curated(a: type[Appearance], kinds: Sequence[str]) -> ColumnElement[bool]:
+    """The appearance is in a curated listing: a primary-key lookup of the item's own listing_items row."""
+    return (
+        select(ListingItem.item_id)
+        .where(ListingItem.source_id == a.source_id, ListingItem.listing_id == a.listing_id,
+               ListingItem.item_id == a.item_id, ListingItem.kind.in_(list(kinds)))
+        .exists()
+    )
+
+
 @wrap_exceptions
 def coappearance_counts(session: Session, item_ids: Sequence[int] | None = None,
                         kinds: Sequence[str] = ("recommended", "ranking")) -> Counter[tuple[int, int]]:
     """How often two items were listed together (same listing, same crawl run) in curated listings.
 
     'latest' listings are left out: appearing together there only means "published the same day".
-    Pairs are (smaller id, larger id).
+    Pairs are (smaller id, larger id). With `item_ids`, only pairs touching those items: one grouped
+    query per chunk that starts from their own appearances (index on item_id), checks each is curated by
+    primary key, and only then joins the co-listed rows; the work follows the new items' listings, not
+    the size of the appearances history (a self-join over all of it took minutes after a large crawl).
     """
-    a, b = aliased(Appearance), aliased(Appearance)
-    curated = (
-        select(ListingItem.item_id)
-        .where(ListingItem.source_id == a.source_id, ListingItem.listing_id == a.listing_id,
-               ListingItem.kind.in_(list(kinds)))
-        .exists()
-    )
-    stmt = (
-        select(a.item_id, b.item_id, func.count())
-        .join(b, and_(a.run_id == b.run_id, a.source_id == b.source_id, a.listing_id == b.listing_id,
-                      a.item_id < b.item_id))
-        .where(a.run_id.is_not(None), curated)
-        .group_by(a.item_id, b.item_id)
-    )
     counts: Counter[tuple[int, int]] = Counter()
     if item_ids is None:
-        for x, y, n in session.execute(stmt):
-            counts[(int(x), int(y))] = int(n)
+        # Everything (the rebuild): stream the curated appearances grouped by (run, listing) and count
+        # pairs here; linear in the pairs, where a self-join rescans a listing's whole history per row.
+        a = aliased(Appearance)
+        stmt = (select(a.run_id, a.source_id, a.listing_id, a.item_id)
+                .where(a.run_id.is_not(None), _curated(a, kinds))
+                .order_by(a.run_id, a.source_id, a.listing_id, a.item_id))
+        # A pair counts once per run, however many curated listings of that run list both (as below).
+        run_pairs: set[tuple[int, int]] = set()
+        group: tuple[object, ...] | None = None
+        members: list[int] = []
+        for run_id, source_id, listing_id, item_id in [*session.execute(stmt), (None, None, None, None)]:
+            if (run_id, source_id, listing_id) != group:
+                distinct = sorted(set(members))
+                run_pairs.update((x, y) for i, x in enumerate(distinct) for y in distinct[i + 1:])
+                if group is None or run_id != group[0]:
+                    counts.update(run_pairs)
+                    run_pairs = set()
+                group, members = (run_id, source_id, listing_id), []
+            if item_id is not None:
+                members.append(int(item_id))
         return counts
-    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT // 2):
+    a, b = aliased(Appearance), aliased(Appearance)
+    bounded = (
+        select(a.item_id, b.item_id, func.count(func.distinct(a.run_id)))
+        .join(b, and_(b.run_id == a.run_id, b.source_id == a.source_id, b.listing_id == a.listing_id,
+                      b.item_id != a.item_id))
+        .where(a.run_id.is_not(None), _curated(a, kinds))
+        .group_by(a.item_id, b.item_id)
+    )
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
         if part:
-            for x, y, n in session.execute(stmt.where(or_(a.item_id.in_(part), b.item_id.in_(part)))):
-                counts[(int(x), int(y))] = int(n)
+            # A pair of two new items comes back from both sides with the same count.
+            for x, y, n in session.execute(bounded.where(a.item_id.in_(part))):
+                counts[(min(int(x), int(y)), max(int(x), int(y)))] = int(n)
     return counts
 
 
