@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -156,6 +157,19 @@ class RelatedLink(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     rank: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime]
+
+
+class ItemSignature(Base):
+    """An item's relatedness signature (feedsvc/related_signatures.py): its heaviest TF-IDF terms, packed.
+
+    Written when the item is first related (or rebuilt), so a crawl's refresh compares new items with
+    stored signatures instead of re-tokenising the newest items every time.
+    """
+
+    __tablename__ = "item_signatures"
+
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    terms: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CrawlRun(Base):

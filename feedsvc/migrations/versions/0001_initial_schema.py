@@ -125,6 +125,12 @@ def upgrade() -> None:
     with op.batch_alter_table('crawl_errors', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_crawl_errors_run_id'), ['run_id'], unique=False)
 
+    op.create_table('item_signatures',
+    sa.Column('item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('terms', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_item_signatures_item_id_items'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('item_id', name=op.f('pk_item_signatures'))
+    )
     op.create_table('listing_items',
     sa.Column('source_id', sa.String(length=64), nullable=False),
     sa.Column('listing_id', sa.String(length=64), nullable=False),
@@ -170,6 +176,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_listing_items_feed')
 
     op.drop_table('listing_items')
+    op.drop_table('item_signatures')
     with op.batch_alter_table('crawl_errors', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_crawl_errors_run_id'))
 
