@@ -12,22 +12,29 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig
 from feedsvc.related import Doc, Scored, plain_text
-from feedsvc.related_index import RelatedIndex
+from feedsvc.related_index import MAX_DF_RATIO, MIN_MAX_DF, RelatedIndex
+from feedsvc.related_signatures import index_from_signatures, packed_row
 from feedsvc.repository import related as repo
+from feedsvc.repository import signatures as signature_repo
 
 # Weak signals, added only to candidates already similar in content (as in related.apply_boosts):
 # the site's own lists are mostly its latest items, and co-listing in a curated list is a hint, not proof.
 SITE_LINK_BOOST = 0.05
 COAPPEARANCE_BOOST = 0.02
 COAPPEARANCE_MAX = 3
-# After a crawl, new items are related to the newest this-many items (the whole database when smaller):
-# it bounds the work per crawl (8-15 s with 100,000 items stored: bench/related_bench.py --db) however
-# large the database grows; `feedsvc related --rebuild` relates everything with everything.
+# After a crawl, new items are compared with the stored signatures of the newest this-many items (the whole
+# database when smaller): it bounds the work per crawl however large the database grows (reading 50,000
+# signatures is about 0.5 s; bench/related_bench.py --db); `feedsvc related --rebuild` relates everything
+# with everything.
 REFRESH_WINDOW = 50_000
+# A crawl's new items are weighted with the idf of themselves plus the newest stored items, up to this many
+# documents: tokenising more costs time per crawl and moves the weights little (a sample estimates df).
+IDF_SAMPLE = 2000
 # Candidates fetched beyond `limit`, so dropping near-duplicates still leaves a full list.
 EXTRA_CANDIDATES = 5
 
@@ -95,32 +102,56 @@ def _assign_duplicates(docs_by_id: dict[int, Doc], dups: dict[int, list[Scored]]
     return {d: _root(dup_of, o) for d, o in dup_of.items() if d not in known}
 
 
+def _sample_max_df(sample: int, total: int) -> int:
+    """The index's max_df for the whole collection, scaled to a sample of it (the same share of documents)."""
+    full = max(MIN_MAX_DF, int(MAX_DF_RATIO * total))
+    return full if sample >= total else max(1, round(full * sample / total))
+
+
 def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfig, at: datetime) -> RelatedStats:
     """Relate the new items to the stored ones, mark their near-duplicates, update affected lists.
 
     Runs in the caller's transaction (the crawler commits afterwards). Items the new ones now relate to
     get them merged into their lists when they score high enough, so those lists stay current too.
+
+    Bounded work: only the new items (and window items that have no signature yet) are tokenised, with
+    an idf taken from them plus the newest stored items up to IDF_SAMPLE; they are compared with the
+    stored signatures of the newest REFRESH_WINDOW items; candidates' texts are read only where the
+    near-duplicate rules need them. Reads and writes are a fixed number of statements per 900 items.
     """
     if not new_item_ids:
         return RelatedStats()
     limit, min_score = cfg.related.limit, cfg.related.min_score
     wanted = set(new_item_ids)
-    texts = {t.id: t for t in repo.recent_item_texts(session, REFRESH_WINDOW)}
-    texts.update((t.id, t) for t in repo.item_texts(session, sorted(wanted - texts.keys())) if t.duplicate_of is None)
-    docs = [to_doc(t) for t in texts.values()]
-    index = RelatedIndex(docs)
-    new_docs = sorted((d for d in docs if d.id in wanted), key=lambda d: (d.order, d.id))
+    new_docs = sorted((to_doc(t) for t in repo.item_texts(session, sorted(wanted)) if t.duplicate_of is None),
+                      key=lambda d: (d.order, d.id))
+    window = [(i, blob) for i, blob in signature_repo.recent_signatures(session, REFRESH_WINDOW) if i not in wanted]
+    unsigned = [i for i, blob in window if blob is None]
+    sample = [i for i, blob in window[: max(0, IDF_SAMPLE - len(new_docs))] if blob is not None]
+    known = {d.id: d for d in new_docs}
+    known.update((t.id, to_doc(t)) for t in repo.item_texts(session, unsigned + sample))
+    vocab_docs = new_docs + [known[i] for i in unsigned + sample if i in known]
+    vocab = RelatedIndex(vocab_docs, max_df=_sample_max_df(len(vocab_docs), len(window) + len(new_docs)))
+    fresh = {d.id: packed_row(vocab, row) for row, d in enumerate(vocab_docs[: len(new_docs) + len(unsigned)])}
+    del vocab
+    entries = [(known.get(i) or Doc(i, ""), blob if blob is not None else fresh[i])
+               for i, blob in window if blob is not None or i in fresh] + [(d, fresh[d.id]) for d in new_docs]
+    index = index_from_signatures([d for d, _ in entries], [b for _, b in entries])
+
+    def resolve(rows: np.ndarray) -> None:
+        """Read the texts of the candidates the near-duplicate rules will look at."""
+        missing = {int(index.ids[r]): int(r) for r in rows.tolist() if int(index.ids[r]) not in known}
+        for text in repo.item_texts(session, sorted(missing)):
+            known[text.id] = index.docs[missing[text.id]] = to_doc(text)
+
     site_pairs = repo.site_link_pairs(session, [d.id for d in new_docs])
     coappear = repo.coappearance_counts(session, [d.id for d in new_docs])
-
     found: dict[int, list[Scored]] = {}
     dups: dict[int, list[Scored]] = {}
-    position = {d.id: i for i, d in enumerate(docs)}
-    for doc, rel, dup in index.neighbours_of([position[d.id] for d in new_docs], limit + EXTRA_CANDIDATES,
-                                             min_score):
+    for doc, rel, dup in index.neighbours_of(range(len(entries) - len(new_docs), len(entries)),
+                                             limit + EXTRA_CANDIDATES, min_score, resolve=resolve):
         found[doc.id], dups[doc.id] = rel, dup
-    docs_by_id = {d.id: d for d in docs}
-    dup_of = _assign_duplicates(docs_by_id, dups, {})
+    dup_of = _assign_duplicates(known, dups, {})
     hidden = set(dup_of)
 
     lists = {doc.id: _finish(doc.id, found[doc.id], limit, hidden, site_pairs, coappear)
@@ -143,6 +174,7 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
 
     repo.mark_duplicates(session, dup_of)
     repo.replace_computed_links_many(session, {**refreshed, **lists}, at)
+    signature_repo.store_signatures(session, fresh)
     return RelatedStats(items=len(new_docs), linked=sum(1 for v in lists.values() if v),
                         links=sum(len(v) for v in lists.values()), duplicates=len(dup_of),
                         refreshed=len(refreshed))
@@ -151,11 +183,17 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
 def compute_related(docs: Sequence[Doc], limit: int, min_score: float,
                     site_pairs: set[tuple[int, int]] | None = None,
                     coappear: Counter[tuple[int, int]] | None = None,
-                    progress: Progress | None = None) -> tuple[dict[int, list[tuple[int, float]]], dict[int, int]]:
-    """Pure: every document's related list and the near-duplicate marks (duplicate id -> original id)."""
+                    progress: Progress | None = None, on_index: Callable[[RelatedIndex], None] | None = None,
+                    ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, int]]:
+    """Pure: every document's related list and the near-duplicate marks (duplicate id -> original id).
+
+    `on_index` receives the index (the rebuild stores its signatures).
+    """
     report = progress or (lambda phase, done, total: None)
     report("index", 0, len(docs))
     index = RelatedIndex(docs)
+    if on_index is not None:
+        on_index(index)
     report("score", 0, len(docs))
     found: dict[int, list[Scored]] = {}
     dups: dict[int, list[Scored]] = {}
@@ -187,8 +225,10 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
             if len(docs) % 5000 == 0:
                 report("read", len(docs), total)
         report("read", len(docs), total)
+        indexes: list[RelatedIndex] = []
         lists, dup_of = compute_related(docs, cfg.related.limit, cfg.related.min_score,
-                                        repo.site_link_pairs(session), repo.coappearance_counts(session), report)
+                                        repo.site_link_pairs(session), repo.coappearance_counts(session), report,
+                                        on_index=indexes.append)
         report("write", 0, len(lists))
         repo.clear_computed_links(session)
         repo.clear_duplicates(session)
@@ -199,6 +239,13 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
             part = ids[start : start + step]
             repo.replace_computed_links_many(session, {i: lists[i] for i in part if lists[i]}, at)
             report("write", min(start + step, len(ids)), len(ids))
+        # Every signature again, with this rebuild's idf: later refreshes compare new items with them.
+        signature_repo.clear_signatures(session)
+        index = indexes[0]
+        for start in range(0, len(index), step):
+            rows = range(start, min(start + step, len(index)))
+            signature_repo.store_signatures(session, {int(index.ids[r]): packed_row(index, r) for r in rows},
+                                            replace=False)
         session.commit()
     return RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
                         links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))

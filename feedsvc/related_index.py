@@ -1,14 +1,15 @@
 """The relatedness index: documents as TF-IDF signatures, all-pairs neighbours in blocks, one-item queries.
 
 Pure (no I/O). Tokens become integer keys so the hot paths run in numpy: a Chinese bigram is its two code
-points packed into one int64 (computed for a whole text at once), an English word is `hash()` of its stem
-(cached). Python's string hash differs between processes, so an index lives and dies in one process; it
-is never stored. A document's vector keeps its `SIGNATURE_TERMS` heaviest terms (renormalised): with idf
-squared those carry nearly all the weight, and it caps the cost of comparing everything with everything.
+points packed into one int64 (computed for a whole text at once), an English word is a 40-bit blake2b hash of its stem (cached; stable
+across processes, so signatures can be stored: feedsvc/related_signatures.py). A document's vector keeps
+its `SIGNATURE_TERMS` heaviest terms (renormalised): with idf squared those carry nearly all the weight,
+and it caps the cost of comparing everything with everything.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -56,6 +57,11 @@ _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 BATCH = 2000
 
 
+def stable_hash(word: str) -> int:
+    """The same 64-bit value in every process (Python's own str hash is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
 class _WordKeys(dict[str, int]):
     """word -> key (0 for stopwords), filled on first sight; lookups stay in C via map(__getitem__)."""
 
@@ -63,7 +69,7 @@ class _WordKeys(dict[str, int]):
         if len(self) > 500_000:
             self.clear()
         skip = word in STOPWORDS or (word.isdigit() and len(word) < 3)
-        key = 0 if skip else _WORD_BASE | (hash(stem(word)) & (_WORD_BASE - 1))
+        key = 0 if skip else _WORD_BASE | (stable_hash(stem(word)) & (_WORD_BASE - 1))
         self[word] = key
         return key
 
@@ -100,7 +106,7 @@ def batch_keys(texts: Sequence[str], mode: TokenMode = "bigram") -> tuple[np.nda
     if mode != "bigram":
         for row, text in enumerate(texts):
             cut = [w for w in _jieba_cut(text) if not w.isascii()]
-            keys.append(np.asarray([_JIEBA_BASE | (hash(w) & (_JIEBA_BASE - 1)) for w in cut], dtype=np.int64))
+            keys.append(np.asarray([_JIEBA_BASE | (stable_hash(w) & (_JIEBA_BASE - 1)) for w in cut], dtype=np.int64))
             rows.append(np.full(len(cut), row, dtype=np.int64))
     combined, counts = np.unique((np.concatenate(rows) << _KEY_BITS) | np.concatenate(keys), return_counts=True)
     return combined >> _KEY_BITS, combined & ((1 << _KEY_BITS) - 1), counts.astype(np.float32)
@@ -186,6 +192,25 @@ class RelatedIndex:
         self.matrix = sp.csr_matrix((data, indices, indptr), shape=(n, len(self.keys)))
         self._inverted = sp.csr_matrix(self.matrix.T)
 
+    @classmethod
+    def from_matrix(cls, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,
+                    matrix: sp.csr_matrix) -> RelatedIndex:
+        """An index over ready signatures (rows of `matrix`, columns = sorted term `keys`), for ranking only:
+        it has no idf, so `neighbours`/`neighbours_of` work and `vector`/`query` do not apply."""
+        index = cls.__new__(cls)
+        index.mode, index.docs = "bigram", list(docs)
+        index.ids = np.fromiter((d.id for d in index.docs), dtype=np.int64, count=len(index.docs))
+        index._has_text, index.keys, index.matrix = has_text.astype(bool), keys, matrix
+        index.df = index.idf = np.zeros(len(keys), dtype=np.float32)
+        index.max_df, index._unseen_idf = 0, 0.0
+        index._inverted = sp.csr_matrix(matrix.T)
+        return index
+
+    def signature(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """(term keys, unit-length weights) of the document at this row."""
+        lo, hi = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+        return self.keys[self.matrix.indices[lo:hi]], self.matrix.data[lo:hi]
+
     def vector(self, doc: Doc) -> sp.csr_matrix:
         """A document's signature in this index's space; terms the index has never seen weigh as df=0."""
         _rows, keys, counts = batch_keys([doc_text(doc)], self.mode)
@@ -211,24 +236,31 @@ class RelatedIndex:
         product = sp.csr_matrix(self.vector(doc) @ self._inverted)
         return self._ranked(doc, product.indices, product.data, limit, min_score)
 
-    def neighbours_of(self, positions: Sequence[int], limit: int, min_score: float = 0.0,
-                      block: int = 1024) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
+    def neighbours_of(self, positions: Sequence[int], limit: int, min_score: float = 0.0, block: int = 1024,
+                      resolve: Callable[[np.ndarray], None] | None = None,
+                      ) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
         """(document, related, near-duplicates) for the documents at these positions of the index.
 
-        The same answers as `query` for documents already in the index, from their stored rows in one
-        sparse product per block instead of re-tokenising each one (a crawl's new items are indexed anyway).
+        The same answers as `neighbours` for them, from their rows in one sparse product per block (a
+        crawl's new items are indexed anyway). `resolve(rows)` is called before each block is ranked with
+        the candidate rows whose Doc the near-duplicate rules will read: an index built from stored
+        signatures (`from_signatures`) holds placeholders and loads only those.
         """
         for start in range(0, len(positions), block):
             rows = np.asarray(positions[start : start + block], dtype=np.int64)
             product = sp.csr_matrix(self.matrix[rows] @ self._inverted)
             indptr, indices, data = product.indptr, product.indices, product.data
-            for offset, row in enumerate(rows.tolist()):
-                lo, hi = indptr[offset], indptr[offset + 1]
-                doc = self.docs[row]
-                yield doc, *self._ranked(doc, indices[lo:hi], data[lo:hi], limit, min_score)
+            tops = [self._top(self.docs[row], indices[indptr[k]:indptr[k + 1]], data[indptr[k]:indptr[k + 1]],
+                              limit, min_score) for k, row in enumerate(rows.tolist())]
+            if resolve is not None:
+                wanted = [cand[maybe] for cand, _scores, maybe in tops]
+                resolve(_distinct(np.concatenate(wanted)) if wanted else np.zeros(0, np.int64))
+            for row, (cand, scores, maybe) in zip(rows.tolist(), tops, strict=True):
+                yield self.docs[row], *self._split(self.docs[row], cand, scores, maybe, limit)
 
-    def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
-                min_score: float) -> tuple[list[Scored], list[Scored]]:
+    def _top(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
+             min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(candidate rows, scores, which may be near-duplicates), best first."""
         keep = scores > min_score
         rows, scores = rows[keep], scores[keep]
         want = limit + SLACK
@@ -238,17 +270,26 @@ class RelatedIndex:
         order = np.lexsort((rows, -scores))
         rows = rows[order]
         scores = np.minimum(scores[order].astype(np.float64), 1.0).round(6)
-        ids = self.ids[rows]
-        others = ids != doc.id
+        others = self.ids[rows] != doc.id
         # Only these can be near-duplicates (rules in feedsvc/related.py); the check runs on few pairs.
         maybe = (scores >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows] if doc.text.strip() else others.copy()
+        return rows, scores, maybe & others
+
+    def _split(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, maybe: np.ndarray,
+               limit: int) -> tuple[list[Scored], list[Scored]]:
+        ids = self.ids[rows]
+        others = ids != doc.id
         duplicates: list[Scored] = []
-        for k in np.flatnonzero(maybe & others).tolist():
+        for k in np.flatnonzero(maybe).tolist():
             if is_near_duplicate(doc, self.docs[int(rows[k])], float(scores[k])):
                 others[k] = False
                 duplicates.append(Scored(int(ids[k]), float(scores[k])))
         related = list(map(Scored, ids[others][:limit].tolist(), scores[others][:limit].tolist()))
         return related, duplicates
+
+    def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
+                min_score: float) -> tuple[list[Scored], list[Scored]]:
+        return self._split(doc, *self._top(doc, rows, scores, limit, min_score), limit)
 
     def _product(self, start: int, stop: int) -> sp.csr_matrix:
         return sp.csr_matrix(self.matrix[start:stop] @ self._inverted)
