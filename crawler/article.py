@@ -2,21 +2,22 @@
 
 Configured selectors win; otherwise heuristics: h1 / og:title / <title>; published-time metadata, <time>, or a
 date line near the title; <article>, articleBody or common content classes, else the element with the most
-paragraph text. The body is cut in lxml (the site's related blocks), then cleaned with BeautifulSoup.
+paragraph text. The body is cut in lxml (the site's related blocks), then cleaned on the same lxml tree.
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Comment, Tag
 from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from crawler.blocks import heading_and_block, select
 from crawler.dates import find_date_text
@@ -39,6 +40,21 @@ _BODY_CANDIDATES = (
     "article", "[itemprop='articleBody']", ".article-content", ".article_content", ".articleContent",
     ".post-content", ".entry-content", ".TRS_Editor", "#content", ".content", ".neirong", ".detail",
 )
+
+
+def _compile(css: str) -> etree.XPath:
+    return etree.XPath(HTMLTranslator().css_to_xpath(css))
+
+
+# The fixed heuristic queries run on every article page: compiled once and applied to the lxml tree directly,
+# since a parsel .css()/.xpath() call (translation lookup, a Selector per result) costs several times the query.
+_X_DATE_META = tuple(_compile(query) for query in _DATE_META)
+_X_BODY = tuple(_compile(query) for query in _BODY_CANDIDATES)
+_X_TITLE = etree.XPath("//title/text()")
+_X_H1 = etree.XPath("//body//h1")
+_X_OG_TITLE = _compile("meta[property='og:title']::attr(content)")
+_X_DESCRIPTION = _compile("meta[name='description']::attr(content)")
+_X_STRING = etree.XPath("string(.)")
 _MIN_BODY_TEXT = 40  # characters; less is a teaser box or an empty template slot, not an article
 _DROP_TAGS = ("script", "style", "noscript", "form", "nav", "iframe", "button", "input", "select", "textarea",
               "aside", "footer", "header", "link", "meta", "object", "embed", "template")
@@ -67,16 +83,20 @@ def extract_article(
     content_html: str | None = None
     text = ""
     if body is not None:
-        root = _clean(body, page, base_url, exclude_headings, title)
-        if root is not None:
-            content_html = xml_safe(_BLANK_LINES.sub("\n", root.decode_contents()).strip()) or None
-            text = normalize_space(root.get_text(" "))
+        root = _clean(body, base_url, exclude_headings, title)
+        content_html = xml_safe(_BLANK_LINES.sub("\n", _inner_html(root)).strip()) or None
+        text = normalize_space(" ".join(root.itertext()))
     if selectors.summary:
         text = normalize_space(" ".join(select(page, selectors.summary).xpath("string(.)").getall())) or text
     if not text:
-        text = normalize_space(page.css("meta[name='description']::attr(content)").get(""))
+        text = normalize_space(_first(_X_DESCRIPTION(page.root)))
     return ArticleContent(title=title, date_text=date_text, summary=_truncate(xml_safe(text)) or None,
                           content_html=content_html)
+
+
+def _first(found: list[str]) -> str:
+    """The first string an XPath gave (as parsel's `.get("")`)."""
+    return str(found[0]) if found else ""
 
 
 def _title(page: Selector, selectors: ArticleSelectors) -> tuple[str | None, etree._Element | None]:
@@ -86,8 +106,9 @@ def _title(page: Selector, selectors: ArticleSelectors) -> tuple[str | None, etr
             text = clean_title(hit.get() if isinstance(hit.root, str) else hit.xpath("string(.)").get(""))
             if text:
                 return text, None if isinstance(hit.root, str) else hit.root
-    head_title = clean_title(page.xpath("//title/text()").get(""))
-    h1s = [(clean_title(h.xpath("string(.)").get("")), h.root) for h in page.xpath("//body//h1")]
+    root = page.root
+    head_title = clean_title(_first(_X_TITLE(root)))
+    h1s = [(clean_title(_X_STRING(h)), h) for h in _X_H1(root)]
     h1s = [(text, el) for text, el in h1s if text]
     # A logo is often an <h1> too; the article's h1 is the one the <title> repeats.
     for text, el in h1s:
@@ -95,7 +116,7 @@ def _title(page: Selector, selectors: ArticleSelectors) -> tuple[str | None, etr
             return text, el
     if h1s:
         return h1s[0]
-    og = clean_title(page.css("meta[property='og:title']::attr(content)").get(""))
+    og = clean_title(_first(_X_OG_TITLE(root)))
     if og:
         return og, None
     # "Title_Site name" / "Title - Site name": keep the part before the last separator when it is the longer.
@@ -115,8 +136,8 @@ def _date(page: Selector, selectors: ArticleSelectors, title_el: etree._Element 
             raw = normalize_space(raw)
             if raw:
                 return find_date_text(raw) or raw
-    for query in _DATE_META:
-        value = normalize_space(page.css(query).get(""))
+    for query in _X_DATE_META:
+        value = normalize_space(_first(query(page.root)))
         if value:
             return value
     # The "发布时间:2024-10-12 09:30 来源:…" line that follows the title.
@@ -132,10 +153,10 @@ def _body(page: Selector, selectors: ArticleSelectors) -> etree._Element | None:
     if selectors.body:
         found = select(page, selectors.body)
         return found[0].root if found and not isinstance(found[0].root, str) else None
-    for query in _BODY_CANDIDATES:
-        for hit in page.css(query):
-            if len(normalize_space(hit.xpath("string(.)").get(""))) >= _MIN_BODY_TEXT:
-                return hit.root
+    for query in _X_BODY:
+        for hit in query(page.root):
+            if len(normalize_space(_X_STRING(hit))) >= _MIN_BODY_TEXT:
+                return hit
     return _densest(page)
 
 
@@ -186,50 +207,71 @@ def _drop(el: etree._Element) -> None:
     parent.remove(el)
 
 
-def _clean(body: etree._Element, page: Selector, base_url: str, headings: Sequence[str], title: str | None) -> Tag | None:
+def _clean(body: etree._Element, base_url: str, headings: Sequence[str], title: str | None) -> etree._Element:
+    """A cleaned copy of `body`: related blocks, comments, scripts/forms/nav and page furniture removed in place
+    on the lxml tree parsel already built (re-parsing the body with BeautifulSoup cost more than the rest of the
+    page's extraction together), then attributes fixed (`_fix_attrs`). The root itself is kept."""
     root = copy.deepcopy(body)
     _cut_blocks(root, headings, title)
-    soup = BeautifulSoup(etree.tostring(root, encoding="unicode", method="html"), "html.parser")
-    top = soup.find(True)
-    if not isinstance(top, Tag):
-        return None
-    for comment in top.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in top.find_all(_DROP_TAGS):
-        tag.decompose()
-    for tag in top.find_all(True):
-        if tag.decomposed:
-            continue
-        marks = " ".join([*(tag.get("class") or []), str(tag.get("id") or "")])
-        if marks.strip() and _JUNK.search(marks):
-            tag.decompose()
-    for tag in top.find_all(True):
-        _fix_attrs(tag, base_url)
-    return top
+    doomed: list[etree._Element] = []
+    for el in root.iterdescendants():
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _DROP_TAGS:  # not a tag: a comment, processing instruction, entity
+            doomed.append(el)
+        else:
+            marks = f"{el.get('class') or ''} {el.get('id') or ''}"
+            if marks.strip() and _JUNK.search(marks):
+                doomed.append(el)
+    # A doomed element inside another doomed one just leaves with it; _drop keeps each tail text in place.
+    for el in doomed:
+        _drop(el)
+    for el in root.iterdescendants():
+        if el.attrib:
+            _fix_attrs(el, base_url)
+    return root
 
 
-def _fix_attrs(tag: Tag, base_url: str) -> None:
+def _inner_html(root: etree._Element) -> str:
+    """The element's content as HTML (its own tag and tail left out)."""
+    parts = [html.escape(root.text, quote=False)] if root.text else []
+    parts.extend(etree.tostring(child, encoding="unicode", method="html") for child in root)  # tails included
+    return "".join(parts)
+
+
+def _fix_attrs(el: etree._Element, base_url: str) -> None:
     """Absolute links and image sources, lazy-loaded images made real, event handlers and styles dropped."""
-    for name in list(tag.attrs):
-        if name.startswith("on") or name == "style":
-            del tag.attrs[name]
-    if tag.name == "img" and not tag.get("src"):
+    attrib = el.attrib
+    for name in [name for name in attrib if name.startswith("on") or name == "style"]:
+        del attrib[name]
+    tag = el.tag
+    if tag == "img" and not attrib.get("src"):
         for lazy in ("data-src", "data-original", "data-lazy-src"):
-            if tag.get(lazy):
-                tag["src"] = tag[lazy]
+            if attrib.get(lazy):
+                attrib["src"] = attrib[lazy]
                 break
     for tag_name, attr in _URL_ATTRS:
-        if tag.name == tag_name and tag.get(attr):
-            value = "".join(str(tag[attr]).split())
+        if tag == tag_name and attrib.get(attr):
+            value = "".join(attrib[attr].split())
             if value.lower().startswith(("javascript:", "vbscript:")):
-                del tag.attrs[attr]
+                del attrib[attr]
             else:
-                tag[attr] = urljoin(base_url, value)
-    if tag.get("srcset"):
-        tag["srcset"] = ", ".join(
-            " ".join([urljoin(base_url, part.split()[0]), *part.split()[1:]])
-            for part in str(tag["srcset"]).split(",") if part.strip()
+                attrib[attr] = join_url(base_url, value)
+    srcset = attrib.get("srcset")
+    if srcset:
+        attrib["srcset"] = ", ".join(
+            " ".join([join_url(base_url, part.split()[0]), *part.split()[1:]]) for part in srcset.split(",") if part.strip()
         )
+
+
+def join_url(base_url: str, href: str) -> str:
+    """urljoin with fast paths for the two common shapes (absolute, root-relative); same results."""
+    if href.startswith(("http://", "https://")):
+        return href
+    if href.startswith("/") and not href.startswith("//") and "/." not in href:
+        scheme, sep, rest = base_url.partition("://")
+        if sep:
+            return f"{scheme}{sep}{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}{href}"
+    return urljoin(base_url, href)
 
 
 def _truncate(text: str, limit: int = SUMMARY_CHARS) -> str:

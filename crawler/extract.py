@@ -5,6 +5,7 @@ Article pages live in crawler/article.py and are re-exported here, so callers im
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -12,7 +13,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from parsel import Selector, SelectorList
 
-from crawler.article import ArticleContent, extract_article
+from crawler.article import ArticleContent, extract_article, join_url
 from crawler.blocks import find_block, select
 from crawler.dates import find_date_text, split_leading_date, split_trailing_date
 from crawler.text import clean_title, normalize_space
@@ -24,12 +25,17 @@ __all__ = [
     "extract_article",
     "extract_listing",
     "is_followable",
+    "join_url",
+    "PageLinks",
+    "pagination_pages",
     "pagination_urls",
 ]
 
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 _ELLIPSIS = ("...", "…", "..")
 _NO_TEXT = frozenset({"a", "script", "style", "noscript"})
+_PAGE_NUMBER = re.compile(r"[\[(【第]?\s*(\d{1,6})\s*[\])】页]?")
+_NEXT_LABELS = frozenset({"下一页", "下页", "后一页", "下一頁", "next", "next page", "next »", "»", "›", ">", ">>", "next >"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +96,6 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     return ListingEntry(url=url, title=title, date_text=date_text or glued, rank=rank)
 
 
-def join_url(base_url: str, href: str) -> str:
-    """urljoin with fast paths for the two common shapes (absolute, root-relative); same results."""
-    if href.startswith(("http://", "https://")):
-        return href
-    if href.startswith("/") and not href.startswith("//") and "/." not in href:
-        scheme, sep, rest = base_url.partition("://")
-        if sep:
-            return f"{scheme}{sep}{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}{href}"
-    return urljoin(base_url, href)
-
-
 def _text_outside_links(element: etree._Element) -> Iterator[str]:
     """Text of `element` that is not inside a link, script or style (where a listing item shows its date)."""
     if not isinstance(element.tag, str) or element.tag in _NO_TEXT:
@@ -143,15 +138,54 @@ def _link_title(link: etree._Element | None) -> str:
 
 def pagination_urls(page: Selector, selector: str, base_url: str) -> list[str]:
     """Absolute URLs of the pages a pagination selector points to (elements or href strings), in order, once each."""
-    urls: dict[str, None] = {}
+    return list(_pagination_links(page, selector, base_url))
+
+
+@dataclass(frozen=True, slots=True)
+class PageLinks:
+    current: int | None  # this page's number, when known or read off its links
+    links: list[tuple[str, int | None]]  # (absolute URL, the page number it leads to when known), in page order
+
+
+def pagination_pages(page: Selector, selector: str, base_url: str, current: int | None) -> PageLinks:
+    """The pagination links with the page number each leads to: from a number label (`3`, `[3]`, `第3页`), or
+    current + 1 for a "next" link (`下一页`, `next`, `»`) or a lone unlabelled link. A "next" link that is also a
+    numbered one tells the current page's number when the caller does not know it."""
+    links = _pagination_links(page, selector, base_url)
+    numbers: dict[str, int] = {}
+    nexts: list[str] = []
+    for url, labels in links.items():
+        for label in labels:
+            found = _PAGE_NUMBER.fullmatch(label)
+            if found:
+                numbers.setdefault(url, int(found.group(1)))
+            elif label.casefold() in _NEXT_LABELS:
+                nexts.append(url)
+    if len(links) == 1 and not numbers and not nexts:
+        nexts = list(links)
+    if current is None and len(nexts) == 1 and nexts[0] in numbers:
+        current = numbers[nexts[0]] - 1
+    if current is not None:
+        for url in nexts:
+            numbers.setdefault(url, current + 1)
+    return PageLinks(current, [(url, numbers.get(url)) for url in links])
+
+
+def _pagination_links(page: Selector, selector: str, base_url: str) -> dict[str, list[str]]:
+    """Absolute URL → the link texts shown for it (none for href strings), in page order."""
+    links: dict[str, list[str]] = {}
     for hit in select(page, selector):
         if isinstance(hit.root, str):
-            hrefs = [hit.get()]
+            found = [(hit.get(), "")]
         elif hit.attrib.get("href") is not None:
-            hrefs = [hit.attrib["href"]]
+            found = [(hit.attrib["href"], hit.xpath("string(.)").get(""))]
         else:
-            hrefs = hit.xpath(".//a/@href").getall()
-        for href in hrefs:
+            found = [(a.attrib.get("href"), a.xpath("string(.)").get("")) for a in hit.xpath(".//a[@href]")]
+        for href, label in found:
             if is_followable(href):
-                urls.setdefault(urljoin(base_url, "".join(href.split())), None)
-    return list(urls)
+                assert href is not None
+                labels = links.setdefault(urljoin(base_url, "".join(href.split())), [])
+                label = normalize_space(label)
+                if label:
+                    labels.append(label)
+    return links

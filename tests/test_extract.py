@@ -305,3 +305,23 @@ def test_page_without_body_falls_back_to_meta_description() -> None:
 @pytest.mark.parametrize("href", ["/a/1.html", "/a/1.html?from=home#top", "a/1.html", "../x", "//o/x", "http://o/x", "/a/./b", "?p=2"])
 def test_join_url_matches_urljoin(base: str, href: str) -> None:
     assert join_url(base, href) == urljoin(base, href)
+
+
+def test_body_cleaning_on_the_lxml_tree() -> None:
+    html = """<html><body><div class="content"><p>Lead paragraph long enough to be the body of this article here.</p>
+    <p>Before<script>track()</script> after the script, <!-- note -->kept tail &amp; text.</p>
+    <div class="share-box">分享到</div><nav>menu</nav><span id="comments">3 comments</span> tail of the junk.
+    <p><a href="javascript:void(0)">js</a> <a href=" /files/a b.doc ">doc</a> <a href="//cdn.test/x">cdn</a>
+    <img data-original="/img/lazy.png" onload="x()"> <img src="/img/s.png" srcset="/img/s2.png 2x, /img/s3.png 3x">
+    <video src="v.mp4" poster="/p.jpg"></video></p><form><input name="q"></form></div></body></html>"""
+    content = extract_article(Selector(text=html), ArticleSelectors(), "http://b.test/post/1.html", ())
+    body = content.content_html or ""
+    for junk in ("track()", "<script", "note", "分享到", "menu", "3 comments", "<form", "<input", "onload", "javascript"):
+        assert junk not in body, junk
+    assert "Before after the script, kept tail &amp; text." in body  # tails of removed elements stay in place
+    assert "tail of the junk." in body
+    assert 'href="http://b.test/files/ab.doc"' in body and 'href="http://cdn.test/x"' in body
+    assert 'src="http://b.test/img/lazy.png"' in body
+    assert 'srcset="http://b.test/img/s2.png 2x, http://b.test/img/s3.png 3x"' in body
+    assert 'src="http://b.test/post/v.mp4"' in body and 'poster="http://b.test/p.jpg"' in body
+    assert content.summary is not None and "kept tail & text." in content.summary and "track" not in content.summary

@@ -154,3 +154,47 @@ def test_http_error_and_errback_recording() -> None:
     spider.on_error(_failure(IgnoreRequest("Forbidden by robots.txt"), f"{BASE}/private/drafts.html"))
     assert [(e.kind, e.message) for e in spider.report.errors] == [("http", f"HTTP 404 from {BASE}/status/404")]
     assert spider.report.robots_blocked == [f"{BASE}/private/drafts.html"]
+
+
+NUMBERED = [dict(lst, pagination="div.pages a") if lst["id"] == "latest" else lst for lst in LISTINGS]
+
+
+def test_numbered_pagination_continues_ranks_on_every_page() -> None:
+    # "1 2 3 下一页" links (pages of 7, 4 and 2 entries): ranks run on through the chain, not only with a lone "next".
+    spider = ArticleListSpider(source=source(listings=NUMBERED), follow_articles=False)
+    sightings, _, requests = split(list(spider.parse(response("index.html"))))
+    ranks = [s.rank for s in sightings if s.listing_id == "latest"]
+    assert ranks == list(range(1, 8))
+    [following] = requests  # page 3 is reached through page 2, whose entry count decides where its ranks start
+    assert (following.url, following.meta["rank_offset"], following.meta["page_number"]) == (f"{BASE}/list_2.html", 7, 2)
+    for expected in (f"{BASE}/list_3.gbk.html", None):
+        ctype = "text/html; charset=gbk" if following.url.endswith("gbk.html") else "text/html"
+        found, _, more = split(list(spider.parse(response(following.url.rsplit("/", 1)[1], ctype, following.meta))))
+        ranks += [s.rank for s in found]
+        chained = [r for r in more if r.meta["rank_offset"] is not None]
+        assert [r.url for r in chained] == ([expected] if expected else [])
+        # "1"/"上一页" lead back to the start page under another URL: requested as before, without ranks.
+        assert all(r.url == f"{BASE}/index.html" for r in more if r not in chained)
+        if chained:
+            following = chained[0]
+    assert ranks == list(range(1, 14))
+
+
+def test_page_number_is_read_off_a_numbered_next_link() -> None:
+    # Scheduled without a page number: "下一页" and "3" name one URL, so this is page 2 and page 3 follows it.
+    spider = ArticleListSpider(source=source(listings=NUMBERED), follow_articles=False)
+    meta = {"listing": "latest", "rank_offset": 7}
+    found, _, requests = split(list(spider.parse(response("list_2.html", meta=meta))))
+    after = {r.url.rsplit("/", 1)[1]: (r.meta["rank_offset"], r.meta["page_number"]) for r in requests}
+    assert after == {"index.html": (None, 1), "list_3.gbk.html": (7 + len(found), 3)}
+
+
+def test_failed_page_of_the_chain_does_not_stop_pagination() -> None:
+    spider = ArticleListSpider(source=source(listings=NUMBERED), follow_articles=False)
+    [page2] = split(list(spider.parse(response("index.html"))))[2]
+    failure = _failure(HttpError(Response(page2.url, status=500, request=page2)), page2.url)
+    failure.request = page2  # type: ignore[attr-defined]
+    [page3] = spider.on_error(failure)
+    assert page3.url == f"{BASE}/list_3.gbk.html" and page3.meta["page_number"] == 3
+    assert page3.meta["rank_offset"] is None  # page 2's entry count is unknown, so ranks cannot continue
+    assert [e.kind for e in spider.report.errors] == ["http"]

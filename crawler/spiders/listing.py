@@ -29,7 +29,7 @@ from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
 from crawler.encoding import decode_html
-from crawler.extract import extract_article, extract_listing, pagination_urls
+from crawler.extract import extract_article, extract_listing, pagination_pages
 from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import crawl_error, page_crawled
 from crawler.urls import canonical_url
@@ -81,6 +81,8 @@ class ArticleListSpider(Spider):
         self._missing: dict[str, list[str]] = defaultdict(list)
         self._checked: dict[str, int] = defaultdict(int)
         self._scheduled: set[str] = set()
+        # listing id → page number → URL of numbered pages seen ahead of the pagination chain, not requested yet
+        self._ahead: dict[str, dict[int, str]] = {}
         self._articles = 0
 
     # -- requests ------------------------------------------------------------------------------------------------
@@ -123,6 +125,8 @@ class ArticleListSpider(Spider):
         only = response.meta.get("listing")
         listings = self.page_listings if only is None else [lst for lst in self.page_listings if lst.id == only]
         offset: int | None = response.meta.get("rank_offset", 0)
+        # A start URL is page 1 of each listing on it; a pagination page knows its number when its link said so.
+        current: int | None = 1 if only is None else response.meta.get("page_number")
         to_follow: list[tuple[str, str | None]] = []
         pages: list[Request] = []
         for listing in listings:
@@ -133,7 +137,7 @@ class ArticleListSpider(Spider):
                                       entry.date_text, rank, response.url)
                 to_follow.append((entry.url, entry.title))
             if listing.pagination and self.follow_pagination:
-                pages.extend(self._pagination(page, listing, response.url, offset, len(entries)))
+                pages.extend(self._pagination(page, listing, response.url, offset, len(entries), current))
         # Listing pages are charged to the max_pages budget before articles, so they are never starved.
         yield from pages
         if self.follow_articles:
@@ -142,14 +146,35 @@ class ArticleListSpider(Spider):
                 if request is not None:
                     yield request
 
-    def _pagination(self, page: Selector, listing: ListingConfig, url: str, offset: int | None,
-                    count: int) -> Iterator[Request]:
+    def _pagination(self, page: Selector, listing: ListingConfig, url: str, offset: int | None, count: int,
+                    current: int | None) -> Iterator[Request]:
+        """Requests for the listing's other pages; the next page's entries continue this page's ranks.
+
+        With numbered links (`1 2 3 … 下一页`) only the next page is requested from here, with rank offset
+        offset + count; pages further ahead are remembered and reached through the chain (each page knows
+        its own count only once parsed, and pages need not hold the same number of entries). If a page of
+        the chain fails, on_error requests the one after it, without ranks. Links whose order is unknown
+        (several unlabelled links, or a page of unknown number) are all requested, without ranks.
+        """
         assert listing.pagination is not None
-        targets = pagination_urls(page, listing.pagination, url)
-        # Ranks continue across pages only when the chain is unambiguous (a single "next" link).
-        next_offset = offset + count if offset is not None and len(targets) == 1 else None
-        for target in targets:
-            req = self._request(target, self.parse, {"listing": listing.id, "rank_offset": next_offset})
+        found = pagination_pages(page, listing.pagination, url, current)
+        here = found.current
+        targets: list[tuple[str, int | None, int | None]] = []  # (url, rank offset, page number)
+        if here is not None:
+            ahead = self._ahead.setdefault(listing.id, {})
+            for target, number in found.links:
+                if number is not None and number > here + 1:
+                    ahead.setdefault(number, target)
+            following = next((t for t, n in found.links if n == here + 1), None) or ahead.get(here + 1)
+            if following is not None:
+                targets.append((following, offset + count if offset is not None else None, here + 1))
+            targets += [(t, None, n) for t, n in found.links if n is None or n <= here]
+        else:
+            lone = len(found.links) == 1
+            targets = [(t, offset + count if lone and offset is not None else None, None) for t, _ in found.links]
+        for target, next_offset, number in targets:
+            req = self._request(target, self.parse,
+                                {"listing": listing.id, "rank_offset": next_offset, "page_number": number})
             if req is not None:
                 yield req
 
@@ -214,9 +239,11 @@ class ArticleListSpider(Spider):
         if crawler is not None:
             crawler.signals.send_catch_log(signal=signal, **kwargs)
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> list[Request]:
+        """Record the failure; when it broke a listing's pagination chain, request the page after it."""
         request = getattr(failure, "request", None)
         url = request.url if request is not None else None
+        resume = self._resume_chain(request.meta) if request is not None else None
         kind, message = describe_failure(failure, url, self.settings.getfloat("DOWNLOAD_TIMEOUT", 180)
                                          if hasattr(self, "crawler") else 180.0)
         if kind == "robots":
@@ -224,6 +251,14 @@ class ArticleListSpider(Spider):
             self.logger.info("skipped (robots.txt) url=%s", url)
         elif kind != "offsite":
             self._error(kind, url, message)
+        return [resume] if resume is not None else []
+
+    def _resume_chain(self, meta: dict[str, Any]) -> Request | None:
+        listing, number = meta.get("listing"), meta.get("page_number")
+        following = self._ahead.get(listing, {}).get(number + 1) if listing and number is not None else None
+        if following is None:
+            return None
+        return self._request(following, self.parse, {"listing": listing, "rank_offset": None, "page_number": number + 1})
 
     def closed(self, reason: str) -> None:
         for listing_id, urls in self._missing.items():
