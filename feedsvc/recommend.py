@@ -134,9 +134,12 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     vocab = RelatedIndex(vocab_docs, max_df=_sample_max_df(len(vocab_docs), len(window) + len(new_docs)))
     fresh = {d.id: packed_row(vocab, row) for row, d in enumerate(vocab_docs[: len(new_docs) + len(unsigned)])}
     del vocab
-    entries = [(known.get(i) or Doc(i, ""), blob if blob is not None else fresh[i])
-               for i, blob in window if blob is not None or i in fresh] + [(d, fresh[d.id]) for d in new_docs]
-    index = index_from_signatures([d for d, _ in entries], [b for _, b in entries])
+    ids = [i for i, blob in window if blob is not None or i in fresh] + [d.id for d in new_docs]
+    blobs = [blob if blob is not None else fresh[i] for i, blob in window if blob is not None or i in fresh]
+    # One shared placeholder for the window: only candidates the near-duplicate rules read get a Doc.
+    placeholder = Doc(0, "")
+    index = index_from_signatures(ids, [known.get(i, placeholder) for i in ids],
+                                  blobs + [fresh[d.id] for d in new_docs])
 
     def resolve(rows: np.ndarray) -> None:
         """Read the texts of the candidates the near-duplicate rules will look at."""
@@ -148,7 +151,7 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     coappear = repo.coappearance_counts(session, [d.id for d in new_docs])
     found: dict[int, list[Scored]] = {}
     dups: dict[int, list[Scored]] = {}
-    for doc, rel, dup in index.neighbours_of(range(len(entries) - len(new_docs), len(entries)),
+    for doc, rel, dup in index.neighbours_of(range(len(ids) - len(new_docs), len(ids)),
                                              limit + EXTRA_CANDIDATES, min_score, resolve=resolve):
         found[doc.id], dups[doc.id] = rel, dup
     dup_of = _assign_duplicates(known, dups, {})

@@ -193,13 +193,13 @@ class RelatedIndex:
         self._inverted = sp.csr_matrix(self.matrix.T)
 
     @classmethod
-    def from_matrix(cls, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,
+    def from_matrix(cls, ids: np.ndarray, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,
                     matrix: sp.csr_matrix) -> RelatedIndex:
         """An index over ready signatures (rows of `matrix`, columns = sorted term `keys`), for ranking only:
-        it has no idf, so `neighbours`/`neighbours_of` work and `vector`/`query` do not apply."""
+        it has no idf, so `neighbours`/`neighbours_of` work and `vector`/`query` do not apply. `ids` are
+        the documents' ids; `docs` may hold placeholders where a Doc is not needed (see neighbours_of)."""
         index = cls.__new__(cls)
-        index.mode, index.docs = "bigram", list(docs)
-        index.ids = np.fromiter((d.id for d in index.docs), dtype=np.int64, count=len(index.docs))
+        index.mode, index.docs, index.ids = "bigram", list(docs), np.asarray(ids, dtype=np.int64)
         index._has_text, index.keys, index.matrix = has_text.astype(bool), keys, matrix
         index.df = index.idf = np.zeros(len(keys), dtype=np.float32)
         index.max_df, index._unseen_idf = 0, 0.0

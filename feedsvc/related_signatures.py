@@ -41,8 +41,8 @@ def packed_row(index: RelatedIndex, row: int) -> bytes:
     return pack(keys, weights, bool(index._has_text[row]))
 
 
-def index_from_signatures(docs: Sequence[Doc], blobs: Sequence[bytes]) -> RelatedIndex:
-    """A ranking index over packed signatures, one per doc (docs may be placeholders: see neighbours_of)."""
+def index_from_signatures(ids: Sequence[int], docs: Sequence[Doc], blobs: Sequence[bytes]) -> RelatedIndex:
+    """A ranking index over packed signatures, one per id (docs may be placeholders: see neighbours_of)."""
     parts = [unpack(b) for b in blobs]
     lengths = np.fromiter((len(k) for k, _w, _t in parts), dtype=np.int64, count=len(parts))
     all_keys = np.concatenate([k for k, _w, _t in parts]) if parts else np.zeros(0, np.int64)
@@ -52,4 +52,4 @@ def index_from_signatures(docs: Sequence[Doc], blobs: Sequence[bytes]) -> Relate
     matrix = sp.csr_matrix((weights.astype(np.float32), cols.astype(np.int32), indptr),
                            shape=(len(parts), len(keys)))
     has_text = np.fromiter((t for _k, _w, t in parts), dtype=bool, count=len(parts))
-    return RelatedIndex.from_matrix(docs, has_text, keys, matrix)
+    return RelatedIndex.from_matrix(np.asarray(ids, dtype=np.int64), docs, has_text, keys, matrix)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -225,3 +226,56 @@ def test_refresh_issues_the_same_few_queries_for_few_or_many_new_items(
             assert stats.items == count
             counted.append(len(statements))
     assert counted[0] == counted[1] and counted[1] <= 20, counted
+
+
+def test_refresh_compares_new_items_with_stored_signatures(session_factory: sessionmaker[Session],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a rebuild every item has a signature; a refresh reads texts only of its new items (and of
+    near-duplicate suspects), not of the window, and stores the new items' signatures."""
+    from sqlalchemy import update
+
+    from feedsvc import recommend
+    from feedsvc.repository import signatures as signature_repo
+
+    with session_factory() as session:
+        _store(session, ARTICLES, T0)
+    rebuild_related(session_factory, CFG, T0)
+    read: list[int] = []
+    item_texts = related_repo.item_texts
+
+    def spy(session: Session, item_ids: list[int]) -> list[related_repo.ItemText]:
+        read.extend(item_ids)
+        return item_texts(session, item_ids)
+
+    monkeypatch.setattr(recommend.repo, "item_texts", spy)
+    monkeypatch.setattr(recommend, "IDF_SAMPLE", 0)
+    with session_factory() as session:
+        ids = _ids(session)
+        assert signature_repo.signature_count(session, list(ids.values())) == len(ARTICLES)
+        # The stored text of f1 changes; its signature (flood) is what the refresh compares with.
+        session.execute(update(Item).where(Item.id == ids["http://gw/f1"]).values(
+            title="Club wins the cup", summary=FOOTBALL, content=FOOTBALL))
+        new_ids = _store(session, [("http://gw/f3", "防汛抢险物资储备检查通报", FLOOD[20:] + "抢险物资储备检查。")],
+                         T0 + timedelta(hours=1))
+        refresh_related(session, new_ids, CFG, T0 + timedelta(hours=1))
+        session.commit()
+        assert read == new_ids
+        listed = [i.url for i, _ in related_repo.related_items(session, new_ids[0], 5)]
+        assert listed[:2] == ["http://gw/f2", "http://gw/f1"] or listed[:2] == ["http://gw/f1", "http://gw/f2"]
+        assert signature_repo.signature_count(session, new_ids) == 1
+
+
+def test_term_keys_are_the_same_in_every_process() -> None:
+    """Signatures are stored, so English word keys must not depend on Python's per-process hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    from feedsvc.related_index import batch_keys
+
+    code = "from feedsvc.related_index import batch_keys; print(batch_keys(['Tax reform markets 防汛'])[1].tolist())"
+    here = batch_keys(["Tax reform markets 防汛"])[1].tolist()
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        assert out.stdout.strip() == str(here)

@@ -26,7 +26,7 @@ def recent_signatures(session: Session, limit: int) -> list[tuple[int, bytes | N
         .order_by(Item.first_seen.desc(), Item.id.desc())
         .limit(limit)
     )
-    return [(int(item_id), bytes(terms) if terms is not None else None) for item_id, terms in session.execute(stmt)]
+    return [(int(item_id), terms) for item_id, terms in session.execute(stmt)]
 
 
 @wrap_exceptions
