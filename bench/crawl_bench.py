@@ -1,7 +1,7 @@
 """Crawl benchmark: pages/s of our crawl (ArticleListSpider + pipelines into SQLite) against a bare Scrapy spider
 that parses the same pages and stores nothing, in the same run; and the peak memory (RSS) of each crawl process.
 
-Usage: python bench/crawl_bench.py [--pages 5000] [--concurrency 8] [--server-procs 2] [--rounds 1]
+Usage: python bench/crawl_bench.py [--pages 5000] [--concurrency 8] [--server-procs 2] [--rounds 1] [--bare-concurrent-items 100]
 
 A site of about --pages pages is generated in memory (listing pages with a 推荐文稿 block, an empty
 script-filled 阅读排行 and a 20-item 最新文稿 list with numbered pagination; article pages with a body and a
@@ -10,6 +10,8 @@ script-filled 阅读排行 and a 20-item 最新文稿 list with numbered paginat
 is measured. Delays are off and robots.txt is obeyed by both crawlers; both run as child processes with the same
 concurrency. Our crawl is the real `python -m crawler.run` (HTTP cache, batched SQLite writes included).
 Rates use Scrapy's own elapsed time (spider opened → closed); wall time including process start is shown too.
+The bare spider keeps Scrapy's default CONCURRENT_ITEMS (100; ours sets 8, see crawler/settings.py); pass
+--bare-concurrent-items 8 to give it the same tuning.
 """
 
 from __future__ import annotations
@@ -155,8 +157,8 @@ BARE_SPIDER = textwrap.dedent('''
         def parse_article(self, response):
             response.css("h1::text").get(); response.css("div.content").get(); response.css("ul.rel li a").getall()
 
-    start, concurrency = sys.argv[1], int(sys.argv[2])
-    process = CrawlerProcess({"LOG_LEVEL": "ERROR", "ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+    start, concurrency, items = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    process = CrawlerProcess({"CONCURRENT_ITEMS": items,"LOG_LEVEL": "ERROR", "ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
                               "CONCURRENT_REQUESTS": max(16, concurrency), "DOWNLOAD_DELAY": 0,
                               "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
                               "USER_AGENT": "bare-bench/1.0"})
@@ -227,10 +229,10 @@ def ours(base: str, work: Path, pages: int, concurrency: int, env: dict[str, str
             "status": done["status"], "items": done["counts"]["items_seen"], "cpu": cpu}
 
 
-def bare(base: str, work: Path, concurrency: int, env: dict[str, str]) -> dict[str, Any]:
+def bare(base: str, work: Path, concurrency: int, items: int, env: dict[str, str]) -> dict[str, Any]:
     script = work / "bare_spider.py"
     script.write_text(BARE_SPIDER, encoding="utf-8")
-    wall, rss, stdout, _, cpu = run_child([sys.executable, str(script), base + "/", str(concurrency)], env)
+    wall, rss, stdout, _, cpu = run_child([sys.executable, str(script), base + "/", str(concurrency), str(items)], env)
     result = json.loads(stdout.strip().splitlines()[-1])
     return {**result, "wall": wall, "rss_kib": rss, "cpu": cpu}
 
@@ -241,6 +243,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--server-procs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1, help="alternate bare/ours this many times")
+    parser.add_argument("--bare-concurrent-items", type=int, default=100,
+                        help="CONCURRENT_ITEMS of the bare spider (default: Scrapy's default, 100)")
     args = parser.parse_args()
 
     site = build_site(args.pages)
@@ -255,7 +259,7 @@ def main() -> None:
     try:
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory() as tmp:
-                b = bare(base, Path(tmp), args.concurrency, env)
+                b = bare(base, Path(tmp), args.concurrency, args.bare_concurrent_items, env)
                 o = ours(base, Path(tmp), args.pages, args.concurrency, env)
             results.append((b, o))
     finally:

@@ -1,9 +1,15 @@
-"""Bytes of an HTML page → text, for the GBK/GB18030 and UTF-8 pages Chinese sites serve, declared or not."""
+"""Bytes of an HTML page → text, for the GBK/GB18030 and UTF-8 pages Chinese sites serve, declared or not.
+
+Undeclared pages in other encodings (windows-1251, Shift_JIS, ...) are left to BeautifulSoup's UnicodeDammit,
+whose detector (charset_normalizer) guesses where our UTF-8/GB18030 rules cannot.
+"""
 
 from __future__ import annotations
 
 import codecs
 import re
+
+from bs4 import UnicodeDammit
 
 # GB2312 and GBK pages routinely contain characters only GB18030 has; it is a strict superset, so use it.
 # Latin-1 labels mean windows-1252 in practice (the WHATWG encoding standard says the same).
@@ -11,6 +17,9 @@ _ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "x-gbk": 
             "iso-8859-1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
          (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"))
+# Non-ASCII bytes below which a detector's guess is noise; such pages keep the cp1252 fallback.
+_MIN_GUESS_BYTES = 32
+_ASCII = bytes(range(128))
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
@@ -37,7 +46,8 @@ def meta_charset(body: bytes) -> str | None:
 def decode_html(body: bytes, declared: str | None) -> tuple[str, str]:
     """(text, encoding used). A BOM wins; then the declared charset (`declared`, from the HTTP header), then a
     meta tag, when they decode cleanly (a GBK label on bytes that are valid UTF-8 is taken as UTF-8); with none:
-    strict UTF-8, then GB18030 when it decodes cleanly, then cp1252 with replacement.
+    strict UTF-8, then GB18030 when it decodes cleanly, then UnicodeDammit's guess when it decodes cleanly,
+    then cp1252 with replacement.
     """
     for bom, codec, name in _BOMS:
         if body.startswith(bom):
@@ -53,6 +63,10 @@ def decode_html(body: bytes, declared: str | None) -> tuple[str, str]:
             return body.decode(name), name
         except UnicodeDecodeError:
             continue
+    if not declared_ok:
+        guessed = _guess(body)
+        if guessed is not None:
+            return guessed
     # Nothing decodes cleanly: a mostly-right page with a few broken bytes is still worth reading.
     name = declared_ok[0] if declared_ok else "cp1252"
     return body.decode(name, errors="replace"), name
@@ -64,3 +78,16 @@ def _is_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _guess(body: bytes) -> tuple[str, str] | None:
+    """(text, encoding) from UnicodeDammit's detection, when there is enough non-ASCII text to tell and the
+    guess decodes the page without replacement characters."""
+    if len(body) - len(body.translate(None, _ASCII)) < _MIN_GUESS_BYTES:
+        return None
+    dammit = UnicodeDammit(body, is_html=True)
+    name = normalize_encoding(dammit.original_encoding)
+    text = dammit.unicode_markup
+    if text is None or name is None or dammit.contains_replacement_characters:
+        return None
+    return text, name

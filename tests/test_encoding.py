@@ -87,3 +87,10 @@ def test_meta_charset_forms() -> None:
     assert meta_charset(b'<meta http-equiv="Content-Type" content="text/html; charset=gbk">') == "gbk"
     assert meta_charset(b"<META CHARSET='GB2312'>") == "GB2312"
     assert meta_charset(b"<p>no meta</p>") is None
+
+
+def test_other_undeclared_encoding_is_detected() -> None:
+    # Neither UTF-8 nor GB18030 decodes it; the detector (via bs4's UnicodeDammit) recognises windows-1251.
+    page = "<html><body><p>Привет, мир! Это тестовая страница на русском языке, в ней много слов.</p></body></html>"
+    text, used = decode_html(page.encode("cp1251"), None)
+    assert (text, used) == (page, "cp1251")

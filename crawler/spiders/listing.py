@@ -255,7 +255,9 @@ class ArticleListSpider(Spider):
 
     def _resume_chain(self, meta: dict[str, Any]) -> Request | None:
         listing, number = meta.get("listing"), meta.get("page_number")
-        following = self._ahead.get(listing, {}).get(number + 1) if listing and number is not None else None
+        if not listing or number is None:
+            return None
+        following = self._ahead.get(listing, {}).get(number + 1)
         if following is None:
             return None
         return self._request(following, self.parse, {"listing": listing, "rank_offset": None, "page_number": number + 1})
