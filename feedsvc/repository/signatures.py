@@ -48,6 +48,7 @@ def clear_signatures(session: Session) -> None:
     session.execute(delete(ItemSignature))
 
 
+@wrap_exceptions
 def signature_count(session: Session, item_ids: Sequence[int]) -> int:
     """How many of these items have a signature (for tests and checks)."""
     found = 0
