@@ -50,6 +50,7 @@ class _Row:
     item: Item
     entered: datetime | None = None
     rank: int | None = None
+    rank_changed: datetime | None = None
     score: float | None = None
 
 
@@ -109,7 +110,7 @@ class FeedBuilder:
         if spec.kind == "listing":
             assert spec.source is not None and spec.listing is not None
             listed: list[ListedItem] = feed_queries.listing_entries(session, spec.source, spec.listing, flt)
-            return [_Row(x.item, entered=x.entered, rank=x.rank) for x in listed]
+            return [_Row(x.item, entered=x.entered, rank=x.rank, rank_changed=x.rank_changed) for x in listed]
         if spec.kind == "topic":
             return self._topic_rows(session, spec, flt)
         return self._related_rows(session, spec, flt)
@@ -160,7 +161,9 @@ class FeedBuilder:
         published = (item.published or item.first_seen).astimezone(zone)
         # In a listing feed an entry also "changes" when it enters the listing, so readers and
         # Last-Modified see an old article newly ranked.
-        updated = max(item.updated_at, item.published or item.first_seen, row.entered or item.updated_at)
+        # A new rank is shown in the entry, so it counts as an update too (and moves Last-Modified).
+        updated = max(item.updated_at, item.published or item.first_seen, row.entered or item.updated_at,
+                      row.rank_changed or item.updated_at)
         summary = clean_title(item.summary or "") or (plain_text(item.content)[:SUMMARY_CHARS] if item.content else "")
         return FeedEntry(
             id=entry_id(item.url),

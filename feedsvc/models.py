@@ -125,6 +125,8 @@ class ListingItem(Base):
     item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     rank: Mapped[int | None] = mapped_column(Integer)
+    # When `rank` last took a different value: a re-ranking changes the entry, so it moves its `updated`.
+    rank_changed_at: Mapped[datetime | None]
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     last_run_id: Mapped[int | None] = mapped_column(BigId)

@@ -89,3 +89,26 @@ def test_ranks_stay_current_when_one_run_stores_in_several_batches(session_facto
         session.commit()
         ranks = [(x.item.title, x.rank) for x in q.listing_entries(session, "gw", "ranking", FeedFilter())]
     assert ranks == [("R2", 2), ("R1", 1), ("Old", None)]
+
+
+def test_a_rank_change_alone_moves_the_ranking_feed_last_modified(session_factory: sessionmaker[Session],
+                                                                  db_url: str) -> None:
+    from starlette.testclient import TestClient
+
+    from feedsvc.app import create_app
+
+    cfg = make_config(db_url)
+    ranking = [listed("gw", "ranking", "http://gw.test/1", "One", 1), listed("gw", "ranking", "http://gw.test/2", "Two", 2)]
+    crawl(session_factory, cfg, "gw", ranking, T0)
+    crawl(session_factory, cfg, "gw", ranking, T0 + timedelta(days=1))  # unchanged: nothing moves
+    with session_factory() as session:
+        listed_items = q.listing_entries(session, "gw", "ranking", FeedFilter())
+        assert {x.item.title: x.rank_changed for x in listed_items} == {"One": T0, "Two": T0}
+    with TestClient(create_app(cfg, check_interval=0)) as client:
+        first = client.get("/feeds/gw/ranking.atom")
+        swapped = [listed("gw", "ranking", "http://gw.test/2", "Two", 1), listed("gw", "ranking", "http://gw.test/1", "One", 2)]
+        crawl(session_factory, cfg, "gw", swapped, T0 + timedelta(days=2))
+        second = client.get("/feeds/gw/ranking.atom", headers={"If-Modified-Since": first.headers["last-modified"]})
+    assert second.status_code == 200  # an If-Modified-Since-only reader sees the re-ranking
+    assert second.headers["last-modified"] != first.headers["last-modified"]
+    assert second.headers["etag"] != first.headers["etag"]

@@ -39,6 +39,7 @@ class ListedItem:
     item: Item
     entered: datetime
     rank: int | None
+    rank_changed: datetime | None = None  # when the current rank was first seen (None: not ranked now)
 
 
 def _like_pattern(word: str) -> str:
@@ -102,7 +103,8 @@ def listing_entries(session: Session, source_id: str, listing_id: str, flt: Feed
         )
     ).one()
     stmt = (
-        select(Item, ListingItem.first_seen, ListingItem.last_seen, ListingItem.last_run_id, ListingItem.rank)
+        select(Item, ListingItem.first_seen, ListingItem.last_seen, ListingItem.last_run_id, ListingItem.rank,
+               ListingItem.rank_changed_at)
         .join(ListingItem, ListingItem.item_id == Item.id)
         .where(
             ListingItem.source_id == source_id,
@@ -113,12 +115,14 @@ def listing_entries(session: Session, source_id: str, listing_id: str, flt: Feed
         .limit(flt.limit)
     )
     out: list[ListedItem] = []
-    for item, entered, last_seen, run_id, rank in session.execute(stmt):
+    for item, entered, last_seen, run_id, rank, rank_changed in session.execute(stmt):
         if latest_run is not None:
             current = run_id == latest_run
         else:  # written without run ids (imports, tests): fall back to the newest sighting time
             current = last_seen is not None and last_seen >= latest_seen
-        out.append(ListedItem(item=item, entered=entered, rank=rank if current else None))
+        ranked = current and rank is not None
+        out.append(ListedItem(item=item, entered=entered, rank=rank if current else None,
+                              rank_changed=rank_changed if ranked else None))
     return out
 
 

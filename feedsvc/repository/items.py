@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
@@ -158,12 +158,16 @@ def _upsert_listing_items(
                 rows[key]["rank"] = rec.rank
             continue
         rows[key] = {"source_id": key[0], "listing_id": key[1], "item_id": key[2], "kind": rec.listing_kind or "latest",
-                     "rank": rec.rank, "first_seen": at, "last_seen": at, "last_run_id": run_id}
+                     "rank": rec.rank, "rank_changed_at": at, "first_seen": at, "last_seen": at,
+                     "last_run_id": run_id}
     if rows:
-        stmt = insert_for(session, ListingItem.__table__)
+        table = ListingItem.__table__
+        stmt = insert_for(session, table)
+        rank_changed = case((table.c.rank.is_distinct_from(stmt.excluded.rank), stmt.excluded.last_seen),
+                            else_=table.c.rank_changed_at)
         stmt = stmt.on_conflict_do_update(
             index_elements=[ListingItem.source_id, ListingItem.listing_id, ListingItem.item_id],
-            set_={"rank": stmt.excluded.rank, "last_seen": stmt.excluded.last_seen,
+            set_={"rank": stmt.excluded.rank, "rank_changed_at": rank_changed, "last_seen": stmt.excluded.last_seen,
                   "last_run_id": stmt.excluded.last_run_id, "kind": stmt.excluded.kind},
         )
         session.execute(stmt, list(rows.values()))

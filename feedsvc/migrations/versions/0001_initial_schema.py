@@ -137,6 +137,7 @@ def upgrade() -> None:
     sa.Column('item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('rank', sa.Integer(), nullable=True),
+    sa.Column('rank_changed_at', feedsvc.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('first_seen', feedsvc.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_seen', feedsvc.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
