@@ -77,7 +77,8 @@ def test_crawl_stores_items_and_recrawl_costs_304s(db_url: str, site_server: Sit
 def test_killed_crawl_leaves_consistent_db_and_next_run_completes(
     db_url: str, make_site_server: object, tmp_path: Path
 ) -> None:
-    server = make_site_server(delay=0.4)  # type: ignore[operator]
+    # Slow pages (1 s each, 4 at a time) leave a wide window between batches, even on a loaded CI machine.
+    server = make_site_server(delay=1.0)  # type: ignore[operator]
     config = write_config(tmp_path, db_url, [gw_source(server.base_url)])
     cmd = [sys.executable, "-m", "crawler.run", "gwsite", "--config", str(config), "--progress-json",
            "--now", FIXED_NOW, "--batch-size", "5"]
@@ -87,7 +88,7 @@ def test_killed_crawl_leaves_consistent_db_and_next_run_completes(
     stored = 0
     try:
         while time.monotonic() < deadline:  # kill once some batches landed, before the crawl is done
-            time.sleep(0.2)
+            time.sleep(0.05)
             try:
                 with engine.connect() as conn:
                     stored = conn.execute(text("select count(*) from items where article_fetched_at is not null")
