@@ -32,7 +32,8 @@ from feedsvc.feeds import (
 from feedsvc.feedspec import FeedSpec
 from feedsvc.models import Item
 from feedsvc.repository import feeds as feed_queries
-from feedsvc.repository.feeds import FeedFilter, ListedItem, RelatedLinkRow
+from feedsvc.repository.feeds import FeedFilter, ListedItem
+from feedsvc.repository.related import RelatedLinkRow, inline_related
 from feedsvc.sanitize import clean_html, clean_title, plain_text
 
 SUMMARY_CHARS = 400
@@ -148,7 +149,7 @@ class FeedBuilder:
         per_item = self.cfg.related.inline_links
         if per_item <= 0 or not item_ids:
             return {}
-        return feed_queries.inline_related_links(session, item_ids, per_item)
+        return inline_related(session, item_ids, per_item)
 
     # -- records ----------------------------------------------------------------------------------------
     def _zone(self, source_id: str) -> ZoneInfo:

@@ -83,21 +83,22 @@ def test_related_feed_and_inline_related_lists(related_env: tuple[AppConfig, ses
         assert ranking.entries == []  # its only item was A3
 
 
-def test_lean_inline_related_query_agrees_with_the_related_api(
+def test_inline_related_lists_are_bounded_and_skip_duplicates(
     related_env: tuple[AppConfig, sessionmaker[Session], dict[str, int]],
 ) -> None:
-    """Feeds read inline related lists with a 3-column query; it must return what C's API returns."""
-    from feedsvc.repository.feeds import inline_related_links
-    from feedsvc.repository.related import inline_related
+    """Feeds read every entry's "Related" list in one query; it honours per_item and hides near-duplicates."""
+    from feedsvc.repository.related import inline_related, related_items
 
     _, factory, ids = related_env
     with factory() as session:
         mark_duplicates(session, {ids[EN2]: ids[A2]})
         all_ids = list(ids.values())
         for per_item in (0, 1, 2, 5):
-            lean = {k: [(r.id, r.url, r.title) for r in v] for k, v in inline_related_links(session, all_ids, per_item).items()}
-            full = {k: [(i.id, i.url, i.title) for i in v] for k, v in inline_related(session, all_ids, per_item).items()}
-            assert lean == full
+            lean = {k: [(r.id, r.url, r.title) for r in v] for k, v in inline_related(session, all_ids, per_item).items()}
+            assert all(len(rows) <= per_item for rows in lean.values())
+            for item_id, rows in lean.items():
+                full = [(i.id, i.url, i.title) for i, _ in related_items(session, item_id, per_item)]
+                assert rows == full
         assert lean[ids[A1]] and ids[EN1] not in lean  # EN1's only related item is now a duplicate
 
 

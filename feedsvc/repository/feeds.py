@@ -15,11 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select, text
 from sqlalchemy.orm import Session
 
-from feedsvc.models import Item, ListingItem, RelatedLink, Source
+from feedsvc.models import Item, ListingItem, Source
 from feedsvc.repository._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
-
-# related_links.origin of links we computed (as opposed to the site's own 'site' lists).
-COMPUTED_ORIGIN = "computed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,36 +137,6 @@ def listing_memberships(session: Session, item_ids: Sequence[int]) -> dict[int, 
         )
         for item_id, source_id, listing_id in session.execute(stmt):
             out.setdefault(item_id, []).append((source_id, listing_id))
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class RelatedLinkRow:
-    id: int
-    url: str
-    title: str
-
-
-@wrap_exceptions
-def inline_related_links(session: Session, item_ids: Sequence[int], per_item: int) -> dict[int, list[RelatedLinkRow]]:
-    """Top `per_item` computed related items of each item, best first: the same rows as
-    repository.related.inline_related (whose contract this follows; a test checks they agree), but only the
-    three columns an entry's "Related" list shows, so a feed build does not load 250 full articles."""
-    out: dict[int, list[RelatedLinkRow]] = {}
-    if per_item <= 0:
-        return out
-    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
-        if not part:
-            continue
-        stmt = (
-            select(RelatedLink.from_item_id, Item.id, Item.url, Item.title)
-            .join(Item, Item.id == RelatedLink.to_item_id)
-            .where(RelatedLink.from_item_id.in_(part), RelatedLink.origin == COMPUTED_ORIGIN,
-                   RelatedLink.rank <= per_item, Item.duplicate_of.is_(None))
-            .order_by(RelatedLink.from_item_id, RelatedLink.rank)
-        )
-        for from_id, item_id, url, title in session.execute(stmt):
-            out.setdefault(int(from_id), []).append(RelatedLinkRow(int(item_id), url, title))
     return out
 
 

@@ -84,27 +84,37 @@ def related_items(session: Session, item_id: int, limit: int) -> list[tuple[Item
     return out[:limit]
 
 
+@dataclass(frozen=True, slots=True)
+class RelatedLinkRow:
+    """What an entry's "Related" list shows of a related item."""
+
+    id: int
+    url: str
+    title: str
+
+
 @wrap_exceptions
-def inline_related(session: Session, item_ids: Sequence[int], per_item: int) -> dict[int, list[Item]]:
+def inline_related(session: Session, item_ids: Sequence[int], per_item: int) -> dict[int, list[RelatedLinkRow]]:
     """Top `per_item` computed related items of each item (for a feed page), in one query per 900 ids.
 
     Uses the stored rank, so no window functions; items with nothing computed are absent from the result.
+    Only the three columns a "Related" list shows are read, so a feed build does not load full articles.
     """
-    out: dict[int, list[Item]] = {}
+    out: dict[int, list[RelatedLinkRow]] = {}
     if per_item <= 0:
         return out
     for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
         if not part:
             continue
         stmt = (
-            select(RelatedLink.from_item_id, Item)
+            select(RelatedLink.from_item_id, Item.id, Item.url, Item.title)
             .join(Item, Item.id == RelatedLink.to_item_id)
             .where(RelatedLink.from_item_id.in_(part), RelatedLink.origin == COMPUTED,
                    RelatedLink.rank <= per_item, Item.duplicate_of.is_(None))
             .order_by(RelatedLink.from_item_id, RelatedLink.rank)
         )
-        for from_id, item in session.execute(stmt):
-            out.setdefault(int(from_id), []).append(item)
+        for from_id, item_id, url, title in session.execute(stmt):
+            out.setdefault(int(from_id), []).append(RelatedLinkRow(int(item_id), url, title))
     return out
 
 
