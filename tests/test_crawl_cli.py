@@ -147,3 +147,36 @@ def test_launcher_streams_events_and_kills_a_crawl_past_its_timeout(
     done = run_crawl(str(config), "gwsite", now=None)
     assert done.status == "ok" and done.returncode == 0 and done.counts is not None
     assert done.counts.items_seen == 12 and done.run_id == (outcome.run_id or 0) + 1
+
+
+def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from feedsvc import repository
+    from feedsvc.config import load_config
+    from feedsvc.db import open_database
+    from feedsvc.records import ItemRecord
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "e.db"}"\n[[sources]]\nid = "gw"\ntitle = "GW"\n'
+                      'start_urls = ["http://127.0.0.1:1/"]\n  [[sources.listings]]\n  id = "latest"\n  heading = "最新"\n',
+                      encoding="utf-8")
+    cfg = load_config(config)
+    engine, sessions = open_database(cfg.database.url, cfg.base_dir)
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    with sessions() as session, session.begin():
+        repository.sync_sources(session, cfg.sources, at)
+        repository.store_items(session, [ItemRecord(source_id="gw", url=f"http://127.0.0.1:1/a/{n}", title=f"T{n}",
+                                                    listing_id="latest") for n in range(5000)], None, at)
+    engine.dispose()
+    export = subprocess.Popen([sys.executable, "-m", "feedsvc", "export", "--config", str(config)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert export.stdout is not None
+    export.stdout.readline()
+    export.stdout.close()  # like `| head -1`
+    _, err = export.communicate(timeout=120)
+    assert b"Traceback" not in err, err.decode()
+    assert export.returncode in (0, 141)
