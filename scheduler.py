@@ -27,7 +27,7 @@ def setup_logging(verbose: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     from feedsvc.config import default_config_path
     from feedsvc.errors import FeedsvcError
-    from feedsvc.scheduler_service import SchedulerService
+    from feedsvc.scheduling.service import SchedulerService
 
     parser = argparse.ArgumentParser(prog="scheduler.py", description="Run scheduled crawls (no feed server).")
     parser.add_argument("--config", metavar="PATH", default=None,

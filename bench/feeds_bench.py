@@ -39,10 +39,10 @@ from sqlalchemy import Engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from feedsvc.config import parse_config  # noqa: E402
-from feedsvc.db import open_database  # noqa: E402
-from feedsvc.feedservice import FeedBuilder  # noqa: E402
-from feedsvc.feedspec import FeedSpec  # noqa: E402
-from feedsvc.repository.feeds import FeedFilter  # noqa: E402
+from feedsvc.feeds.builder import FeedBuilder  # noqa: E402
+from feedsvc.feeds.spec import FeedSpec  # noqa: E402
+from feedsvc.store.db import open_database  # noqa: E402
+from feedsvc.store.feeds import FeedFilter  # noqa: E402
 
 SOURCES = 100
 LISTING_SIZE = 1000
@@ -82,8 +82,8 @@ def _rows(n_items: int) -> Any:
 def generate(engine: Engine, n_items: int) -> None:
     """Bulk-load sources, items, listing entries and related links (COPY on PostgreSQL, executemany on SQLite)."""
     cfg = parse_config(config_raw(str(engine.url)))
-    from feedsvc.db import make_session_factory
-    from feedsvc.repository import sync_sources
+    from feedsvc.store import sync_sources
+    from feedsvc.store.db import make_session_factory
 
     with make_session_factory(engine)() as session:
         sync_sources(session, cfg.sources, START)

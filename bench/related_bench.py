@@ -9,7 +9,7 @@ A synthetic corpus (bench/related_corpus.py: mixed Chinese and English, realisti
 generated once and handed to fresh child processes, so each peak-memory figure is that measurement's own.
 Engine child (one run):
   baseline   tokenising every item (what any content-based method must pay at least)
-  rebuild    feedsvc.recommend.compute_related over every item: index + all neighbours + near-duplicates,
+  rebuild    feedsvc.related.refresh.compute_related over every item: index + all neighbours + near-duplicates,
              the whole of `feedsvc related --rebuild` except database reads and writes; with its phases
   peak RSS   the child's maximum resident memory, and how much of it the corpus itself takes
   one item   RelatedIndex.query for new items not in the index (p50/p99), against tokenising one item
@@ -42,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.related_corpus import Synth  # noqa: E402
-from feedsvc.related import Doc  # noqa: E402
+from feedsvc.related.scoring import Doc  # noqa: E402
 
 LIMIT = 10  # [related] limit default
 MIN_SCORE = 0.08  # [related] min_score default
@@ -75,8 +75,8 @@ class Phases:
 
 
 def engine_child(docs: list[Doc], topics: dict[int, int], queries: list[Doc]) -> dict[str, Any]:
-    from feedsvc.recommend import compute_related
-    from feedsvc.related_index import BATCH, RelatedIndex, batch_keys, doc_text
+    from feedsvc.related.index import BATCH, RelatedIndex, batch_keys, doc_text
+    from feedsvc.related.refresh import compute_related
 
     out: dict[str, Any] = {"rss_corpus_mb": _rss_mb()}
     t0, c0 = time.perf_counter(), time.process_time()
@@ -116,11 +116,11 @@ def engine_child(docs: list[Doc], topics: dict[int, int], queries: list[Doc]) ->
 
 
 def db_child(docs: list[Doc], queries: list[Doc], folder: str) -> dict[str, Any]:
-    from feedsvc import repository
+    from feedsvc import store as repository
     from feedsvc.config import parse_config
-    from feedsvc.db import open_database
-    from feedsvc.recommend import rebuild_related
     from feedsvc.records import ItemRecord
+    from feedsvc.related.refresh import rebuild_related
+    from feedsvc.store.db import open_database
 
     cfg = parse_config({"database": {"url": f"sqlite:///{folder}/bench.db"},
                         "sources": [{"id": "bench", "title": "Bench", "start_urls": ["http://127.0.0.1/"],
@@ -162,8 +162,8 @@ def db_child(docs: list[Doc], queries: list[Doc], folder: str) -> dict[str, Any]
 def refresh_child(folder: str) -> dict[str, Any]:
     """`refresh_related` for the 20 items db_child stored after the rebuild: time and memory."""
     from feedsvc.config import parse_config
-    from feedsvc.db import open_database
-    from feedsvc.recommend import refresh_related
+    from feedsvc.related.refresh import refresh_related
+    from feedsvc.store.db import open_database
 
     cfg = parse_config({"database": {"url": f"sqlite:///{folder}/bench.db"}, "sources": []})
     engine, factory = open_database(cfg.database.url)
@@ -180,11 +180,11 @@ def refresh_child(folder: str) -> dict[str, Any]:
 
 def small_db_child(docs: list[Doc], folder: str, stored: int = 300, new: int = 2000) -> dict[str, Any]:
     """A crawl of `new` items into a database of `stored`, with listings and a run, then its refresh."""
-    from feedsvc import repository
+    from feedsvc import store as repository
     from feedsvc.config import parse_config
-    from feedsvc.db import open_database
-    from feedsvc.recommend import refresh_related
     from feedsvc.records import ItemRecord
+    from feedsvc.related.refresh import refresh_related
+    from feedsvc.store.db import open_database
 
     cfg = parse_config({"database": {"url": f"sqlite:///{folder}/small.db"},
                         "sources": [{"id": "bench", "title": "Bench", "start_urls": ["http://127.0.0.1/"],

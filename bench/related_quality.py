@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import feedsvc.related_index as index_module  # noqa: E402
-from feedsvc.related import tokenize  # noqa: E402
+import feedsvc.related.index as index_module  # noqa: E402
+from feedsvc.related.scoring import tokenize  # noqa: E402
 from tests.related_corpus import Corpus, Quality, build_corpus, evaluate  # noqa: E402
 
 SETTINGS = [(4, 1), (3, 2), (2, 2)]  # (topical sentences, boilerplate sentences); (3, 2) is the test's

@@ -34,7 +34,7 @@ class LeaseKeeper:
 
     def acquire(self) -> str | None:
         """None when acquired, else the current holder."""
-        from feedsvc.repository.leases import acquire_lease, lease_holder, release_lease
+        from feedsvc.store.leases import acquire_lease, lease_holder, release_lease
 
         with self.session_factory() as session, session.begin():
             if acquire_lease(session, self.name, self.owner, datetime.now(UTC), self.ttl):
@@ -52,7 +52,7 @@ class LeaseKeeper:
         interval = max(1.0, min(self.ttl.total_seconds() / 3, 30.0))
 
         def loop() -> None:
-            from feedsvc.repository.leases import renew_lease
+            from feedsvc.store.leases import renew_lease
 
             while not self._stop.wait(interval):
                 try:
@@ -67,7 +67,7 @@ class LeaseKeeper:
         self._thread.start()
 
     def release(self) -> None:
-        from feedsvc.repository.leases import release_lease
+        from feedsvc.store.leases import release_lease
 
         self._stop.set()
         if self._thread is not None:

@@ -1,4 +1,4 @@
-"""Item pipelines: ValidateArticle → NormalizeArticle → StoreArticle (no SQL here; storage is feedsvc.repository).
+"""Item pipelines: ValidateArticle → NormalizeArticle → StoreArticle (no SQL here; storage is feedsvc.store).
 
 Validate drops what cannot become an item (with the reason); Normalize turns spider items into ItemRecords
 (clean titles, canonical URLs, dates parsed with the crawl clock in the source's time zone, raw date text
@@ -146,7 +146,7 @@ class NormalizeArticle:
 
 
 class StoreArticle:
-    """Batch ItemRecords into `feedsvc.repository.store_items`, one transaction per batch.
+    """Batch ItemRecords into `feedsvc.store.store_items`, one transaction per batch.
 
     A related sighting is held back until the article it came from has been queued, so the article's row
     exists when the link is written. Totals go to crawler stats (feedsvc/items_seen, items_new, new_item_ids).
@@ -172,7 +172,7 @@ class StoreArticle:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreArticle:
-        from feedsvc.db import make_engine, make_session_factory
+        from feedsvc.store.db import make_engine, make_session_factory
 
         s = crawler.settings
         url = s.get("FEEDSVC_DATABASE_URL")
@@ -232,7 +232,7 @@ class StoreArticle:
             self.stats.set_value("feedsvc/batches", self.batches)
 
     def _write(self, batch: list[ItemRecord]) -> StoreResult:
-        from feedsvc.repository import store_items
+        from feedsvc.store import store_items
 
         with self.session_factory() as session, session.begin():
             return store_items(session, batch, self.run_id, self.at)

@@ -90,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def crawl(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Namespace) -> int:
-    from feedsvc import repository
-    from feedsvc.db import open_database
+    from feedsvc import store as repository
+    from feedsvc.store.db import open_database
 
     emit = Emitter(args.progress_json)
     engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
@@ -115,7 +115,7 @@ def crawl(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Na
 
 def _crawl_run(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Namespace, emit: Emitter,
                session_factory: Any, keeper: LeaseKeeper, run_id: int) -> int:
-    from feedsvc import repository
+    from feedsvc import store as repository
 
     started = time.monotonic()
     state = _CrawlState(source.id, run_id, now, session_factory, emit)
@@ -139,7 +139,7 @@ def _crawl_run(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpar
         ok = _refresh_related(cfg, session_factory, state.new_ids, at)
         emit("related", items=len(state.new_ids), ok=ok, seconds=round(time.monotonic() - started_related, 2))
     if status in ("ok", "partial") and cfg.server.publish_dir:
-        from feedsvc.publish import publish_if_configured
+        from feedsvc.feeds.publish import publish_if_configured
 
         published = publish_if_configured(cfg)
         emit("published", ok=published is not None, dir=str(cfg.resolve_path(cfg.server.publish_dir)))
@@ -160,7 +160,7 @@ class _CrawlState:
         self._last_items = 0.0
 
     def on_error(self, kind: str, url: str | None, message: str) -> None:
-        from feedsvc.repository import record_crawl_error
+        from feedsvc.store import record_crawl_error
 
         self.errors.append((kind, url, message))
         self.emit("error", kind=kind, url=url, message=message)
@@ -190,7 +190,7 @@ class _CrawlState:
         )
 
     def save_progress(self, session: Any) -> None:
-        from feedsvc.repository import update_run_progress
+        from feedsvc.store import update_run_progress
 
         if self.report is not None:
             update_run_progress(session, self.run_id, self.counts())
@@ -281,13 +281,13 @@ def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, leas
 
 
 def _refresh_related(cfg: AppConfig, session_factory: Any, new_ids: list[int], at: datetime) -> bool:
-    """Relate the new items (feedsvc.recommend, when installed); its failure never fails the crawl."""
-    from feedsvc.repository import bump_data_version
+    """Relate the new items (feedsvc.related.refresh, when installed); its failure never fails the crawl."""
+    from feedsvc.store import bump_data_version
 
     try:
-        from feedsvc.recommend import refresh_related  # type: ignore[import-not-found, unused-ignore]
+        from feedsvc.related.refresh import refresh_related  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
-        log.debug("feedsvc.recommend not available; related items not refreshed")
+        log.debug("feedsvc.related.refresh not available; related items not refreshed")
         return False
     try:
         with session_factory() as session, session.begin():

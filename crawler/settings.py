@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from feedsvc.config import AppConfig, SourceConfig
-from feedsvc.db import resolve_url
+from feedsvc.store.db import resolve_url
 
 # Rows per database transaction: big enough to amortise commits, small enough that a kill loses little.
 STORE_BATCH_SIZE = 200

@@ -86,7 +86,7 @@ TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 
 
 class DatabaseConfig(_Strict):
-    url: str = "sqlite:///feedsvc.db"
+    url: str = "sqlite:///feedsvc.store.db"
 
 
 class CrawlConfig(_Strict):

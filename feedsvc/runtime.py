@@ -85,8 +85,8 @@ def run_service(config_path: str, *, sock: socket.socket | None = None, schedule
                 log_level: str = "info", stop_grace: float | None = None,
                 before_stop: Callable[[], None] | None = None) -> int:
     """Serve feeds (and run the scheduler) until SIGINT/SIGTERM; return the exit code (0 after a clean stop)."""
-    from feedsvc.app import create_app
-    from feedsvc.scheduler_service import STOP_GRACE_SECONDS, SchedulerService
+    from feedsvc.http.app import create_app
+    from feedsvc.scheduling.service import STOP_GRACE_SECONDS, SchedulerService
 
     config_path = str(Path(config_path).resolve())
     cfg = load_config(config_path)

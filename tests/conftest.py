@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc.db import create_schema, make_engine, make_session_factory
+from feedsvc.store.db import create_schema, make_engine, make_session_factory
 from tests.dbutil import database_url
 from tests.siteserver import SiteServer
 

@@ -54,7 +54,7 @@ def postgres_schema_url() -> Iterator[str]:
 @contextmanager
 def database_url(kind: str, tmp_path: Path) -> Iterator[str]:
     if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'feedsvc.db'}"
+        yield f"sqlite:///{tmp_path / 'feedsvc.store.db'}"
     else:
         with postgres_schema_url() as url:
             yield url

@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc import repository
+from feedsvc import store as repository
 from feedsvc.config import AppConfig, parse_config
 from feedsvc.records import ItemRecord, RunCounts
 

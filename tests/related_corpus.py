@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from feedsvc.related import Doc, TokenMode
-from feedsvc.related_index import RelatedIndex
+from feedsvc.related.index import RelatedIndex
+from feedsvc.related.scoring import Doc, TokenMode
 
 ZH_SHARED = [
     "会议强调，要提高政治站位，狠抓工作落实，确保各项任务按时完成。",

@@ -16,10 +16,10 @@ from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from feedsvc.app import create_app
 from feedsvc.config import AppConfig
-from feedsvc.db import open_database
-from feedsvc.feeds import entry_id
+from feedsvc.feeds.render import entry_id
+from feedsvc.http.app import create_app
+from feedsvc.store.db import open_database
 from tests.dbutil import database_url
 from tests.feedhelpers import T0, check_valid_feed, crawl, listed, make_config, sample_crawls
 
@@ -262,7 +262,7 @@ def test_healthz_and_metrics(client: TestClient) -> None:
 
 
 def test_healthz_503_when_database_unreachable(shared_env: Env) -> None:
-    from feedsvc.db import make_engine, make_session_factory
+    from feedsvc.store.db import make_engine, make_session_factory
 
     app = create_app(shared_env[0], check_interval=0)
     with TestClient(app) as client:

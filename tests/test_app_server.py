@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc.app import create_app
 from feedsvc.config import AppConfig
-from feedsvc.db import open_database
+from feedsvc.http.app import create_app
+from feedsvc.store.db import open_database
 from tests.feedhelpers import (
     T0,
     check_valid_feed,

@@ -8,9 +8,9 @@ import feedparser
 from sqlalchemy import func, select
 
 from feedsvc.config import load_config
-from feedsvc.db import open_database
 from feedsvc.models import RelatedLink
-from feedsvc.repository import data_version
+from feedsvc.store import data_version
+from feedsvc.store.db import open_database
 from tests.crawlutil import FIXED_NOW, done_event, events, gw_source, run_crawler, write_config
 
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from feedsvc.cli import main as feedsvc_main
-from feedsvc.crawl_launcher import run_crawl
-from feedsvc.db import make_engine, make_session_factory
 from feedsvc.models import CrawlRun, Item
+from feedsvc.scheduling.launcher import run_crawl
+from feedsvc.store.db import make_engine, make_session_factory
 from tests.crawlutil import FIXED_NOW, gw_source, run_feedsvc, simple_source, write_config
 from tests.siteserver import SiteServer
 
@@ -153,10 +153,10 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from feedsvc import repository
+    from feedsvc import store as repository
     from feedsvc.config import load_config
-    from feedsvc.db import open_database
     from feedsvc.records import ItemRecord
+    from feedsvc.store.db import open_database
 
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "e.db"}"\n[[sources]]\nid = "gw"\ntitle = "GW"\n'

@@ -12,9 +12,9 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from feedsvc.db import make_engine, make_session_factory, open_database
 from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, Item, ListingItem, RelatedLink
-from feedsvc.repository.leases import acquire_lease
+from feedsvc.store.db import make_engine, make_session_factory, open_database
+from feedsvc.store.leases import acquire_lease
 from tests.crawlutil import FIXED_NOW, child_env, done_event, events, gw_source, run_crawler, write_config
 from tests.siteserver import SiteServer
 

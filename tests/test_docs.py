@@ -44,8 +44,8 @@ def test_every_documented_command_exists() -> None:
 def test_documented_feed_routes_are_served(tmp_path: Path) -> None:
     from starlette.testclient import TestClient
 
-    from feedsvc.app import create_app
     from feedsvc.config import parse_config
+    from feedsvc.http.app import create_app
 
     cfg = parse_config({
         "database": {"url": f"sqlite:///{tmp_path / 'docs.db'}"},

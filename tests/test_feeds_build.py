@@ -12,9 +12,17 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from feedsvc import jsonfeed
-from feedsvc.feeds import Category, FeedEntry, FeedMeta, build_feed, entry_id, feed_id, render
-from feedsvc.sanitize import clean_html, clean_title, plain_text, xml_safe
+from feedsvc.feeds import jsonfeed
+from feedsvc.feeds.render import (
+    Category,
+    FeedEntry,
+    FeedMeta,
+    build_feed,
+    entry_id,
+    feed_id,
+    render,
+)
+from feedsvc.feeds.sanitize import clean_html, clean_title, plain_text, xml_safe
 from tests.feedhelpers import ATOM, RFC822, RFC3339, check_valid_feed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.models import Item
-from feedsvc.repository import feeds as q
-from feedsvc.repository.feeds import FeedFilter
+from feedsvc.store import feeds as q
+from feedsvc.store.feeds import FeedFilter
 from tests.feedhelpers import T0, article, crawl, listed, make_config
 
 
@@ -75,7 +75,7 @@ def test_listing_entries_order_by_entry_and_carry_current_rank(session_factory: 
 
 def test_ranks_stay_current_when_one_run_stores_in_several_batches(session_factory: sessionmaker[Session],
                                                                    db_url: str) -> None:
-    from feedsvc import repository
+    from feedsvc import store as repository
     from feedsvc.records import RunCounts
 
     cfg = make_config(db_url)
@@ -95,7 +95,7 @@ def test_a_rank_change_alone_moves_the_ranking_feed_last_modified(session_factor
                                                                   db_url: str) -> None:
     from starlette.testclient import TestClient
 
-    from feedsvc.app import create_app
+    from feedsvc.http.app import create_app
 
     cfg = make_config(db_url)
     ranking = [listed("gw", "ranking", "http://gw.test/1", "One", 1), listed("gw", "ranking", "http://gw.test/2", "Two", 2)]

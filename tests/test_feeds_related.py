@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from feedsvc.app import create_app
 from feedsvc.config import AppConfig
-from feedsvc.db import open_database
-from feedsvc.feeds import entry_id
-from feedsvc.repository import item_ids_by_url
-from feedsvc.repository.related import mark_duplicates, replace_computed_links
+from feedsvc.feeds.render import entry_id
+from feedsvc.http.app import create_app
+from feedsvc.store import item_ids_by_url
+from feedsvc.store.db import open_database
+from feedsvc.store.related import mark_duplicates, replace_computed_links
 from tests.feedhelpers import T0, check_valid_feed, make_config, sample_crawls
 
 A1, A2, A3 = "http://gw.test/a/1.html", "http://gw.test/a/2.html", "http://gw.test/a/3.html"
@@ -87,7 +87,7 @@ def test_inline_related_lists_are_bounded_and_skip_duplicates(
     related_env: tuple[AppConfig, sessionmaker[Session], dict[str, int]],
 ) -> None:
     """Feeds read every entry's "Related" list in one query; it honours per_item and hides near-duplicates."""
-    from feedsvc.repository.related import inline_related, related_items
+    from feedsvc.store.related import inline_related, related_items
 
     _, factory, ids = related_env
     with factory() as session:

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from feedsvc.app import create_app
 from feedsvc.config import load_config
 from feedsvc.demo.server import DemoSite
-from feedsvc.feeds import FORMATS
-from feedsvc.feedspec import all_specs
+from feedsvc.feeds.render import FORMATS
+from feedsvc.feeds.spec import all_specs
+from feedsvc.http.app import create_app
 from tests.crawlutil import run_crawler, toml_str
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "demo"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.app import create_app
-from feedsvc.db import open_database
+from feedsvc.http.app import create_app
+from feedsvc.store.db import open_database
 from tests.feedhelpers import T0, crawl, listed, make_config, running_server, sample_crawls
 
 NEWSBOAT = shutil.which("newsboat")

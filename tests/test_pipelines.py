@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import retry_after_seconds
 from crawler.pipelines import NormalizeArticle, RecordGroup, StoreArticle, ValidateArticle, crawl_clock
-from feedsvc import repository
+from feedsvc import store as repository
 from feedsvc.config import parse_config
 from feedsvc.models import Item, RelatedLink
 from feedsvc.records import ItemRecord

@@ -7,12 +7,12 @@ from pathlib import Path
 from lxml import etree
 from starlette.testclient import TestClient
 
-from feedsvc.app import create_app
 from feedsvc.cli import main
-from feedsvc.db import open_database
-from feedsvc.feeds import FORMATS
-from feedsvc.feedspec import all_specs
-from feedsvc.publish import publish, publish_if_configured
+from feedsvc.feeds.publish import publish, publish_if_configured
+from feedsvc.feeds.render import FORMATS
+from feedsvc.feeds.spec import all_specs
+from feedsvc.http.app import create_app
+from feedsvc.store.db import open_database
 from tests.feedhelpers import make_config, sample_crawls
 
 

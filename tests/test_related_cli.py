@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import repository
+from feedsvc import store as repository
 from feedsvc.cli import main
 from feedsvc.config import load_config
-from feedsvc.db import open_database
 from feedsvc.records import ItemRecord
+from feedsvc.store.db import open_database
 from tests.test_related_store import ARTICLES, TAX
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc import repository
+from feedsvc import store as repository
 from feedsvc.config import parse_config
 from feedsvc.models import Item
-from feedsvc.recommend import refresh_related
 from feedsvc.records import ItemRecord
-from feedsvc.repository import related as related_repo
+from feedsvc.related.refresh import refresh_related
+from feedsvc.store import related as related_repo
 from tests.related_corpus import build_corpus
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)

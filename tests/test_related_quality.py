@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.related import Doc, is_near_duplicate, normalize, plain_text, related, stem, tokenize
-from feedsvc.related_index import RelatedIndex, batch_keys
+from feedsvc.related.index import RelatedIndex, batch_keys
+from feedsvc.related.scoring import Doc, is_near_duplicate, normalize, plain_text, related, stem, tokenize
 from tests.related_corpus import build_corpus, evaluate
 
 # Three topical sentences and two site-boilerplate sentences per item: hard enough that the choice of

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc import repository
+from feedsvc import store as repository
 from feedsvc.config import parse_config
 from feedsvc.models import Item, RelatedLink
-from feedsvc.recommend import rebuild_related, refresh_related
 from feedsvc.records import ItemRecord
-from feedsvc.repository import related as related_repo
-from feedsvc.topics import topic_items
+from feedsvc.related.refresh import rebuild_related, refresh_related
+from feedsvc.related.topics import topic_items
+from feedsvc.store import related as related_repo
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
 CFG = parse_config({
@@ -234,8 +234,8 @@ def test_refresh_compares_new_items_with_stored_signatures(session_factory: sess
     near-duplicate suspects), not of the window, and stores the new items' signatures."""
     from sqlalchemy import update
 
-    from feedsvc import recommend
-    from feedsvc.repository import signatures as signature_repo
+    from feedsvc.related import refresh as recommend
+    from feedsvc.store import signatures as signature_repo
 
     with session_factory() as session:
         _store(session, ARTICLES, T0)
@@ -271,9 +271,9 @@ def test_term_keys_are_the_same_in_every_process() -> None:
     import subprocess
     import sys
 
-    from feedsvc.related_index import batch_keys
+    from feedsvc.related.index import batch_keys
 
-    code = "from feedsvc.related_index import batch_keys; print(batch_keys(['Tax reform markets 防汛'])[1].tolist())"
+    code = "from feedsvc.related.index import batch_keys; print(batch_keys(['Tax reform markets 防汛'])[1].tolist())"
     here = batch_keys(["Tax reform markets 防汛"])[1].tolist()
     for seed in ("1", "2"):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

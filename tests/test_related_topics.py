@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from feedsvc.related import Doc
-from feedsvc.topics import EXTRA_KEYWORD, TEXT_MATCH, TITLE_MATCH, Keyword, keyword_score, score_topic
+from feedsvc.related.scoring import Doc
+from feedsvc.related.topics import EXTRA_KEYWORD, TEXT_MATCH, TITLE_MATCH, Keyword, keyword_score, score_topic
 
 
 def test_keywords_match_words_not_inside_words_and_chinese_anywhere() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedsvc import repository
+from feedsvc import store as repository
 from feedsvc.config import parse_config
 from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
 from feedsvc.records import ItemRecord

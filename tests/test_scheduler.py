@@ -14,10 +14,10 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
 
 from feedsvc.config import load_config
-from feedsvc.db import open_database
-from feedsvc.repository import get_source
-from feedsvc.schedule import JOB_TABLE, build_scheduler, cron_trigger, job_specs, retry_delay
-from feedsvc.scheduler_service import SchedulerService
+from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, cron_trigger, job_specs, retry_delay
+from feedsvc.scheduling.service import SchedulerService
+from feedsvc.store import get_source
+from feedsvc.store.db import open_database
 from tests.schedutil import SLOW_STUB_JOB, STUB_JOB, calls, source_toml, wait_for, write_config
 
 
@@ -208,7 +208,7 @@ def test_shutdown_kills_a_crawl_that_ignores_sigterm() -> None:
     import sys
     import threading
 
-    from feedsvc import crawl_tracker
+    from feedsvc.scheduling import tracker as crawl_tracker
 
     stubborn = subprocess.Popen(
         [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
@@ -235,7 +235,7 @@ def test_shutdown_kills_a_crawl_that_ignores_sigterm() -> None:
 
 
 def test_crawl_job_skips_removed_sources_and_reports_config_errors(tmp_path: Path) -> None:
-    from feedsvc.schedule import crawl_job, schedule_retry
+    from feedsvc.scheduling.jobs import crawl_job, schedule_retry
 
     path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")])
     cfg = load_config(path)

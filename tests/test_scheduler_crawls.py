@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select, text
 
 from feedsvc.config import load_config
-from feedsvc.crawl_launcher import CrawlOutcome, run_crawl
-from feedsvc.db import open_database
 from feedsvc.models import CrawlRun
-from feedsvc.repository.leases import acquire_lease, lease_holder, release_lease
-from feedsvc.scheduler_service import SchedulerService
+from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
+from feedsvc.scheduling.service import SchedulerService
+from feedsvc.store.db import open_database
+from feedsvc.store.leases import acquire_lease, lease_holder, release_lease
 from tests.crawlutil import gw_source
 from tests.schedutil import config_toml, wait_for
 from tests.siteserver import SiteServer

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 
-from feedsvc.db import MIGRATIONS_DIR, _alembic_config, make_engine
+from feedsvc.store.db import MIGRATIONS_DIR, _alembic_config, make_engine
 
 
 def main() -> None:

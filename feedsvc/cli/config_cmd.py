@@ -26,7 +26,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def print_summary(cfg: AppConfig, console: Console) -> None:
-    from feedsvc.db import resolve_url
+    from feedsvc.store.db import resolve_url
 
     console.print(f"[green]ok[/green] {cfg.path}: {len(cfg.sources)} source(s), {len(cfg.topics)} topic(s)")
     console.print(f"database: {resolve_url(cfg.database.url, cfg.base_dir)}")

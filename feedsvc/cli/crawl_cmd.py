@@ -1,5 +1,5 @@
 """`feedsvc preview | crawl | export | status`: crawling from the command line. Never imports scrapy: crawls run
-as child processes (feedsvc.crawl_launcher), the preview as `python -m crawler.run --preview`.
+as child processes (feedsvc.scheduling.launcher), the preview as `python -m crawler.run --preview`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from feedsvc.config import AppConfig, load_config
-from feedsvc.crawl_launcher import CrawlOutcome, run_crawl
 from feedsvc.errors import ConfigError
+from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
 
 
 def register(subparsers: Any) -> None:
@@ -155,8 +155,8 @@ EXPORT_FIELDS = ("url", "title", "published", "date_text", "source", "listings",
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from feedsvc.db import open_database
-    from feedsvc.repository.export import iter_export_rows
+    from feedsvc.store.db import open_database
+    from feedsvc.store.export import iter_export_rows
 
     cfg = load_config(_config_path(args))
     engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
@@ -188,8 +188,8 @@ def _writer(out: IO[str], fmt: str) -> Any:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from feedsvc.db import open_database
-    from feedsvc.repository import source_health
+    from feedsvc.store import source_health
+    from feedsvc.store.db import open_database
 
     cfg = load_config(_config_path(args))
     engine, session_factory = open_database(cfg.database.url, cfg.base_dir)

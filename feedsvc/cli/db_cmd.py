@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from feedsvc.config import load_config
-from feedsvc.db import create_schema, make_engine, schema_revision
+from feedsvc.store.db import create_schema, make_engine, schema_revision
 
 
 def register(subparsers: Any) -> None:

@@ -13,11 +13,11 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from feedsvc.config import load_config
-from feedsvc.db import open_database
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.models import Item
-from feedsvc.repository import bump_data_version
-from feedsvc.repository.items import get_item, get_item_by_url
+from feedsvc.store import bump_data_version
+from feedsvc.store.db import open_database
+from feedsvc.store.items import get_item, get_item_by_url
 
 PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "finish": "near-duplicates",
           "write": "storing links"}
@@ -64,7 +64,7 @@ def _rebuild(session_factory: Any, cfg: Any) -> int:
             progress.update(tasks[phase], completed=done, total=total or None)
 
         # Imported here: the engine pulls in numpy/scipy, which every other command can do without.
-        from feedsvc.recommend import rebuild_related
+        from feedsvc.related.refresh import rebuild_related
 
         stats = rebuild_related(session_factory, cfg, datetime.now(UTC), progress=report)
     with session_factory() as session, session.begin():
@@ -86,7 +86,7 @@ def _find(session: Session, key: str) -> Item:
 
 def _show(session: Session, key: str, limit: int, as_json: bool) -> int:
     item = _find(session, key)
-    from feedsvc.repository import related as related_repo
+    from feedsvc.store import related as related_repo
 
     found = related_repo.related_items(session, item.id, limit)
     original = session.get(Item, item.duplicate_of) if item.duplicate_of is not None else None

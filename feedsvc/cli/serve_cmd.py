@@ -38,7 +38,7 @@ def run_serve(args: argparse.Namespace) -> int:
     workers = args.workers if args.workers is not None else cfg.server.workers
     if workers < 1:
         raise ConfigError(f"--workers {workers}: use 1 or more worker processes")
-    from feedsvc.app import HOST_ENV, PORT_ENV
+    from feedsvc.http.app import HOST_ENV, PORT_ENV
 
     host = args.host or cfg.server.host
     port = args.port if args.port is not None else cfg.server.port
@@ -47,7 +47,7 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ[HOST_ENV] = host
     os.environ[PORT_ENV] = str(port)
     uvicorn.run(
-        "feedsvc.app:app_from_env",
+        "feedsvc.http.app:app_from_env",
         factory=True,
         host=host,
         port=port,
@@ -62,7 +62,7 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_publish(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
-    from feedsvc.publish import publish
+    from feedsvc.feeds.publish import publish
 
     cfg = load_config(args.config)
     with Progress(transient=True) as bar:

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from feedsvc.config import DATABASE_URL_ENV, AppConfig, load_config
-from feedsvc.crawl_launcher import CrawlOutcome, run_crawl
+from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
 
 # The site prefers a fixed port so item URLs (which include it) stay the same from one demo run to the next.
 PREFERRED_SITE_PORT = 8765

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the engine handed in by feedsvc.db (never reads alembic.ini)."""
+"""Alembic environment: runs on the engine handed in by feedsvc.store.db (never reads alembic.ini)."""
 
 from __future__ import annotations
 

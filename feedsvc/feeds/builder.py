@@ -1,0 +1,232 @@
+"""Builds feed documents: repository rows → FeedMeta/FeedEntry → Atom/RSS/JSON bytes.
+
+The one implementation shared by the HTTP app (feedsvc/app.py) and static publishing (feedsvc/publish.py).
+Holds no SQL (feedsvc/repository/feeds.py) and no XML (feedsvc/feeds.py, feedsvc/jsonfeed.py).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from feedsvc.config import AppConfig
+from feedsvc.errors import FeedNotFound
+from feedsvc.feeds import jsonfeed
+from feedsvc.feeds.render import (
+    MEDIA_TYPES,
+    Category,
+    FeedEntry,
+    FeedMeta,
+    build_feed,
+    entry_id,
+    feed_id,
+    feed_updated,
+    render,
+)
+from feedsvc.feeds.sanitize import clean_html, clean_title, plain_text
+from feedsvc.feeds.spec import FeedSpec
+from feedsvc.models import Item
+from feedsvc.store import feeds as feed_queries
+from feedsvc.store.feeds import FeedFilter, ListedItem
+from feedsvc.store.related import RelatedLinkRow, inline_related
+
+SUMMARY_CHARS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltFeed:
+    body: bytes
+    media_type: str
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    item: Item
+    entered: datetime | None = None
+    rank: int | None = None
+    rank_changed: datetime | None = None
+    score: float | None = None
+
+
+def _related_api() -> Any:
+    """Helper C's related-items API (feedsvc/repository/related.py); None when not installed."""
+    try:
+        from feedsvc.store import related
+    except ImportError:
+        return None
+    return related
+
+
+def _topics_api() -> Any:
+    try:
+        from feedsvc.related import topics
+    except ImportError:
+        return None
+    return topics
+
+
+class FeedBuilder:
+    """Builds any FeedSpec in any format from the current database contents."""
+
+    def __init__(self, cfg: AppConfig, session_factory: sessionmaker[Session]) -> None:
+        self.cfg = cfg
+        self.session_factory = session_factory
+        self.base_url = cfg.server.public_base_url
+        self._zones = {s.id: s.zone for s in cfg.sources}
+        self._titles = {s.id: s.title for s in cfg.sources}
+        self._listing_labels = {
+            (s.id, listing.id): listing.heading or listing.id for s in cfg.sources for listing in s.listings
+        }
+
+    def build(self, spec: FeedSpec, fmt: str, flt: FeedFilter) -> BuiltFeed:
+        with self.session_factory() as session:
+            meta, entries = self.records(session, spec, fmt, flt)
+        body = jsonfeed.render(meta, entries) if fmt == "json" else render(build_feed(meta, entries), fmt)
+        return BuiltFeed(body=body, media_type=MEDIA_TYPES[fmt], updated=feed_updated(entries))
+
+    def records(self, session: Session, spec: FeedSpec, fmt: str, flt: FeedFilter) -> tuple[FeedMeta, list[FeedEntry]]:
+        rows = self._rows(session, spec, flt)
+        related = self._inline_related(session, [r.item.id for r in rows])
+        listings = feed_queries.listing_memberships(session, [r.item.id for r in rows])
+        entries = [self._entry(r, spec, related.get(r.item.id, []), listings.get(r.item.id, [])) for r in rows]
+        return self._meta(session, spec, fmt), entries
+
+    # -- rows -------------------------------------------------------------------------------------------
+    def _hidden_sources(self, session: Session) -> list[str]:
+        return [sid for sid in feed_queries.stored_source_ids(session) if sid not in self._zones]
+
+    def _rows(self, session: Session, spec: FeedSpec, flt: FeedFilter) -> list[_Row]:
+        if spec.kind == "new":
+            return [_Row(i) for i in feed_queries.newest_items(session, flt, self._hidden_sources(session))]
+        if spec.kind == "source":
+            assert spec.source is not None
+            return [_Row(i) for i in feed_queries.source_items(session, spec.source, flt)]
+        if spec.kind == "listing":
+            assert spec.source is not None and spec.listing is not None
+            listed: list[ListedItem] = feed_queries.listing_entries(session, spec.source, spec.listing, flt)
+            return [_Row(x.item, entered=x.entered, rank=x.rank, rank_changed=x.rank_changed) for x in listed]
+        if spec.kind == "topic":
+            return self._topic_rows(session, spec, flt)
+        return self._related_rows(session, spec, flt)
+
+    def _related_rows(self, session: Session, spec: FeedSpec, flt: FeedFilter) -> list[_Row]:
+        assert spec.item_id is not None
+        item = feed_queries.items_by_ids(session, [spec.item_id]).get(spec.item_id)
+        if item is None:
+            raise FeedNotFound(f"No item with id {spec.item_id}. Item ids appear in entries' 'Related' links.")
+        api = _related_api()
+        if api is None:
+            return []
+        found = api.related_items(session, spec.item_id, flt.limit)
+        return [_Row(i, score=s) for i, s in found if self._keep(i, flt) and i.source_id in self._zones]
+
+    def _topic_rows(self, session: Session, spec: FeedSpec, flt: FeedFilter) -> list[_Row]:
+        topic = self.cfg.topic(spec.topic or "")
+        api = _topics_api()
+        if topic is None or api is None:
+            return []
+        found = api.topic_items(session, topic, self.cfg, flt.limit)
+        return [_Row(i, score=s) for i, s in found if self._keep(i, flt) and i.source_id in self._zones]
+
+    @staticmethod
+    def _keep(item: Item, flt: FeedFilter) -> bool:
+        """The q/exclude/since filters for feeds whose rows come ranked from elsewhere (related, topics)."""
+        text = f"{item.title}\n{item.summary or ''}".casefold()
+        if flt.q and not any(w.casefold() in text for w in flt.q):
+            return False
+        if flt.exclude and any(w.casefold() in text for w in flt.exclude):
+            return False
+        return flt.since is None or item.first_seen >= flt.since
+
+    def _inline_related(self, session: Session, item_ids: Sequence[int]) -> dict[int, list[RelatedLinkRow]]:
+        per_item = self.cfg.related.inline_links
+        if per_item <= 0 or not item_ids:
+            return {}
+        return inline_related(session, item_ids, per_item)
+
+    # -- records ----------------------------------------------------------------------------------------
+    def _zone(self, source_id: str) -> ZoneInfo:
+        return self._zones.get(source_id) or ZoneInfo("UTC")
+
+    def _entry(self, row: _Row, spec: FeedSpec, related: list[RelatedLinkRow],
+               listings: list[tuple[str, str]]) -> FeedEntry:
+        item = row.item
+        zone = self._zone(item.source_id)
+        published = (item.published or item.first_seen).astimezone(zone)
+        # In a listing feed an entry also "changes" when it enters the listing, so readers and
+        # Last-Modified see an old article newly ranked.
+        # A new rank is shown in the entry, so it counts as an update too (and moves Last-Modified).
+        updated = max(item.updated_at, item.published or item.first_seen, row.entered or item.updated_at,
+                      row.rank_changed or item.updated_at)
+        summary = clean_title(item.summary or "") or (plain_text(item.content)[:SUMMARY_CHARS] if item.content else "")
+        return FeedEntry(
+            id=entry_id(item.url),
+            url=item.url,
+            title=item.title,
+            published=published,
+            updated=updated.astimezone(zone),
+            summary=summary or None,
+            content_html=self._content(item, row, spec, related, summary),
+            categories=self._categories(item, listings),
+            author=self._titles.get(item.source_id),
+            rank=row.rank,
+        )
+
+    def _content(self, item: Item, row: _Row, spec: FeedSpec, related: list[RelatedLinkRow], summary: str) -> str:
+        parts: list[str] = []
+        if row.rank is not None and spec.kind == "listing":
+            label = self._listing_labels.get((spec.source or "", spec.listing or ""), spec.listing or "")
+            parts.append(f"<p><strong>#{row.rank}</strong> in {html.escape(label)}</p>")
+        body = clean_html(item.content or "", item.url)
+        parts.append(body or (f"<p>{html.escape(summary)}</p>" if summary else ""))
+        if related:
+            links = "".join(
+                f'<li><a href="{html.escape(r.url)}" rel="noopener noreferrer">{html.escape(clean_title(r.title))}</a></li>'
+                for r in related
+            )
+            more = html.escape(f"{self.base_url}/feeds/items/{item.id}/related.atom")
+            # The list comes last so readers show it under the article, as the site's own block would be.
+            parts.append(f'<h4>Related (<a href="{more}">feed</a>)</h4><ul>{links}</ul>')
+        return "".join(p for p in parts if p)
+
+    def _categories(self, item: Item, listings: list[tuple[str, str]]) -> tuple[Category, ...]:
+        source_title = self._titles.get(item.source_id, item.source_id)
+        cats = [Category(term=item.source_id, label=source_title, scheme=f"{self.base_url}/feeds/")]
+        for source_id, listing_id in listings:
+            label = self._listing_labels.get((source_id, listing_id))
+            if label is not None:
+                cats.append(Category(term=f"{source_id}/{listing_id}", label=f"{self._titles[source_id]} · {label}",
+                                     scheme=f"{self.base_url}/feeds/"))
+        return tuple(cats)
+
+    def _meta(self, session: Session, spec: FeedSpec, fmt: str) -> FeedMeta:
+        title, subtitle, alternate = self.describe(spec, session)
+        return FeedMeta(id=feed_id(spec.key), title=title, subtitle=subtitle,
+                        self_url=self.base_url + spec.path(fmt), alternate_url=alternate,
+                        self_type=MEDIA_TYPES[fmt].split(";")[0])
+
+    def describe(self, spec: FeedSpec, session: Session | None = None) -> tuple[str, str, str]:
+        """(title, subtitle, alternate URL) of a feed, for the feed itself, OPML and the index page."""
+        home = self.base_url + "/"
+        if spec.kind == "new":
+            return "New items (all sources)", "Items newly seen on every configured site, newest first", home
+        if spec.kind in ("source", "listing"):
+            source = self.cfg.source(spec.source or "")
+            if spec.kind == "source":
+                return source.title, f"New items on {source.title}", source.start_urls[0]
+            label = self._listing_labels[(source.id, spec.listing or "")]
+            return f"{source.title} · {label}", f"Items as they enter '{label}' on {source.title}", source.start_urls[0]
+        if spec.kind == "topic":
+            topic = self.cfg.topic(spec.topic or "")
+            title = topic.title if topic else spec.topic or ""
+            return f"Topic: {title}", f"New items about {title}, most similar first", home
+        item = feed_queries.items_by_ids(session, [spec.item_id or 0]).get(spec.item_id or 0) if session else None
+        name = item.title if item else f"item {spec.item_id}"
+        return f"Related to: {name}", f"Items related to '{name}'", item.url if item else home

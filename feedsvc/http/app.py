@@ -1,0 +1,228 @@
+"""The HTTP app: `create_app(cfg) -> Starlette`. Routes, status codes, media types and HTTP caching only.
+
+No SQL (feedsvc/repository/) and no XML (feedsvc/feeds.py): handlers call FeedBuilder/pages and wrap the
+bytes. Built feeds live in a FeedCache keyed by URL; the pure-ASGI `FeedFastPath` in front of Starlette
+answers cache hits (200 or 304) without routing, threads or database access.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from feedsvc import store as repository
+from feedsvc.config import AppConfig, load_config
+from feedsvc.errors import BadRequest, FeedNotFound, StorageError
+from feedsvc.feeds.builder import FeedBuilder
+from feedsvc.feeds.opml import MEDIA_TYPE as OPML_TYPE
+from feedsvc.feeds.render import EPOCH
+from feedsvc.feeds.spec import parse_feed_path, parse_filter
+from feedsvc.http import pages
+from feedsvc.http.cache import DEFAULT_CHECK_INTERVAL, Document, FeedCache, make_document, not_modified
+from feedsvc.http.fastpath import FeedFastPath, cache_key, document_headers, wants_gzip
+from feedsvc.http.metrics import CONTENT_TYPE as METRICS_TYPE
+from feedsvc.http.metrics import Metrics
+from feedsvc.store import feeds as feed_queries
+from feedsvc.store.db import open_database
+
+log = logging.getLogger(__name__)
+
+
+class AppState:
+    """What handlers share; the engine is opened and closed by the lifespan."""
+
+    def __init__(self, cfg: AppConfig, check_interval: float) -> None:
+        self.cfg = cfg
+        self.session_factory: sessionmaker[Session] | None = None
+        self.builder: FeedBuilder | None = None
+        self.cache = FeedCache(self.read_version, check_interval=check_interval)
+        self.metrics = Metrics()
+        self.opml: Document | None = None
+
+    def sessions(self) -> sessionmaker[Session]:
+        if self.session_factory is None:
+            raise StorageError("The database is not open yet (server starting or stopping).")
+        return self.session_factory
+
+    def read_version(self) -> int:
+        with self.sessions()() as session:
+            return repository.data_version(session)
+
+    def feed_builder(self) -> FeedBuilder:
+        if self.builder is None:
+            self.builder = FeedBuilder(self.cfg, self.sessions())
+        return self.builder
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.feedsvc
+    return state
+
+
+def respond(request: Request, doc: Document, max_age: int) -> Response:
+    """200 or 304 for a document, gzip when the client accepts it."""
+    headers = document_headers(doc, max_age)
+    if max_age == 0:
+        headers["cache-control"] = "no-cache"
+    if doc_is_current(request, doc):
+        return Response(status_code=304, headers=headers)
+    body = doc.body
+    if wants_gzip(request.headers.get("accept-encoding", "")):
+        headers["content-encoding"] = "gzip"
+        body = doc.gzip_body
+    return Response(body, headers=headers, media_type=doc.media_type)
+
+
+def doc_is_current(request: Request, doc: Document) -> bool:
+    return not_modified(doc, request.headers.get("if-none-match"), request.headers.get("if-modified-since"))
+
+
+async def feed(request: Request) -> Response:
+    state = _state(request)
+    request.scope["feedsvc.route"] = "/feeds/{unknown}"
+    spec, fmt = parse_feed_path(state.cfg, request.path_params["path"])
+    request.scope["feedsvc.route"] = spec.route
+    flt = parse_filter(request.query_params)
+    builder = state.feed_builder()
+
+    def build(version: int) -> Document:
+        built = builder.build(spec, fmt, flt)
+        state.metrics.count_build(fmt)
+        return make_document(built.body, built.media_type, built.updated, version)
+
+    # Built once per feed and filter, whatever else the query string holds (readers add cache busters);
+    # the raw URL is stored too because that is what the fast path looks up.
+    canonical = f"{spec.path(fmt)}|{flt.limit}|{flt.q}|{flt.exclude}|{flt.since}"
+    doc, cached = await run_in_threadpool(state.cache.get_or_build, canonical, build)
+    state.cache.put(cache_key(request.scope), doc)
+    if cached:
+        state.metrics.count_cache_hit(fmt)
+    return respond(request, doc, state.cfg.server.cache_max_age)
+
+
+async def opml(request: Request) -> Response:
+    state = _state(request)
+    if state.opml is None:  # depends on the config only
+        body = pages.render_opml_document(state.feed_builder())
+        state.opml = make_document(body, OPML_TYPE, EPOCH, 0)
+    return respond(request, state.opml, state.cfg.server.cache_max_age)
+
+
+async def index(request: Request) -> Response:
+    state = _state(request)
+
+    def render() -> bytes:
+        with state.sessions()() as session:
+            return pages.render_index(state.feed_builder(), session)
+
+    body = await run_in_threadpool(render)
+    # Health and last-crawl times change without a data_version bump, so the page is never cached here;
+    # it still gets validators and gzip like every other document.
+    doc = make_document(body, pages.HTML_MEDIA_TYPE, datetime.now(UTC), 0)
+    return respond(request, doc, max_age=0)
+
+
+async def healthz(request: Request) -> Response:
+    state = _state(request)
+
+    def check() -> None:
+        with state.sessions()() as session:
+            feed_queries.ping(session)
+
+    try:
+        await run_in_threadpool(check)
+    except StorageError as exc:
+        return PlainTextResponse(f"database unreachable: {exc}\n", status_code=503)
+    return PlainTextResponse("ok\n")
+
+
+async def metrics(request: Request) -> Response:
+    state = _state(request)
+
+    def items() -> int:
+        with state.sessions()() as session:
+            return repository.count_items(session)
+
+    count = await run_in_threadpool(items)
+    return Response(state.metrics.render(lambda: count), media_type=METRICS_TYPE)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse(f"{exc}\n", status_code=404)
+
+
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse(f"Bad request: {exc}\n", status_code=400)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    log.error("storage error on %s: %s", request.url.path, exc)
+    return PlainTextResponse(f"Service unavailable: {exc}\n", status_code=503, headers={"retry-after": "30"})
+
+
+class FeedApp(Starlette):
+    """Starlette with FeedFastPath outermost, so a cache hit skips even Starlette's error middleware."""
+
+    feedsvc_state: AppState
+
+    def build_middleware_stack(self) -> Any:
+        return FeedFastPath(super().build_middleware_stack(), state=self.feedsvc_state)
+
+
+def create_app(cfg: AppConfig, check_interval: float = DEFAULT_CHECK_INTERVAL) -> Starlette:
+    """The feed server for `cfg`. `check_interval`: seconds between data_version checks (cache freshness)."""
+    state = AppState(cfg, check_interval)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine, state.session_factory = await run_in_threadpool(open_database, cfg.database.url, cfg.base_dir)
+        try:
+            yield
+        finally:
+            state.session_factory = None
+            engine.dispose()
+
+    routes = [
+        Route("/", index),
+        Route("/opml", opml),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+        Route("/feeds/{path:path}", feed),
+    ]
+    handlers: dict[Any, Any] = {FeedNotFound: _not_found, BadRequest: _bad_request, StorageError: _unavailable}
+    app = FeedApp(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app.feedsvc_state = state
+    app.state.feedsvc = state
+    return app
+
+
+# `feedsvc serve --host/--port` pass their overrides to worker processes through these.
+HOST_ENV = "FEEDSVC_SERVE_HOST"
+PORT_ENV = "FEEDSVC_SERVE_PORT"
+
+
+def app_from_env() -> Starlette:
+    """uvicorn factory for `feedsvc serve` (each worker process loads the config from $FEEDSVC_CONFIG).
+
+    Command-line host/port overrides are applied so self links (when `base_url` is empty) name the address
+    actually served."""
+    cfg = load_config(os.environ.get("FEEDSVC_CONFIG"))
+    overrides: dict[str, Any] = {}
+    if os.environ.get(HOST_ENV):
+        overrides["host"] = os.environ[HOST_ENV]
+    if os.environ.get(PORT_ENV):
+        overrides["port"] = int(os.environ[PORT_ENV])
+    if overrides:
+        cfg = cfg.model_copy(update={"server": cfg.server.model_copy(update=overrides)})
+    return create_app(cfg)

@@ -1,0 +1,254 @@
+"""Relatedness orchestration: read items through the repository, score with feedsvc.related.scoring, store links.
+
+`refresh_related` runs after every crawl for the new items (and updates the lists of the items they now
+relate to); `rebuild_related` recomputes everything. Both mark near-duplicates (`items.duplicate_of` = the
+earlier item) and never store a near-duplicate as related. Datetimes passed in are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from feedsvc.config import AppConfig
+from feedsvc.related.index import MAX_DF_RATIO, MIN_MAX_DF, RelatedIndex
+from feedsvc.related.scoring import Doc, Scored, plain_text
+from feedsvc.related.signatures import index_from_signatures, packed_row
+from feedsvc.store import related as repo
+from feedsvc.store import signatures as signature_repo
+
+# Weak signals, added only to candidates already similar in content (as in related.apply_boosts):
+# the site's own lists are mostly its latest items, and co-listing in a curated list is a hint, not proof.
+SITE_LINK_BOOST = 0.05
+COAPPEARANCE_BOOST = 0.02
+COAPPEARANCE_MAX = 3
+# After a crawl, new items are compared with the stored signatures of the newest this-many items (the whole
+# database when smaller): it bounds the work per crawl however large the database grows (reading 50,000
+# signatures is about 0.5 s; bench/related_bench.py --db); `feedsvc related --rebuild` relates everything
+# with everything.
+REFRESH_WINDOW = 50_000
+# A crawl's new items are weighted with the idf of themselves plus the newest stored items, up to this many
+# documents: tokenising more costs time per crawl and moves the weights little (a sample estimates df).
+IDF_SAMPLE = 2000
+# Candidates fetched beyond `limit`, so dropping near-duplicates still leaves a full list.
+EXTRA_CANDIDATES = 5
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedStats:
+    items: int = 0
+    linked: int = 0
+    links: int = 0
+    duplicates: int = 0
+    refreshed: int = 0
+
+
+def to_doc(text: repo.ItemText) -> Doc:
+    return Doc(text.id, text.title, plain_text(text.summary, text.content), text.first_seen.timestamp())
+
+
+def _boosts(site_pairs: set[tuple[int, int]], coappear: Counter[tuple[int, int]], item_id: int,
+            candidates: Iterable[int]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    if not site_pairs and not coappear:
+        return out
+    for other in candidates:
+        bonus = 0.0
+        if (item_id, other) in site_pairs or (other, item_id) in site_pairs:
+            bonus += SITE_LINK_BOOST
+        count = coappear.get((min(item_id, other), max(item_id, other)), 0)
+        bonus += COAPPEARANCE_BOOST * min(count, COAPPEARANCE_MAX) / COAPPEARANCE_MAX
+        if bonus:
+            out[other] = bonus
+    return out
+
+
+def _finish(item_id: int, found: Sequence[Scored], limit: int, hidden: set[int],
+            site_pairs: set[tuple[int, int]], coappear: Counter[tuple[int, int]]) -> list[tuple[int, float]]:
+    """Drop duplicates, add weak signals, cut to `limit`."""
+    kept = [s for s in found if s.id not in hidden and s.id != item_id]
+    boosts = _boosts(site_pairs, coappear, item_id, (s.id for s in kept))
+    rescored = sorted(((s.id, round(min(1.0, s.score + boosts.get(s.id, 0.0)), 6)) for s in kept),
+                      key=lambda p: (-p[1], p[0]))
+    return rescored[:limit]
+
+
+def _root(dup_of: dict[int, int], item_id: int) -> int:
+    while item_id in dup_of:
+        item_id = dup_of[item_id]
+    return item_id
+
+
+def _assign_duplicates(docs_by_id: dict[int, Doc], dups: dict[int, list[Scored]],
+                       known: dict[int, int]) -> dict[int, int]:
+    """duplicate id -> original id: within each near-duplicate group the earliest item is the original."""
+    dup_of = dict(known)
+    for item_id in sorted(dups, key=lambda i: (docs_by_id[i].order, i)):
+        if item_id in dup_of:
+            continue
+        me = docs_by_id[item_id]
+        earlier = [s.id for s in dups[item_id]
+                   if s.id in docs_by_id and (docs_by_id[s.id].order, s.id) < (me.order, item_id)]
+        if earlier:
+            first = min(earlier, key=lambda i: (docs_by_id[i].order, i))
+            dup_of[item_id] = _root(dup_of, first)
+    return {d: _root(dup_of, o) for d, o in dup_of.items() if d not in known}
+
+
+def _sample_max_df(sample: int, total: int) -> int:
+    """The index's max_df for the whole collection, scaled to a sample of it (the same share of documents)."""
+    full = max(MIN_MAX_DF, int(MAX_DF_RATIO * total))
+    return full if sample >= total else max(1, round(full * sample / total))
+
+
+def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfig, at: datetime) -> RelatedStats:
+    """Relate the new items to the stored ones, mark their near-duplicates, update affected lists.
+
+    Runs in the caller's transaction (the crawler commits afterwards). Items the new ones now relate to
+    get them merged into their lists when they score high enough, so those lists stay current too.
+
+    Bounded work: only the new items (and window items that have no signature yet) are tokenised, with
+    an idf taken from them plus the newest stored items up to IDF_SAMPLE; they are compared with the
+    stored signatures of the newest REFRESH_WINDOW items; candidates' texts are read only where the
+    near-duplicate rules need them. Reads and writes are a fixed number of statements per 900 items.
+    """
+    if not new_item_ids:
+        return RelatedStats()
+    limit, min_score = cfg.related.limit, cfg.related.min_score
+    wanted = set(new_item_ids)
+    new_docs = sorted((to_doc(t) for t in repo.item_texts(session, sorted(wanted)) if t.duplicate_of is None),
+                      key=lambda d: (d.order, d.id))
+    window = [(i, blob) for i, blob in signature_repo.recent_signatures(session, REFRESH_WINDOW) if i not in wanted]
+    unsigned = [i for i, blob in window if blob is None]
+    sample = [i for i, blob in window[: max(0, IDF_SAMPLE - len(new_docs))] if blob is not None]
+    known = {d.id: d for d in new_docs}
+    known.update((t.id, to_doc(t)) for t in repo.item_texts(session, unsigned + sample))
+    vocab_docs = new_docs + [known[i] for i in unsigned + sample if i in known]
+    vocab = RelatedIndex(vocab_docs, max_df=_sample_max_df(len(vocab_docs), len(window) + len(new_docs)))
+    fresh = {d.id: packed_row(vocab, row) for row, d in enumerate(vocab_docs[: len(new_docs) + len(unsigned)])}
+    del vocab
+    ids = [i for i, blob in window if blob is not None or i in fresh] + [d.id for d in new_docs]
+    blobs = [blob if blob is not None else fresh[i] for i, blob in window if blob is not None or i in fresh]
+    # One shared placeholder for the window: only candidates the near-duplicate rules read get a Doc.
+    placeholder = Doc(0, "")
+    index = index_from_signatures(ids, [known.get(i, placeholder) for i in ids],
+                                  blobs + [fresh[d.id] for d in new_docs])
+
+    def resolve(rows: np.ndarray) -> None:
+        """Read the texts of the candidates the near-duplicate rules will look at."""
+        missing = {int(index.ids[r]): int(r) for r in rows.tolist() if int(index.ids[r]) not in known}
+        for text in repo.item_texts(session, sorted(missing)):
+            known[text.id] = index.docs[missing[text.id]] = to_doc(text)
+
+    site_pairs = repo.site_link_pairs(session, [d.id for d in new_docs])
+    coappear = repo.coappearance_counts(session, [d.id for d in new_docs])
+    found: dict[int, list[Scored]] = {}
+    dups: dict[int, list[Scored]] = {}
+    for doc, rel, dup in index.neighbours_of(range(len(ids) - len(new_docs), len(ids)),
+                                             limit + EXTRA_CANDIDATES, min_score, resolve=resolve):
+        found[doc.id], dups[doc.id] = rel, dup
+    dup_of = _assign_duplicates(known, dups, {})
+    hidden = set(dup_of)
+
+    lists = {doc.id: _finish(doc.id, found[doc.id], limit, hidden, site_pairs, coappear)
+             for doc in new_docs if doc.id not in hidden}
+    # Merge each new item into the lists of the items it relates to (cosine is symmetric).
+    incoming: dict[int, list[tuple[int, float]]] = {}
+    for from_id, scored in lists.items():
+        for to_id, score in scored:
+            if to_id not in wanted:
+                incoming.setdefault(to_id, []).append((from_id, score))
+    current = repo.computed_links(session, sorted(incoming))
+    refreshed: dict[int, list[tuple[int, float]]] = {}
+    for to_id, additions in incoming.items():
+        merged = {i: s for i, s in current.get(to_id, []) if i not in hidden}
+        for from_id, score in additions:
+            merged[from_id] = max(score, merged.get(from_id, 0.0))
+        best = sorted(merged.items(), key=lambda p: (-p[1], p[0]))[:limit]
+        if best != current.get(to_id, []):
+            refreshed[to_id] = best
+
+    repo.mark_duplicates(session, dup_of)
+    repo.replace_computed_links_many(session, {**refreshed, **lists}, at)
+    signature_repo.store_signatures(session, fresh)
+    return RelatedStats(items=len(new_docs), linked=sum(1 for v in lists.values() if v),
+                        links=sum(len(v) for v in lists.values()), duplicates=len(dup_of),
+                        refreshed=len(refreshed))
+
+
+def compute_related(docs: Sequence[Doc], limit: int, min_score: float,
+                    site_pairs: set[tuple[int, int]] | None = None,
+                    coappear: Counter[tuple[int, int]] | None = None,
+                    progress: Progress | None = None, on_index: Callable[[RelatedIndex], None] | None = None,
+                    ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, int]]:
+    """Pure: every document's related list and the near-duplicate marks (duplicate id -> original id).
+
+    `on_index` receives the index (the rebuild stores its signatures).
+    """
+    report = progress or (lambda phase, done, total: None)
+    report("index", 0, len(docs))
+    index = RelatedIndex(docs)
+    if on_index is not None:
+        on_index(index)
+    report("score", 0, len(docs))
+    found: dict[int, list[Scored]] = {}
+    dups: dict[int, list[Scored]] = {}
+    for doc, rel, dup in index.neighbours(limit + EXTRA_CANDIDATES, min_score,
+                                          progress=lambda n: report("score", n, len(docs))):
+        found[doc.id] = rel
+        if dup:
+            dups[doc.id] = dup
+    report("finish", 0, len(docs))
+    dup_of = _assign_duplicates({d.id: d for d in docs}, dups, {})
+    hidden = set(dup_of)
+    pairs, counts = site_pairs or set(), coappear or Counter()
+    # pop as we go: at 100,000 items the candidate lists are a few hundred MB of small objects.
+    lists = {d.id: _finish(d.id, found.pop(d.id, []), limit, hidden, pairs, counts)
+             for d in docs if d.id not in hidden}
+    return lists, dup_of
+
+
+def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: datetime,
+                    progress: Progress | None = None) -> RelatedStats:
+    """Recompute every item's related list and every near-duplicate mark, in one transaction."""
+    report = progress or (lambda phase, done, total: None)
+    with session_factory() as session:
+        total = repo.count_related_items(session)
+        report("read", 0, total)
+        docs: list[Doc] = []
+        for text in repo.iter_item_texts(session):
+            docs.append(to_doc(text))
+            if len(docs) % 5000 == 0:
+                report("read", len(docs), total)
+        report("read", len(docs), total)
+        indexes: list[RelatedIndex] = []
+        lists, dup_of = compute_related(docs, cfg.related.limit, cfg.related.min_score,
+                                        repo.site_link_pairs(session), repo.coappearance_counts(session), report,
+                                        on_index=indexes.append)
+        report("write", 0, len(lists))
+        repo.clear_computed_links(session)
+        repo.clear_duplicates(session)
+        repo.mark_duplicates(session, dup_of)
+        ids = sorted(lists)
+        step = 5000
+        for start in range(0, len(ids), step):
+            part = ids[start : start + step]
+            repo.replace_computed_links_many(session, {i: lists[i] for i in part if lists[i]}, at)
+            report("write", min(start + step, len(ids)), len(ids))
+        # Every signature again, with this rebuild's idf: later refreshes compare new items with them.
+        signature_repo.clear_signatures(session)
+        index = indexes[0]
+        for start in range(0, len(index), step):
+            rows = range(start, min(start + step, len(index)))
+            signature_repo.store_signatures(session, {int(index.ids[r]): packed_row(index, r) for r in rows},
+                                            replace=False)
+        session.commit()
+    return RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
+                        links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))

@@ -1,0 +1,46 @@
+"""Every SQL statement in the project lives in this package, one module per table or concern.
+
+Functions are verb_noun, take the session first, never commit (the caller owns the transaction), take
+time as an argument (`at`), and raise StorageError instead of SQLAlchemy errors.
+"""
+
+from feedsvc.store.items import count_items, get_item, get_item_by_url, item_ids_by_url, store_items
+from feedsvc.store.meta import bump_data_version, data_version, get_meta, set_meta
+from feedsvc.store.runs import (
+    SourceHealth,
+    finish_run,
+    get_run,
+    recent_runs,
+    record_crawl_error,
+    run_errors,
+    source_health,
+    start_run,
+    update_run_progress,
+)
+from feedsvc.store.sources import ensure_source, get_source, list_sources, set_next_run, sync_sources
+
+__all__ = [
+    "SourceHealth",
+    "bump_data_version",
+    "count_items",
+    "data_version",
+    "ensure_source",
+    "finish_run",
+    "get_item",
+    "get_item_by_url",
+    "get_meta",
+    "get_run",
+    "get_source",
+    "item_ids_by_url",
+    "list_sources",
+    "recent_runs",
+    "record_crawl_error",
+    "run_errors",
+    "set_meta",
+    "set_next_run",
+    "source_health",
+    "start_run",
+    "store_items",
+    "sync_sources",
+    "update_run_progress",
+]

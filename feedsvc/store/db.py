@@ -1,0 +1,138 @@
+"""Engine and schema: `make_engine(url)`, `make_session_factory(engine)`, `create_schema(engine)`.
+
+The schema is owned by Alembic (feedsvc/migrations); `create_schema` upgrades any database, new or old,
+to the latest revision, so a fresh SQLite file needs no separate setup step.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from feedsvc.errors import StorageError
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
+
+
+def resolve_url(url: str, base_dir: Path | None = None) -> str:
+    """Make a relative SQLite path relative to `base_dir` (the config file's folder), not the cwd."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"Invalid database url {url!r}: {exc}. Set [database] url.") from None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return url
+    path = Path(parsed.database).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return parsed.set(database=str(path)).render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the feed server read while a crawl writes; busy_timeout waits instead of failing on a lock.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str, base_dir: Path | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite files get their folder created and WAL mode switched on."""
+    resolved = resolve_url(url, base_dir)
+    parsed = make_url(resolved)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot open database {url}: cannot create {folder}: {exc}. Set [database] url.") from None
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        # psycopg 3 is what we install; plain postgresql:// would look for psycopg2.
+        resolved = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    try:
+        engine = create_engine(resolved, pool_pre_ping=True, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(f"Cannot open database {url}: {exc}. Set [database] url.") from None
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def create_schema(engine: Engine) -> None:
+    """Bring the database to the latest schema revision (creating it when new). Safe to call every start."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(engine)
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+
+    def current_revision() -> str | None:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    try:
+        if current_revision() == head:
+            return
+        try:
+            command.upgrade(cfg, "head")
+        except SQLAlchemyError:
+            # Two processes starting on a new database race to create it; the loser finds the
+            # winner's tables. If the schema is at head now, that race is all that happened.
+            time.sleep(0.5)
+            if current_revision() != head:
+                raise
+            log.info("schema created concurrently by another process: %s", engine.url)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"Cannot open database {engine.url!r}: {exc.__class__.__name__}: {_first_line(exc)}. "
+                           "Check [database] url and that the server is running.") from None
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
+    """(current revision, head revision) for `feedsvc db` status output."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision(), head
+
+
+def table_names(engine: Engine) -> list[str]:
+    return sorted(inspect(engine).get_table_names())
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else exc.__class__.__name__
+
+
+def open_database(url: str, base_dir: Path | None = None) -> tuple[Engine, sessionmaker[Session]]:
+    """Engine + session factory for an up-to-date schema: what every entry point wants."""
+    engine = make_engine(url, base_dir)
+    create_schema(engine)
+    return engine, make_session_factory(engine)

@@ -1,0 +1,173 @@
+"""Read queries behind the feeds: newest items overall, of one source, of one listing; keyword/date filters.
+
+Near-duplicates (`items.duplicate_of IS NOT NULL`) never appear. Ordering is newest first by when we first
+saw the item (or when it entered the listing), which the indexes `ix_items_first_seen`,
+`ix_items_source_first_seen` and `ix_listing_items_feed` serve without sorting. All datetimes are aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, text
+from sqlalchemy.orm import Session
+
+from feedsvc.models import Item, ListingItem, Source
+from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    """What a feed request narrows to. Words match title or summary, case-insensitively, as substrings."""
+
+    limit: int = 50
+    q: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedItem:
+    """An item in a listing: when it entered, and its rank if it is still in the listing's latest crawl."""
+
+    item: Item
+    entered: datetime
+    rank: int | None
+    rank_changed: datetime | None = None  # when the current rank was first seen (None: not ranked now)
+
+
+def _like_pattern(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matches_any(words: Sequence[str]) -> ColumnElement[bool]:
+    summary = func.coalesce(Item.summary, "")
+    return or_(
+        *(
+            or_(Item.title.ilike(_like_pattern(w), escape="\\"), summary.ilike(_like_pattern(w), escape="\\"))
+            for w in words
+        )
+    )
+
+
+def _item_conditions(flt: FeedFilter, first_seen: Any = Item.first_seen) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Item.duplicate_of.is_(None)]
+    if flt.q:
+        conditions.append(_matches_any(flt.q))
+    if flt.exclude:
+        conditions.append(not_(_matches_any(flt.exclude)))
+    if flt.since is not None:
+        conditions.append(first_seen >= flt.since)
+    return conditions
+
+
+@wrap_exceptions
+def newest_items(session: Session, flt: FeedFilter, hidden_sources: Sequence[str] = ()) -> list[Item]:
+    """Newest items across sources. `hidden_sources` (usually empty: sources no longer configured) are left
+    out with NOT IN, which keeps the planner walking ix_items_first_seen backwards and stopping at `limit`."""
+    stmt = select(Item).where(*_item_conditions(flt))
+    if hidden_sources:
+        stmt = stmt.where(Item.source_id.not_in(list(hidden_sources)))
+    stmt = stmt.order_by(Item.first_seen.desc(), Item.id.desc()).limit(flt.limit)
+    return list(session.scalars(stmt))
+
+
+@wrap_exceptions
+def source_items(session: Session, source_id: str, flt: FeedFilter) -> list[Item]:
+    """Newest items of one source (ix_items_source_first_seen)."""
+    stmt = (
+        select(Item)
+        .where(Item.source_id == source_id, *_item_conditions(flt))
+        .order_by(Item.first_seen.desc(), Item.id.desc())
+        .limit(flt.limit)
+    )
+    return list(session.scalars(stmt))
+
+
+@wrap_exceptions
+def listing_entries(session: Session, source_id: str, listing_id: str, flt: FeedFilter) -> list[ListedItem]:
+    """Items of one listing, newest entry into the listing first. `rank` is the rank seen in the listing's
+    latest crawl, or None for items that have since dropped out of it."""
+    # "Current" = seen by the latest run that saw this listing. Run ids, not timestamps: one run stores its
+    # items in several batches with different times.
+    latest_run, latest_seen = session.execute(
+        select(func.max(ListingItem.last_run_id), func.max(ListingItem.last_seen)).where(
+            ListingItem.source_id == source_id, ListingItem.listing_id == listing_id
+        )
+    ).one()
+    stmt = (
+        select(Item, ListingItem.first_seen, ListingItem.last_seen, ListingItem.last_run_id, ListingItem.rank,
+               ListingItem.rank_changed_at)
+        .join(ListingItem, ListingItem.item_id == Item.id)
+        .where(
+            ListingItem.source_id == source_id,
+            ListingItem.listing_id == listing_id,
+            *_item_conditions(flt, ListingItem.first_seen),
+        )
+        .order_by(ListingItem.first_seen.desc(), ListingItem.item_id.desc())
+        .limit(flt.limit)
+    )
+    out: list[ListedItem] = []
+    for item, entered, last_seen, run_id, rank, rank_changed in session.execute(stmt):
+        if latest_run is not None:
+            current = run_id == latest_run
+        else:  # written without run ids (imports, tests): fall back to the newest sighting time
+            current = last_seen is not None and last_seen >= latest_seen
+        ranked = current and rank is not None
+        out.append(ListedItem(item=item, entered=entered, rank=rank if current else None,
+                              rank_changed=rank_changed if ranked else None))
+    return out
+
+
+@wrap_exceptions
+def listing_memberships(session: Session, item_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """item id → [(source_id, listing_id)] for the categories of feed entries."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
+        if not part:
+            continue
+        stmt = (
+            select(ListingItem.item_id, ListingItem.source_id, ListingItem.listing_id)
+            .where(ListingItem.item_id.in_(part))
+            .order_by(ListingItem.item_id, ListingItem.listing_id)
+        )
+        for item_id, source_id, listing_id in session.execute(stmt):
+            out.setdefault(item_id, []).append((source_id, listing_id))
+    return out
+
+
+@wrap_exceptions
+def items_by_ids(session: Session, item_ids: Sequence[int]) -> dict[int, Item]:
+    found: dict[int, Item] = {}
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
+        if part:
+            found.update((item.id, item) for item in session.scalars(select(Item).where(Item.id.in_(part))))
+    return found
+
+
+@wrap_exceptions
+def stored_source_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(Source.id).order_by(Source.id)))
+
+
+@wrap_exceptions
+def source_item_counts(session: Session, source_ids: Sequence[str]) -> dict[str, int]:
+    """Shown items (near-duplicates excluded) per source."""
+    if not source_ids:
+        return {}
+    stmt = (
+        select(Item.source_id, func.count())
+        .where(and_(Item.source_id.in_(list(source_ids)), Item.duplicate_of.is_(None)))
+        .group_by(Item.source_id)
+    )
+    return {source_id: int(count) for source_id, count in session.execute(stmt)}
+
+
+@wrap_exceptions
+def ping(session: Session) -> None:
+    """Raise StorageError unless the database answers."""
+    session.execute(text("SELECT 1"))

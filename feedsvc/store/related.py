@@ -1,0 +1,323 @@
+"""The `related_links` table and the item reads relatedness needs; `items.duplicate_of` marks.
+
+origin 'site' rows are the page's own "you may also like" list (written by items.store_items); origin
+'computed' rows are ours (written here, from feedsvc/recommend.py), ranked 1..k per item. Datetimes are
+timezone-aware UTC. Nothing here commits: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
+from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
+
+COMPUTED = "computed"
+SITE = "site"
+# The site's own lists are mostly its latest items (see the sample page), so they rank below anything computed.
+SITE_FALLBACK_SCORE = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ItemText:
+    """What relatedness reads of an item."""
+
+    id: int
+    title: str
+    summary: str | None
+    content: str | None
+    first_seen: datetime
+    duplicate_of: int | None
+
+
+# Relatedness reads the start of a body only (feedsvc.related.scoring.MAX_BODY_CHARS of text); cutting it in SQL
+# keeps long HTML pages from being loaded whole. 4x leaves room for markup.
+BODY_PREFIX_CHARS = 4 * 1200
+_TEXT_COLUMNS = (Item.id, Item.title, Item.summary, func.substr(Item.content, 1, BODY_PREFIX_CHARS),
+                 Item.first_seen, Item.duplicate_of)
+
+
+def _canonical_id(session: Session, item_id: int) -> int:
+    duplicate_of = session.scalar(select(Item.duplicate_of).where(Item.id == item_id))
+    return int(duplicate_of) if duplicate_of is not None else item_id
+
+
+@wrap_exceptions
+def related_items(session: Session, item_id: int, limit: int) -> list[tuple[Item, float]]:
+    """An item's related items, best first: computed links, else the site's own links (score 0.0).
+
+    A near-duplicate shows its original's list. Items hidden as duplicates and the item itself never appear.
+    """
+    source_id = _canonical_id(session, item_id)
+    excluded = {item_id, source_id}
+    stmt = (
+        select(Item, RelatedLink.score)
+        .join(RelatedLink, RelatedLink.to_item_id == Item.id)
+        .where(RelatedLink.from_item_id == source_id, RelatedLink.origin == COMPUTED, Item.duplicate_of.is_(None))
+        .order_by(RelatedLink.score.desc(), RelatedLink.rank, Item.id)
+        .limit(limit + 2)
+    )
+    found = [(item, float(score)) for item, score in session.execute(stmt) if item.id not in excluded]
+    if found:
+        return found[:limit]
+    site = (
+        select(Item)
+        .join(RelatedLink, RelatedLink.to_item_id == Item.id)
+        .where(RelatedLink.from_item_id.in_(sorted(excluded)), RelatedLink.origin == SITE,
+               Item.duplicate_of.is_(None))
+        .order_by(func.coalesce(RelatedLink.rank, 1_000_000), Item.id)
+        .limit(limit + 2)
+    )
+    seen: set[int] = set()
+    out: list[tuple[Item, float]] = []
+    for item in session.scalars(site):
+        if item.id not in excluded and item.id not in seen:
+            seen.add(item.id)
+            out.append((item, SITE_FALLBACK_SCORE))
+    return out[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedLinkRow:
+    """What an entry's "Related" list shows of a related item."""
+
+    id: int
+    url: str
+    title: str
+
+
+@wrap_exceptions
+def inline_related(session: Session, item_ids: Sequence[int], per_item: int) -> dict[int, list[RelatedLinkRow]]:
+    """Top `per_item` computed related items of each item (for a feed page), in one query per 900 ids.
+
+    Uses the stored rank, so no window functions; items with nothing computed are absent from the result.
+    Only the three columns a "Related" list shows are read, so a feed build does not load full articles.
+    """
+    out: dict[int, list[RelatedLinkRow]] = {}
+    if per_item <= 0:
+        return out
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
+        if not part:
+            continue
+        stmt = (
+            select(RelatedLink.from_item_id, Item.id, Item.url, Item.title)
+            .join(Item, Item.id == RelatedLink.to_item_id)
+            .where(RelatedLink.from_item_id.in_(part), RelatedLink.origin == COMPUTED,
+                   RelatedLink.rank <= per_item, Item.duplicate_of.is_(None))
+            .order_by(RelatedLink.from_item_id, RelatedLink.rank)
+        )
+        for from_id, item_id, url, title in session.execute(stmt):
+            out.setdefault(int(from_id), []).append(RelatedLinkRow(int(item_id), url, title))
+    return out
+
+
+@wrap_exceptions
+def computed_links(session: Session, item_ids: Sequence[int]) -> dict[int, list[tuple[int, float]]]:
+    """Current computed lists of these items: from id -> [(to id, score)] best first."""
+    out: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
+        if not part:
+            continue
+        stmt = (
+            select(RelatedLink.from_item_id, RelatedLink.to_item_id, RelatedLink.score)
+            .where(RelatedLink.from_item_id.in_(part), RelatedLink.origin == COMPUTED)
+            .order_by(RelatedLink.from_item_id, RelatedLink.rank)
+        )
+        for from_id, to_id, score in session.execute(stmt):
+            out[int(from_id)].append((int(to_id), float(score)))
+    return dict(out)
+
+
+@wrap_exceptions
+def replace_computed_links(session: Session, from_item_id: int, scored: Sequence[tuple[int, float]],
+                           at: datetime) -> None:
+    """Make `scored` (best first) the item's whole computed list."""
+    replace_computed_links_many(session, {from_item_id: scored}, at)
+
+
+@wrap_exceptions
+def replace_computed_links_many(session: Session, lists: Mapping[int, Sequence[tuple[int, float]]],
+                                at: datetime) -> None:
+    """Replace the computed lists of many items at once (delete + batched insert)."""
+    from_ids = sorted(lists)
+    for part in chunks(from_ids, MAX_PARAMS_PER_STATEMENT):
+        if part:
+            session.execute(delete(RelatedLink).where(RelatedLink.from_item_id.in_(part),
+                                                      RelatedLink.origin == COMPUTED))
+    table = cast(Table, RelatedLink.__table__)
+    conn = session.connection()
+    # The same updated_at on every row: convert it once. Rows go to the driver's executemany as tuples;
+    # SQLAlchemy's per-row parameter processing cost 4x more than the insert itself (2M links in a rebuild).
+    convert = table.c.updated_at.type.bind_processor(conn.dialect)
+    stamp = convert(at) if convert else at
+    rows = [(from_id, to_id, COMPUTED, float(score), rank, stamp)
+            for from_id in from_ids
+            for rank, (to_id, score) in enumerate(lists[from_id], start=1)
+            if to_id != from_id]
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table.name} (from_item_id, to_item_id, origin, score, rank, updated_at) "
+           f"VALUES ({', '.join([mark] * 6)})")
+    for part in chunks(rows, 5000):
+        if part:
+            conn.exec_driver_sql(sql, part)
+
+
+@wrap_exceptions
+def clear_computed_links(session: Session) -> None:
+    session.execute(delete(RelatedLink).where(RelatedLink.origin == COMPUTED))
+
+
+@wrap_exceptions
+def mark_duplicates(session: Session, duplicate_of: Mapping[int, int]) -> None:
+    """Set items.duplicate_of (duplicate id -> original id) and drop computed links to or from duplicates."""
+    by_original: dict[int, list[int]] = defaultdict(list)
+    for dup, original in duplicate_of.items():
+        if dup != original:
+            by_original[original].append(dup)
+    for original, dups in by_original.items():
+        for part in chunks(sorted(dups), MAX_PARAMS_PER_STATEMENT):
+            session.execute(update(Item).where(Item.id.in_(part)).values(duplicate_of=original))
+    dups_all = sorted(d for d, o in duplicate_of.items() if d != o)
+    for part in chunks(dups_all, MAX_PARAMS_PER_STATEMENT // 2):
+        if part:
+            session.execute(delete(RelatedLink).where(
+                RelatedLink.origin == COMPUTED,
+                or_(RelatedLink.from_item_id.in_(part), RelatedLink.to_item_id.in_(part))))
+
+
+@wrap_exceptions
+def clear_duplicates(session: Session) -> None:
+    session.execute(update(Item).where(Item.duplicate_of.is_not(None)).values(duplicate_of=None))
+
+
+@wrap_exceptions
+def item_texts(session: Session, item_ids: Sequence[int]) -> list[ItemText]:
+    out: list[ItemText] = []
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
+        if part:
+            out.extend(ItemText(*row) for row in session.execute(select(*_TEXT_COLUMNS).where(Item.id.in_(part))))
+    out.sort(key=lambda t: t.id)
+    return out
+
+
+@wrap_exceptions
+def iter_item_texts(session: Session, batch: int = 5000, include_duplicates: bool = True) -> Iterator[ItemText]:
+    """Every item, oldest first (first_seen, id), streamed in batches by keyset pagination."""
+    last: tuple[datetime, int] | None = None
+    while True:
+        stmt = select(*_TEXT_COLUMNS).order_by(Item.first_seen, Item.id).limit(batch)
+        if not include_duplicates:
+            stmt = stmt.where(Item.duplicate_of.is_(None))
+        if last is not None:
+            stmt = stmt.where(or_(Item.first_seen > last[0], and_(Item.first_seen == last[0], Item.id > last[1])))
+        rows = [ItemText(*row) for row in session.execute(stmt)]
+        if not rows:
+            return
+        yield from rows
+        last = (rows[-1].first_seen, rows[-1].id)
+
+
+@wrap_exceptions
+def recent_item_texts(session: Session, limit: int, since: datetime | None = None) -> list[ItemText]:
+    """The newest `limit` items that are not duplicates, newest first."""
+    stmt = select(*_TEXT_COLUMNS).where(Item.duplicate_of.is_(None))
+    if since is not None:
+        stmt = stmt.where(Item.first_seen >= since)
+    stmt = stmt.order_by(Item.first_seen.desc(), Item.id.desc()).limit(limit)
+    return [ItemText(*row) for row in session.execute(stmt)]
+
+
+@wrap_exceptions
+def count_related_items(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Item)) or 0)
+
+
+@wrap_exceptions
+def site_link_pairs(session: Session, item_ids: Sequence[int] | None = None) -> set[tuple[int, int]]:
+    """(from, to) pairs of the sites' own related links, optionally only those touching these items."""
+    stmt = select(RelatedLink.from_item_id, RelatedLink.to_item_id).where(RelatedLink.origin == SITE)
+    pairs: set[tuple[int, int]] = set()
+    if item_ids is None:
+        return {(int(a), int(b)) for a, b in session.execute(stmt)}
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT // 2):
+        if part:
+            rows = session.execute(stmt.where(or_(RelatedLink.from_item_id.in_(part),
+                                                  RelatedLink.to_item_id.in_(part))))
+            pairs.update((int(a), int(b)) for a, b in rows)
+    return pairs
+
+
+def _curated(a: type[Appearance], kinds: Sequence[str]) -> ColumnElement[bool]:
+    """The appearance is in a curated listing: a primary-key lookup of the item's own listing_items row."""
+    return (
+        select(ListingItem.item_id)
+        .where(ListingItem.source_id == a.source_id, ListingItem.listing_id == a.listing_id,
+               ListingItem.item_id == a.item_id, ListingItem.kind.in_(list(kinds)))
+        .exists()
+    )
+
+
+@wrap_exceptions
+def coappearance_counts(session: Session, item_ids: Sequence[int] | None = None,
+                        kinds: Sequence[str] = ("recommended", "ranking")) -> Counter[tuple[int, int]]:
+    """How often two items were listed together (same listing, same crawl run) in curated listings.
+
+    'latest' listings are left out: appearing together there only means "published the same day".
+    Pairs are (smaller id, larger id). With `item_ids`, only pairs touching those items: one grouped
+    query per chunk that starts from their own appearances (index on item_id), checks each is curated by
+    primary key, and only then joins the co-listed rows; the work follows the new items' listings, not
+    the size of the appearances history (a self-join over all of it took minutes after a large crawl).
+    """
+    counts: Counter[tuple[int, int]] = Counter()
+    if item_ids is None:
+        # Everything (the rebuild): stream the curated appearances grouped by (run, listing) and count
+        # pairs here; linear in the pairs, where a self-join rescans a listing's whole history per row.
+        a = aliased(Appearance)
+        stmt = (select(a.run_id, a.source_id, a.listing_id, a.item_id)
+                .where(a.run_id.is_not(None), _curated(a, kinds))
+                .order_by(a.run_id, a.source_id, a.listing_id, a.item_id))
+        # A pair counts once per run, however many curated listings of that run list both (as below).
+        run_pairs: set[tuple[int, int]] = set()
+        group: tuple[object, ...] | None = None
+        members: list[int] = []
+        for run_id, source_id, listing_id, item_id in [*session.execute(stmt), (None, None, None, None)]:
+            if (run_id, source_id, listing_id) != group:
+                distinct = sorted(set(members))
+                run_pairs.update((x, y) for i, x in enumerate(distinct) for y in distinct[i + 1:])
+                if group is None or run_id != group[0]:
+                    counts.update(run_pairs)
+                    run_pairs = set()
+                group, members = (run_id, source_id, listing_id), []
+            if item_id is not None:
+                members.append(int(item_id))
+        return counts
+    a, b = aliased(Appearance), aliased(Appearance)
+    bounded = (
+        select(a.item_id, b.item_id, func.count(func.distinct(a.run_id)))
+        .join(b, and_(b.run_id == a.run_id, b.source_id == a.source_id, b.listing_id == a.listing_id,
+                      b.item_id != a.item_id))
+        .where(a.run_id.is_not(None), _curated(a, kinds))
+        .group_by(a.item_id, b.item_id)
+    )
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
+        if part:
+            # A pair of two new items comes back from both sides with the same count.
+            for x, y, n in session.execute(bounded.where(a.item_id.in_(part))):
+                counts[(min(int(x), int(y)), max(int(x), int(y)))] = int(n)
+    return counts
+
+
+@wrap_exceptions
+def items_by_id(session: Session, item_ids: Sequence[int]) -> list[Item]:
+    out: list[Item] = []
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
+        if part:
+            out.extend(session.scalars(select(Item).where(Item.id.in_(part))))
+    return out

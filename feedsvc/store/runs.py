@@ -1,0 +1,139 @@
+"""The `crawl_runs` and `crawl_errors` tables, and each source's last-run summary on `sources`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from feedsvc.models import CrawlErrorRecord, CrawlRun, Source
+from feedsvc.records import RunCounts
+from feedsvc.store._base import wrap_exceptions
+from feedsvc.store.meta import bump_data_version
+
+FINISHED_OK = ("ok", "partial")
+
+
+@wrap_exceptions
+def start_run(session: Session, source_id: str, at: datetime, pid: int | None = None, trigger: str = "manual") -> int:
+    """Open a run. Any earlier run of this source still marked running died without finishing: mark it aborted.
+
+    Callers hold the source's crawl lease, so no other live run of this source can exist.
+    """
+    session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.source_id == source_id, CrawlRun.status == "running")
+        .values(status="aborted", finished_at=at, message="did not finish (process killed or crashed)")
+    )
+    run = CrawlRun(source_id=source_id, started_at=at, status="running", pid=pid, trigger=trigger, listing_counts={})
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+@wrap_exceptions
+def update_run_progress(session: Session, run_id: int, counts: RunCounts) -> None:
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**_count_values(counts)))
+
+
+def _count_values(counts: RunCounts) -> dict[str, object]:
+    return {
+        "pages": counts.pages,
+        "not_modified": counts.not_modified,
+        "items_seen": counts.items_seen,
+        "items_new": counts.items_new,
+        "errors": counts.errors,
+        "listing_counts": dict(counts.listing_counts),
+    }
+
+
+@wrap_exceptions
+def finish_run(
+    session: Session, run_id: int, status: str, counts: RunCounts, at: datetime, message: str | None = None
+) -> None:
+    """Close a run and copy its outcome onto the source; success resets the source's error counter."""
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        return
+    session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.id == run_id)
+        .values(status=status, finished_at=at, message=message, **_count_values(counts))
+    )
+    source = session.get(Source, run.source_id)
+    if source is not None:
+        source.last_run_at = at
+        source.last_status = status
+        if status in FINISHED_OK:
+            source.last_success_at = at
+            source.error_count = 0
+            source.last_error = message if status == "partial" else None
+        else:
+            source.error_count = (source.error_count or 0) + 1
+            source.last_error = message
+    if counts.items_seen or counts.items_new:
+        bump_data_version(session)
+
+
+@wrap_exceptions
+def record_crawl_error(
+    session: Session, source_id: str, run_id: int | None, url: str | None, kind: str, message: str, at: datetime
+) -> None:
+    session.add(CrawlErrorRecord(source_id=source_id, run_id=run_id, url=url, kind=kind, message=message, at=at))
+
+
+@wrap_exceptions
+def run_errors(session: Session, run_id: int, limit: int = 50) -> list[CrawlErrorRecord]:
+    stmt = select(CrawlErrorRecord).where(CrawlErrorRecord.run_id == run_id).order_by(CrawlErrorRecord.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+@wrap_exceptions
+def get_run(session: Session, run_id: int) -> CrawlRun | None:
+    return session.get(CrawlRun, run_id)
+
+
+@wrap_exceptions
+def recent_runs(session: Session, source_id: str, limit: int = 10) -> list[CrawlRun]:
+    stmt = (
+        select(CrawlRun)
+        .where(CrawlRun.source_id == source_id)
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source: Source
+    last_run: CrawlRun | None
+    broken_listings: list[str]  # listings that yielded items before but none in the last finished run
+    item_count: int
+
+
+@wrap_exceptions
+def source_health(session: Session, source_ids: list[str] | None = None) -> list[SourceHealth]:
+    """Per source: last run, item count, and listings whose selector probably broke."""
+    from feedsvc.models import Item
+
+    stmt = select(Source).order_by(Source.id)
+    if source_ids is not None:
+        stmt = stmt.where(Source.id.in_(source_ids))
+    counts = dict(session.execute(select(Item.source_id, func.count()).group_by(Item.source_id)).all())
+    out: list[SourceHealth] = []
+    for source in session.scalars(stmt):
+        runs = recent_runs(session, source.id, limit=10)
+        finished = [r for r in runs if r.status != "running"]
+        last = runs[0] if runs else None
+        broken: list[str] = []
+        if finished:
+            latest = finished[0].listing_counts or {}
+            earlier = [r.listing_counts or {} for r in finished[1:]]
+            for listing_id, count in sorted(latest.items()):
+                if count == 0 and any((e.get(listing_id) or 0) > 0 for e in earlier):
+                    broken.append(listing_id)
+        out.append(SourceHealth(source=source, last_run=last, broken_listings=broken, item_count=int(counts.get(source.id, 0))))
+    return out
