@@ -21,8 +21,8 @@ from parsel.csstranslator import HTMLTranslator
 
 from crawler.blocks import heading_and_block, select
 from crawler.dates import find_date_text
-from crawler.text import clean_title, normalize_space, xml_safe
 from feedsvc.config import ArticleSelectors
+from feedsvc.text import clean_scraped_title, normalize_space, xml_safe
 
 SUMMARY_CHARS = 200
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -103,12 +103,12 @@ def _title(page: Selector, selectors: ArticleSelectors) -> tuple[str | None, etr
     if selectors.title:
         found = select(page, selectors.title)
         for hit in found:
-            text = clean_title(hit.get() if isinstance(hit.root, str) else hit.xpath("string(.)").get(""))
+            text = clean_scraped_title(hit.get() if isinstance(hit.root, str) else hit.xpath("string(.)").get(""))
             if text:
                 return text, None if isinstance(hit.root, str) else hit.root
     root = page.root
-    head_title = clean_title(_first(_X_TITLE(root)))
-    h1s = [(clean_title(_X_STRING(h)), h) for h in _X_H1(root)]
+    head_title = clean_scraped_title(_first(_X_TITLE(root)))
+    h1s = [(clean_scraped_title(_X_STRING(h)), h) for h in _X_H1(root)]
     h1s = [(text, el) for text, el in h1s if text]
     # A logo is often an <h1> too; the article's h1 is the one the <title> repeats.
     for text, el in h1s:
@@ -116,7 +116,7 @@ def _title(page: Selector, selectors: ArticleSelectors) -> tuple[str | None, etr
             return text, el
     if h1s:
         return h1s[0]
-    og = clean_title(_first(_X_OG_TITLE(root)))
+    og = clean_scraped_title(_first(_X_OG_TITLE(root)))
     if og:
         return og, None
     # "Title_Site name" / "Title - Site name": keep the part before the last separator when it is the longer.
@@ -188,7 +188,7 @@ def _cut_blocks(root: etree._Element, headings: Sequence[str], title: str | None
                 _drop(el)
     if title:
         for h1 in root.iter("h1"):
-            if clean_title("".join(h1.itertext())) == title and h1.getparent() is not None:
+            if clean_scraped_title("".join(h1.itertext())) == title and h1.getparent() is not None:
                 _drop(h1)
                 break
 

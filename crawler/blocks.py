@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from lxml import etree
 from parsel import Selector, SelectorList
 
-from crawler.text import normalize_space
+from feedsvc.text import normalize_space
 
 # Elements that sit beside a heading without being its list (a "more>>" link, an icon, a counter).
 _INLINE = frozenset(

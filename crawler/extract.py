@@ -16,8 +16,8 @@ from parsel import Selector, SelectorList
 from crawler.article import ArticleContent, extract_article, join_url
 from crawler.blocks import find_block, select
 from crawler.dates import find_date_text, split_leading_date, split_trailing_date
-from crawler.text import clean_title, normalize_space
 from feedsvc.config import ListingConfig
+from feedsvc.text import clean_scraped_title, normalize_space
 
 __all__ = [
     "ArticleContent",
@@ -78,7 +78,7 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
         href = link.get("href") if link is not None else None
     if href is None or not is_followable(href):
         return None
-    title = clean_title(_joined_text(select(item, listing.title))) if listing.title else ""
+    title = clean_scraped_title(_joined_text(select(item, listing.title))) if listing.title else ""
     if not title:
         if link is None:
             link = next((a for a in element.iter("a") if a.get("href") is not None), None)
@@ -127,13 +127,13 @@ def _link_title(link: etree._Element | None) -> str:
     """The link's text, or its title attribute when the text is empty or a truncated form of it (`关于…`)."""
     if link is None:
         return ""
-    text = clean_title("".join(link.itertext()))
-    attr = clean_title(link.get("title") or "")
+    text = clean_scraped_title("".join(link.itertext()))
+    attr = clean_scraped_title(link.get("title") or "")
     if attr and (not text or (text.endswith(_ELLIPSIS) and attr.startswith(text.rstrip(".…")))):
         return attr
     if text:
         return text
-    return clean_title(next((img.get("alt") or "" for img in link.iter("img") if img.get("alt")), ""))
+    return clean_scraped_title(next((img.get("alt") or "" for img in link.iter("img") if img.get("alt")), ""))
 
 
 def pagination_urls(page: Selector, selector: str, base_url: str) -> list[str]:

@@ -19,10 +19,10 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.dates import parse_date
 from crawler.items import ArticleItem, ListingSighting
-from crawler.text import clean_title
 from crawler.urls import canonical_url
 from feedsvc.errors import FeedsvcError
 from feedsvc.records import ItemRecord, StoreResult
+from feedsvc.text import clean_scraped_title
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -124,7 +124,7 @@ class NormalizeArticle:
 
     def sighting(self, item: ListingSighting) -> ItemRecord:
         return ItemRecord(
-            source_id=item.source_id, url=self._url(item.url), title=clean_title(item.title or "") or None,
+            source_id=item.source_id, url=self._url(item.url), title=clean_scraped_title(item.title or "") or None,
             published=self._date(item.date_text), date_text=(item.date_text or "").strip() or None,
             listing_id=item.listing_id, listing_kind=item.kind, rank=item.rank,
             related_from=self._url(item.related_from) if item.related_from else None,
@@ -135,7 +135,7 @@ class NormalizeArticle:
             return self.sighting(item)
         if isinstance(item, ArticleItem):
             url = self._url(item.url)
-            title = clean_title(item.title or "") or clean_title(item.listing_title or "") or None
+            title = clean_scraped_title(item.title or "") or clean_scraped_title(item.listing_title or "") or None
             article = ItemRecord(
                 source_id=item.source_id, url=url, title=title,
                 published=self._date(item.date_text), date_text=(item.date_text or "").strip() or None,

@@ -22,7 +22,8 @@ from feedsvc.feeds.render import (
     feed_id,
     render,
 )
-from feedsvc.feeds.sanitize import clean_html, clean_title, plain_text, xml_safe
+from feedsvc.feeds.sanitize import clean_html
+from feedsvc.text import clean_title, plain_text, xml_safe
 from tests.feedhelpers import ATOM, RFC822, RFC3339, check_valid_feed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from crawler.text import clean_title, normalize_space, xml_safe
+from feedsvc.text import clean_scraped_title, clean_title, normalize_space, plain_text, xml_safe
 
 
 @pytest.mark.parametrize(
@@ -27,8 +27,9 @@ from crawler.text import clean_title, normalize_space, xml_safe
         ("", ""),
     ],
 )
-def test_clean_title(raw: str, expected: str) -> None:
-    assert clean_title(raw) == expected
+def test_clean_scraped_title(raw: str, expected: str) -> None:
+    assert clean_scraped_title(raw) == expected
+    assert clean_title(clean_scraped_title(raw)) == expected  # the feeds re-apply clean_title: idempotent
 
 
 @pytest.mark.parametrize(
@@ -55,3 +56,15 @@ def test_clean_title_is_xml_safe_for_hostile_input() -> None:
 
 def test_normalize_space() -> None:
     assert normalize_space(" a \u3000 b\n\nc ") == "a b c"
+
+
+def test_bidi_controls_are_stripped_from_titles() -> None:
+    assert clean_title("\u202eevil\u202c \u2066name\u2069 \u200fx") == "evil name x"
+
+
+def test_clean_title_does_not_decode_entities_twice() -> None:
+    assert clean_title("AT&amp;T") == "AT&amp;T"  # stored text is shown as it is; only scraped text is decoded
+
+
+def test_plain_text_of_html() -> None:
+    assert plain_text("<p>a</p><p>b &amp; c</p><script>x()</script>") == "a b & c"

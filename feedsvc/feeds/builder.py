@@ -29,12 +29,13 @@ from feedsvc.feeds.render import (
     feed_updated,
     render,
 )
-from feedsvc.feeds.sanitize import clean_html, clean_title, plain_text
+from feedsvc.feeds.sanitize import clean_html
 from feedsvc.feeds.spec import FeedSpec
 from feedsvc.models import Item
 from feedsvc.store import feeds as feed_queries
 from feedsvc.store.feeds import FeedFilter, ListedItem
 from feedsvc.store.related import RelatedLinkRow, inline_related
+from feedsvc.text import clean_title, plain_text
 
 SUMMARY_CHARS = 400
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from feedsvc.feeds.render import FeedEntry, FeedMeta
-from feedsvc.feeds.sanitize import clean_title
+from feedsvc.text import clean_title
 
 VERSION = "https://jsonfeed.org/version/1.1"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from feedsvc.feeds.sanitize import clean_title
+from feedsvc.text import clean_title
 
 MEDIA_TYPE = "text/x-opml; charset=utf-8"
 

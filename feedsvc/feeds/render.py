@@ -15,7 +15,7 @@ from typing import Literal
 
 from feedgen.feed import FeedGenerator
 
-from feedsvc.feeds.sanitize import clean_title, xml_safe
+from feedsvc.text import clean_title, xml_safe
 
 FeedKind = Literal["atom", "rss", "json"]
 FORMATS: tuple[FeedKind, ...] = ("atom", "rss", "json")

@@ -1,4 +1,4 @@
-"""HTML sanitising for feed content (nh3) and XML-safety for plain text. Pure functions, no I/O.
+"""HTML sanitising for feed content (nh3). Pure functions, no I/O; plain-text rules live in feedsvc/text.py.
 
 Feed readers render entry content as HTML inside their own UI, so anything scriptable is removed: no
 <script>/<style>/<iframe>, no event handlers, no javascript: URLs. Relative links and image sources are made
@@ -12,6 +12,8 @@ import re
 from urllib.parse import urljoin
 
 import nh3
+
+from feedsvc.text import NON_PROSE_TAGS, xml_safe
 
 # Tags a reader can show safely; no forms, frames, media players or styling elements.
 ALLOWED_TAGS = frozenset({
@@ -30,24 +32,8 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 # The content of these goes too, not just the tags: their text is code or markup, never prose.
-DROP_WITH_CONTENT = frozenset({"script", "style", "iframe", "noscript", "object", "embed", "template", "svg", "math"})
+DROP_WITH_CONTENT = NON_PROSE_TAGS
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
-
-# Characters XML 1.0 forbids (C0 controls except tab/newline/CR, surrogates, U+FFFE/U+FFFF) and the C1
-# controls, which are legal but render as garbage and upset some validators.
-_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-_SPACES = re.compile(r"\s+")
-
-
-def xml_safe(text: str) -> str:
-    """Remove characters that cannot appear in an XML document; everything else (emoji, CJK) stays."""
-    return _XML_UNSAFE.sub("", text)
-
-
-def clean_title(text: str) -> str:
-    """A one-line, XML-safe title: control characters dropped, whitespace runs collapsed."""
-    return _SPACES.sub(" ", xml_safe(text)).strip()
-
 
 # Built once: constructing a cleaner per call costs more than cleaning a typical article.
 _CLEANER = nh3.Cleaner(
@@ -97,11 +83,3 @@ def clean_html(html: str, base_url: str) -> str:
         return _URL_ATTR.sub(absolute_attr, match.group(0))
 
     return _URL_TAG.sub(fix_tag, cleaned).strip()
-
-
-def plain_text(html: str) -> str:
-    """Text of an HTML fragment on one line (for summaries built from content)."""
-    # Block tags become spaces so "<p>a</p><p>b</p>" reads "a b", not "ab".
-    spaced = re.sub(r"(<(?:/?(?:p|div|li|br|h[1-6]|tr|td)\b))", r" \1", html, flags=re.IGNORECASE)
-    text = nh3.clean(xml_safe(spaced), tags=set(), clean_content_tags=set(DROP_WITH_CONTENT))
-    return clean_title(html_module.unescape(text))

@@ -1,0 +1,58 @@
+"""Plain-text rules shared by the crawler, the feeds and related items: XML safety, titles, text of HTML.
+
+One home on purpose: the crawler cleans what it stores and the feeds clean what they show with the same rules,
+so a title never reads differently in the database, a feed and the terminal. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+
+# Characters XML 1.0 forbids (C0 controls except tab/newline/CR, lone surrogates, U+FFFE/U+FFFF) and the C1
+# controls except NEL: legal in XML 1.0 but they render as garbage (mis-decoded cp1252) and upset validators.
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+# A title also loses invisible format characters: zero-width ones, BOM, and the bidi embeddings, overrides and
+# isolates (U+202A–202E, U+2066–2069) a hostile page can use to make a title read backwards.
+_TITLE_JUNK = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+    "\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
+_BECOMES_SPACE = "\x0b\x0c\x85"  # vertical tab, form feed, NEL separate words; dropping them would glue two
+_SPACE = re.compile(r"\s+")
+# Elements whose content is code or markup, never prose: dropped with their content, not just their tags.
+NON_PROSE_TAGS = frozenset({"script", "style", "iframe", "noscript", "object", "embed", "template", "svg", "math"})
+_BLOCK_TAG = re.compile(r"(<(?:/?(?:p|div|li|br|h[1-6]|tr|td)\b))", re.IGNORECASE)
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters an XML document cannot carry; everything else (emoji, CJK, tabs) stays."""
+    return _XML_UNSAFE.sub("", text)
+
+
+def normalize_space(text: str) -> str:
+    """Collapse every run of whitespace (ideographic space and nbsp included) into one space, and strip."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def clean_title(text: str) -> str:
+    """A one-line title fit for a feed or a terminal: control, invisible and bidi characters gone, whitespace
+    collapsed. Idempotent, so the feeds can apply it again to what the crawler stored."""
+    text = _TITLE_JUNK.sub(lambda m: " " if m.group(0) in _BECOMES_SPACE else "", text)
+    return normalize_space(text)
+
+
+def clean_scraped_title(text: str) -> str:
+    """`clean_title` for text taken from a page, whose entities are decoded once more first: CMSs often
+    double-escape, so parsed text still shows `&nbsp;` or `&amp;`."""
+    return clean_title(html.unescape(text) if "&" in text else text)
+
+
+def plain_text(html_fragment: str) -> str:
+    """The text of an HTML fragment on one line (summaries built from content)."""
+    # Block tags become spaces so "<p>a</p><p>b</p>" reads "a b", not "ab".
+    spaced = _BLOCK_TAG.sub(r" \1", html_fragment)
+    text = nh3.clean(xml_safe(spaced), tags=set(), clean_content_tags=set(NON_PROSE_TAGS))
+    return clean_title(html.unescape(text))
