@@ -1,11 +1,13 @@
-"""SQLAlchemy 2.x tables. Every datetime column holds timezone-aware UTC (stored naive-UTC on SQLite).
+"""SQLAlchemy 2.x tables and the status values stored in them. Every datetime column holds timezone-aware UTC
+(stored naive-UTC on SQLite).
 
-Holds table definitions only; queries live in feedsvc/repository/.
+Holds table definitions only; queries live in feedsvc/store/.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +27,35 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+
+class RunStatus(StrEnum):
+    """A crawl run's status (crawl_runs.status, sources.last_status)."""
+
+    RUNNING = "running"
+    OK = "ok"  # every page fetched and every listing found
+    PARTIAL = "partial"  # items stored, but some pages or listings failed
+    FAILED = "failed"  # nothing usable came back
+    ABORTED = "aborted"  # the crawl process was stopped or died; the next run completes it
+
+    @property
+    def succeeded(self) -> bool:
+        return self in (RunStatus.OK, RunStatus.PARTIAL)
+
+
+class LaunchStatus(StrEnum):
+    """How launching one crawl process ended, as its launcher (scheduler, CLI) sees it."""
+
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CONFIG = "config"  # the config is broken: retrying cannot help
+    BUSY = "busy"  # another process holds the source's lease
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    SKIPPED = "skipped"  # the source left the config before its turn came
+
 
 # Integer on SQLite so the column aliases ROWID (autoincrement); 64-bit elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -184,7 +215,7 @@ class CrawlRun(Base):
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.RUNNING.value)
     trigger: Mapped[str] = mapped_column(String(16), default="manual")
     pid: Mapped[int | None] = mapped_column(Integer)
     pages: Mapped[int] = mapped_column(Integer, default=0)

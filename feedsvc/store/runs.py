@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from feedsvc.models import CrawlErrorRecord, CrawlRun, Source
+from feedsvc.models import CrawlErrorRecord, CrawlRun, RunStatus, Source
 from feedsvc.records import RunCounts
 from feedsvc.store._base import wrap_exceptions
 from feedsvc.store.meta import bump_data_version
 
-FINISHED_OK = ("ok", "partial")
+FINISHED_OK = (RunStatus.OK, RunStatus.PARTIAL)
 
 
 @wrap_exceptions
@@ -24,10 +24,10 @@ def start_run(session: Session, source_id: str, at: datetime, pid: int | None = 
     """
     session.execute(
         update(CrawlRun)
-        .where(CrawlRun.source_id == source_id, CrawlRun.status == "running")
-        .values(status="aborted", finished_at=at, message="did not finish (process killed or crashed)")
+        .where(CrawlRun.source_id == source_id, CrawlRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.ABORTED, finished_at=at, message="did not finish (process killed or crashed)")
     )
-    run = CrawlRun(source_id=source_id, started_at=at, status="running", pid=pid, trigger=trigger, listing_counts={})
+    run = CrawlRun(source_id=source_id, started_at=at, status=RunStatus.RUNNING, pid=pid, trigger=trigger, listing_counts={})
     session.add(run)
     session.flush()
     return run.id
@@ -69,7 +69,7 @@ def finish_run(
         if status in FINISHED_OK:
             source.last_success_at = at
             source.error_count = 0
-            source.last_error = message if status == "partial" else None
+            source.last_error = message if status == RunStatus.PARTIAL else None
         else:
             source.error_count = (source.error_count or 0) + 1
             source.last_error = message
@@ -126,7 +126,7 @@ def source_health(session: Session, source_ids: list[str] | None = None) -> list
     out: list[SourceHealth] = []
     for source in session.scalars(stmt):
         runs = recent_runs(session, source.id, limit=10)
-        finished = [r for r in runs if r.status != "running"]
+        finished = [r for r in runs if r.status != RunStatus.RUNNING]
         last = runs[0] if runs else None
         broken: list[str] = []
         if finished:
