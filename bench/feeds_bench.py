@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from feedsvc.config import parse_config  # noqa: E402
 from feedsvc.feeds.builder import FeedBuilder  # noqa: E402
 from feedsvc.feeds.spec import FeedSpec  # noqa: E402
-from feedsvc.store.db import open_database  # noqa: E402
+from feedsvc.store import Store  # noqa: E402
 from feedsvc.store.feeds import FeedFilter  # noqa: E402
 
 SOURCES = 100
@@ -260,7 +260,8 @@ def main() -> int:
     print(f"database: {url}  items: {args.items:,}")
     if args.database_url and _pg_count(url) != args.items:
         _reset_pg(url)  # a PostgreSQL database holding another data set is replaced
-    engine, factory = open_database(url)
+    _store = Store.open(url)
+    engine, factory = _store.engine, _store.session_factory
     if _count(engine) != args.items:
         if _count(engine):
             print("error: database holds a different item count; use a fresh --workdir", file=sys.stderr)

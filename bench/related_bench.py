@@ -120,12 +120,13 @@ def db_child(docs: list[Doc], queries: list[Doc], folder: str) -> dict[str, Any]
     from feedsvc.config import parse_config
     from feedsvc.records import ItemRecord
     from feedsvc.related.refresh import rebuild_related
-    from feedsvc.store.db import open_database
+    from feedsvc.store import Store
 
     cfg = parse_config({"database": {"url": f"sqlite:///{folder}/bench.db"},
                         "sources": [{"id": "bench", "title": "Bench", "start_urls": ["http://127.0.0.1/"],
                                      "listings": [{"id": "latest", "heading": "最新"}]}]})
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     at = datetime(2026, 1, 1, tzinfo=UTC)
 
     def records(batch: list[Doc]) -> list[ItemRecord]:
@@ -163,10 +164,11 @@ def refresh_child(folder: str) -> dict[str, Any]:
     """`refresh_related` for the 20 items db_child stored after the rebuild: time and memory."""
     from feedsvc.config import parse_config
     from feedsvc.related.refresh import refresh_related
-    from feedsvc.store.db import open_database
+    from feedsvc.store import Store
 
     cfg = parse_config({"database": {"url": f"sqlite:///{folder}/bench.db"}, "sources": []})
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     new_ids = json.loads(Path(folder, "crawl.json").read_text())
     with factory() as session:
         rss0 = _rss_mb()
@@ -184,13 +186,14 @@ def small_db_child(docs: list[Doc], folder: str, stored: int = 300, new: int = 2
     from feedsvc.config import parse_config
     from feedsvc.records import ItemRecord
     from feedsvc.related.refresh import refresh_related
-    from feedsvc.store.db import open_database
+    from feedsvc.store import Store
 
     cfg = parse_config({"database": {"url": f"sqlite:///{folder}/small.db"},
                         "sources": [{"id": "bench", "title": "Bench", "start_urls": ["http://127.0.0.1/"],
                                      "listings": [{"id": "latest", "heading": "最新"},
                                                   {"id": "tj", "heading": "推荐", "kind": "recommended"}]}]})
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     at = datetime(2026, 1, 1, tzinfo=UTC)
 
     def records(batch: list[Doc]) -> list[ItemRecord]:

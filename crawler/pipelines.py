@@ -172,15 +172,15 @@ class StoreArticle:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreArticle:
-        from feedsvc.store.db import make_engine, make_session_factory
+        from feedsvc.store import Store
 
         s = crawler.settings
         url = s.get("FEEDSVC_DATABASE_URL")
         if not url:
             raise NotConfigured("FEEDSVC_DATABASE_URL is not set")
-        engine = make_engine(url)
+        store = Store.open(url, migrate=False)  # crawler.run migrated it before the crawl started
         run_id = s.getint("FEEDSVC_RUN_ID") or None
-        pipeline = cls(make_session_factory(engine), engine, run_id, crawl_clock(s.get("FEEDSVC_NOW")),
+        pipeline = cls(store.session_factory, store.engine, run_id, crawl_clock(s.get("FEEDSVC_NOW")),
                        s.getint("FEEDSVC_BATCH_SIZE", 200), crawler.stats)
         pipeline.crawler = crawler
         return pipeline

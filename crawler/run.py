@@ -91,11 +91,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def crawl(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Namespace) -> int:
     from feedsvc import store as repository
-    from feedsvc.store.db import open_database
 
     emit = Emitter(args.progress_json)
-    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
-    with session_factory() as session, session.begin():
+    store = repository.Store.for_config(cfg)
+    session_factory = store.session_factory
+    with store.transaction() as session:
         repository.sync_sources(session, cfg.sources, now)
     keeper = LeaseKeeper(session_factory, f"crawl:{source.id}", timedelta(seconds=cfg.scheduler.lease_ttl))
     holder = keeper.acquire()
@@ -110,7 +110,7 @@ def crawl(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Na
         return _crawl_run(cfg, source, now, args, emit, session_factory, keeper, run_id)
     finally:
         keeper.release()
-        engine.dispose()
+        store.close()
 
 
 def _crawl_run(cfg: AppConfig, source: SourceConfig, now: datetime, args: argparse.Namespace, emit: Emitter,

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from feedsvc.config import AppConfig
 from feedsvc.feeds.render import entry_id
 from feedsvc.http.app import create_app
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 from tests.dbutil import database_url
 from tests.feedhelpers import T0, check_valid_feed, crawl, listed, make_config, sample_crawls
 
@@ -34,7 +34,8 @@ Env = tuple[AppConfig, sessionmaker[Session]]
 @contextmanager
 def _sample_env(url: str) -> Iterator[Env]:
     cfg = make_config(url, BASE)
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     sample_crawls(factory, cfg)
     yield cfg, factory
     engine.dispose()
@@ -287,7 +288,8 @@ def test_entry_ids_survive_a_rebuilt_database(tmp_path: Path) -> None:
     """The same items stored into a fresh database in another order (so other row ids) keep their entry ids."""
     def entry_ids(url: str, reverse: bool) -> dict[str, str]:
         cfg = make_config(url, BASE)
-        engine, factory = open_database(cfg.database.url)
+        _store = Store.open(cfg.database.url)
+        engine, factory = _store.engine, _store.session_factory
         if reverse:  # an unrelated item first and the crawls in the opposite order: every row id differs
             crawl(factory, cfg, "en", [listed("en", "latest", "http://en.test/other", "Other")], T0)
             crawl(factory, cfg, "en", [listed("en", "latest", "http://en.test/news/2", "Weather: storm warning"),

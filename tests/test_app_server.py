@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig
 from feedsvc.http.app import create_app
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 from tests.feedhelpers import (
     T0,
     check_valid_feed,
@@ -39,7 +39,8 @@ ROUTES = ["/feeds/new.atom", "/feeds/new.rss", "/feeds/new.json", "/feeds/gw.ato
 @pytest.fixture
 def served(db_url: str) -> Iterator[tuple[str, AppConfig, sessionmaker[Session]]]:
     cfg = make_config(db_url, "http://feeds.test")
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     sample_crawls(factory, cfg)
     with running_server(create_app(cfg)) as url:  # default 1 s data_version check interval
         yield url, cfg, factory
@@ -106,7 +107,8 @@ def test_a_new_crawl_shows_up_within_the_check_interval(
 def test_feedsvc_serve_command_with_two_workers(tmp_path: Path) -> None:
     db = tmp_path / "feeds.db"
     cfg = make_config(f"sqlite:///{db}")
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     sample_crawls(factory, cfg)
     engine.dispose()
     config = tmp_path / "config.toml"

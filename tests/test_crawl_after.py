@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 
 from feedsvc.config import load_config
 from feedsvc.models import RelatedLink
-from feedsvc.store import data_version
-from feedsvc.store.db import open_database
+from feedsvc.store import Store, data_version
 from tests.crawlutil import FIXED_NOW, done_event, events, gw_source, run_crawler, write_config
 
 
@@ -26,7 +25,8 @@ def test_crawl_relates_new_items_bumps_version_and_publishes(tmp_path: Path, sit
     assert [e for e in events(result.stdout) if e["event"] == "published"][0]["ok"] is True
 
     cfg = load_config(config)
-    engine, sessions = open_database(cfg.database.url, cfg.base_dir)
+    _store = Store.open(cfg.database.url, cfg.base_dir)
+    engine, sessions = _store.engine, _store.session_factory
     with sessions() as session:
         computed = session.scalar(select(func.count()).select_from(RelatedLink).where(RelatedLink.origin == "computed"))
         # finish_run bumps once, the related refresh once more so cached feeds pick up the new links.
@@ -38,7 +38,8 @@ def test_crawl_relates_new_items_bumps_version_and_publishes(tmp_path: Path, sit
     from feedsvc.cli import main
 
     assert main(["related", "--rebuild", "--config", str(config)]) == 0
-    engine, sessions = open_database(cfg.database.url, cfg.base_dir)
+    _store = Store.open(cfg.database.url, cfg.base_dir)
+    engine, sessions = _store.engine, _store.session_factory
     with sessions() as session:
         before = version
         assert data_version(session) == before + 1  # the rebuild invalidates cached feeds too

@@ -156,14 +156,15 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     from feedsvc import store as repository
     from feedsvc.config import load_config
     from feedsvc.records import ItemRecord
-    from feedsvc.store.db import open_database
+    from feedsvc.store import Store
 
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "e.db"}"\n[[sources]]\nid = "gw"\ntitle = "GW"\n'
                       'start_urls = ["http://127.0.0.1:1/"]\n  [[sources.listings]]\n  id = "latest"\n  heading = "最新"\n',
                       encoding="utf-8")
     cfg = load_config(config)
-    engine, sessions = open_database(cfg.database.url, cfg.base_dir)
+    _store = Store.open(cfg.database.url, cfg.base_dir)
+    engine, sessions = _store.engine, _store.session_factory
     from datetime import UTC, datetime
 
     at = datetime(2026, 1, 5, tzinfo=UTC)

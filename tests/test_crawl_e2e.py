@@ -13,7 +13,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, Item, ListingItem, RelatedLink
-from feedsvc.store.db import make_engine, make_session_factory, open_database
+from feedsvc.store import Store
+from feedsvc.store.db import make_engine, make_session_factory
 from feedsvc.store.leases import acquire_lease
 from tests.crawlutil import FIXED_NOW, child_env, done_event, events, gw_source, run_crawler, write_config
 from tests.siteserver import SiteServer
@@ -124,7 +125,8 @@ def test_killed_crawl_leaves_consistent_db_and_next_run_completes(
 
 def test_lease_held_by_live_process_exits_3(db_url: str, site_server: SiteServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, db_url, [gw_source(site_server.base_url)])
-    engine, session_factory = open_database(db_url)
+    _store = Store.open(db_url)
+    engine, session_factory = _store.engine, _store.session_factory
     with session_factory() as session, session.begin():
         assert acquire_lease(session, "crawl:gwsite", "otherhost:1:abc", datetime.now(UTC), timedelta(hours=1))
     engine.dispose()

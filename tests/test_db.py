@@ -24,7 +24,7 @@ def test_create_schema_is_idempotent(db_url: str) -> None:
 
 def test_concurrent_first_start_on_new_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    code = f"from feedsvc.store.db import open_database; open_database({url!r}); print('ok')"
+    code = f"from feedsvc.store import Store; Store.open({url!r}); print('ok')"
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(3)]
     results = [p.communicate(timeout=120) for p in procs]

@@ -17,8 +17,7 @@ from starlette.testclient import TestClient
 from feedsvc.config import AppConfig
 from feedsvc.feeds.render import entry_id
 from feedsvc.http.app import create_app
-from feedsvc.store import item_ids_by_url
-from feedsvc.store.db import open_database
+from feedsvc.store import Store, item_ids_by_url
 from feedsvc.store.related import mark_duplicates, replace_computed_links
 from tests.feedhelpers import T0, check_valid_feed, make_config, sample_crawls
 
@@ -29,7 +28,8 @@ EN1, EN2 = "http://en.test/news/1", "http://en.test/news/2"
 @pytest.fixture
 def related_env(db_url: str) -> Iterator[tuple[AppConfig, sessionmaker[Session], dict[str, int]]]:
     cfg = make_config(db_url, "http://feeds.test")
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     sample_crawls(factory, cfg)
     with factory() as session:
         ids = item_ids_by_url(session, [A1, A2, A3, EN1, EN2])

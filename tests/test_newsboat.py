@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc.http.app import create_app
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 from tests.feedhelpers import T0, crawl, listed, make_config, running_server, sample_crawls
 
 NEWSBOAT = shutil.which("newsboat")
@@ -38,7 +38,8 @@ def _items(tmp_path: Path) -> dict[str, tuple[str, str, int]]:
 
 def test_newsboat_reads_titles_links_and_dates(tmp_path: Path) -> None:
     cfg = make_config(f"sqlite:///{tmp_path / 'feeds.db'}", "http://feeds.test")
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     sample_crawls(factory, cfg)
     with running_server(create_app(cfg, check_interval=0)) as url:
         # Disjoint feeds: newsboat keys items by guid, so an entry in two subscriptions is stored once.
@@ -71,7 +72,8 @@ def test_newsboat_reads_titles_links_and_dates(tmp_path: Path) -> None:
 
 def test_newsboat_imports_the_opml_in_one_step(tmp_path: Path) -> None:
     cfg = make_config(f"sqlite:///{tmp_path / 'feeds.db'}")
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     sample_crawls(factory, cfg)
     # Feed URLs in the OPML come from base_url, which must name a live server: the first server serves the
     # feeds, the second (configured with the first one's address) serves the OPML.

@@ -12,13 +12,14 @@ from feedsvc.feeds.publish import publish, publish_if_configured
 from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import all_specs
 from feedsvc.http.app import create_app
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 from tests.feedhelpers import make_config, sample_crawls
 
 
 def test_publish_matches_http_responses(db_url: str, tmp_path: Path) -> None:
     cfg = make_config(db_url, "http://feeds.test")
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     sample_crawls(factory, cfg)
     out = tmp_path / "site"
     result = publish(cfg, out)
@@ -39,7 +40,8 @@ def test_publish_matches_http_responses(db_url: str, tmp_path: Path) -> None:
 def test_publish_removes_feeds_of_removed_sources_and_cli(tmp_path: Path) -> None:
     db = tmp_path / "f.db"
     cfg = make_config(f"sqlite:///{db}")
-    engine, factory = open_database(cfg.database.url)
+    _store = Store.open(cfg.database.url)
+    engine, factory = _store.engine, _store.session_factory
     sample_crawls(factory, cfg)
     engine.dispose()
     out = tmp_path / "out"

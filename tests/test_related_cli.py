@@ -14,7 +14,7 @@ from feedsvc import store as repository
 from feedsvc.cli import main
 from feedsvc.config import load_config
 from feedsvc.records import ItemRecord
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 from tests.test_related_store import ARTICLES, TAX
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
@@ -28,7 +28,8 @@ def config_path(tmp_path: Path) -> Path:
         '[[sources]]\nid = "gw"\ntitle = "GW"\nstart_urls = ["http://127.0.0.1/"]\n'
         '  [[sources.listings]]\n  id = "latest"\n  heading = "最新"\n', encoding="utf-8")
     cfg = load_config(path)
-    engine, factory = open_database(cfg.database.url, cfg.base_dir)
+    _store = Store.open(cfg.database.url, cfg.base_dir)
+    engine, factory = _store.engine, _store.session_factory
     records = [ItemRecord(source_id="gw", url=u, title=t, summary=x, is_article=True) for u, t, x in ARTICLES]
     records.append(ItemRecord(source_id="gw", url="http://mirror/tax1", title="Tax reform for small businesses",
                               summary=TAX, is_article=True))

@@ -16,8 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from feedsvc.config import load_config
 from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, cron_trigger, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
-from feedsvc.store import get_source
-from feedsvc.store.db import open_database
+from feedsvc.store import Store, get_source
 from tests.schedutil import SLOW_STUB_JOB, STUB_JOB, calls, source_toml, wait_for, write_config
 
 
@@ -96,7 +95,8 @@ def _set_next_run_while_down(path: Path, job_id: str, when: datetime) -> None:
     Edits the job store directly; no scheduler runs meanwhile.
     """
     cfg = load_config(path)
-    engine, _ = open_database(cfg.database.url, cfg.base_dir)
+    _store = Store.open(cfg.database.url, cfg.base_dir)
+    engine, _ = _store.engine, _store.session_factory
     store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
     store.start(build_scheduler(engine, cfg), "default")
     job = store.lookup_job(job_id)
@@ -243,7 +243,8 @@ def test_crawl_job_skips_removed_sources_and_reports_config_errors(tmp_path: Pat
     path.write_text(path.read_text() + "\n[nonsense]\n")
     result = crawl_job(str(path), "gw")
     assert result["status"] == "config" and "nonsense" in result["message"]
-    engine, _ = open_database(cfg.database.url, cfg.base_dir)
+    _store = Store.open(cfg.database.url, cfg.base_dir)
+    engine, _ = _store.engine, _store.session_factory
     scheduler = build_scheduler(engine, cfg)
     assert schedule_retry(scheduler, cfg, result) is None  # a retry cannot fix a broken file
     assert schedule_retry(scheduler, cfg, {**result, "status": "failed"}) is not None

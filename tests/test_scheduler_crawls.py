@@ -18,7 +18,7 @@ from feedsvc.config import load_config
 from feedsvc.models import CrawlRun
 from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
 from feedsvc.scheduling.service import SchedulerService
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 from feedsvc.store.leases import acquire_lease, lease_holder, release_lease
 from tests.crawlutil import gw_source
 from tests.schedutil import config_toml, wait_for
@@ -50,7 +50,8 @@ def write(path: Path, db_url: str, sources: list[str], **scheduler: object) -> P
 
 def runs(path: Path) -> list[CrawlRun]:
     cfg = load_config(path)
-    engine, factory = open_database(cfg.database.url, cfg.base_dir)
+    _store = Store.open(cfg.database.url, cfg.base_dir)
+    engine, factory = _store.engine, _store.session_factory
     try:
         with factory() as session:
             return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
@@ -84,7 +85,8 @@ def test_two_processes_race_for_one_source(tmp_path: Path, db_url: str,
 def test_a_stale_lease_expires(tmp_path: Path, db_url: str, site_server: SiteServer) -> None:
     path = write(tmp_path / "config.toml", db_url, [gw_source(site_server.base_url, "gw")])
     cfg = load_config(path)
-    engine, factory = open_database(cfg.database.url, cfg.base_dir)
+    _store = Store.open(cfg.database.url, cfg.base_dir)
+    engine, factory = _store.engine, _store.session_factory
     now = datetime.now(UTC)
     ttl = timedelta(seconds=60)
     with factory() as session, session.begin():  # a crawler on another machine holds the source
@@ -151,7 +153,8 @@ def test_stop_while_crawling_finishes_safely(services: list[SchedulerService], t
     # Scrapy closed on SIGTERM: the run is closed as aborted (not left 'running'), what it stored stays
     assert len(made) == 1 and made[0].status == "aborted" and made[0].finished_at is not None
     cfg = load_config(path)
-    engine, factory = open_database(cfg.database.url, cfg.base_dir)
+    _store = Store.open(cfg.database.url, cfg.base_dir)
+    engine, factory = _store.engine, _store.session_factory
     with factory() as session:
         assert lease_holder(session, "crawl:gw", datetime.now(UTC)) is None  # released on the way out
         jobs = {row[0] for row in session.execute(text("select id from apscheduler_jobs"))}

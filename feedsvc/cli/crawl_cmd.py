@@ -155,21 +155,20 @@ EXPORT_FIELDS = ("url", "title", "published", "date_text", "source", "listings",
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from feedsvc.store.db import open_database
+    from feedsvc.store import Store
     from feedsvc.store.export import iter_export_rows
 
     cfg = load_config(_config_path(args))
-    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
     count = 0
     with ExitStack() as stack:
+        store = stack.enter_context(Store.for_config(cfg))
         out: IO[str] = (stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
                         if args.output else sys.stdout)
-        session = stack.enter_context(session_factory())
+        session = stack.enter_context(store.session())
         write = _writer(out, args.format)
         for row in iter_export_rows(session, args.source, args.listing):
             write(export_record(row))
             count += 1
-    engine.dispose()
     if args.output:
         Console(stderr=True).print(f"wrote {count} item(s) to {args.output}")
     return 0
@@ -188,16 +187,13 @@ def _writer(out: IO[str], fmt: str) -> Any:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from feedsvc.store import source_health
-    from feedsvc.store.db import open_database
+    from feedsvc.store import Store, source_health
 
     cfg = load_config(_config_path(args))
-    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
     configured = {s.id for s in cfg.sources}
     console = Console()
-    with session_factory() as session:
+    with Store.for_config(cfg) as store, store.session() as session:
         health = source_health(session)
-    engine.dispose()
     table = Table(title="Sources")
     for column in ("source", "last run", "result", "pages", "items", "new", "errors", "stored", "next run"):
         table.add_column(column)

@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from feedsvc.config import load_config
-from feedsvc.store.db import create_schema, make_engine, schema_revision
+from feedsvc.store import Store
+from feedsvc.store.db import schema_revision
 
 
 def register(subparsers: Any) -> None:
@@ -24,17 +25,16 @@ def register(subparsers: Any) -> None:
 
 def run_upgrade(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
-    engine = make_engine(cfg.database.url, cfg.base_dir)
-    create_schema(engine)
-    current, head = schema_revision(engine)
+    with Store.for_config(cfg) as store:
+        current, head = schema_revision(store.engine)
     print(f"database at revision {current} (latest {head})")
     return 0
 
 
 def run_status(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
-    engine = make_engine(cfg.database.url, cfg.base_dir)
-    current, head = schema_revision(engine)
+    with Store.for_config(cfg, migrate=False) as store:
+        current, head = schema_revision(store.engine)
     state = "up to date" if current == head else "needs `feedsvc db upgrade`"
     print(f"revision {current or 'none'} (latest {head}): {state}")
     return 0 if current == head else 1

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from feedsvc.config import load_config
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.models import Item
-from feedsvc.store import bump_data_version
-from feedsvc.store.db import open_database
+from feedsvc.store import Store, bump_data_version
 from feedsvc.store.items import get_item, get_item_by_url
 
 PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "finish": "near-duplicates",
@@ -40,14 +39,11 @@ def run_related(args: argparse.Namespace) -> int:
     if bool(args.rebuild) == bool(args.item):
         raise BadRequest("Give either an item (URL or id), e.g. `feedsvc related 42`, or --rebuild.")
     cfg = load_config(args.config)
-    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
-    try:
+    with Store.for_config(cfg) as store:
         if args.rebuild:
-            return _rebuild(session_factory, cfg)
-        with session_factory() as session:
+            return _rebuild(store.session_factory, cfg)
+        with store.session() as session:
             return _show(session, args.item, args.limit or cfg.related.limit, args.json)
-    finally:
-        engine.dispose()
 
 
 def _rebuild(session_factory: Any, cfg: Any) -> int:

@@ -20,7 +20,7 @@ from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import all_specs
 from feedsvc.http import pages
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 from feedsvc.store.feeds import FeedFilter
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,8 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError(f"Cannot create publish folder {out}: {exc}. Choose a writable DIR.") from None
-    engine, factory = open_database(cfg.database.url, cfg.base_dir)
-    try:
-        builder = FeedBuilder(cfg, factory)
+    with Store.for_config(cfg) as store:
+        builder = FeedBuilder(cfg, store.session_factory)
         jobs = [(spec, fmt) for spec in all_specs(cfg) for fmt in FORMATS]
         total = len(jobs) + 2
         written: set[Path] = set()
@@ -72,12 +71,10 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
             if progress:
                 progress(done, total)
         _write_atomic(out / OPML_FILE, pages.render_opml_document(builder))
-        with factory() as session:
+        with store.session() as session:
             _write_atomic(out / INDEX_FILE, pages.render_index(builder, session))
         if progress:
             progress(total, total)
-    finally:
-        engine.dispose()
     removed = _remove_stale(out / "feeds", written)
     return PublishResult(out_dir=out, written=len(written) + 2, removed=removed)
 

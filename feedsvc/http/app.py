@@ -33,8 +33,8 @@ from feedsvc.http.cache import DEFAULT_CHECK_INTERVAL, Document, FeedCache, make
 from feedsvc.http.fastpath import FeedFastPath, cache_key, document_headers, wants_gzip
 from feedsvc.http.metrics import CONTENT_TYPE as METRICS_TYPE
 from feedsvc.http.metrics import Metrics
+from feedsvc.store import Store
 from feedsvc.store import feeds as feed_queries
-from feedsvc.store.db import open_database
 
 log = logging.getLogger(__name__)
 
@@ -186,12 +186,13 @@ def create_app(cfg: AppConfig, check_interval: float = DEFAULT_CHECK_INTERVAL) -
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine, state.session_factory = await run_in_threadpool(open_database, cfg.database.url, cfg.base_dir)
+        store = await run_in_threadpool(Store.for_config, cfg)
+        state.session_factory = store.session_factory
         try:
             yield
         finally:
             state.session_factory = None
-            engine.dispose()
+            store.close()
 
     routes = [
         Route("/", index),

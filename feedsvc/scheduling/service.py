@@ -37,7 +37,7 @@ from feedsvc.scheduling.jobs import (
     store_next_runs,
     sync_jobs,
 )
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.scheduler")
 
@@ -54,7 +54,8 @@ class SchedulerService:
         self.on_reload = on_reload  # e.g. `feedsvc run` hands the new config to the feed server
         self.cfg: AppConfig = load_config(self.config_path)
         self.job_func = job_func
-        self.engine, self.session_factory = open_database(self.cfg.database.url, self.cfg.base_dir)
+        self.store = Store.for_config(self.cfg)
+        self.engine, self.session_factory = self.store.engine, self.store.session_factory
         self.scheduler = build_scheduler(self.engine, self.cfg)
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
                                     | EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
@@ -92,7 +93,7 @@ class SchedulerService:
             # due right then; detaching the store first keeps every stored next run as it is.
             self.scheduler.remove_jobstore("default", shutdown=False)
             self.scheduler.shutdown(wait=True)
-        self.engine.dispose()
+        self.store.close()
         log.info("scheduler stopped")
 
     def install_sighup(self) -> None:

@@ -124,18 +124,13 @@ def _pid_of_run(entry: _Active) -> int | None:
     """The child records its pid on its crawl run; read it back when the start event did not carry it."""
     if entry.run_id is None:
         return None
-    from feedsvc.store import get_run
-    from feedsvc.store.db import make_engine, make_session_factory
+    from feedsvc.store import Store, get_run
 
     try:
         cfg = load_config(entry.config_path)
-        engine = make_engine(cfg.database.url, cfg.base_dir)
-        try:
-            with make_session_factory(engine)() as session:
-                run = get_run(session, entry.run_id)
-                return run.pid if run is not None else None
-        finally:
-            engine.dispose()
+        with Store.for_config(cfg, migrate=False) as store, store.session() as session:
+            run = get_run(session, entry.run_id)
+            return run.pid if run is not None else None
     except Exception:  # best effort during shutdown
         log.debug("cannot look up pid of run %s", entry.run_id, exc_info=True)
         return None
@@ -149,24 +144,19 @@ def settle_run(cfg: AppConfig, outcome: CrawlOutcome, at: datetime | None = None
     """
     if outcome.status not in DIED_STATUSES:
         return
-    from feedsvc.store import finish_run, get_run
-    from feedsvc.store.db import make_engine, make_session_factory
+    from feedsvc.store import Store, finish_run, get_run
     from feedsvc.store.leases import lease_holder, release_lease
 
     at = at or datetime.now(UTC)
-    engine = make_engine(cfg.database.url, cfg.base_dir)
-    try:
-        with make_session_factory(engine)() as session, session.begin():
-            run = get_run(session, outcome.run_id) if outcome.run_id is not None else None
-            if run is not None and run.status == "running":
-                finish_run(session, run.id, "aborted", outcome.counts or RunCounts(), at, outcome.message)
-                log.warning("crawl aborted source=%s run=%d: %s", outcome.source_id, run.id, outcome.message)
-            name = f"crawl:{outcome.source_id}"
-            holder = lease_holder(session, name, at)
-            if holder is not None and run is not None and run.pid is not None and _owned_by(holder, run.pid):
-                release_lease(session, name, holder)
-    finally:
-        engine.dispose()
+    with Store.for_config(cfg, migrate=False) as store, store.transaction() as session:
+        run = get_run(session, outcome.run_id) if outcome.run_id is not None else None
+        if run is not None and run.status == "running":
+            finish_run(session, run.id, "aborted", outcome.counts or RunCounts(), at, outcome.message)
+            log.warning("crawl aborted source=%s run=%d: %s", outcome.source_id, run.id, outcome.message)
+        name = f"crawl:{outcome.source_id}"
+        holder = lease_holder(session, name, at)
+        if holder is not None and run is not None and run.pid is not None and _owned_by(holder, run.pid):
+            release_lease(session, name, holder)
 
 
 def _owned_by(owner: str, pid: int) -> bool:

@@ -1,9 +1,11 @@
 """Every SQL statement in the project lives in this package, one module per table or concern.
 
 Functions are verb_noun, take the session first, never commit (the caller owns the transaction), take
-time as an argument (`at`), and raise StorageError instead of SQLAlchemy errors.
+time as an argument (`at`), and raise StorageError instead of SQLAlchemy errors. Entry points open one
+`Store` (engine and sessions) and pass it down.
 """
 
+from feedsvc.store.facade import Store
 from feedsvc.store.items import count_items, get_item, get_item_by_url, item_ids_by_url, store_items
 from feedsvc.store.meta import bump_data_version, data_version, get_meta, set_meta
 from feedsvc.store.runs import (
@@ -20,6 +22,7 @@ from feedsvc.store.runs import (
 from feedsvc.store.sources import ensure_source, get_source, list_sources, set_next_run, sync_sources
 
 __all__ = [
+    "Store",
     "SourceHealth",
     "bump_data_version",
     "count_items",

@@ -1,4 +1,4 @@
-"""Engine and schema: `make_engine(url)`, `make_session_factory(engine)`, `create_schema(engine)`.
+"""Engine and schema internals behind `Store` (feedsvc/store/facade.py): engines with SQLite pragmas, migrations.
 
 The schema is owned by Alembic (feedsvc/migrations); `create_schema` upgrades any database, new or old,
 to the latest revision, so a fresh SQLite file needs no separate setup step.
@@ -129,10 +129,3 @@ def table_names(engine: Engine) -> list[str]:
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc)
     return text.strip().splitlines()[0] if text.strip() else exc.__class__.__name__
-
-
-def open_database(url: str, base_dir: Path | None = None) -> tuple[Engine, sessionmaker[Session]]:
-    """Engine + session factory for an up-to-date schema: what every entry point wants."""
-    engine = make_engine(url, base_dir)
-    create_schema(engine)
-    return engine, make_session_factory(engine)
