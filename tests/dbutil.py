@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from tests.services import unavailable
 
 PG_ENV = "FEEDSVC_TEST_DATABASE_URL"
 
@@ -19,7 +20,7 @@ def postgres_base_url() -> str:
     """The PostgreSQL URL to test against, or skip with the reason."""
     url = os.environ.get(PG_ENV)
     if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user@host/db (.ci/run sets it)")
+        unavailable(f"PostgreSQL tests need {PG_ENV}=postgresql+psycopg://user@host/db (.ci/run sets it)")
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -29,7 +30,7 @@ def postgres_base_url() -> str:
             conn.execute(text("select 1"))
         engine.dispose()
     except Exception as exc:  # any connection failure means: skip, and say why
-        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {str(exc).splitlines()[0]}")
+        unavailable(f"PostgreSQL at {PG_ENV} is unreachable: {str(exc).splitlines()[0]}")
     return url
 
 

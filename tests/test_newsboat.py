@@ -14,9 +14,15 @@ import pytest
 from feedsvc.http.app import create_app
 from feedsvc.store import Store
 from tests.feedhelpers import T0, crawl, listed, make_config, running_server, sample_crawls
+from tests.services import unavailable
 
 NEWSBOAT = shutil.which("newsboat")
-pytestmark = pytest.mark.skipif(NEWSBOAT is None, reason="newsboat is not installed (apt-get install newsboat; .ci/run does)")
+
+
+@pytest.fixture(autouse=True)
+def _needs_newsboat() -> None:
+    if NEWSBOAT is None:
+        unavailable("newsboat is not installed (apt-get install newsboat; .ci/run does)")
 
 
 def _newsboat(tmp_path: Path, *args: str) -> str:
