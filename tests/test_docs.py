@@ -61,3 +61,11 @@ def test_documented_feed_routes_are_served(tmp_path: Path) -> None:
             generic = route.replace("gwsite", "{source}").replace("recommended", "{listing}").replace("flood", "{topic}")
             assert f"`{generic}`" in text or f"`{route}`" in text, f"README does not document {generic}"
             assert client.get(route).status_code == 200, route
+
+
+def test_readme_stays_short_and_its_links_resolve() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 300, "README.md grows past 300 lines: move details to docs/"
+    links = re.findall(r"\]\(([^)#]+)\)", text)
+    missing = [link for link in links if not link.startswith("http") and not (ROOT / link).exists()]
+    assert not missing, f"README links to missing files: {missing}"
