@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
 from feedsvc.records import ItemRecord, StoreResult
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, insert_for, wrap_exceptions
+from feedsvc.store.meta import bump_data_version
 
 SITE_ORIGIN = "site"
 
@@ -73,6 +74,7 @@ def store_items(session: Session, records: Sequence[ItemRecord], run_id: int | N
     _insert_appearances(session, records, ids, run_id, at)
     _upsert_site_links(session, records, ids, at)
     new_ids = sorted(ids[url] for url in new_urls if url in ids)
+    bump_data_version(session)  # new items, ranks or dates: feeds built before this batch are stale
     return StoreResult(seen=len(merged), new=len(new_ids), new_item_ids=new_ids)
 
 

@@ -85,3 +85,13 @@ def test_large_batch_crosses_parameter_limits(session: Session) -> None:
     assert repository.store_items(session, records, None, T0).new == 3000
     session.commit()
     assert repository.count_items(session, "gw") == 3000
+
+
+def test_storing_items_bumps_the_data_version(session: Session) -> None:
+    from feedsvc.store import data_version
+
+    _setup(session)
+    before = data_version(session)
+    repository.store_items(session, [_listed("http://a/1", "标题", 1, T0)], None, T0)
+    session.commit()
+    assert data_version(session) == before + 1  # cached feeds built before the batch are stale
