@@ -10,6 +10,7 @@ scripts and data are let through (images, fonts, media and other hosts are abort
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 from collections.abc import Iterable
 from contextlib import suppress
@@ -40,6 +41,15 @@ def chromium_available(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
+def browser_missing(chromium_path: str) -> str | None:
+    """What to install so pages can be rendered, or None when Chromium and scrapy-playwright are both there."""
+    if not chromium_available(chromium_path):
+        return f"{INSTALL_HINT} (or set crawl.chromium_path; looked for {chromium_path})"
+    if importlib.util.find_spec("scrapy_playwright") is None:
+        return "pip install 'feedsvc[browser]' (scrapy-playwright)"
+    return None
+
+
 def browser_wanted(source: SourceConfig) -> bool:
     return source.render != "never"
 
@@ -61,8 +71,11 @@ def browser_settings(cfg: AppConfig, source: SourceConfig, allowed_domains: Iter
     """Scrapy settings that route browser requests to Chromium; {} when the source never renders or Chromium is
     missing (then plain crawls load nothing of Playwright)."""
     crawl = cfg.crawl
-    if not browser_wanted(source) or not chromium_available(crawl.chromium_path):
+    if not browser_wanted(source):
         return {}
+    missing = browser_missing(crawl.chromium_path)
+    if missing is not None:
+        return {"FEEDSVC_BROWSER_MISSING": missing}
     timeout_ms = crawl.timeout * 1000
     return {
         "DOWNLOAD_HANDLERS": {"http": "crawler.browser.BrowserDownloadHandler",

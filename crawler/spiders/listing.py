@@ -301,6 +301,10 @@ class ArticleListSpider(Spider):
         meta.update({k: v for k, v in response.meta.items() if k in ("listing", "rank_offset", "page_number")})
         return self._request(response.url, self.parse, meta)
 
+    def _browser_fix(self) -> str:
+        crawler = getattr(self, "crawler", None)
+        return str(crawler.settings.get("FEEDSVC_BROWSER_MISSING") or INSTALL_HINT) if crawler else INSTALL_HINT
+
     def _render_meta(self, url: str, listing_ids: list[str] | str) -> dict[str, Any] | None:
         """Meta for a browser fetch of `url`, or None (after one warning per listing) when there is no browser."""
         if self.browser_available:
@@ -312,8 +316,8 @@ class ArticleListSpider(Spider):
                 self._warned_browser.add(name)
                 self.logger.warning(
                     "listing '%s' of source %s on %s looks filled by script (its block is empty or missing in the "
-                    "HTML) and Chromium is not available to render it: %s (or set crawl.chromium_path)",
-                    name, self.source.id, url, INSTALL_HINT)
+                    "HTML) and no browser is available to render it: %s",
+                    name, self.source.id, url, self._browser_fix())
         return None
 
     def _page(self, response: Response) -> Selector | None:
