@@ -29,7 +29,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
-
 class RunStatus(StrEnum):
     """A crawl run's status (crawl_runs.status, sources.last_status)."""
 

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from feedsvc import store as repository
-from feedsvc.app import create_app
 from feedsvc.config import load_config
-from feedsvc.db import make_engine, make_session_factory
-from feedsvc.feeds import entry_id
+from feedsvc.feeds.render import entry_id
+from feedsvc.http.app import create_app
 from feedsvc.models import Item, ItemAlias, ListingItem
 from feedsvc.records import ItemRecord
+from feedsvc.store.db import make_engine, make_session_factory
 from tests.crawlutil import FIXED_NOW, done_event, run_crawler, toml_str, write_config
 from tests.siteserver import DATA, Page, SiteServer
 
@@ -85,7 +85,7 @@ def test_duplicates_stored_before_are_merged_into_the_earliest(
     factory = make_session_factory(make_engine(db_url))
     early = datetime(2025, 12, 1, tzinfo=UTC)
     old_a, new_a = variants_site.url("posts/a"), variants_site.url("posts/a/")
-    from feedsvc.db import create_schema
+    from feedsvc.store.db import create_schema
 
     create_schema(make_engine(db_url))
     with factory() as session, session.begin():  # what the crawler stored before URLs were resolved
