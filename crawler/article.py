@@ -20,7 +20,7 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 from crawler.blocks import heading_and_block, select
-from crawler.dates import find_date_text
+from crawler.dates import find_date_text, machine_date_value
 from feedsvc.config import ArticleSelectors
 from feedsvc.text import clean_scraped_title, normalize_space, xml_safe
 
@@ -132,7 +132,7 @@ def _date(page: Selector, selectors: ArticleSelectors, title_el: etree._Element 
             if isinstance(hit.root, str):
                 raw = hit.get()
             else:
-                raw = hit.attrib.get("datetime") or hit.attrib.get("content") or hit.xpath("string(.)").get("")
+                raw = machine_date_value(hit.attrib) or hit.xpath("string(.)").get("")
             raw = normalize_space(raw)
             if raw:
                 return find_date_text(raw) or raw

@@ -4,12 +4,15 @@ Month-day dates without a year (`10-12`, `10/12`, `10月12日`, `Nov 3`) become 
 crawl day + 1 day of slack (sites in a zone ahead of ours already show tomorrow), so December items crawled in
 January land in the previous year. A date without a time means midnight in the source's time zone.
 Common forms take regex fast paths; dateparser is only the fallback for the rest.
+Machine-readable forms (`<time datetime>`, `content=`, `data-*` timestamps) go through `parse_machine_date`,
+which callers prefer to the shown text: it keeps the exact instant, so the day is taken in the source's zone.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -106,6 +109,48 @@ def parse_date(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
         if match:
             return _resolve(kind, match, now, tz)
     return _fallback(value, now, tz)
+
+
+# Attributes that hold a machine-readable date, best first; any other data-* whose name says date/time next.
+_MACHINE_ATTRS = ("datetime", "content", "data-timestamp", "data-time", "data-date", "data-datetime",
+                  "data-published", "data-pubdate", "data-ts")
+_MACHINE_HINT = re.compile(r"^data-.*(?:time|date|stamp|publish|(?:^|[-_])ts$)")
+_EPOCH = re.compile(r"\d{9,10}(?:\d{3})?(?:\.\d+)?")
+_ISO_DATE = re.compile(r"(?:19|20)\d{2}-\d{2}-\d{2}")
+# 2001-09-09 .. 2286: a 9-10 digit number is seconds since 1970, 12-13 digits milliseconds.
+_EPOCH_MIN, _EPOCH_MAX = 1_000_000_000, 9_999_999_999
+
+
+def machine_date_value(attrs: Mapping[str, str]) -> str | None:
+    """The machine-readable date among an element's attributes (`datetime`, `content`, `data-*` timestamps)."""
+    for name in _MACHINE_ATTRS:
+        value = (attrs.get(name) or "").strip()
+        if value and parse_machine_date(value, UTC) is not None:
+            return value
+    for name, raw in attrs.items():
+        value = (raw or "").strip()
+        if value and _MACHINE_HINT.match(name.lower()) and parse_machine_date(value, UTC) is not None:
+            return value
+    return None
+
+
+def parse_machine_date(value: str, tz: ZoneInfo | timezone) -> datetime | None:
+    """Aware UTC datetime for a machine-readable date: ISO 8601 (an offset is kept; none means `tz`; a bare
+    day is midnight in `tz`), or a Unix timestamp in seconds or milliseconds. None for anything else."""
+    text = value.strip()
+    if _EPOCH.fullmatch(text):
+        number = float(text)
+        seconds = number / 1000 if number > _EPOCH_MAX else number
+        if _EPOCH_MIN / 10 <= seconds <= _EPOCH_MAX:
+            return datetime.fromtimestamp(seconds, UTC)
+        return None
+    if not _ISO_DATE.match(text):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if len(text) > 10 else text)
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
 
 
 def find_date_text(text: str) -> str | None:

@@ -15,7 +15,7 @@ from parsel import Selector, SelectorList
 
 from crawler.article import ArticleContent, extract_article, join_url
 from crawler.blocks import find_block, select
-from crawler.dates import find_date_text, split_leading_date, split_trailing_date
+from crawler.dates import find_date_text, machine_date_value, split_leading_date, split_trailing_date
 from feedsvc.config import ListingConfig
 from feedsvc.text import clean_scraped_title, normalize_space
 
@@ -44,6 +44,7 @@ class ListingEntry:
     title: str  # cleaned; a glued leading/trailing date removed
     date_text: str | None  # the raw date text as shown ("10-12"), None when the item shows none
     rank: int  # 1-based position within the block (among the items kept)
+    date_value: str | None = None  # a machine-readable date (`<time datetime>`, data-* timestamp), preferred to the text
 
 
 def is_followable(href: str | None) -> bool:
@@ -83,7 +84,14 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
         if link is None:
             link = next((a for a in element.iter("a") if a.get("href") is not None), None)
         title = _link_title(link)
-    date_text = (normalize_space(_joined_text(select(item, listing.date))) or None) if listing.date else None
+    date_value: str | None = None
+    if listing.date:
+        dated = select(item, listing.date)
+        date_text = normalize_space(_joined_text(dated)) or None
+        date_value = next((v for hit in dated if not isinstance(hit.root, str)
+                           if (v := machine_date_value(hit.attrib))), None)
+    else:
+        date_text, date_value = None, _machine_date(element)
     # A date in the item outside the link (`<span>10-12</span>`) is the date as the site lays it out.
     if date_text is None:
         date_text = find_date_text(normalize_space(" ".join(_text_outside_links(element))))
@@ -93,7 +101,21 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     if not title:
         return None
     url = join_url(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
-    return ListingEntry(url=url, title=title, date_text=date_text or glued, rank=rank)
+    date_text = date_text or glued
+    return ListingEntry(url=url, title=title, date_text=date_text or date_value, rank=rank, date_value=date_value)
+
+
+def _machine_date(element: etree._Element) -> str | None:
+    """A machine-readable date inside a listing item: <time datetime>, <meta content>, data-* timestamps."""
+    for el in element.iter():
+        if not isinstance(el.tag, str) or not el.attrib:
+            continue
+        attrs = el.attrib if el.tag in ("time", "meta") else {k: v for k, v in el.attrib.items() if k.startswith("data-")}
+        if attrs:
+            value = machine_date_value(attrs)
+            if value:
+                return value
+    return None
 
 
 def _text_outside_links(element: etree._Element) -> Iterator[str]:

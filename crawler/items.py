@@ -21,11 +21,13 @@ class ListingSighting:
     rank: int | None
     page_url: str
     related_from: str | None = None
+    date_value: str | None = None  # machine-readable date (ISO 8601 or Unix time), preferred to date_text
 
 
 @dataclass(slots=True)
 class ArticleItem:
-    """An article page. `url` is the URL the listing linked to (before redirects), so both name one item."""
+    """An article page. `url` is its canonical URL: the page's declared <link rel=canonical> on the same site,
+    else the URL after redirects. `aliases` are the other URLs that reached it (the link the listing gave)."""
 
     source_id: str
     url: str
@@ -37,3 +39,4 @@ class ArticleItem:
     # The page's "related" blocks (related_from = url). Carried on the article rather than yielded one by one:
     # an article and its links are stored together, and Scrapy's per-item overhead is paid once per page.
     related: list[ListingSighting] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)

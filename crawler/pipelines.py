@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.dates import parse_date
+from crawler.dates import parse_date, parse_machine_date
 from crawler.items import ArticleItem, ListingSighting
 from crawler.urls import canonical_url
 from feedsvc.errors import FeedsvcError
@@ -92,8 +92,9 @@ class NormalizeArticle:
 
     CACHE_LIMIT = 100_000
 
-    def __init__(self, drop_query_params: list[str], tz: ZoneInfo, now: datetime) -> None:
+    def __init__(self, drop_query_params: list[str], tz: ZoneInfo, now: datetime, drop_tracking: bool = True) -> None:
         self.drop = list(drop_query_params)
+        self.drop_tracking = drop_tracking
         self.tz = tz
         self.now = now
         self._urls: dict[str, str] = {}
@@ -103,29 +104,34 @@ class NormalizeArticle:
     def from_crawler(cls, crawler: Crawler) -> NormalizeArticle:
         s = crawler.settings
         return cls(s.getlist("FEEDSVC_DROP_QUERY_PARAMS"), ZoneInfo(s.get("FEEDSVC_TIMEZONE", "UTC")),
-                   crawl_clock(s.get("FEEDSVC_NOW")))
+                   crawl_clock(s.get("FEEDSVC_NOW")), s.getbool("FEEDSVC_DROP_TRACKING_PARAMS", True))
 
     def _url(self, url: str) -> str:
         found = self._urls.get(url)
         if found is None:
             if len(self._urls) > self.CACHE_LIMIT:
                 self._urls.clear()
-            found = self._urls[url] = canonical_url(url, self.drop)
+            found = self._urls[url] = canonical_url(url, self.drop, self.drop_tracking)
         return found
 
-    def _date(self, text: str | None) -> datetime | None:
+    def _date(self, text: str | None, value: str | None = None) -> datetime | None:
+        """A machine-readable value (exact instant) beats the shown text; either may be a machine form."""
+        if value:
+            exact = parse_machine_date(value, self.tz)
+            if exact is not None:
+                return exact
         if not text or not text.strip():
             return None
         if text not in self._dates:
             if len(self._dates) > self.CACHE_LIMIT:
                 self._dates.clear()
-            self._dates[text] = parse_date(text, self.now, self.tz)
+            self._dates[text] = parse_machine_date(text, self.tz) or parse_date(text, self.now, self.tz)
         return self._dates[text]
 
     def sighting(self, item: ListingSighting) -> ItemRecord:
         return ItemRecord(
             source_id=item.source_id, url=self._url(item.url), title=clean_scraped_title(item.title or "") or None,
-            published=self._date(item.date_text), date_text=(item.date_text or "").strip() or None,
+            published=self._date(item.date_text, item.date_value), date_text=(item.date_text or "").strip() or None,
             listing_id=item.listing_id, listing_kind=item.kind, rank=item.rank,
             related_from=self._url(item.related_from) if item.related_from else None,
         )
@@ -140,6 +146,7 @@ class NormalizeArticle:
                 source_id=item.source_id, url=url, title=title,
                 published=self._date(item.date_text), date_text=(item.date_text or "").strip() or None,
                 is_article=True, summary=(item.summary or "").strip() or None, content=item.content_html or None,
+                aliases=tuple(alias for alias in dict.fromkeys(map(self._url, item.aliases)) if alias != url),
             )
             return RecordGroup([article, *(self.sighting(entry) for entry in item.related)])
         return item

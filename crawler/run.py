@@ -132,6 +132,8 @@ def _crawl_run(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpar
     at = now + timedelta(seconds=time.monotonic() - started)
     with session_factory() as session, session.begin():
         repository.finish_run(session, run_id, status, counts, at, message)
+        if state.report is not None and status in ("ok", "partial"):
+            repository.record_listing_pages(session, source.id, state.report.found_pages, at)
     emit("done", source=source.id, run_id=run_id, status=status, counts=asdict(counts), message=message,
          elapsed_seconds=state.stats.get("elapsed_time_seconds"))
     if state.new_ids and not args.no_related:
@@ -243,8 +245,12 @@ def _run_spider(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpa
 
     crawler.signals.connect(on_spider_error, signal=signals.spider_error)
     crawler.signals.connect(on_item_error, signal=signals.item_error)
+    from feedsvc.store import known_listing_pages
+
+    with state.session_factory() as session:
+        known = known_listing_pages(session, source.id)
     process.crawl(crawler, source=source, follow_articles=source_follows_articles(cfg, source),
-                  max_pages=source_max_pages(cfg, source))
+                  max_pages=source_max_pages(cfg, source), known_pages=known)
     process.start()
     # Scrapy's SIGTERM/SIGINT handlers need the (now stopped) reactor: restore the defaults so the steps
     # after the crawl can still be interrupted.

@@ -6,7 +6,9 @@ Values specific to feedsvc travel as FEEDSVC_* settings so components read them 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
+from crawler.browser import browser_settings
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.store.db import resolve_url
 
@@ -34,6 +36,11 @@ def source_follows_articles(cfg: AppConfig, source: SourceConfig) -> bool:
 
 def http_cache_dir(cfg: AppConfig, source: SourceConfig) -> str:
     return str(cfg.resolve_path(cfg.crawl.http_cache_dir) / source.id)
+
+
+def source_domains(source: SourceConfig) -> list[str]:
+    """The hosts a source's crawl may visit: its allowed_domains, else the hosts of its start URLs."""
+    return list(source.allowed_domains or sorted({urlsplit(u).hostname or "" for u in source.start_urls} - {""}))
 
 
 def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
@@ -96,6 +103,9 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "FEEDSVC_SOURCE_ID": source.id,
         "FEEDSVC_TIMEZONE": source.timezone,
         "FEEDSVC_DROP_QUERY_PARAMS": list(source.drop_query_params),
+        "FEEDSVC_DROP_TRACKING_PARAMS": source.drop_tracking_params,
         "FEEDSVC_DATABASE_URL": resolve_url(cfg.database.url, cfg.base_dir),
         "FEEDSVC_BATCH_SIZE": STORE_BATCH_SIZE,
+        # Only a source that may render gets the browser's download handler (it starts Chromium on first use).
+        **browser_settings(cfg, source, source_domains(source)),
     }

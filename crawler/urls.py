@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
-# Trackers dropped from every URL, whatever the source config says.
+# Trackers dropped from every URL unless a source sets drop_tracking_params = false (utm_* too).
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_hsenc", "_hsmi"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 
 
-def canonical_url(url: str, drop_query_params: Iterable[str] = ()) -> str:
+def canonical_url(url: str, drop_query_params: Iterable[str] = (), drop_tracking: bool = True) -> str:
     """Absolute http(s) URL → canonical form: no fragment, lowercase scheme and host, no default port,
-    `drop_query_params` and trackers (utm_*, fbclid…) removed, other params kept in their order, path at least '/'.
+    `drop_query_params` and (with drop_tracking) trackers (utm_*, fbclid…) removed, other params kept in
+    their order, path at least '/'.
 
     Raises ValueError for anything that is not an absolute http(s) URL.
     """
@@ -39,14 +41,35 @@ def canonical_url(url: str, drop_query_params: Iterable[str] = ()) -> str:
         netloc = f"{userinfo}@{netloc}"
     drop = {name.lower() for name in drop_query_params}
     # Split the raw query rather than decode/re-encode it, so the kept params stay byte for byte as the site wrote them.
-    kept = [_PERCENT.sub(_upper, pair) for pair in parts.query.split("&") if pair and not _dropped(pair, drop)]
+    kept = [_PERCENT.sub(_upper, pair) for pair in parts.query.split("&") if pair and not _dropped(pair, drop, drop_tracking)]
     path = _PERCENT.sub(_upper, parts.path) or "/"
     return urlunsplit((scheme, netloc, path, "&".join(kept), ""))
 
 
-def _dropped(pair: str, drop: set[str]) -> bool:
+def _dropped(pair: str, drop: set[str], tracking: bool) -> bool:
     name = pair.split("=", 1)[0].lower()
-    return name in drop or name in TRACKING_PARAMS or name.startswith("utm_")
+    return name in drop or (tracking and (name in TRACKING_PARAMS or name.startswith("utm_")))
+
+
+def same_site(url: str, other: str) -> bool:
+    """True when both URLs are on one host (ignoring a leading www.), so a page may name the other canonical."""
+    a, b = (urlsplit(u).hostname or "" for u in (url, other))
+    return bool(a) and a.removeprefix("www.") == b.removeprefix("www.")
+
+
+def matches_pages(url: str, patterns: Sequence[str]) -> bool:
+    """Does `url` match one of a listing's `pages` patterns? `/list/*` matches the path (and the query when
+    the pattern has a '?'); a pattern starting with http(s):// matches the whole URL. `*` is any text."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    for pattern in patterns:
+        if pattern.startswith(("http://", "https://")):
+            subject = url
+        else:
+            subject = f"{path}?{parts.query}" if "?" in pattern else path
+        if fnmatchcase(subject, pattern):
+            return True
+    return False
 
 
 def _upper(match: re.Match[str]) -> str:

@@ -100,6 +100,9 @@ class CrawlConfig(_Strict):
     timeout: float = Field(30.0, gt=0)
     retries: int = Field(3, ge=0, le=20)
     http_cache_dir: str = ".feedsvc/httpcache"
+    # Chromium for pages whose lists are filled by script (sources' `render`); Debian's `chromium` package.
+    chromium_path: str = "/usr/bin/chromium"
+    browser_pages: int = Field(2, ge=1, le=16)
 
 
 class ServerConfig(_Strict):
@@ -162,7 +165,17 @@ class ListingConfig(_Strict):
     title: Selector | None = None
     date: Selector | None = None
     pagination: Selector | None = None
+    # URL patterns of the pages this list lives on (`/`, `/list/*`); None: wherever it has been found.
+    pages: list[str] | None = None
 
+    @field_validator("pages")
+    @classmethod
+    def _page_patterns(cls, patterns: list[str] | None) -> list[str] | None:
+        for pattern in patterns or []:
+            if not pattern.startswith(("/", "http://", "https://")):
+                raise ValueError(f"{pattern!r} is not a URL pattern: start it with '/' (a path, '*' for any "
+                                 "text) or http(s)://")
+        return patterns
 
     @model_validator(mode="after")
     def _heading_or_block(self) -> ListingConfig:
@@ -177,6 +190,8 @@ class SourceConfig(_Strict):
     start_urls: list[str] = Field(min_length=1)
     timezone: TimeZone = "UTC"
     drop_query_params: list[str] = []
+    drop_tracking_params: bool = True
+    render: Literal["auto", "browser", "never"] = "auto"
     schedule: Cron | None = None
     enabled: bool = True
     allowed_domains: list[str] | None = None

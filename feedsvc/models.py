@@ -138,6 +138,29 @@ class Item(Base):
     updated_at: Mapped[datetime]
     # Set when this item is a near-duplicate of an earlier one; feeds show only the earlier one.
     duplicate_of: Mapped[int | None] = mapped_column(BigId, ForeignKey("items.id", ondelete="SET NULL"))
+    # The URL the feed entry id was made from, when `url` changed since (a merge onto the canonical URL):
+    # readers keep the entry they already have.
+    feed_key: Mapped[str | None] = mapped_column(String(2048))
+
+
+class ItemAlias(Base):
+    """Another URL of an item (the link a listing gave before redirects, a variant its canonical replaced)."""
+
+    __tablename__ = "item_aliases"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), index=True)
+
+
+class ListingPage(Base):
+    """A listing page a listing was found on, so a later crawl knows a block missing there is a problem."""
+
+    __tablename__ = "listing_pages"
+
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    listing_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    page_url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    last_found: Mapped[datetime]
 
 
 class ListingItem(Base):

@@ -27,6 +27,8 @@ class ItemRecord:
     is_article: bool = False
     summary: str | None = None
     content: str | None = None
+    # An article's other URLs (the listing's link before redirects, variants): they all name this item.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,9 @@ def test_golden_listings(golden: Path) -> None:
     page = load_page(case["site"], case["page"], case["http_charset"])
     entries = extract_listing(page, ListingConfig(**case["listing"]), case["base_url"])
     assert entries is not None
-    assert [asdict(entry) for entry in entries] == case["entries"]
+    # date_value (a machine-readable date) is in a golden file only where the page has one.
+    found = [{k: v for k, v in asdict(entry).items() if k != "date_value" or v is not None} for entry in entries]
+    assert found == case["entries"]
 
 
 def test_golden_files_cover_the_home_page_blocks() -> None:

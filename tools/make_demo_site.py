@@ -11,6 +11,7 @@ ending with a 您可能感兴趣的文稿 block. Deterministic: run it again and
 from __future__ import annotations
 
 import html
+import json
 import random
 import shutil
 import sys
@@ -112,13 +113,17 @@ def index_page(articles: list[dict[str, object]], rng: random.Random) -> str:
     ranking = rng.sample(articles, 10)
     rec = "\n".join(f'<li><a href="{link(a)}" target="_blank">{md(a)}{html.escape(str(a["title"]))}</a></li>'
                     for a in recommended)  # month-day glued to the title, as on the real site
-    rank = "\n".join(f'<li><em>{i}</em><a href="{link(a)}">{html.escape(str(a["title"]))}</a></li>'
-                     for i, a in enumerate(ranking, 1))
+    # Like the real site: the ranking is empty in the HTML and filled by a script (crawled through Chromium).
+    rank_rows = json.dumps([[link(a), str(a["title"])] for a in ranking], ensure_ascii=True).replace("</", "<\\/")
     body = (f'<div class="main">\n<div class="box latest">\n<h2>最新文稿</h2>\n<ul class="list">\n'
             f"{latest_items(articles[:12])}\n</ul>\n"
             '<div class="pages"><span>1</span> <a href="list_2.html">2</a> <a class="next" href="list_2.html">下一页</a></div>\n'
             f'</div>\n<div class="box">\n<h3>推荐文稿</h3>\n<ul>\n{rec}\n</ul>\n</div>\n'
-            f'<div class="box rank">\n<h3>阅读排行</h3>\n<ol>\n{rank}\n</ol>\n</div>\n</div>')
+            '<div class="box rank">\n<div class="title"><h3>阅读排行</h3><a class="more" href="/">更多&gt;&gt;</a></div>\n'
+            '<ol id="phb"></ol>\n</div>\n</div>\n'
+            f'<script>\nvar rows = {rank_rows};\ndocument.getElementById("phb").innerHTML = rows.map(function (r, i) {{\n'
+            '  var a = document.createElement("a"); a.href = r[0]; a.textContent = r[1];\n'
+            '  return "<li><em>" + (i + 1) + "</em>" + a.outerHTML + "</li>";\n}).join("");\n</script>')
     return page(f"{SITE} - 首页", body, "gbk")
 
 

@@ -3,6 +3,11 @@
 parse() and parse_article() only extract and yield items (crawler/items.py) or Requests; cleaning, dedupe
 and storage are the pipelines' job. Problems (HTTP errors, timeouts, non-HTML, a listing block not found)
 are collected in `self.report` and announced with the `crawl_error` signal, never raised.
+
+A listing page whose block is empty (or missing where the list belongs) while the page has scripts is
+fetched again once through Chromium (crawler/browser.py) when the source's `render` is "auto"; with
+"browser" every listing page is. A block not found is a problem only on a page where the listing lives
+(its `pages` patterns, or a page it was found on in an earlier run) or when it is found nowhere in the run.
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
+from crawler.browser import INSTALL_HINT, browser_meta
 from crawler.encoding import decode_html
-from crawler.extract import extract_article, extract_listing, pagination_pages
+from crawler.extract import ListingEntry, extract_article, extract_listing, pagination_pages
 from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import crawl_error, page_crawled
-from crawler.urls import canonical_url
+from crawler.urls import canonical_url, matches_pages, same_site
 from feedsvc.config import ListingConfig, SourceConfig
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
@@ -53,6 +59,9 @@ class CrawlReport:
     errors: list[CrawlError] = field(default_factory=list)
     robots_blocked: list[str] = field(default_factory=list)
     budget_exhausted: bool = False
+    # listing id → listing pages (not article pages) it was found on in this run; kept for the next run
+    found_pages: dict[str, set[str]] = field(default_factory=dict)
+    rendered: int = 0  # pages fetched through the browser
 
 
 class ArticleListSpider(Spider):
@@ -60,7 +69,8 @@ class ArticleListSpider(Spider):
 
     def __init__(self, source: SourceConfig, *, follow_articles: bool = True, max_pages: int = 200,
                  max_articles: int | None = None, inspect_url: str | None = None,
-                 follow_pagination: bool = True, **kwargs: Any) -> None:
+                 follow_pagination: bool = True, known_pages: dict[str, set[str]] | None = None,
+                 browser: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.follow_articles = follow_articles
@@ -78,7 +88,11 @@ class ArticleListSpider(Spider):
         self.report = CrawlReport()
         counted = self.page_listings + (self.related_listings if follow_articles or inspect_url else [])
         self.report.listing_counts = {lst.id: 0 for lst in counted}
-        self._missing: dict[str, list[str]] = defaultdict(list)
+        # listing id → (page URL, whether the listing belongs there) for each page it was not found on
+        self._missing: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+        self.known_pages = known_pages or {}
+        self._browser = browser
+        self._warned_browser: set[str] = set()
         self._checked: dict[str, int] = defaultdict(int)
         self._scheduled: set[str] = set()
         # listing id → page number → URL of numbered pages seen ahead of the pagination chain, not requested yet
@@ -88,19 +102,22 @@ class ArticleListSpider(Spider):
     # -- requests ------------------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         for url in self.start_urls:
-            request = self._request(url, self.parse_inspect if self.inspect_url else self.parse)
+            callback = self.parse_inspect if self.inspect_url else self.parse
+            meta = self._render_meta(url, "*") if self.source.render == "browser" else None
+            request = self._request(url, callback, meta)
             if request is not None:
                 yield request
 
     def _request(self, url: str, callback: Any, meta: dict[str, Any] | None = None) -> Request | None:
         """A request charged to the max_pages budget; None when already scheduled or the budget is spent."""
-        if url in self._scheduled:
+        key = f"browser:{url}" if meta and meta.get("playwright") else url
+        if key in self._scheduled:
             return None
         if self.budget <= 0:
             self.report.budget_exhausted = True
             return None
         self.budget -= 1
-        self._scheduled.add(url)
+        self._scheduled.add(key)
         # dont_filter: we dedupe in _scheduled already; Scrapy's filter would also swallow a redirect back to a
         # URL already seen, hiding redirect loops that should be reported.
         return Request(url, callback=callback, errback=self.on_error, meta=meta or {}, dont_filter=True)
@@ -110,7 +127,7 @@ class ArticleListSpider(Spider):
             return None
         if self.article_re is not None and not self.article_re.search(url):
             return None
-        url = canonical_url(url, self.source.drop_query_params)
+        url = canonical_url(url, self.source.drop_query_params, self.source.drop_tracking_params)
         request = self._request(url, self.parse_article, {"article_url": url, "listing_title": title})
         if request is not None:
             self._articles += 1
@@ -124,17 +141,29 @@ class ArticleListSpider(Spider):
             return
         only = response.meta.get("listing")
         listings = self.page_listings if only is None else [lst for lst in self.page_listings if lst.id == only]
+        listings = [lst for lst in listings if lst.pages is None or matches_pages(response.url, lst.pages)]
+        rendered_for = response.meta.get("rendered_for")
+        if rendered_for is not None and rendered_for != "*":
+            listings = [lst for lst in listings if lst.id in rendered_for]
+        found = {lst.id: extract_listing(page, lst, response.url) for lst in listings}
+        if rendered_for is None:
+            again = self._render_again(response, page, listings, found)
+            if again is not None:
+                yield again
+                listings = [lst for lst in listings if lst.id not in again.meta["rendered_for"]]
+        else:
+            self.report.rendered += 1
         offset: int | None = response.meta.get("rank_offset", 0)
         # A start URL is page 1 of each listing on it; a pagination page knows its number when its link said so.
         current: int | None = 1 if only is None else response.meta.get("page_number")
         to_follow: list[tuple[str, str | None]] = []
         pages: list[Request] = []
         for listing in listings:
-            entries = self._extract(page, listing, response.url)
+            entries = self._count(listing, found[listing.id], response.url, self._belongs(listing, response))
             for entry in entries:
                 rank = entry.rank + offset if entry.rank is not None and offset is not None else None
                 yield ListingSighting(self.source.id, listing.id, listing.kind, entry.url, entry.title,
-                                      entry.date_text, rank, response.url)
+                                      entry.date_text, rank, response.url, date_value=entry.date_value)
                 to_follow.append((entry.url, entry.title))
             if listing.pagination and self.follow_pagination:
                 pages.extend(self._pagination(page, listing, response.url, offset, len(entries), current))
@@ -173,8 +202,10 @@ class ArticleListSpider(Spider):
             lone = len(found.links) == 1
             targets = [(t, offset + count if lone and offset is not None else None, None) for t, _ in found.links]
         for target, next_offset, number in targets:
-            req = self._request(target, self.parse,
-                                {"listing": listing.id, "rank_offset": next_offset, "page_number": number})
+            meta = {"listing": listing.id, "rank_offset": next_offset, "page_number": number}
+            if self.source.render == "browser":
+                meta.update(self._render_meta(target, "*") or {})
+            req = self._request(target, self.parse, meta)
             if req is not None:
                 yield req
 
@@ -182,16 +213,33 @@ class ArticleListSpider(Spider):
         page = self._page(response)
         if page is None:
             return
-        url = response.meta.get("article_url") or response.url
+        url = self._canonical(page, response)
+        linked = response.meta.get("article_url") or response.url
+        self._scheduled.add(url)  # a listing linking the canonical URL later needs no second fetch
         content = extract_article(page, self.source.article, response.url, exclude_headings=self.related_headings)
         related = [
             ListingSighting(self.source.id, listing.id, listing.kind, entry.url, entry.title, entry.date_text,
-                            entry.rank, response.url, related_from=url)
+                            entry.rank, response.url, related_from=url, date_value=entry.date_value)
             for listing in self.related_listings
             for entry in self._extract(page, listing, response.url)
         ]
+        aliases = [alias for alias in dict.fromkeys((linked, response.url)) if alias != url]
         yield ArticleItem(self.source.id, url, content.title, content.date_text, content.summary,
-                          content.content_html, listing_title=response.meta.get("listing_title"), related=related)
+                          content.content_html, listing_title=response.meta.get("listing_title"), related=related,
+                          aliases=aliases)
+
+    def _canonical(self, page: Selector, response: Response) -> str:
+        """The item's URL: the page's declared canonical when it is on the same site, else the URL after redirects."""
+        declared = page.xpath("//head/link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href").get()
+        drop, tracking = self.source.drop_query_params, self.source.drop_tracking_params
+        if declared and declared.strip():
+            try:
+                target = canonical_url(response.urljoin(declared.strip()), drop, tracking)
+            except ValueError:
+                target = None
+            if target is not None and same_site(target, response.url):
+                return target
+        return canonical_url(response.url, drop, tracking)
 
     def parse_inspect(self, response: Response) -> Iterator[Any]:
         """Preview of one given URL: every listing on it (related ones too) and its article extraction."""
@@ -201,20 +249,76 @@ class ArticleListSpider(Spider):
         for listing in self.source.listings:
             for entry in self._extract(page, listing, response.url):
                 yield ListingSighting(self.source.id, listing.id, listing.kind, entry.url, entry.title,
-                                      entry.date_text, entry.rank, response.url)
+                                      entry.date_text, entry.rank, response.url, date_value=entry.date_value)
         content = extract_article(page, self.source.article, response.url, exclude_headings=self.related_headings)
         yield ArticleItem(self.source.id, response.url, content.title, content.date_text, content.summary,
                           content.content_html)
 
     # -- helpers -------------------------------------------------------------------------------------------------
-    def _extract(self, page: Selector, listing: ListingConfig, url: str) -> list[Any]:
-        entries = extract_listing(page, listing, url)
+    def _extract(self, page: Selector, listing: ListingConfig, url: str) -> list[ListingEntry]:
+        """A related (article page) listing: it belongs on no particular page, so only "found nowhere" counts."""
+        return self._count(listing, extract_listing(page, listing, url), url, belongs=False)
+
+    def _count(self, listing: ListingConfig, entries: list[ListingEntry] | None, url: str,
+               belongs: bool) -> list[ListingEntry]:
         self._checked[listing.id] += 1
         if entries is None:
-            self._missing[listing.id].append(url)
+            self._missing[listing.id].append((url, belongs))
             entries = []
+        elif listing.kind != "related":
+            self.report.found_pages.setdefault(listing.id, set()).add(url)
         self.report.listing_counts[listing.id] = self.report.listing_counts.get(listing.id, 0) + len(entries)
         return entries
+
+    def _belongs(self, listing: ListingConfig, response: Response) -> bool:
+        """Is this page one the listing lives on: its `pages` match, it is that listing's own pagination page,
+        or the listing was found here in an earlier run?"""
+        return (listing.pages is not None or response.meta.get("listing") == listing.id
+                or response.url in self.known_pages.get(listing.id, ()))
+
+    # -- rendering -----------------------------------------------------------------------------------------------
+    @property
+    def browser_available(self) -> bool:
+        if self._browser is None:
+            crawler = getattr(self, "crawler", None)
+            self._browser = bool(crawler is not None and crawler.settings.getbool("FEEDSVC_BROWSER"))
+        return self._browser
+
+    def _render_again(self, response: Response, page: Selector, listings: list[ListingConfig],
+                      found: dict[str, list[ListingEntry] | None]) -> Request | None:
+        """render = "auto": the browser request for listings whose block is empty, or missing on a page where
+        the listing belongs (or the start page), when the page has scripts that could fill it."""
+        if self.source.render != "auto":
+            return None
+        start = response.url in self.start_urls or response.request is not None and response.request.url in self.start_urls
+        wanted = [lst.id for lst in listings
+                  if found[lst.id] == [] or (found[lst.id] is None and (start or self._belongs(lst, response)))]
+        if not wanted or not page.xpath("//script"):
+            return None
+        meta = self._render_meta(response.url, wanted)
+        if meta is None:
+            return None
+        meta.update({k: v for k, v in response.meta.items() if k in ("listing", "rank_offset", "page_number")})
+        return self._request(response.url, self.parse, meta)
+
+    def _browser_fix(self) -> str:
+        crawler = getattr(self, "crawler", None)
+        return str(crawler.settings.get("FEEDSVC_BROWSER_MISSING") or INSTALL_HINT) if crawler else INSTALL_HINT
+
+    def _render_meta(self, url: str, listing_ids: list[str] | str) -> dict[str, Any] | None:
+        """Meta for a browser fetch of `url`, or None (after one warning per listing) when there is no browser."""
+        if self.browser_available:
+            timeout = self.settings.getfloat("DOWNLOAD_TIMEOUT", 30) if hasattr(self, "crawler") else 30.0
+            return {**browser_meta(timeout), "rendered_for": listing_ids}
+        names = [lst.id for lst in self.page_listings] if listing_ids == "*" else list(listing_ids)
+        for name in names:
+            if name not in self._warned_browser:
+                self._warned_browser.add(name)
+                self.logger.warning(
+                    "listing '%s' of source %s on %s looks filled by script (its block is empty or missing in the "
+                    "HTML) and no browser is available to render it: %s",
+                    name, self.source.id, url, self._browser_fix())
+        return None
 
     def _page(self, response: Response) -> Selector | None:
         """The page as a Selector (decoded by our rules), or None after recording why it is not HTML."""
@@ -263,11 +367,18 @@ class ArticleListSpider(Spider):
         return self._request(following, self.parse, {"listing": listing, "rank_offset": None, "page_number": number + 1})
 
     def closed(self, reason: str) -> None:
-        for listing_id, urls in self._missing.items():
+        hint = f"check its heading/block selector with `feedsvc preview {self.source.id}`"
+        for listing_id, missing in self._missing.items():
             checked = self._checked[listing_id]
-            self._error("selector", urls[0],
-                        f"listing '{listing_id}': block not found on {len(urls)} of {checked} page(s), e.g. {urls[0]}; "
-                        f"check its heading/block selector with `feedsvc preview {self.source.id}`")
+            if len(missing) == checked:
+                self._error("selector", missing[0][0], f"listing '{listing_id}': block not found on any of the "
+                            f"{checked} page(s) looked at, e.g. {missing[0][0]}; {hint}")
+                continue
+            expected = [url for url, belongs in missing if belongs]
+            if expected:
+                self._error("selector", expected[0],
+                            f"listing '{listing_id}': block not found on {len(expected)} of {checked} page(s) where "
+                            f"it belongs (its `pages`, or found there before), e.g. {expected[0]}; {hint}")
 
 
 def describe_failure(failure: Failure, url: str | None, timeout: float) -> tuple[str, str]:

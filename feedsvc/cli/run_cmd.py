@@ -89,7 +89,7 @@ def run_demo(args: argparse.Namespace) -> int:
         console.print(f"Demo site (GBK Chinese portal + English blog): {site.base_url}/")
         console.print(f"Demo config: {setup.config_path}")
         outcomes = crawl_all(setup, console)
-        print_summary(outcomes, console)
+        print_summary(outcomes, console, setup.cfg)
         base_url = f"http://127.0.0.1:{port}"
         print_urls(setup.cfg, base_url, console, serving=not args.no_serve)
         failed = [o for o in outcomes if not o.succeeded]

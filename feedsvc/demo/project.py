@@ -163,7 +163,17 @@ def feed_urls(cfg: AppConfig, base_url: str) -> list[tuple[str, str]]:
     return out
 
 
-def print_summary(outcomes: list[CrawlOutcome], console: Console) -> None:
+def missing_needs(cfg: AppConfig) -> list[str]:
+    """What the demo needs that this machine lacks, one line each: the 阅读排行 ranking is filled by a script,
+    so crawling it takes Chromium."""
+    path = cfg.crawl.chromium_path
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return []
+    return [f"The 阅读排行 ranking (gwdemo/ranking) is filled by a script and stays empty without Chromium: "
+            f"apt-get install chromium (looked for {path}), then run the demo again."]
+
+
+def print_summary(outcomes: list[CrawlOutcome], console: Console, cfg: AppConfig | None = None) -> None:
     table = Table(title="Crawl summary")
     for column in ("source", "status", "pages", "items", "new", "errors"):
         table.add_column(column)
@@ -176,6 +186,8 @@ def print_summary(outcomes: list[CrawlOutcome], console: Console) -> None:
     for outcome in outcomes:
         if not outcome.succeeded:
             console.print(f"[red]{outcome.source_id}[/red]: {outcome.message}")
+    for need in missing_needs(cfg) if cfg is not None else []:
+        console.print(f"[yellow]note[/yellow]: {need}", markup=True, highlight=False)
 
 
 def print_urls(cfg: AppConfig, base_url: str, console: Console, serving: bool) -> None:

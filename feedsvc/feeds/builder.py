@@ -168,7 +168,7 @@ class FeedBuilder:
                       row.rank_changed or item.updated_at)
         summary = clean_title(item.summary or "") or (plain_text(item.content)[:SUMMARY_CHARS] if item.content else "")
         return FeedEntry(
-            id=entry_id(item.url),
+            id=entry_id(item.feed_key or item.url),  # feed_key: the URL before a merge renamed it
             url=item.url,
             title=item.title,
             published=published,

@@ -7,6 +7,7 @@ time as an argument (`at`), and raise StorageError instead of SQLAlchemy errors.
 
 from feedsvc.store.facade import Store
 from feedsvc.store.items import count_items, get_item, get_item_by_url, item_ids_by_url, store_items
+from feedsvc.store.listing_pages import known_listing_pages, record_listing_pages
 from feedsvc.store.meta import bump_data_version, data_version, get_meta, set_meta
 from feedsvc.store.runs import (
     SourceHealth,
@@ -35,8 +36,10 @@ __all__ = [
     "get_run",
     "get_source",
     "item_ids_by_url",
+    "known_listing_pages",
     "list_sources",
     "recent_runs",
+    "record_listing_pages",
     "record_crawl_error",
     "run_errors",
     "set_meta",

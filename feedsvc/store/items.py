@@ -17,6 +17,7 @@ from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
 from feedsvc.records import ItemRecord, StoreResult
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, insert_for, wrap_exceptions
 from feedsvc.store.meta import bump_data_version
+from feedsvc.store.aliases import add_aliases, resolve_aliases
 
 SITE_ORIGIN = "site"
 
@@ -59,10 +60,12 @@ def store_items(session: Session, records: Sequence[ItemRecord], run_id: int | N
     """Upsert items and record where they were seen. Re-storing never duplicates and keeps `first_seen`.
 
     Rules: an article page's date replaces a listing date; a listing date only fills an empty one (a
-    month-day re-read next year must not move an old item); titles from the article page win.
+    month-day re-read next year must not move an old item); titles from the article page win. An article's
+    aliases name its item: items stored under them are merged into it (repository/aliases.py).
     """
     if not records:
         return StoreResult()
+    records = resolve_aliases(session, records)
     merged = _merge_by_url(records)
     existing = _existing(session, merged.keys())
     new_urls = [url for url in merged if url not in existing]
@@ -73,6 +76,7 @@ def store_items(session: Session, records: Sequence[ItemRecord], run_id: int | N
     _upsert_listing_items(session, records, ids, run_id, at)
     _insert_appearances(session, records, ids, run_id, at)
     _upsert_site_links(session, records, ids, at)
+    add_aliases(session, records, ids)
     new_ids = sorted(ids[url] for url in new_urls if url in ids)
     bump_data_version(session)  # new items, ranks or dates: feeds built before this batch are stale
     return StoreResult(seen=len(merged), new=len(new_ids), new_item_ids=new_ids)

@@ -1,0 +1,126 @@
+"""Item aliases: the other URLs of an article (`item_aliases`), and merging the items that turn out to be one.
+
+An article page names its canonical URL and the URLs that reached it. Items stored under any of them become
+one item: the earliest (by first_seen, then id) keeps its id, first_seen and feed entry id (`feed_key`), takes
+the canonical URL, and receives the others' listing rows, appearances and links. All datetimes are aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from feedsvc.models import Appearance, Item, ItemAlias, ItemSignature, ListingItem, RelatedLink
+from feedsvc.records import ItemRecord
+from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, insert_for
+
+
+def alias_targets(session: Session, urls: Iterable[str]) -> dict[str, str]:
+    """alias URL → the URL of the item it names, for those of `urls` that are aliases."""
+    found: dict[str, str] = {}
+    for part in chunks(sorted(set(urls)), MAX_PARAMS_PER_STATEMENT):
+        if part:
+            stmt = select(ItemAlias.url, Item.url).join(Item, Item.id == ItemAlias.item_id).where(ItemAlias.url.in_(part))
+            found.update((alias, url) for alias, url in session.execute(stmt))
+    return found
+
+
+def resolve_aliases(session: Session, records: Sequence[ItemRecord]) -> list[ItemRecord]:
+    """Merge what each article's URLs name, then rewrite every record's URLs that are aliases (of an article in
+    this batch or of a stored item) to the item's URL, so a listing link resolves to the article's item."""
+    merge_article_urls(session, records)
+    targets = {alias: rec.url for rec in records if rec.is_article for alias in rec.aliases if alias != rec.url}
+    urls = {rec.url for rec in records} | {rec.related_from for rec in records if rec.related_from}
+    stored = alias_targets(session, urls - targets.keys())
+    targets.update(stored)
+    if not targets:
+        return list(records)
+    out = []
+    for rec in records:
+        url = rec.url if rec.is_article else targets.get(rec.url, rec.url)
+        related_from = targets.get(rec.related_from, rec.related_from) if rec.related_from else None
+        out.append(rec if (url, related_from) == (rec.url, rec.related_from)
+                   else replace(rec, url=url, related_from=related_from))
+    return out
+
+
+def merge_article_urls(session: Session, records: Sequence[ItemRecord]) -> None:
+    """Before storing: for each article with aliases, merge the items stored under its URLs into the earliest,
+    which then carries the canonical URL."""
+    for rec in records:
+        if rec.is_article and rec.aliases:
+            _merge(session, rec.url, rec.aliases)
+
+
+def add_aliases(session: Session, records: Sequence[ItemRecord], ids: dict[str, int]) -> None:
+    """After storing: record each article's aliases as naming its item (an alias moves to the latest article)."""
+    rows = {alias: ids[rec.url] for rec in records if rec.is_article and rec.url in ids for alias in rec.aliases
+            if alias != rec.url}
+    if rows:
+        stmt = insert_for(session, ItemAlias.__table__)
+        stmt = stmt.on_conflict_do_update(index_elements=[ItemAlias.url], set_={"item_id": stmt.excluded.item_id})
+        session.execute(stmt, [{"url": url, "item_id": item_id} for url, item_id in rows.items()])
+
+
+def _merge(session: Session, canonical: str, aliases: Sequence[str]) -> None:
+    urls = [canonical, *aliases]
+    by_url = select(Item.id).where(Item.url.in_(urls))
+    by_alias = select(ItemAlias.item_id).where(ItemAlias.url.in_(urls))
+    rows = session.execute(select(Item.id, Item.url, Item.first_seen, Item.feed_key)
+                           .where(Item.id.in_(by_url.union(by_alias).scalar_subquery()))
+                           .order_by(Item.first_seen, Item.id)).all()
+    if not rows:
+        return
+    keeper, others = rows[0], rows[1:]
+    other_ids = [row.id for row in others]
+    if other_ids:
+        _move_references(session, keeper.id, other_ids)
+        moved = [{"url": row.url, "item_id": keeper.id} for row in others]
+        session.execute(delete(Item).where(Item.id.in_(other_ids)))
+        stmt = insert_for(session, ItemAlias.__table__)
+        session.execute(stmt.on_conflict_do_update(index_elements=[ItemAlias.url],
+                                                   set_={"item_id": stmt.excluded.item_id}), moved)
+    if keeper.url != canonical:
+        session.execute(delete(ItemAlias).where(ItemAlias.url == canonical))
+        session.execute(update(Item).where(Item.id == keeper.id).values(
+            url=canonical, feed_key=func.coalesce(Item.feed_key, keeper.url)))
+        stmt = insert_for(session, ItemAlias.__table__)
+        session.execute(stmt.on_conflict_do_update(index_elements=[ItemAlias.url],
+                                                   set_={"item_id": stmt.excluded.item_id}),
+                        [{"url": keeper.url, "item_id": keeper.id}])
+
+
+def _move_references(session: Session, keeper: int, others: list[int]) -> None:
+    """Point every row that names one of `others` at `keeper`; where keeper already has the row, keeper's stays."""
+    session.execute(update(Appearance).where(Appearance.item_id.in_(others)).values(item_id=keeper))
+    session.execute(update(ItemAlias).where(ItemAlias.item_id.in_(others)).values(item_id=keeper))
+    session.execute(update(Item).where(Item.id == keeper, Item.duplicate_of.in_(others)).values(duplicate_of=None))
+    session.execute(update(Item).where(Item.duplicate_of.in_(others)).values(duplicate_of=keeper))
+    session.execute(delete(ItemSignature).where(ItemSignature.item_id.in_(others)))
+
+    listing_rows = [dict(row._mapping) for row in session.execute(
+        select(ListingItem.__table__).where(ListingItem.item_id.in_(others)).order_by(ListingItem.first_seen))]
+    session.execute(delete(ListingItem).where(ListingItem.item_id.in_(others)))
+    if listing_rows:
+        moved = list({(r["source_id"], r["listing_id"]): {**r, "item_id": keeper} for r in reversed(listing_rows)}.values())
+        session.execute(insert_for(session, ListingItem.__table__).on_conflict_do_nothing(
+            index_elements=[ListingItem.source_id, ListingItem.listing_id, ListingItem.item_id]), moved)
+
+    table = RelatedLink.__table__
+    link_rows = [dict(row._mapping) for row in session.execute(
+        select(table).where(table.c.from_item_id.in_(others) | table.c.to_item_id.in_(others)))]
+    session.execute(delete(RelatedLink).where(RelatedLink.from_item_id.in_(others) | RelatedLink.to_item_id.in_(others)))
+    remapped: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in link_rows:
+        row["from_item_id"] = keeper if row["from_item_id"] in others else row["from_item_id"]
+        row["to_item_id"] = keeper if row["to_item_id"] in others else row["to_item_id"]
+        if row["from_item_id"] != row["to_item_id"]:
+            remapped.setdefault((row["from_item_id"], row["to_item_id"], row["origin"]), row)
+    if remapped:
+        session.execute(insert_for(session, table).on_conflict_do_nothing(
+            index_elements=[RelatedLink.from_item_id, RelatedLink.to_item_id, RelatedLink.origin]),
+            list(remapped.values()))
