@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
 from feedsvc.records import ItemRecord, StoreResult
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, insert_for, wrap_exceptions
-from feedsvc.store.meta import bump_data_version
 from feedsvc.store.aliases import add_aliases, resolve_aliases
+from feedsvc.store.meta import bump_data_version
 
 SITE_ORIGIN = "site"
 
