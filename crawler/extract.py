@@ -23,6 +23,7 @@ __all__ = [
     "ArticleContent",
     "ListingEntry",
     "extract_article",
+    "extract_items",
     "extract_listing",
     "is_followable",
     "join_url",
@@ -59,6 +60,12 @@ def extract_listing(page: Selector, listing: ListingConfig, base_url: str) -> li
     block = find_block(page, listing.block, listing.heading, listing.item)
     if block is None:
         return None
+    return extract_items(block, listing, base_url)
+
+
+def extract_items(block: Selector, listing: ListingConfig | None, base_url: str) -> list[ListingEntry]:
+    """Entries of a block already found; `listing` None (or its `item` unset) detects the item element."""
+    listing = listing or _DETECT
     entries: list[ListingEntry] = []
     items = select(block, listing.item) if listing.item else [Selector(root=el, type="html") for el in detect_items(block.root)]
     for item in items:
@@ -66,6 +73,9 @@ def extract_listing(page: Selector, listing: ListingConfig, base_url: str) -> li
         if entry is not None:
             entries.append(entry)
     return entries
+
+
+_DETECT = ListingConfig(id="detected", block="*")  # defaults only: item detected, first link, its text
 
 
 def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> ListingEntry | None:

@@ -49,13 +49,16 @@ class Emitter:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m crawler.run", description="Crawl one configured source.")
-    parser.add_argument("source", help="source id from the config")
+    parser.add_argument("source", nargs="?", help="source id from the config")
     parser.add_argument("--config", default=None, help="config file (default: $FEEDSVC_CONFIG, else ./config.toml)")
     parser.add_argument("--now", default=None, help="crawl clock, ISO 8601 (default: now); makes runs reproducible")
     parser.add_argument("--trigger", choices=("manual", "schedule", "retry"), default="manual")
     parser.add_argument("--progress-json", action="store_true", help="print one JSON event per line on stdout")
     parser.add_argument("--preview", action="store_true", help="fetch live, print what is extracted, store nothing")
     parser.add_argument("--url", default=None, help="with --preview: inspect this page instead of the start URL")
+    parser.add_argument("--suggest", metavar="URL", default=None, help="print a suggested [[sources]] block for URL")
+    parser.add_argument("--id", default=None, help="with --suggest: the source id")
+    parser.add_argument("--title", default=None, help="with --suggest: the source title")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Scrapy log detail (-vv debug)")
     parser.add_argument("--no-related", action="store_true",
                         help="skip the related-items refresh after the crawl (rebuild later: feedsvc related --rebuild)")
@@ -76,6 +79,13 @@ def parse_now(value: str | None) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        if args.suggest:
+            from crawler.discover.fetch import run_suggest
+
+            cfg = load_config(args.config) if args.config else AppConfig()
+            return run_suggest(cfg, args.suggest, args.id, args.title, parse_now(args.now), args.verbose)
+        if not args.source:
+            raise FeedsvcError("name the source to crawl: python -m crawler.run SOURCE")
         cfg = load_config(args.config)
         source = cfg.source(args.source)
         now = parse_now(args.now)
