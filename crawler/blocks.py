@@ -85,6 +85,10 @@ def _heading_candidates(page: Selector, heading: str) -> Iterator[etree._Element
         while (parent := el.getparent()) is not None and _tag(parent) not in ("body", "html"):
             if _key(_full_text(parent)) != want:
                 break
+            # A box whose list is still empty (filled by script) shows only its heading's text too: the list
+            # beside the heading means the parent is the box, not a wider heading.
+            if any(child is not el and isinstance(child.tag, str) and _tag(child) not in _INLINE for child in parent):
+                break
             el = parent
         # A menu entry (`<li><a href=/latest>最新文稿</a></li>`) names a page, not a block on this one.
         if _tag(el) in ("a", "option") or (_tag(el) == "li" and el.xpath(".//a[@href]")):

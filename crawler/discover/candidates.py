@@ -48,8 +48,9 @@ class Candidate:
     ordered: bool  # <ol>, or every title starts with its rank
 
 
-def find_candidates(page: Selector, url: str) -> list[Candidate]:
-    """Every block of repeated, same-site, article-like items on the page, in page order, each block once."""
+def find_candidates(page: Selector, url: str, strict: bool = True) -> list[Candidate]:
+    """Every block of repeated, same-site, article-like items on the page, in page order, each block once.
+    `strict=False` keeps every block of two or more linked items (healing judges them by content instead)."""
     host = urlsplit(url).hostname or ""
     body = page.root
     if not isinstance(body, etree._Element):
@@ -64,9 +65,9 @@ def find_candidates(page: Selector, url: str) -> list[Candidate]:
             continue  # the items sit deeper: that inner element is the block, visited on its own
         entries = extract_items(Selector(root=parent, type="html"), None, url)
         urls = frozenset(e.url for e in entries)
-        if len(entries) < _MIN_ITEMS or urls in seen:
+        if len(entries) < (_MIN_ITEMS if strict else 2) or urls in seen:
             continue
-        candidate = _judge(parent, entries, host)
+        candidate = _judge(parent, entries, host) if strict else Candidate(parent, entries, 0.0, False)
         if candidate is not None:
             seen.add(urls)
             found.append(candidate)
