@@ -65,7 +65,8 @@ def find_candidates(page: Selector, url: str, strict: bool = True) -> list[Candi
             continue  # the items sit deeper: that inner element is the block, visited on its own
         entries = extract_items(Selector(root=parent, type="html"), None, url)
         urls = frozenset(e.url for e in entries)
-        if len(entries) < (_MIN_ITEMS if strict else 2) or urls in seen:
+        # Healing keeps twin blocks (same items twice on the page): two equal answers mean "not sure".
+        if len(entries) < (_MIN_ITEMS if strict else 2) or (strict and urls in seen):
             continue
         candidate = _judge(parent, entries, host) if strict else Candidate(parent, entries, 0.0, False)
         if candidate is not None:
