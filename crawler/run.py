@@ -57,6 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--preview", action="store_true", help="fetch live, print what is extracted, store nothing")
     parser.add_argument("--url", default=None, help="with --preview: inspect this page instead of the start URL")
     parser.add_argument("--suggest", metavar="URL", default=None, help="print a suggested [[sources]] block for URL")
+    parser.add_argument("--heal", action="store_true",
+                        help="fetch the start pages, print JSON lines for listings whose renamed block was found again")
     parser.add_argument("--id", default=None, help="with --suggest: the source id")
     parser.add_argument("--title", default=None, help="with --suggest: the source title")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Scrapy log detail (-vv debug)")
@@ -79,6 +81,11 @@ def parse_now(value: str | None) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        if args.heal:
+            from crawler.discover.fetch import run_heal
+
+            cfg = load_config(args.config)
+            return run_heal(cfg, cfg.source(args.source or ""), parse_now(args.now), args.verbose)
         if args.suggest:
             from crawler.discover.fetch import run_suggest
 
@@ -254,7 +261,7 @@ def _run_spider(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpa
     crawler.signals.connect(on_spider_error, signal=signals.spider_error)
     crawler.signals.connect(on_item_error, signal=signals.item_error)
     process.crawl(crawler, source=source, follow_articles=source_follows_articles(cfg, source),
-                  max_pages=source_max_pages(cfg, source))
+                  max_pages=source_max_pages(cfg, source), held=_listing_memory(state.session_factory, source.id))
     process.start()
     # Scrapy's SIGTERM/SIGINT handlers need the (now stopped) reactor: restore the defaults so the steps
     # after the crawl can still be interrupted.
@@ -263,6 +270,18 @@ def _run_spider(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpa
     if crawler.stats is not None:  # again: CoreStats adds elapsed_time_seconds after our spider_closed handler
         state.stats = dict(crawler.stats.get_stats()) or state.stats
     return result
+
+
+def _listing_memory(session_factory: Any, source_id: str) -> dict[str, list[tuple[str, str]]]:
+    """What each listing showed before (for healing a renamed block); a read failure only disables healing."""
+    from feedsvc.store import listing_memory
+
+    try:
+        with session_factory() as session:
+            return listing_memory(session, source_id)
+    except FeedsvcError as exc:
+        log.warning("listing memory unavailable, healing disabled source=%s: %s", source_id, exc)
+        return {}
 
 
 def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, lease_lost: bool) -> tuple[str, str]:

@@ -60,14 +60,17 @@ def append_source(path: Path, block: str) -> AppConfig:
     return cfg
 
 
-def set_listing_block(path: Path, source_id: str, listing_id: str, block: str, at: datetime) -> Path:
-    """Point a listing at `block` (dropping its `heading`), keeping a backup; returns the backup's path."""
+def set_listing_block(path: Path, source_id: str, listing_id: str, block: str, at: datetime,
+                      field: str = "block") -> Path:
+    """Point a listing at `block` (a selector; or a heading text with field="heading"), dropping the other key,
+    keeping a backup beside the file; returns the backup's path."""
     doc = _read(path)
     listing = _find_listing(doc, source_id, listing_id, path)
-    old = listing.get("block") or f"heading = {listing.get('heading')!r}"
+    old = " ".join(f"{key} = {listing[key]!s}" for key in ("heading", "block") if key in listing)
     listing.pop("heading", None)
-    listing["block"] = block
-    listing["block"].comment(f"healed {at:%Y-%m-%d}: was {old}")
+    listing.pop("block", None)
+    listing[field] = block
+    listing[field].comment(f"healed {at:%Y-%m-%d}: was {old}")
     text = tomlkit.dumps(doc)
     _checked(text, path)
     backup = path.with_name(f"{path.name}.{at:%Y%m%d%H%M%S}.bak")

@@ -122,3 +122,37 @@ def _spider_class() -> type[Any]:
                                        f"{failure.value}")
 
     return SuggestSpider
+
+
+def run_heal(cfg: AppConfig, source: SourceConfig, now: datetime, verbose: int = 0) -> int:
+    """Fetch the source's start pages with what each listing held before (from the store); print one JSON line
+    per listing healed: {"listing", "field", "value", "share"}. 0 when one was healed, 1 when none."""
+    import json
+
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import scrapy_settings
+    from crawler.spiders.listing import ArticleListSpider
+    from feedsvc.store.db import open_database
+    from feedsvc.store import listing_memory
+
+    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
+    try:
+        with session_factory() as session:
+            held = listing_memory(session, source.id)
+    finally:
+        engine.dispose()
+    settings = scrapy_settings(cfg, source)
+    settings.update(HTTPCACHE_ENABLED=False, ITEM_PIPELINES={}, FEEDSVC_NOW=now.isoformat(),
+                    LOG_LEVEL=("ERROR", "INFO", "DEBUG")[min(verbose, 2)])
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ArticleListSpider)
+    process.crawl(crawler, source=source, follow_articles=False, follow_pagination=False,
+                  max_pages=len(source.start_urls), held=held)
+    process.start()
+    spider = crawler.spider
+    assert isinstance(spider, ArticleListSpider)
+    for listing_id, (_config, healing) in spider.healed.items():
+        print(json.dumps({"listing": listing_id, "field": healing.field, "value": healing.value,
+                          "share": round(healing.share, 2)}, ensure_ascii=False))
+    return 0 if spider.healed else 1

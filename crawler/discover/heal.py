@@ -18,6 +18,7 @@ from crawler.discover.candidates import find_candidates
 from crawler.discover.naming import heading_that_finds, stable_selector
 from crawler.extract import ListingEntry
 from crawler.text import normalize_space
+from feedsvc.config import ListingConfig
 
 # Why these values: a listing shows its newest items, most of which it showed on the last crawl (a "latest"
 # list of 10 gains a few per day), so a healed block is mostly known items. A neighbouring box that shares a
@@ -70,3 +71,13 @@ def heal_listing(page: Selector, url: str, held: Iterable[tuple[str, str]]) -> H
     if heading:
         return Healing("heading", heading, share, best.entries)
     return None
+
+
+def healed_config(page: Selector, listing: ListingConfig, url: str, held: Iterable[tuple[str, str]]
+                  ) -> tuple[ListingConfig, Healing] | None:
+    """The listing pointed at its healed block (for this run), with the healing; None when not confident."""
+    healing = heal_listing(page, url, held)
+    if healing is None:
+        return None
+    other = "heading" if healing.field == "block" else "block"
+    return listing.model_copy(update={healing.field: healing.value, other: None, "item": None}), healing

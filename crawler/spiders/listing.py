@@ -28,6 +28,7 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
+from crawler.discover.heal import healed_config
 from crawler.encoding import decode_html
 from crawler.extract import extract_article, extract_listing, pagination_pages
 from crawler.items import ArticleItem, ListingSighting
@@ -60,7 +61,8 @@ class ArticleListSpider(Spider):
 
     def __init__(self, source: SourceConfig, *, follow_articles: bool = True, max_pages: int = 200,
                  max_articles: int | None = None, inspect_url: str | None = None,
-                 follow_pagination: bool = True, **kwargs: Any) -> None:
+                 follow_pagination: bool = True, held: dict[str, list[tuple[str, str]]] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.follow_articles = follow_articles
@@ -84,6 +86,8 @@ class ArticleListSpider(Spider):
         # listing id → page number → URL of numbered pages seen ahead of the pagination chain, not requested yet
         self._ahead: dict[str, dict[int, str]] = {}
         self._articles = 0
+        self.held = held or {}  # listing id → (url, title) it showed before: healing looks for them
+        self.healed: dict[str, tuple[ListingConfig, Any]] = {}
 
     # -- requests ------------------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -208,7 +212,15 @@ class ArticleListSpider(Spider):
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _extract(self, page: Selector, listing: ListingConfig, url: str) -> list[Any]:
+        listing = self.healed[listing.id][0] if listing.id in self.healed else listing
         entries = extract_listing(page, listing, url)
+        if entries is None and self.held.get(listing.id):  # a redesign may have renamed the block: heal
+            healed = healed_config(page, listing, url, self.held[listing.id])
+            if healed is not None:
+                self.healed[listing.id] = healed
+                self._error("healed", url, f"listing '{listing.id}' healed: {healed[1].describe()}; "
+                            f"`feedsvc heal {self.source.id}` writes it into the config")
+                entries = extract_listing(page, healed[0], url)
         self._checked[listing.id] += 1
         if entries is None:
             self._missing[listing.id].append(url)
