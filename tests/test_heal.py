@@ -60,6 +60,9 @@ def test_renamed_block_is_healed_then_written(make_site_server, tmp_path: Path) 
     assert [k for k, _ in kinds] == ["healed"]
     assert "listing 'most-read' healed: block now `div.popular-box`" in kinds[0][1]
 
+    status = feedsvc("status", "--config", str(config))
+    assert "healed: block now `div.popular-box`" in " ".join(status.stdout.split())  # the proposal, shown
+
     before = config.read_text(encoding="utf-8")
     healed = feedsvc("heal", "gazette", "--config", str(config))
     assert healed.returncode == 0, healed.stderr
