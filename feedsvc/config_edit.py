@@ -5,6 +5,7 @@ file keeps its comments and layout. Every change is validated with `parse_config
 
 from __future__ import annotations
 
+import json
 import shutil
 import tomllib
 from datetime import datetime
@@ -66,7 +67,8 @@ def set_listing_block(path: Path, source_id: str, listing_id: str, block: str, a
     keeping a backup beside the file; returns the backup's path."""
     doc = _read(path)
     listing = _find_listing(doc, source_id, listing_id, path)
-    old = " ".join(f"{key} = {listing[key]!s}" for key in ("heading", "block") if key in listing)
+    old = " ".join(f"{key} = {json.dumps(str(listing[key]), ensure_ascii=False)}" for key in ("heading", "block")
+                   if key in listing)
     listing.pop("heading", None)
     listing.pop("block", None)
     listing[field] = block

@@ -97,5 +97,5 @@ def test_heal_writes_the_block_and_keeps_a_backup(tmp_path: Path) -> None:
     backup = set_listing_block(config, "s", "ranking", "div.rank-box", datetime(2026, 1, 5, tzinfo=UTC))
     assert backup.read_text(encoding="utf-8") == before
     text = config.read_text(encoding="utf-8")
-    assert "# the ranking box" in text and 'block = "div.rank-box"' in text and "was div.rank" in text
+    assert "# the ranking box" in text and 'block = "div.rank-box"' in text and 'was block = "div.rank"' in text
     assert load_config(config).source("s").listings[0].block == "div.rank-box"

@@ -133,8 +133,8 @@ def run_heal(cfg: AppConfig, source: SourceConfig, now: datetime, verbose: int =
 
     from crawler.settings import scrapy_settings
     from crawler.spiders.listing import ArticleListSpider
-    from feedsvc.store.db import open_database
     from feedsvc.store import listing_memory
+    from feedsvc.store.db import open_database
 
     engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
     try:
