@@ -85,6 +85,8 @@ def test_page_without_the_items_heals_nothing(make_site_server, tmp_path: Path) 
     server.pages["/"] = Page(menus.read_bytes(), "text/html; charset=utf-8")
     assert run_crawler(config, "gazette", "--now", FIXED_NOW, "--no-related").returncode == 0
     assert [k for k, _ in errors(db, 2)] == ["selector"]  # today's "block not found" warning stands
+    status = " ".join(feedsvc("status", "--config", str(config)).stdout.split())
+    assert "warning gazette: listing 'most-read' yielded items before but none in the last run" in status
     before = config.read_text(encoding="utf-8")
     healed = feedsvc("heal", "gazette", "--config", str(config))
     assert healed.returncode == 1 and "nothing healed" in healed.stdout
