@@ -133,15 +133,10 @@ def run_heal(cfg: AppConfig, source: SourceConfig, now: datetime, verbose: int =
 
     from crawler.settings import scrapy_settings
     from crawler.spiders.listing import ArticleListSpider
-    from feedsvc.store import listing_memory
-    from feedsvc.store.db import open_database
+    from feedsvc.store import Store, listing_memory
 
-    engine, session_factory = open_database(cfg.database.url, cfg.base_dir)
-    try:
-        with session_factory() as session:
-            held = listing_memory(session, source.id)
-    finally:
-        engine.dispose()
+    with Store.for_config(cfg) as store, store.session() as session:
+        held = listing_memory(session, source.id)
     settings = scrapy_settings(cfg, source)
     settings.update(HTTPCACHE_ENABLED=False, ITEM_PIPELINES={}, FEEDSVC_NOW=now.isoformat(),
                     LOG_LEVEL=("ERROR", "INFO", "DEBUG")[min(verbose, 2)])

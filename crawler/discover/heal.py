@@ -17,8 +17,8 @@ from parsel import Selector
 from crawler.discover.candidates import find_candidates
 from crawler.discover.naming import heading_that_finds, stable_selector
 from crawler.extract import ListingEntry
-from crawler.text import normalize_space
 from feedsvc.config import ListingConfig
+from feedsvc.text import normalize_space
 
 # Why these values: a listing shows its newest items, most of which it showed on the last crawl (a "latest"
 # list of 10 gains a few per day), so a healed block is mostly known items. A neighbouring box that shares a

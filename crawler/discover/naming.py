@@ -17,7 +17,7 @@ from parsel import Selector
 from crawler.blocks import HEADING_TAGS, find_block
 from crawler.dates import parse_date
 from crawler.extract import _NEXT_LABELS, _PAGE_NUMBER, ListingEntry, extract_items
-from crawler.text import normalize_space
+from feedsvc.text import normalize_space
 
 _DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
 _MAX_HEADING = 30  # characters; longer text above a block is prose, not its title
