@@ -18,7 +18,8 @@ from feedsvc.text import normalize_space
 _INLINE = frozenset(
     ["a", "abbr", "b", "big", "br", "button", "em", "font", "i", "img", "input", "label", "link", "meta", "noscript", "script", "select", "small", "span", "strong", "style", "sub", "sup", "hr"]
 )
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_HEADINGS = frozenset(HEADING_TAGS)
 # Decorations around heading text: `【推荐文稿】`, `推荐文稿 >>`, `Latest posts:`.
 _DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
 # How far up from the heading text we look for the list: heading text → title bar → box is two steps.
@@ -84,6 +85,10 @@ def _heading_candidates(page: Selector, heading: str) -> Iterator[etree._Element
         while (parent := el.getparent()) is not None and _tag(parent) not in ("body", "html"):
             if _key(_full_text(parent)) != want:
                 break
+            # A box whose list is still empty (filled by script) shows only its heading's text too: the list
+            # beside the heading means the parent is the box, not a wider heading.
+            if any(child is not el and isinstance(child.tag, str) and _tag(child) not in _INLINE for child in parent):
+                break
             el = parent
         # A menu entry (`<li><a href=/latest>最新文稿</a></li>`) names a page, not a block on this one.
         if _tag(el) in ("a", "option") or (_tag(el) == "li" and el.xpath(".//a[@href]")):
@@ -98,11 +103,13 @@ def find_heading(page: Selector, heading: str) -> list[etree._Element]:
                   "ancestor::h3|ancestor::h4|ancestor::h5|ancestor::h6") else 1)
 
 
-def block_after(heading: etree._Element, item: str) -> etree._Element | None:
+def block_after(heading: etree._Element, item: str | None) -> etree._Element | None:
     """The list container a heading introduces: its next non-inline sibling, climbing out of title bars.
 
     When that sibling is itself an item (`<h3>…</h3><li>…</li><li>…</li>`), the heading sits inside the
     box, and the box is the block. An empty sibling counts (a ranking filled by script is an empty list).
+    A sibling holding headings is the next box, unless every heading in it belongs to one of its repeated
+    items (cards: `<div class="card"><a><h3>Title</h3></a>…</div>`).
     """
     node = heading
     for _ in range(_MAX_CLIMB):
@@ -114,7 +121,7 @@ def block_after(heading: etree._Element, item: str) -> etree._Element | None:
             if parent is not None and _is_item(parent, sibling, item):
                 return parent
             # The next box with its own heading: our box had no list at all (e.g. `<h3>阅读排行</h3></div>`).
-            if _tag(sibling) in _HEADINGS or sibling.xpath(_ANY_HEADING):
+            if _tag(sibling) in _HEADINGS or (sibling.xpath(_ANY_HEADING) and not _headings_in_items(sibling, item)):
                 return None
             return sibling
         if parent is None or _tag(parent) in ("body", "html"):
@@ -123,11 +130,70 @@ def block_after(heading: etree._Element, item: str) -> etree._Element | None:
     return None
 
 
-def _is_item(parent: etree._Element, candidate: etree._Element, item: str) -> bool:
+def _is_item(parent: etree._Element, candidate: etree._Element, item: str | None) -> bool:
+    if item is None:
+        return candidate in detect_items(parent)
     return any(hit.root is candidate for hit in select(Selector(root=parent, type="html"), item))
 
 
-def find_block(page: Selector, block: str | None, heading: str | None, item: str) -> Selector | None:
+def _headings_in_items(box: etree._Element, item: str | None) -> bool:
+    """True when `box` holds at least two items and every heading inside it sits in one of them."""
+    items = detect_items(box) if item is None else [hit.root for hit in select(Selector(root=box, type="html"), item)]
+    if len(items) < 2:
+        return False
+    # A set of the elements themselves (kept alive, so lxml hands back the same proxies), not of id()s.
+    inside = {el for it in items if isinstance(it, etree._Element) for el in it.iter()}
+    return all(h in inside for h in box.xpath(_ANY_HEADING))
+
+
+def detect_items(block: etree._Element) -> list[etree._Element]:
+    """The block's repeated item elements when no `item` selector is configured.
+
+    Among every group of sibling elements with the same tag and class inside the block, the group with the most
+    members holding a link wins (li, article, div cards, tr rows, dt); ties go to `li`, then to the shallower
+    group; with no repeated group, the block's `li` elements. `<dd>` never counts: in a `<dl>` the `<dt>` is the item and its `<dd>` carries the date.
+    """
+    best: tuple[int, int, int, int] = (0, 1, 0, 0)
+    found: list[etree._Element] = []
+    for depth, parent in _walk(block, 0):
+        groups: dict[tuple[str, str], list[etree._Element]] = {}
+        for child in parent:
+            tag = _tag(child)
+            if tag and tag not in _NOT_ITEMS:
+                groups.setdefault((tag, " ".join(sorted((child.get("class") or "").split()))), []).append(child)
+        for (tag, _cls), members in groups.items():
+            linked = [m for m in members if _has_link(m)]
+            if len(linked) < 2:
+                continue
+            # Pagination (`1 2 3 下一页`) also repeats links: members with title-length text count first.
+            titled = sum(1 for m in linked if len(normalize_space(_full_text(m))) > 4)
+            rank = (titled, len(linked), int(tag == "li"), -depth)
+            if rank > best:
+                best, found = rank, members
+    # Nothing repeats (a one-entry list): the `li` elements, as when `item = "li"` was the default.
+    return found or [el for el in block.iter("li") if el is not block]
+
+
+# Children that are never listing items: text formatting, headings of the box, and the `<dd>` of a `<dt>`.
+_NOT_ITEMS = _INLINE.difference({"a"}) | _HEADINGS | {"dd", "thead", "tbody", "option"}
+_MAX_ITEM_DEPTH = 6
+
+
+def _walk(el: etree._Element, depth: int) -> Iterator[tuple[int, etree._Element]]:
+    yield depth, el
+    if depth < _MAX_ITEM_DEPTH:
+        for child in el:
+            if isinstance(child.tag, str):
+                yield from _walk(child, depth + 1)
+
+
+def _has_link(el: etree._Element) -> bool:
+    if _tag(el) == "a":
+        return bool(el.get("href"))
+    return any(a.get("href") for a in el.iter("a"))
+
+
+def find_block(page: Selector, block: str | None, heading: str | None, item: str | None) -> Selector | None:
     """The block a listing names, by selector or by heading; None when the page does not have it."""
     if block:
         found = select(page, block)
@@ -140,7 +206,7 @@ def find_block(page: Selector, block: str | None, heading: str | None, item: str
     return None
 
 
-def heading_and_block(page: Selector, heading: str, item: str = "li") -> tuple[etree._Element, etree._Element] | None:
+def heading_and_block(page: Selector, heading: str, item: str | None = "li") -> tuple[etree._Element, etree._Element] | None:
     """(heading element, its block) for cutting a known block out of an article body."""
     for candidate in find_heading(page, heading):
         container = block_after(candidate, item)

@@ -14,7 +14,7 @@ from lxml import etree
 from parsel import Selector, SelectorList
 
 from crawler.article import ArticleContent, extract_article, join_url
-from crawler.blocks import find_block, select
+from crawler.blocks import HEADING_TAGS, detect_items, find_block, select
 from crawler.dates import find_date_text, machine_date_value, split_leading_date, split_trailing_date
 from feedsvc.config import ListingConfig
 from feedsvc.text import clean_scraped_title, normalize_space
@@ -23,6 +23,7 @@ __all__ = [
     "ArticleContent",
     "ListingEntry",
     "extract_article",
+    "extract_items",
     "extract_listing",
     "is_followable",
     "join_url",
@@ -60,26 +61,42 @@ def extract_listing(page: Selector, listing: ListingConfig, base_url: str) -> li
     block = find_block(page, listing.block, listing.heading, listing.item)
     if block is None:
         return None
+    return extract_items(block, listing, base_url)
+
+
+def extract_items(block: Selector, listing: ListingConfig | None, base_url: str) -> list[ListingEntry]:
+    """Entries of a block already found; `listing` None (or its `item` unset) detects the item element."""
+    listing = listing or _DETECT
     entries: list[ListingEntry] = []
-    for item in select(block, listing.item):
+    items = select(block, listing.item) if listing.item else [Selector(root=el, type="html") for el in detect_items(block.root)]
+    for item in items:
         entry = _entry(item, listing, base_url, len(entries) + 1)
         if entry is not None:
             entries.append(entry)
     return entries
 
 
+_DETECT = ListingConfig(id="detected", block="*")  # defaults only: item detected, first link, its text
+
+
 def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> ListingEntry | None:
     # The default path walks lxml elements directly: a parsel query per item costs more than the rest together.
     element: etree._Element = item.root
     link: etree._Element | None = None
+    heading = _item_heading(element) if not listing.title else None
     if listing.link:
         href = _first_href(select(item, listing.link))
     else:
-        link = next((a for a in element.iter("a") if is_followable(a.get("href"))), None)
+        link = _heading_link(heading, element) if heading is not None else None
+        if link is None:
+            link = next((a for a in element.iter("a") if is_followable(a.get("href"))), None)
         href = link.get("href") if link is not None else None
     if href is None or not is_followable(href):
         return None
-    title = clean_scraped_title(_joined_text(select(item, listing.title))) if listing.title else ""
+    if listing.title:
+        title = clean_scraped_title(_joined_text(select(item, listing.title)))
+    else:  # a card's own heading is its title (the link may be an image or "read more")
+        title = clean_scraped_title("".join(heading.itertext())) if heading is not None else ""
     if not title:
         if link is None:
             link = next((a for a in element.iter("a") if a.get("href") is not None), None)
@@ -95,6 +112,8 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     # A date in the item outside the link (`<span>10-12</span>`) is the date as the site lays it out.
     if date_text is None:
         date_text = find_date_text(normalize_space(" ".join(_text_outside_links(element))))
+    if date_text is None and element.tag == "dt":  # `<dt><a>title</a></dt><dd>2024-10-12</dd>`
+        date_text = find_date_text(normalize_space(" ".join(t for dd in _dds(element) for t in _text_outside_links(dd))))
     glued, title = split_leading_date(title)
     if glued is None:
         glued, title = split_trailing_date(title)
@@ -116,6 +135,33 @@ def _machine_date(element: etree._Element) -> str | None:
             if value:
                 return value
     return None
+
+
+def _item_heading(element: etree._Element) -> etree._Element | None:
+    """The first h1–h6 inside an item that shows text, for card layouts."""
+    for el in element.iter(*HEADING_TAGS):
+        if normalize_space("".join(el.itertext())):
+            return el
+    return None
+
+
+def _heading_link(heading: etree._Element, item: etree._Element) -> etree._Element | None:
+    """The link a card heading sits in (within the item) or holds."""
+    el: etree._Element | None = heading
+    while el is not None:
+        if el.tag == "a" and is_followable(el.get("href")):
+            return el
+        el = None if el is item else el.getparent()
+    return next((a for a in heading.iter("a") if is_followable(a.get("href"))), None)
+
+
+def _dds(dt: etree._Element) -> Iterator[etree._Element]:
+    """The `<dd>` elements after a `<dt>`, up to the next `<dt>`."""
+    sibling = dt.getnext()
+    while sibling is not None and sibling.tag != "dt":
+        if sibling.tag == "dd":
+            yield sibling
+        sibling = sibling.getnext()
 
 
 def _text_outside_links(element: etree._Element) -> Iterator[str]:

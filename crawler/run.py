@@ -49,13 +49,18 @@ class Emitter:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m crawler.run", description="Crawl one configured source.")
-    parser.add_argument("source", help="source id from the config")
+    parser.add_argument("source", nargs="?", help="source id from the config")
     parser.add_argument("--config", default=None, help="config file (default: $FEEDSVC_CONFIG, else ./config.toml)")
     parser.add_argument("--now", default=None, help="crawl clock, ISO 8601 (default: now); makes runs reproducible")
     parser.add_argument("--trigger", choices=("manual", "schedule", "retry"), default="manual")
     parser.add_argument("--progress-json", action="store_true", help="print one JSON event per line on stdout")
     parser.add_argument("--preview", action="store_true", help="fetch live, print what is extracted, store nothing")
     parser.add_argument("--url", default=None, help="with --preview: inspect this page instead of the start URL")
+    parser.add_argument("--suggest", metavar="URL", default=None, help="print a suggested [[sources]] block for URL")
+    parser.add_argument("--heal", action="store_true",
+                        help="fetch the start pages, print JSON lines for listings whose renamed block was found again")
+    parser.add_argument("--id", default=None, help="with --suggest: the source id")
+    parser.add_argument("--title", default=None, help="with --suggest: the source title")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="Scrapy log detail (-vv debug)")
     parser.add_argument("--no-related", action="store_true",
                         help="skip the related-items refresh after the crawl (rebuild later: feedsvc related --rebuild)")
@@ -76,6 +81,18 @@ def parse_now(value: str | None) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        if args.heal:
+            from crawler.discover.fetch import run_heal
+
+            cfg = load_config(args.config)
+            return run_heal(cfg, cfg.source(args.source or ""), parse_now(args.now), args.verbose)
+        if args.suggest:
+            from crawler.discover.fetch import run_suggest
+
+            cfg = load_config(args.config) if args.config else AppConfig()
+            return run_suggest(cfg, args.suggest, args.id, args.title, parse_now(args.now), args.verbose)
+        if not args.source:
+            raise FeedsvcError("name the source to crawl: python -m crawler.run SOURCE")
         cfg = load_config(args.config)
         source = cfg.source(args.source)
         now = parse_now(args.now)
@@ -250,7 +267,8 @@ def _run_spider(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpa
     with state.session_factory() as session:
         known = known_listing_pages(session, source.id)
     process.crawl(crawler, source=source, follow_articles=source_follows_articles(cfg, source),
-                  max_pages=source_max_pages(cfg, source), known_pages=known)
+                  max_pages=source_max_pages(cfg, source), known_pages=known,
+                  held=_listing_memory(state.session_factory, source.id))
     process.start()
     # Scrapy's SIGTERM/SIGINT handlers need the (now stopped) reactor: restore the defaults so the steps
     # after the crawl can still be interrupted.
@@ -259,6 +277,18 @@ def _run_spider(cfg: AppConfig, source: SourceConfig, now: datetime, args: argpa
     if crawler.stats is not None:  # again: CoreStats adds elapsed_time_seconds after our spider_closed handler
         state.stats = dict(crawler.stats.get_stats()) or state.stats
     return result
+
+
+def _listing_memory(session_factory: Any, source_id: str) -> dict[str, list[tuple[str, str]]]:
+    """What each listing showed before (for healing a renamed block); a read failure only disables healing."""
+    from feedsvc.store import listing_memory
+
+    try:
+        with session_factory() as session:
+            return listing_memory(session, source_id)
+    except FeedsvcError as exc:
+        log.warning("listing memory unavailable, healing disabled source=%s: %s", source_id, exc)
+        return {}
 
 
 def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, lease_lost: bool) -> tuple[str, str]:

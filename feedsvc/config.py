@@ -160,7 +160,7 @@ class ListingConfig(_Strict):
     kind: ListingKind = "latest"
     heading: str | None = None
     block: Selector | None = None
-    item: Selector = "li"
+    item: Selector | None = None  # None: the repeated item element is detected (li, article, div cards, tr, dt)
     link: Selector | None = None
     title: Selector | None = None
     date: Selector | None = None

@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
 from crawler.browser import INSTALL_HINT, browser_meta
+from crawler.discover.heal import healed_config
 from crawler.encoding import decode_html
 from crawler.extract import ListingEntry, extract_article, extract_listing, pagination_pages
 from crawler.items import ArticleItem, ListingSighting
@@ -70,7 +71,8 @@ class ArticleListSpider(Spider):
     def __init__(self, source: SourceConfig, *, follow_articles: bool = True, max_pages: int = 200,
                  max_articles: int | None = None, inspect_url: str | None = None,
                  follow_pagination: bool = True, known_pages: dict[str, set[str]] | None = None,
-                 browser: bool | None = None, **kwargs: Any) -> None:
+                 browser: bool | None = None, held: dict[str, list[tuple[str, str]]] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.follow_articles = follow_articles
@@ -98,6 +100,8 @@ class ArticleListSpider(Spider):
         # listing id → page number → URL of numbered pages seen ahead of the pagination chain, not requested yet
         self._ahead: dict[str, dict[int, str]] = {}
         self._articles = 0
+        self.held = held or {}  # listing id → (url, title) it showed before: healing looks for them
+        self.healed: dict[str, tuple[ListingConfig, Any]] = {}
 
     # -- requests ------------------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -145,7 +149,7 @@ class ArticleListSpider(Spider):
         rendered_for = response.meta.get("rendered_for")
         if rendered_for is not None and rendered_for != "*":
             listings = [lst for lst in listings if lst.id in rendered_for]
-        found = {lst.id: extract_listing(page, lst, response.url) for lst in listings}
+        found = {lst.id: self._find(page, lst, response.url) for lst in listings}
         if rendered_for is None:
             again = self._render_again(response, page, listings, found)
             if again is not None:
@@ -255,9 +259,23 @@ class ArticleListSpider(Spider):
                           content.content_html)
 
     # -- helpers -------------------------------------------------------------------------------------------------
+    def _find(self, page: Selector, listing: ListingConfig, url: str) -> list[ListingEntry] | None:
+        """The listing's entries on this page, None when its block is not there. A block gone since an earlier
+        crawl (a redesign renamed it) is looked for by what the listing held before: healing."""
+        listing = self.healed[listing.id][0] if listing.id in self.healed else listing
+        entries = extract_listing(page, listing, url)
+        if entries is None and self.held.get(listing.id):
+            healed = healed_config(page, listing, url, self.held[listing.id])
+            if healed is not None:
+                self.healed[listing.id] = healed
+                self._error("healed", url, f"listing '{listing.id}' healed: {healed[1].describe()}; "
+                            f"`feedsvc heal {self.source.id}` writes it into the config")
+                entries = extract_listing(page, healed[0], url)
+        return entries
+
     def _extract(self, page: Selector, listing: ListingConfig, url: str) -> list[ListingEntry]:
         """A related (article page) listing: it belongs on no particular page, so only "found nowhere" counts."""
-        return self._count(listing, extract_listing(page, listing, url), url, belongs=False)
+        return self._count(listing, self._find(page, listing, url), url, belongs=False)
 
     def _count(self, listing: ListingConfig, entries: list[ListingEntry] | None, url: str,
                belongs: bool) -> list[ListingEntry]:

@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "feedsvc.cli.serve_cmd",
     "feedsvc.cli.related_cmd",
     "feedsvc.cli.run_cmd",
+    "feedsvc.cli.suggest_cmd",
+    "feedsvc.cli.heal_cmd",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -6,7 +6,14 @@ time as an argument (`at`), and raise StorageError instead of SQLAlchemy errors.
 """
 
 from feedsvc.store.facade import Store
-from feedsvc.store.items import count_items, get_item, get_item_by_url, item_ids_by_url, store_items
+from feedsvc.store.items import (
+    count_items,
+    get_item,
+    get_item_by_url,
+    item_ids_by_url,
+    listing_memory,
+    store_items,
+)
 from feedsvc.store.listing_pages import known_listing_pages, record_listing_pages
 from feedsvc.store.meta import bump_data_version, data_version, get_meta, set_meta
 from feedsvc.store.runs import (
@@ -38,6 +45,7 @@ __all__ = [
     "item_ids_by_url",
     "known_listing_pages",
     "list_sources",
+    "listing_memory",
     "recent_runs",
     "record_listing_pages",
     "record_crawl_error",

@@ -234,3 +234,21 @@ def count_items(session: Session, source_id: str | None = None) -> int:
     if source_id is not None:
         stmt = stmt.where(Item.source_id == source_id)
     return int(session.scalar(stmt) or 0)
+
+
+@wrap_exceptions
+def listing_memory(session: Session, source_id: str, per_listing: int = 50) -> dict[str, list[tuple[str, str]]]:
+    """(url, title) of the items each listing of a source showed most recently, newest first: what healing
+    looks for when a listing's block has gone."""
+    rows = session.execute(
+        select(ListingItem.listing_id, Item.url, Item.title)
+        .join(Item, Item.id == ListingItem.item_id)
+        .where(ListingItem.source_id == source_id, ListingItem.kind != "related")
+        .order_by(ListingItem.listing_id, ListingItem.last_seen.desc(), ListingItem.rank)
+    )
+    memory: dict[str, list[tuple[str, str]]] = {}
+    for listing_id, url, title in rows:
+        held = memory.setdefault(listing_id, [])
+        if len(held) < per_listing:
+            held.append((url, title))
+    return memory

@@ -1,0 +1,143 @@
+"""Candidate listing blocks on a page: repeated items linking to this site's articles, most of them dated.
+
+A candidate is kept only when it looks like a list of articles, so menus, breadcrumbs, footers, tag clouds and
+undated link farms are dropped: see `_REJECT_WHY` for the rules and why each holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml import etree
+from parsel import Selector
+
+from crawler.blocks import detect_items
+from crawler.discover.naming import nearby_heading
+from crawler.extract import ListingEntry, extract_items
+
+# Ancestors that hold site chrome, never article lists (by tag, or by a class/id word).
+_CHROME_TAGS = frozenset({"nav", "header", "footer", "menu", "aside-nav"})
+_CHROME_WORDS = re.compile(
+    r"(?:^|[-_\s])(nav|navbar|menu|menus|breadcrumbs?|crumbs?|footer|foot|header|head|topbar|tags?|tag-?cloud|"
+    r"cloud|keywords?|sitemap|friend-?links?|links|yqlj|share|social|pagination|pager|pages)(?:$|[-_\s\d])",
+    re.I,
+)
+_RANKING_WORDS = re.compile(r"排行|排名|热门|热点|热读|点击|most\s+(read|viewed|popular)|popular|trending|top\s*\d*", re.I)
+_MIN_ITEMS = 3
+_MIN_DATED = 0.6  # share of items showing a date for a dated list; glued and year-less dates count
+_MIN_SAME_SITE = 0.8  # share of items linking to this site: link farms and partner boxes point away
+_MIN_UNDATED_TITLE = 8  # characters: an undated ranking must read like article titles, not menu labels
+_MAX_LINKS_PER_ITEM = 2.5  # a "column" of a front page holds many links; an item holds one (or image + title)
+
+_REJECT_WHY = {
+    "chrome": "inside nav/header/footer or a menu/tag/breadcrumb box",
+    "few": f"fewer than {_MIN_ITEMS} items",
+    "offsite": "links mostly leave the site",
+    "undated": "items carry no dates and do not read like a ranking of articles",
+    "columns": "each item holds several lists (a page column, not an item)",
+}
+
+
+@dataclass
+class Candidate:
+    element: etree._Element  # the block: the items' common parent
+    entries: list[ListingEntry]
+    dated: float  # share of entries with a date
+    ordered: bool  # <ol>, or every title starts with its rank
+
+
+def find_candidates(page: Selector, url: str, strict: bool = True) -> list[Candidate]:
+    """Every block of repeated, same-site, article-like items on the page, in page order, each block once.
+    `strict=False` keeps every block of two or more linked items (healing judges them by content instead)."""
+    host = urlsplit(url).hostname or ""
+    body = page.root
+    if not isinstance(body, etree._Element):
+        return []
+    found: list[Candidate] = []
+    seen: set[frozenset[str]] = set()
+    for parent in body.iter():
+        if not isinstance(parent.tag, str) or not _has_repeats(parent):
+            continue
+        items = detect_items(parent)
+        if not items or items[0].getparent() is not parent:
+            continue  # the items sit deeper: that inner element is the block, visited on its own
+        entries = extract_items(Selector(root=parent, type="html"), None, url)
+        urls = frozenset(e.url for e in entries)
+        # Healing keeps twin blocks (same items twice on the page): two equal answers mean "not sure".
+        if len(entries) < (_MIN_ITEMS if strict else 2) or (strict and urls in seen):
+            continue
+        candidate = _judge(parent, entries, host) if strict else Candidate(parent, entries, 0.0, False)
+        if candidate is not None:
+            seen.add(urls)
+            found.append(candidate)
+    return found
+
+
+def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str) -> str | None:
+    """The reason a block is not an article listing (a key of _REJECT_WHY), or None when it is one."""
+    if len(entries) < _MIN_ITEMS:
+        return "few"
+    if is_chrome(element):
+        return "chrome"
+    same = sum(1 for e in entries if (urlsplit(e.url).hostname or "") == host) / len(entries)
+    if same < _MIN_SAME_SITE:
+        return "offsite"
+    items = detect_items(element)
+    links = sum(len({a.get("href") for a in it.iter("a") if a.get("href")}) for it in items) / max(len(items), 1)
+    if links > _MAX_LINKS_PER_ITEM:
+        return "columns"
+    dated = sum(1 for e in entries if e.date_text) / len(entries)
+    if dated < _MIN_DATED:
+        long_titles = sum(1 for e in entries if len(e.title) >= _MIN_UNDATED_TITLE) / len(entries)
+        if not (rankish(element, nearby_heading(element)) and long_titles >= 0.8):
+            return "undated"
+    return None
+
+
+def _judge(element: etree._Element, entries: list[ListingEntry], host: str) -> Candidate | None:
+    if why_rejected(element, entries, host) is not None:
+        return None
+    dated = sum(1 for e in entries if e.date_text) / len(entries)
+    return Candidate(element, entries, dated, _ordered(element, entries))
+
+
+def _has_repeats(parent: etree._Element) -> bool:
+    """Cheap pre-check: at least _MIN_ITEMS element children share a tag (the block is their parent)."""
+    tags: dict[str, int] = {}
+    for child in parent:
+        if isinstance(child.tag, str):
+            tags[child.tag] = tags.get(child.tag, 0) + 1
+    return any(n >= _MIN_ITEMS for n in tags.values()) or (parent.tag == "table" and len(parent) > 0)
+
+
+def is_chrome(element: etree._Element) -> bool:
+    """True inside site chrome: nav/header/footer elements or boxes whose class/id says menu, tags, breadcrumb..."""
+    el: etree._Element | None = element
+    while el is not None and isinstance(el.tag, str) and el.tag not in ("body", "html"):
+        if el.tag in _CHROME_TAGS or _CHROME_WORDS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            return True
+        el = el.getparent()
+    return False
+
+
+def rankish(element: etree._Element, heading: str | None) -> bool:
+    """A ranking: an ordered list, or a box whose heading or class/id reads 排行, 热门, Most read, rank..."""
+    if element.tag == "ol" or (heading and _RANKING_WORDS.search(heading)):
+        return True
+    el: etree._Element | None = element
+    for _ in range(3):
+        if el is None or not isinstance(el.tag, str):
+            break
+        if re.search(r"rank|hot|popular|phb|most", f"{el.get('class') or ''} {el.get('id') or ''}", re.I):
+            return True
+        el = el.getparent()
+    return False
+
+
+def _ordered(element: etree._Element, entries: list[ListingEntry]) -> bool:
+    if element.tag == "ol":
+        return True
+    numbers = [re.match(r"\s*(\d{1,2})[.、\s]", "".join(it.itertext())) for it in detect_items(element)]
+    return bool(numbers) and all(m is not None and int(m.group(1)) == i for i, m in enumerate(numbers, 1))

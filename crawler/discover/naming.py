@@ -1,0 +1,201 @@
+"""What to call a discovered block and how to find it again: its heading text, else a stable selector (an id or
+a meaningful class, never a positional chain), its kind, a listing id and its pagination links.
+
+Every proposal is checked against the page: a heading or selector is kept only when the crawler's own
+`find_block` + extraction lead back to the same items.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+from parsel import Selector
+
+from crawler.blocks import HEADING_TAGS, find_block
+from crawler.dates import parse_date
+from crawler.extract import _NEXT_LABELS, _PAGE_NUMBER, ListingEntry, extract_items
+from feedsvc.text import normalize_space
+
+_DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
+_MAX_HEADING = 30  # characters; longer text above a block is prose, not its title
+_TITLE_CLASS = re.compile(r"tit|head|hd|caption|label|name|bar", re.I)
+_SIMPLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+# Class words that say how a box looks, not what it holds: they recur on other boxes and change with themes.
+_GENERIC = re.compile(
+    r"^(clearfix|clear|cf|row|col(-\w+)*|left|right|fl|fr|pull-\w+|container|wrap(per)?|inner|outer|box|list|"
+    r"item|items|main|content|section|block|module|mod|panel|card|cards|grid|flex|mt\d*|mb\d*|ml\d*|mr\d*|"
+    r"p[xytblr]?-?\d+|m[xytblr]?-?\d+|w\d+|span\d+|hidden|active|show|d-\w+|[a-z]{1,2}\d*)$",
+    re.I,
+)
+_KNOWN_IDS = (
+    (re.compile(r"排行|排名|热门|热点|点击|most\s+(read|viewed)|popular|trending", re.I), "ranking"),
+    (re.compile(r"最新|latest|recent|new", re.I), "latest"),
+    (re.compile(r"推荐|精选|featured|recommend|editor", re.I), "recommended"),
+    (re.compile(r"相关|感兴趣|延伸|related|also\s+like|see\s+also|read\s+more", re.I), "related"),
+)
+
+
+def _clean(text: str) -> str:
+    return normalize_space(text).strip(_DECOR)
+
+
+def _text_outside_links(el: etree._Element) -> str:
+    return _clean(" ".join(el.xpath(".//text()[not(ancestor::a) and not(ancestor::script) and not(ancestor::style)]")))
+
+
+def _heading_text(el: etree._Element) -> str | None:
+    """The title an element shows when it is a heading-like bar above a block, else None."""
+    if not isinstance(el.tag, str) or el.tag in ("script", "style", "ul", "ol", "table", "dl"):
+        return None
+    if el.tag in HEADING_TAGS:
+        text = _clean("".join(el.itertext()))
+    else:
+        inner = next(iter(el.iter(*HEADING_TAGS)), None)
+        if inner is not None:
+            text = _clean("".join(inner.itertext()))
+        elif len(el.xpath(".//a[@href]")) > 2:
+            return None
+        else:
+            # `<div class="title"><span>阅读排行</span><a class="more">更多>></a></div>`
+            text = _text_outside_links(el) or _clean("".join(el.itertext()))
+            titled = _TITLE_CLASS.search(el.get("class") or "") or el.tag in ("caption", "legend", "strong", "b", "span")
+            if not titled and len(text) > 12:  # a plain box with a sentence in it is not a title bar
+                return None
+    return text if 0 < len(text) <= _MAX_HEADING else None
+
+
+def nearby_heading(element: etree._Element) -> str | None:
+    """The text shown as the title of `element`'s box: a heading just before it, climbing out of wrappers."""
+    el: etree._Element | None = element
+    for _ in range(3):
+        if el is None or not isinstance(el.tag, str) or el.tag in ("body", "html"):
+            return None
+        if el.tag == "table":
+            caption = el.find("caption")
+            if caption is not None and _heading_text(caption):
+                return _heading_text(caption)
+        sibling = el.getprevious()
+        for _ in range(2):
+            while sibling is not None and not isinstance(sibling.tag, str):
+                sibling = sibling.getprevious()
+            if sibling is None:
+                break
+            text = _heading_text(sibling)
+            if text:
+                return text
+            if normalize_space("".join(sibling.itertext())):
+                break  # real content in between: what is above belongs to something else
+            sibling = sibling.getprevious()
+        el = el.getparent()
+    return None
+
+
+def _same(found: list[ListingEntry] | None, want: list[ListingEntry]) -> bool:
+    return found is not None and [e.url for e in found] == [e.url for e in want]
+
+
+def heading_that_finds(page: Selector, element: etree._Element, entries: list[ListingEntry], url: str) -> str | None:
+    """The block's heading text when `heading = "…"` leads the crawler back to exactly these entries."""
+    heading = nearby_heading(element)
+    if not heading:
+        return None
+    block = find_block(page, None, heading, None)
+    if block is None or not _same(extract_items(block, None, url), entries):
+        return None
+    return heading
+
+
+def stable_selector(page: Selector, element: etree._Element, entries: list[ListingEntry], url: str) -> str | None:
+    """`#id` or `tag.class` naming the block (or a wrapper up to two levels out), unique on the page and
+    leading back to these entries; meaningful names first. None when the page offers no such name."""
+    el: etree._Element | None = element
+    tried: list[str] = []
+    for _ in range(3):
+        if el is None or not isinstance(el.tag, str) or el.tag in ("body", "html"):
+            break
+        ident = el.get("id") or ""
+        if _SIMPLE_NAME.match(ident) and not re.search(r"\d{3,}", ident):
+            tried.append(f"#{ident}")
+        classes = [c for c in (el.get("class") or "").split() if _SIMPLE_NAME.match(c) and not re.search(r"\d{3,}", c)]
+        tried += [f"{el.tag}.{c}" for c in classes if not _GENERIC.match(c)]
+        if len(classes) > 1:
+            tried.append(el.tag + "".join(f".{c}" for c in classes))
+        tried += [f"{el.tag}.{c}" for c in classes if _GENERIC.match(c)]
+        el = el.getparent()
+    for selector in tried:
+        hits = page.css(selector)
+        if len(hits) == 1 and _same(extract_items(hits[0], None, url), entries):
+            return selector
+    return None
+
+
+def guess_kind(element: etree._Element, heading: str | None, entries: list[ListingEntry], ordered: bool,
+               ranking: bool, now: datetime, tz: ZoneInfo) -> str:
+    """`ranking` when numbered or headed like one, `latest` when dates run newest first, else `recommended`."""
+    if ranking or ordered:
+        return "ranking"
+    if heading and _KNOWN_IDS[1][0].search(heading):
+        return "latest"
+    dates = [d for d in (parse_date(e.date_text, now, tz) for e in entries if e.date_text) if d is not None]
+    if len(dates) >= 3 and len(dates) >= 0.8 * len(entries) and all(a >= b for a, b in zip(dates, dates[1:], strict=False)):
+        return "latest"
+    return "recommended"
+
+
+def listing_id(heading: str | None, kind: str, taken: set[str]) -> str:
+    """A slug for the listing: a known word for known headings (排行 → ranking), else the heading in ASCII."""
+    base = ""
+    for pattern, name in _KNOWN_IDS:
+        if heading and pattern.search(heading):
+            base = name
+            break
+    if not base and heading:
+        base = re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")[:40]
+    base = base or kind
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def pagination_selector(page: Selector, element: etree._Element) -> str | None:
+    """`div.pages a`: the page-number / next links right after the block, when a unique name reaches them."""
+    el: etree._Element | None = element
+    for _ in range(3):
+        if el is None or not isinstance(el.tag, str) or el.tag in ("body", "html"):
+            return None
+        sibling = el.getnext()
+        for _ in range(2):
+            while sibling is not None and not isinstance(sibling.tag, str):
+                sibling = sibling.getnext()
+            if sibling is None:
+                break
+            if _looks_like_pages(sibling):
+                return _name_links(page, sibling)
+            sibling = sibling.getnext()
+        el = el.getparent()
+    return None
+
+
+def _looks_like_pages(el: etree._Element) -> bool:
+    labels = [_clean("".join(a.itertext())) for a in el.iter("a") if a.get("href")]
+    if not labels:
+        return False
+    paging = sum(1 for t in labels if _PAGE_NUMBER.fullmatch(t) or t.casefold() in _NEXT_LABELS)
+    return paging >= max(1, len(labels) * 0.6)
+
+
+def _name_links(page: Selector, container: etree._Element) -> str | None:
+    names = []
+    ident = container.get("id") or ""
+    if _SIMPLE_NAME.match(ident):
+        names.append(f"#{ident}")
+    names += [f"{container.tag}.{c}" for c in (container.get("class") or "").split() if _SIMPLE_NAME.match(c)]
+    for name in names:
+        if len(page.css(name)) == 1:
+            return f"{name} a"
+    return None
