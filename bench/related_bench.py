@@ -42,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.related_corpus import Synth  # noqa: E402
-from feedsvc.related.scoring import Doc  # noqa: E402
+from feedsvc.related.docs import Doc  # noqa: E402
 
 LIMIT = 10  # [related] limit default
 MIN_SCORE = 0.08  # [related] min_score default

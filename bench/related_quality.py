@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import feedsvc.related.index as index_module  # noqa: E402
-from feedsvc.related.scoring import tokenize  # noqa: E402
+from feedsvc.related.tokens import batch_keys, normalize, term_counts  # noqa: E402
 from tests.related_corpus import Corpus, Quality, build_corpus, evaluate  # noqa: E402
 
 SETTINGS = [(4, 1), (3, 2), (2, 2)]  # (topical sentences, boilerplate sentences); (3, 2) is the test's
@@ -27,7 +27,7 @@ SETTINGS = [(4, 1), (3, 2), (2, 2)]  # (topical sentences, boilerplate sentences
 
 def jaccard_quality(corpus: Corpus, k: int = 5) -> dict[str, float]:
     """precision@k when items are ranked by Jaccard overlap of their term sets (what MinHash approximates)."""
-    sets = {it.doc.id: set(tokenize(it.doc.title + "\n" + it.doc.text)) for it in corpus.items}
+    sets = {it.doc.id: set(term_counts(it.doc.title + "\n" + it.doc.text)) for it in corpus.items}
     label = {it.doc.id: it for it in corpus.items}
     dup_ids = {d for _, d in corpus.duplicate_pairs}
     pairs = {frozenset(p) for p in corpus.duplicate_pairs}
@@ -76,13 +76,13 @@ def main() -> None:
     index_module.SIGNATURE_TERMS = saved_terms
     print(row("  set overlap (Jaccard ~ MinHash)", [jaccard_quality(c) for c in corpora]))
 
-    texts = [it.doc.title + "\n" + it.doc.text for it in corpora[0].items if it.lang == "zh"] * 40
+    texts = [normalize(it.doc.title + "\n" + it.doc.text) for it in corpora[0].items if it.lang == "zh"] * 40
     size = sum(len(t.encode()) for t in texts) / 1e6
     for mode in ("bigram", "jieba"):
-        tokenize(texts[0], mode)  # jieba loads its dictionary once
+        batch_keys(texts[:1], mode)  # jieba loads its dictionary once
         started = time.perf_counter()
-        for text in texts:
-            tokenize(text, mode)
+        for start in range(0, len(texts), 500):
+            batch_keys(texts[start : start + 500], mode)
         print(f"tokenise Chinese, {mode:<6}: {size / (time.perf_counter() - started):5.1f} MB/s")
 
 

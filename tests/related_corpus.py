@@ -12,8 +12,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from feedsvc.related.docs import Doc
 from feedsvc.related.index import RelatedIndex
-from feedsvc.related.scoring import Doc, TokenMode
+from feedsvc.related.tokens import TokenMode
 
 ZH_SHARED = [
     "会议强调，要提高政治站位，狠抓工作落实，确保各项任务按时完成。",
