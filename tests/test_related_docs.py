@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from feedsvc.related.docs import MAX_BODY_CHARS, Doc, doc_text, plain_text, to_doc
+from feedsvc.related.docs import MAX_BODY_BYTES, Doc, doc_text, plain_text, to_doc
 from feedsvc.related.tokens import term_counts
 from feedsvc.store.related import ItemText
 
@@ -13,9 +13,11 @@ def test_plain_text_strips_markup_and_repeated_summary() -> None:
     text = plain_text("防汛工作部署", "<p>防汛工作部署 &amp; 检查</p><script>x</script>")
     assert "<" not in text and "&amp;" not in text and "检查" in text
     summary = "第一段" * 30
-    assert plain_text(summary, f"<p>{summary}</p><p>第二段</p>") == summary + " 第二段"
+    assert plain_text(summary, f"<p>{summary}</p><p>第二段</p>") == summary + "\n第二段"
+    assert plain_text("<div>版权所有<br>地址： 某路 1 号</div><p>第<b>一</b>段</p>") == "版权所有\n地址： 某路 1 号\n第 一 段"
     assert plain_text("摘要", None, "") == "摘要"
-    assert len(plain_text("<p>" + "长" * 5000 + "</p>")) == MAX_BODY_CHARS
+    assert len(plain_text("<p>" + "长" * 5000 + "</p>")) == MAX_BODY_BYTES // 3  # a byte budget
+    assert len(plain_text("<p>" + "long " * 5000 + "</p>")) == MAX_BODY_BYTES
 
 
 def test_doc_text_weighs_the_title_and_never_joins_title_and_body() -> None:
@@ -26,5 +28,5 @@ def test_doc_text_weighs_the_title_and_never_joins_title_and_body() -> None:
 
 def test_to_doc_orders_by_first_seen() -> None:
     seen = datetime(2026, 1, 2, tzinfo=UTC)
-    doc = to_doc(ItemText(7, "标题", "摘要", "<p>正文</p>", seen, None))
-    assert doc == Doc(7, "标题", "摘要 正文", seen.timestamp())
+    doc = to_doc(ItemText(7, "标题", "摘要", "<p>正文</p>", seen, None, "gw"))
+    assert doc == Doc(7, "标题", "摘要\n正文", seen.timestamp(), "gw")

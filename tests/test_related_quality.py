@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.related_corpus import build_corpus, evaluate
+from tests.related_pages import build_pages, evaluate_pages, long_bodies
 
 # Three topical sentences and two site-boilerplate sentences per item: hard enough that the choice of
 # weighting shows (see bench/related_quality.py for the other settings).
@@ -22,3 +23,15 @@ def test_every_near_duplicate_caught_none_recommended_no_false_alarms() -> None:
     assert quality.duplicate_recall == 1.0
     assert quality.duplicates_recommended == 0
     assert quality.false_duplicates == 0
+
+
+# Full article pages of six site templates (tests/related_pages.py): boilerplate inside and around long bodies.
+PAGES = build_pages()
+
+
+def test_real_pages_precision_at_5_meets_target_and_beats_plain_tfidf() -> None:
+    quality = evaluate_pages(PAGES)
+    assert long_bodies(PAGES) >= 0.9  # the bodies are longer than relatedness reads
+    for lang in ("zh", "en"):
+        assert quality.chosen[lang] >= 0.92, quality
+        assert quality.chosen[lang] >= quality.baseline[lang], quality

@@ -14,18 +14,25 @@ from typing import NamedTuple
 from feedsvc.related.tokens import normalize
 from feedsvc.store.related import ItemText
 
-MAX_BODY_CHARS = 1200
+# What is read of a body, in UTF-8 bytes: 1,200 Chinese characters or 3,600 ASCII ones. A byte budget
+# gives English (about three times as many characters per term as Chinese bigrams) a fair share, at about
+# the same memory per document; on long bodies a 1,200-character cap read too little English
+# (bench/related_quality.py, real-page corpus).
+MAX_BODY_BYTES = 3600
+MAX_BODY_CHARS = MAX_BODY_BYTES  # an upper bound in characters (all ASCII)
 TITLE_WEIGHT = 2
 
 
 @dataclass(frozen=True, slots=True)
 class Doc:
-    """One item as the scorer sees it. `order` breaks ties on who came first (first_seen, then id)."""
+    """One item as the scorer sees it. `order` breaks ties on who came first (first_seen, then id); `source`
+    is the site it came from (boilerplate is learned per site)."""
 
     id: int
     title: str
     text: str = ""
     order: float = 0.0
+    source: str = ""
 
 
 class Scored(NamedTuple):
@@ -35,34 +42,61 @@ class Scored(NamedTuple):
     score: float
 
 
+# Block elements end a line: boilerplate is found line by line (feedsvc/related/boilerplate.py), and no
+# bigram spans two paragraphs. Other tags separate like a space.
+_BLOCK_RE = re.compile(r"<(?:/?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|section|article|header|footer|nav|"
+                       r"aside|blockquote|pre|dd|dt|dl|figure|figcaption|hr)\b)[^>]*>", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]*>")
+_SPACES_RE = re.compile(r"[^\S\n]+")
+_LINES_RE = re.compile(r"\s*\n\s*")
+
+
+def _lines(part: str) -> str:
+    """Plain text of an HTML fragment: one line per block, spaces collapsed."""
+    if "<" in part or "&" in part:
+        part = html.unescape(_TAG_RE.sub(" ", _BLOCK_RE.sub("\n", part)))
+    return _LINES_RE.sub("\n", _SPACES_RE.sub(" ", part)).strip()
+
+
+def cap(text: str, limit: int | None = None) -> str:
+    """The longest start of `text` within `limit` UTF-8 bytes (default MAX_BODY_BYTES)."""
+    limit = MAX_BODY_BYTES if limit is None else limit
+    if len(text) * 4 <= limit:
+        return text
+    encoded = text.encode()
+    return text if len(encoded) <= limit else encoded[:limit].decode("utf-8", "ignore")
 
 
 def plain_text(*parts: str | None) -> str:
-    """Summary and (HTML) body as one plain text, tags and entities removed, capped at MAX_BODY_CHARS."""
+    """Summary and (HTML) body as one plain text (a line per block), tags and entities removed, capped at
+    MAX_BODY_BYTES. A part that repeats the start of the one before (a summary is the body's first lines)
+    replaces it."""
     out: list[str] = []
+    flat: list[str] = []  # the same texts on one line, for comparing
     size = 0
     for part in parts:
         if not part:
             continue
-        text = html.unescape(_TAG_RE.sub(" ", part)) if "<" in part or "&" in part else part
-        text = " ".join(text.split())
+        text = _lines(part)
         if not text:
             continue
-        if out and text.startswith(out[-1][:60]):  # the summary is the body's first lines: keep the body
+        line = " ".join(text.split())
+        if out and line.startswith(flat[-1][:60]):  # the summary is the body's first lines: keep the body
             size += len(text) - len(out[-1])
-            out[-1] = text
-        elif not out or text[:60] not in out[-1]:
+            out[-1], flat[-1] = text, line
+        elif not out or line[:60] not in flat[-1]:
             out.append(text)
+            flat.append(line)
             size += len(text)
         if size >= MAX_BODY_CHARS:
             break
-    return " ".join(out)[:MAX_BODY_CHARS]
+    return cap("\n".join(out))
 
 
 def to_doc(text: ItemText) -> Doc:
     """A stored item as a Doc (first_seen orders who came first)."""
-    return Doc(text.id, text.title, plain_text(text.summary, text.content), text.first_seen.timestamp())
+    return Doc(text.id, text.title, plain_text(text.summary, text.content), text.first_seen.timestamp(),
+               text.source_id)
 
 
 def doc_text(doc: Doc) -> str:
@@ -70,4 +104,4 @@ def doc_text(doc: Doc) -> str:
 
     Line breaks separate the parts, so no bigram spans two of them.
     """
-    return normalize("\n".join([doc.title] * TITLE_WEIGHT + [doc.text[:MAX_BODY_CHARS]]))
+    return normalize("\n".join([doc.title] * TITLE_WEIGHT + [cap(doc.text)]))

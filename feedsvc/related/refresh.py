@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig
+from feedsvc.related.boilerplate import remove_boilerplate
 from feedsvc.related.docs import Doc, Scored, to_doc
 from feedsvc.related.duplicates import assign_duplicates
 from feedsvc.related.index import MAX_DF_RATIO, MIN_MAX_DF, RelatedIndex
@@ -71,6 +72,10 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     known = {d.id: d for d in new_docs}
     known.update((t.id, to_doc(t)) for t in repo.item_texts(session, unsigned + sample))
     vocab_docs = new_docs + [known[i] for i in unsigned + sample if i in known]
+    # Boilerplate as the sample shows it: the newest items are mostly of the sites crawled lately.
+    boilerplate = remove_boilerplate(vocab_docs)
+    new_docs = vocab_docs[: len(new_docs)]
+    known.update((d.id, d) for d in vocab_docs)
     vocab = RelatedIndex(vocab_docs, max_df=_sample_max_df(len(vocab_docs), len(window) + len(new_docs)))
     fresh = {d.id: packed_row(vocab, row) for row, d in enumerate(vocab_docs[: len(new_docs) + len(unsigned)])}
     del vocab
@@ -84,8 +89,10 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     def resolve(rows: np.ndarray) -> None:
         """Read the texts of the candidates the near-duplicate rules will look at."""
         missing = {int(index.ids[r]): int(r) for r in rows.tolist() if int(index.ids[r]) not in known}
-        for text in repo.item_texts(session, sorted(missing)):
-            known[text.id] = index.docs[missing[text.id]] = to_doc(text)
+        texts = [to_doc(text) for text in repo.item_texts(session, sorted(missing))]
+        boilerplate.strip_docs(texts)
+        for doc in texts:
+            known[doc.id] = index.docs[missing[doc.id]] = doc
 
     site_pairs = repo.site_link_pairs(session, [d.id for d in new_docs])
     coappear = repo.coappearance_counts(session, [d.id for d in new_docs])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
+from feedsvc.related.boilerplate import remove_boilerplate
 from feedsvc.related.docs import Doc, Scored
 from feedsvc.related.duplicates import assign_duplicates
 from feedsvc.related.index import RelatedIndex
@@ -54,16 +55,18 @@ def related_list(item_id: int, found: Sequence[Scored], limit: int, hidden: set[
     return rescored[:limit]
 
 
-def compute_related(docs: Sequence[Doc], limit: int, min_score: float, site_pairs: SitePairs | None = None,
+def compute_related(docs: list[Doc], limit: int, min_score: float, site_pairs: SitePairs | None = None,
                     coappear: Coappearance | None = None, progress: Progress | None = None,
                     on_index: Callable[[RelatedIndex], None] | None = None,
                     ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, int]]:
     """Every document's related list and the near-duplicate marks (duplicate id -> original id).
 
-    `on_index` receives the index (the rebuild stores its signatures).
+    The collection's boilerplate is removed from `docs` first, in place. `on_index` receives the index (the
+    rebuild stores its signatures).
     """
     report = progress or (lambda phase, done, total: None)
     report("index", 0, len(docs))
+    remove_boilerplate(docs)
     index = RelatedIndex(docs)
     if on_index is not None:
         on_index(index)

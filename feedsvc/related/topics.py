@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import AppConfig, TopicConfig
 from feedsvc.models import Item
+from feedsvc.related.boilerplate import remove_boilerplate
 from feedsvc.related.docs import Doc, to_doc
 from feedsvc.related.index import RelatedIndex
 from feedsvc.related.tokens import normalize
@@ -77,6 +78,8 @@ def topic_items(session: Session, topic: TopicConfig, cfg: AppConfig, limit: int
     seed_ids = set(item_ids_by_url(session, topic.seed_urls).values()) if topic.seed_urls else set()
     seeds = [to_doc(t) for t in related_repo.item_texts(session, sorted(seed_ids))]
     window = [to_doc(t) for t in related_repo.recent_item_texts(session, RECENT_WINDOW) if t.id not in seed_ids]
+    # A keyword in a site's footer or notice says nothing about the page: match article text only.
+    remove_boilerplate(window).strip_docs(seeds)
     scores = score_topic(topic.keywords, seeds, window)
     order = {doc.id: doc.order for doc in window}
     ranked = sorted((i for i, s in scores.items() if s >= threshold and s > 0),

@@ -37,13 +37,15 @@ class ItemText:
     content: str | None
     first_seen: datetime
     duplicate_of: int | None
+    source_id: str
 
 
-# Relatedness reads the start of a body only (feedsvc.related.scoring.MAX_BODY_CHARS of text); cutting it in SQL
-# keeps long HTML pages from being loaded whole. 4x leaves room for markup.
-BODY_PREFIX_CHARS = 4 * 1200
+# Relatedness reads the start of a body only (feedsvc.related.docs.MAX_BODY_BYTES of text: 1,200 Chinese or
+# 3,600 ASCII characters); cutting it in SQL keeps long HTML pages from being loaded whole. Twice the ASCII
+# length leaves room for markup.
+BODY_PREFIX_CHARS = 2 * 3600
 _TEXT_COLUMNS = (Item.id, Item.title, Item.summary, func.substr(Item.content, 1, BODY_PREFIX_CHARS),
-                 Item.first_seen, Item.duplicate_of)
+                 Item.first_seen, Item.duplicate_of, Item.source_id)
 
 
 def _canonical_id(session: Session, item_id: int) -> int:
