@@ -199,10 +199,11 @@ def test_crawl_by_crawl_refreshes_keep_precision_and_catch_every_near_duplicate(
 
 def test_refresh_and_rebuild_invalidate_cached_feeds(tmp_path: pytest.TempPathFactory) -> None:
     """Related lists show in every entry: a refresh or a rebuild must make cached feeds stale (data_version)."""
-    from feedsvc.store.db import open_database
+    from feedsvc.store import Store
 
     cfg = CFG.model_copy(update={"database": CFG.database.model_copy(update={"url": f"sqlite:///{tmp_path}/f.db"})})
-    engine, factory = open_database(cfg.database.url)
+    store = Store.open(cfg.database.url)
+    engine, factory = store.engine, store.session_factory
     try:
         with factory() as session:
             store_articles(session, ARTICLES, T0)

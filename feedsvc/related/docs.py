@@ -67,10 +67,11 @@ def cap(text: str, limit: int | None = None) -> str:
     return text if len(encoded) <= limit else encoded[:limit].decode("utf-8", "ignore")
 
 
-def plain_text(*parts: str | None) -> str:
-    """Summary and (HTML) body as one plain text (a line per block), tags and entities removed, capped at
-    MAX_BODY_BYTES. A part that repeats the start of the one before (a summary is the body's first lines)
-    replaces it."""
+def item_text(*parts: str | None) -> str:
+    """Summary and (HTML) body as relatedness reads them: plain text with a line per block, tags and entities
+    removed, capped at MAX_BODY_BYTES. A part that repeats the start of the one before (a summary is the
+    body's first lines) replaces it. Not feedsvc.text.plain_text: that gives one line (for feed summaries),
+    which would glue a site's footer to an article's last paragraph, where boilerplate removal needs lines."""
     out: list[str] = []
     flat: list[str] = []  # the same texts on one line, for comparing
     size = 0
@@ -95,7 +96,7 @@ def plain_text(*parts: str | None) -> str:
 
 def to_doc(text: ItemText) -> Doc:
     """A stored item as a Doc (first_seen orders who came first)."""
-    return Doc(text.id, text.title, plain_text(text.summary, text.content), text.first_seen.timestamp(),
+    return Doc(text.id, text.title, item_text(text.summary, text.content), text.first_seen.timestamp(),
                text.source_id)
 
 
