@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from feedsvc.related.scoring import Doc
+from feedsvc.related.docs import Doc
 
 # The ~3,500 most used characters sit in U+4E00..U+9FA5 but are not contiguous; any fixed sample of the
 # block with Zipf weights gives the same statistics for our purposes (bigram df distribution).

@@ -1,8 +1,16 @@
-"""Relatedness quality on the labelled corpus (tests/related_corpus.py): the measurements behind the method.
+"""Relatedness quality on the labelled corpora: the measurements behind the method.
 
 Usage:
-    python bench/related_quality.py
+    python bench/related_quality.py           # both corpora, every alternative
+    python bench/related_quality.py --quick   # a smoke run: one setting, one seed
 
+Real pages (tests/related_pages.py): full article pages from six site templates (three Chinese, three
+English) with navigation, notices, share bars, author boxes, other articles' titles and footers, long bodies;
+through the crawler's article extraction. precision@5 of the chosen method (production path:
+feedsvc.related.scoring.compute_related) against plain TF-IDF over whole cleaned bodies, measured in the same
+run, and with one part of the method left out at a time; over several seeds.
+
+Sentence corpus (tests/related_corpus.py):
 Prints precision@5 (a related item shares the category) per language, near-duplicate recall, near-duplicates
 shown as related, and false duplicate alarms, for the chosen method and the alternatives it was chosen over:
 Chinese tokenisers (character bigrams, jieba words, both), idf weighting (idf, idf squared), signature size
@@ -12,22 +20,26 @@ corpus settings: topical sentences per item / site-boilerplate sentences per ite
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import feedsvc.related.boilerplate as boilerplate_module  # noqa: E402
+import feedsvc.related.docs as docs_module  # noqa: E402
 import feedsvc.related.index as index_module  # noqa: E402
-from feedsvc.related.scoring import tokenize  # noqa: E402
+from feedsvc.related.tokens import batch_keys, normalize, term_counts  # noqa: E402
 from tests.related_corpus import Corpus, Quality, build_corpus, evaluate  # noqa: E402
+from tests.related_pages import build_pages, evaluate_pages, long_bodies  # noqa: E402
 
 SETTINGS = [(4, 1), (3, 2), (2, 2)]  # (topical sentences, boilerplate sentences); (3, 2) is the test's
 
 
 def jaccard_quality(corpus: Corpus, k: int = 5) -> dict[str, float]:
     """precision@k when items are ranked by Jaccard overlap of their term sets (what MinHash approximates)."""
-    sets = {it.doc.id: set(tokenize(it.doc.title + "\n" + it.doc.text)) for it in corpus.items}
+    sets = {it.doc.id: set(term_counts(it.doc.title + "\n" + it.doc.text)) for it in corpus.items}
     label = {it.doc.id: it for it in corpus.items}
     dup_ids = {d for _, d in corpus.duplicate_pairs}
     pairs = {frozenset(p) for p in corpus.duplicate_pairs}
@@ -54,7 +66,49 @@ def row(name: str, results: list[Quality | dict[str, float]]) -> str:
     return f"{name:<34}" + " | ".join(f"{c:<22}" for c in cells)
 
 
+SHORT = {"zh": ((3, 5), (10, 15)), "en": ((3, 5), (10, 15))}  # (topical, neutral) sentences: short bodies
+
+
+def pages_report(seeds: list[int], lengths: dict[str, tuple[tuple[int, int], tuple[int, int]]] | None = None) -> None:
+    """precision@5 on the real-page corpus: chosen, baseline, and the chosen method without one of its parts."""
+    corpora = [build_pages(seed=seed, lengths=lengths) for seed in seeds]
+    print(f"real pages: {len(corpora[0])} pages per seed (6 site templates, 6 Chinese + 6 English categories), "
+          f"{long_bodies(corpora[0]):.0%} longer than relatedness reads; seeds {seeds}")
+    print(f"{'method':<44}{'p@5 zh':>8}{'p@5 en':>8}   (mean over seeds; min)")
+
+    def show(name: str, results: list[dict[str, float]]) -> None:
+        zh, en = [r["zh"] for r in results], [r["en"] for r in results]
+        print(f"{name:<44}{sum(zh) / len(zh):8.3f}{sum(en) / len(en):8.3f}   (min {min(zh):.3f} / {min(en):.3f})")
+
+    runs = [evaluate_pages(pages) for pages in corpora]
+    show("chosen (production path)", [r.chosen for r in runs])
+    show("baseline: plain TF-IDF, whole cleaned bodies", [r.baseline for r in runs])
+    saved_docs = boilerplate_module.MIN_DOCS
+    boilerplate_module.MIN_DOCS = 10**9
+    show("  without boilerplate removal", [evaluate_pages(p).chosen for p in corpora])
+    boilerplate_module.MIN_DOCS = saved_docs
+    saved_cap = docs_module.cap
+    docs_module.cap = lambda text, limit=None: text[:1200]  # type: ignore[assignment]
+    show("  body read as 1,200 characters (the old cap)", [evaluate_pages(p).chosen for p in corpora])
+    docs_module.cap = saved_cap
+    saved_power = index_module.IDF_POWER
+    index_module.IDF_POWER = 1.0
+    show("  plain idf (not idf squared)", [evaluate_pages(p).chosen for p in corpora])
+    index_module.IDF_POWER = saved_power
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: one seed, one corpus setting")
+    args = parser.parse_args()
+    pages_report([11] if args.quick else [11, 12, 13, 14, 15])
+    if not args.quick:
+        print("short bodies:")
+        pages_report([11, 12, 13, 14, 15], SHORT)
+    print()
+    if args.quick:
+        print(row("chosen: bigram, idf^2, 64 terms", [evaluate(build_corpus(sentences=3, boilerplate=2))]))
+        return
     corpora = [build_corpus(sentences=s, boilerplate=b) for s, b in SETTINGS]
     print(f"labelled corpus: {len(corpora[0].items)} items, 6 Chinese and 6 English categories, "
           f"{len(corpora[0].duplicate_pairs)} near-duplicate pairs, 2 same-template new editions")
@@ -76,13 +130,13 @@ def main() -> None:
     index_module.SIGNATURE_TERMS = saved_terms
     print(row("  set overlap (Jaccard ~ MinHash)", [jaccard_quality(c) for c in corpora]))
 
-    texts = [it.doc.title + "\n" + it.doc.text for it in corpora[0].items if it.lang == "zh"] * 40
+    texts = [normalize(it.doc.title + "\n" + it.doc.text) for it in corpora[0].items if it.lang == "zh"] * 40
     size = sum(len(t.encode()) for t in texts) / 1e6
     for mode in ("bigram", "jieba"):
-        tokenize(texts[0], mode)  # jieba loads its dictionary once
+        batch_keys(texts[:1], mode)  # jieba loads its dictionary once
         started = time.perf_counter()
-        for text in texts:
-            tokenize(text, mode)
+        for start in range(0, len(texts), 500):
+            batch_keys(texts[start : start + 500], mode)
         print(f"tokenise Chinese, {mode:<6}: {size / (time.perf_counter() - started):5.1f} MB/s")
 
 

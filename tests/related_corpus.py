@@ -12,8 +12,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from feedsvc.related.boilerplate import remove_boilerplate
+from feedsvc.related.docs import Doc
 from feedsvc.related.index import RelatedIndex
-from feedsvc.related.scoring import Doc, TokenMode
+from feedsvc.related.tokens import TokenMode
 
 ZH_SHARED = [
     "会议强调，要提高政治站位，狠抓工作落实，确保各项任务按时完成。",
@@ -231,8 +233,11 @@ class Quality:
 
 
 def evaluate(corpus: Corpus, mode: TokenMode = "bigram", k: int = 5) -> Quality:
-    """precision@k (a related item shares the category), near-duplicate recall, and the two error counts."""
-    index = RelatedIndex([it.doc for it in corpus.items], mode)
+    """precision@k (a related item shares the category), near-duplicate recall, and the two error counts;
+    the documents go through what production does before indexing (boilerplate removal)."""
+    docs = [it.doc for it in corpus.items]
+    remove_boilerplate(docs)
+    index = RelatedIndex(docs, mode)
     label = {it.doc.id: it for it in corpus.items}
     dup_ids = {d for _, d in corpus.duplicate_pairs}
     labelled = {frozenset(p) for p in corpus.duplicate_pairs}

@@ -42,7 +42,7 @@ def test_crawl_relates_new_items_bumps_version_and_publishes(tmp_path: Path, sit
     engine, sessions = _store.engine, _store.session_factory
     with sessions() as session:
         before = version
-        assert data_version(session) == before + 1  # the rebuild invalidates cached feeds too
+        assert data_version(session) > before  # the rebuild invalidates cached feeds too (its writes bump it)
     engine.dispose()
 
     published = tmp_path / "public"

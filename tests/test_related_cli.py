@@ -15,7 +15,7 @@ from feedsvc.cli import main
 from feedsvc.config import load_config
 from feedsvc.records import ItemRecord
 from feedsvc.store import Store
-from tests.test_related_store import ARTICLES, TAX
+from tests.relatedutil import ARTICLES, TAX
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
 

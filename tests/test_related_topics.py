@@ -1,9 +1,20 @@
-"""Topic scoring (pure part of feedsvc/topics.py): keyword rules and seed-page resemblance."""
+"""feedsvc/related/topics.py: keyword rules, seed-page resemblance, and topic items read from the database."""
 
 from __future__ import annotations
 
-from feedsvc.related.scoring import Doc
-from feedsvc.related.topics import EXTRA_KEYWORD, TEXT_MATCH, TITLE_MATCH, Keyword, keyword_score, score_topic
+from sqlalchemy.orm import Session
+
+from feedsvc.related.docs import Doc
+from feedsvc.related.topics import (
+    EXTRA_KEYWORD,
+    TEXT_MATCH,
+    TITLE_MATCH,
+    Keyword,
+    keyword_score,
+    score_topic,
+    topic_items,
+)
+from tests.relatedutil import ARTICLES, CFG, T0, store_articles
 
 
 def test_keywords_match_words_not_inside_words_and_chinese_anywhere() -> None:
@@ -29,3 +40,12 @@ def test_seed_pages_rank_similar_items_first() -> None:
     assert 3 not in scores and scores[2] > 0.1 and scores[4] > 0
     both = score_topic(["final"], [seed], docs)
     assert both[3] == TITLE_MATCH and both[2] == scores[2]
+
+
+def test_topic_items_by_keywords_and_by_seed_pages(session: Session) -> None:
+    store_articles(session, ARTICLES, T0)  # no related refresh: topic feeds do not depend on it
+    party = topic_items(session, CFG.topics[0], CFG, 10)
+    assert {i.url for i, _ in party} == {"http://gw/p1", "http://gw/p2"}
+    assert all(score >= CFG.related.topic_threshold for _, score in party)
+    tax = topic_items(session, CFG.topics[1], CFG, 10)
+    assert [i.url for i, _ in tax] == ["http://gw/en/tax2"]  # the seed page itself is left out

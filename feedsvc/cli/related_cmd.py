@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from feedsvc.config import load_config
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.models import Item
-from feedsvc.store import Store, bump_data_version
+from feedsvc.store import Store
 from feedsvc.store.items import get_item, get_item_by_url
 
 PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "finish": "near-duplicates",
@@ -62,10 +62,8 @@ def _rebuild(session_factory: Any, cfg: Any) -> int:
         # Imported here: the engine pulls in numpy/scipy, which every other command can do without.
         from feedsvc.related.refresh import rebuild_related
 
+        # Its writes bump the data version: cached feeds (entries end with "Related" links) go stale.
         stats = rebuild_related(session_factory, cfg, datetime.now(UTC), progress=report)
-    with session_factory() as session, session.begin():
-        # Entries end with "Related" links and duplicates are hidden: every cached feed is stale now.
-        bump_data_version(session)
     print(f"related: {stats.items} items, {stats.linked} with related items, {stats.links} links, "
           f"{stats.duplicates} near-duplicates marked")
     return 0

@@ -1,39 +1,25 @@
 """The relatedness index: documents as TF-IDF signatures, all-pairs neighbours in blocks, one-item queries.
 
-Pure (no I/O). Tokens become integer keys so the hot paths run in numpy: a Chinese bigram is its two code
-points packed into one int64 (computed for a whole text at once), an English word is a 40-bit blake2b hash of its stem (cached; stable
-across processes, so signatures can be stored: feedsvc/related_signatures.py). A document's vector keeps
-its `SIGNATURE_TERMS` heaviest terms (renormalised): with idf squared those carry nearly all the weight,
-and it caps the cost of comparing everything with everything.
+Pure (no I/O). Terms are the integer keys of feedsvc/related/tokens.py. A document's vector keeps its
+`SIGNATURE_TERMS` heaviest terms (renormalised): with idf squared those carry nearly all the weight, and it
+caps the cost of comparing everything with everything.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
-import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import chain, islice
+from itertools import islice
 
 import numpy as np
 import scipy.sparse as sp
 
-from feedsvc.related.scoring import (
-    DUPLICATE_MIN_COSINE,
-    MAX_BODY_CHARS,
-    STOPWORDS,
-    TITLE_WEIGHT,
-    Doc,
-    Scored,
-    TokenMode,
-    _jieba_cut,
-    is_near_duplicate,
-    normalize,
-    stem,
-)
+from feedsvc.related.docs import Doc, Scored, doc_text
+from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
+from feedsvc.related.tokens import TokenMode, batch_keys
 
 # idf squared: boilerplate shared across a site ("转载请注明出处", "subscribe to our newsletter") otherwise
 # makes unrelated pages look alike; with two boilerplate sentences per item in the evaluation corpus it
@@ -49,67 +35,8 @@ MAX_DF_RATIO = 0.01
 # Candidates ranked per document before near-duplicates are set aside and the list is cut to `limit`.
 SLACK = 10
 
-_KEY_BITS = 41  # term keys are below 2**41: CJK pairs < 2**32, jieba words [2**39, 2**40), words [2**40, 2**41)
-_JIEBA_BASE = 1 << 39
-_WORD_BASE = 1 << 40
-_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Documents tokenised together: numpy's per-call overhead is paid per batch instead of per document.
 BATCH = 2000
-
-
-def stable_hash(word: str) -> int:
-    """The same 64-bit value in every process (Python's own str hash is salted per process)."""
-    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-
-
-class _WordKeys(dict[str, int]):
-    """word -> key (0 for stopwords), filled on first sight; lookups stay in C via map(__getitem__)."""
-
-    def __missing__(self, word: str) -> int:
-        if len(self) > 500_000:
-            self.clear()
-        skip = word in STOPWORDS or (word.isdigit() and len(word) < 3)
-        key = 0 if skip else _WORD_BASE | (stable_hash(stem(word)) & (_WORD_BASE - 1))
-        self[word] = key
-        return key
-
-
-_word_keys = _WordKeys()
-
-
-def doc_text(doc: Doc) -> str:
-    """What is vectorised: the title TITLE_WEIGHT times, then the text, normalised.
-
-    Line breaks separate the parts, so no bigram spans two of them.
-    """
-    return normalize("\n".join([doc.title] * TITLE_WEIGHT + [doc.text[:MAX_BODY_CHARS]]))
-
-
-def batch_keys(texts: Sequence[str], mode: TokenMode = "bigram") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, term key, count) for every distinct term of every text; the same terms as related.tokenize."""
-    if not texts:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    word_lists = [_WORD_RE.findall(t) for t in texts]
-    words = np.fromiter(map(_word_keys.__getitem__, chain.from_iterable(word_lists)), dtype=np.int64)
-    word_rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(w) for w in word_lists])
-    keys, rows = [words[words != 0]], [word_rows[words != 0]]
-    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    if mode != "jieba":
-        # All CJK bigrams of the batch at once; "\x00" between texts is a separator like any non-CJK char.
-        codes = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        cjk = ((codes >= 0x3400) & (codes <= 0x4DBF)) | ((codes >= 0x4E00) & (codes <= 0x9FFF)) | (
-            (codes >= 0xF900) & (codes <= 0xFAFF))
-        pairs = np.flatnonzero(cjk[:-1] & cjk[1:])
-        lone = np.flatnonzero(cjk & ~np.concatenate(([False], cjk[:-1])) & ~np.concatenate((cjk[1:], [False])))
-        keys += [(codes[pairs] << 16) | codes[pairs + 1], codes[lone] << 16]
-        rows += [np.searchsorted(starts, pairs, side="right") - 1, np.searchsorted(starts, lone, side="right") - 1]
-    if mode != "bigram":
-        for row, text in enumerate(texts):
-            cut = [w for w in _jieba_cut(text) if not w.isascii()]
-            keys.append(np.asarray([_JIEBA_BASE | (stable_hash(w) & (_JIEBA_BASE - 1)) for w in cut], dtype=np.int64))
-            rows.append(np.full(len(cut), row, dtype=np.int64))
-    combined, counts = np.unique((np.concatenate(rows) << _KEY_BITS) | np.concatenate(keys), return_counts=True)
-    return combined >> _KEY_BITS, combined & ((1 << _KEY_BITS) - 1), counts.astype(np.float32)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -226,6 +153,10 @@ class RelatedIndex:
         return sp.csr_matrix((sig_vals[keep], sig_cols[keep].astype(np.int32), np.array([0, int(keep.sum())])),
                              shape=(1, len(self.keys)))
 
+    def has_text(self, row: int) -> bool:
+        """Whether the document at this row has body text (the near-duplicate rules treat title-only apart)."""
+        return bool(self._has_text[row])
+
     def __len__(self) -> int:
         return len(self.docs)
 
@@ -271,7 +202,7 @@ class RelatedIndex:
         rows = rows[order]
         scores = np.minimum(scores[order].astype(np.float64), 1.0).round(6)
         others = self.ids[rows] != doc.id
-        # Only these can be near-duplicates (rules in feedsvc/related.py); the check runs on few pairs.
+        # Only these can be near-duplicates (rules in feedsvc/related/duplicates.py); the check runs on few pairs.
         maybe = (scores >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows] if doc.text.strip() else others.copy()
         return rows, scores, maybe & others
 

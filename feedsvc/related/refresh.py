@@ -1,4 +1,4 @@
-"""Relatedness orchestration: read items through the repository, score with feedsvc.related.scoring, store links.
+"""Relatedness against the store: read items, score with the pure modules of feedsvc/related/, store links.
 
 `refresh_related` runs after every crawl for the new items (and updates the lists of the items they now
 relate to); `rebuild_related` recomputes everything. Both mark near-duplicates (`items.duplicate_of` = the
@@ -7,8 +7,7 @@ earlier item) and never store a near-duplicate as related. Datetimes passed in a
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,17 +15,15 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig
+from feedsvc.related.boilerplate import remove_boilerplate
+from feedsvc.related.docs import Doc, Scored, to_doc
+from feedsvc.related.duplicates import assign_duplicates
 from feedsvc.related.index import MAX_DF_RATIO, MIN_MAX_DF, RelatedIndex
-from feedsvc.related.scoring import Doc, Scored, plain_text
+from feedsvc.related.scoring import EXTRA_CANDIDATES, Progress, compute_related, related_list
 from feedsvc.related.signatures import index_from_signatures, packed_row
 from feedsvc.store import related as repo
 from feedsvc.store import signatures as signature_repo
 
-# Weak signals, added only to candidates already similar in content (as in related.apply_boosts):
-# the site's own lists are mostly its latest items, and co-listing in a curated list is a hint, not proof.
-SITE_LINK_BOOST = 0.05
-COAPPEARANCE_BOOST = 0.02
-COAPPEARANCE_MAX = 3
 # After a crawl, new items are compared with the stored signatures of the newest this-many items (the whole
 # database when smaller): it bounds the work per crawl however large the database grows (reading 50,000
 # signatures is about 0.5 s; bench/related_bench.py --db); `feedsvc related --rebuild` relates everything
@@ -35,10 +32,6 @@ REFRESH_WINDOW = 50_000
 # A crawl's new items are weighted with the idf of themselves plus the newest stored items, up to this many
 # documents: tokenising more costs time per crawl and moves the weights little (a sample estimates df).
 IDF_SAMPLE = 2000
-# Candidates fetched beyond `limit`, so dropping near-duplicates still leaves a full list.
-EXTRA_CANDIDATES = 5
-
-Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,58 +41,6 @@ class RelatedStats:
     links: int = 0
     duplicates: int = 0
     refreshed: int = 0
-
-
-def to_doc(text: repo.ItemText) -> Doc:
-    return Doc(text.id, text.title, plain_text(text.summary, text.content), text.first_seen.timestamp())
-
-
-def _boosts(site_pairs: set[tuple[int, int]], coappear: Counter[tuple[int, int]], item_id: int,
-            candidates: Iterable[int]) -> dict[int, float]:
-    out: dict[int, float] = {}
-    if not site_pairs and not coappear:
-        return out
-    for other in candidates:
-        bonus = 0.0
-        if (item_id, other) in site_pairs or (other, item_id) in site_pairs:
-            bonus += SITE_LINK_BOOST
-        count = coappear.get((min(item_id, other), max(item_id, other)), 0)
-        bonus += COAPPEARANCE_BOOST * min(count, COAPPEARANCE_MAX) / COAPPEARANCE_MAX
-        if bonus:
-            out[other] = bonus
-    return out
-
-
-def _finish(item_id: int, found: Sequence[Scored], limit: int, hidden: set[int],
-            site_pairs: set[tuple[int, int]], coappear: Counter[tuple[int, int]]) -> list[tuple[int, float]]:
-    """Drop duplicates, add weak signals, cut to `limit`."""
-    kept = [s for s in found if s.id not in hidden and s.id != item_id]
-    boosts = _boosts(site_pairs, coappear, item_id, (s.id for s in kept))
-    rescored = sorted(((s.id, round(min(1.0, s.score + boosts.get(s.id, 0.0)), 6)) for s in kept),
-                      key=lambda p: (-p[1], p[0]))
-    return rescored[:limit]
-
-
-def _root(dup_of: dict[int, int], item_id: int) -> int:
-    while item_id in dup_of:
-        item_id = dup_of[item_id]
-    return item_id
-
-
-def _assign_duplicates(docs_by_id: dict[int, Doc], dups: dict[int, list[Scored]],
-                       known: dict[int, int]) -> dict[int, int]:
-    """duplicate id -> original id: within each near-duplicate group the earliest item is the original."""
-    dup_of = dict(known)
-    for item_id in sorted(dups, key=lambda i: (docs_by_id[i].order, i)):
-        if item_id in dup_of:
-            continue
-        me = docs_by_id[item_id]
-        earlier = [s.id for s in dups[item_id]
-                   if s.id in docs_by_id and (docs_by_id[s.id].order, s.id) < (me.order, item_id)]
-        if earlier:
-            first = min(earlier, key=lambda i: (docs_by_id[i].order, i))
-            dup_of[item_id] = _root(dup_of, first)
-    return {d: _root(dup_of, o) for d, o in dup_of.items() if d not in known}
 
 
 def _sample_max_df(sample: int, total: int) -> int:
@@ -131,6 +72,10 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     known = {d.id: d for d in new_docs}
     known.update((t.id, to_doc(t)) for t in repo.item_texts(session, unsigned + sample))
     vocab_docs = new_docs + [known[i] for i in unsigned + sample if i in known]
+    # Boilerplate as the sample shows it: the newest items are mostly of the sites crawled lately.
+    boilerplate = remove_boilerplate(vocab_docs)
+    new_docs = vocab_docs[: len(new_docs)]
+    known.update((d.id, d) for d in vocab_docs)
     vocab = RelatedIndex(vocab_docs, max_df=_sample_max_df(len(vocab_docs), len(window) + len(new_docs)))
     fresh = {d.id: packed_row(vocab, row) for row, d in enumerate(vocab_docs[: len(new_docs) + len(unsigned)])}
     del vocab
@@ -144,8 +89,10 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     def resolve(rows: np.ndarray) -> None:
         """Read the texts of the candidates the near-duplicate rules will look at."""
         missing = {int(index.ids[r]): int(r) for r in rows.tolist() if int(index.ids[r]) not in known}
-        for text in repo.item_texts(session, sorted(missing)):
-            known[text.id] = index.docs[missing[text.id]] = to_doc(text)
+        texts = [to_doc(text) for text in repo.item_texts(session, sorted(missing))]
+        boilerplate.strip_docs(texts)
+        for doc in texts:
+            known[doc.id] = index.docs[missing[doc.id]] = doc
 
     site_pairs = repo.site_link_pairs(session, [d.id for d in new_docs])
     coappear = repo.coappearance_counts(session, [d.id for d in new_docs])
@@ -154,10 +101,10 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     for doc, rel, dup in index.neighbours_of(range(len(ids) - len(new_docs), len(ids)),
                                              limit + EXTRA_CANDIDATES, min_score, resolve=resolve):
         found[doc.id], dups[doc.id] = rel, dup
-    dup_of = _assign_duplicates(known, dups, {})
+    dup_of = assign_duplicates(known, dups)
     hidden = set(dup_of)
 
-    lists = {doc.id: _finish(doc.id, found[doc.id], limit, hidden, site_pairs, coappear)
+    lists = {doc.id: related_list(doc.id, found[doc.id], limit, hidden, site_pairs, coappear)
              for doc in new_docs if doc.id not in hidden}
     # Merge each new item into the lists of the items it relates to (cosine is symmetric).
     incoming: dict[int, list[tuple[int, float]]] = {}
@@ -181,38 +128,6 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     return RelatedStats(items=len(new_docs), linked=sum(1 for v in lists.values() if v),
                         links=sum(len(v) for v in lists.values()), duplicates=len(dup_of),
                         refreshed=len(refreshed))
-
-
-def compute_related(docs: Sequence[Doc], limit: int, min_score: float,
-                    site_pairs: set[tuple[int, int]] | None = None,
-                    coappear: Counter[tuple[int, int]] | None = None,
-                    progress: Progress | None = None, on_index: Callable[[RelatedIndex], None] | None = None,
-                    ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, int]]:
-    """Pure: every document's related list and the near-duplicate marks (duplicate id -> original id).
-
-    `on_index` receives the index (the rebuild stores its signatures).
-    """
-    report = progress or (lambda phase, done, total: None)
-    report("index", 0, len(docs))
-    index = RelatedIndex(docs)
-    if on_index is not None:
-        on_index(index)
-    report("score", 0, len(docs))
-    found: dict[int, list[Scored]] = {}
-    dups: dict[int, list[Scored]] = {}
-    for doc, rel, dup in index.neighbours(limit + EXTRA_CANDIDATES, min_score,
-                                          progress=lambda n: report("score", n, len(docs))):
-        found[doc.id] = rel
-        if dup:
-            dups[doc.id] = dup
-    report("finish", 0, len(docs))
-    dup_of = _assign_duplicates({d.id: d for d in docs}, dups, {})
-    hidden = set(dup_of)
-    pairs, counts = site_pairs or set(), coappear or Counter()
-    # pop as we go: at 100,000 items the candidate lists are a few hundred MB of small objects.
-    lists = {d.id: _finish(d.id, found.pop(d.id, []), limit, hidden, pairs, counts)
-             for d in docs if d.id not in hidden}
-    return lists, dup_of
 
 
 def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: datetime,

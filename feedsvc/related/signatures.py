@@ -1,6 +1,6 @@
 """Stored signatures: an item's heaviest TF-IDF terms packed into bytes, and indexes built from them.
 
-Pure (no I/O): feedsvc/recommend.py reads and writes them through feedsvc/repository/signatures.py.
+Pure (no I/O): feedsvc/related/refresh.py reads and writes them through feedsvc/store/signatures.py.
 A signature is computed once, when the item is first related (or by a rebuild), with the idf of that
 moment; after a crawl the new items are compared with the stored signatures of the newest items instead
 of re-tokenising all of them (8-10 s with 100,000 items stored, bench/related_bench.py --db). The price
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from feedsvc.related.docs import Doc
 from feedsvc.related.index import RelatedIndex
-from feedsvc.related.scoring import Doc
 
 
 def pack(keys: np.ndarray, weights: np.ndarray, has_text: bool) -> bytes:
@@ -38,7 +38,7 @@ def unpack(blob: bytes) -> tuple[np.ndarray, np.ndarray, bool]:
 def packed_row(index: RelatedIndex, row: int) -> bytes:
     """The signature of an index's document, packed."""
     keys, weights = index.signature(row)
-    return pack(keys, weights, bool(index._has_text[row]))
+    return pack(keys, weights, index.has_text(row))
 
 
 def index_from_signatures(ids: Sequence[int], docs: Sequence[Doc], blobs: Sequence[bytes]) -> RelatedIndex:

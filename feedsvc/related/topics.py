@@ -4,7 +4,8 @@ An item matches by keywords (a keyword in the title scores 1.0, in the text 0.6,
 found +0.1) or by resemblance to the topic's seed pages (the best TF-IDF cosine to any seed); its score is
 the better of the two, and it is listed when that reaches the topic's threshold (`threshold`, else
 `[related] topic_threshold`). Only the newest `RECENT_WINDOW` items are considered: a topic feed shows new
-items, and this keeps a feed build well under a second on a large database. SQL stays in the repository.
+items, and this keeps a feed build well under a second on a large database. SQL stays in feedsvc/store/;
+this is the feed side: it imports only pure relatedness code, never the crawl-time refresh.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import AppConfig, TopicConfig
 from feedsvc.models import Item
+from feedsvc.related.boilerplate import remove_boilerplate
+from feedsvc.related.docs import Doc, to_doc
 from feedsvc.related.index import RelatedIndex
-from feedsvc.related.refresh import to_doc
-from feedsvc.related.scoring import Doc, normalize
+from feedsvc.related.tokens import normalize
 from feedsvc.store import related as related_repo
+from feedsvc.store.feeds import items_by_ids
 from feedsvc.store.items import item_ids_by_url
 
 RECENT_WINDOW = 3000
@@ -75,9 +78,11 @@ def topic_items(session: Session, topic: TopicConfig, cfg: AppConfig, limit: int
     seed_ids = set(item_ids_by_url(session, topic.seed_urls).values()) if topic.seed_urls else set()
     seeds = [to_doc(t) for t in related_repo.item_texts(session, sorted(seed_ids))]
     window = [to_doc(t) for t in related_repo.recent_item_texts(session, RECENT_WINDOW) if t.id not in seed_ids]
+    # A keyword in a site's footer or notice says nothing about the page: match article text only.
+    remove_boilerplate(window).strip_docs(seeds)
     scores = score_topic(topic.keywords, seeds, window)
     order = {doc.id: doc.order for doc in window}
     ranked = sorted((i for i, s in scores.items() if s >= threshold and s > 0),
                     key=lambda i: (-scores[i], -order.get(i, 0.0), -i))[:limit]
-    items = {item.id: item for item in related_repo.items_by_id(session, ranked)}
+    items = items_by_ids(session, ranked)
     return [(items[i], round(scores[i], 6)) for i in ranked if i in items]

@@ -1,8 +1,9 @@
 """The `related_links` table and the item reads relatedness needs; `items.duplicate_of` marks.
 
 origin 'site' rows are the page's own "you may also like" list (written by items.store_items); origin
-'computed' rows are ours (written here, from feedsvc/recommend.py), ranked 1..k per item. Datetimes are
-timezone-aware UTC. Nothing here commits: the caller owns the transaction.
+'computed' rows are ours (written here, from feedsvc/related/refresh.py), ranked 1..k per item. Datetimes are
+timezone-aware UTC. Nothing here commits: the caller owns the transaction. Every write that changes what
+feeds show (links, duplicate marks) bumps the data version, so cached feeds are rebuilt.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
+from feedsvc.store.meta import bump_data_version
 
 COMPUTED = "computed"
 SITE = "site"
@@ -35,13 +37,15 @@ class ItemText:
     content: str | None
     first_seen: datetime
     duplicate_of: int | None
+    source_id: str
 
 
-# Relatedness reads the start of a body only (feedsvc.related.scoring.MAX_BODY_CHARS of text); cutting it in SQL
-# keeps long HTML pages from being loaded whole. 4x leaves room for markup.
-BODY_PREFIX_CHARS = 4 * 1200
+# Relatedness reads the start of a body only (feedsvc.related.docs.MAX_BODY_BYTES of text: 1,200 Chinese or
+# 3,600 ASCII characters); cutting it in SQL keeps long HTML pages from being loaded whole. Twice the ASCII
+# length leaves room for markup.
+BODY_PREFIX_CHARS = 2 * 3600
 _TEXT_COLUMNS = (Item.id, Item.title, Item.summary, func.substr(Item.content, 1, BODY_PREFIX_CHARS),
-                 Item.first_seen, Item.duplicate_of)
+                 Item.first_seen, Item.duplicate_of, Item.source_id)
 
 
 def _canonical_id(session: Session, item_id: int) -> int:
@@ -147,6 +151,9 @@ def replace_computed_links_many(session: Session, lists: Mapping[int, Sequence[t
                                 at: datetime) -> None:
     """Replace the computed lists of many items at once (delete + batched insert)."""
     from_ids = sorted(lists)
+    if not from_ids:
+        return
+    bump_data_version(session)
     for part in chunks(from_ids, MAX_PARAMS_PER_STATEMENT):
         if part:
             session.execute(delete(RelatedLink).where(RelatedLink.from_item_id.in_(part),
@@ -172,6 +179,7 @@ def replace_computed_links_many(session: Session, lists: Mapping[int, Sequence[t
 @wrap_exceptions
 def clear_computed_links(session: Session) -> None:
     session.execute(delete(RelatedLink).where(RelatedLink.origin == COMPUTED))
+    bump_data_version(session)
 
 
 @wrap_exceptions
@@ -181,6 +189,9 @@ def mark_duplicates(session: Session, duplicate_of: Mapping[int, int]) -> None:
     for dup, original in duplicate_of.items():
         if dup != original:
             by_original[original].append(dup)
+    if not by_original:
+        return
+    bump_data_version(session)
     for original, dups in by_original.items():
         for part in chunks(sorted(dups), MAX_PARAMS_PER_STATEMENT):
             session.execute(update(Item).where(Item.id.in_(part)).values(duplicate_of=original))
@@ -195,6 +206,7 @@ def mark_duplicates(session: Session, duplicate_of: Mapping[int, int]) -> None:
 @wrap_exceptions
 def clear_duplicates(session: Session) -> None:
     session.execute(update(Item).where(Item.duplicate_of.is_not(None)).values(duplicate_of=None))
+    bump_data_version(session)
 
 
 @wrap_exceptions
@@ -312,12 +324,3 @@ def coappearance_counts(session: Session, item_ids: Sequence[int] | None = None,
             for x, y, n in session.execute(bounded.where(a.item_id.in_(part))):
                 counts[(min(int(x), int(y)), max(int(x), int(y)))] = int(n)
     return counts
-
-
-@wrap_exceptions
-def items_by_id(session: Session, item_ids: Sequence[int]) -> list[Item]:
-    out: list[Item] = []
-    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
-        if part:
-            out.extend(session.scalars(select(Item).where(Item.id.in_(part))))
-    return out

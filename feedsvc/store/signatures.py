@@ -1,7 +1,8 @@
-"""The `item_signatures` table: each item's packed relatedness signature (feedsvc/related_signatures.py).
+"""The `item_signatures` table: each item's packed relatedness signature (feedsvc/related/signatures.py).
 
-Written by feedsvc/recommend.py when an item is first related and by a rebuild; read after each crawl for
-the newest items. Nothing here commits: the caller owns the transaction.
+Written by feedsvc/related/refresh.py when an item is first related and by a rebuild; read after each crawl
+for the newest items. Nothing here commits: the caller owns the transaction. Signatures never show in a
+feed, so writing them does not bump the data version.
 """
 
 from __future__ import annotations

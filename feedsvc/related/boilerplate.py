@@ -1,0 +1,94 @@
+"""Site boilerplate in item texts: sentences and lines that recur verbatim across many documents (footers,
+notices, navigation text, share bars, author boxes), learned from the documents being related and removed
+before they are vectorised. Pure (no I/O).
+
+Why here and not in the crawler's article cleaning (crawler/article.py): boilerplate is defined by
+repetition across a site's pages, and only relatedness sees a collection (the rebuild has every item, a
+post-crawl refresh the newest IDF_SAMPLE items plus the crawl's own); the crawler sees one page at a time and
+has no store access by design. The crawler keeps its structural cleaning (nav/footer/aside tags, furniture
+classes); what that misses inside an article's body is caught here. Feeds keep showing the body as the site
+wrote it: only what relatedness reads changes. Measured in bench/related_quality.py (real-page corpus).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from feedsvc.related.docs import Doc
+
+# A segment (a line, or a sentence of a line) is boilerplate of a site when it is found in at least
+# max(MIN_DOCS, MIN_SHARE x the site's documents) of that site's documents. A footer or a notice recurs on
+# every page, a section's notice on a good share of them; an article's sentences recur verbatim only in a
+# few reposts and quotes, and a handful of shared stock phrases are left to idf.
+MIN_DOCS = 5
+MIN_SHARE = 0.1
+# Segments this short ("首页", "Share") are left to idf: they are too short to say much either way.
+MIN_SEGMENT_CHARS = 4
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=[.])\s+")
+
+
+def segments(text: str) -> list[str]:
+    """A text's lines, split after sentence ends; stripped, empty ones left out."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        out.extend(s for s in (part.strip() for part in _SENTENCE_END.split(line)) if s)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Boilerplate:
+    """The boilerplate segments of each site of a collection (what `learn` found): source -> segments."""
+
+    found: dict[str, frozenset[str]]
+
+    @classmethod
+    def learn(cls, docs: Iterable[Doc]) -> Boilerplate:
+        """Per site, the segments found in enough of its documents (a document counts a segment once)."""
+        counts: dict[str, Counter[str]] = {}
+        sizes: Counter[str] = Counter()
+        for doc in docs:
+            sizes[doc.source] += 1
+            counts.setdefault(doc.source, Counter()).update(
+                {s for s in segments(doc.text) if len(s) >= MIN_SEGMENT_CHARS})
+        found = {}
+        for source, seen in counts.items():
+            least = max(MIN_DOCS, math.ceil(MIN_SHARE * sizes[source]))
+            common = frozenset(s for s, n in seen.items() if n >= least)
+            if common:
+                found[source] = common
+        return cls(found)
+
+    def strip(self, text: str, source: str) -> str:
+        """The text without its site's boilerplate segments (lines kept apart, so no term spans a removed part)."""
+        found = self.found.get(source)
+        if not found:
+            return text
+        lines = []
+        for line in text.split("\n"):
+            parts = [s for s in (p.strip() for p in _SENTENCE_END.split(line)) if s]
+            kept = [s for s in parts if s not in found]
+            if len(kept) == len(parts):
+                lines.append(line)
+            elif kept:
+                lines.append(" ".join(kept))
+        return "\n".join(lines)
+
+    def strip_docs(self, docs: list[Doc]) -> None:
+        """Remove boilerplate from these documents' texts, in place (a long list is not copied)."""
+        if not self.found:
+            return
+        for k, doc in enumerate(docs):
+            text = self.strip(doc.text, doc.source)
+            if text != doc.text:
+                docs[k] = Doc(doc.id, doc.title, text, doc.order, doc.source)
+
+
+def remove_boilerplate(docs: list[Doc]) -> Boilerplate:
+    """Learn the boilerplate of these documents and remove it from each, in place; returns what was found."""
+    found = Boilerplate.learn(docs)
+    found.strip_docs(docs)
+    return found

@@ -1,0 +1,160 @@
+"""Terms of a text, the one tokenizer relatedness uses: Chinese character bigrams and stemmed English words,
+as integer term keys (`batch_keys`). Pure (no I/O).
+
+Method (measured in bench/related_quality.py):
+- Chinese runs become overlapping character bigrams (one character alone stays a unigram). jieba words
+  scored no better on the labelled corpus and tokenise ~50x slower, which alone would break the 60 s budget
+  for rebuilding 100,000 items; `mode="jieba"` / `"both"` stay available for that comparison.
+- English: lowercase words, a stopword list and a light suffix stemmer (plural/-ing/-ed/final e).
+
+Term keys let the hot paths run in numpy: a Chinese bigram is its two code points packed into one int64
+(`first << 16 | second`; a lone character is `char << 16`), computed for a whole batch of texts at once; an
+English word is a 40-bit blake2b hash of its stem (cached; stable across processes, so signatures can be
+stored: feedsvc/related/signatures.py); a jieba word is a 39-bit hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from itertools import chain
+from typing import Literal
+
+import numpy as np
+
+TokenMode = Literal["bigram", "jieba", "both"]
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
+    nor not now of off on once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too under until up very
+    was we were what when where which while who whom why will with would you your yours yourself yourselves
+    new says said one two may might must us via per use used using get got make made many much""".split()  # noqa: SIM905
+)
+
+KEY_BITS = 41  # term keys are below 2**41: CJK pairs < 2**32, jieba words [2**39, 2**40), words [2**40, 2**41)
+_JIEBA_BASE = 1 << 39
+_WORD_BASE = 1 << 40
+_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def jieba_cut(text: str) -> list[str]:
+    """jieba words of a text (initialised once, quietly: it logs its dictionary loading by default)."""
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        with _jieba_lock:
+            if not _jieba_ready:
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba_ready = True
+    return [w for w in jieba.lcut(text, HMM=False) if len(w) > 1 or len(text) == 1]
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A light English stemmer: enough to meet 'markets'/'market', 'rising'/'rise' without a dependency."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("'s"):
+        word = word[:-2]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "ches", "shes", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ingly", "ing", "edly", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if len(word) > 2 and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]  # running -> run
+            break
+    # A final e goes too, so rise / rises / rising / rised all meet at "ris".
+    return word[:-1] if len(word) >= 4 and word.endswith("e") else word
+
+
+# Characters NFKC changes in a way tokens care about: full-width letters and digits, compatibility
+# ideographs, enclosed/circled forms, ligatures. Full-width punctuation also changes, but only separates.
+_NEEDS_NFKC = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uf900-\ufaff\u2460-\u24ff\u3200-\u33ff\ufb00-\ufb4f]")
+
+
+def normalize(text: str) -> str:
+    """NFKC where it matters for tokens (full-width letters and digits become ASCII...), and lowercase.
+
+    NFKC itself runs at only ~4 MB/s on Chinese text, so it is applied only when such characters occur.
+    """
+    if not text.isascii() and _NEEDS_NFKC.search(text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
+
+
+def stable_hash(word: str) -> int:
+    """The same 64-bit value in every process (Python's own str hash is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+def word_key(word: str) -> int:
+    """The term key of a lowercase English word (its stem); 0 for a stopword or a short number (no term)."""
+    if word in STOPWORDS or (word.isdigit() and len(word) < 3):
+        return 0
+    return _WORD_BASE | (stable_hash(stem(word)) & (_WORD_BASE - 1))
+
+
+class _WordKeys(dict[str, int]):
+    """word -> key, filled on first sight; lookups stay in C via map(__getitem__)."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) > 500_000:
+            self.clear()
+        key = self[word] = word_key(word)
+        return key
+
+
+_word_keys = _WordKeys()
+
+
+def batch_keys(texts: Sequence[str], mode: TokenMode = "bigram") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, term key, count) for every distinct term of every (normalised) text, sorted by row then key."""
+    if not texts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    word_lists = [_WORD_RE.findall(t) for t in texts]
+    words = np.fromiter(map(_word_keys.__getitem__, chain.from_iterable(word_lists)), dtype=np.int64)
+    word_rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(w) for w in word_lists])
+    keys, rows = [words[words != 0]], [word_rows[words != 0]]
+    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+    if mode != "jieba":
+        # All CJK bigrams of the batch at once; "\x00" between texts is a separator like any non-CJK char.
+        codes = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        cjk = np.zeros(len(codes), dtype=bool)
+        for lo, hi in _CJK_RANGES:
+            cjk |= (codes >= lo) & (codes <= hi)
+        pairs = np.flatnonzero(cjk[:-1] & cjk[1:])
+        lone = np.flatnonzero(cjk & ~np.concatenate(([False], cjk[:-1])) & ~np.concatenate((cjk[1:], [False])))
+        keys += [(codes[pairs] << 16) | codes[pairs + 1], codes[lone] << 16]
+        rows += [np.searchsorted(starts, pairs, side="right") - 1, np.searchsorted(starts, lone, side="right") - 1]
+    if mode != "bigram":
+        for row, text in enumerate(texts):
+            cut = [w for w in jieba_cut(text) if not w.isascii()]
+            keys.append(np.asarray([_JIEBA_BASE | (stable_hash(w) & (_JIEBA_BASE - 1)) for w in cut], dtype=np.int64))
+            rows.append(np.full(len(cut), row, dtype=np.int64))
+    combined, counts = np.unique((np.concatenate(rows) << KEY_BITS) | np.concatenate(keys), return_counts=True)
+    return combined >> KEY_BITS, combined & ((1 << KEY_BITS) - 1), counts.astype(np.float32)
+
+
+def term_counts(text: str, mode: TokenMode = "bigram") -> dict[int, int]:
+    """term key -> count for one text (normalised here): `batch_keys` for a single text."""
+    _rows, keys, counts = batch_keys([normalize(text)], mode)
+    return dict(zip(keys.tolist(), counts.astype(np.int64).tolist(), strict=True))

@@ -1,0 +1,48 @@
+"""feedsvc/related/scoring.py: weak-signal boosts, the stored list of an item, the whole-collection computation."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from feedsvc.related.docs import Doc, Scored
+from feedsvc.related.scoring import (
+    COAPPEARANCE_BOOST,
+    COAPPEARANCE_MAX,
+    SITE_LINK_BOOST,
+    boosts,
+    compute_related,
+    related_list,
+)
+
+TARGET = Doc(1, "防汛工作部署", "水库堤防巡查，防汛物资储备，山洪预警。")
+DOCS = [
+    TARGET,
+    Doc(2, "防汛工作部署（转载）", TARGET.text, 2.0),  # a repost: a near-duplicate
+    Doc(3, "汛期防汛值班", "防汛值班，水库巡查，山洪灾害预警发布。", 3.0),
+    Doc(4, "防汛抢险队伍", "抢险队伍集结，堤防巡查，防汛物资。", 4.0),
+    Doc(5, "期末考试安排", "期末考试严肃考风考纪。", 5.0),
+]
+
+
+def test_boosts_for_site_links_either_way_and_capped_coappearance() -> None:
+    pairs = {(1, 3), (4, 1)}
+    counts = Counter({(1, 3): 1, (1, 5): 10})
+    got = boosts(1, [3, 4, 5, 6], pairs, counts)
+    assert got == {3: SITE_LINK_BOOST + COAPPEARANCE_BOOST / COAPPEARANCE_MAX, 4: SITE_LINK_BOOST,
+                   5: COAPPEARANCE_BOOST}
+    assert boosts(1, [3], set(), Counter()) == {}
+
+
+def test_related_list_drops_itself_and_hidden_caps_scores_and_breaks_ties_by_id() -> None:
+    found = [Scored(1, 1.0), Scored(9, 0.99), Scored(8, 0.5), Scored(7, 0.5), Scored(6, 0.4), Scored(2, 0.3)]
+    assert related_list(1, found, 3, {6}, {(1, 9)}, Counter()) == [(9, 1.0), (7, 0.5), (8, 0.5)]
+
+
+def test_duplicates_are_hidden_and_boosts_only_reorder_similar_items() -> None:
+    plain, dup_of = compute_related(DOCS, limit=5, min_score=0.0)
+    assert dup_of == {2: 1} and 2 not in plain
+    assert [i for i, _ in plain[1]][:2] in ([3, 4], [4, 3]) and {1, 2, 5}.isdisjoint(i for i, _ in plain[1])
+    boosted, _ = compute_related(DOCS, limit=5, min_score=0.0, site_pairs={(1, 4), (1, 5)},
+                                 coappear=Counter({(1, 4): 3}))
+    # The site's link and co-listing move 4 first; 5 is unrelated in content, so no boost makes it related.
+    assert boosted[1][0][0] == 4 and 5 not in {i for i, _ in boosted[1]}

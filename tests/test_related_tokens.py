@@ -1,0 +1,55 @@
+"""feedsvc/related/tokens.py: the one tokenizer (the integer term keys the index and signatures use)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from feedsvc.related.tokens import batch_keys, normalize, stem, term_counts, word_key
+
+
+def pair(a: str, b: str = "") -> int:
+    """The documented key of a Chinese bigram (or of a lone character)."""
+    return (ord(a) << 16) | (ord(b) if b else 0)
+
+
+def test_chinese_runs_become_overlapping_bigrams_and_a_lone_character_stays() -> None:
+    assert term_counts("防汛工作") == {pair("防", "汛"): 1, pair("汛", "工"): 1, pair("工", "作"): 1}
+    assert term_counts("防汛防汛") == {pair("防", "汛"): 2, pair("汛", "防"): 1}
+    assert term_counts("党") == {pair("党"): 1}
+    assert term_counts("防汛，工作") == {pair("防", "汛"): 1, pair("工", "作"): 1}  # punctuation separates
+
+
+def test_english_words_are_stemmed_and_stopwords_and_short_numbers_dropped() -> None:
+    keys = term_counts("The markets are RISING, ＡＩ rules in 3 days of 2024")
+    assert set(keys) == {word_key(w) for w in ("market", "rising", "ai", "rules", "days", "2024")}
+    assert word_key("markets") == word_key("market") and word_key("rising") == word_key("rise")
+    assert word_key("the") == 0 and word_key("3") == 0 and word_key("2024") != 0
+    assert stem("running") == "run" and stem("policies") == "policy" and stem("taxes") == "tax"
+
+
+def test_jieba_mode_gives_word_keys_apart_from_bigrams() -> None:
+    words = term_counts("防汛工作", mode="jieba")
+    assert len(words) == 2 and all(k >= 1 << 39 for k in words)  # 防汛, 工作
+    both = term_counts("防汛工作", mode="both")
+    assert set(both) == set(words) | set(term_counts("防汛工作"))
+
+
+def test_a_batch_gives_each_text_its_own_terms() -> None:
+    """Texts are tokenised together: no bigram may span the end of one text and the start of the next."""
+    texts = [normalize(t) for t in ("防汛工作", "工作安排 Tax", "", "markets 党", "党")]
+    rows, keys, counts = batch_keys(texts)
+    for row, text in enumerate(texts):
+        mine = rows == row
+        assert dict(zip(keys[mine].tolist(), counts[mine].astype(int).tolist(), strict=True)) == term_counts(text)
+
+
+def test_term_keys_are_the_same_in_every_process() -> None:
+    """Signatures are stored, so English word keys must not depend on Python's per-process hash seed."""
+    code = "from feedsvc.related.tokens import term_counts; print(sorted(term_counts('Tax reform markets 防汛')))"
+    here = sorted(term_counts("Tax reform markets 防汛"))
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        assert out.stdout.strip() == str(here)
