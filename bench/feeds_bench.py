@@ -40,9 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from feedsvc.config import parse_config  # noqa: E402
 from feedsvc.feeds.builder import FeedBuilder  # noqa: E402
-from feedsvc.feeds.spec import FeedSpec  # noqa: E402
+from feedsvc.feeds.spec import FeedFilter, FeedSpec  # noqa: E402
 from feedsvc.store import Store  # noqa: E402
-from feedsvc.store.feeds import FeedFilter  # noqa: E402
 
 SOURCES = 100
 LISTING_SIZE = 1000

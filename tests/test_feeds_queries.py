@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from feedsvc.feeds.spec import FeedFilter
 from feedsvc.models import Item
 from feedsvc.store import feeds as q
-from feedsvc.store.feeds import FeedFilter
 from tests.feedhelpers import T0, article, crawl, listed, make_config
 
 

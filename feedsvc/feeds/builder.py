@@ -30,10 +30,10 @@ from feedsvc.feeds.render import (
     render,
 )
 from feedsvc.feeds.sanitize import clean_html
-from feedsvc.feeds.spec import FeedSpec
+from feedsvc.feeds.spec import FeedFilter, FeedSpec
 from feedsvc.models import Item
 from feedsvc.store import feeds as feed_queries
-from feedsvc.store.feeds import FeedFilter, ListedItem
+from feedsvc.store.feeds import ListedItem
 from feedsvc.store.related import RelatedLinkRow, inline_related
 from feedsvc.text import clean_title, plain_text
 
@@ -126,7 +126,7 @@ class FeedBuilder:
         if api is None:
             return []
         found = api.related_items(session, spec.item_id, flt.limit)
-        return [_Row(i, score=s) for i, s in found if self._keep(i, flt) and i.source_id in self._zones]
+        return self._ranked_rows(session, found, flt)
 
     def _topic_rows(self, session: Session, spec: FeedSpec, flt: FeedFilter) -> list[_Row]:
         topic = self.cfg.topic(spec.topic or "")
@@ -134,17 +134,12 @@ class FeedBuilder:
         if topic is None or api is None:
             return []
         found = api.topic_items(session, topic, self.cfg, flt.limit)
-        return [_Row(i, score=s) for i, s in found if self._keep(i, flt) and i.source_id in self._zones]
+        return self._ranked_rows(session, found, flt)
 
-    @staticmethod
-    def _keep(item: Item, flt: FeedFilter) -> bool:
-        """The q/exclude/since filters for feeds whose rows come ranked from elsewhere (related, topics)."""
-        text = f"{item.title}\n{item.summary or ''}".casefold()
-        if flt.q and not any(w.casefold() in text for w in flt.q):
-            return False
-        if flt.exclude and any(w.casefold() in text for w in flt.exclude):
-            return False
-        return flt.since is None or item.first_seen >= flt.since
+    def _ranked_rows(self, session: Session, found: list[tuple[Item, float]], flt: FeedFilter) -> list[_Row]:
+        """Rows ranked elsewhere (related, topics), narrowed by the store with the same rule as other feeds."""
+        kept = feed_queries.filter_item_ids(session, [i.id for i, _ in found], flt)
+        return [_Row(i, score=s) for i, s in found if i.id in kept and i.source_id in self._zones]
 
     def _inline_related(self, session: Session, item_ids: Sequence[int]) -> dict[int, list[RelatedLinkRow]]:
         per_item = self.cfg.related.inline_links

@@ -18,10 +18,9 @@ from feedsvc.config import AppConfig
 from feedsvc.errors import StorageError
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.render import FORMATS
-from feedsvc.feeds.spec import all_specs
+from feedsvc.feeds.spec import FeedFilter, all_specs
 from feedsvc.http import pages
 from feedsvc.store import Store
-from feedsvc.store.feeds import FeedFilter
 
 log = logging.getLogger(__name__)
 INDEX_FILE = "index.html"
