@@ -45,6 +45,9 @@ class BuiltFeed:
     body: bytes
     media_type: str
     updated: datetime
+    # Items whose entries link to their own related feed (/feeds/items/{id}/related.atom): static publishing
+    # must publish those feeds too, or the links 404 on a static host.
+    related_feed_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +91,18 @@ class FeedBuilder:
 
     def build(self, spec: FeedSpec, fmt: str, flt: FeedFilter) -> BuiltFeed:
         with self.session_factory() as session:
-            meta, entries = self.records(session, spec, fmt, flt)
+            rows = self._rows(session, spec, flt)
+            related = self._inline_related(session, [r.item.id for r in rows])
+            meta, entries = self._meta(session, spec, fmt), self._entries(session, spec, rows, related)
         body = jsonfeed.render(meta, entries) if fmt == "json" else render(build_feed(meta, entries), fmt)
-        return BuiltFeed(body=body, media_type=MEDIA_TYPES[fmt], updated=feed_updated(entries))
+        linked = tuple(r.item.id for r in rows if related.get(r.item.id))
+        return BuiltFeed(body=body, media_type=MEDIA_TYPES[fmt], updated=feed_updated(entries),
+                         related_feed_ids=linked)
 
-    def records(self, session: Session, spec: FeedSpec, fmt: str, flt: FeedFilter) -> tuple[FeedMeta, list[FeedEntry]]:
-        rows = self._rows(session, spec, flt)
-        related = self._inline_related(session, [r.item.id for r in rows])
+    def _entries(self, session: Session, spec: FeedSpec, rows: list[_Row],
+                 related: dict[int, list[RelatedLinkRow]]) -> list[FeedEntry]:
         listings = feed_queries.listing_memberships(session, [r.item.id for r in rows])
-        entries = [self._entry(r, spec, related.get(r.item.id, []), listings.get(r.item.id, [])) for r in rows]
-        return self._meta(session, spec, fmt), entries
+        return [self._entry(r, spec, related.get(r.item.id, []), listings.get(r.item.id, [])) for r in rows]
 
     # -- rows -------------------------------------------------------------------------------------------
     def _hidden_sources(self, session: Session) -> list[str]:
