@@ -84,8 +84,9 @@ def source_items(session: Session, source_id: str, flt: ItemFilter) -> list[Item
 
 @wrap_exceptions
 def listing_entries(session: Session, source_id: str, listing_id: str, flt: ItemFilter) -> list[ListedItem]:
-    """Items of one listing, newest entry into the listing first. `rank` is the rank seen in the listing's
-    latest crawl, or None for items that have since dropped out of it."""
+    """Items of one listing, newest entry into the listing first; entries that entered in the same crawl in the
+    listing's order (rank). `rank` is the rank seen in the listing's latest crawl, or None for items that have
+    since dropped out of it."""
     # "Current" = seen by the latest run that saw this listing. Run ids, not timestamps: one run stores its
     # items in several batches with different times.
     latest_run, latest_seen = session.execute(
@@ -102,7 +103,9 @@ def listing_entries(session: Session, source_id: str, listing_id: str, flt: Item
             ListingItem.listing_id == listing_id,
             *_item_conditions(flt, ListingItem.first_seen),
         )
-        .order_by(ListingItem.first_seen.desc(), ListingItem.item_id.desc())
+        # A crawl stores every entry it finds with the crawl's one clock, so entries that entered together tie on
+        # first_seen: they come in the order the site listed them (rank #1 first), not in arrival order.
+        .order_by(ListingItem.first_seen.desc(), ListingItem.rank.asc().nulls_last(), ListingItem.item_id.desc())
         .limit(flt.limit)
     )
     out: list[ListedItem] = []
