@@ -167,6 +167,8 @@ class FeedBuilder:
         updated = max(item.updated_at, item.published or item.first_seen, row.entered or item.updated_at,
                       row.rank_changed or item.updated_at)
         summary = clean_title(item.summary or "") or (plain_text(item.content)[:SUMMARY_CHARS] if item.content else "")
+        if not summary:
+            summary = self._where_listed(item, listings)
         return FeedEntry(
             id=entry_id(item.feed_key or item.url),  # feed_key: the URL before a merge renamed it
             url=item.url,
@@ -179,6 +181,15 @@ class FeedBuilder:
             author=self._titles.get(item.source_id),
             rank=row.rank,
         )
+
+    def _where_listed(self, item: Item, listings: list[tuple[str, str]]) -> str:
+        """Text for an entry the site gave no text for (readers and validators flag entries without any): its
+        title and where it was listed, e.g. "Budget passes — English News · Latest"."""
+        source_title = self._titles.get(item.source_id, item.source_id)
+        places = [f"{self._titles.get(sid, sid)} · {self._listing_labels[(sid, lid)]}"
+                  for sid, lid in listings if (sid, lid) in self._listing_labels]
+        title = clean_title(item.title) or item.url
+        return f"{title} — {', '.join(places) or source_title}"
 
     def _content(self, item: Item, row: _Row, spec: FeedSpec, related: list[RelatedLinkRow], summary: str) -> str:
         parts: list[str] = []
