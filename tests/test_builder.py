@@ -11,14 +11,15 @@ from starlette.testclient import TestClient
 
 from feedsvc.feeds.spec import all_specs
 from feedsvc.http.app import create_app
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 from tests.feedhelpers import make_config, sample_crawls
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     cfg = make_config(f"sqlite:///{tmp_path_factory.mktemp('builder') / 'b.db'}")
-    engine, factory = open_database(cfg.database.url)
+    store = Store.open(cfg.database.url)
+    engine, factory = store.engine, store.session_factory
     sample_crawls(factory, cfg)
     engine.dispose()
     with TestClient(create_app(cfg, check_interval=0)) as c:

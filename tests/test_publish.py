@@ -81,7 +81,8 @@ def test_published_entries_link_only_to_published_related_feeds(tmp_path: Path) 
     """Entries with inline related items link to /feeds/items/{id}/related.atom: those files are published too,
     following links inside the related feeds as well, with the server's bytes."""
     cfg = make_config(f"sqlite:///{tmp_path / 'f.db'}", "http://feeds.test")
-    engine, factory = open_database(cfg.database.url)
+    store = Store.open(cfg.database.url)
+    engine, factory = store.engine, store.session_factory
     sample_crawls(factory, cfg)
     a1, a2, a3, en1 = "http://gw.test/a/1.html", "http://gw.test/a/2.html", "http://gw.test/a/3.html", "http://en.test/news/1"
     with factory() as session:

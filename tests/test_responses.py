@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from feedsvc.http.app import create_app
 from feedsvc.http.cache import make_document
 from feedsvc.http.responses import Conditions, reply
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 from tests.feedhelpers import make_config, sample_crawls
 
 WHEN = datetime(2026, 10, 12, 1, 2, 3, tzinfo=UTC)
@@ -21,7 +21,8 @@ WHEN = datetime(2026, 10, 12, 1, 2, 3, tzinfo=UTC)
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     cfg = make_config(f"sqlite:///{tmp_path / 'r.db'}")
-    engine, factory = open_database(cfg.database.url)
+    store = Store.open(cfg.database.url)
+    engine, factory = store.engine, store.session_factory
     sample_crawls(factory, cfg)
     engine.dispose()
     with TestClient(create_app(cfg, check_interval=60)) as c:  # long interval: repeats are fast-path hits

@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from feedsvc.config import AppConfig, parse_config
 from feedsvc.feeds.spec import FeedFilter
 from feedsvc.http.app import create_app
+from feedsvc.store import Store
 from feedsvc.store import feeds as feed_queries
-from feedsvc.store.db import open_database
 from tests.feedhelpers import T0, article, crawl
 
 TITLES = {
@@ -47,7 +47,8 @@ def _config(url: str) -> AppConfig:
 @pytest.fixture
 def cfg(db_url: str) -> Iterator[AppConfig]:
     cfg = _config(db_url)
-    engine, factory = open_database(cfg.database.url)
+    store = Store.open(cfg.database.url)
+    engine, factory = store.engine, store.session_factory
     crawl(factory, cfg, "en", [article("en", url, title, summary=summary) for url, (title, summary) in TITLES.items()],
           T0)
     yield cfg
@@ -73,7 +74,8 @@ def test_every_feed_kind_applies_the_same_word_rule(cfg: AppConfig, params: str,
 
 @pytest.mark.parametrize(("params", "expected"), CASES)
 def test_ranked_rows_are_narrowed_by_the_query_rule(cfg: AppConfig, params: str, expected: set[str]) -> None:
-    engine, factory = open_database(cfg.database.url)
+    store = Store.open(cfg.database.url)
+    engine, factory = store.engine, store.session_factory
     with factory() as session:
         every = feed_queries.newest_items(session, FeedFilter())
         kept = feed_queries.filter_item_ids(session, [i.id for i in every], _filter(params))
