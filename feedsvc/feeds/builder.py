@@ -6,6 +6,7 @@ Holds no SQL (feedsvc/repository/feeds.py) and no XML (feedsvc/feeds.py, feedsvc
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,11 @@ class BuiltFeed:
     # Items whose entries link to their own related feed (/feeds/items/{id}/related.atom): static publishing
     # must publish those feeds too, or the links 404 on a static host.
     related_feed_ids: tuple[int, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        """Identifies the content: equal bytes, equal digest (WebSub announces a feed when it changes)."""
+        return hashlib.blake2b(self.body, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +228,7 @@ class FeedBuilder:
         title, subtitle, alternate = self.describe(spec, session)
         return FeedMeta(id=feed_id(spec.key), title=title, subtitle=subtitle,
                         self_url=self.base_url + spec.path(fmt), alternate_url=alternate,
-                        self_type=MEDIA_TYPES[fmt].split(";")[0])
+                        self_type=MEDIA_TYPES[fmt].split(";")[0], hubs=tuple(self.cfg.websub.hubs))
 
     def describe(self, spec: FeedSpec, session: Session | None = None) -> tuple[str, str, str]:
         """(title, subtitle, alternate URL) of a feed, for the feed itself, OPML and the index page."""

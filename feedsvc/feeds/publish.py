@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from feedsvc.config import AppConfig
@@ -35,6 +35,8 @@ class PublishResult:
     out_dir: Path
     written: int
     removed: int
+    # Route path → digest of every feed file written (what WebSub announces when it changed).
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -66,6 +68,7 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
         jobs = [(spec, fmt) for spec in all_specs(cfg) for fmt in FORMATS]
         total = len(jobs) + 2
         written: set[Path] = set()
+        digests: dict[str, str] = {}
         queued: set[int] = set()
         done = 0
         while jobs:  # grows while entries link to related feeds not yet queued
@@ -74,6 +77,7 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
             built = builder.build(spec, fmt, FeedFilter())
             _write_atomic(path, built.body)
             written.add(path)
+            digests[spec.path(fmt)] = built.digest
             fresh = [i for i in built.related_feed_ids if i not in queued]
             queued.update(fresh)
             jobs += [(FeedSpec("related", item_id=i), f) for i in fresh for f in FORMATS]
@@ -87,7 +91,7 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
         if progress:
             progress(total, total)
     removed = _remove_stale(out / "feeds", written)
-    return PublishResult(out_dir=out, written=len(written) + 2, removed=removed)
+    return PublishResult(out_dir=out, written=len(written) + 2, removed=removed, digests=digests)
 
 
 def _remove_stale(feeds_dir: Path, keep: set[Path]) -> int:

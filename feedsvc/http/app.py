@@ -36,6 +36,7 @@ from feedsvc.http.metrics import Metrics
 from feedsvc.http.responses import Conditions, DocumentResponse, reply
 from feedsvc.store import Store
 from feedsvc.store import feeds as feed_queries
+from feedsvc.store.websub import HubSummary, hub_summaries
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +152,12 @@ async def healthz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     state = _state(request)
 
-    def items() -> int:
+    def read() -> tuple[int, list[HubSummary]]:
         with state.sessions()() as session:
-            return repository.count_items(session)
+            return repository.count_items(session), hub_summaries(session)
 
-    count = await run_in_threadpool(items)
-    return Response(state.metrics.render(lambda: count), media_type=METRICS_TYPE)
+    count, hubs = await run_in_threadpool(read)
+    return Response(state.metrics.render(lambda: count, hubs), media_type=METRICS_TYPE)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
