@@ -34,15 +34,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from feedsvc.config import parse_config  # noqa: E402
 from feedsvc.feeds.builder import FeedBuilder  # noqa: E402
-from feedsvc.feeds.spec import FeedSpec  # noqa: E402
+from feedsvc.feeds.spec import FeedFilter, FeedSpec  # noqa: E402
 from feedsvc.store import Store  # noqa: E402
-from feedsvc.store.feeds import FeedFilter  # noqa: E402
 
 SOURCES = 100
 LISTING_SIZE = 1000
@@ -62,80 +61,98 @@ def config_raw(url: str) -> dict[str, Any]:
     }
 
 
-def _ts(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _rows(n_items: int) -> Any:
+def _item_rows(n_items: int) -> Any:
     for i in range(1, n_items + 1):
         seen = START + timedelta(seconds=30 * i)
         src = f"s{i % SOURCES:03d}"
-        title = f"第{i}号文件 关于做好年度工作的通知 notice {i}"
-        summary = f"摘要 {i}: 根据上级要求，现就有关事项通知如下。Summary of item {i} for the benchmark."
-        content = (f"<p>正文 {i}，<a href=\"/docs/{i - 1}.html\">上一篇</a>。"
-                   f"<img src=\"img/{i}.png\"> Body text of item {i}.</p><p>第二段 paragraph two.</p>")
-        dup = i - 1 if i % 100 == 0 else None
-        yield (i, src, f"http://{src}.bench/docs/{i}.html", title, seen, "2024-01-01", "article", summary,
-               content, seen, seen, seen, seen, dup)
+        yield {
+            "id": i, "source_id": src, "url": f"http://{src}.bench/docs/{i}.html",
+            "title": f"第{i}号文件 关于做好年度工作的通知 notice {i}", "published": seen, "date_text": "2024-01-01",
+            "date_source": "article",
+            "summary": f"摘要 {i}: 根据上级要求，现就有关事项通知如下。Summary of item {i} for the benchmark.",
+            "content": (f"<p>正文 {i}，<a href=\"/docs/{i - 1}.html\">上一篇</a>。"
+                        f"<img src=\"img/{i}.png\"> Body text of item {i}.</p><p>第二段 paragraph two.</p>"),
+            "article_fetched_at": seen, "first_seen": seen, "last_seen": seen, "updated_at": seen,
+            "duplicate_of": i - 1 if i % 100 == 0 else None,
+        }
+
+
+def _listing_rows(top: int) -> Any:
+    for k in range(min(top, SOURCES * LISTING_SIZE)):
+        yield {"source_id": f"s{(top - k) % SOURCES:03d}", "listing_id": "latest", "item_id": top - k,
+               "kind": "latest", "rank": None, "first_seen": START + timedelta(seconds=30 * (top - k)),
+               "last_seen": START + timedelta(seconds=30 * top), "last_run_id": None}
+
+
+def _related_rows(top: int) -> Any:
+    for i in range(max(2, top - RELATED_ITEMS), top + 1):
+        for d in range(1, 6):
+            if i - d >= 1:
+                yield {"from_item_id": i, "to_item_id": i - d, "origin": "computed", "score": 1.0 / d, "rank": d,
+                       "updated_at": START}
+
+
+def _batches(rows: Any, size: int = 20_000) -> Any:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def generate(engine: Engine, n_items: int) -> None:
-    """Bulk-load sources, items, listing entries and related links (COPY on PostgreSQL, executemany on SQLite)."""
+    """Bulk-load sources, items, listing entries and related links through the schema's table metadata (named
+    columns, the model's types and defaults), so a schema change cannot silently break the load. PostgreSQL
+    uses COPY for speed, with the column names checked against the same metadata."""
     cfg = parse_config(config_raw(str(engine.url)))
+    from feedsvc.models import Item, ListingItem, RelatedLink
     from feedsvc.store import sync_sources
     from feedsvc.store.db import make_session_factory
 
     with make_session_factory(engine)() as session:
         sync_sources(session, cfg.sources, START)
         session.commit()
-    cols = ("id", "source_id", "url", "title", "published", "date_text", "date_source", "summary", "content",
-            "article_fetched_at", "first_seen", "last_seen", "updated_at", "duplicate_of")
-    top = n_items
-    listing = [(f"s{(top - k) % SOURCES:03d}", "latest", top - k, "latest", None,
-                START + timedelta(seconds=30 * (top - k)), START + timedelta(seconds=30 * top), None)
-               for k in range(min(n_items, SOURCES * LISTING_SIZE))]
-    related = [(i, i - d, "computed", 1.0 / d, d, START) for i in range(max(2, top - RELATED_ITEMS), top + 1)
-               for d in range(1, 6) if i - d >= 1]
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        started = time.perf_counter()
-        if engine.dialect.name == "postgresql":
-            _copy(cur, "items", cols, _rows(n_items))
-            _copy(cur, "listing_items", ("source_id", "listing_id", "item_id", "kind", "rank", "first_seen",
-                                         "last_seen", "last_run_id"), listing)
-            _copy(cur, "related_links", ("from_item_id", "to_item_id", "origin", "score", "rank", "updated_at"),
-                  related)
+    loads = [(Item.__table__, _item_rows(n_items)), (ListingItem.__table__, _listing_rows(n_items)),
+             (RelatedLink.__table__, _related_rows(n_items))]
+    started = time.perf_counter()
+    if engine.dialect.name == "postgresql":
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            for table, rows in loads:
+                _copy(cur, table, rows)
             cur.execute("SELECT setval(pg_get_serial_sequence('items', 'id'), %s)", (n_items,))
             raw.commit()
             cur.execute("ANALYZE")  # planner statistics; without them PostgreSQL guesses bad plans
             raw.commit()
-        else:
-            marks = ",".join("?" * len(cols))
-            batch: list[tuple[Any, ...]] = []
-            for row in _rows(n_items):
-                batch.append(tuple(_ts(v) if isinstance(v, datetime) else v for v in row))
-                if len(batch) == 50_000:
-                    cur.executemany(f"INSERT INTO items ({','.join(cols)}) VALUES ({marks})", batch)
-                    batch.clear()
-                    print(f"  items {row[0]:,}/{n_items:,}", end="\r", flush=True)
-            cur.executemany(f"INSERT INTO items ({','.join(cols)}) VALUES ({marks})", batch)
-            cur.executemany("INSERT INTO listing_items VALUES (?,?,?,?,?,?,?,?)",
-                            [tuple(_ts(v) if isinstance(v, datetime) else v for v in r) for r in listing])
-            cur.executemany("INSERT INTO related_links VALUES (?,?,?,?,?,?)",
-                            [tuple(_ts(v) if isinstance(v, datetime) else v for v in r) for r in related])
-            raw.commit()
-            cur.execute("ANALYZE")
-            raw.commit()
-        print(f"  generated {n_items:,} items in {time.perf_counter() - started:.1f} s" + " " * 20)
-    finally:
-        raw.close()
+        finally:
+            raw.close()
+    else:
+        with engine.begin() as conn:
+            for table, rows in loads:
+                done = 0
+                for batch in _batches(rows):
+                    conn.execute(insert(table), batch)
+                    done += len(batch)
+                    print(f"  {table.name} {done:,}", end="\r", flush=True)
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    print(f"  generated {n_items:,} items in {time.perf_counter() - started:.1f} s" + " " * 20)
 
 
-def _copy(cur: Any, table: str, cols: tuple[str, ...], rows: Any) -> None:
-    with cur.copy(f"COPY {table} ({','.join(cols)}) FROM STDIN") as copy:
+def _copy(cur: Any, table: Any, rows: Any) -> None:
+    first = next(rows, None)
+    if first is None:
+        return
+    cols = list(first)
+    columns = [table.c[name] for name in cols]  # KeyError names a column the schema no longer has
+    with cur.copy(f"COPY {table.name} ({','.join(c.name for c in columns)}) FROM STDIN") as copy:
+        copy.write_row([first[c] for c in cols])
         for row in rows:
-            copy.write_row(row)
+            copy.write_row([row[c] for c in cols])
 
 
 def explain(engine: Engine) -> None:
@@ -247,8 +264,10 @@ def main() -> int:
     parser.add_argument("--workdir", help="where to keep the SQLite db / static files (reused if present)")
     parser.add_argument("--explain", action="store_true", help="print query plans")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--skip-load", action="store_true",
+                        help="generate and time builds only (no feedsvc serve, nginx or wrk; the test suite's smoke run)")
     args = parser.parse_args()
-    for tool in ("wrk", "nginx"):
+    for tool in () if args.skip_load else ("wrk", "nginx"):
         if shutil.which(tool) is None:
             print(f"error: {tool} not found; install it (apt-get install {tool})", file=sys.stderr)
             return 2
@@ -272,6 +291,10 @@ def main() -> int:
     print(f"uncached builds (median of {args.repeat}):")
     builds = time_builds(cfg, factory, args.repeat)
     engine.dispose()
+    if args.skip_load:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
 
     config_path = workdir / "config.toml"
     _write_toml(config_path, url)
@@ -364,12 +387,16 @@ def _pg_count(url: str) -> int:
 
 
 def _reset_pg(url: str) -> None:
+    """Drop feedsvc's tables in the URL's schema (its search_path), not the whole `public` schema: a test run
+    points this at a private schema of a shared database."""
     from sqlalchemy import create_engine
 
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    from feedsvc.models import Base
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
 
 

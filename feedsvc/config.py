@@ -145,6 +145,24 @@ class RelatedConfig(_Strict):
     topic_threshold: float = Field(0.12, ge=0, le=1)
 
 
+class WebsubConfig(_Strict):
+    """WebSub (W3C): hubs that feeds advertise and that are told when a feed's content changed."""
+
+    hubs: list[str] = []
+    timeout: float = Field(5.0, gt=0, le=60)
+    retries: int = Field(3, ge=0, le=10)
+    backoff: float = Field(1.0, ge=0, le=60)
+    batch_size: int = Field(20, ge=1, le=100)
+
+    @field_validator("hubs")
+    @classmethod
+    def _hubs(cls, value: list[str]) -> list[str]:
+        for hub in value:
+            if not re.match(r"^https?://[^/\s]+", hub):
+                raise ValueError(f"hub {hub!r} is not an absolute http(s) URL, e.g. 'https://pubsubhubbub.appspot.com/'")
+        return list(dict.fromkeys(value))
+
+
 class ArticleSelectors(_Strict):
     """Selectors for article pages; each left out falls back to a heuristic (h1, <article>, <time>...)."""
 
@@ -265,6 +283,7 @@ class AppConfig(_Strict):
     server: ServerConfig = ServerConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     related: RelatedConfig = RelatedConfig()
+    websub: WebsubConfig = WebsubConfig()
     sources: list[SourceConfig] = []
     topics: list[TopicConfig] = []
     # Where the config came from; relative paths in it (sqlite files, cache dirs) resolve against its folder.

@@ -282,3 +282,21 @@ class MetaValue(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class WebsubAnnouncement(Base):
+    """The latest announcement of one feed URL (topic) to one WebSub hub. `digest` is the content last
+    announced successfully: a feed is announced again only when its content digest differs (or the last try
+    failed, which leaves `digest` as it was)."""
+
+    __tablename__ = "websub_announcements"
+
+    hub: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    digest: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # ok | failed
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

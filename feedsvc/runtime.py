@@ -70,14 +70,7 @@ class _Server(uvicorn.Server):
 def apply_config_to_app(app: Any, cfg: AppConfig) -> None:
     """Hand a reloaded config to the running feed server: new/removed sources' feeds appear/disappear."""
     state = app.state.feedsvc
-    apply = getattr(state, "apply_config", None)
-    if callable(apply):
-        apply(cfg)
-        return
-    state.cfg = with_address(cfg, state.cfg.server.host, state.cfg.server.port)
-    state.builder = None
-    state.opml = None
-    state.cache.clear()
+    state.apply_config(with_address(cfg, state.cfg.server.host, state.cfg.server.port))
 
 
 def run_service(config_path: str, *, sock: socket.socket | None = None, scheduler: bool = True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from feedsvc.http.cache import FeedCache, make_document, not_modified
-from feedsvc.http.fastpath import wants_gzip
+from feedsvc.http.responses import wants_gzip
 
 WHEN = datetime(2026, 10, 12, 1, 2, 3, 456000, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from feedsvc.feeds.spec import FeedFilter
 from feedsvc.models import Item
 from feedsvc.store import feeds as q
-from feedsvc.store.feeds import FeedFilter
 from tests.feedhelpers import T0, article, crawl, listed, make_config
 
 
@@ -60,8 +60,9 @@ def test_listing_entries_order_by_entry_and_carry_current_rank(session_factory: 
     _db(session_factory, db_url)
     with session_factory() as session:
         listed_items = q.listing_entries(session, "gw", "ranking", FeedFilter())
-        # Three entered last; One dropped out of the ranking in the second crawl, so it has no current rank.
-        assert [(x.item.title, x.rank) for x in listed_items] == [("Three", 1), ("Two", 2), ("One 党员", None)]
+        # Three entered last; One and Two entered together as #1 and #2, so in that order. One dropped out of
+        # the ranking in the second crawl, so it has no current rank.
+        assert [(x.item.title, x.rank) for x in listed_items] == [("Three", 1), ("One 党员", None), ("Two", 2)]
         assert listed_items[0].entered == T0 + timedelta(hours=2)
         since = q.listing_entries(session, "gw", "ranking", FeedFilter(since=T0 + timedelta(hours=1)))
         assert [x.item.title for x in since] == ["Three"]
@@ -112,3 +113,23 @@ def test_a_rank_change_alone_moves_the_ranking_feed_last_modified(session_factor
     assert second.status_code == 200  # an If-Modified-Since-only reader sees the re-ranking
     assert second.headers["last-modified"] != first.headers["last-modified"]
     assert second.headers["etag"] != first.headers["etag"]
+
+
+def test_entries_that_entered_a_ranking_in_one_crawl_come_in_rank_order(session_factory: sessionmaker[Session],
+                                                                       db_url: str) -> None:
+    """A first crawl stores a ranking in whatever order pages arrive; the feed still reads #1, #2, ... #10,
+    and a later crawl's newcomers come before them, again in rank order."""
+    import feedparser
+    from starlette.testclient import TestClient
+
+    from feedsvc.http.app import create_app
+
+    cfg = make_config(db_url)
+    arrival = [10, 8, 7, 6, 5, 3, 2, 1, 9, 4]
+    crawl(session_factory, cfg, "gw", [listed("gw", "ranking", f"http://gw.test/r{n}", f"R{n}", n) for n in arrival], T0)
+    later = [listed("gw", "ranking", f"http://gw.test/r{n}", f"R{n}", n) for n in (12, 11)]
+    crawl(session_factory, cfg, "gw", later, T0 + timedelta(days=1))
+    with TestClient(create_app(cfg, check_interval=0)) as client:
+        for fmt in ("atom", "rss"):
+            entries = feedparser.parse(client.get(f"/feeds/gw/ranking.{fmt}").content).entries
+            assert [e.title for e in entries] == ["R11", "R12"] + [f"R{n}" for n in range(1, 11)], fmt

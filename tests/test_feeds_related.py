@@ -68,7 +68,9 @@ def test_related_feed_and_inline_related_lists(related_env: tuple[AppConfig, ses
         by_link = {e.link: e for e in new.entries}
         assert _related_links(by_link[A1].content[0].value) == [A3, EN1, A2]
         assert _related_links(by_link[EN1].content[0].value) == [EN2]
-        assert "content" not in by_link[A2]  # no text and nothing related: no content element at all
+        # No text and nothing related: the entry still says what it is and where it was listed, with no list.
+        assert by_link[A2].summary.startswith(by_link[A2].title + " — ")
+        assert "<ul>" not in by_link[A2].content[0].value
 
     with factory() as session:  # A3 turns out to be a near-duplicate of A2: it disappears everywhere
         mark_duplicates(session, {ids[A3]: ids[A2]})

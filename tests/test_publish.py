@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 from lxml import etree
@@ -13,7 +15,9 @@ from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import all_specs
 from feedsvc.http.app import create_app
 from feedsvc.store import Store
-from tests.feedhelpers import make_config, sample_crawls
+from feedsvc.store.items import item_ids_by_url
+from feedsvc.store.related import replace_computed_links
+from tests.feedhelpers import T0, make_config, sample_crawls
 
 
 def test_publish_matches_http_responses(db_url: str, tmp_path: Path) -> None:
@@ -71,3 +75,41 @@ def test_publish_removes_feeds_of_removed_sources_and_cli(tmp_path: Path) -> Non
     assert done is not None and done.out_dir == tmp_path / "public"
     assert (tmp_path / "public/feeds/new.json").exists()
     assert publish_if_configured(cfg) is None  # no publish_dir configured
+
+
+def test_published_entries_link_only_to_published_related_feeds(tmp_path: Path) -> None:
+    """Entries with inline related items link to /feeds/items/{id}/related.atom: those files are published too,
+    following links inside the related feeds as well, with the server's bytes."""
+    cfg = make_config(f"sqlite:///{tmp_path / 'f.db'}", "http://feeds.test")
+    store = Store.open(cfg.database.url)
+    engine, factory = store.engine, store.session_factory
+    sample_crawls(factory, cfg)
+    a1, a2, a3, en1 = "http://gw.test/a/1.html", "http://gw.test/a/2.html", "http://gw.test/a/3.html", "http://en.test/news/1"
+    with factory() as session:
+        ids = item_ids_by_url(session, [a1, a2, a3, en1])
+        replace_computed_links(session, ids[a1], [(ids[a2], 0.9)], T0 + timedelta(hours=1))
+        replace_computed_links(session, ids[a2], [(ids[en1], 0.8)], T0 + timedelta(hours=1))
+        replace_computed_links(session, ids[en1], [(ids[a3], 0.7)], T0 + timedelta(hours=1))
+        session.commit()
+    out = tmp_path / "site"
+    result = publish(cfg, out)
+    linked: set[str] = set()
+    for path in out.rglob("*"):
+        if path.is_file():
+            linked.update(re.findall(r"http://feeds\.test(/feeds/items/\d+/related\.atom)", path.read_text("utf-8")))
+    assert linked >= {f"/feeds/items/{ids[a1]}/related.atom", f"/feeds/items/{ids[en1]}/related.atom"}
+    with TestClient(create_app(cfg, check_interval=0)) as client:
+        for link in sorted(linked):
+            for fmt in FORMATS:
+                route = link.removesuffix(".atom") + f".{fmt}"
+                published = out / route.lstrip("/")
+                assert published.is_file(), f"{route} is linked but not published"
+                assert published.read_bytes() == client.get(route).content, route
+    assert result.written == len(all_specs(cfg)) * len(FORMATS) + 2 + len(linked) * len(FORMATS)
+    # A related list that empties takes its published feed away on the next run.
+    with factory() as session:
+        replace_computed_links(session, ids[en1], [], T0 + timedelta(hours=2))
+        session.commit()
+    publish(cfg, out)
+    assert not (out / f"feeds/items/{ids[en1]}/related.atom").exists()
+    engine.dispose()

@@ -188,12 +188,15 @@ def _writer(out: IO[str], fmt: str) -> Any:
 
 def run_status(args: argparse.Namespace) -> int:
     from feedsvc.store import Store, source_health
+    from feedsvc.store.websub import hub_summaries
+    from feedsvc.websub.announce import status_lines
 
     cfg = load_config(_config_path(args))
     configured = {s.id for s in cfg.sources}
     console = Console()
     with Store.for_config(cfg) as store, store.session() as session:
         health = source_health(session)
+        websub = status_lines(hub_summaries(session))
     table = Table(title="Sources")
     for column in ("source", "last run", "result", "pages", "items", "new", "errors", "stored", "next run"):
         table.add_column(column)
@@ -215,6 +218,8 @@ def run_status(args: argparse.Namespace) -> int:
     console.print(table)
     for note in notes:
         console.print(note)
+    for line in websub:  # hub errors are remote text: never rich markup
+        console.print(line, markup=False, highlight=False)
     return 0
 
 

@@ -66,6 +66,9 @@ def _rebuild(session_factory: Any, cfg: Any) -> int:
         stats = rebuild_related(session_factory, cfg, datetime.now(UTC), progress=report)
     print(f"related: {stats.items} items, {stats.linked} with related items, {stats.links} links, "
           f"{stats.duplicates} near-duplicates marked")
+    from feedsvc.websub.announce import announce_feeds
+
+    announce_feeds(cfg)  # WebSub: feeds whose related lists changed are announced to the hubs
     return 0
 
 

@@ -6,6 +6,7 @@ Holds no SQL (feedsvc/repository/feeds.py) and no XML (feedsvc/feeds.py, feedsvc
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,10 +31,10 @@ from feedsvc.feeds.render import (
     render,
 )
 from feedsvc.feeds.sanitize import clean_html
-from feedsvc.feeds.spec import FeedSpec
+from feedsvc.feeds.spec import FeedFilter, FeedSpec
 from feedsvc.models import Item
 from feedsvc.store import feeds as feed_queries
-from feedsvc.store.feeds import FeedFilter, ListedItem
+from feedsvc.store.feeds import ListedItem
 from feedsvc.store.related import RelatedLinkRow, inline_related
 from feedsvc.text import clean_title, plain_text
 
@@ -45,6 +46,14 @@ class BuiltFeed:
     body: bytes
     media_type: str
     updated: datetime
+    # Items whose entries link to their own related feed (/feeds/items/{id}/related.atom): static publishing
+    # must publish those feeds too, or the links 404 on a static host.
+    related_feed_ids: tuple[int, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        """Identifies the content: equal bytes, equal digest (WebSub announces a feed when it changes)."""
+        return hashlib.blake2b(self.body, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +97,18 @@ class FeedBuilder:
 
     def build(self, spec: FeedSpec, fmt: str, flt: FeedFilter) -> BuiltFeed:
         with self.session_factory() as session:
-            meta, entries = self.records(session, spec, fmt, flt)
+            rows = self._rows(session, spec, flt)
+            related = self._inline_related(session, [r.item.id for r in rows])
+            meta, entries = self._meta(session, spec, fmt), self._entries(session, spec, rows, related)
         body = jsonfeed.render(meta, entries) if fmt == "json" else render(build_feed(meta, entries), fmt)
-        return BuiltFeed(body=body, media_type=MEDIA_TYPES[fmt], updated=feed_updated(entries))
+        linked = tuple(r.item.id for r in rows if related.get(r.item.id))
+        return BuiltFeed(body=body, media_type=MEDIA_TYPES[fmt], updated=feed_updated(entries),
+                         related_feed_ids=linked)
 
-    def records(self, session: Session, spec: FeedSpec, fmt: str, flt: FeedFilter) -> tuple[FeedMeta, list[FeedEntry]]:
-        rows = self._rows(session, spec, flt)
-        related = self._inline_related(session, [r.item.id for r in rows])
+    def _entries(self, session: Session, spec: FeedSpec, rows: list[_Row],
+                 related: dict[int, list[RelatedLinkRow]]) -> list[FeedEntry]:
         listings = feed_queries.listing_memberships(session, [r.item.id for r in rows])
-        entries = [self._entry(r, spec, related.get(r.item.id, []), listings.get(r.item.id, [])) for r in rows]
-        return self._meta(session, spec, fmt), entries
+        return [self._entry(r, spec, related.get(r.item.id, []), listings.get(r.item.id, [])) for r in rows]
 
     # -- rows -------------------------------------------------------------------------------------------
     def _hidden_sources(self, session: Session) -> list[str]:
@@ -126,7 +137,7 @@ class FeedBuilder:
         if api is None:
             return []
         found = api.related_items(session, spec.item_id, flt.limit)
-        return [_Row(i, score=s) for i, s in found if self._keep(i, flt) and i.source_id in self._zones]
+        return self._ranked_rows(session, found, flt)
 
     def _topic_rows(self, session: Session, spec: FeedSpec, flt: FeedFilter) -> list[_Row]:
         topic = self.cfg.topic(spec.topic or "")
@@ -134,17 +145,12 @@ class FeedBuilder:
         if topic is None or api is None:
             return []
         found = api.topic_items(session, topic, self.cfg, flt.limit)
-        return [_Row(i, score=s) for i, s in found if self._keep(i, flt) and i.source_id in self._zones]
+        return self._ranked_rows(session, found, flt)
 
-    @staticmethod
-    def _keep(item: Item, flt: FeedFilter) -> bool:
-        """The q/exclude/since filters for feeds whose rows come ranked from elsewhere (related, topics)."""
-        text = f"{item.title}\n{item.summary or ''}".casefold()
-        if flt.q and not any(w.casefold() in text for w in flt.q):
-            return False
-        if flt.exclude and any(w.casefold() in text for w in flt.exclude):
-            return False
-        return flt.since is None or item.first_seen >= flt.since
+    def _ranked_rows(self, session: Session, found: list[tuple[Item, float]], flt: FeedFilter) -> list[_Row]:
+        """Rows ranked elsewhere (related, topics), narrowed by the store with the same rule as other feeds."""
+        kept = feed_queries.filter_item_ids(session, [i.id for i, _ in found], flt)
+        return [_Row(i, score=s) for i, s in found if i.id in kept and i.source_id in self._zones]
 
     def _inline_related(self, session: Session, item_ids: Sequence[int]) -> dict[int, list[RelatedLinkRow]]:
         per_item = self.cfg.related.inline_links
@@ -167,6 +173,8 @@ class FeedBuilder:
         updated = max(item.updated_at, item.published or item.first_seen, row.entered or item.updated_at,
                       row.rank_changed or item.updated_at)
         summary = clean_title(item.summary or "") or (plain_text(item.content)[:SUMMARY_CHARS] if item.content else "")
+        if not summary:
+            summary = self._where_listed(item, listings)
         return FeedEntry(
             id=entry_id(item.feed_key or item.url),  # feed_key: the URL before a merge renamed it
             url=item.url,
@@ -179,6 +187,15 @@ class FeedBuilder:
             author=self._titles.get(item.source_id),
             rank=row.rank,
         )
+
+    def _where_listed(self, item: Item, listings: list[tuple[str, str]]) -> str:
+        """Text for an entry the site gave no text for (readers and validators flag entries without any): its
+        title and where it was listed, e.g. "Budget passes — English News · Latest"."""
+        source_title = self._titles.get(item.source_id, item.source_id)
+        places = [f"{self._titles.get(sid, sid)} · {self._listing_labels[(sid, lid)]}"
+                  for sid, lid in listings if (sid, lid) in self._listing_labels]
+        title = clean_title(item.title) or item.url
+        return f"{title} — {', '.join(places) or source_title}"
 
     def _content(self, item: Item, row: _Row, spec: FeedSpec, related: list[RelatedLinkRow], summary: str) -> str:
         parts: list[str] = []
@@ -211,7 +228,7 @@ class FeedBuilder:
         title, subtitle, alternate = self.describe(spec, session)
         return FeedMeta(id=feed_id(spec.key), title=title, subtitle=subtitle,
                         self_url=self.base_url + spec.path(fmt), alternate_url=alternate,
-                        self_type=MEDIA_TYPES[fmt].split(";")[0])
+                        self_type=MEDIA_TYPES[fmt].split(";")[0], hubs=tuple(self.cfg.websub.hubs))
 
     def describe(self, spec: FeedSpec, session: Session | None = None) -> tuple[str, str, str]:
         """(title, subtitle, alternate URL) of a feed, for the feed itself, OPML and the index page."""

@@ -31,6 +31,8 @@ def json_feed(meta: FeedMeta, entries: Sequence[FeedEntry]) -> dict[str, Any]:
         doc["language"] = meta.language
     if meta.icon_url:
         doc["icon"] = meta.icon_url
+    if meta.hubs:  # JSON Feed 1.1 "hubs": endpoints for real-time notification (WebSub)
+        doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in meta.hubs]
     return doc
 
 

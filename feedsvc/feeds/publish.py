@@ -1,5 +1,8 @@
 """Static publishing: every feed, the OPML and the index page as files whose paths match the HTTP routes.
 
+Besides the listed feeds, the related-items feed of every entry that links to one is published (and, in turn,
+those of the entries it lists), so no link in a published file points at a missing file.
+
 Uses the same FeedBuilder and page renderers as the app, so a published file has the bytes the server would
 send for that URL without query parameters. Files are replaced atomically (write + rename), and feed files
 of sources no longer configured are removed, so a web server or CDN serving the folder never sees half a file.
@@ -11,17 +14,16 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from feedsvc.config import AppConfig
 from feedsvc.errors import StorageError
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.render import FORMATS
-from feedsvc.feeds.spec import all_specs
+from feedsvc.feeds.spec import FeedFilter, FeedSpec, all_specs
 from feedsvc.http import pages
 from feedsvc.store import Store
-from feedsvc.store.feeds import FeedFilter
 
 log = logging.getLogger(__name__)
 INDEX_FILE = "index.html"
@@ -33,6 +35,8 @@ class PublishResult:
     out_dir: Path
     written: int
     removed: int
+    # Route path → digest of every feed file written (what WebSub announces when it changed).
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -64,10 +68,21 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
         jobs = [(spec, fmt) for spec in all_specs(cfg) for fmt in FORMATS]
         total = len(jobs) + 2
         written: set[Path] = set()
-        for done, (spec, fmt) in enumerate(jobs, start=1):
+        digests: dict[str, str] = {}
+        queued: set[int] = set()
+        done = 0
+        while jobs:  # grows while entries link to related feeds not yet queued
+            spec, fmt = jobs.pop(0)
             path = out / spec.path(fmt).lstrip("/")
-            _write_atomic(path, builder.build(spec, fmt, FeedFilter()).body)
+            built = builder.build(spec, fmt, FeedFilter())
+            _write_atomic(path, built.body)
             written.add(path)
+            digests[spec.path(fmt)] = built.digest
+            fresh = [i for i in built.related_feed_ids if i not in queued]
+            queued.update(fresh)
+            jobs += [(FeedSpec("related", item_id=i), f) for i in fresh for f in FORMATS]
+            total += len(fresh) * len(FORMATS)
+            done += 1
             if progress:
                 progress(done, total)
         _write_atomic(out / OPML_FILE, pages.render_opml_document(builder))
@@ -76,7 +91,7 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
         if progress:
             progress(total, total)
     removed = _remove_stale(out / "feeds", written)
-    return PublishResult(out_dir=out, written=len(written) + 2, removed=removed)
+    return PublishResult(out_dir=out, written=len(written) + 2, removed=removed, digests=digests)
 
 
 def _remove_stale(feeds_dir: Path, keep: set[Path]) -> int:

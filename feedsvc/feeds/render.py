@@ -11,13 +11,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from feedsvc.text import clean_title, xml_safe
 
 FeedKind = Literal["atom", "rss", "json"]
+ATOM_NS = "http://www.w3.org/2005/Atom"
 FORMATS: tuple[FeedKind, ...] = ("atom", "rss", "json")
 MEDIA_TYPES: dict[str, str] = {
     "atom": "application/atom+xml; charset=utf-8",
@@ -77,6 +80,23 @@ class FeedMeta:
     language: str | None = None
     icon_url: str | None = None
     self_type: str | None = None  # media type of this document, on the self link (validators like it)
+    hubs: tuple[str, ...] = ()  # WebSub hubs to advertise (rel="hub" beside rel="self")
+
+
+class _WebsubHubs(BaseExtension):  # type: ignore[misc]
+    """feedgen extension: <atom:link rel="hub" href="..."/> in an RSS channel (WebSub §4)."""
+
+    def __init__(self) -> None:
+        self.hubs: list[str] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"atom": ATOM_NS}
+
+    def extend_rss(self, rss_feed: Any) -> Any:
+        channel = rss_feed[0]
+        for hub in self.hubs:
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=hub, rel="hub")
+        return rss_feed
 
 
 def feed_updated(entries: Sequence[FeedEntry]) -> datetime:
@@ -95,6 +115,14 @@ def build_feed(meta: FeedMeta, entries: Sequence[FeedEntry]) -> FeedGenerator:
         fg.link(href=meta.self_url, rel="self", type=meta.self_type)
     else:
         fg.link(href=meta.self_url, rel="self")
+    if meta.hubs:
+        # Atom takes rel="hub" links as they are; feedgen's RSS keeps only rel="self", so RSS gets its
+        # <atom:link rel="hub"> elements from a small extension. Before the alternate link: feedgen makes
+        # the last link the RSS <link>.
+        for hub in meta.hubs:
+            fg.link(href=hub, rel="hub")
+        fg.register_extension("websub", _WebsubHubs, atom=False, rss=True)
+        fg.websub.hubs = list(meta.hubs)
     fg.link(href=meta.alternate_url, rel="alternate")
     fg.generator(GENERATOR)
     if meta.language:

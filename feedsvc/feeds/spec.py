@@ -15,7 +15,6 @@ from typing import Literal
 from feedsvc.config import AppConfig
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.feeds.render import FORMATS
-from feedsvc.store.feeds import FeedFilter
 
 SpecKind = Literal["new", "source", "listing", "topic", "related"]
 DEFAULT_LIMIT = 50
@@ -24,6 +23,17 @@ MAX_WORDS = 20
 MAX_WORD_LENGTH = 100
 NEW_FEED = "new"
 _WORD_SPLIT = re.compile(r"[,，、]")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    """What a feed request narrows to: at most `limit` entries, with any of the `q` words, none of the
+    `exclude` words, first seen since `since`. The store applies it (feedsvc/store/search.py: the word rule)."""
+
+    limit: int = DEFAULT_LIMIT
+    q: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

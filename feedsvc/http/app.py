@@ -29,12 +29,14 @@ from feedsvc.feeds.opml import MEDIA_TYPE as OPML_TYPE
 from feedsvc.feeds.render import EPOCH
 from feedsvc.feeds.spec import parse_feed_path, parse_filter
 from feedsvc.http import pages
-from feedsvc.http.cache import DEFAULT_CHECK_INTERVAL, Document, FeedCache, make_document, not_modified
-from feedsvc.http.fastpath import FeedFastPath, cache_key, document_headers, wants_gzip
+from feedsvc.http.cache import DEFAULT_CHECK_INTERVAL, Document, FeedCache, make_document
+from feedsvc.http.fastpath import FeedFastPath, cache_key
 from feedsvc.http.metrics import CONTENT_TYPE as METRICS_TYPE
 from feedsvc.http.metrics import Metrics
+from feedsvc.http.responses import Conditions, DocumentResponse, reply
 from feedsvc.store import Store
 from feedsvc.store import feeds as feed_queries
+from feedsvc.store.websub import HubSummary, hub_summaries
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,16 @@ class AppState:
             self.builder = FeedBuilder(self.cfg, self.sessions())
         return self.builder
 
+    def max_age(self) -> int:
+        return self.cfg.server.cache_max_age
+
+    def apply_config(self, cfg: AppConfig) -> None:
+        """Serve a reloaded config: new/removed sources' feeds appear/disappear, cached documents are dropped."""
+        self.cfg = cfg
+        self.builder = None
+        self.opml = None
+        self.cache.clear()
+
 
 def _state(request: Request) -> AppState:
     state: AppState = request.app.state.feedsvc
@@ -71,21 +83,11 @@ def _state(request: Request) -> AppState:
 
 
 def respond(request: Request, doc: Document, max_age: int) -> Response:
-    """200 or 304 for a document, gzip when the client accepts it."""
-    headers = document_headers(doc, max_age)
-    if max_age == 0:
-        headers["cache-control"] = "no-cache"
-    if doc_is_current(request, doc):
-        return Response(status_code=304, headers=headers)
-    body = doc.body
-    if wants_gzip(request.headers.get("accept-encoding", "")):
-        headers["content-encoding"] = "gzip"
-        body = doc.gzip_body
-    return Response(body, headers=headers, media_type=doc.media_type)
-
-
-def doc_is_current(request: Request, doc: Document) -> bool:
-    return not_modified(doc, request.headers.get("if-none-match"), request.headers.get("if-modified-since"))
+    """200 or 304 for a document, gzip when the client accepts it (the fast path answers hits the same way)."""
+    headers = request.headers
+    conditions = Conditions(headers.get("if-none-match"), headers.get("if-modified-since"),
+                            headers.get("accept-encoding"))
+    return DocumentResponse(reply(doc, max_age, conditions))
 
 
 async def feed(request: Request) -> Response:
@@ -150,12 +152,12 @@ async def healthz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     state = _state(request)
 
-    def items() -> int:
+    def read() -> tuple[int, list[HubSummary]]:
         with state.sessions()() as session:
-            return repository.count_items(session)
+            return repository.count_items(session), hub_summaries(session)
 
-    count = await run_in_threadpool(items)
-    return Response(state.metrics.render(lambda: count), media_type=METRICS_TYPE)
+    count, hubs = await run_in_threadpool(read)
+    return Response(state.metrics.render(lambda: count, hubs), media_type=METRICS_TYPE)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -177,7 +179,8 @@ class FeedApp(Starlette):
     feedsvc_state: AppState
 
     def build_middleware_stack(self) -> Any:
-        return FeedFastPath(super().build_middleware_stack(), state=self.feedsvc_state)
+        state = self.feedsvc_state
+        return FeedFastPath(super().build_middleware_stack(), state.cache, state.metrics, state.max_age)
 
 
 def create_app(cfg: AppConfig, check_interval: float = DEFAULT_CHECK_INTERVAL) -> Starlette:

@@ -1,5 +1,5 @@
-"""Pure-ASGI front of the app: serves cached feeds (200/304, gzip) straight from the FeedCache and counts
-every request for /metrics. A cache hit never enters Starlette routing, a thread pool or the database.
+"""Pure-ASGI front of the app: serves cached feeds straight from the FeedCache (the 200/304/gzip decision is
+feedsvc/http/responses.py's) and counts every request for /metrics. A cache hit never enters Starlette routing, a thread pool or the database.
 
 Misses, and everything that is not a GET/HEAD of /feeds/..., pass through to the Starlette app.
 """
@@ -8,41 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 import anyio.to_thread
 
-from feedsvc.http.cache import Document, not_modified
-
-if TYPE_CHECKING:
-    from feedsvc.http.app import AppState
+from feedsvc.feeds.render import MEDIA_TYPES
+from feedsvc.http.cache import Document, FeedCache
+from feedsvc.http.metrics import Metrics
+from feedsvc.http.responses import Conditions, reply, send_reply
 
 log = logging.getLogger(__name__)
 Scope = MutableMapping[str, Any]
 _STATIC_ROUTES = {"/", "/opml", "/healthz", "/metrics"}
-
-
-def wants_gzip(accept_encoding: str) -> bool:
-    """gzip listed in Accept-Encoding and not refused with q=0."""
-    for part in accept_encoding.lower().split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip() in ("gzip", "*"):
-            q = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
-            try:
-                return float(q) > 0
-            except ValueError:
-                return True
-    return False
-
-
-def document_headers(doc: Document, max_age: int) -> dict[str, str]:
-    return {
-        "etag": doc.etag,
-        "last-modified": doc.last_modified,
-        "cache-control": f"public, max-age={max_age}",
-        "vary": "Accept-Encoding",
-    }
+# Metrics label documents by feed format, as builds do ("application/feed+json" is "json", not "feed").
+_FORMAT_BY_MEDIA_TYPE = {media_type: fmt for fmt, media_type in MEDIA_TYPES.items()}
 
 
 def cache_key(scope: Scope) -> str:
@@ -50,13 +30,16 @@ def cache_key(scope: Scope) -> str:
 
 
 class FeedFastPath:
-    def __init__(self, app: Any, state: AppState) -> None:
+    """ASGI middleware around the app. Its collaborators come in as arguments: the cache it answers from, the
+    metrics it counts into, and `max_age()`, read per hit because a config reload may change it."""
+
+    def __init__(self, app: Any, cache: FeedCache, metrics: Metrics, max_age: Callable[[], int]) -> None:
         self.app = app
-        self.state = state
+        self.cache = cache
+        self.metrics = metrics
+        self.max_age = max_age
         self.routes: dict[str, str] = {}  # cache key → route template, for metrics labels of fast hits
         self._refresh: asyncio.Task[None] | None = None
-        self._header_cache: dict[tuple[str, str], list[tuple[bytes, bytes]]] = {}
-        self._headers_cfg: object = state.cfg
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -67,9 +50,10 @@ class FeedFastPath:
             key = cache_key(scope)
             doc = await self._cached(key)
             if doc is not None:
-                status = await self._send_document(scope, send, doc)
-                self.state.metrics.count_request(self.routes.get(key, "/feeds/{cached}"), status)
-                self.state.metrics.count_cache_hit(doc.media_type.split("/")[1].split(";")[0].split("+")[0])
+                answer = reply(doc, self.max_age(), Conditions.from_raw(scope["headers"]))
+                await send_reply(scope, send, answer)
+                self.metrics.count_request(self.routes.get(key, "/feeds/{cached}"), answer.status)
+                self.metrics.count_cache_hit(_FORMAT_BY_MEDIA_TYPE.get(doc.media_type, "other"))
                 return
         status_box = [500]
 
@@ -84,12 +68,12 @@ class FeedFastPath:
             route = scope.get("feedsvc.route") or (path if path in _STATIC_ROUTES else "other")
             if "feedsvc.route" in scope and status_box[0] < 400:
                 self.routes[cache_key(scope)] = route
-                if len(self.routes) > 4 * self.state.cache.max_entries:
+                if len(self.routes) > 4 * self.cache.max_entries:
                     self.routes.clear()
-            self.state.metrics.count_request(route, status_box[0])
+            self.metrics.count_request(route, status_box[0])
 
     async def _cached(self, key: str) -> Document | None:
-        cache = self.state.cache
+        cache = self.cache
         doc = cache.peek(key)
         if doc is not None or cache.version_is_fresh() or key not in self.routes or cache.check_interval <= 0:
             return doc  # an interval of 0 means "always check first" (tests, strict setups): no stale answers
@@ -104,48 +88,6 @@ class FeedFastPath:
 
     async def _refresh_version(self) -> None:
         try:
-            await anyio.to_thread.run_sync(self.state.cache.refresh_version)
+            await anyio.to_thread.run_sync(self.cache.refresh_version)
         except Exception as exc:  # the next miss goes through the app, which reports the error properly
             log.warning("data_version check failed: %s", exc)
-
-    def _headers(self, doc: Document, variant: str) -> list[tuple[bytes, bytes]]:
-        """Encoded response headers per document and variant ('304', 'identity', 'gzip'), built once."""
-        if self._headers_cfg is not self.state.cfg:  # config reloaded (feedsvc run): max-age may differ
-            self._header_cache.clear()
-            self._headers_cfg = self.state.cfg
-        key = (doc.etag, variant)
-        cached = self._header_cache.get(key)
-        if cached is not None:
-            return cached
-        out = [(k.encode("latin-1"), v.encode("latin-1"))
-               for k, v in document_headers(doc, self.state.cfg.server.cache_max_age).items()]
-        if variant != "304":
-            body = doc.gzip_body if variant == "gzip" else doc.body
-            if variant == "gzip":
-                out.append((b"content-encoding", b"gzip"))
-            out.append((b"content-type", doc.media_type.encode("latin-1")))
-            out.append((b"content-length", str(len(body)).encode("latin-1")))
-        if len(self._header_cache) > 4 * self.state.cache.max_entries:
-            self._header_cache.clear()
-        self._header_cache[key] = out
-        return out
-
-    async def _send_document(self, scope: Scope, send: Any, doc: Document) -> int:
-        if_none_match = if_modified_since = accept_encoding = None
-        for name, value in scope["headers"]:
-            if name == b"if-none-match":
-                if_none_match = value.decode("latin-1")
-            elif name == b"if-modified-since":
-                if_modified_since = value.decode("latin-1")
-            elif name == b"accept-encoding":
-                accept_encoding = value.decode("latin-1")
-        if not_modified(doc, if_none_match, if_modified_since):
-            await send({"type": "http.response.start", "status": 304, "headers": self._headers(doc, "304")})
-            await send({"type": "http.response.body", "body": b""})
-            return 304
-        gz = accept_encoding is not None and wants_gzip(accept_encoding)
-        body = doc.gzip_body if gz else doc.body
-        headers = self._headers(doc, "gzip" if gz else "identity")
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-        return 200

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from feedsvc.store.websub import HubSummary
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -38,7 +40,7 @@ class Metrics:
         with self._lock:
             self.cache_hits[fmt] += 1
 
-    def render(self, items: Callable[[], int]) -> bytes:
+    def render(self, items: Callable[[], int], websub: Sequence[HubSummary] = ()) -> bytes:
         lines = [
             "# HELP feedsvc_http_requests_total HTTP requests by route template and status.",
             "# TYPE feedsvc_http_requests_total counter",
@@ -58,4 +60,14 @@ class Metrics:
         lines += [f'feedsvc_feed_cache_hits_total{{format="{f}"}} {n}' for f, n in hits]
         lines += ["# HELP feedsvc_items Items stored in the database.", "# TYPE feedsvc_items gauge",
                   f"feedsvc_items {items()}"]
+        if websub:
+            lines += ["# HELP feedsvc_websub_feeds Feed URLs by the result of their latest announcement to each hub.",
+                      "# TYPE feedsvc_websub_feeds gauge"]
+            for hub in websub:
+                lines += [f'feedsvc_websub_feeds{{hub="{_escape(hub.hub)}",result="ok"}} {hub.ok}',
+                          f'feedsvc_websub_feeds{{hub="{_escape(hub.hub)}",result="failed"}} {hub.failed}']
+            lines += ["# HELP feedsvc_websub_last_attempt_timestamp_seconds When each hub was last sent an announcement.",
+                      "# TYPE feedsvc_websub_last_attempt_timestamp_seconds gauge"]
+            lines += [f'feedsvc_websub_last_attempt_timestamp_seconds{{hub="{_escape(hub.hub)}"}} '
+                      f"{int(hub.last_attempt.timestamp())}" for hub in websub if hub.last_attempt]
         return ("\n".join(lines) + "\n").encode("utf-8")

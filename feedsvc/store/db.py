@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.errors import StorageError
+from feedsvc.store.search import register_sqlite_functions
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
@@ -66,6 +67,7 @@ def make_engine(url: str, base_dir: Path | None = None, **kwargs: Any) -> Engine
         raise StorageError(f"Cannot open database {url}: {exc}. Set [database] url.") from None
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", register_sqlite_functions)
     return engine
 
 

@@ -10,23 +10,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, not_, select, text
 from sqlalchemy.orm import Session
 
 from feedsvc.models import Item, ListingItem, Source
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
+from feedsvc.store.search import matches_any
 
 
-@dataclass(frozen=True, slots=True)
-class FeedFilter:
-    """What a feed request narrows to. Words match title or summary, case-insensitively, as substrings."""
+class ItemFilter(Protocol):
+    """What a feed request narrows to (feedsvc.feeds.spec.FeedFilter is one). Words match as
+    feedsvc/store/search.py says; `since` compares with when the item was first seen (or entered the listing)."""
 
-    limit: int = 50
-    q: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    since: datetime | None = None
+    @property
+    def limit(self) -> int: ...
+    @property
+    def q(self) -> tuple[str, ...]: ...
+    @property
+    def exclude(self) -> tuple[str, ...]: ...
+    @property
+    def since(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,34 +44,23 @@ class ListedItem:
     rank_changed: datetime | None = None  # when the current rank was first seen (None: not ranked now)
 
 
-def _like_pattern(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _matches_any(words: Sequence[str]) -> ColumnElement[bool]:
-    summary = func.coalesce(Item.summary, "")
-    return or_(
-        *(
-            or_(Item.title.ilike(_like_pattern(w), escape="\\"), summary.ilike(_like_pattern(w), escape="\\"))
-            for w in words
-        )
-    )
-
-
-def _item_conditions(flt: FeedFilter, first_seen: Any = Item.first_seen) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Item.duplicate_of.is_(None)]
+def _filter_conditions(flt: ItemFilter, first_seen: Any = Item.first_seen) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if flt.q:
-        conditions.append(_matches_any(flt.q))
+        conditions.append(matches_any(flt.q))
     if flt.exclude:
-        conditions.append(not_(_matches_any(flt.exclude)))
+        conditions.append(not_(matches_any(flt.exclude)))
     if flt.since is not None:
         conditions.append(first_seen >= flt.since)
     return conditions
 
 
+def _item_conditions(flt: ItemFilter, first_seen: Any = Item.first_seen) -> list[ColumnElement[bool]]:
+    return [Item.duplicate_of.is_(None), *_filter_conditions(flt, first_seen)]
+
+
 @wrap_exceptions
-def newest_items(session: Session, flt: FeedFilter, hidden_sources: Sequence[str] = ()) -> list[Item]:
+def newest_items(session: Session, flt: ItemFilter, hidden_sources: Sequence[str] = ()) -> list[Item]:
     """Newest items across sources. `hidden_sources` (usually empty: sources no longer configured) are left
     out with NOT IN, which keeps the planner walking ix_items_first_seen backwards and stopping at `limit`."""
     stmt = select(Item).where(*_item_conditions(flt))
@@ -77,7 +71,7 @@ def newest_items(session: Session, flt: FeedFilter, hidden_sources: Sequence[str
 
 
 @wrap_exceptions
-def source_items(session: Session, source_id: str, flt: FeedFilter) -> list[Item]:
+def source_items(session: Session, source_id: str, flt: ItemFilter) -> list[Item]:
     """Newest items of one source (ix_items_source_first_seen)."""
     stmt = (
         select(Item)
@@ -89,9 +83,10 @@ def source_items(session: Session, source_id: str, flt: FeedFilter) -> list[Item
 
 
 @wrap_exceptions
-def listing_entries(session: Session, source_id: str, listing_id: str, flt: FeedFilter) -> list[ListedItem]:
-    """Items of one listing, newest entry into the listing first. `rank` is the rank seen in the listing's
-    latest crawl, or None for items that have since dropped out of it."""
+def listing_entries(session: Session, source_id: str, listing_id: str, flt: ItemFilter) -> list[ListedItem]:
+    """Items of one listing, newest entry into the listing first; entries that entered in the same crawl in the
+    listing's order (rank). `rank` is the rank seen in the listing's latest crawl, or None for items that have
+    since dropped out of it."""
     # "Current" = seen by the latest run that saw this listing. Run ids, not timestamps: one run stores its
     # items in several batches with different times.
     latest_run, latest_seen = session.execute(
@@ -108,7 +103,9 @@ def listing_entries(session: Session, source_id: str, listing_id: str, flt: Feed
             ListingItem.listing_id == listing_id,
             *_item_conditions(flt, ListingItem.first_seen),
         )
-        .order_by(ListingItem.first_seen.desc(), ListingItem.item_id.desc())
+        # A crawl stores every entry it finds with the crawl's one clock, so entries that entered together tie on
+        # first_seen: they come in the order the site listed them (rank #1 first), not in arrival order.
+        .order_by(ListingItem.first_seen.desc(), ListingItem.rank.asc().nulls_last(), ListingItem.item_id.desc())
         .limit(flt.limit)
     )
     out: list[ListedItem] = []
@@ -141,7 +138,22 @@ def listing_memberships(session: Session, item_ids: Sequence[int]) -> dict[int, 
 
 
 @wrap_exceptions
+def filter_item_ids(session: Session, item_ids: Sequence[int], flt: ItemFilter) -> set[int]:
+    """Those of `item_ids` that pass `flt`'s words and `since` (`limit` is the caller's): the same rule as the
+    other feed queries, for feeds whose rows come ranked from elsewhere (related items, topics)."""
+    conditions = _filter_conditions(flt)
+    if not conditions:
+        return set(item_ids)
+    kept: set[int] = set()
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
+        if part:
+            kept.update(session.scalars(select(Item.id).where(Item.id.in_(part), *conditions)))
+    return kept
+
+
+@wrap_exceptions
 def items_by_ids(session: Session, item_ids: Sequence[int]) -> dict[int, Item]:
+    """id → Item for those of `item_ids` that exist (near-duplicates included): the one items-by-id read."""
     found: dict[int, Item] = {}
     for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
         if part:

@@ -1,0 +1,71 @@
+"""A local WebSub hub for tests: a ThreadingHTTPServer on 127.0.0.1:0 that records every publish request.
+
+`mode` decides the answer: "ok" (204), "down" (503 every time), "no-batches" (400 when a request names more
+than one hub.url, 204 otherwise), "slow" (waits `delay` seconds, then 204).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class HubRequest:
+    mode: list[str]
+    urls: list[str]
+    content_type: str
+
+
+@dataclass
+class Hub:
+    mode: str = "ok"
+    delay: float = 0.0
+    requests: list[HubRequest] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/hub"
+
+    def urls(self) -> list[str]:
+        """Every hub.url received, in order."""
+        return [u for r in self.requests for u in r.urls]
+
+    def __enter__(self) -> Hub:
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                body = self.rfile.read(int(self.headers.get("content-length", 0))).decode("ascii")
+                form = parse_qs(body)
+                request = HubRequest(form.get("hub.mode", []), form.get("hub.url", []),
+                                     self.headers.get("content-type", ""))
+                hub.requests.append(request)
+                if hub.mode == "slow":
+                    time.sleep(hub.delay)
+                status = 204
+                if hub.mode == "down":
+                    status = 503
+                elif hub.mode == "no-batches" and len(request.urls) > 1:
+                    status = 400
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
