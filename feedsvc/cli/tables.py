@@ -92,6 +92,7 @@ class TextTable:
     def _print_stacked(self, console: Console) -> None:
         console.print(Text(self.title, style="bold"))
         label_width = max(Text(c.header).cell_len for c in self.columns[1:]) if len(self.columns) > 1 else 0
+        beside = 4 + label_width
         for row in self.rows:
             heading = row[0].copy()
             heading.stylize("bold")
@@ -99,12 +100,17 @@ class TextTable:
             for col, cell in zip(self.columns[1:], row[1:], strict=True):
                 if not cell.plain.strip():
                     continue
-                indent = " " * (4 + label_width)
-                lines = cell.split("\n")
-                first = Text("  " + col.header.ljust(label_width) + "  ", style="dim") + lines[0]
-                console.print(first, overflow="fold")
-                for line in lines[1:]:
-                    console.print(Text(indent) + line, overflow="fold")
+                lines = list(cell.split("\n"))
+                label = Text("  " + col.header.ljust(label_width) + "  ", style="dim")
+                if beside + max(line.cell_len for line in lines) <= console.width:
+                    console.print(label + lines[0], overflow="fold")
+                    rest, indent = lines[1:], beside
+                else:  # a long value (a URL) gets whole lines of its own rather than a fold
+                    label.rstrip()
+                    console.print(label)
+                    rest, indent = lines, 2
+                for line in rest:
+                    console.print(Text(" " * indent) + line, overflow="fold")
 
     def _print_plain(self, console: Console) -> None:
         rows = [[c.header for c in self.columns]] + [[" ".join(cell.plain.split("\n")) for cell in row]

@@ -148,8 +148,9 @@ def listings_now(session: Session, source_id: str, listing_ids: Sequence[str], r
                              previous_rank=prev_ranks.get(item_id), entered=entered,
                              is_new=prev is not None and entered >= cur.started_at)
                  for item_id, url, title, date_text, published, rank, entered in rows]
-        # The site's own order where it gave one (rank = position on the page), else newest entry first.
-        items.sort(key=lambda i: (i.rank is None, i.rank or 0, -i.entered.timestamp(), -i.id))
+        # The site's own order where it gave one (rank = position on the page), else newest entry first, ties in
+        # the order they were stored (page order).
+        items.sort(key=lambda i: (i.rank is None, i.rank or 0, -i.entered.timestamp(), i.id))
         out[lid] = ListingNow(listing_id=lid, run=cur, items=items[:limit], total=len(items))
     return out
 
