@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,9 +30,11 @@ from feedsvc.store.related import RelatedLinkRow, inline_related
 
 HTML_MEDIA_TYPE = "text/html; charset=utf-8"
 SITE_TITLE = "feedsvc feeds"
-SOURCES_PER_PAGE = 50  # a page stays small and fast however many sources there are
+SOURCES_PER_PAGE = 20  # a page stays short, small and fast however many sources there are
 ITEMS_PER_LISTING = 10
-RELATED_PER_ITEM = 5
+RELATED_PER_ITEM = 3
+CHART_RUNS = 30
+HEALTH_RUNS = 5  # enough finished runs to tell a broken listing (yielded in one of the 4 before, not now)
 _env = Environment(loader=PackageLoader("feedsvc.http", "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 
@@ -76,7 +77,7 @@ class SourceView:
     lang: str | None
     tz: str
     site_url: str
-    feed: FeedLink
+    feed: FeedLink | None  # None for sources on other pages
     listings: list[ListingView]
     last_crawl: datetime | None
     status: str
@@ -158,17 +159,13 @@ def _movement(item: CurrentItem, ranked: bool) -> tuple[str, int]:
     return ("up" if delta > 0 else "down" if delta < 0 else "same"), abs(delta)
 
 
-def _listing_views(builder: FeedBuilder, session: Session, source: SourceConfig,
-                   runs: Sequence[RunPoint]) -> list[ListingView]:
+def _listing_views(builder: FeedBuilder, source: SourceConfig, now: dict[str, overview.ListingNow],
+                   related: dict[int, list[RelatedLinkRow]]) -> list[ListingView]:
     ranked = frozenset(lst.id for lst in source.listings if lst.kind == "ranking")
-    now = overview.listings_now(session, source.id, [lst.id for lst in source.listings], runs,
-                                limit=ITEMS_PER_LISTING)
-    related = inline_related(session, [i.id for n in now.values() for i in n.items], RELATED_PER_ITEM)
     zone = source.zone
     views: list[ListingView] = []
     for lst in source.listings:
-        spec = FeedSpec("listing", source=source.id, listing=lst.id)
-        link = feed_link(builder, spec)
+        link = feed_link(builder, FeedSpec("listing", source=source.id, listing=lst.id))
         shown = now[lst.id]
         items = []
         for item in shown.items:
@@ -189,11 +186,18 @@ def index_context(builder: FeedBuilder, session: Session, page: int = 1) -> dict
     pages = max(1, math.ceil(len(ids) / SOURCES_PER_PAGE))
     page = min(max(page, 1), pages)
     rows = {s.id: s for s in store.list_sources(session)}
-    runs = overview.recent_run_points(session, ids, per_source=30)
+    first, end = (page - 1) * SOURCES_PER_PAGE, page * SOURCES_PER_PAGE
+    # Sources on this page get the chart's 30 runs; the others only what their health and warnings need.
+    runs = overview.recent_run_points(session, ids[:first], per_source=HEALTH_RUNS)
+    runs.update(overview.recent_run_points(session, ids[first:end], per_source=CHART_RUNS))
+    runs.update(overview.recent_run_points(session, ids[end:], per_source=HEALTH_RUNS))
     latest = {sid: next((r for r in rs if r.finished), None) for sid, rs in runs.items()}
     found = overview.run_warnings(session, [r.id for r in latest.values() if r is not None])
-    first, end = (page - 1) * SOURCES_PER_PAGE, page * SOURCES_PER_PAGE
     counts = store.feeds.source_item_counts(session, ids[first:end])
+    now = {s.id: overview.listings_now(session, s.id, [lst.id for lst in s.listings], runs.get(s.id, []),
+                                       limit=ITEMS_PER_LISTING) for s in cfg.sources[first:end]}
+    related = inline_related(session, [i.id for n in now.values() for lst in n.values() for i in lst.items],
+                             RELATED_PER_ITEM)
     sources: list[SourceView] = []
     problems: list[SourceView] = []
     for n, source in enumerate(cfg.sources):
@@ -203,12 +207,13 @@ def index_context(builder: FeedBuilder, session: Session, page: int = 1) -> dict
         status, text, healthy, when = _health(rows.get(source.id), source_runs[0] if source_runs else None, broken)
         warnings = _warnings(source.id, broken, found.get(last.id, []) if last else [])
         shown = first <= n < end
-        listings = _listing_views(builder, session, source, source_runs) if shown else []
+        listings = _listing_views(builder, source, now[source.id], related) if shown else []
         view = SourceView(
             id=source.id, title=source.title, lang=content_lang(source.title, source.timezone),
-            tz=source.timezone, site_url=source.start_urls[0], feed=feed_link(builder, FeedSpec("source", source=source.id)),
+            tz=source.timezone, site_url=source.start_urls[0],
+            feed=feed_link(builder, FeedSpec("source", source=source.id)) if shown else None,
             listings=listings, last_crawl=when, status=status, health=text, healthy=healthy,
-            items=counts.get(source.id, 0), chart=health_chart(source_runs), warnings=warnings,
+            items=counts.get(source.id, 0), chart=health_chart(source_runs if shown else []), warnings=warnings,
             page=n // SOURCES_PER_PAGE + 1)
         if shown:
             sources.append(view)

@@ -8,12 +8,14 @@ scanned. Every datetime is timezone-aware UTC. Read-only; nothing here commits.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Text, and_, bindparam, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, Item, ListingItem
@@ -38,11 +40,19 @@ class RunPoint:
     items_new: int
     errors: int
     message: str | None
-    listing_counts: Mapping[str, int]
+    counts_raw: Any  # listing_counts as stored (JSON text, or already a dict): decoded only when asked for
 
     @property
     def finished(self) -> bool:
         return self.status != "running"
+
+    @property
+    def listing_counts(self) -> dict[str, int]:
+        """listing id → items extracted in this run."""
+        raw = json.loads(self.counts_raw) if isinstance(self.counts_raw, str | bytes) else self.counts_raw
+        if not isinstance(raw, dict):
+            return {}
+        return {str(k): int(v) for k, v in raw.items() if isinstance(v, int | float)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,31 +89,47 @@ class ListingNow:
     total: int  # items the run saw in the listing (items may be cut to a limit)
 
 
+_RUN_COLUMNS = (CrawlRun.source_id, CrawlRun.id, CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status,
+                CrawlRun.items_seen, CrawlRun.items_new, CrawlRun.errors, CrawlRun.message,
+                type_coerce(CrawlRun.listing_counts, Text))  # decoded lazily: most pages never need it
+RUNS_PER_STATEMENT = 100
+
+
+@functools.lru_cache(maxsize=16)
+def _recent_runs_statement(count: int, per_source: int) -> Any:
+    """UNION ALL of `count` per-source "newest N runs" selects: each walks ix_crawl_runs_source_started for its
+    own source and stops at N, so a long run history is never read, and a thousand sources take ten round
+    trips. Built once per shape (building a hundred selects costs more than running them)."""
+    parts = [select(*_RUN_COLUMNS).where(CrawlRun.source_id == bindparam(f"s{i}"))
+             .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(per_source).subquery().select()
+             for i in range(count)]
+    return union_all(*parts) if count > 1 else parts[0]
+
+
 @wrap_exceptions
 def recent_run_points(session: Session, source_ids: Sequence[str], per_source: int = 30) -> dict[str, list[RunPoint]]:
-    """source id → its newest `per_source` runs, newest first (each via ix_crawl_runs_source_started)."""
-    cols = (CrawlRun.id, CrawlRun.source_id, CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status,
-            CrawlRun.items_seen, CrawlRun.items_new, CrawlRun.errors, CrawlRun.message, CrawlRun.listing_counts)
+    """source id → its newest `per_source` runs, newest first."""
     out: dict[str, list[RunPoint]] = {source_id: [] for source_id in source_ids}
-    for source_id in source_ids:
-        stmt = (select(*cols).where(CrawlRun.source_id == source_id)
-                .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(per_source))
-        for run_id, _sid, started, finished, status, seen, new, errors, message, counts in session.execute(stmt):
-            out[source_id].append(RunPoint(
-                id=int(run_id), started_at=started, finished_at=finished, status=status, items_seen=seen or 0,
-                items_new=new or 0, errors=errors or 0, message=message, listing_counts=_counts(counts)))
+    for part in chunks(list(dict.fromkeys(source_ids)), RUNS_PER_STATEMENT):
+        if not part:
+            continue
+        stmt = _recent_runs_statement(len(part), per_source)
+        rows = session.execute(stmt, {f"s{i}": sid for i, sid in enumerate(part)})
+        for sid, run_id, started, finished, status, seen, new, errors, message, counts in rows:
+            out[sid].append(RunPoint(id=int(run_id), started_at=started, finished_at=finished, status=status,
+                                     items_seen=seen or 0, items_new=new or 0, errors=errors or 0, message=message,
+                                     counts_raw=counts))
+    for runs in out.values():  # UNION ALL keeps no order across its parts
+        runs.sort(key=lambda r: (r.started_at, r.id), reverse=True)
     return out
-
-
-def _counts(raw: Any) -> dict[str, int]:
-    if not isinstance(raw, dict):
-        return {}
-    return {str(k): int(v) for k, v in raw.items() if isinstance(v, int | float)}
 
 
 def listing_breaks(runs: Sequence[RunPoint]) -> list[str]:
     """Listings that yielded items before but none in the latest finished run (selector probably broke)."""
-    return broken_listings([r.listing_counts for r in runs if r.finished])
+    finished = [r for r in runs if r.finished]
+    if not finished or all(finished[0].listing_counts.values()):  # the common case, decided by one run
+        return []
+    return broken_listings([r.listing_counts for r in finished])
 
 
 @wrap_exceptions
@@ -155,19 +181,27 @@ def listings_now(session: Session, source_id: str, listing_ids: Sequence[str], r
     return out
 
 
+_RUN_ROWS = (
+    select(Item.id, Item.url, Item.title, Item.date_text, Item.published, Appearance.rank, ListingItem.first_seen)
+    .join(Item, Item.id == Appearance.item_id)
+    .join(ListingItem, and_(ListingItem.source_id == Appearance.source_id,
+                            ListingItem.listing_id == Appearance.listing_id,
+                            ListingItem.item_id == Appearance.item_id))
+    .where(Appearance.source_id == bindparam("sid"), Appearance.listing_id == bindparam("lid"),
+           Appearance.seen_at >= bindparam("since"), Appearance.run_id == bindparam("rid"),
+           Item.duplicate_of.is_(None))
+)
+_RANKS = (select(Appearance.item_id, Appearance.rank)
+          .where(Appearance.source_id == bindparam("sid"), Appearance.listing_id == bindparam("lid"),
+                 Appearance.seen_at >= bindparam("since"), Appearance.run_id == bindparam("rid"),
+                 Appearance.rank.is_not(None)))
+
+
 def _run_rows(session: Session, source_id: str, listing_id: str, run: RunPoint) -> list[tuple[Any, ...]]:
     """(item id, url, title, date_text, published, rank, entered) of each shown item the run saw in the listing."""
-    stmt = (
-        select(Item.id, Item.url, Item.title, Item.date_text, Item.published, Appearance.rank, ListingItem.first_seen)
-        .join(Item, Item.id == Appearance.item_id)
-        .join(ListingItem, and_(ListingItem.source_id == Appearance.source_id,
-                                ListingItem.listing_id == Appearance.listing_id,
-                                ListingItem.item_id == Appearance.item_id))
-        .where(Appearance.source_id == source_id, Appearance.listing_id == listing_id,
-               Appearance.seen_at >= run.started_at, Appearance.run_id == run.id, Item.duplicate_of.is_(None))
-    )
+    params = {"sid": source_id, "lid": listing_id, "since": run.started_at, "rid": run.id}
     best: dict[int, tuple[Any, ...]] = {}
-    for row in session.execute(stmt):
+    for row in session.execute(_RUN_ROWS, params):
         old = best.get(row[0])
         if old is None or (row[5] is not None and (old[5] is None or row[5] < old[5])):
             best[row[0]] = tuple(row)
@@ -178,12 +212,9 @@ def _previous_ranks(session: Session, source_id: str, runs: Mapping[str, RunPoin
     """listing id → {item id: rank} in the given earlier run of that listing (ranked sightings only)."""
     out: dict[str, dict[int, int]] = {}
     for lid, run in runs.items():
-        stmt = (select(Appearance.item_id, Appearance.rank)
-                .where(Appearance.source_id == source_id, Appearance.listing_id == lid,
-                       Appearance.seen_at >= run.started_at, Appearance.run_id == run.id,
-                       Appearance.rank.is_not(None)))
         ranks = out.setdefault(lid, {})
-        for item_id, rank in session.execute(stmt):
+        params = {"sid": source_id, "lid": lid, "since": run.started_at, "rid": run.id}
+        for item_id, rank in session.execute(_RANKS, params):
             if rank is not None and (item_id not in ranks or rank < ranks[item_id]):
                 ranks[int(item_id)] = int(rank)
     return out
