@@ -35,7 +35,7 @@ from feedsvc.config import AppConfig, parse_config  # noqa: E402
 from feedsvc.feeds.builder import FeedBuilder  # noqa: E402
 from feedsvc.feeds.spec import FeedSpec  # noqa: E402
 from feedsvc.http import pages  # noqa: E402
-from feedsvc.store.db import open_database  # noqa: E402
+from feedsvc.store import Store  # noqa: E402
 from feedsvc.store.feeds import FeedFilter  # noqa: E402
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -67,14 +67,11 @@ def _run_start(r: int) -> datetime:
 
 
 def generate(db: Path, cfg: AppConfig, n_items: int) -> None:
-    """Bulk-load the database (schema from open_database, rows with sqlite3 executemany)."""
-    engine, factory = open_database(cfg.database.url)
+    """Bulk-load the database (schema from Store.open, rows with sqlite3 executemany)."""
     from feedsvc.store import sync_sources
 
-    with factory() as session:
+    with Store.for_config(cfg) as store, store.transaction() as session:
         sync_sources(session, cfg.sources, START)
-        session.commit()
-    engine.dispose()
     ids = [s.id for s in cfg.sources]
     per_source = max(RANKED + LATEST_PER_RUN, n_items // len(ids))
     started = time.perf_counter()
@@ -157,7 +154,8 @@ def median_ms(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 
 def measure(cfg: AppConfig, repeat: int) -> dict[str, tuple[float, int, int]]:
-    engine, factory = open_database(cfg.database.url)
+    store = Store.for_config(cfg)
+    factory = store.session_factory
     builder = FeedBuilder(cfg, factory)
 
     def page(n: int) -> Callable[[], bytes]:
@@ -176,7 +174,7 @@ def measure(cfg: AppConfig, repeat: int) -> dict[str, tuple[float, int, int]]:
     out["front page, page 1"] = (ms, len(body), len(gzip.compress(body)))
     ms, body = median_ms(page(last), repeat)
     out[f"front page, page {last}"] = (ms, len(body), len(gzip.compress(body)))
-    engine.dispose()
+    store.close()
     return out
 
 

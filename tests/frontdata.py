@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import AppConfig, load_config
 from feedsvc.records import ItemRecord, RunCounts
-from feedsvc.store import finish_run, record_crawl_error, start_run, store_items
-from feedsvc.store.db import open_database
+from feedsvc.store import Store, finish_run, record_crawl_error, start_run, store_items
 from feedsvc.store.feeds import FeedFilter, listing_entries
 from tests.crawlutil import toml_str
 from tests.test_golden_demo import CONFIG, DUMP, SITE, SITE_AT_PORT
@@ -41,8 +40,7 @@ def demo_database(tmp: Path, site_url: str, base_url: str) -> AppConfig:
 def later_crawls(cfg: AppConfig) -> None:
     """gwdemo: a failed run, then a run whose ranking is re-ordered with one newcomer. blog: a run with a healed
     listing and a robots.txt block."""
-    engine, factory = open_database(cfg.database.url)
-    with factory() as session, session.begin():
+    with Store.for_config(cfg) as store, store.transaction() as session:
         failed = start_run(session, "gwdemo", FIRST_CRAWL + timedelta(hours=6))
         finish_run(session, failed, "failed", RunCounts(), FIRST_CRAWL + timedelta(hours=6, seconds=3),
                    message="connection refused by demo site: is the site up?")
@@ -72,7 +70,6 @@ def later_crawls(cfg: AppConfig) -> None:
                            "robots", "Forbidden by robots.txt", at)
         finish_run(session, blog, "ok", RunCounts(pages=1, items_seen=result.seen, listing_counts={"latest": 6}),
                    at + timedelta(seconds=1))
-    engine.dispose()
 
 
 def _listing_urls(session: Session, source: str, listing: str) -> list[str]:

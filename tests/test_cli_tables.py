@@ -17,8 +17,7 @@ from feedsvc.cli.config_cmd import print_summary
 from feedsvc.cli.tables import TextTable, clean_text, safe_text
 from feedsvc.config import load_config
 from feedsvc.records import RunCounts
-from feedsvc.store import finish_run, start_run, sync_sources
-from feedsvc.store.db import open_database
+from feedsvc.store import Store, finish_run, start_run, sync_sources
 
 LONG = "http://127.0.0.1:18765/a/long/path/to/the/listing/of/documents/index.html?p=1"  # 77 characters: wider than 80 beside a label
 CONFIG = f"""
@@ -114,13 +113,11 @@ def test_table_cells_are_literal_and_cleaned() -> None:
 def test_status_table_piped_is_plain_and_site_errors_are_harmless(tmp_path: Path) -> None:
     config = _config(tmp_path)
     cfg = load_config(config)
-    engine, factory = open_database(cfg.database.url, cfg.base_dir)
     at = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
-    with factory() as session, session.begin():
+    with Store.for_config(cfg) as store, store.transaction() as session:
         sync_sources(session, cfg.sources, at)
         run = start_run(session, "gwdemo", at)
         finish_run(session, run, "failed", RunCounts(), at, message="HTTP 500 from \x1b[2J[blink]site[/blink]")
-    engine.dispose()
     env = {**os.environ, "COLUMNS": "80", "PYTHONIOENCODING": "utf-8"}
     done = subprocess.run([sys.executable, "-m", "feedsvc", "status", "--config", str(config)],
                           capture_output=True, text=True, env=env, timeout=60)

@@ -5,7 +5,7 @@ Screenshots land in the test's tmp folder (printed; kept by pytest under its bas
 
 Needs Chromium (`apt-get install chromium`), the `playwright` package and axe-core (`npm install axe-core` into
 $FEEDSVC_AXE_DIR, default ~/.cache/feedsvc-axe); .ci/run installs all three. Skips without them, except under
-CI=true, where it fails.
+CI (tests/services.py), where it fails.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from feedsvc.demo.server import DemoSite
 from feedsvc.http.app import create_app
 from tests.feedhelpers import free_port, running_server
 from tests.frontdata import demo_database
+from tests.services import unavailable
 
 CHROMIUM = os.environ.get("FEEDSVC_CHROMIUM", "/usr/bin/chromium")
 AXE_DIR = Path(os.environ.get("FEEDSVC_AXE_DIR", Path.home() / ".cache" / "feedsvc-axe"))
@@ -34,20 +35,14 @@ PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI must run the browser test: .ci/run installs it)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("the browser test needs the playwright package (pip install -e '.[test]')")
+        unavailable("the browser test needs the playwright package (pip install -e '.[test]')")
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
-        _missing(f"the browser test needs Chromium at {CHROMIUM} (apt-get install chromium)")
+        unavailable(f"the browser test needs Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
@@ -155,7 +150,7 @@ def test_front_page_reads_without_script(browser: Any, front: str) -> None:
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
 def test_axe_finds_no_serious_violations(browser: Any, front: str, viewport: dict[str, int]) -> None:
     if not AXE_JS.exists():
-        _missing(f"the accessibility check needs axe-core: npm install --prefix {AXE_DIR} axe-core")
+        unavailable(f"the accessibility check needs axe-core: npm install --prefix {AXE_DIR} axe-core")
     context, page, _errors = _open(browser, front + "/", viewport)
     page.locator("details summary").first.click()  # check an open related list too
     page.add_script_tag(path=str(AXE_JS))

@@ -14,7 +14,7 @@ import pytest
 from feedsvc.config import parse_config
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.http import pages
-from feedsvc.store.db import open_database
+from feedsvc.store import Store
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "index_bench.py"
 
@@ -38,10 +38,8 @@ def test_index_bench_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         assert re.search(r"\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+$", line), line
 
     cfg = parse_config(bench.config_raw(f"sqlite:///{tmp_path / 'index-45-1500.db'}", 45))  # type: ignore[attr-defined]
-    engine, factory = open_database(cfg.database.url)
-    with factory() as session:
-        page = lxml.html.fromstring(pages.render_index(FeedBuilder(cfg, factory), session, 2))
-    engine.dispose()
+    with Store.for_config(cfg) as store, store.session() as session:
+        page = lxml.html.fromstring(pages.render_index(FeedBuilder(cfg, store.session_factory), session, 2))
     sections = page.xpath("//article[@class='source']")
     assert len(sections) == pages.SOURCES_PER_PAGE and sections[0].get("id") == "source-s0020"
     assert page.xpath("//nav[@class='pager']//span[@aria-current='page']")[0].text == "2"

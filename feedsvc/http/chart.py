@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
+from feedsvc.models import RunStatus
 from feedsvc.store.overview import RunPoint
 
 SLOTS = 30
@@ -18,7 +19,7 @@ SLOT_WIDTH = 8
 BAR_WIDTH = 6
 HEIGHT = 36
 STUB = 2
-FAILED = ("failed", "aborted")
+FAILED = (RunStatus.FAILED, RunStatus.ABORTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,8 @@ def health_chart(runs_newest_first: Sequence[RunPoint]) -> Chart:
 
 
 def _bar(run: RunPoint, slot: int, busiest: int) -> Bar:
-    kind = "failed" if run.status in FAILED else run.status if run.status in ("partial", "running") else "ok"
+    kind = ("failed" if run.status in FAILED else run.status
+            if run.status in (RunStatus.PARTIAL, RunStatus.RUNNING) else "ok")
     if kind == "failed":
         height = HEIGHT
     else:
@@ -64,7 +66,7 @@ def _summary(runs: Sequence[RunPoint]) -> str:
     if not runs:
         return "No crawls yet."
     failed = sum(r.status in FAILED for r in runs)
-    partial = sum(r.status == "partial" for r in runs)
+    partial = sum(r.status == RunStatus.PARTIAL for r in runs)
     new = sum(r.items_new for r in runs)
     parts = [f"Last {len(runs)} crawl{'s' if len(runs) != 1 else ''}: {new} new item{'s' if new != 1 else ''}"]
     if failed:

@@ -24,6 +24,7 @@ from feedsvc.feeds.opml import OpmlFeed, render_opml
 from feedsvc.feeds.render import FORMATS, MEDIA_TYPES
 from feedsvc.feeds.spec import FeedSpec, all_specs
 from feedsvc.http.chart import Chart, health_chart
+from feedsvc.models import RunStatus
 from feedsvc.store import overview
 from feedsvc.store.overview import HEALED_KIND, ROBOTS_KIND, CurrentItem, RunPoint
 from feedsvc.store.related import RelatedLinkRow, inline_related
@@ -119,7 +120,7 @@ def _health(source: Any, last: RunPoint | None, broken: list[str]) -> tuple[str,
     if last is None:
         return "never crawled", "waiting for its first crawl", True, None
     when = last.finished_at or last.started_at
-    if last.status == "running":
+    if last.status == RunStatus.RUNNING:
         return "running", "crawl in progress", True, when
     if source is not None and source.error_count:
         error = (source.last_error or last.message or "see `feedsvc status`").splitlines()[0]

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Text, and_, bindparam, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
-from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, Item, ListingItem
+from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, Item, ListingItem, RunStatus
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
 from feedsvc.store.runs import broken_listings
 
@@ -44,7 +44,7 @@ class RunPoint:
 
     @property
     def finished(self) -> bool:
-        return self.status != "running"
+        return self.status != RunStatus.RUNNING
 
     @property
     def listing_counts(self) -> dict[str, int]:
