@@ -79,6 +79,7 @@ def test_front_page_at_phone_width_has_no_overflow_and_no_console_errors(browser
     page.screenshot(path=str(tmp_path / "front-375.png"), full_page=True)
     page.screenshot(path=str(tmp_path / "front-375-top.png"))
     page.locator("#source-blog").screenshot(path=str(tmp_path / "front-375-blog.png"))
+    page.locator("#l-gwdemo-ranking").locator("xpath=..").screenshot(path=str(tmp_path / "front-375-ranking.png"))
     # Open one related list and take the screen a phone user sees with it.
     page.locator("details summary").first.click()
     page.locator("details[open]").first.screenshot(path=str(tmp_path / "front-375-related.png"))
@@ -95,6 +96,7 @@ def test_front_page_at_phone_width_has_no_overflow_and_no_console_errors(browser
 def test_front_page_desktop_screenshot_and_content(browser: Any, front: str, tmp_path: Path) -> None:
     context, page, errors = _open(browser, front + "/", DESKTOP)
     page.screenshot(path=str(tmp_path / "front-1280.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "front-1280-top.png"))
     page.locator("#source-gwdemo").screenshot(path=str(tmp_path / "front-1280-gwdemo.png"))
     ranking = page.locator("#l-gwdemo-ranking").locator("xpath=..")
     first = ranking.locator("ol.items > li").first

@@ -36,6 +36,7 @@ class Chart:
     width: int
     height: int
     bars: list[Bar]
+    empty: list[int]  # x of each slot no run has filled yet (drawn faintly, so the window reads as 30)
     summary: str  # one sentence: the chart for screen readers, and its caption
 
 
@@ -44,7 +45,8 @@ def health_chart(runs_newest_first: Sequence[RunPoint]) -> Chart:
     busiest = max((r.items_new for r in runs if r.status not in FAILED), default=0)
     offset = SLOTS - len(runs)  # right-aligned: the newest run is always at the right edge
     bars = [_bar(run, offset + i, busiest) for i, run in enumerate(runs)]
-    return Chart(width=SLOTS * SLOT_WIDTH, height=HEIGHT, bars=bars, summary=_summary(runs))
+    empty = [slot * SLOT_WIDTH + (SLOT_WIDTH - BAR_WIDTH) // 2 for slot in range(offset)]
+    return Chart(width=SLOTS * SLOT_WIDTH, height=HEIGHT, bars=bars, empty=empty, summary=_summary(runs))
 
 
 def _bar(run: RunPoint, slot: int, busiest: int) -> Bar:
