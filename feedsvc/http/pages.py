@@ -189,9 +189,8 @@ def index_context(builder: FeedBuilder, session: Session, page: int = 1) -> dict
     rows = {s.id: s for s in store.list_sources(session)}
     first, end = (page - 1) * SOURCES_PER_PAGE, page * SOURCES_PER_PAGE
     # Sources on this page get the chart's 30 runs; the others only what their health and warnings need.
-    runs = overview.recent_run_points(session, ids[:first], per_source=HEALTH_RUNS)
+    runs = overview.health_run_points(session, ids[:first] + ids[end:], window=HEALTH_RUNS)
     runs.update(overview.recent_run_points(session, ids[first:end], per_source=CHART_RUNS))
-    runs.update(overview.recent_run_points(session, ids[end:], per_source=HEALTH_RUNS))
     latest = {sid: next((r for r in rs if r.finished), None) for sid, rs in runs.items()}
     found = overview.run_warnings(session, [r.id for r in latest.values() if r is not None])
     counts = store.feeds.source_item_counts(session, ids[first:end])

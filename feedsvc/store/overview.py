@@ -124,6 +124,20 @@ def recent_run_points(session: Session, source_ids: Sequence[str], per_source: i
     return out
 
 
+def health_run_points(session: Session, source_ids: Sequence[str], window: int = 5) -> dict[str, list[RunPoint]]:
+    """Just enough runs per source for its health: the newest two (the newest may still be running), and the
+    newest `window` only where the latest finished run found nothing in some listing (a break to confirm)."""
+    runs = recent_run_points(session, source_ids, per_source=2)
+    suspect = [sid for sid, found in runs.items() if _may_have_broken(found)]
+    runs.update(recent_run_points(session, suspect, per_source=window))
+    return runs
+
+
+def _may_have_broken(runs: Sequence[RunPoint]) -> bool:
+    finished = [r for r in runs if r.finished]
+    return not finished or not all(finished[0].listing_counts.values())
+
+
 def listing_breaks(runs: Sequence[RunPoint]) -> list[str]:
     """Listings that yielded items before but none in the latest finished run (selector probably broke)."""
     finished = [r for r in runs if r.finished]
