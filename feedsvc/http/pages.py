@@ -133,7 +133,8 @@ def _health(source: Any, last: RunPoint | None, broken: list[str]) -> tuple[str,
 def _warnings(source_id: str, broken: list[str], found: list[overview.RunWarning]) -> list[str]:
     out = [f"Listing '{lid}' found no items in the last crawl but did before: its selector probably broke. "
            f"Check it with `feedsvc preview {source_id}`." for lid in broken]
-    out += [f"{w.message} Keep it with `feedsvc heal {source_id}`." for w in found if w.kind == HEALED_KIND]
+    out += [w.message if "feedsvc heal" in w.message else f"{w.message} Keep it with `feedsvc heal {source_id}`."
+            for w in found if w.kind == HEALED_KIND]
     robots = [w for w in found if w.kind == ROBOTS_KIND]
     if robots:
         example = robots[0].url or robots[0].message
