@@ -224,7 +224,7 @@ def index_context(builder: FeedBuilder, session: Session, page: int = 1) -> dict
     return {"title": SITE_TITLE, "base_url": builder.base_url, "new": feed_link(builder, FeedSpec("new")),
             "sources": sources, "problems": problems, "source_count": len(ids), "topics": topics,
             "opml_url": builder.base_url + "/opml", "search_url": builder.base_url + FeedSpec("new").path("atom"),
-            "page": page, "pages": pages}
+            "page": page, "pages": pages, "hubs": cfg.websub.hubs}
 
 
 def render_index(builder: FeedBuilder, session: Session, page: int = 1) -> bytes:
