@@ -1,4 +1,4 @@
-"""Smoke run of bench/index_bench.py: a small database, every timing printed with its ratio to the feed baseline,
+"""Smoke run of bench/index_bench.py (as every bench script has one): a small database, every timing printed with its ratio to the feed baseline,
 and the generated data really produces a paged front page with charts, rankings and related lists."""
 
 from __future__ import annotations
