@@ -89,9 +89,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(app: Any) -> Iterator[str]:
-    """A real uvicorn server on 127.0.0.1 (port chosen by the OS) in a thread; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+def running_server(app: Any, port: int = 0) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 (`port`, default chosen by the OS) in a thread; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -6,8 +6,9 @@ import argparse
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
+from feedsvc.cli.tables import TextTable, safe_text
 from feedsvc.config import AppConfig, load_config
 
 
@@ -28,21 +29,19 @@ def run_check(args: argparse.Namespace) -> int:
 def print_summary(cfg: AppConfig, console: Console) -> None:
     from feedsvc.store.db import resolve_url
 
-    console.print(f"[green]ok[/green] {cfg.path}: {len(cfg.sources)} source(s), {len(cfg.topics)} topic(s)")
-    console.print(f"database: {resolve_url(cfg.database.url, cfg.base_dir)}")
-    table = Table(title="Sources")
-    for column in ("source", "title", "start urls", "time zone", "schedule", "listings"):
-        table.add_column(column)
+    console.print(f"[green]ok[/green] {safe_text(cfg.path)}: {len(cfg.sources)} source(s), {len(cfg.topics)} topic(s)")
+    console.print(f"database: {safe_text(resolve_url(cfg.database.url, cfg.base_dir))}")
+    table = TextTable("Sources", ("source", "title", "start urls", "time zone", "schedule", "listings"))
     for source in cfg.sources:
-        listings = ", ".join(f"{lst.id} ({lst.kind})" for lst in source.listings)
+        listings = "\n".join(f"{lst.id} ({lst.kind})" for lst in source.listings)
         schedule = source.schedule or f"{cfg.scheduler.default_schedule} (default)"
-        state = "" if source.enabled else " [dim](disabled)[/dim]"
-        table.add_row(source.id + state, source.title, "\n".join(source.start_urls), source.timezone, schedule, listings)
-    console.print(table)
+        name = Text(source.id)
+        if not source.enabled:
+            name.append(" (disabled)", style="dim")
+        table.add_row(name, source.title, "\n".join(source.start_urls), source.timezone, schedule, listings)
+    table.print(console)
     if cfg.topics:
-        topics = Table(title="Topics")
-        for column in ("topic", "title", "keywords", "seed urls"):
-            topics.add_column(column)
+        topics = TextTable("Topics", ("topic", "title", "keywords", "seed urls"))
         for topic in cfg.topics:
             topics.add_row(topic.id, topic.title, ", ".join(topic.keywords), "\n".join(topic.seed_urls))
-        console.print(topics)
+        topics.print(console)

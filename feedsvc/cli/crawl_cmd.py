@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from feedsvc.cli.tables import Column, TextTable, safe_text
 from feedsvc.config import AppConfig, load_config
 from feedsvc.errors import ConfigError
 from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
@@ -197,9 +198,8 @@ def run_status(args: argparse.Namespace) -> int:
     with Store.for_config(cfg) as store, store.session() as session:
         health = source_health(session)
         websub = status_lines(hub_summaries(session))
-    table = Table(title="Sources")
-    for column in ("source", "last run", "result", "pages", "items", "new", "errors", "stored", "next run"):
-        table.add_column(column)
+    table = TextTable("Sources", ["source", "last run", "result"] + [
+        Column(c, justify="right") for c in ("pages", "items", "new", "errors", "stored")] + ["next run"])
     notes: list[str] = []
     for h in health:
         if h.source.id not in configured and h.item_count == 0:
@@ -211,11 +211,11 @@ def run_status(args: argparse.Namespace) -> int:
             cells = [_when(run.started_at), run.status, str(run.pages), str(run.items_seen), str(run.items_new)]
         table.add_row(name, *cells, str(run.errors) if run else "-", str(h.item_count), _when(h.source.next_run_at))
         if h.source.last_error:
-            notes.append(f"[red]{h.source.id}[/red] last error: {h.source.last_error}")
+            notes.append(f"[red]{h.source.id}[/red] last error: {safe_text(h.source.last_error)}")
         for listing in h.broken_listings:
             notes.append(f"[yellow]warning[/yellow] {h.source.id}: listing '{listing}' yielded items before but none "
                          f"in the last run; its selector probably broke (try `feedsvc preview {h.source.id}`)")
-    console.print(table)
+    table.print(console)
     for note in notes:
         console.print(note)
     for line in websub:  # hub errors are remote text: never rich markup

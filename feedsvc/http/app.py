@@ -123,10 +123,12 @@ async def opml(request: Request) -> Response:
 
 async def index(request: Request) -> Response:
     state = _state(request)
+    raw_page = request.query_params.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() else 1  # out of range: the nearest page
 
     def render() -> bytes:
         with state.sessions()() as session:
-            return pages.render_index(state.feed_builder(), session)
+            return pages.render_index(state.feed_builder(), session, page)
 
     body = await run_in_threadpool(render)
     # Health and last-crawl times change without a data_version bump, so the page is never cached here;

@@ -1,26 +1,41 @@
-"""The index page (`/`) and the OPML document: what exists, where to subscribe, how each source is doing.
+"""The front page (`/`) and the OPML document: how each source is doing, what each listing shows, where to subscribe.
 
-Reads through the repository (no SQL here), renders with Jinja2 (autoescaped, feedsvc/templates/). Shared by
-the HTTP app and static publishing so both produce the same bytes.
+Reads through the store (feedsvc/store/overview.py; no SQL here), renders with Jinja2 (autoescaped,
+feedsvc/http/templates/). Shared by the HTTP app and static publishing so both produce the same bytes; the page
+depends on stored data only (no clock), so the same database renders the same page.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from feedsvc import store as repository
+from feedsvc import store
+from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.opml import OpmlFeed, render_opml
 from feedsvc.feeds.render import FORMATS, MEDIA_TYPES
 from feedsvc.feeds.spec import FeedSpec, all_specs
+from feedsvc.http.chart import Chart, health_chart
+from feedsvc.models import RunStatus
+from feedsvc.store import overview
+from feedsvc.store.overview import HEALED_KIND, ROBOTS_KIND, CurrentItem, RunPoint
+from feedsvc.store.related import RelatedLinkRow, inline_related
 
 HTML_MEDIA_TYPE = "text/html; charset=utf-8"
 SITE_TITLE = "feedsvc feeds"
+SOURCES_PER_PAGE = 20  # a page stays short, small and fast however many sources there are
+ITEMS_PER_LISTING = 10
+RELATED_PER_ITEM = 3
+CHART_RUNS = 30
+HEALTH_RUNS = 5  # enough finished runs to tell a broken listing (yielded in one of the 4 before, not now)
 _env = Environment(loader=PackageLoader("feedsvc.http", "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 
@@ -34,17 +49,45 @@ class FeedLink:
 
 
 @dataclass(frozen=True)
+class ItemView:
+    item: CurrentItem
+    lang: str | None
+    date_iso: str | None  # machine-readable, in the source's time zone
+    date_shown: str | None  # the date as the site wrote it, else ours in the source's time zone
+    movement: str  # up | down | same | new | ""
+    delta: int
+    related: list[RelatedLinkRow]
+    related_feed: str
+
+
+@dataclass(frozen=True)
+class ListingView:
+    id: str
+    label: str
+    kind: str
+    feed: FeedLink
+    items: list[ItemView]
+    total: int
+    seen_at: datetime | None
+
+
+@dataclass(frozen=True)
 class SourceView:
     id: str
     title: str
+    lang: str | None
+    tz: str
     site_url: str
-    feed: FeedLink
-    listings: list[FeedLink]
+    feed: FeedLink | None  # None for sources on other pages
+    listings: list[ListingView]
     last_crawl: datetime | None
     status: str
     health: str
     healthy: bool
     items: int
+    chart: Chart
+    warnings: list[str]
+    page: int
 
 
 def feed_link(builder: FeedBuilder, spec: FeedSpec) -> FeedLink:
@@ -52,42 +95,140 @@ def feed_link(builder: FeedBuilder, spec: FeedSpec) -> FeedLink:
     return FeedLink(title=title, subtitle=subtitle, urls={f: builder.base_url + spec.path(f) for f in FORMATS})
 
 
-def _health(h: repository.SourceHealth | None) -> tuple[str, str, bool, datetime | None]:
+# A date the site gave only in machine form (a <time datetime> value): shown in the source's zone instead.
+_MACHINE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_TRADITIONAL_ZONES = {"Asia/Taipei": "zh-Hant-TW", "Asia/Hong_Kong": "zh-Hant-HK", "Asia/Macau": "zh-Hant-MO"}
+
+
+def content_lang(text: str, timezone: str) -> str | None:
+    """BCP 47 tag for site text written in a CJK script (so browsers pick CJK fonts and line breaking); None
+    for anything else, which keeps the page's own language. The source's time zone picks the Chinese variant."""
+    if _KANA.search(text):
+        return "ja"
+    if _HANGUL.search(text):
+        return "ko"
+    if _HAN.search(text):
+        return _TRADITIONAL_ZONES.get(timezone, "zh-Hans")
+    return None
+
+
+def _health(source: Any, last: RunPoint | None, broken: list[str]) -> tuple[str, str, bool, datetime | None]:
     """(status, one-line health, healthy?, last crawl time)."""
-    if h is None or h.last_run is None:
+    if last is None:
         return "never crawled", "waiting for its first crawl", True, None
-    run = h.last_run
-    when = run.finished_at or run.started_at
-    if run.status == "running":
+    when = last.finished_at or last.started_at
+    if last.status == RunStatus.RUNNING:
         return "running", "crawl in progress", True, when
-    if h.source.error_count:
-        error = (h.source.last_error or run.message or "see `feedsvc status`").splitlines()[0]
-        return run.status, f"failing ({h.source.error_count} in a row): {error}", False, when
-    if h.broken_listings:
-        return run.status, f"listing(s) {', '.join(h.broken_listings)} yielded nothing; selector may be broken", False, when
-    return run.status, "ok", True, when
+    if source is not None and source.error_count:
+        error = (source.last_error or last.message or "see `feedsvc status`").splitlines()[0]
+        return last.status, f"failing ({source.error_count} in a row): {error}", False, when
+    if broken:
+        return last.status, f"listing(s) {', '.join(broken)} yielded nothing; selector may be broken", False, when
+    return last.status, "ok", True, when
 
 
-def index_context(builder: FeedBuilder, session: Session) -> dict[str, Any]:
-    cfg = builder.cfg
-    health = {h.source.id: h for h in repository.source_health(session, [s.id for s in cfg.sources])}
-    counts = repository.feeds.source_item_counts(session, [s.id for s in cfg.sources])
+def _warnings(source_id: str, broken: list[str], found: list[overview.RunWarning]) -> list[str]:
+    out = [f"Listing '{lid}' found no items in the last crawl but did before: its selector probably broke. "
+           f"Check it with `feedsvc preview {source_id}`." for lid in broken]
+    out += [w.message if "feedsvc heal" in w.message else f"{w.message} Keep it with `feedsvc heal {source_id}`."
+            for w in found if w.kind == HEALED_KIND]
+    robots = [w for w in found if w.kind == ROBOTS_KIND]
+    if robots:
+        example = robots[0].url or robots[0].message
+        out.append(f"robots.txt kept the last crawl from {len(robots)} page(s), e.g. {example}")
+    return out
+
+
+def _date(item: CurrentItem, zone: ZoneInfo) -> tuple[str | None, str | None]:
+    if item.published is None:
+        return None, item.date_text
+    local = item.published.astimezone(zone)
+    written = item.date_text if item.date_text and not _MACHINE_DATE.match(item.date_text) else None
+    shown = written or (local.strftime("%Y-%m-%d %H:%M") if (local.hour, local.minute) != (0, 0)
+                               else local.strftime("%Y-%m-%d"))
+    return local.isoformat(), shown
+
+
+def _movement(item: CurrentItem, ranked: bool) -> tuple[str, int]:
+    if item.is_new:
+        return "new", 0
+    if not ranked or item.rank is None or item.previous_rank is None:
+        return "", 0
+    delta = item.previous_rank - item.rank
+    return ("up" if delta > 0 else "down" if delta < 0 else "same"), abs(delta)
+
+
+def _listing_views(builder: FeedBuilder, source: SourceConfig, now: dict[str, overview.ListingNow],
+                   related: dict[int, list[RelatedLinkRow]]) -> list[ListingView]:
+    ranked = frozenset(lst.id for lst in source.listings if lst.kind == "ranking")
+    zone = source.zone
+    views: list[ListingView] = []
+    for lst in source.listings:
+        link = feed_link(builder, FeedSpec("listing", source=source.id, listing=lst.id))
+        shown = now[lst.id]
+        items = []
+        for item in shown.items:
+            iso, text = _date(item, zone)
+            movement, delta = _movement(item, lst.id in ranked)
+            items.append(ItemView(item=item, lang=content_lang(item.title, source.timezone), date_iso=iso,
+                                  date_shown=text, movement=movement, delta=delta, related=related.get(item.id, []),
+                                  related_feed=builder.base_url + FeedSpec("related", item_id=item.id).path("atom")))
+        views.append(ListingView(id=lst.id, label=link.title.split(" · ", 1)[-1], kind=lst.kind, feed=link,
+                                 items=items, total=shown.total,
+                                 seen_at=shown.run.started_at if shown.run else None))
+    return views
+
+
+def index_context(builder: FeedBuilder, session: Session, page: int = 1) -> dict[str, Any]:
+    cfg: AppConfig = builder.cfg
+    ids = [s.id for s in cfg.sources]
+    pages = max(1, math.ceil(len(ids) / SOURCES_PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = {s.id: s for s in store.list_sources(session)}
+    first, end = (page - 1) * SOURCES_PER_PAGE, page * SOURCES_PER_PAGE
+    # Sources on this page get the chart's 30 runs; the others only what their health and warnings need.
+    runs = overview.health_run_points(session, ids[:first] + ids[end:], window=HEALTH_RUNS)
+    runs.update(overview.recent_run_points(session, ids[first:end], per_source=CHART_RUNS))
+    latest = {sid: next((r for r in rs if r.finished), None) for sid, rs in runs.items()}
+    found = overview.run_warnings(session, [r.id for r in latest.values() if r is not None])
+    counts = store.feeds.source_item_counts(session, ids[first:end])
+    now = {s.id: overview.listings_now(session, s.id, [lst.id for lst in s.listings], runs.get(s.id, []),
+                                       limit=ITEMS_PER_LISTING) for s in cfg.sources[first:end]}
+    related = inline_related(session, [i.id for n in now.values() for lst in n.values() for i in lst.items],
+                             RELATED_PER_ITEM)
     sources: list[SourceView] = []
-    for source in cfg.sources:
-        status, text, healthy, when = _health(health.get(source.id))
-        sources.append(SourceView(
-            id=source.id, title=source.title, site_url=source.start_urls[0],
-            feed=feed_link(builder, FeedSpec("source", source=source.id)),
-            listings=[feed_link(builder, FeedSpec("listing", source=source.id, listing=lst.id)) for lst in source.listings],
-            last_crawl=when, status=status, health=text, healthy=healthy, items=counts.get(source.id, 0),
-        ))
+    problems: list[SourceView] = []
+    for n, source in enumerate(cfg.sources):
+        source_runs = runs.get(source.id, [])
+        broken = overview.listing_breaks(source_runs)
+        last = latest.get(source.id)
+        status, text, healthy, when = _health(rows.get(source.id), source_runs[0] if source_runs else None, broken)
+        warnings = _warnings(source.id, broken, found.get(last.id, []) if last else [])
+        shown = first <= n < end
+        listings = _listing_views(builder, source, now[source.id], related) if shown else []
+        view = SourceView(
+            id=source.id, title=source.title, lang=content_lang(source.title, source.timezone),
+            tz=source.timezone, site_url=source.start_urls[0],
+            feed=feed_link(builder, FeedSpec("source", source=source.id)) if shown else None,
+            listings=listings, last_crawl=when, status=status, health=text, healthy=healthy,
+            items=counts.get(source.id, 0), chart=health_chart(source_runs if shown else []), warnings=warnings,
+            page=n // SOURCES_PER_PAGE + 1)
+        if shown:
+            sources.append(view)
+        if not healthy or warnings:
+            problems.append(view)
     topics = [feed_link(builder, FeedSpec("topic", topic=t.id)) for t in cfg.topics]
     return {"title": SITE_TITLE, "base_url": builder.base_url, "new": feed_link(builder, FeedSpec("new")),
-            "sources": sources, "topics": topics, "opml_url": builder.base_url + "/opml"}
+            "sources": sources, "problems": problems, "source_count": len(ids), "topics": topics,
+            "opml_url": builder.base_url + "/opml", "search_url": builder.base_url + FeedSpec("new").path("atom"),
+            "page": page, "pages": pages, "hubs": cfg.websub.hubs}
 
 
-def render_index(builder: FeedBuilder, session: Session) -> bytes:
-    return _env.get_template("index.html").render(index_context(builder, session)).encode("utf-8")
+def render_index(builder: FeedBuilder, session: Session, page: int = 1) -> bytes:
+    return _env.get_template("index.html").render(index_context(builder, session, page)).encode("utf-8")
 
 
 def render_opml_document(builder: FeedBuilder) -> bytes:
@@ -103,3 +244,11 @@ def render_opml_document(builder: FeedBuilder) -> bytes:
         feeds.append(OpmlFeed(title=title, xml_url=builder.base_url + spec.path("atom"), html_url=alternate,
                               description=subtitle, group=group))
     return render_opml(SITE_TITLE, builder.base_url + "/", feeds)
+
+
+def utc_text(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_env.filters["utc"] = utc_text
+_env.filters["lang"] = content_lang

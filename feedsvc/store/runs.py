@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -114,6 +116,16 @@ class SourceHealth:
     item_count: int
 
 
+def broken_listings(counts_newest_first: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Listings that yielded items in an earlier finished run but none in the latest one (selector probably
+    broke). Takes each finished run's `listing_counts`, newest first; shared by `status` and the front page."""
+    if not counts_newest_first:
+        return []
+    latest, earlier = counts_newest_first[0], counts_newest_first[1:]
+    return [listing_id for listing_id, count in sorted(latest.items())
+            if not count and any((e.get(listing_id) or 0) > 0 for e in earlier)]
+
+
 @wrap_exceptions
 def source_health(session: Session, source_ids: list[str] | None = None) -> list[SourceHealth]:
     """Per source: last run, item count, and listings whose selector probably broke."""
@@ -126,14 +138,7 @@ def source_health(session: Session, source_ids: list[str] | None = None) -> list
     out: list[SourceHealth] = []
     for source in session.scalars(stmt):
         runs = recent_runs(session, source.id, limit=10)
-        finished = [r for r in runs if r.status != RunStatus.RUNNING]
         last = runs[0] if runs else None
-        broken: list[str] = []
-        if finished:
-            latest = finished[0].listing_counts or {}
-            earlier = [r.listing_counts or {} for r in finished[1:]]
-            for listing_id, count in sorted(latest.items()):
-                if count == 0 and any((e.get(listing_id) or 0) > 0 for e in earlier):
-                    broken.append(listing_id)
+        broken = broken_listings([r.listing_counts or {} for r in runs if r.status != RunStatus.RUNNING])
         out.append(SourceHealth(source=source, last_run=last, broken_listings=broken, item_count=int(counts.get(source.id, 0))))
     return out
