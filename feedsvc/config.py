@@ -110,6 +110,15 @@ TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 class DatabaseConfig(_Strict):
     url: str = "sqlite:///feedsvc.db"  # as documented (the restructure renamed it by mistake)
 
+    @field_validator("url")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        # A NUL or other control character cannot be in a file name or a host; the drivers fail on it obscurely.
+        if not value.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError(f"{value!r} is not a database URL (empty, or holds control characters); "
+                             "e.g. 'sqlite:///feedsvc.db'")
+        return value
+
 
 class CrawlConfig(_Strict):
     user_agent: str = "feedsvc/0.1 (+https://github.com/feedsvc/feedsvc)"
@@ -424,4 +433,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per nesting level: `a = [[[[…` thousands deep
+        raise ConfigError(f"{config_path}: not valid TOML: nested too deeply") from None
+    if not raw:
+        raise ConfigError(f"{config_path} is empty. Copy config.example.toml to {config_path} and add a "
+                          "[[sources]] entry.")
     return parse_config(raw, str(config_path))
