@@ -130,6 +130,19 @@ def test_slow_headers_are_cut_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
             started = time.monotonic()
             assert slow.recv(100) == b""  # closed by the server
             assert time.monotonic() - started < 4
+        with socket.create_connection((host, int(port)), timeout=5) as huge:
+            huge.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            try:
+                for n in range(400):  # 40 KB of headers, never finished
+                    huge.sendall(f"X-Filler-{n}: {'a' * 90}\r\n".encode())
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # closed by the server while we were still sending: what we want
+            try:
+                answer = huge.recv(100)
+            except ConnectionResetError:
+                answer = b""
+            assert answer == b"" and time.monotonic() - started < 0.4
         with socket.create_connection((host, int(port)), timeout=5) as fine:
             fine.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             assert fine.recv(100).startswith(b"HTTP/1.1 200")
