@@ -43,8 +43,10 @@ def http_cache_dir(cfg: AppConfig, source: SourceConfig) -> str:
 
 
 def source_domains(source: SourceConfig) -> list[str]:
-    """The hosts a source's crawl may visit: its allowed_domains, else the hosts of its start URLs."""
-    return list(source.allowed_domains or sorted({urlsplit(u).hostname or "" for u in source.start_urls} - {""}))
+    """The hosts a source's crawl may visit: those of its start URLs plus its allowed_domains (as the fence in
+    crawler/offsite.py has it)."""
+    hosts = {urlsplit(u).hostname or "" for u in source.start_urls} | set(source.allowed_domains or ())
+    return sorted(hosts - {""})
 
 
 def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
