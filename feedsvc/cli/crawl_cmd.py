@@ -231,8 +231,8 @@ def run_status(args: argparse.Namespace) -> int:
     table.print(console)
     for note in notes:
         console.print(note)
-    for line in websub:  # hub errors are remote text: never rich markup
-        console.print(line, markup=False, highlight=False)
+    for line in websub:  # hub errors are remote text: no markup, no escape sequences
+        console.print(terminal_text(line), highlight=False)
     return 0
 
 
