@@ -248,6 +248,8 @@ class FenceSpiderMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        # URL → verdict: related blocks repeat the same links on every article page.
+        self._verdicts: dict[str, bool] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FenceSpiderMiddleware:
@@ -277,6 +279,14 @@ class FenceSpiderMiddleware:
         return obj
 
     def _link_ok(self, url: str) -> bool:
+        verdict = self._verdicts.get(url)
+        if verdict is None:
+            if len(self._verdicts) > 100_000:
+                self._verdicts.clear()
+            verdict = self._verdicts[url] = self._check(url)
+        return verdict
+
+    def _check(self, url: str) -> bool:
         ledger = FenceLedger.of(self.crawler)
         try:
             canonical_url(url)
