@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import socket
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from feedsvc.config import load_config
 from feedsvc.records import RunCounts
 from feedsvc.store import Store, finish_run, record_crawl_error, start_run, sync_sources
+from feedsvc.store.leases import acquire_lease
 from tests.crawlutil import run_feedsvc, simple_source, write_config
 from tests.siteserver import Page, SiteServer
 
@@ -90,6 +92,8 @@ def test_status_escapes_site_text_and_shows_a_killed_crawl_as_died(tmp_path: Pat
         finish_run(session, run_id, "failed", RunCounts(), now, HOSTILE_TEXT)
         record_crawl_error(session, "blog", run_id, "http://x/", "http", HOSTILE_TEXT, now)
         start_run(session, "blog", now, pid=dead.pid)
+        # Its lease is still there and unexpired (a killed crawl cannot release it): held by a pid that is gone.
+        acquire_lease(session, "crawl:blog", f"{socket.gethostname()}:{dead.pid}:killed", now, timedelta(hours=2))
     store.close()
     result = run_feedsvc("status", "--config", str(config))
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
