@@ -154,11 +154,13 @@ class FenceLedger:
 
 
 def _fence_of(crawler: Crawler) -> SourceFence:
+    """The crawl's fence: FEEDSVC_START_URLS / FEEDSVC_ALLOWED_DOMAINS (crawler/settings.py) plus the spider's
+    own start URLs (`feedsvc preview --url` inspects a page the admin names)."""
     fence = getattr(crawler, "_feedsvc_fence", None)
     if fence is None:
-        spider: Any = crawler.spider
-        source = spider.source
-        fence = SourceFence([*source.start_urls, *getattr(spider, "start_urls", [])], source.allowed_domains or ())
+        settings = crawler.settings
+        starts = [*settings.getlist("FEEDSVC_START_URLS"), *(getattr(crawler.spider, "start_urls", None) or [])]
+        fence = SourceFence(starts, settings.getlist("FEEDSVC_ALLOWED_DOMAINS"))
         setattr(crawler, "_feedsvc_fence", fence)  # noqa: B010
     return fence
 

@@ -114,6 +114,8 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "LOG_STDOUT": False,
         "FEEDSVC_SOURCE_ID": source.id,
         "FEEDSVC_TIMEZONE": source.timezone,
+        "FEEDSVC_START_URLS": list(source.start_urls),  # with FEEDSVC_ALLOWED_DOMAINS: the crawl fence
+        "FEEDSVC_ALLOWED_DOMAINS": list(source.allowed_domains or ()),
         "FEEDSVC_DROP_QUERY_PARAMS": list(source.drop_query_params),
         "FEEDSVC_DROP_TRACKING_PARAMS": source.drop_tracking_params,
         "FEEDSVC_DATABASE_URL": resolve_url(cfg.database.url, cfg.base_dir),

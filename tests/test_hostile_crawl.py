@@ -157,7 +157,10 @@ def test_resolved_address_is_checked() -> None:
     source = SourceConfig.model_validate({
         "id": "pub", "title": "pub", "start_urls": ["https://www.example.com/"],
         "allowed_domains": ["example.com"], "listings": [{"id": "latest", "heading": "Latest"}]})
-    crawler = get_crawler(ArticleListSpider)
+    from crawler.settings import scrapy_settings
+    from feedsvc.config import AppConfig
+
+    crawler = get_crawler(ArticleListSpider, scrapy_settings(AppConfig(sources=[source]), source))
     crawler.spider = ArticleListSpider(source)
     table = {"www.example.com": "93.184.216.34", "rebind.example.com": "169.254.169.254",
              "lan.example.com": "192.168.1.20", "ok.example.com": "93.184.216.35"}
