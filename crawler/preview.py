@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from feedsvc.cli.safe_text import terminal_text as t
+from feedsvc.cli.tables import safe_text as t
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.records import ItemRecord
 

@@ -232,7 +232,7 @@ def run_status(args: argparse.Namespace) -> int:
     for note in notes:
         console.print(note)
     for line in websub:  # hub errors are remote text: no markup, no escape sequences
-        console.print(terminal_text(line), highlight=False)
+        console.print(safe_text(line), highlight=False)
     return 0
 
 

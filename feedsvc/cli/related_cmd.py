@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from feedsvc.cli.safe_text import terminal_text
+from feedsvc.cli.tables import safe_text
 from feedsvc.config import load_config
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.models import Item
@@ -97,7 +97,7 @@ def _show(session: Session, key: str, limit: int, as_json: bool) -> int:
         }, ensure_ascii=False, indent=2))
         return 0
     console = Console()
-    t = terminal_text  # titles and URLs come from sites
+    t = safe_text  # titles and URLs come from sites
     console.print(f"[bold]{t(item.title)}[/bold]  {t(item.url)}  (id {item.id})")
     if original is not None:
         console.print(f"near-duplicate of {t(original.url)} (id {original.id}); showing its related items")
