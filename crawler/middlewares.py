@@ -1,5 +1,5 @@
 """Downloader middlewares and hooks: polite retries (backoff, Retry-After), always-revalidating HTTP cache policy,
-and the `crawl_error` signal through which the spider reports problems to crawler/run.py.
+a cache storage that survives damaged files, and the `crawl_error` signal through which the spider reports problems to crawler/run.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.extensions.httpcache import RFC2616Policy
+from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Request, Response
 from scrapy.utils.defer import deferred_to_future
 from scrapy.utils.response import response_status_message
@@ -53,6 +53,23 @@ class RevalidatingCacheMiddleware(HttpCacheMiddleware):
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
         request.meta.pop("cached_response", None)
         return None
+
+
+class TolerantCacheStorage(FilesystemCacheStorage):
+    """The filesystem HTTP cache, where a damaged entry (truncated by a full disk or a kill mid-write) is a cache
+    miss: the page is fetched again and the entry rewritten. One warning per crawl, not a traceback per page."""
+
+    _warned = False
+
+    def retrieve_response(self, spider: Any, request: Request) -> Response | None:
+        try:
+            return super().retrieve_response(spider, request)
+        except Exception as exc:  # gzip, pickle and OS errors all mean the same here: the copy is unusable
+            if not self._warned:
+                self._warned = True
+                log.warning("damaged HTTP cache entry for url=%s (%s: %s) in %s; treating damaged entries as "
+                            "misses (they are rewritten)", request.url, exc.__class__.__name__, exc, self.cachedir)
+            return None
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:

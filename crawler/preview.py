@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from feedsvc.cli.tables import safe_text as t
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.records import ItemRecord
 
@@ -67,11 +68,11 @@ def render(console: Console, source: SourceConfig, page_url: str, records: list[
            spider: Any) -> None:
     report = spider.report
     for error in report.errors:
-        console.print(f"[red]problem[/red] ({error.kind}) {error.message}")
+        console.print(f"[red]problem[/red] ({error.kind}) {t(error.message)}")
     for blocked in report.robots_blocked:
-        console.print(f"[yellow]robots.txt forbids[/yellow] {blocked}")
+        console.print(f"[yellow]robots.txt forbids[/yellow] {t(blocked)}")
     if not report.pages:
-        console.print(f"[red]nothing fetched from {page_url}[/red]")
+        console.print(f"[red]nothing fetched from {t(page_url)}[/red]")
         return
     by_listing: dict[str, list[ItemRecord]] = defaultdict(list)
     for rec in records:
@@ -92,18 +93,18 @@ def render(console: Console, source: SourceConfig, page_url: str, records: list[
         for column in ("rank", "date text", "parsed date", "title", "canonical URL"):
             table.add_column(column, overflow="fold")
         for rec in rows:
-            table.add_row(str(rec.rank or ""), rec.date_text or "", _local(rec.published, source),
-                          rec.title or "", rec.url)
+            table.add_row(str(rec.rank or ""), t(rec.date_text or ""), _local(rec.published, source),
+                          t(rec.title or ""), t(rec.url))
         console.print(table)
     for article in (r for r in records if r.is_article):
-        table = Table(title=f"article: {article.url}", title_justify="left", show_header=False)
+        table = Table(title=f"article: {t(article.url)}", title_justify="left", show_header=False)
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
-        table.add_row("title", article.title or "-")
-        table.add_row("date", f"{article.date_text or '-'} → {_local(article.published, source)}")
-        table.add_row("summary", (article.summary or "-")[:300])
+        table.add_row("title", t(article.title or "-"))
+        table.add_row("date", f"{t(article.date_text or '-')} → {_local(article.published, source)}")
+        table.add_row("summary", t((article.summary or "-")[:300]))
         table.add_row("content", f"{len(article.content or '')} characters of cleaned HTML")
         console.print(table)
     for reason in dropped:
-        console.print(f"[dim]skipped: {reason}[/dim]")
+        console.print(f"[dim]skipped: {t(reason)}[/dim]")
     console.print("[green]preview only: nothing was written[/green]")

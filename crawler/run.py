@@ -297,6 +297,7 @@ def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, leas
                f"({counts.items_new} new), {counts.errors} error(s)")
     if state.report is not None and state.report.budget_exhausted:
         summary += "; max_pages reached, some pages were left for the next run"
+    summary += _skipped_note(state.stats)
     first_error = f"; first error: {state.errors[0][2]}" if state.errors else ""
     storage = state.stats.get("feedsvc/storage_error")
     if result.get("error"):
@@ -307,13 +308,36 @@ def _verdict(result: dict[str, Any], counts: RunCounts, state: _CrawlState, leas
         return "aborted", f"lost the crawl lease (another process took over); {summary}"
     if reason in ("shutdown", "crashed"):
         return "aborted", f"stopped before finishing ({reason}); {summary}"
+    if counts.pages == 0 and state.report is not None and state.report.robots_blocked and not state.errors:
+        blocked = state.report.robots_blocked
+        return "failed", (f"nothing could be fetched: robots.txt forbids it ({len(blocked)} page(s) blocked, "
+                          f"e.g. {blocked[0]}; see {_robots_url(blocked[0])})")
     if counts.pages == 0:
-        return "failed", f"nothing could be fetched{first_error or ''}"
+        return "failed", f"nothing could be fetched{first_error or ''}{_skipped_note(state.stats)}"
     if counts.errors:
         return "partial", summary + first_error
     if reason not in ("finished", "closespider_pagecount"):
         return "partial", f"{summary}; spider closed: {reason}"
     return "ok", summary
+
+
+def _skipped_note(stats: dict[str, Any]) -> str:
+    """"; 12 offsite link(s) skipped (e.g. …)" for what crawler/offsite.py kept the crawl from, or ""."""
+    from crawler.offsite import MALFORMED_EXAMPLE_STAT, MALFORMED_STAT, OFFSITE_EXAMPLE_STAT, OFFSITE_STAT
+
+    note = ""
+    if stats.get(OFFSITE_STAT):
+        note += f"; {stats[OFFSITE_STAT]} offsite link(s) skipped (e.g. {stats.get(OFFSITE_EXAMPLE_STAT)})"
+    if stats.get(MALFORMED_STAT):
+        note += f"; {stats[MALFORMED_STAT]} malformed link(s) skipped (e.g. {stats.get(MALFORMED_EXAMPLE_STAT)})"
+    return note
+
+
+def _robots_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/robots.txt"
 
 
 def _refresh_related(cfg: AppConfig, session_factory: Any, new_ids: list[int], at: datetime) -> bool:

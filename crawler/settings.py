@@ -30,6 +30,10 @@ def source_max_pages(cfg: AppConfig, source: SourceConfig) -> int:
     return source.max_pages or cfg.crawl.max_pages
 
 
+def source_max_items_per_listing(cfg: AppConfig, source: SourceConfig) -> int:
+    return source.max_items_per_listing or cfg.crawl.max_items_per_listing
+
+
 def source_follows_articles(cfg: AppConfig, source: SourceConfig) -> bool:
     return cfg.crawl.follow_articles if source.follow_articles is None else source.follow_articles
 
@@ -39,8 +43,10 @@ def http_cache_dir(cfg: AppConfig, source: SourceConfig) -> str:
 
 
 def source_domains(source: SourceConfig) -> list[str]:
-    """The hosts a source's crawl may visit: its allowed_domains, else the hosts of its start URLs."""
-    return list(source.allowed_domains or sorted({urlsplit(u).hostname or "" for u in source.start_urls} - {""}))
+    """The hosts a source's crawl may visit: those of its start URLs plus its allowed_domains (as the fence in
+    crawler/offsite.py has it)."""
+    hosts = {urlsplit(u).hostname or "" for u in source.start_urls} | set(source.allowed_domains or ())
+    return sorted(hosts - {""})
 
 
 def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
@@ -80,15 +86,21 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "RETRY_AFTER_MAX": 300.0,
         "RETRY_GIVE_UP_LOG_LEVEL": "WARNING",
         "DOWNLOADER_MIDDLEWARES": {
+            # First on the engine side: nothing off the source's hosts is fetched, robots.txt included.
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # bypassed by dont_filter; ours is not
+            "crawler.offsite.FenceMiddleware": 50,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.offsite.SafeMetaRefreshMiddleware": 580,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
             "crawler.middlewares.RevalidatingCacheMiddleware": 900,
         },
+        "SPIDER_MIDDLEWARES": {"crawler.offsite.FenceSpiderMiddleware": 550},
         # Conditional GET: cached pages are revalidated with If-None-Match / If-Modified-Since (304 = cheap).
         "HTTPCACHE_ENABLED": True,
         "HTTPCACHE_POLICY": "crawler.middlewares.RevalidatePolicy",
-        "HTTPCACHE_STORAGE": "scrapy.extensions.httpcache.FilesystemCacheStorage",
+        "HTTPCACHE_STORAGE": "crawler.middlewares.TolerantCacheStorage",
         "HTTPCACHE_DIR": http_cache_dir(cfg, source),
         "HTTPCACHE_EXPIRATION_SECS": 0,
         "HTTPCACHE_GZIP": True,
@@ -102,10 +114,13 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "LOG_STDOUT": False,
         "FEEDSVC_SOURCE_ID": source.id,
         "FEEDSVC_TIMEZONE": source.timezone,
+        "FEEDSVC_START_URLS": list(source.start_urls),  # with FEEDSVC_ALLOWED_DOMAINS: the crawl fence
+        "FEEDSVC_ALLOWED_DOMAINS": list(source.allowed_domains or ()),
         "FEEDSVC_DROP_QUERY_PARAMS": list(source.drop_query_params),
         "FEEDSVC_DROP_TRACKING_PARAMS": source.drop_tracking_params,
         "FEEDSVC_DATABASE_URL": resolve_url(cfg.database.url, cfg.base_dir),
         "FEEDSVC_BATCH_SIZE": STORE_BATCH_SIZE,
+        "FEEDSVC_MAX_ITEMS_PER_LISTING": source_max_items_per_listing(cfg, source),
         # Only a source that may render gets the browser's download handler (it starts Chromium on first use).
         **browser_settings(cfg, source, source_domains(source)),
     }

@@ -80,13 +80,44 @@ def _check_timezone(value: str) -> str:
     return value
 
 
+# A host name (letters, digits, '-', dots; IDNs as written) or an IP literal; no scheme, port, path or wildcard.
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W_](?:[\w-]{0,61}[^\W_])?$")
+
+
+def _check_domain(value: str) -> str:
+    """An allowed_domains entry: the crawl fence (crawler/offsite.py) allows it and its subdomains, so an empty
+    string, '*' or a URL would silently allow nothing or everything."""
+    import ipaddress
+
+    hint = "write a bare host name such as 'example.com' (it allows its subdomains too)"
+    if not value.strip():
+        raise ValueError(f"allowed_domains entry is empty; {hint}")
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+        return value
+    except ValueError:
+        pass
+    if not _DOMAIN.match(value):
+        raise ValueError(f"allowed_domains entry {value!r} is not a host name; {hint}")
+    return value
+
+
 Selector = Annotated[str, AfterValidator(_check_selector)]
 Cron = Annotated[str, AfterValidator(_check_cron)]
 TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 
 
 class DatabaseConfig(_Strict):
-    url: str = "sqlite:///feedsvc.store.db"
+    url: str = "sqlite:///feedsvc.db"  # as documented (the restructure renamed it by mistake)
+
+    @field_validator("url")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        # A NUL or other control character cannot be in a file name or a host; the drivers fail on it obscurely.
+        if not value.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError(f"{value!r} is not a database URL (empty, or holds control characters); "
+                             "e.g. 'sqlite:///feedsvc.db'")
+        return value
 
 
 class CrawlConfig(_Strict):
@@ -97,6 +128,8 @@ class CrawlConfig(_Strict):
     concurrent_requests_per_domain: int = Field(2, ge=1, le=64)
     follow_articles: bool = True
     max_pages: int = Field(200, ge=1)
+    # Entries kept per listing page: one hostile 19 MB page once gave 170,000 items and +130 MB of database.
+    max_items_per_listing: int = Field(500, ge=1)
     timeout: float = Field(30.0, gt=0)
     retries: int = Field(3, ge=0, le=20)
     http_cache_dir: str = ".feedsvc/httpcache"
@@ -216,6 +249,7 @@ class SourceConfig(_Strict):
     download_delay: float | None = Field(None, ge=0)
     follow_articles: bool | None = None
     max_pages: int | None = Field(None, ge=1)
+    max_items_per_listing: int | None = Field(None, ge=1)
     article_links: str | None = None
     article: ArticleSelectors = ArticleSelectors()
     listings: list[ListingConfig] = Field(min_length=1)
@@ -235,6 +269,13 @@ class SourceConfig(_Strict):
             if not re.match(r"^https?://[^/\s]+", url):
                 raise ValueError(f"{url!r} is not an absolute http(s) URL")
         return urls
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, domains: list[str] | None) -> list[str] | None:
+        for domain in domains or []:
+            _check_domain(domain)
+        return domains
 
     @field_validator("article_links")
     @classmethod
@@ -392,4 +433,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per nesting level: `a = [[[[…` thousands deep
+        raise ConfigError(f"{config_path}: not valid TOML: nested too deeply") from None
+    if not raw:
+        raise ConfigError(f"{config_path} is empty. Copy config.example.toml to {config_path} and add a "
+                          "[[sources]] entry.")
     return parse_config(raw, str(config_path))

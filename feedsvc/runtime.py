@@ -20,6 +20,7 @@ from typing import Any
 import uvicorn
 
 from feedsvc.config import AppConfig, load_config
+from feedsvc.http.protocol import server_options
 
 log = logging.getLogger("feedsvc.run")
 
@@ -114,8 +115,8 @@ def run_service(config_path: str, *, sock: socket.socket | None = None, schedule
             service.start()
         stopper.start()
         server = _Server(
-            uvicorn.Config(app, log_level=log_level, access_log=access_log, lifespan="on",
-                           timeout_graceful_shutdown=10),
+            # Header deadline and connection limits as for `feedsvc serve` (it sets timeout_graceful_shutdown=10).
+            uvicorn.Config(app, log_level=log_level, access_log=access_log, lifespan="on", **server_options()),
             on_exit=stop_requested.set,
             on_ready=lambda: on_ready(cfg) if on_ready else None,
         )

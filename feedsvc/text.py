@@ -22,6 +22,8 @@ _TITLE_JUNK = re.compile(
 )
 _BECOMES_SPACE = "\x0b\x0c\x85"  # vertical tab, form feed, NEL separate words; dropping them would glue two
 _SPACE = re.compile(r"\s+")
+# Longest title stored from a page: real headlines stay far below; a hostile page's 12,000-character one does not.
+MAX_TITLE_CHARS = 300
 # Elements whose content is code or markup, never prose: dropped with their content, not just their tags.
 NON_PROSE_TAGS = frozenset({"script", "style", "iframe", "noscript", "object", "embed", "template", "svg", "math"})
 _BLOCK_TAG = re.compile(r"(<(?:/?(?:p|div|li|br|h[1-6]|tr|td)\b))", re.IGNORECASE)
@@ -46,8 +48,17 @@ def clean_title(text: str) -> str:
 
 def clean_scraped_title(text: str) -> str:
     """`clean_title` for text taken from a page, whose entities are decoded once more first: CMSs often
-    double-escape, so parsed text still shows `&nbsp;` or `&amp;`."""
-    return clean_title(html.unescape(text) if "&" in text else text)
+    double-escape, so parsed text still shows `&nbsp;` or `&amp;`. Capped at MAX_TITLE_CHARS."""
+    return cap_title(clean_title(html.unescape(text) if "&" in text else text))
+
+
+def cap_title(text: str, limit: int = MAX_TITLE_CHARS) -> str:
+    """`text` cut to at most `limit` characters, at a space when one is near the end, marked with '…'."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.8 else cut).rstrip() + "…"
 
 
 def plain_text(html_fragment: str) -> str:

@@ -50,8 +50,10 @@ class Page:
 class SiteServer:
     """ThreadingHTTPServer on an OS-chosen port serving `root`; `pages` overrides or adds paths at run time."""
 
-    def __init__(self, root: Path = DATA / "site", slow_seconds: float = 5.0, delay: float = 0.0) -> None:
+    def __init__(self, root: Path = DATA / "site", slow_seconds: float = 5.0, delay: float = 0.0,
+                 host: str = "127.0.0.1") -> None:
         self.root = root.resolve()
+        self.host = host  # another loopback address (127.0.0.2) stands for "another host" in offsite tests
         self.slow_seconds = slow_seconds
         self.delay = delay  # seconds added to every response (lets a test kill a crawl mid-way)
         self.pages: dict[str, Page] = {}
@@ -64,7 +66,7 @@ class SiteServer:
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def start(self) -> SiteServer:
         handler = type("Handler", (_Handler,), {"site": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer((self.host, 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="siteserver", daemon=True)
         self._thread.start()
@@ -89,7 +91,7 @@ class SiteServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base_url + "/" + path.lstrip("/")

@@ -120,18 +120,27 @@ class ArticleListSpider(Spider):
         if self.budget <= 0:
             self.report.budget_exhausted = True
             return None
+        # dont_filter: we dedupe in _scheduled already; Scrapy's filter would also swallow a redirect back to a
+        # URL already seen, hiding redirect loops that should be reported. Where a request may go is checked by
+        # crawler/offsite.py, which does not look at dont_filter.
+        try:
+            request = Request(url, callback=callback, errback=self.on_error, meta=meta or {}, dont_filter=True)
+        except ValueError as exc:  # a malformed link (bad port, broken IPv6 literal): skip it, the page goes on
+            self.logger.warning("malformed link skipped source=%s url=%r: %s", self.source.id, url, exc)
+            return None
         self.budget -= 1
         self._scheduled.add(key)
-        # dont_filter: we dedupe in _scheduled already; Scrapy's filter would also swallow a redirect back to a
-        # URL already seen, hiding redirect loops that should be reported.
-        return Request(url, callback=callback, errback=self.on_error, meta=meta or {}, dont_filter=True)
+        return request
 
     def _article_request(self, url: str, title: str | None) -> Request | None:
         if self.max_articles is not None and self._articles >= self.max_articles:
             return None
         if self.article_re is not None and not self.article_re.search(url):
             return None
-        url = canonical_url(url, self.source.drop_query_params, self.source.drop_tracking_params)
+        try:
+            url = canonical_url(url, self.source.drop_query_params, self.source.drop_tracking_params)
+        except ValueError:  # malformed: crawler/offsite.py drops and counts its sighting
+            return None
         request = self._request(url, self.parse_article, {"article_url": url, "listing_title": title})
         if request is not None:
             self._articles += 1
@@ -283,8 +292,14 @@ class ArticleListSpider(Spider):
         if entries is None:
             self._missing[listing.id].append((url, belongs))
             entries = []
-        elif listing.kind != "related":
-            self.report.found_pages.setdefault(listing.id, set()).add(url)
+        else:
+            cap = self.settings.getint("FEEDSVC_MAX_ITEMS_PER_LISTING", 500) if hasattr(self, "crawler") else 500
+            if len(entries) > cap:
+                self._error("limit", url, f"listing '{listing.id}' has {len(entries)} entries on {url}; kept the "
+                            f"first {cap} (max_items_per_listing)")
+                entries = entries[:cap]
+            if listing.kind != "related":
+                self.report.found_pages.setdefault(listing.id, set()).add(url)
         self.report.listing_counts[listing.id] = self.report.listing_counts.get(listing.id, 0) + len(entries)
         return entries
 

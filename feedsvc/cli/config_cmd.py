@@ -1,4 +1,4 @@
-"""`feedsvc check`: validate the config and summarise it."""
+"""`feedsvc check`: validate the config, try the database, and summarise it."""
 
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def print_summary(cfg: AppConfig, console: Console) -> None:
-    from feedsvc.store.db import resolve_url
+    from feedsvc.store.probe import probe_database
 
     console.print(f"[green]ok[/green] {safe_text(cfg.path)}: {len(cfg.sources)} source(s), {len(cfg.topics)} topic(s)")
-    console.print(f"database: {safe_text(resolve_url(cfg.database.url, cfg.base_dir))}")
+    database = probe_database(cfg.database.url, cfg.base_dir)  # StorageError: one line, exit 2
+    console.print(f"database: {safe_text(database)}")
     table = TextTable("Sources", ("source", "title", "start urls", "time zone", "schedule", "listings"))
     for source in cfg.sources:
         listings = "\n".join(f"{lst.id} ({lst.kind})" for lst in source.listings)

@@ -86,12 +86,15 @@ def run_crawl_command(args: argparse.Namespace) -> int:
         cfg.source(source_id)
     if not ids:
         raise ConfigError(f"{cfg.path}: no enabled sources to crawl. Add a [[sources]] entry (see config.example.toml).")
+    from feedsvc.store.probe import probe_database
+
+    probe_database(cfg.database.url, cfg.base_dir)  # a database that cannot work: one line and exit 2, not N crawls
     console = Console(stderr=True)
     outcomes = [_crawl_one(cfg, source_id, now, args.timeout, console) for source_id in ids]
     Console().print(summary_table(outcomes))
     for outcome in outcomes:
         if not outcome.succeeded:
-            console.print(f"[red]{outcome.source_id}: {outcome.status}[/red] {outcome.message}")
+            console.print(f"[red]{outcome.source_id}: {outcome.status}[/red] {safe_text(outcome.message)}")
     return 0 if all(o.succeeded for o in outcomes) else 1
 
 
@@ -111,7 +114,7 @@ def _crawl_one(cfg: AppConfig, source_id: str, now: datetime | None, timeout: fl
                 tally["seen"], tally["new"] = int(event.get("seen", 0)), int(event.get("new", 0))
             elif kind == "error":
                 tally["errors"] += 1
-                progress.console.print(f"  [yellow]{source_id}[/yellow] {event.get('message')}")
+                progress.console.print(f"  [yellow]{source_id}[/yellow] {safe_text(event.get('message'))}")
             elif kind == "done":
                 counts = event.get("counts") or {}
                 tally["seen"], tally["new"] = counts.get("items_seen", 0), counts.get("items_new", 0)
@@ -182,22 +185,31 @@ def _writer(out: IO[str], fmt: str) -> Any:
     writer.writeheader()
 
     def write(record: dict[str, Any]) -> None:
-        writer.writerow({**record, "listings": json.dumps(record["listings"], ensure_ascii=False)})
+        row = {**record, "listings": json.dumps(record["listings"], ensure_ascii=False)}
+        writer.writerow({key: _csv_cell(value) if isinstance(value, str) else value for key, value in row.items()})
 
     return write
 
 
 def run_status(args: argparse.Namespace) -> int:
     from feedsvc.store import Store, source_health
+    from feedsvc.store.probe import database_exists
     from feedsvc.store.websub import hub_summaries
     from feedsvc.websub.announce import status_lines
 
     cfg = load_config(_config_path(args))
-    configured = {s.id for s in cfg.sources}
     console = Console()
+    if not database_exists(cfg.database.url, cfg.base_dir):  # looking must not create an empty database
+        console.print(f"No database yet ({safe_text(cfg.database.url)}): nothing has been crawled. "
+                      "Run `feedsvc crawl` first.")
+        return 0
+    configured = {s.id for s in cfg.sources}
+    now = datetime.now(UTC)
     with Store.for_config(cfg) as store, store.session() as session:
         health = source_health(session)
         websub = status_lines(hub_summaries(session))
+        died = {h.source.id for h in health if h.last_run is not None and h.last_run.status == "running"
+                and not _crawl_alive(session, h.source.id, h.last_run.pid, now)}
     table = TextTable("Sources", ["source", "last run", "result"] + [
         Column(c, justify="right") for c in ("pages", "items", "new", "errors", "stored")] + ["next run"])
     notes: list[str] = []
@@ -208,7 +220,8 @@ def run_status(args: argparse.Namespace) -> int:
         name = h.source.id + ("" if h.source.id in configured else " (removed)")
         cells = ["-"] * 5
         if run is not None:
-            cells = [_when(run.started_at), run.status, str(run.pages), str(run.items_seen), str(run.items_new)]
+            state = "died (crawl process gone)" if h.source.id in died else run.status
+            cells = [_when(run.started_at), state, str(run.pages), str(run.items_seen), str(run.items_new)]
         table.add_row(name, *cells, str(run.errors) if run else "-", str(h.item_count), _when(h.source.next_run_at))
         if h.source.last_error:
             notes.append(f"[red]{h.source.id}[/red] last error: {safe_text(h.source.last_error)}")
@@ -218,9 +231,43 @@ def run_status(args: argparse.Namespace) -> int:
     table.print(console)
     for note in notes:
         console.print(note)
-    for line in websub:  # hub errors are remote text: never rich markup
-        console.print(line, markup=False, highlight=False)
+    for line in websub:  # hub errors are remote text: no markup, no escape sequences
+        console.print(safe_text(line), highlight=False)
     return 0
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: site text starting like a formula gets a `'` in front."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _crawl_alive(session: Any, source_id: str, pid: int | None, now: datetime) -> bool:
+    """Is the crawl a 'running' run names still alive? Its lease says: a crawl renews `crawl:<source>` while it
+    lives, so no live lease means it died (SIGKILL, OOM, power) without closing its run; a lease held on this
+    machine by a pid that is gone means the same, before the lease expires."""
+    import os
+    import socket
+
+    from feedsvc.store.leases import lease_holder
+
+    holder = lease_holder(session, f"crawl:{source_id}", now)
+    if holder is None:
+        return False
+    host, _, rest = holder.partition(":")
+    holder_pid = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not holder_pid.isdigit() or (pid is not None and int(holder_pid) != pid):
+        return True  # another machine's crawl (or a newer one): trust its lease
+    try:
+        os.kill(int(holder_pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def _when(value: datetime | None) -> str:

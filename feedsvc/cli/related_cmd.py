@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from feedsvc.cli.tables import safe_text
 from feedsvc.config import load_config
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.models import Item
@@ -96,9 +97,10 @@ def _show(session: Session, key: str, limit: int, as_json: bool) -> int:
         }, ensure_ascii=False, indent=2))
         return 0
     console = Console()
-    console.print(f"[bold]{item.title}[/bold]  {item.url}  (id {item.id})")
+    t = safe_text  # titles and URLs come from sites
+    console.print(f"[bold]{t(item.title)}[/bold]  {t(item.url)}  (id {item.id})")
     if original is not None:
-        console.print(f"near-duplicate of {original.url} (id {original.id}); showing its related items")
+        console.print(f"near-duplicate of {t(original.url)} (id {original.id}); showing its related items")
     if not found:
         console.print("no related items yet (they are computed after each crawl, or run `feedsvc related --rebuild`)")
         return 0
@@ -107,6 +109,6 @@ def _show(session: Session, key: str, limit: int, as_json: bool) -> int:
         table.add_column(column)
     table.add_column("url", overflow="fold")  # a URL is copied from here: never cut it short
     for related, score in found:
-        table.add_row(f"{score:.3f}", str(related.id), related.title, related.url)
+        table.add_row(f"{score:.3f}", str(related.id), t(related.title), t(related.url))
     console.print(table)
     return 0

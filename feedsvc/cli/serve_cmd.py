@@ -39,6 +39,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if workers < 1:
         raise ConfigError(f"--workers {workers}: use 1 or more worker processes")
     from feedsvc.http.app import HOST_ENV, PORT_ENV
+    from feedsvc.http.protocol import server_options
 
     host = args.host or cfg.server.host
     port = args.port if args.port is not None else cfg.server.port
@@ -55,6 +56,7 @@ def run_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=not args.no_access_log,
         proxy_headers=True,
+        **server_options(),  # header read deadline and connection limits (docs/security.md)
     )
     return 0
 

@@ -4,12 +4,15 @@ Besides the listed feeds, the related-items feed of every entry that links to on
 those of the entries it lists), so no link in a published file points at a missing file.
 
 Uses the same FeedBuilder and page renderers as the app, so a published file has the bytes the server would
-send for that URL without query parameters. Files are replaced atomically (write + rename), and feed files
-of sources no longer configured are removed, so a web server or CDN serving the folder never sees half a file.
+send for that URL without query parameters. Files are replaced atomically (write + rename), so a web server or
+CDN serving the folder never sees half a file. A manifest (MANIFEST_FILE) lists what the last run wrote: files
+of sources no longer configured are removed only when the manifest names them, never a file someone else put
+there, and nothing is written or removed through a symlink leading out of the folder.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -28,6 +31,7 @@ from feedsvc.store import Store
 log = logging.getLogger(__name__)
 INDEX_FILE = "index.html"
 OPML_FILE = "opml"
+MANIFEST_FILE = ".feedsvc-published.json"
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,15 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        return _publish(cfg, out, progress)
     except OSError as exc:
-        raise StorageError(f"Cannot create publish folder {out}: {exc}. Choose a writable DIR.") from None
+        detail = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
+        raise StorageError(f"Cannot publish to {out}: {detail}. Choose a writable DIR.") from None
+
+
+def _publish(cfg: AppConfig, out: Path, progress: Callable[[int, int], None] | None) -> PublishResult:
+    root = out.resolve()
+    previous = _read_manifest(out)
     with Store.for_config(cfg) as store:
         builder = FeedBuilder(cfg, store.session_factory)
         jobs = [(spec, fmt) for spec in all_specs(cfg) for fmt in FORMATS]
@@ -73,7 +84,7 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
         done = 0
         while jobs:  # grows while entries link to related feeds not yet queued
             spec, fmt = jobs.pop(0)
-            path = out / spec.path(fmt).lstrip("/")
+            path = _inside(root, out / spec.path(fmt).lstrip("/"))
             built = builder.build(spec, fmt, FeedFilter())
             _write_atomic(path, built.body)
             written.add(path)
@@ -90,21 +101,55 @@ def publish(cfg: AppConfig, out_dir: str | os.PathLike[str],
             _write_atomic(out / INDEX_FILE, pages.render_index(builder, session))
         if progress:
             progress(total, total)
-    removed = _remove_stale(out / "feeds", written)
+    names = {path.relative_to(out).as_posix() for path in written}
+    removed = _remove_stale(out, root, previous - names)
+    _write_atomic(out / MANIFEST_FILE, json.dumps(sorted(names), indent=0).encode())
     return PublishResult(out_dir=out, written=len(written) + 2, removed=removed, digests=digests)
 
 
-def _remove_stale(feeds_dir: Path, keep: set[Path]) -> int:
-    """Delete feed files we did not write this time (a source or listing removed from the config)."""
+def _inside(root: Path, path: Path) -> Path:
+    """`path` if its folder is inside `root` once symlinks are followed; StorageError otherwise."""
+    folder = path.parent
+    while not folder.exists():  # not created yet: its nearest existing ancestor decides
+        folder = folder.parent
+    if folder.resolve() != root and root not in folder.resolve().parents:
+        raise StorageError(f"Refusing to publish {path}: {folder} leads out of {root} through a symlink. "
+                           "Remove the symlink or publish to another DIR.")
+    return path
+
+
+def _read_manifest(out: Path) -> set[str]:
+    """Relative paths the last run wrote (empty when there is no manifest: then nothing is removed)."""
+    try:
+        names = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring unreadable publish manifest in %s: %s", out, exc)
+        return set()
+    return {name for name in names if isinstance(name, str)} if isinstance(names, list) else set()
+
+
+def _remove_stale(out: Path, root: Path, stale: set[str]) -> int:
+    """Delete files the last run wrote and this one did not (a source or listing removed from the config),
+    then the folders that left empty; never through a symlink and never outside `root`."""
     removed = 0
-    if not feeds_dir.is_dir():
-        return 0
-    for path in sorted(feeds_dir.rglob("*"), reverse=True):
-        if path.is_file() and path.suffix.lstrip(".") in FORMATS and path not in keep:
+    for name in sorted(stale):
+        path = out / name
+        if ".." in Path(name).parts or path.suffix.lstrip(".") not in FORMATS or path.is_symlink():
+            continue
+        try:
+            _inside(root, path)
+        except StorageError as exc:
+            log.warning("not removing stale feed: %s", exc)
+            continue
+        if path.is_file():
             path.unlink()
             removed += 1
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+            folder = path.parent
+            while folder != out and folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
     return removed
 
 

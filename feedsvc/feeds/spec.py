@@ -22,6 +22,7 @@ MAX_LIMIT = 500
 MAX_WORDS = 20
 MAX_WORD_LENGTH = 100
 NEW_FEED = "new"
+MAX_ITEM_ID = 2**63 - 1  # BIGINT / SQLite INTEGER; a longer id cannot exist and must not reach the driver
 _WORD_SPLIT = re.compile(r"[,，、]")
 
 
@@ -107,8 +108,9 @@ def parse_feed_path(cfg: AppConfig, path: str) -> tuple[FeedSpec, str]:
             raise FeedNotFound(f"No topic named '{parts[1]}'. Known topics: {known}.")
         return FeedSpec("topic", topic=parts[1]), fmt
     if len(parts) == 3 and parts[0] == "items" and parts[2] == "related":
-        if not parts[1].isdigit():
-            raise FeedNotFound(f"No item '{parts[1]}': item ids are numbers, e.g. /feeds/items/42/related.atom.")
+        # ASCII digits only (str.isdigit also accepts '²' and '٣'), and within a 63-bit database integer.
+        if not (parts[1].isascii() and parts[1].isdigit()) or int(parts[1]) > MAX_ITEM_ID:
+            raise FeedNotFound(f"No item '{parts[1][:40]}': item ids are numbers, e.g. /feeds/items/42/related.atom.")
         return FeedSpec("related", item_id=int(parts[1])), fmt
     if len(parts) in (1, 2):
         source = next((s for s in cfg.sources if s.id == parts[0]), None)
@@ -142,7 +144,7 @@ def _words(name: str, raw: str | None) -> tuple[str, ...]:
         raise BadRequest(f"{name} has {len(words)} words; at most {MAX_WORDS} comma-separated words are allowed")
     for word in words:
         if len(word) > MAX_WORD_LENGTH:
-            raise BadRequest(f"{name} word '{word[:20]}…' is longer than {MAX_WORD_LENGTH} characters")
+            raise BadRequest(f"{name} word {word[:20] + '…'!r} is longer than {MAX_WORD_LENGTH} characters")
     return words
 
 
@@ -155,11 +157,13 @@ def _since(raw: str | None) -> datetime | None:
             parsed = datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
         else:
             parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # An offset can push a time near year 1 or 9999 out of range when converted to UTC.
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise BadRequest(
-            f"since={raw!r} is not an ISO date; use e.g. since=2026-10-01 or since=2026-10-01T08:00:00+08:00"
+            f"since={raw[:40]!r} is not an ISO date (years 1 to 9999 in UTC); use e.g. since=2026-10-01 or "
+            "since=2026-10-01T08:00:00+08:00"
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def parse_filter(params: Mapping[str, str]) -> FeedFilter:

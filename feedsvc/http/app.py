@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from feedsvc.http.metrics import Metrics
 from feedsvc.http.responses import Conditions, DocumentResponse, reply
 from feedsvc.store import Store
 from feedsvc.store import feeds as feed_queries
+from feedsvc.store.watch import DatabaseFile, reopen_replaced
 from feedsvc.store.websub import HubSummary, hub_summaries
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,10 @@ class AppState:
 
     def __init__(self, cfg: AppConfig, check_interval: float) -> None:
         self.cfg = cfg
+        self.store: Store | None = None
         self.session_factory: sessionmaker[Session] | None = None
+        self.database_file: DatabaseFile | None = None
+        self._reopen_lock = threading.Lock()
         self.builder: FeedBuilder | None = None
         self.cache = FeedCache(self.read_version, check_interval=check_interval)
         self.metrics = Metrics()
@@ -55,7 +60,25 @@ class AppState:
     def sessions(self) -> sessionmaker[Session]:
         if self.session_factory is None:
             raise StorageError("The database is not open yet (server starting or stopping).")
+        if self.database_file is not None and self.database_file.change() is not None:
+            self._follow_file()
         return self.session_factory
+
+    def _follow_file(self) -> None:
+        """The SQLite file was deleted or replaced under us: reopen the new one, or fail every request (503)
+        rather than serve the unlinked old file. Cached documents of the old file are dropped either way."""
+        assert self.database_file is not None
+        with self._reopen_lock:
+            if self.database_file.change() is None:
+                return  # another thread reopened it meanwhile
+            self.cache.clear()
+            self.opml = None
+            store = reopen_replaced(self.cfg.database.url, self.cfg.base_dir, self.database_file)
+            old, self.store = self.store, store
+            self.session_factory = store.session_factory
+            self.builder = None  # it holds the old session factory
+            if old is not None:
+                old.close()
 
     def read_version(self) -> int:
         with self.sessions()() as session:
@@ -143,6 +166,7 @@ async def healthz(request: Request) -> Response:
     def check() -> None:
         with state.sessions()() as session:
             feed_queries.ping(session)
+            repository.data_version(session)  # the schema is there and readable, not just a connection
 
     try:
         await run_in_threadpool(check)
@@ -191,13 +215,15 @@ def create_app(cfg: AppConfig, check_interval: float = DEFAULT_CHECK_INTERVAL) -
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await run_in_threadpool(Store.for_config, cfg)
-        state.session_factory = store.session_factory
+        state.store = await run_in_threadpool(Store.for_config, cfg)
+        state.session_factory = state.store.session_factory
+        state.database_file = DatabaseFile(cfg.database.url, cfg.base_dir)
         try:
             yield
         finally:
             state.session_factory = None
-            store.close()
+            if state.store is not None:
+                state.store.close()
 
     routes = [
         Route("/", index),

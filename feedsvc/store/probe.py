@@ -1,0 +1,62 @@
+"""`probe_database(url, base_dir)`: will this database URL work? Answered without creating or changing anything.
+
+`feedsvc check` uses it so a URL that cannot work (an unwritable folder, a driver that is not installed, a server
+that refuses) fails there with one line, not later in a crawl; `status` uses `database_exists` so that looking
+does not create a database file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from feedsvc.errors import StorageError
+from feedsvc.store.db import _first_line, resolve_url, schema_revision
+
+_FIX = "Fix [database] url in the config"
+
+
+def sqlite_file(url: str, base_dir: Path | None = None) -> Path | None:
+    """The file a SQLite URL names (resolved against `base_dir`), or None for other databases and :memory:."""
+    parsed = make_url(resolve_url(url, base_dir))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def database_exists(url: str, base_dir: Path | None = None) -> bool:
+    """False only for a SQLite file that is not there yet (server databases are assumed to exist)."""
+    path = sqlite_file(url, base_dir)
+    return path is None or path.exists()
+
+
+def probe_database(url: str, base_dir: Path | None = None) -> str:
+    """One line saying what the database is and its schema state; StorageError (one line) when it cannot work."""
+    path = sqlite_file(url, base_dir)
+    if path is not None:
+        if path.is_dir():
+            raise StorageError(f"Cannot open database {url}: {path} is a directory. {_FIX}.")
+        if not path.exists():
+            folder = next((p for p in path.parents if p.exists()), Path("/"))
+            if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+                raise StorageError(f"Cannot create database {path}: {folder} is not a writable folder. "
+                                   f"{_FIX}, or make {folder} writable.")
+            return f"{path} (not created yet; the first crawl or `feedsvc db upgrade` creates it)"
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise StorageError(f"Cannot open database {path}: no read/write permission. {_FIX}, or fix its "
+                               "permissions.")
+    from feedsvc.store.facade import Store
+
+    store = Store.open(url, base_dir, migrate=False)  # a missing driver fails here, as StorageError
+    try:
+        current, head = schema_revision(store.engine)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"Cannot open database {url}: {exc.__class__.__name__}: {_first_line(exc)}. "
+                           f"{_FIX} and check that the server is running.") from None
+    finally:
+        store.close()
+    state = "up to date" if current == head else f"at revision {current or 'none'}, `feedsvc db upgrade` brings it to {head}"
+    return f"{path or url} (schema {state})"
