@@ -21,7 +21,7 @@ from feedsvc.http.app import create_app
 from feedsvc.store import Store
 from feedsvc.store.websub import hub_summaries
 from feedsvc.websub.announce import announce_feeds, announce_in_background, feed_digests
-from feedsvc.websub.hub import publish
+from feedsvc.websub.hub import publish_to_hub
 from tests.crawlutil import run_crawler, toml_str
 from tests.hubserver import Hub
 
@@ -181,9 +181,10 @@ def test_a_slow_hub_never_holds_up_the_caller_and_batches_fall_back_to_single_ur
         thread.join(timeout=60)
         assert not thread.is_alive() and slow.urls()
     with Hub(mode="no-batches") as picky:
-        answers = publish(picky.url, ["http://f/1", "http://f/2", "http://f/3"], batch_size=3, retries=0)
+        answers = publish_to_hub(picky.url, ["http://f/1", "http://f/2", "http://f/3"], batch_size=3, retries=0)
         assert [a.ok for a in answers] == [True, True, True]
         assert [len(r.urls) for r in picky.requests] == [3, 1, 1, 1]
-    answers = publish("http://127.0.0.1:9/hub", ["http://f/1", "http://f/2"], batch_size=1, retries=2, backoff=0.01)
+    answers = publish_to_hub("http://127.0.0.1:9/hub", ["http://f/1", "http://f/2"], batch_size=1, retries=2,
+                             backoff=0.01)
     assert [(a.ok, a.http_status) for a in answers] == [(False, None), (False, None)]
     assert answers[0].attempts == 3 and answers[1].attempts == 0  # an unreachable hub is not asked again
