@@ -10,6 +10,7 @@ import pytest
 from feedsvc.config import load_config
 from feedsvc.config_edit import append_source, set_listing_block
 from feedsvc.errors import ConfigError
+from tests.crawlutil import write_config
 
 CONFIG = """# my feeds
 [database]
@@ -65,3 +66,15 @@ def test_set_listing_block_replaces_the_heading_and_keeps_a_backup(tmp_path: Pat
     listing = load_config(str(path)).source("a").listing("latest")
     assert listing is not None and listing.block == "div.posts" and listing.heading is None
     assert '# healed 2026-01-05: was heading = "Latest"' in path.read_text()
+
+
+def test_set_listing_block_keeps_the_comments_around_the_listing(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "sqlite:///x.db", [
+        '[[sources]]\nid = "s"\ntitle = "S"\nstart_urls = ["http://s.test/"]\n  # the ranking box\n'
+        '  [[sources.listings]]\n  id = "ranking"\n  block = "div.rank"\n'])
+    before = config.read_text(encoding="utf-8")
+    backup = set_listing_block(config, "s", "ranking", "div.rank-box", datetime(2026, 1, 5, tzinfo=UTC))
+    assert backup.read_text(encoding="utf-8") == before
+    text = config.read_text(encoding="utf-8")
+    assert "# the ranking box" in text and 'block = "div.rank-box"' in text and 'was block = "div.rank"' in text
+    assert load_config(config).source("s").listings[0].block == "div.rank-box"
