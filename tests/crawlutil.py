@@ -41,7 +41,7 @@ def gw_source(base_url: str, source_id: str = "gwsite", latest_heading: str = "�
     return (
         f'[[sources]]\nid = "{source_id}"\ntitle = "某公文网"\nstart_urls = [{toml_str(base_url + "/")}]\n'
         f'timezone = "Asia/Shanghai"\ndrop_query_params = ["from"]\n{extra}\n'
-        # Plain HTTP, so page counts do not depend on Chromium being installed (tests/test_render.py renders).
+        # Plain HTTP, so page counts do not depend on Chromium being installed (tests/test_browser.py renders).
         + ("" if "render" in extra else 'render = "never"\n')
         + GW_LISTINGS.format(latest_heading=latest_heading)
     )

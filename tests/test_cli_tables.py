@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from feedsvc.cli.config_cmd import print_summary
+from feedsvc.cli.config_cmd import print_config_summary
 from feedsvc.cli.tables import TextTable, clean_text, safe_text
 from feedsvc.config import load_config
 from feedsvc.records import RunCounts
@@ -59,7 +59,7 @@ def _terminal(width: int) -> tuple[Console, io.StringIO]:
 
 def test_check_at_80_columns_keeps_every_url_whole_on_one_line(tmp_path: Path) -> None:
     console, out = _terminal(80)
-    print_summary(load_config(_config(tmp_path)), console)
+    print_config_summary(load_config(_config(tmp_path)), console)
     lines = out.getvalue().splitlines()
     assert max(len(line) for line in lines) <= 80
     for url in (LONG, "http://127.0.0.1:18765/list_2.html", "http://127.0.0.1:18765/en/"):
@@ -70,14 +70,14 @@ def test_check_at_80_columns_keeps_every_url_whole_on_one_line(tmp_path: Path) -
 
 def test_wide_terminal_gets_a_boxed_table_with_whole_urls(tmp_path: Path) -> None:
     console, out = _terminal(200)
-    print_summary(load_config(_config(tmp_path)), console)
+    print_config_summary(load_config(_config(tmp_path)), console)
     text = out.getvalue()
     assert "┃ source" in text and any(LONG in line and "│" in line for line in text.splitlines())
 
 
 def test_very_narrow_terminal_folds_but_never_cuts(tmp_path: Path) -> None:
     console, out = _terminal(40)
-    print_summary(load_config(_config(tmp_path)), console)
+    print_config_summary(load_config(_config(tmp_path)), console)
     joined = re.sub(r"\s+", "", out.getvalue())
     assert LONG in joined and "…" not in out.getvalue()
 

@@ -22,11 +22,11 @@ def register(subparsers: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
-    print_summary(cfg, Console())
+    print_config_summary(cfg, Console())
     return 0
 
 
-def print_summary(cfg: AppConfig, console: Console) -> None:
+def print_config_summary(cfg: AppConfig, console: Console) -> None:
     from feedsvc.store.probe import probe_database
 
     console.print(f"[green]ok[/green] {safe_text(cfg.path)}: {len(cfg.sources)} source(s), {len(cfg.topics)} topic(s)")

@@ -20,7 +20,7 @@ def register(subparsers: Any) -> None:
     upgrade.set_defaults(func=run_upgrade)
     status = db_sub.add_parser("status", help="show the current and latest schema revision")
     add_config_option(status)
-    status.set_defaults(func=run_status)
+    status.set_defaults(func=run_db_status)
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
@@ -31,7 +31,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_status(args: argparse.Namespace) -> int:
+def run_db_status(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     with Store.for_config(cfg, migrate=False) as store:
         current, head = schema_revision(store.engine)

@@ -24,10 +24,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("source", help="source id")
     parser.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     add_config_option(parser)
-    parser.set_defaults(func=run_heal)
+    parser.set_defaults(func=run_heal_command)
 
 
-def run_heal(args: argparse.Namespace) -> int:
+def run_heal_command(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     cfg.source(args.source)  # unknown source: a clear error before starting Scrapy
     cmd = [sys.executable, "-m", "crawler.run", args.source, "--config", cfg.path, "--heal"]

@@ -24,10 +24,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--title", help="source title (default: the page's <title>)")
     parser.add_argument("--write", action="store_true", help="append the block to the config after checking it")
     add_config_option(parser)
-    parser.set_defaults(func=run_suggest)
+    parser.set_defaults(func=run_suggest_command)
 
 
-def run_suggest(args: argparse.Namespace) -> int:
+def run_suggest_command(args: argparse.Namespace) -> int:
     config = Path(args.config or default_config_path())
     cmd = [sys.executable, "-m", "crawler.run", "--suggest", args.url]
     if config.exists():  # its User-Agent, robots and delay settings; without one the defaults

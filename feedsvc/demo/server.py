@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if not head and status == 200:
+            if not head and status != 304:  # a 404 says what it says; 304 has no body
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass

@@ -24,7 +24,7 @@ from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import FeedFilter, all_specs
 from feedsvc.store import Store
 from feedsvc.store.websub import AnnouncementResult, HubSummary, announced_digests, record_announcements
-from feedsvc.websub.hub import publish
+from feedsvc.websub.hub import publish_to_hub
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ def announce_changed(cfg: AppConfig, session_factory: sessionmaker[Session], dig
         unchanged += len(digests) - len(changed)
         if not changed:
             continue
-        answers = publish(hub, changed, timeout=settings.timeout, retries=settings.retries, backoff=settings.backoff,
-                          batch_size=settings.batch_size, sleep=sleep)
+        answers = publish_to_hub(hub, changed, timeout=settings.timeout, retries=settings.retries,
+                                 backoff=settings.backoff, batch_size=settings.batch_size, sleep=sleep)
         results = [AnnouncementResult(hub, a.url, digests[a.url], a.ok, a.http_status, a.attempts, a.error)
                    for a in answers]
         with session_factory() as session, session.begin():

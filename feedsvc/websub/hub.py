@@ -1,4 +1,4 @@
-"""One WebSub hub: `publish(hub, urls, ...)` POSTs hub.mode=publish with the feed URLs, batched, with retries.
+"""One WebSub hub: `publish_to_hub(hub, urls)` POSTs hub.mode=publish with the feed URLs, batched, retried.
 
 A hub is a third-party server that may be slow, down or picky: every request has a timeout, failures that may
 pass (no answer, 5xx, 429) are retried with exponential backoff, and a batch the hub refuses with another 4xx
@@ -73,8 +73,9 @@ def _send(hub: str, urls: Sequence[str], timeout: float, retries: int, backoff: 
     return [HubAnswer(u, False, status, attempts, error) for u in urls]
 
 
-def publish(hub: str, urls: Sequence[str], *, timeout: float = 5.0, retries: int = 3, backoff: float = 1.0,
-            batch_size: int = 20, sleep: Callable[[float], None] = time.sleep) -> list[HubAnswer]:
+def publish_to_hub(hub: str, urls: Sequence[str], *, timeout: float = 5.0, retries: int = 3,
+                   backoff: float = 1.0, batch_size: int = 20,
+                   sleep: Callable[[float], None] = time.sleep) -> list[HubAnswer]:
     """Announce `urls` to `hub`, `batch_size` per request; one HubAnswer per URL, in order."""
     answers: list[HubAnswer] = []
     down: HubAnswer | None = None

@@ -1,4 +1,4 @@
-"""repository/feeds.py on SQLite and PostgreSQL: order, near-duplicates hidden, filters, listing ranks."""
+"""store/feeds.py on SQLite and PostgreSQL: order, near-duplicates hidden, filters, listing ranks."""
 
 from __future__ import annotations
 

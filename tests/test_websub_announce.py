@@ -21,7 +21,6 @@ from feedsvc.http.app import create_app
 from feedsvc.store import Store
 from feedsvc.store.websub import hub_summaries
 from feedsvc.websub.announce import announce_feeds, announce_in_background, feed_digests
-from feedsvc.websub.hub import publish
 from tests.crawlutil import run_crawler, toml_str
 from tests.hubserver import Hub
 
@@ -172,7 +171,7 @@ def test_static_publishing_announces_the_published_urls(tmp_path: Path, site: De
         assert hub.requests == []  # nothing changed, nothing announced
 
 
-def test_a_slow_hub_never_holds_up_the_caller_and_batches_fall_back_to_single_urls(tmp_path: Path) -> None:
+def test_a_slow_hub_never_holds_up_the_caller(tmp_path: Path) -> None:
     with Hub(mode="slow", delay=1.5) as slow:
         cfg = _write_config(tmp_path / "c.toml", tmp_path / "f.db", "http://127.0.0.1:9", [slow.url])
         started = time.monotonic()
@@ -180,10 +179,3 @@ def test_a_slow_hub_never_holds_up_the_caller_and_batches_fall_back_to_single_ur
         assert time.monotonic() - started < 0.5 and thread is not None
         thread.join(timeout=60)
         assert not thread.is_alive() and slow.urls()
-    with Hub(mode="no-batches") as picky:
-        answers = publish(picky.url, ["http://f/1", "http://f/2", "http://f/3"], batch_size=3, retries=0)
-        assert [a.ok for a in answers] == [True, True, True]
-        assert [len(r.urls) for r in picky.requests] == [3, 1, 1, 1]
-    answers = publish("http://127.0.0.1:9/hub", ["http://f/1", "http://f/2"], batch_size=1, retries=2, backoff=0.01)
-    assert [(a.ok, a.http_status) for a in answers] == [(False, None), (False, None)]
-    assert answers[0].attempts == 3 and answers[1].attempts == 0  # an unreachable hub is not asked again
