@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from crawler.dates import parse_date, parse_machine_date
 from crawler.items import ArticleItem, ListingSighting
 from crawler.urls import canonical_url
+from feedsvc.config import parse_now
 from feedsvc.errors import FeedsvcError
 from feedsvc.records import ItemRecord, StoreResult
 from feedsvc.text import clean_scraped_title
@@ -36,10 +37,7 @@ WEB_SCHEMES = ("http://", "https://")
 
 def crawl_clock(value: str | None) -> datetime:
     """The crawl's `now`: FEEDSVC_NOW (ISO 8601, from --now) or the current time; always aware UTC."""
-    if not value:
-        return datetime.now(UTC)
-    parsed = datetime.fromisoformat(value)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    return parse_now(value) or datetime.now(UTC)
 
 
 def sighting_problem(item: ListingSighting) -> str | None:

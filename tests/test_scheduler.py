@@ -13,8 +13,8 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
 
-from feedsvc.config import load_config
-from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, cron_trigger, job_specs, retry_delay
+from feedsvc.config import cron_trigger, load_config
+from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store, get_source
 from tests.schedutil import SLOW_STUB_JOB, STUB_JOB, calls, source_toml, wait_for, write_config

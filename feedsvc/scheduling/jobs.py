@@ -10,7 +10,6 @@ only decides *when*. Never imports scrapy or twisted.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc.config import AppConfig, SourceConfig, load_config
+from feedsvc.config import AppConfig, SourceConfig, cron_trigger, load_config
 from feedsvc.errors import ConfigError
 
 log = logging.getLogger("feedsvc.scheduler")
@@ -41,22 +40,6 @@ MAX_PARALLEL_CRAWLS = 4
 # config is invalid (the next reload or scheduled run will pick up a fix). A crawl stopped by a shutdown
 # ('aborted', or 'cancelled' before it began) is retried: the persisted retry job runs after the restart.
 NO_RETRY_STATUSES = frozenset({"ok", "partial", "busy", "skipped", "config"})
-
-# crontab counts weekdays from Sunday=0 (7 too); APScheduler 3 counts from Monday=0. Names mean the same to both.
-_WEEKDAYS = {"0": "sun", "1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri", "6": "sat", "7": "sun"}
-
-
-def cron_trigger(expr: str, timezone: str, jitter: int = 0) -> CronTrigger:
-    """A CronTrigger for a standard 5-field crontab line (Sunday = 0), in `timezone`, with `jitter` seconds."""
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ValueError(f"cron expression {expr!r} needs 5 fields (minute hour day month weekday)")
-    minute, hour, day, month, weekday = fields
-    # Single weekday digits become names; a step value after '/' stays a number.
-    weekday = re.sub(r"(?<![/\d])[0-7](?!\d)", lambda m: _WEEKDAYS[m.group(0)], weekday)
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday,
-                       timezone=timezone, jitter=jitter or None)
-
 
 @dataclass(frozen=True)
 class JobSpec:
