@@ -130,6 +130,8 @@ class CrawlConfig(_Strict):
     download_delay: float = Field(1.0, ge=0)
     autothrottle: bool = True
     concurrent_requests_per_domain: int = Field(2, ge=1, le=64)
+    # Sources one crawler process crawls at once (each keeps its own per-site politeness); the rest wait.
+    concurrent_sources: int = Field(100, ge=1, le=2000)
     follow_articles: bool = True
     max_pages: int = Field(200, ge=1)
     timeout: float = Field(30.0, gt=0)
