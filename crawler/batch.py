@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -103,6 +104,8 @@ class BatchCrawl:
         self.window = max(1, window or cfg.crawl.concurrent_sources)
         self.verbose, self.batch_size, self.source_timeout = verbose, batch_size, source_timeout
         self.started_at = time.monotonic()
+        # Set by a SIGTERM/SIGINT that came before Scrapy's own handlers were installed (crawler.run sets it).
+        self.stop_requested = threading.Event()
         self._queue: deque[SourceCrawl] = deque()
         self._active = 0
         self.process: Any = None
@@ -127,7 +130,7 @@ class BatchCrawl:
                 self.emit("start", source=state.source.id, run_id=state.run_id, pid=os.getpid(),
                           now=self.now.isoformat())
                 self._queue.append(state)
-            if self._queue:
+            if self._queue and not self.stop_requested.is_set():
                 self.keeper.start(self._save_progress)
                 self._run_reactor()
             for state in self.states:  # never started (a stop came first) or never reported back
@@ -151,6 +154,14 @@ class BatchCrawl:
             self._start_next()
         if self._active == 0:  # every source failed to start: there is nothing to run the reactor for
             return
+        from twisted.internet import reactor as installed
+
+        def early_stop() -> None:  # a stop signal came while we were starting up
+            if self.stop_requested.is_set() and not self.process.stopping:
+                self.process._signal_shutdown(signal.SIGTERM, None)
+
+        reactor: Any = installed
+        reactor.callWhenRunning(early_stop)
         try:
             self.process.start(stop_after_crawl=False)
         finally:
@@ -178,7 +189,7 @@ class BatchCrawl:
         from twisted.internet import reactor as installed
 
         reactor: Any = installed
-        if reactor.running:
+        if reactor.running and not self.process.stopping:  # after a stop signal, Scrapy stops it itself
             reactor.callLater(0, reactor.stop)
 
     def _crawler_done(self, state: SourceCrawl, result: Any) -> None:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from feedsvc.store import Store
+
 log = logging.getLogger(__name__)
 WEB_SCHEMES = ("http://", "https://")
 

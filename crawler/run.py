@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import threading
 from datetime import UTC, datetime
@@ -64,7 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--source-timeout", type=float, default=None,
                         help="close a source's crawl after this many seconds (its run ends partial)")
     parser.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    return parser.parse_intermixed_args(argv)  # sources may come after options too
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,9 +91,14 @@ def main(argv: list[str] | None = None) -> int:
             return run_preview(cfg, sources[0], args.url, now, args.verbose)
         from crawler.batch import BatchCrawl
 
-        states = BatchCrawl(cfg, sources, now, Emitter(args.progress_json), trigger=args.trigger,
-                            window=args.window, verbose=args.verbose, batch_size=args.batch_size,
-                            source_timeout=args.source_timeout).run()
+        batch = BatchCrawl(cfg, sources, now, Emitter(args.progress_json), trigger=args.trigger,
+                           window=args.window, verbose=args.verbose, batch_size=args.batch_size,
+                           source_timeout=args.source_timeout)
+        # Until Scrapy installs its own handlers, a stop signal is noted and honoured once the reactor runs
+        # (every run still gets closed as aborted) instead of killing the process with runs left open.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda _sig, _frame: batch.stop_requested.set())
+        states = batch.run()
     except FeedsvcError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return CrawlExit.CONFIG
