@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import AppConfig
-from feedsvc.models import RunStatus
+from feedsvc.models import LaunchStatus
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def after_crawl(cfg: AppConfig, finished_runs: Sequence[FinishedRun], *, related
     related_seconds = round(time.monotonic() - started, 2)
     published: bool | None = None
     publish_dir = cfg.resolve_path(cfg.server.publish_dir) if cfg.server.publish_dir else None
-    if publish_dir is not None and any(RunStatus(r.status).succeeded for r in finished_runs):
+    if publish_dir is not None and any(LaunchStatus(r.status).succeeded for r in finished_runs):
         from feedsvc.feeds.publish import publish_if_configured
 
         try:

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from feedsvc.models import RunStatus
+from feedsvc.models import LaunchStatus, RunStatus
 from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
 
 COLOURS: dict[str, str] = {RunStatus.OK: "green", RunStatus.PARTIAL: "yellow", RunStatus.RUNNING: "cyan",
@@ -72,7 +72,7 @@ class CrawlBoard:
         elif kind == "error":
             row.errors += 1
         elif kind == "busy":
-            row.state, row.finished = RunStatus.BUSY, time.monotonic()
+            row.state, row.finished = LaunchStatus.BUSY, time.monotonic()
         elif kind == "done":
             counts = event.get("counts") or {}
             row.seen, row.new = int(counts.get("items_seen", 0)), int(counts.get("items_new", 0))

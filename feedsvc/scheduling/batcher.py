@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from feedsvc.config import AppConfig
-from feedsvc.models import RunStatus
+from feedsvc.models import LaunchStatus
 from feedsvc.scheduling.launcher import CrawlOutcome
 from feedsvc.scheduling.tracker import CrawlTracker, settle_runs
 
@@ -57,7 +57,7 @@ class CrawlBatcher:
         else:
             batch.done.wait()
         return batch.outcomes.get(source_id) or CrawlOutcome(
-            source_id, -1, RunStatus.CRASHED, None, None, "the batch ended without a word about this source")
+            source_id, -1, LaunchStatus.CRASHED, None, None, "the batch ended without a word about this source")
 
     def _lead(self, cfg: AppConfig, key: tuple[str, str], batch: _Batch) -> None:
         try:
@@ -67,7 +67,7 @@ class CrawlBatcher:
                 self._open.pop(key, None)  # later jobs open the next batch
             if self.tracker.stopping():
                 for source_id in batch.sources:
-                    batch.outcomes[source_id] = CrawlOutcome(source_id, -1, RunStatus.CANCELLED, None, None,
+                    batch.outcomes[source_id] = CrawlOutcome(source_id, -1, LaunchStatus.CANCELLED, None, None,
                                                              "scheduler is shutting down")
                 return
             n = len(batch.sources)

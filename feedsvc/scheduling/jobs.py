@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig, SourceConfig, cron_trigger, load_config
 from feedsvc.errors import ConfigError
-from feedsvc.models import RunStatus
+from feedsvc.models import LaunchStatus
 
 if TYPE_CHECKING:
     from feedsvc.scheduling.batcher import CrawlBatcher
@@ -43,7 +43,7 @@ MAX_PARALLEL_CRAWLS = 4
 # Outcomes a retry cannot fix: the crawl worked or partly worked, another process holds the lease, or the
 # config is invalid (the next reload or scheduled run will pick up a fix). A crawl stopped by a shutdown
 # ('aborted', or 'cancelled' before it began) is retried: the persisted retry job runs after the restart.
-NO_RETRY_STATUSES = frozenset({RunStatus.OK, RunStatus.PARTIAL, RunStatus.BUSY, RunStatus.SKIPPED, RunStatus.CONFIG})
+NO_RETRY_STATUSES = frozenset({LaunchStatus.OK, LaunchStatus.PARTIAL, LaunchStatus.BUSY, LaunchStatus.SKIPPED, LaunchStatus.CONFIG})
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -231,22 +231,22 @@ def crawl_job(config_path: str, source_id: str, attempt: int = 1, *,
     crawls = crawls or CrawlBatcher(gather=0)
     trigger = "schedule" if attempt == 1 else "retry"
     result: dict[str, Any] = {"config_path": config_path, "source_id": source_id, "attempt": attempt,
-                              "status": RunStatus.ERROR, "message": None}
+                              "status": LaunchStatus.ERROR, "message": None}
     started = time.monotonic()
     try:
         cfg = load_config(config_path)
         source = _enabled_source(cfg, source_id)
         if source is None:
             log.info("crawl skipped source=%s: no longer enabled in %s", source_id, config_path)
-            return {**result, "status": RunStatus.SKIPPED}
+            return {**result, "status": LaunchStatus.SKIPPED}
         if crawls.tracker.stopping():
-            return {**result, "status": RunStatus.CANCELLED, "message": "scheduler is shutting down"}
+            return {**result, "status": LaunchStatus.CANCELLED, "message": "scheduler is shutting down"}
         log.info("crawl start source=%s trigger=%s attempt=%d", source_id, trigger, attempt)
         outcome = crawls.crawl(cfg, config_path, source_id, trigger)
         result.update(status=outcome.status, message=outcome.message, run_id=outcome.run_id,
                       returncode=outcome.returncode, timed_out=outcome.timed_out)
     except ConfigError as exc:  # the file broke since the last reload; retrying cannot fix it
-        result.update(status=RunStatus.CONFIG, message=str(exc).replace("\n", "; "))
+        result.update(status=LaunchStatus.CONFIG, message=str(exc).replace("\n", "; "))
     except Exception as exc:  # a broken database (or a bug) must not kill the scheduler thread
         log.exception("crawl error source=%s", source_id)
         result["message"] = f"{exc.__class__.__name__}: {exc}"

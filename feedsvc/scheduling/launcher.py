@@ -26,7 +26,7 @@ from typing import Any, TextIO
 from feedsvc.after_crawl import AfterCrawlReport, FinishedRun, after_crawl
 from feedsvc.config import load_config, parse_now
 from feedsvc.errors import CrawlExit
-from feedsvc.models import RunStatus
+from feedsvc.models import LaunchStatus, RunStatus
 from feedsvc.records import RunCounts
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class CrawlOutcome:
 
     @property
     def succeeded(self) -> bool:
-        return self.status in (RunStatus.OK, RunStatus.PARTIAL)
+        return self.status in (LaunchStatus.OK, LaunchStatus.PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ def _outcome(source_id: str, returncode: int, seen: _Seen, timed_out: bool, time
     done = seen.done.get(source_id)
     limit = f"crawl of {source_id!r} exceeded its time limit of {timeout or 0:.0f}s and was stopped"
     if done is not None and source_id in seen.stopped:  # closed its own run (aborted) on our SIGTERM
-        return CrawlOutcome(source_id, returncode, RunStatus.TIMEOUT, done.get("run_id"),
+        return CrawlOutcome(source_id, returncode, LaunchStatus.TIMEOUT, done.get("run_id"),
                             counts_from_event(done.get("counts")), f"{limit}; {done.get('message') or ''}", True)
     if done is not None:  # the crawl finished and recorded its run
         finished = parse_now(str(done.get("finished_at") or "")) if done.get("finished_at") else None
@@ -266,15 +266,15 @@ def _outcome(source_id: str, returncode: int, seen: _Seen, timed_out: bool, time
     run_id = start.get("run_id") if start is not None else None
     if source_id in seen.busy:
         holder = seen.busy[source_id].get("holder")
-        status, message = RunStatus.BUSY, f"another process is crawling {source_id!r} ({holder})"
+        status, message = LaunchStatus.BUSY, f"another process is crawling {source_id!r} ({holder})"
     elif timed_out:
-        status, message = RunStatus.TIMEOUT, limit
+        status, message = LaunchStatus.TIMEOUT, limit
     elif returncode == CrawlExit.CONFIG:
-        status, message = RunStatus.CONFIG, last_err or "invalid config"
+        status, message = LaunchStatus.CONFIG, last_err or "invalid config"
     elif returncode == CrawlExit.LEASE_HELD:
-        status, message = RunStatus.BUSY, last_err or f"another process is crawling {source_id!r}"
+        status, message = LaunchStatus.BUSY, last_err or f"another process is crawling {source_id!r}"
     elif returncode < 0:
-        status, message = RunStatus.CRASHED, f"crawl process killed by signal {-returncode}"
+        status, message = LaunchStatus.CRASHED, f"crawl process killed by signal {-returncode}"
     else:
-        status, message = RunStatus.CRASHED, last_err or f"crawl process exited with code {returncode}"
+        status, message = LaunchStatus.CRASHED, last_err or f"crawl process exited with code {returncode}"
     return CrawlOutcome(source_id, returncode, status, run_id, None, message, timed_out)

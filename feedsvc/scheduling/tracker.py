@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feedsvc.config import AppConfig
-from feedsvc.models import RunStatus
+from feedsvc.models import LaunchStatus, RunStatus
 from feedsvc.records import RunCounts
 from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
 
 log = logging.getLogger("feedsvc.scheduler")
 
 # Outcomes where the child died without closing its own run: the run row and the lease need tidying.
-DIED_STATUSES = frozenset({RunStatus.TIMEOUT, RunStatus.CRASHED})
+DIED_STATUSES = frozenset({LaunchStatus.TIMEOUT, LaunchStatus.CRASHED})
 
 
 @dataclass
