@@ -40,21 +40,31 @@ class LeaseKeeper:
 
     def acquire(self, name: str) -> str | None:
         """None when acquired, else the current holder."""
+        return self.acquire_many([name])[name]
+
+    def acquire_many(self, names: list[str]) -> dict[str, str | None]:
+        """Each name → None when acquired, else its current holder; one transaction for all of them."""
         from feedsvc.store.leases import acquire_lease, lease_holder, release_lease
 
+        out: dict[str, str | None] = {}
         with self.session_factory() as session, session.begin():
-            if acquire_lease(session, name, self.owner, datetime.now(UTC), self.ttl):
-                self._hold(name)
-                return None
-            holder = lease_holder(session, name, datetime.now(UTC))
-            if holder and _dead_local_holder(holder):
-                # A crawl on this machine was killed without releasing: its lease is stale, take it over.
-                log.warning("taking over stale lease %s from dead process %s", name, holder)
-                release_lease(session, name, holder)
+            for name in names:
                 if acquire_lease(session, name, self.owner, datetime.now(UTC), self.ttl):
-                    self._hold(name)
-                    return None
-            return holder or "unknown"
+                    out[name] = None
+                    continue
+                holder = lease_holder(session, name, datetime.now(UTC))
+                if holder and _dead_local_holder(holder):
+                    # A crawl on this machine was killed without releasing: its lease is stale, take it over.
+                    log.warning("taking over stale lease %s from dead process %s", name, holder)
+                    release_lease(session, name, holder)
+                    if acquire_lease(session, name, self.owner, datetime.now(UTC), self.ttl):
+                        out[name] = None
+                        continue
+                out[name] = holder or "unknown"
+        for name, holder in out.items():
+            if holder is None:
+                self._hold(name)
+        return out
 
     def _hold(self, name: str) -> None:
         with self._lock:
