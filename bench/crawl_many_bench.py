@@ -290,10 +290,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{'sources':>7} {'crawl':<16} {'wall s':>8} {'cpu s':>7} {'rss MB':>7} {'pages':>6} {'max/site':>8} "
           f"{'min gap':>7} {'vs feedsvc':>10}")
-    per_source_rate = 17.0 / args.parallel  # replaced by the measured wall time per source once there is one
+    per_source_rate, basis = 17.0 / args.parallel, "assumed: ~17 s per polite source"
     for n in args.sources:
         rows = bench(n, args)
-        per_source_rate = next((r["wall"] / n for name, r in rows if name.startswith("per-source")), per_source_rate)
+        measured = next((r["wall"] / n for name, r in rows if name.startswith("per-source")), None)
+        if measured is not None:
+            per_source_rate, basis = measured, "extrapolated from the largest measured run"
         base = rows[0][1]["wall"]
         for name, r in rows:
             print(f"{n:>7} {name:<16} {r['wall']:>8.1f} {r['cpu']:>7.1f} {r['rss_mb']:>7.0f} {r['pages']:>6.0f} "
@@ -301,7 +303,7 @@ def main() -> None:
                   + ("" if r.get("ok", 1) else "  (errors)"), flush=True)
         if n > args.per_source_max:
             print(f"{n:>7} {'per-source x' + str(args.parallel):<16} ~{n * per_source_rate:>7.0f}"
-                  f"  (extrapolated from the largest measured run: {per_source_rate:.1f} s per source)"
+                  f"  ({basis}: {per_source_rate:.1f} s per source)"
                   f" {n * per_source_rate / base:>8.2f}x", flush=True)
 
 
