@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -47,6 +48,8 @@ class SourceCrawl:
     crash: str | None = None
     closing: bool = False
     status: RunStatus | None = None
+    now: datetime | None = None  # this source's crawl clock when it differs from the batch's (worker jobs)
+    trigger: str | None = None
     receivers: list[tuple[Callable[..., None], object]] = field(default_factory=list)
     _last_items: float = 0.0
 
@@ -108,10 +111,13 @@ class BatchCrawl:
         self.stop_requested = threading.Event()
         self._queue: deque[SourceCrawl] = deque()
         self._active = 0
+        self.keep_running = False  # a worker's batch stays open for sources that arrive later (crawler.worker)
         self.process: Any = None
 
     # -- the batch ---------------------------------------------------------------------------------------------
-    def run(self) -> list[SourceCrawl]:
+    def run(self, feeder: Callable[[Any], Any] | None = None) -> list[SourceCrawl]:
+        """Crawl the batch; with `feeder` (a worker), also start it on the process (`feeder(process)`), keep
+        the batch open for sources it adds, and end when it ends."""
         from feedsvc.store import Store, start_run, sync_sources
 
         store = Store.for_config(self.cfg)
@@ -136,9 +142,9 @@ class BatchCrawl:
                 self.emit("start", source=state.source.id, run_id=state.run_id, pid=os.getpid(),
                           now=self.now.isoformat())
                 self._queue.append(state)
-            if self._queue and not self.stop_requested.is_set():
+            if (self._queue or feeder is not None) and not self.stop_requested.is_set():
                 self.keeper.start(self._save_progress)
-                self._run_reactor()
+                self._run_reactor(feeder)
             for state in self.states:  # never started (a stop came first) or never reported back
                 if state.holder is None and state.status is None:
                     state.reason = state.reason or ("not_started" if state.started is None else "shutdown")
@@ -148,7 +154,7 @@ class BatchCrawl:
             store.close()
         return self.states
 
-    def _run_reactor(self) -> None:
+    def _run_reactor(self, feeder: Callable[[Any], Any] | None = None) -> None:
         import signal
 
         from crawler.pipelines import close_shared_stores
@@ -156,9 +162,12 @@ class BatchCrawl:
         self.process = _Process({"LOG_LEVEL": ("WARNING", "INFO", "DEBUG")[min(self.verbose, 2)],
                                  "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
                                  "TELNETCONSOLE_ENABLED": False})
+        self.keep_running = feeder is not None
         for _ in range(self.window):
             self._start_next()
-        if self._active == 0:  # every source failed to start: there is nothing to run the reactor for
+        if feeder is not None:
+            feeder(self.process).addBoth(lambda _: self._feeder_done())
+        elif self._active == 0:  # every source failed to start: there is nothing to run the reactor for
             return
         from twisted.internet import reactor as installed
 
@@ -188,10 +197,37 @@ class BatchCrawl:
             self._active += 1
             deferred.addBoth(lambda _result, s=state: self._crawler_done(s, _result))
             return
+        if self._active == 0 and not self.keep_running:
+            self._stop_reactor()
+
+    def _feeder_done(self) -> None:
+        self.keep_running = False
         if self._active == 0:
             self._stop_reactor()
 
+    def free_slots(self) -> int:
+        """How many more sources could start right now."""
+        return max(0, self.window - self._active - len(self._queue))
+
+    def add(self, source: SourceConfig, trigger: str, now: datetime) -> None:
+        """Take one more source into a running batch (a worker's job): its lease, its run, its turn."""
+        from feedsvc.store import start_run
+
+        state = SourceCrawl(source, now=now, trigger=trigger)
+        self.states.append(state)
+        state.holder = self.keeper.acquire(lease_name(source.id))
+        if state.holder is not None:
+            self.emit("busy", source=source.id, holder=state.holder)
+            return
+        with self.session_factory() as session, session.begin():
+            state.run_id = start_run(session, source.id, now, pid=os.getpid(), trigger=trigger)
+        self.emit("start", source=source.id, run_id=state.run_id, pid=os.getpid(), now=now.isoformat())
+        self._queue.append(state)
+        self._start_next()
+
     def _stop_reactor(self) -> None:
+        if "twisted.internet.reactor" not in sys.modules:  # importing it would install the wrong reactor
+            return
         from twisted.internet import reactor as installed
 
         reactor: Any = installed
@@ -225,7 +261,7 @@ class BatchCrawl:
         name = lease_name(state.source.id)
         status, message = state.verdict(self.keeper.lost(name))
         counts = state.counts()
-        at = self.now + timedelta(seconds=time.monotonic() - (state.started or self.started_at))
+        at = (state.now or self.now) + timedelta(seconds=time.monotonic() - (state.started or self.started_at))
         with self.session_factory() as session, session.begin():
             finish_run(session, state.run_id, status, counts, at, message)
             if state.report is not None and status.succeeded:
@@ -254,7 +290,8 @@ class BatchCrawl:
 
         source = state.source
         settings = scrapy_settings(self.cfg, source)
-        settings.update(FEEDSVC_RUN_ID=state.run_id, FEEDSVC_NOW=self.now.isoformat(), MEMUSAGE_ENABLED=False,
+        settings.update(FEEDSVC_RUN_ID=state.run_id, FEEDSVC_NOW=(state.now or self.now).isoformat(),
+                        MEMUSAGE_ENABLED=False,
                         LOG_LEVEL=("WARNING", "INFO", "DEBUG")[min(self.verbose, 2)])
         if self.batch_size:
             settings["FEEDSVC_BATCH_SIZE"] = self.batch_size

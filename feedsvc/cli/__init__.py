@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "feedsvc.cli.serve_cmd",
     "feedsvc.cli.related_cmd",
     "feedsvc.cli.run_cmd",
+    "feedsvc.cli.worker_cmd",
     "feedsvc.cli.suggest_cmd",
     "feedsvc.cli.heal_cmd",
 )

@@ -37,6 +37,9 @@ def register(subparsers: Any) -> None:
     crawl.add_argument("--timeout", type=float, default=None, help="stop a source's crawl after this many seconds")
     crawl.add_argument("--no-related", action="store_true",
                        help="skip the related-items refresh after the crawl (rebuild later: feedsvc related --rebuild)")
+    crawl.add_argument("--redis", metavar="URL", default=None,
+                       help="queue the sources for the crawl nodes (`feedsvc worker`) sharing this Redis and wait")
+    crawl.add_argument("--redis-key", default=None, help=argparse.SUPPRESS)
     add_config_option(crawl)
     crawl.set_defaults(func=run_crawl_command)
 
@@ -77,11 +80,25 @@ def run_crawl_command(args: argparse.Namespace) -> int:
     if not ids:
         raise ConfigError(f"{cfg.path}: no enabled sources to crawl. Add a [[sources]] entry (see config.example.toml).")
     console = Console(stderr=True)
+    if args.redis:
+        return _crawl_on_nodes(cfg, ids, args, now, console)
     # All sources in one crawler process, `[crawl] concurrent_sources` at a time; --timeout limits each source.
     batch = crawl_with_board(cfg.path, ids, console, now=now, related=not args.no_related,
                              source_timeout=args.timeout, timeout=_batch_timeout(cfg, len(ids), args.timeout))
     print_summary(batch.outcomes, Console(), console)
     return 0 if all(o.succeeded for o in batch.outcomes) else 1
+
+
+def _crawl_on_nodes(cfg: AppConfig, ids: list[str], args: argparse.Namespace, now: datetime | None,
+                    console: Console) -> int:
+    from feedsvc.cli.crawl_progress import CrawlBoard
+    from feedsvc.scheduling.dispatch import QUEUE_KEY, crawl_on_nodes
+
+    with CrawlBoard(ids, console) as board:
+        outcomes = crawl_on_nodes(cfg, args.redis, ids, now=now, key=args.redis_key or QUEUE_KEY,
+                                  timeout=_batch_timeout(cfg, len(ids), args.timeout), on_event=board.on_event)
+    print_summary(outcomes, Console(), console)
+    return 0 if all(o.succeeded for o in outcomes) else 1
 
 
 def _batch_timeout(cfg: AppConfig, sources: int, per_source: float | None) -> float | None:

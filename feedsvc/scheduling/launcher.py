@@ -93,7 +93,7 @@ def counts_from_event(data: dict[str, Any] | None) -> RunCounts | None:
     )
 
 
-def _pump(stream: TextIO, sink: queue.Queue[str | None]) -> None:
+def pump_lines(stream: TextIO, sink: queue.Queue[str | None]) -> None:
     for line in stream:
         sink.put(line)
     sink.put(None)
@@ -139,7 +139,7 @@ def run_batch(
     assert proc.stdout is not None and proc.stderr is not None
     lines: queue.Queue[str | None] = queue.Queue()
     stderr_tail: deque[str] = deque(maxlen=40)
-    threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
+    threading.Thread(target=pump_lines, args=(proc.stdout, lines), daemon=True).start()
     err_thread = threading.Thread(target=lambda: stderr_tail.extend(proc.stderr or ()), daemon=True)
     err_thread.start()
 
@@ -159,7 +159,7 @@ def run_batch(
                 break
             if line is None:
                 break
-            event = _parse_event(line)
+            event = parse_event(line)
             if event is None:
                 continue
             seen.note(event)
@@ -172,7 +172,7 @@ def run_batch(
         _stop_group(proc, TERM_GRACE_SECONDS)
         seen.late = True
         while (line := _drain(lines)) is not None:  # the child's last words: runs it closed on SIGTERM
-            if (event := _parse_event(line)) is not None:
+            if (event := parse_event(line)) is not None:
                 seen.note(event)
                 _notify(on_event, event)
     returncode = proc.wait()
@@ -237,7 +237,7 @@ def _drain(lines: queue.Queue[str | None]) -> str | None:
         return None
 
 
-def _parse_event(line: str) -> Event | None:
+def parse_event(line: str) -> Event | None:
     line = line.strip()
     if not line.startswith("{"):
         return None
