@@ -3,7 +3,10 @@ process, `[crawl] concurrent_sources` at a time) against today's one-process-per
 spider over the same sites, in the same run. Prints wall time, CPU, peak RSS and ratios; checks politeness.
 
 Usage: python bench/crawl_many_bench.py [--sources 10 100 1000] [--per-source-max 100] [--window 100]
-       [--parallel 4] [--skip-bare] [--delay 1.0]
+       [--parallel 4] [--skip-bare] [--delay 1.0] [--nodes 1 2]
+
+--nodes K: the same sources through K crawl nodes (`feedsvc worker`, on this machine) fed by
+`feedsvc crawl --redis` (Redis at $FEEDSVC_BENCH_REDIS_URL, default redis://127.0.0.1:6379/14).
 
 Each site is a distinct host (127.0.1.1, 127.0.1.2, … then 127.0.2.1 …, all on one port) serving a listing of
 14 articles and the 14 article pages, from one asyncio server process. Every source is configured with a 1 s
@@ -36,6 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = 14
+REDIS = os.environ.get("FEEDSVC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 RESPONSE_SECONDS = 0.02
 
 
@@ -196,6 +200,26 @@ def feedsvc_crawl(config: Path) -> dict[str, float]:
     return {"ok": float(result.returncode == 0)}
 
 
+def node_crawls(config: Path, nodes: int, window: int) -> dict[str, float]:
+    """`nodes` crawl nodes (`feedsvc worker`) on this machine, fed by `feedsvc crawl --redis`; wall time is the
+    crawl command's (the nodes were started before it and idle out after)."""
+    import uuid
+
+    key = f"feedsvc:bench:{uuid.uuid4().hex[:8]}"
+    workers = [subprocess.Popen([sys.executable, "-m", "feedsvc", "worker", "--config", str(config), "--redis", REDIS,
+                                 "--key", key, "--idle-exit", "5", "--no-related", "--window", str(window)],
+                                env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(nodes)]
+    time.sleep(3)  # the nodes' start-up is not part of a crawl
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "feedsvc", "crawl", "--config", str(config), "--redis", REDIS,
+                             "--redis-key", key], env=env(), capture_output=True, text=True)
+    wall = time.monotonic() - started
+    for worker in workers:
+        worker.wait()
+    return {"wall": wall, "ok": float(result.returncode == 0)}
+
+
 def per_source_crawls(config: Path, ids: list[str], parallel: int) -> dict[str, float]:
     def one(source_id: str) -> int:
         cmd = [sys.executable, "-m", "crawler.run", source_id, "--config", str(config)]
@@ -258,6 +282,14 @@ def bench(n: int, args: argparse.Namespace) -> list[tuple[str, dict[str, float]]
             config = write_config(Path(tmp), n, port, args.delay, args.window)
             site_stats(port, reset=True)
             rows.append(("feedsvc crawl", {**measure(lambda: feedsvc_crawl(config)), **politeness(port, n, args.delay)}))
+        for nodes in args.nodes:
+            with tempfile.TemporaryDirectory() as tmp:
+                config = write_config(Path(tmp), n, port, args.delay, args.window)
+                subprocess.run([sys.executable, "-m", "feedsvc", "db", "upgrade", "--config", str(config)], env=env(),
+                               capture_output=True)
+                site_stats(port, reset=True)
+                rows.append((f"{nodes} node(s)", {**measure(lambda c=config, k=nodes: node_crawls(c, k, args.window)),
+                                                  **politeness(port, n, args.delay)}))
         if n <= args.per_source_max:
             with tempfile.TemporaryDirectory() as tmp:
                 config = write_config(Path(tmp), n, port, args.delay, args.window)
@@ -287,6 +319,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--delay", type=float, default=1.0)
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--nodes", type=int, nargs="*", default=[],
+                        help="also crawl through this many `feedsvc worker` nodes fed from Redis, e.g. --nodes 1 2")
     args = parser.parse_args()
     print(f"{'sources':>7} {'crawl':<16} {'wall s':>8} {'cpu s':>7} {'rss MB':>7} {'pages':>6} {'max/site':>8} "
           f"{'min gap':>7} {'vs feedsvc':>10}")

@@ -22,6 +22,8 @@ def register(subparsers: Any) -> None:
                         help="sources crawled at once (default: [crawl] concurrent_sources)")
     worker.add_argument("--idle-exit", type=int, default=0, metavar="SECONDS",
                         help="stop after this long with nothing to do (default: run until stopped)")
+    worker.add_argument("--no-related", action="store_true",
+                        help="skip the related-items refresh after crawls (rebuild later: feedsvc related --rebuild)")
     add_config_option(worker)
     worker.set_defaults(func=run_worker_command)
 
@@ -35,4 +37,5 @@ def run_worker_command(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _sig, _frame: stop.set())
-    return run_worker(cfg.path, args.redis, key=args.key, window=args.window, idle_exit=args.idle_exit, stop=stop)
+    return run_worker(cfg.path, args.redis, key=args.key, window=args.window, idle_exit=args.idle_exit, stop=stop,
+                      related=not args.no_related)

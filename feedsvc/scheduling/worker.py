@@ -28,11 +28,11 @@ RESTART_DELAY = 5.0
 
 
 def run_worker(config_path: str, redis_url: str, *, key: str = QUEUE_KEY, window: int | None = None,
-               idle_exit: int = 0, stop: threading.Event | None = None) -> int:
+               idle_exit: int = 0, stop: threading.Event | None = None, related: bool = True) -> int:
     """Serve as a crawl node until `stop` is set (or SIGTERM), or the node was idle `idle_exit` s (0: never)."""
     stop = stop or threading.Event()
     while not stop.is_set():
-        code = _run_node(config_path, redis_url, key, window, idle_exit, stop)
+        code = _run_node(config_path, redis_url, key, window, idle_exit, stop, related)
         if stop.is_set() or idle_exit or code == 2:
             return code
         log.warning("crawl node exited with code %d; restarting in %.0fs", code, RESTART_DELAY)
@@ -41,7 +41,7 @@ def run_worker(config_path: str, redis_url: str, *, key: str = QUEUE_KEY, window
 
 
 def _run_node(config_path: str, redis_url: str, key: str, window: int | None, idle_exit: int,
-              stop: threading.Event) -> int:
+              stop: threading.Event, related: bool) -> int:
     cmd = [sys.executable, "-m", "crawler.worker", "--config", config_path, "--redis", redis_url, "--key", key,
            "--progress-json", "--idle-exit", str(idle_exit)]
     if window:
@@ -71,10 +71,10 @@ def _run_node(config_path: str, redis_url: str, key: str, window: int | None, id
         elif event is not None and event.get("event") in ("start", "busy", "error", "log"):
             log.info("node %s source=%s %s", event.get("event"), event.get("source"), event.get("message") or "")
         if pending and (len(pending) >= AFTER_CRAWL_BATCH or time.monotonic() - first_pending > AFTER_CRAWL_SECONDS):
-            _after(config_path, pending)
+            _after(config_path, pending, related)
             pending, first_pending = [], 0.0
     if pending:
-        _after(config_path, pending)
+        _after(config_path, pending, related)
     return proc.wait()
 
 
@@ -84,9 +84,9 @@ def _finished(event: dict[str, Any]) -> FinishedRun:
                        tuple(int(i) for i in event.get("new_item_ids") or ()), at)
 
 
-def _after(config_path: str, runs: list[FinishedRun]) -> None:
+def _after(config_path: str, runs: list[FinishedRun], related: bool) -> None:
     try:
-        report = after_crawl(load_config(config_path), runs)
+        report = after_crawl(load_config(config_path), runs, related=related)
         log.info("after crawl: %d run(s), %d new item(s) related (ok=%s), published=%s", len(runs),
                  report.related_items, report.related_ok, report.published)
     except Exception:  # the node keeps crawling; the next group tries again
