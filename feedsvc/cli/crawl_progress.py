@@ -14,10 +14,10 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from feedsvc.cli.tables import safe_text
 from feedsvc.models import LaunchStatus, RunStatus
 from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
 
@@ -103,7 +103,7 @@ class CrawlBoard:
         for source_id, row in shown[:room]:
             colour = COLOURS.get(row.state, "red")
             took = "" if row.started is None else f"{(row.finished or now) - row.started:.0f}s"
-            table.add_row(escape(source_id), f"[{colour}]{row.state}[/{colour}]", str(row.pages), str(row.seen),
+            table.add_row(safe_text(source_id), f"[{colour}]{row.state}[/{colour}]", str(row.pages), str(row.seen),
                           str(row.new), str(row.errors), took)
         if len(shown) > room:
             table.add_row(f"… {len(shown) - room} more", "", "", "", "", "", "")
@@ -125,7 +125,7 @@ def summary_table(outcomes: Sequence[CrawlOutcome]) -> Table:
         c = o.counts
         colour = "green" if o.status == RunStatus.OK else "yellow" if o.status == RunStatus.PARTIAL else "red"
         cells = [str(v) for v in (c.pages, c.not_modified, c.items_seen, c.items_new, c.errors)] if c else ["-"] * 5
-        table.add_row(escape(o.source_id), *cells, f"[{colour}]{o.status}[/{colour}]")
+        table.add_row(safe_text(o.source_id), *cells, f"[{colour}]{o.status}[/{colour}]")
     return table
 
 
@@ -145,4 +145,4 @@ def print_summary(outcomes: Sequence[CrawlOutcome], out: Console, err: Console) 
                   + f"; {items} items ({new} new). `feedsvc status` lists every source.", highlight=False)
     for o in outcomes:
         if not o.succeeded:
-            err.print(f"[red]{escape(o.source_id)}: {o.status}[/red] {escape(o.message)}", highlight=False)
+            err.print(f"[red]{safe_text(o.source_id)}: {o.status}[/red] {safe_text(o.message)}", highlight=False)
