@@ -1,6 +1,6 @@
 """`python scheduler.py --config PATH`: run the crawl scheduler alone (no feed server).
 
-A thin entry point; the logic lives in feedsvc/schedule.py and feedsvc/scheduler_service.py. Logs one line
+A thin entry point; the logic lives in feedsvc/scheduling/ (jobs.py, service.py). Logs one line
 per crawl start and finish. SIGHUP reloads the config; SIGTERM/SIGINT stop cleanly (a running crawl gets
 SIGTERM and finishes its current batch). Exit code 2 with `error: …` for a bad config or database.
 """

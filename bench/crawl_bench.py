@@ -222,7 +222,7 @@ def ours(base: str, work: Path, pages: int, concurrency: int, env: dict[str, str
           heading = "您可能感兴趣的文稿"
     '''), encoding="utf-8")
     # The related-items refresh that follows a real crawl is not part of the crawl rate (bench/related_bench.py).
-    cmd = [sys.executable, "-m", "crawler.run", "bench", "--config", str(config), "--progress-json", "--no-related"]
+    cmd = [sys.executable, "-m", "crawler.run", "bench", "--config", str(config), "--progress-json"]
     wall, rss, stdout, _, cpu = run_child(cmd, env)
     done = [json.loads(line) for line in stdout.splitlines() if '"event": "done"' in line][-1]
     return {"pages": done["counts"]["pages"], "elapsed": done.get("elapsed_seconds"), "wall": wall, "rss_kib": rss,

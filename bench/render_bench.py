@@ -109,7 +109,7 @@ def crawl(base: str, work: Path, listings: int, render: str, concurrency: int, e
           kind = "ranking"
           heading = "阅读排行"
     '''), encoding="utf-8")
-    cmd = [sys.executable, "-m", "crawler.run", "bench", "--config", str(config), "--progress-json", "--no-related"]
+    cmd = [sys.executable, "-m", "crawler.run", "bench", "--config", str(config), "--progress-json"]
     peak = 0
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:

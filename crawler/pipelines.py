@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from crawler.dates import parse_date, parse_machine_date
 from crawler.items import ArticleItem, ListingSighting
 from crawler.urls import canonical_url
+from feedsvc.config import parse_now
 from feedsvc.errors import FeedsvcError
 from feedsvc.records import ItemRecord, StoreResult
 from feedsvc.text import clean_scraped_title
@@ -30,16 +31,15 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from feedsvc.store import Store
+
 log = logging.getLogger(__name__)
 WEB_SCHEMES = ("http://", "https://")
 
 
 def crawl_clock(value: str | None) -> datetime:
     """The crawl's `now`: FEEDSVC_NOW (ISO 8601, from --now) or the current time; always aware UTC."""
-    if not value:
-        return datetime.now(UTC)
-    parsed = datetime.fromisoformat(value)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    return parse_now(value) or datetime.now(UTC)
 
 
 def sighting_problem(item: ListingSighting) -> str | None:
@@ -152,6 +152,37 @@ class NormalizeArticle:
         return item
 
 
+_STORES: dict[str, Store] = {}
+_LOCKS: dict[int, asyncio.Lock] = {}
+
+
+def shared_store(url: str) -> Store:
+    """One Store (one connection pool) per database for the whole crawler process, however many sources it
+    crawls at once: a pool per source would open hundreds of connections."""
+    from feedsvc.store import Store
+
+    store = _STORES.get(url)
+    if store is None:
+        store = _STORES[url] = Store.open(url, migrate=False)  # crawler.run migrated it before the crawl
+    return store
+
+
+def close_shared_stores() -> None:
+    for store in _STORES.values():
+        store.close()
+    _STORES.clear()
+
+
+def _write_lock() -> asyncio.Lock:
+    """One writer at a time per process (per event loop): SQLite takes one writer anyway, and batches of
+    concurrent sources queue here instead of failing on a locked database."""
+    loop_id = id(asyncio.get_running_loop())
+    lock = _LOCKS.get(loop_id)
+    if lock is None:
+        lock = _LOCKS[loop_id] = asyncio.Lock()
+    return lock
+
+
 class StoreArticle:
     """Batch ItemRecords into `feedsvc.store.store_items`, one transaction per batch.
 
@@ -175,19 +206,16 @@ class StoreArticle:
         self.batches = 0
         self.failed = False
         self.crawler: Crawler | None = None
-        self._lock = asyncio.Lock()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreArticle:
-        from feedsvc.store import Store
 
         s = crawler.settings
         url = s.get("FEEDSVC_DATABASE_URL")
         if not url:
             raise NotConfigured("FEEDSVC_DATABASE_URL is not set")
-        store = Store.open(url, migrate=False)  # crawler.run migrated it before the crawl started
         run_id = s.getint("FEEDSVC_RUN_ID") or None
-        pipeline = cls(store.session_factory, store.engine, run_id, crawl_clock(s.get("FEEDSVC_NOW")),
+        pipeline = cls(shared_store(url).session_factory, None, run_id, crawl_clock(s.get("FEEDSVC_NOW")),
                        s.getint("FEEDSVC_BATCH_SIZE", 200), crawler.stats)
         pipeline.crawler = crawler
         return pipeline
@@ -223,7 +251,7 @@ class StoreArticle:
         if not batch or self.failed:
             return
         # One writer at a time, in order; the write runs off the reactor thread so downloads continue.
-        async with self._lock:
+        async with _write_lock():
             try:
                 result = await asyncio.to_thread(self._write, batch)
             except FeedsvcError as exc:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -24,6 +25,9 @@ from pydantic import (
 )
 
 from feedsvc.errors import ConfigError
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 DEFAULT_CONFIG_PATH = "config.toml"
 CONFIG_ENV = "FEEDSVC_CONFIG"
@@ -62,14 +66,45 @@ def _check_selector(value: str) -> str:
     return value
 
 
-def _check_cron(value: str) -> str:
+# crontab counts weekdays from Sunday=0 (7 too); APScheduler 3 counts from Monday=0. Names mean the same to both.
+_WEEKDAYS = {"0": "sun", "1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri", "6": "sat", "7": "sun"}
+
+
+def cron_trigger(expr: str, timezone: str = "UTC", jitter: int = 0) -> CronTrigger:
+    """A CronTrigger for a standard 5-field crontab line (Sunday = 0 or 7), in `timezone`, with `jitter` seconds.
+
+    The one cron parser: the config check and the scheduler's jobs both use it, so what loads also runs.
+    Raises ValueError naming the expression.
+    """
     from apscheduler.triggers.cron import CronTrigger
 
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"cron expression {expr!r} needs 5 fields (minute hour day month weekday)")
+    minute, hour, day, month, weekday = fields
+    # Single weekday digits become names; a step value after '/' stays a number.
+    weekday = re.sub(r"(?<![/\d])[0-7](?!\d)", lambda m: _WEEKDAYS[m.group(0)], weekday)
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday,
+                       timezone=timezone, jitter=jitter or None)
+
+
+def _check_cron(value: str) -> str:
     try:
-        CronTrigger.from_crontab(value)
+        cron_trigger(value)
     except ValueError as exc:
         raise ValueError(f"invalid cron expression {value!r} ({exc}); e.g. '30 2 * * *' is 02:30 daily") from None
     return value
+
+
+def parse_now(value: str | None) -> datetime | None:
+    """A `--now` / FEEDSVC_NOW crawl clock (ISO 8601) as aware UTC; None when not given. A naive time is UTC."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--now {value!r} is not an ISO 8601 time, e.g. 2026-01-05T08:00:00+08:00") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _check_timezone(value: str) -> str:
@@ -126,6 +161,8 @@ class CrawlConfig(_Strict):
     download_delay: float = Field(1.0, ge=0)
     autothrottle: bool = True
     concurrent_requests_per_domain: int = Field(2, ge=1, le=64)
+    # Sources one crawler process crawls at once (each keeps its own per-site politeness); the rest wait.
+    concurrent_sources: int = Field(100, ge=1, le=2000)
     follow_articles: bool = True
     max_pages: int = Field(200, ge=1)
     # Entries kept per listing page: one hostile 19 MB page once gave 170,000 items and +130 MB of database.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 
 class FeedsvcError(Exception):
     """Base for every error a user can act on; the message says what failed and what to do."""
@@ -27,3 +29,12 @@ class BadRequest(FeedsvcError):
 
 class CrawlError(FeedsvcError):
     """A crawl could not start or finished with a failure."""
+
+
+class CrawlExit(IntEnum):
+    """Exit codes of `python -m crawler.run`; the crawler sets them, the launcher reads them."""
+
+    OK = 0  # every source ok or partial
+    FAILED = 1  # a source failed or was aborted
+    CONFIG = 2  # config or database error: nothing was crawled
+    LEASE_HELD = 3  # another process holds a source's lease

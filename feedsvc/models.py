@@ -54,6 +54,13 @@ class LaunchStatus(StrEnum):
     TIMEOUT = "timeout"
     CRASHED = "crashed"
     SKIPPED = "skipped"  # the source left the config before its turn came
+    ABORTED = "aborted"  # the crawl was stopped (shutdown, lost lease) and closed its run; retried
+    CANCELLED = "cancelled"  # the scheduler was shutting down before it began; retried after a restart
+    ERROR = "error"  # the job itself raised (database down, a bug)
+
+    @property
+    def succeeded(self) -> bool:
+        return self in (LaunchStatus.OK, LaunchStatus.PARTIAL)
 
 
 # Integer on SQLite so the column aliases ROWID (autoincrement); 64-bit elsewhere.

@@ -49,7 +49,7 @@ def write_config(path: Path, db_url: str, sources: list[str], **scheduler: Any) 
     return path
 
 
-def record_job(config_path: str, source_id: str, attempt: int = 1) -> dict[str, Any]:
+def record_job(config_path: str, source_id: str, attempt: int = 1, **_service: Any) -> dict[str, Any]:
     """Stub crawl job: appends 'source attempt time' to calls.log next to the config and returns the next
     status from plan-<source>.txt (one status per line, consumed in order; 'ok' when none is left)."""
     folder = Path(config_path).parent
@@ -90,7 +90,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
 SLOW_STUB_JOB = "tests.schedutil:slow_job"
 
 
-def slow_job(config_path: str, source_id: str, attempt: int = 1) -> dict[str, Any]:
+def slow_job(config_path: str, source_id: str, attempt: int = 1, **_service: Any) -> dict[str, Any]:
     """Stub crawl that takes 1 s and records its start and end, to check two runs never overlap."""
     folder = Path(config_path).parent
     with (folder / "spans.log").open("a", encoding="utf-8") as fh:

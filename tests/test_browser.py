@@ -48,7 +48,7 @@ def source(base_url: str, render: str) -> str:
 def crawl(tmp_path: Path, site: SiteServer, render: str, crawl_extra: str = "") -> tuple[dict[str, Any], str, str]:
     db_url = f"sqlite:///{tmp_path / 'feeds.db'}"
     config = write_config(tmp_path, db_url, [source(site.base_url, render)], timeout=20, crawl_extra=crawl_extra)
-    result = run_crawler(config, "rs", "--progress-json", "--no-related", "--now", "2026-01-05T12:00:00+08:00",
+    result = run_crawler(config, "rs", "--progress-json", "--now", "2026-01-05T12:00:00+08:00",
                          timeout=120)
     assert result.returncode == 0, result.stderr
     return done_event(result.stdout), result.stderr, db_url

@@ -52,7 +52,7 @@ def feed_entries(config: Path, path: str) -> list[feedparser.FeedParserDict]:
 def test_url_variants_are_one_item_per_article_and_one_entry_per_feed(
         db_url: str, variants_site: SiteServer, tmp_path: Path) -> None:
     config = config_for(tmp_path, db_url, variants_site)
-    result = run_crawler(config, "vs", "--progress-json", "--no-related", "--now", FIXED_NOW)
+    result = run_crawler(config, "vs", "--progress-json", "--now", FIXED_NOW)
     assert result.returncode == 0, result.stderr
     assert done_event(result.stdout)["status"] == "ok"
 
@@ -72,7 +72,7 @@ def test_url_variants_are_one_item_per_article_and_one_entry_per_feed(
 
     # A second crawl resolves every listing link through the aliases: still one item per article.
     later = (datetime.fromisoformat(FIXED_NOW) + timedelta(days=1)).isoformat()
-    again = run_crawler(config, "vs", "--progress-json", "--no-related", "--now", later)
+    again = run_crawler(config, "vs", "--progress-json", "--now", later)
     assert done_event(again.stdout)["counts"]["items_new"] == 0
     with make_session_factory(make_engine(db_url))() as session:
         assert len(session.scalars(select(Item.id)).all()) == len(ARTICLES)
@@ -97,7 +97,7 @@ def test_duplicates_stored_before_are_merged_into_the_earliest(
     with factory() as session:
         first_id = session.scalar(select(Item.id).where(Item.url == old_a))
 
-    result = run_crawler(config, "vs", "--progress-json", "--no-related", "--now", FIXED_NOW)
+    result = run_crawler(config, "vs", "--progress-json", "--now", FIXED_NOW)
     assert result.returncode == 0, result.stderr
     with factory() as session:
         [item] = session.scalars(select(Item).where(Item.title == "Article A")).all()

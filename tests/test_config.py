@@ -125,3 +125,30 @@ def test_check_command_summarises_valid_config(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "gwsite" in result.stdout and "recommended" in result.stdout
     assert tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["sources"][0]["id"] == "gwsite"
+
+
+def test_cron_weekday_7_is_sunday_in_config_and_schedule() -> None:
+    # README promises crontab's weekdays: 0 and 7 are Sunday. The config check and the jobs share one parser.
+    from datetime import UTC, datetime
+
+    from feedsvc.config import cron_trigger
+
+    cfg = parse_config({"sources": [_minimal_source(schedule="15 6 * * 7")]}, "config.toml")
+    trigger = cron_trigger(cfg.sources[0].schedule or "", "UTC")
+    fire = trigger.get_next_fire_time(None, datetime(2026, 11, 27, tzinfo=UTC))  # a Friday
+    assert fire == datetime(2026, 11, 29, 6, 15, tzinfo=UTC) and fire.weekday() == 6
+    assert {f.name: str(f) for f in cron_trigger("0 9 * * 5-7").fields}["day_of_week"] == "fri-sun"
+    with pytest.raises(ConfigError, match="invalid cron"):
+        parse_config({"sources": [_minimal_source(schedule="0 9 * * 8")]}, "config.toml")
+
+
+def test_parse_now_is_aware_utc() -> None:
+    from datetime import UTC, datetime
+
+    from feedsvc.config import parse_now
+
+    assert parse_now(None) is None and parse_now("") is None
+    assert parse_now("2026-01-05T08:00:00+08:00") == datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+    assert parse_now("2026-01-05T08:00:00") == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    with pytest.raises(ConfigError, match="not an ISO 8601 time"):
+        parse_now("yesterday")

@@ -35,7 +35,7 @@ def crawl(tmp_path: Path, site: SiteServer, latest_extra: str = "", day: int = 0
     )
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [source])
     now = (datetime.fromisoformat(FIXED_NOW) + timedelta(days=day)).isoformat()
-    result = run_crawler(config, "hs", "--progress-json", "--no-related", "--now", now)
+    result = run_crawler(config, "hs", "--progress-json", "--now", now)
     assert result.returncode == 0, result.stderr
     return done_event(result.stdout)
 

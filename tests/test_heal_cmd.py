@@ -47,13 +47,13 @@ def test_renamed_block_is_healed_then_written(make_site_server, tmp_path: Path) 
     server = make_site_server(NEWS)
     db = tmp_path / "feeds.db"
     config = write_config(tmp_path, f"sqlite:///{db}", [SOURCE.format(url=server.base_url)])
-    first = run_crawler(config, "gazette", "--now", FIXED_NOW, "--no-related")
+    first = run_crawler(config, "gazette", "--now", FIXED_NOW)
     assert first.returncode == 0, first.stderr
     most_read = ranking(db, 1)
     assert most_read[:2] == ["Port traffic hits record in December", "Council approves new bridge budget"]
 
     server.pages["/"] = Page((NEWS / "renamed.html").read_bytes(), "text/html; charset=utf-8")
-    second = run_crawler(config, "gazette", "--now", FIXED_NOW, "--no-related")
+    second = run_crawler(config, "gazette", "--now", FIXED_NOW)
     assert second.returncode == 0, second.stderr
     assert ranking(db, 2) == most_read  # found again for this run
     kinds = errors(db, 2)
@@ -72,7 +72,7 @@ def test_renamed_block_is_healed_then_written(make_site_server, tmp_path: Path) 
     (backup,) = tmp_path.glob("config.toml.*.bak")
     assert backup.read_text(encoding="utf-8") == before
 
-    third = run_crawler(config, "gazette", "--now", FIXED_NOW, "--no-related")
+    third = run_crawler(config, "gazette", "--now", FIXED_NOW)
     assert third.returncode == 0 and errors(db, 3) == [] and ranking(db, 3) == most_read
 
 
@@ -80,10 +80,10 @@ def test_page_without_the_items_heals_nothing(make_site_server, tmp_path: Path) 
     server = make_site_server(NEWS)
     db = tmp_path / "feeds.db"
     config = write_config(tmp_path, f"sqlite:///{db}", [SOURCE.format(url=server.base_url)])
-    assert run_crawler(config, "gazette", "--now", FIXED_NOW, "--no-related").returncode == 0
+    assert run_crawler(config, "gazette", "--now", FIXED_NOW).returncode == 0
     menus = Path(__file__).parent / "data" / "suggest" / "menus_tags" / "index.html"
     server.pages["/"] = Page(menus.read_bytes(), "text/html; charset=utf-8")
-    assert run_crawler(config, "gazette", "--now", FIXED_NOW, "--no-related").returncode == 0
+    assert run_crawler(config, "gazette", "--now", FIXED_NOW).returncode == 0
     assert [k for k, _ in errors(db, 2)] == ["selector"]  # today's "block not found" warning stands
     status = " ".join(feedsvc("status", "--config", str(config)).stdout.split())
     assert "warning gazette: listing 'most-read' yielded items before but none in the last run" in status

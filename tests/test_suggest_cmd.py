@@ -31,7 +31,7 @@ def test_suggest_prints_writes_and_crawls_a_blog(make_site_server, tmp_path: Pat
     assert text.startswith("# my feeds\n") and "# 6 items, first ones:" in text
     assert [lst.heading for lst in load_config(config).source("blog").listings] == ["Featured"]
 
-    crawl = run_crawler(config, "blog", "--now", FIXED_NOW, "--no-related")
+    crawl = run_crawler(config, "blog", "--now", FIXED_NOW)
     assert crawl.returncode == 0, crawl.stderr
     with sqlite3.connect(tmp_path / "feeds.db") as db:
         rows = db.execute("SELECT i.url, i.title FROM items i JOIN listing_items l ON l.item_id = i.id "

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "feedsvc.cli.serve_cmd",
     "feedsvc.cli.related_cmd",
     "feedsvc.cli.run_cmd",
+    "feedsvc.cli.worker_cmd",
     "feedsvc.cli.suggest_cmd",
     "feedsvc.cli.heal_cmd",
 )
@@ -44,14 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="feedsvc", description="Turn websites without feeds into feeds.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command group not written yet; the others still work
-                continue
-            raise
-        module.register(subparsers)
+    for name in COMMAND_MODULES:  # every one exists: a missing module is a broken install and fails loudly
+        import_module(name).register(subparsers)
     return parser
 
 

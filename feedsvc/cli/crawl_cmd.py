@@ -15,13 +15,11 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from feedsvc.cli.crawl_progress import crawl_with_board, print_summary
 from feedsvc.cli.tables import Column, TextTable, safe_text
-from feedsvc.config import AppConfig, load_config
+from feedsvc.config import AppConfig, load_config, parse_now
 from feedsvc.errors import ConfigError
-from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
 
 
 def register(subparsers: Any) -> None:
@@ -37,6 +35,11 @@ def register(subparsers: Any) -> None:
     crawl.add_argument("sources", nargs="*", metavar="SOURCE", help="source ids (default: every enabled source)")
     crawl.add_argument("--now", help="crawl clock, ISO 8601 (reproducible date parsing)")
     crawl.add_argument("--timeout", type=float, default=None, help="stop a source's crawl after this many seconds")
+    crawl.add_argument("--no-related", action="store_true",
+                       help="skip the related-items refresh after the crawl (rebuild later: feedsvc related --rebuild)")
+    crawl.add_argument("--redis", metavar="URL", default=None,
+                       help="queue the sources for the crawl nodes (`feedsvc worker`) sharing this Redis and wait")
+    crawl.add_argument("--redis-key", default=None, help=argparse.SUPPRESS)
     add_config_option(crawl)
     crawl.set_defaults(func=run_crawl_command)
 
@@ -68,20 +71,10 @@ def run_preview(args: argparse.Namespace) -> int:
     return subprocess.call(cmd)
 
 
-def _parse_now(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--now {value!r} is not an ISO 8601 time, e.g. 2026-01-05T08:00:00+08:00") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def run_crawl_command(args: argparse.Namespace) -> int:
     cfg = load_config(_config_path(args))
-    now = _parse_now(args.now)
-    ids = list(args.sources) if args.sources else [s.id for s in cfg.sources if s.enabled]
+    now = parse_now(args.now)
+    ids = list(dict.fromkeys(args.sources)) if args.sources else [s.id for s in cfg.sources if s.enabled]
     for source_id in ids:
         cfg.source(source_id)
     if not ids:
@@ -90,51 +83,32 @@ def run_crawl_command(args: argparse.Namespace) -> int:
 
     probe_database(cfg.database.url, cfg.base_dir)  # a database that cannot work: one line and exit 2, not N crawls
     console = Console(stderr=True)
-    outcomes = [_crawl_one(cfg, source_id, now, args.timeout, console) for source_id in ids]
-    Console().print(summary_table(outcomes))
-    for outcome in outcomes:
-        if not outcome.succeeded:
-            console.print(f"[red]{outcome.source_id}: {outcome.status}[/red] {safe_text(outcome.message)}")
+    if args.redis:
+        return _crawl_on_nodes(cfg, ids, args, now, console)
+    # All sources in one crawler process, `[crawl] concurrent_sources` at a time; --timeout limits each source.
+    batch = crawl_with_board(cfg.path, ids, console, now=now, related=not args.no_related,
+                             source_timeout=args.timeout, timeout=_batch_timeout(cfg, len(ids), args.timeout))
+    print_summary(batch.outcomes, Console(), console)
+    return 0 if all(o.succeeded for o in batch.outcomes) else 1
+
+
+def _crawl_on_nodes(cfg: AppConfig, ids: list[str], args: argparse.Namespace, now: datetime | None,
+                    console: Console) -> int:
+    from feedsvc.cli.crawl_progress import CrawlBoard
+    from feedsvc.scheduling.dispatch import QUEUE_KEY, crawl_on_nodes
+
+    with CrawlBoard(ids, console) as board:
+        outcomes = crawl_on_nodes(cfg, args.redis, ids, now=now, key=args.redis_key or QUEUE_KEY,
+                                  timeout=_batch_timeout(cfg, len(ids), args.timeout), on_event=board.on_event)
+    print_summary(outcomes, Console(), console)
     return 0 if all(o.succeeded for o in outcomes) else 1
 
 
-def _crawl_one(cfg: AppConfig, source_id: str, now: datetime | None, timeout: float | None,
-               console: Console) -> CrawlOutcome:
-    tally = {"pages": 0, "cached": 0, "seen": 0, "new": 0, "errors": 0}
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                  transient=False) as progress:
-        task = progress.add_task(source_id)
-
-        def on_event(event: dict[str, Any]) -> None:
-            kind = event.get("event")
-            if kind == "page":
-                tally["pages"] += 1
-                tally["cached"] += int(bool(event.get("cached")))
-            elif kind == "items":
-                tally["seen"], tally["new"] = int(event.get("seen", 0)), int(event.get("new", 0))
-            elif kind == "error":
-                tally["errors"] += 1
-                progress.console.print(f"  [yellow]{source_id}[/yellow] {safe_text(event.get('message'))}")
-            elif kind == "done":
-                counts = event.get("counts") or {}
-                tally["seen"], tally["new"] = counts.get("items_seen", 0), counts.get("items_new", 0)
-            progress.update(task, description=(
-                f"{source_id}: {tally['pages']} pages ({tally['cached']} not modified), "
-                f"{tally['seen']} items ({tally['new']} new), {tally['errors']} errors"))
-
-        return run_crawl(cfg.path, source_id, now=now, timeout=timeout, on_event=on_event)
-
-
-def summary_table(outcomes: list[CrawlOutcome]) -> Table:
-    table = Table(title="Crawl summary")
-    for column in ("source", "pages", "not modified", "items", "new", "errors", "status"):
-        table.add_column(column, justify="right" if column not in ("source", "status") else "left")
-    for o in outcomes:
-        c = o.counts
-        colour = "green" if o.status == "ok" else "yellow" if o.status == "partial" else "red"
-        cells = [str(v) for v in (c.pages, c.not_modified, c.items_seen, c.items_new, c.errors)] if c else ["-"] * 5
-        table.add_row(o.source_id, *cells, f"[{colour}]{o.status}[/{colour}]")
-    return table
+def _batch_timeout(cfg: AppConfig, sources: int, per_source: float | None) -> float | None:
+    """A whole-batch backstop when each source has a limit: one limit per wave of concurrent sources."""
+    if per_source is None:
+        return None
+    return per_source * -(-sources // cfg.crawl.concurrent_sources) + 30.0
 
 
 def _iso(value: datetime | None, zone: str = "UTC") -> str | None:

@@ -59,11 +59,11 @@ def run_run(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from feedsvc.cli.crawl_progress import crawl_with_board, print_summary
     from feedsvc.demo.project import (
         PREFERRED_SITE_PORT,
-        crawl_all,
         free_port,
-        print_summary,
+        missing_needs,
         print_urls,
         write_demo_config,
     )
@@ -88,8 +88,11 @@ def run_demo(args: argparse.Namespace) -> int:
         setup = write_demo_config(Path(args.data_dir).resolve(), site.base_url, port)
         console.print(f"Demo site (GBK Chinese portal + English blog): {site.base_url}/")
         console.print(f"Demo config: {setup.config_path}")
-        outcomes = crawl_all(setup, console)
-        print_summary(outcomes, console, setup.cfg)
+        ids = [source.id for source in setup.cfg.sources]
+        outcomes = crawl_with_board(str(setup.config_path), ids, console, timeout=600).outcomes
+        print_summary(outcomes, console, console)
+        for need in missing_needs(setup.cfg):
+            console.print(f"[yellow]note[/yellow]: {need}", markup=True, highlight=False)
         base_url = f"http://127.0.0.1:{port}"
         print_urls(setup.cfg, base_url, console, serving=not args.no_serve)
         failed = [o for o in outcomes if not o.succeeded]

@@ -1,4 +1,4 @@
-"""`feedsvc demo`: start the bundled site, write a demo config, crawl it with progress, print the feed URLs.
+"""`feedsvc demo`'s project: the demo config for the bundled site, and the feed URLs worth showing.
 
 Everything lives in one folder (default ./feedsvc-demo/): config.toml, a SQLite database and the HTTP cache.
 Works offline: the site is served from the package on 127.0.0.1.
@@ -13,11 +13,8 @@ from pathlib import Path
 
 from rich.cells import cell_len
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from feedsvc.config import DATABASE_URL_ENV, AppConfig, load_config
-from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
 
 # The site prefers a fixed port so item URLs (which include it) stay the same from one demo run to the next.
 PREFERRED_SITE_PORT = 8765
@@ -122,33 +119,6 @@ def write_demo_config(data_dir: Path, site_url: str, port: int) -> DemoSetup:
     return DemoSetup(config_path, load_config(config_path), site_url)
 
 
-def crawl_all(setup: DemoSetup, console: Console) -> list[CrawlOutcome]:
-    """Crawl every demo source in turn (each in its own process), with a progress bar per source."""
-    outcomes: list[CrawlOutcome] = []
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(bar_width=None),
-               TextColumn("{task.fields[pages]} pages · {task.fields[items]} items"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        for source in setup.cfg.sources:
-            task = progress.add_task(f"crawling {source.id}", total=None, pages=0, items=0)
-            pages = 0
-
-            def on_event(event: dict[str, object], task: TaskID = task) -> None:
-                nonlocal pages
-                if event.get("event") == "page":
-                    pages += 1
-                    progress.update(task, pages=pages)
-                elif event.get("event") == "items":
-                    progress.update(task, items=event.get("seen", 0))
-
-            outcome = run_crawl(str(setup.config_path), source.id, trigger="manual", timeout=600, on_event=on_event)
-            counts = outcome.counts
-            progress.update(task, total=1, completed=1, pages=counts.pages if counts else pages,
-                            items=counts.items_seen if counts else 0,
-                            description=f"{source.id}: {outcome.status}")
-            outcomes.append(outcome)
-    return outcomes
-
-
 def feed_urls(cfg: AppConfig, base_url: str) -> list[tuple[str, str]]:
     """(what, URL) pairs worth opening or subscribing to."""
     out = [("Index page (open in a browser)", f"{base_url}/"),
@@ -171,23 +141,6 @@ def missing_needs(cfg: AppConfig) -> list[str]:
         return []
     return [f"The 阅读排行 ranking (gwdemo/ranking) is filled by a script and stays empty without Chromium: "
             f"apt-get install chromium (looked for {path}), then run the demo again."]
-
-
-def print_summary(outcomes: list[CrawlOutcome], console: Console, cfg: AppConfig | None = None) -> None:
-    table = Table(title="Crawl summary")
-    for column in ("source", "status", "pages", "items", "new", "errors"):
-        table.add_column(column)
-    for outcome in outcomes:
-        c = outcome.counts
-        colour = "green" if outcome.succeeded else "red"
-        table.add_row(outcome.source_id, f"[{colour}]{outcome.status}[/{colour}]",
-                      *(str(v) for v in ((c.pages, c.items_seen, c.items_new, c.errors) if c else ("-",) * 4)))
-    console.print(table)
-    for outcome in outcomes:
-        if not outcome.succeeded:
-            console.print(f"[red]{outcome.source_id}[/red]: {outcome.message}")
-    for need in missing_needs(cfg) if cfg is not None else []:
-        console.print(f"[yellow]note[/yellow]: {need}", markup=True, highlight=False)
 
 
 def print_urls(cfg: AppConfig, base_url: str, console: Console, serving: bool) -> None:

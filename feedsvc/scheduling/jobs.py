@@ -10,12 +10,11 @@ only decides *when*. Never imports scrapy or twisted.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -25,8 +24,12 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc.config import AppConfig, SourceConfig, load_config
+from feedsvc.config import AppConfig, SourceConfig, cron_trigger, load_config
 from feedsvc.errors import ConfigError
+from feedsvc.models import LaunchStatus
+
+if TYPE_CHECKING:
+    from feedsvc.scheduling.batcher import CrawlBatcher
 
 log = logging.getLogger("feedsvc.scheduler")
 
@@ -35,28 +38,12 @@ CRAWL_JOB = "feedsvc.scheduling.jobs:crawl_job"
 JOB_TABLE = "apscheduler_jobs"
 CRAWL_PREFIX = "crawl:"
 RETRY_PREFIX = "retry:"
-# Crawls are child processes, so a thread only waits; 4 lets several sources crawl in parallel on 2 cores.
+# Crawls are child processes, so a job thread only waits for its batch; at least this many threads.
 MAX_PARALLEL_CRAWLS = 4
 # Outcomes a retry cannot fix: the crawl worked or partly worked, another process holds the lease, or the
 # config is invalid (the next reload or scheduled run will pick up a fix). A crawl stopped by a shutdown
 # ('aborted', or 'cancelled' before it began) is retried: the persisted retry job runs after the restart.
-NO_RETRY_STATUSES = frozenset({"ok", "partial", "busy", "skipped", "config"})
-
-# crontab counts weekdays from Sunday=0 (7 too); APScheduler 3 counts from Monday=0. Names mean the same to both.
-_WEEKDAYS = {"0": "sun", "1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri", "6": "sat", "7": "sun"}
-
-
-def cron_trigger(expr: str, timezone: str, jitter: int = 0) -> CronTrigger:
-    """A CronTrigger for a standard 5-field crontab line (Sunday = 0), in `timezone`, with `jitter` seconds."""
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ValueError(f"cron expression {expr!r} needs 5 fields (minute hour day month weekday)")
-    minute, hour, day, month, weekday = fields
-    # Single weekday digits become names; a step value after '/' stays a number.
-    weekday = re.sub(r"(?<![/\d])[0-7](?!\d)", lambda m: _WEEKDAYS[m.group(0)], weekday)
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday,
-                       timezone=timezone, jitter=jitter or None)
-
+NO_RETRY_STATUSES = frozenset({LaunchStatus.OK, LaunchStatus.PARTIAL, LaunchStatus.BUSY, LaunchStatus.SKIPPED, LaunchStatus.CONFIG})
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -83,12 +70,44 @@ def job_specs(cfg: AppConfig) -> list[JobSpec]:
     return specs
 
 
-def build_scheduler(engine: Engine, cfg: AppConfig) -> BackgroundScheduler:
-    """A not-yet-started scheduler whose jobs live in the `apscheduler_jobs` table of the project database."""
+class _CrawlExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3 ships no types
+    """APScheduler's thread pool, handing every job the service's batcher as `crawls=` (a live object cannot be
+    stored with the job: the job store pickles only names and plain arguments)."""
+
+    def __init__(self, max_workers: int, crawls: CrawlBatcher) -> None:
+        super().__init__(max_workers)
+        self.crawls = crawls
+
+    def _do_submit_job(self, job: Any, run_times: Any) -> None:
+        super()._do_submit_job(_WithKwargs(job, {"crawls": self.crawls}), run_times)
+
+
+class _WithKwargs:
+    """A stored job as the executor sees it, with extra keyword arguments for this run only."""
+
+    def __init__(self, job: Any, extra: dict[str, Any]) -> None:
+        self._job = job
+        self.kwargs = {**job.kwargs, **extra}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
+
+    def __str__(self) -> str:
+        return str(self._job)
+
+
+def build_scheduler(engine: Engine, cfg: AppConfig, crawls: CrawlBatcher | None = None) -> BackgroundScheduler:
+    """A not-yet-started scheduler whose jobs live in the `apscheduler_jobs` table of the project database.
+
+    Job threads mostly wait for their batch, so there are enough of them for a whole window of sources.
+    """
+    from feedsvc.scheduling.batcher import CrawlBatcher
+
     sched = cfg.scheduler
+    workers = max(MAX_PARALLEL_CRAWLS, cfg.crawl.concurrent_sources)
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
-        executors={"default": ThreadPoolExecutor(MAX_PARALLEL_CRAWLS)},
+        executors={"default": _CrawlExecutor(workers, crawls or CrawlBatcher())},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": sched.misfire_grace_time},
         timezone=sched.timezone,
     )
@@ -198,34 +217,36 @@ def store_next_runs(session_factory: sessionmaker[Session], runs: dict[str, date
             set_next_run(session, source_id, runs.get(source_id))
 
 
-def crawl_job(config_path: str, source_id: str, attempt: int = 1) -> dict[str, Any]:
-    """The scheduled job: crawl one source in a child process with `[scheduler] crawl_timeout`.
+def crawl_job(config_path: str, source_id: str, attempt: int = 1, *,
+              crawls: CrawlBatcher | None = None) -> dict[str, Any]:
+    """The scheduled job: crawl one source (in a child process, batched with the sources due with it) with
+    `[scheduler] crawl_timeout`.
 
-    Module-level with plain arguments so the job store can persist it. Never raises: the outcome goes back to
-    the scheduler (which decides on a retry) as a small dict.
+    Module-level with plain arguments so the job store can persist it; `crawls` is the service's batcher, passed
+    in by the executor (a fresh one when called directly). Never raises: the outcome goes back to the scheduler
+    (which decides on a retry) as a small dict.
     """
-    from feedsvc.scheduling import tracker as crawl_tracker
+    from feedsvc.scheduling.batcher import CrawlBatcher
 
+    crawls = crawls or CrawlBatcher(gather=0)
     trigger = "schedule" if attempt == 1 else "retry"
     result: dict[str, Any] = {"config_path": config_path, "source_id": source_id, "attempt": attempt,
-                              "status": "error", "message": None}
+                              "status": LaunchStatus.ERROR, "message": None}
     started = time.monotonic()
     try:
         cfg = load_config(config_path)
         source = _enabled_source(cfg, source_id)
         if source is None:
             log.info("crawl skipped source=%s: no longer enabled in %s", source_id, config_path)
-            return {**result, "status": "skipped"}
-        if crawl_tracker.stopping():
-            return {**result, "status": "cancelled", "message": "scheduler is shutting down"}
+            return {**result, "status": LaunchStatus.SKIPPED}
+        if crawls.tracker.stopping():
+            return {**result, "status": LaunchStatus.CANCELLED, "message": "scheduler is shutting down"}
         log.info("crawl start source=%s trigger=%s attempt=%d", source_id, trigger, attempt)
-        outcome = crawl_tracker.run_tracked(config_path, source_id, trigger=trigger,
-                                            timeout=float(cfg.scheduler.crawl_timeout))
+        outcome = crawls.crawl(cfg, config_path, source_id, trigger)
         result.update(status=outcome.status, message=outcome.message, run_id=outcome.run_id,
                       returncode=outcome.returncode, timed_out=outcome.timed_out)
-        crawl_tracker.settle_run(cfg, outcome)
     except ConfigError as exc:  # the file broke since the last reload; retrying cannot fix it
-        result.update(status="config", message=str(exc).replace("\n", "; "))
+        result.update(status=LaunchStatus.CONFIG, message=str(exc).replace("\n", "; "))
     except Exception as exc:  # a broken database (or a bug) must not kill the scheduler thread
         log.exception("crawl error source=%s", source_id)
         result["message"] = f"{exc.__class__.__name__}: {exc}"

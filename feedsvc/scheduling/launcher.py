@@ -1,7 +1,9 @@
-"""Start one crawl as a child process (`python -m crawler.run`) and report how it went. Must not import scrapy.
+"""Start a crawl as a child process (`python -m crawler.run`), stream its progress, then run the after-crawl
+hook (feedsvc.after_crawl) with what it found. Must not import scrapy.
 
-Each crawl runs in its own process group so a hung or leaking crawl can be stopped as a whole (SIGTERM,
-then SIGKILL) without touching the caller: the CLI, the scheduler or the feed server.
+One child crawls one source or a whole batch of sources concurrently. It runs in its own process group so a
+hung or leaking crawl can be stopped as a whole (SIGTERM, then SIGKILL) without touching the caller: the CLI,
+the scheduler or the feed server.
 """
 
 from __future__ import annotations
@@ -16,20 +18,19 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
+from feedsvc.after_crawl import AfterCrawlReport, FinishedRun, after_crawl
+from feedsvc.config import load_config, parse_now
+from feedsvc.errors import CrawlExit
+from feedsvc.models import LaunchStatus, RunStatus
 from feedsvc.records import RunCounts
 
 log = logging.getLogger(__name__)
 
-# Exit codes of `python -m crawler.run` (kept in step with crawler/run.py).
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
-EXIT_LEASE_HELD = 3
 # How long a crawl gets to finish its current batch after SIGTERM before it is killed outright.
 TERM_GRACE_SECONDS = 15.0
 
@@ -38,8 +39,8 @@ Event = dict[str, Any]
 
 @dataclass(frozen=True)
 class CrawlOutcome:
-    """status: ok | partial | failed | aborted (the crawl's own verdict), or, when it gave none:
-    config (bad config), busy (another process holds the source's lease), timeout, crashed."""
+    """One source's crawl. status: ok | partial | failed | aborted (the crawl's own verdict), or, when it gave
+    none: config (bad config), busy (another process holds the source's lease), timeout, crashed."""
 
     source_id: str
     returncode: int
@@ -48,17 +49,34 @@ class CrawlOutcome:
     counts: RunCounts | None
     message: str
     timed_out: bool = False
+    new_item_ids: tuple[int, ...] = ()
+    finished_at: datetime | None = None
 
     @property
     def succeeded(self) -> bool:
-        return self.status in ("ok", "partial")
+        return self.status in (LaunchStatus.OK, LaunchStatus.PARTIAL)
 
 
-def crawl_command(config_path: str, source_id: str, *, now: datetime | None = None, trigger: str = "manual") -> list[str]:
-    cmd = [sys.executable, "-m", "crawler.run", source_id, "--config", config_path,
+@dataclass(frozen=True)
+class BatchOutcome:
+    """A crawler process's sources, in the order asked, and what the after-crawl hook did."""
+
+    outcomes: list[CrawlOutcome]
+    after: AfterCrawlReport | None = None
+    returncode: int = 0
+
+
+def crawl_command(config_path: str, source_ids: Sequence[str], *, now: datetime | None = None,
+                  trigger: str = "manual", window: int | None = None,
+                  source_timeout: float | None = None) -> list[str]:
+    cmd = [sys.executable, "-m", "crawler.run", *source_ids, "--config", config_path,
            "--trigger", trigger, "--progress-json"]
     if now is not None:
         cmd += ["--now", now.isoformat()]
+    if window is not None:
+        cmd += ["--window", str(window)]
+    if source_timeout is not None:
+        cmd += ["--source-timeout", f"{source_timeout:g}"]
     return cmd
 
 
@@ -75,7 +93,7 @@ def counts_from_event(data: dict[str, Any] | None) -> RunCounts | None:
     )
 
 
-def _pump(stream: TextIO, sink: queue.Queue[str | None]) -> None:
+def pump_lines(stream: TextIO, sink: queue.Queue[str | None]) -> None:
     for line in stream:
         sink.put(line)
     sink.put(None)
@@ -95,18 +113,25 @@ def _stop_group(proc: subprocess.Popen[str], grace: float) -> None:
             continue
 
 
-def run_crawl(
+def run_batch(
     config_path: str,
-    source_id: str,
+    source_ids: Sequence[str],
     *,
     now: datetime | None = None,
     trigger: str = "manual",
     timeout: float | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
-) -> CrawlOutcome:
-    """Run one source's crawl in a child process; stream its progress events; stop it after `timeout` s."""
-    cmd = crawl_command(config_path, source_id, now=now, trigger=trigger)
-    log.info("starting crawl source=%s: %s", source_id, " ".join(cmd))
+    related: bool = True,
+    window: int | None = None,
+    source_timeout: float | None = None,
+) -> BatchOutcome:
+    """Crawl `source_ids` in one child process; stream its progress events (each names its `source`); stop it
+    after `timeout` s; then hand the finished runs to the after-crawl hook (`related=False`: no related refresh).
+    """
+    ids = list(dict.fromkeys(source_ids))
+    cmd = crawl_command(config_path, ids, now=now, trigger=trigger, window=window, source_timeout=source_timeout)
+    log.info("starting crawl sources=%s: %s", ",".join(ids) if len(ids) <= 10 else f"{len(ids)} sources",
+             " ".join(cmd[:4] + ["..."] if len(ids) > 10 else cmd))
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         encoding="utf-8", errors="replace", start_new_session=True,
@@ -114,13 +139,12 @@ def run_crawl(
     assert proc.stdout is not None and proc.stderr is not None
     lines: queue.Queue[str | None] = queue.Queue()
     stderr_tail: deque[str] = deque(maxlen=40)
-    threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
+    threading.Thread(target=pump_lines, args=(proc.stdout, lines), daemon=True).start()
     err_thread = threading.Thread(target=lambda: stderr_tail.extend(proc.stderr or ()), daemon=True)
     err_thread.start()
 
     deadline = None if timeout is None else time.monotonic() + timeout
-    run_id: int | None = None
-    done: Event | None = None
+    seen = _Seen()
     timed_out = False
     try:
         while True:
@@ -135,30 +159,85 @@ def run_crawl(
                 break
             if line is None:
                 break
-            event = _parse_event(line)
+            event = parse_event(line)
             if event is None:
                 continue
-            if event.get("event") == "start":
-                run_id = event.get("run_id")
-            elif event.get("event") == "done":
-                done = event
-            if on_event is not None:
-                try:
-                    on_event(event)
-                except Exception:  # a display bug must not lose the crawl's outcome
-                    log.exception("progress callback failed source=%s", source_id)
+            seen.note(event)
+            _notify(on_event, event)
     except BaseException:
         _stop_group(proc, TERM_GRACE_SECONDS)
         raise
     if timed_out:
-        log.warning("crawl timed out source=%s after %.0fs; stopping it", source_id, timeout or 0)
+        log.warning("crawl timed out sources=%d after %.0fs; stopping it", len(ids), timeout or 0)
         _stop_group(proc, TERM_GRACE_SECONDS)
+        seen.late = True
+        while (line := _drain(lines)) is not None:  # the child's last words: runs it closed on SIGTERM
+            if (event := parse_event(line)) is not None:
+                seen.note(event)
+                _notify(on_event, event)
     returncode = proc.wait()
     err_thread.join(timeout=5)
-    return _outcome(source_id, returncode, run_id, done, timed_out, timeout, list(stderr_tail))
+    outcomes = [_outcome(i, returncode, seen, timed_out, timeout, list(stderr_tail)) for i in ids]
+    finished = [FinishedRun(o.source_id, o.run_id, o.status, o.new_item_ids, o.finished_at)
+                for o in outcomes if o.source_id in seen.done]
+    after = None
+    if finished:
+        after = after_crawl(load_config(config_path), finished, related=related)
+        if after.related_ok is not None:
+            _notify(on_event, {"event": "related", "items": after.related_items, "ok": after.related_ok,
+                               "seconds": after.related_seconds})
+        if after.published is not None:
+            _notify(on_event, {"event": "published", "ok": after.published, "dir": str(after.publish_dir)})
+    return BatchOutcome(outcomes, after, returncode)
 
 
-def _parse_event(line: str) -> Event | None:
+def run_crawl(config_path: str, source_id: str, *, now: datetime | None = None, trigger: str = "manual",
+              timeout: float | None = None, on_event: Callable[[dict[str, Any]], None] | None = None,
+              related: bool = True) -> CrawlOutcome:
+    """run_batch for one source."""
+    return run_batch(config_path, [source_id], now=now, trigger=trigger, timeout=timeout, on_event=on_event,
+                     related=related).outcomes[0]
+
+
+class _Seen:
+    """What the child said so far, per source."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, Event] = {}
+        self.done: dict[str, Event] = {}
+        self.busy: dict[str, Event] = {}
+        self.late = False  # past the time limit: what still comes was cut short by it
+        self.stopped: set[str] = set()  # sources whose crawl ended because of the time limit
+
+    def note(self, event: Event) -> None:
+        kind, source = event.get("event"), str(event.get("source", ""))
+        if kind == "start":
+            self.started[source] = event
+        elif kind == "done":
+            self.done[source] = event
+            if self.late:
+                self.stopped.add(source)
+        elif kind == "busy":
+            self.busy[source] = event
+
+
+def _notify(on_event: Callable[[dict[str, Any]], None] | None, event: Event) -> None:
+    if on_event is None:
+        return
+    try:
+        on_event(event)
+    except Exception:  # a display bug must not lose the crawl's outcome
+        log.exception("progress callback failed event=%s", event.get("event"))
+
+
+def _drain(lines: queue.Queue[str | None]) -> str | None:
+    try:
+        return lines.get(timeout=1.0)
+    except queue.Empty:
+        return None
+
+
+def parse_event(line: str) -> Event | None:
     line = line.strip()
     if not line.startswith("{"):
         return None
@@ -169,26 +248,33 @@ def _parse_event(line: str) -> Event | None:
     return event if isinstance(event, dict) else None
 
 
-def _outcome(
-    source_id: str, returncode: int, run_id: int | None, done: Event | None, timed_out: bool,
-    timeout: float | None, stderr_tail: list[str],
-) -> CrawlOutcome:
+def _outcome(source_id: str, returncode: int, seen: _Seen, timed_out: bool, timeout: float | None,
+             stderr_tail: list[str]) -> CrawlOutcome:
     last_err = next((ln.strip() for ln in reversed(stderr_tail) if ln.strip()), "")
-    if done is not None:  # the crawl finished and recorded its run; a timeout could only hit the steps after it
-        message = str(done.get("message") or "")
-        if timed_out:
-            message += "; stopped after the crawl (time limit) while refreshing related items"
-        return CrawlOutcome(source_id, returncode, str(done.get("status", "failed")), done.get("run_id", run_id),
-                            counts_from_event(done.get("counts")), message, timed_out)
-    if timed_out:
-        status, message = "timeout", f"crawl of {source_id!r} exceeded its time limit of {timeout:.0f}s and was stopped"
-    elif returncode == EXIT_CONFIG:
-        status, message = "config", last_err or "invalid config"
-    elif returncode == EXIT_LEASE_HELD:
-        status, message = "busy", last_err or f"another process is crawling {source_id!r}"
+    done = seen.done.get(source_id)
+    limit = f"crawl of {source_id!r} exceeded its time limit of {timeout or 0:.0f}s and was stopped"
+    if done is not None and source_id in seen.stopped:  # closed its own run (aborted) on our SIGTERM
+        return CrawlOutcome(source_id, returncode, LaunchStatus.TIMEOUT, done.get("run_id"),
+                            counts_from_event(done.get("counts")), f"{limit}; {done.get('message') or ''}", True)
+    if done is not None:  # the crawl finished and recorded its run
+        finished = parse_now(str(done.get("finished_at") or "")) if done.get("finished_at") else None
+        return CrawlOutcome(source_id, returncode, str(done.get("status", RunStatus.FAILED)),
+                            done.get("run_id"), counts_from_event(done.get("counts")),
+                            str(done.get("message") or ""), False,
+                            tuple(int(i) for i in done.get("new_item_ids") or ()), finished)
+    start = seen.started.get(source_id)
+    run_id = start.get("run_id") if start is not None else None
+    if source_id in seen.busy:
+        holder = seen.busy[source_id].get("holder")
+        status, message = LaunchStatus.BUSY, f"another process is crawling {source_id!r} ({holder})"
+    elif timed_out:
+        status, message = LaunchStatus.TIMEOUT, limit
+    elif returncode == CrawlExit.CONFIG:
+        status, message = LaunchStatus.CONFIG, last_err or "invalid config"
+    elif returncode == CrawlExit.LEASE_HELD:
+        status, message = LaunchStatus.BUSY, last_err or f"another process is crawling {source_id!r}"
     elif returncode < 0:
-        status, message = "crashed", f"crawl process killed by signal {-returncode}"
+        status, message = LaunchStatus.CRASHED, f"crawl process killed by signal {-returncode}"
     else:
-        status, message = "crashed", last_err or f"crawl process exited with code {returncode}"
-    counts = counts_from_event(done.get("counts")) if done else None
-    return CrawlOutcome(source_id, returncode, status, run_id, counts, message, timed_out)
+        status, message = LaunchStatus.CRASHED, last_err or f"crawl process exited with code {returncode}"
+    return CrawlOutcome(source_id, returncode, status, run_id, None, message, timed_out)

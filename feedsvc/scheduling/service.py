@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from apscheduler.events import (
 
 from feedsvc.config import AppConfig, load_config
 from feedsvc.errors import FeedsvcError
-from feedsvc.scheduling import tracker as crawl_tracker
+from feedsvc.scheduling.batcher import GATHER_SECONDS, CrawlBatcher
 from feedsvc.scheduling.config_watch import ConfigWatcher
 from feedsvc.scheduling.jobs import (
     CRAWL_JOB,
@@ -37,6 +38,7 @@ from feedsvc.scheduling.jobs import (
     store_next_runs,
     sync_jobs,
 )
+from feedsvc.scheduling.tracker import CrawlTracker
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.scheduler")
@@ -49,14 +51,16 @@ class SchedulerService:
     """One scheduler process's state. `job_func` is a 'module:function' reference (tests swap in a stub)."""
 
     def __init__(self, config_path: str, *, poll_interval: float = 2.0, job_func: str = CRAWL_JOB,
-                 on_reload: Callable[[AppConfig], None] | None = None) -> None:
+                 on_reload: Callable[[AppConfig], None] | None = None, gather: float = GATHER_SECONDS) -> None:
         self.config_path = str(Path(config_path).resolve())
         self.on_reload = on_reload  # e.g. `feedsvc run` hands the new config to the feed server
         self.cfg: AppConfig = load_config(self.config_path)
         self.job_func = job_func
         self.store = Store.for_config(self.cfg)
         self.engine, self.session_factory = self.store.engine, self.store.session_factory
-        self.scheduler = build_scheduler(self.engine, self.cfg)
+        self.tracker = CrawlTracker()  # this service's crawl children; stop() reaches them
+        self.crawls = CrawlBatcher(self.tracker, gather)
+        self.scheduler = build_scheduler(self.engine, self.cfg, self.crawls)
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
                                     | EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
         self.watcher = ConfigWatcher(self.config_path, self.reload, poll_interval, self.cfg.scheduler.watch_config)
@@ -69,7 +73,6 @@ class SchedulerService:
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Start paused, bring the job store in line with the config, then let due (and missed) jobs run."""
-        crawl_tracker.reset()
         self.scheduler.start(paused=True)
         self._apply(self.cfg, initial=True)
         self.scheduler.resume()
@@ -83,7 +86,7 @@ class SchedulerService:
         self.watcher.stop()
         if self.scheduler.running:
             self.scheduler.pause()
-        crawl_tracker.stop_all(grace)
+        self.tracker.stop_all(grace)
         # A crawl stopped here reports back as aborted/cancelled and gets a persisted retry job, so it runs
         # again after a restart; wait for those reports before detaching the job store.
         with self._idle:
@@ -95,6 +98,22 @@ class SchedulerService:
             self.scheduler.shutdown(wait=True)
         self.store.close()
         log.info("scheduler stopped")
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no job runs and none is due now (what a test waits for instead of sleeping): from then on
+        nothing happens until a job's next run time. False after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            # Not under self._idle: APScheduler reports submissions while holding its job store lock.
+            now = datetime.now(UTC)
+            due = any(j.next_run_time is not None and j.next_run_time <= now for j in self.scheduler.get_jobs())
+            with self._idle:
+                if self._in_flight <= 0 and not due:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(min(remaining, 0.05))
 
     def install_sighup(self) -> None:
         """SIGHUP → reload (main thread only; the reload itself runs on the watcher thread)."""
@@ -132,7 +151,7 @@ class SchedulerService:
 
     # -- bookkeeping -----------------------------------------------------------------------------------------
     def _store_next_runs(self) -> None:
-        if crawl_tracker.stopping():
+        if self.tracker.stopping():
             return  # the job store may already be detached: it would read as "nothing scheduled"
         try:
             store_next_runs(self.session_factory, next_runs(self.scheduler), self._known_sources)

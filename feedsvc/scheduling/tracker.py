@@ -1,9 +1,10 @@
-"""The scheduler's view of the crawl child processes it started: track them, stop them on shutdown, and
-tidy the database after one died (its run marked aborted, its lease freed).
+"""CrawlTracker: the scheduler's view of the crawl child processes it started. Tracks them, stops them on
+shutdown, and tidies the database after one died (its runs marked aborted, its leases freed).
 
-Crawls run through feedsvc.scheduling.launcher.run_crawl, each in its own process group, so a terminal's Ctrl-C
-never reaches them directly; on shutdown we send SIGTERM ourselves and Scrapy closes gracefully, flushing
-its last batch in a transaction. Never imports scrapy.
+One tracker belongs to one SchedulerService, which hands it to its jobs; nothing here is module state.
+Crawls run through feedsvc.scheduling.launcher.run_batch, each child in its own process group, so a terminal's
+Ctrl-C never reaches them directly; on shutdown we send SIGTERM ourselves and Scrapy closes gracefully,
+flushing its last batch in a transaction. Never imports scrapy.
 """
 
 from __future__ import annotations
@@ -12,157 +13,147 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from feedsvc.config import AppConfig, load_config
+from feedsvc.config import AppConfig
+from feedsvc.models import LaunchStatus, RunStatus
 from feedsvc.records import RunCounts
-from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
+from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
 
 log = logging.getLogger("feedsvc.scheduler")
 
 # Outcomes where the child died without closing its own run: the run row and the lease need tidying.
-DIED_STATUSES = frozenset({"timeout", "crashed"})
+DIED_STATUSES = frozenset({LaunchStatus.TIMEOUT, LaunchStatus.CRASHED})
 
 
 @dataclass
-class _Active:
-    config_path: str
-    source_id: str
-    run_id: int | None = None
+class Tracked:
+    """One running crawl child: its sources and, once it said so, its pid."""
+
+    sources: tuple[str, ...]
     pid: int | None = None
     signalled: bool = False
 
 
-_lock = threading.Lock()
-_active: dict[int, _Active] = {}
-_stopping = threading.Event()
+class CrawlTracker:
+    """The crawl children one scheduler started; `stop_all` reaches every one of them."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: dict[int, Tracked] = {}
+        self._next_key = 0
+        self._stopping = threading.Event()
 
-def stopping() -> bool:
-    """True once shutdown began: no new crawl may start."""
-    return _stopping.is_set()
+    def stopping(self) -> bool:
+        """True once shutdown began: no new crawl may start."""
+        return self._stopping.is_set()
 
+    def active_sources(self) -> list[str]:
+        with self._lock:
+            return sorted(s for t in self._active.values() for s in t.sources)
 
-def reset() -> None:
-    """Forget a previous shutdown (a new scheduler in the same process, e.g. in tests)."""
-    _stopping.clear()
+    def track(self, entry: Tracked) -> int:
+        """Remember a child (started elsewhere) until `forget(key)`."""
+        with self._lock:
+            self._next_key += 1
+            self._active[self._next_key] = entry
+            return self._next_key
 
+    def forget(self, key: int) -> None:
+        with self._lock:
+            self._active.pop(key, None)
 
-def active_sources() -> list[str]:
-    with _lock:
-        return sorted(a.source_id for a in _active.values())
+    def run(self, config_path: str, source_ids: Sequence[str], *, trigger: str, timeout: float | None,
+            window: int | None = None, source_timeout: float | None = None) -> BatchOutcome:
+        """run_batch, remembering the child so `stop_all` can reach it."""
+        entry = Tracked(tuple(source_ids))
 
+        def on_event(event: dict[str, object]) -> None:
+            pid = event.get("pid")
+            if event.get("event") == "start" and entry.pid is None and isinstance(pid, int):
+                entry.pid = pid
+                if self._stopping.is_set():  # shutdown began while the child was starting up
+                    self._signal(entry)
 
-def run_tracked(config_path: str, source_id: str, *, trigger: str, timeout: float | None) -> CrawlOutcome:
-    """run_crawl, remembering the child so `stop_all` can reach it."""
-    entry = _Active(config_path, source_id)
-    key = threading.get_ident()
+        key = self.track(entry)
+        try:
+            return run_batch(config_path, source_ids, trigger=trigger, timeout=timeout, on_event=on_event,
+                             window=window, source_timeout=source_timeout)
+        finally:
+            self.forget(key)
 
-    def on_event(event: dict[str, object]) -> None:
-        if event.get("event") == "start":
-            run_id, pid = event.get("run_id"), event.get("pid")
-            entry.run_id = run_id if isinstance(run_id, int) else None
-            entry.pid = pid if isinstance(pid, int) else None
-            if _stopping.is_set():  # shutdown began while the child was starting up
-                _signal(entry)
+    def stop_all(self, grace: float) -> bool:
+        """Refuse new crawls, SIGTERM every running crawl's process group, wait up to `grace` s for them to end,
+        then SIGKILL what is left (the database stays consistent: writes are batched transactions).
 
-    with _lock:
-        _active[key] = entry
-    try:
-        return run_crawl(config_path, source_id, trigger=trigger, timeout=timeout, on_event=on_event)
-    finally:
-        with _lock:
-            _active.pop(key, None)
-
-
-def stop_all(grace: float) -> bool:
-    """Refuse new crawls, SIGTERM every running crawl's process group, wait up to `grace` s for them to end,
-    then SIGKILL what is left (the database stays consistent: writes are batched transactions).
-
-    True when every crawl ended within the grace time.
-    """
-    _stopping.set()
-    deadline = time.monotonic() + grace
-    while True:
-        with _lock:
-            entries = list(_active.values())
-        if not entries:
-            return True
-        for entry in entries:
-            if not entry.signalled:
-                _signal(entry)
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(0.1)
-    log.warning("shutdown: crawls still running after %.0fs, killing them: %s", grace,
-                ", ".join(e.source_id for e in entries))
-    for entry in entries:
-        _signal(entry, signal.SIGKILL)
-    kill_deadline = time.monotonic() + 10
-    while time.monotonic() < kill_deadline:
-        with _lock:
-            if not _active:
+        True when every crawl ended within the grace time.
+        """
+        self._stopping.set()
+        deadline = time.monotonic() + grace
+        while True:
+            with self._lock:
+                entries = list(self._active.values())
+            if not entries:
+                return True
+            for entry in entries:
+                if not entry.signalled:
+                    self._signal(entry)
+            if time.monotonic() >= deadline:
                 break
-        time.sleep(0.1)
-    return False
+            time.sleep(0.1)
+        log.warning("shutdown: crawls still running after %.0fs, killing them: %s", grace,
+                    ", ".join(s for e in entries for s in e.sources))
+        for entry in entries:
+            self._signal(entry, signal.SIGKILL)
+        kill_deadline = time.monotonic() + 10
+        while time.monotonic() < kill_deadline:
+            with self._lock:
+                if not self._active:
+                    break
+            time.sleep(0.1)
+        return False
+
+    def _signal(self, entry: Tracked, sig: signal.Signals = signal.SIGTERM) -> None:
+        if entry.pid is None:
+            return  # not started yet: its start event will come, and we signal then
+        entry.signalled = True
+        log.info("shutdown: stopping crawl sources=%s pid=%d (%s)", ",".join(entry.sources), entry.pid, sig.name)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(entry.pid, sig)  # the child leads its own process group
 
 
-def _signal(entry: _Active, sig: signal.Signals = signal.SIGTERM) -> None:
-    pid = entry.pid or _pid_of_run(entry)
-    if pid is None:
-        return  # not started yet: run_crawl's start event will come, and we signal then
-    entry.signalled = True
-    log.info("shutdown: stopping crawl source=%s pid=%d (%s)", entry.source_id, pid, sig.name)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)  # the child leads its own process group
-
-
-def _pid_of_run(entry: _Active) -> int | None:
-    """The child records its pid on its crawl run; read it back when the start event did not carry it."""
-    if entry.run_id is None:
-        return None
-    from feedsvc.store import Store, get_run
-
-    try:
-        cfg = load_config(entry.config_path)
-        with Store.for_config(cfg, migrate=False) as store, store.session() as session:
-            run = get_run(session, entry.run_id)
-            return run.pid if run is not None else None
-    except Exception:  # best effort during shutdown
-        log.debug("cannot look up pid of run %s", entry.run_id, exc_info=True)
-        return None
-
-
-def settle_run(cfg: AppConfig, outcome: CrawlOutcome, at: datetime | None = None) -> None:
-    """After a child died (killed, crashed, timed out): mark its run aborted and free its lease.
+def settle_runs(cfg: AppConfig, outcomes: Sequence[CrawlOutcome], at: datetime | None = None) -> None:
+    """After a child died (killed, crashed, timed out): mark its open runs aborted and free its leases.
 
     The crawl commits in batches, so what it stored stays and the next run completes it; only the
     bookkeeping the child could not do itself is left for us.
     """
-    if outcome.status not in DIED_STATUSES:
+    died = [o for o in outcomes if o.status in DIED_STATUSES]
+    if not died:
         return
     from feedsvc.store import Store, finish_run, get_run
     from feedsvc.store.leases import lease_holder, release_lease
 
     at = at or datetime.now(UTC)
     with Store.for_config(cfg, migrate=False) as store, store.transaction() as session:
-        run = get_run(session, outcome.run_id) if outcome.run_id is not None else None
-        if run is not None and run.status == "running":
-            finish_run(session, run.id, "aborted", outcome.counts or RunCounts(), at, outcome.message)
-            log.warning("crawl aborted source=%s run=%d: %s", outcome.source_id, run.id, outcome.message)
-        name = f"crawl:{outcome.source_id}"
-        holder = lease_holder(session, name, at)
-        if holder is not None and run is not None and run.pid is not None and _owned_by(holder, run.pid):
-            release_lease(session, name, holder)
+        for outcome in died:
+            run = get_run(session, outcome.run_id) if outcome.run_id is not None else None
+            if run is not None and run.status == RunStatus.RUNNING:
+                finish_run(session, run.id, RunStatus.ABORTED, outcome.counts or RunCounts(), at,
+                           outcome.message)
+                log.warning("crawl aborted source=%s run=%d: %s", outcome.source_id, run.id, outcome.message)
+            name = f"crawl:{outcome.source_id}"
+            holder = lease_holder(session, name, at)
+            if holder is not None and run is not None and run.pid is not None and _owned_by(holder, run.pid):
+                release_lease(session, name, holder)
 
 
 def _owned_by(owner: str, pid: int) -> bool:
     """Lease owners look like 'host:pid[:…]'; only a lease of this host's dead child may be freed early."""
-    import socket
-
     parts = owner.split(":")
     return len(parts) >= 2 and parts[0] == socket.gethostname() and parts[1] == str(pid)
-

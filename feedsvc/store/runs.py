@@ -142,3 +142,16 @@ def source_health(session: Session, source_ids: list[str] | None = None) -> list
         broken = broken_listings([r.listing_counts or {} for r in runs if r.status != RunStatus.RUNNING])
         out.append(SourceHealth(source=source, last_run=last, broken_listings=broken, item_count=int(counts.get(source.id, 0))))
     return out
+
+
+@wrap_exceptions
+def last_run_id(session: Session) -> int:
+    """The newest run's id (0 when there is none): runs opened later have larger ids."""
+    return int(session.scalar(select(func.max(CrawlRun.id))) or 0)
+
+
+@wrap_exceptions
+def runs_after(session: Session, after_id: int, source_ids: list[str]) -> list[CrawlRun]:
+    """Runs of `source_ids` opened after run `after_id`, oldest first (what crawl nodes did with queued work)."""
+    stmt = select(CrawlRun).where(CrawlRun.id > after_id, CrawlRun.source_id.in_(source_ids)).order_by(CrawlRun.id)
+    return list(session.scalars(stmt))

@@ -87,7 +87,7 @@ def test_status_warns_when_a_listing_stops_yielding_and_export_csv(
     status = feedsvc(capsys, "status", "--config", str(broken))
     text = " ".join(status.stdout.split())
     # The renamed heading no longer names the block, but the items it held are still there: healed, not broken
-    # (a listing whose items are gone too is warned about: tests/test_heal.py).
+    # (a listing whose items are gone too is warned about: tests/test_heal_cmd.py).
     assert "listing 'latest' healed: block now `ul.list`" in text and "yielded items before" not in text
     assert "ranking" not in text  # the always-empty ranking never yielded, so it is not "broken"
 

@@ -4,7 +4,6 @@ jobs are moved to 'now' (or into the past, as after downtime) and a stub job rec
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +12,8 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
 
-from feedsvc.config import load_config
-from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, cron_trigger, job_specs, retry_delay
+from feedsvc.config import cron_trigger, load_config
+from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store, get_source
 from tests.schedutil import SLOW_STUB_JOB, STUB_JOB, calls, source_toml, wait_for, write_config
@@ -111,8 +110,7 @@ def test_missed_runs_run_once_after_restart(services: list[SchedulerService], tm
     start(services, path).stop()
     _set_next_run_while_down(path, "crawl:gw", datetime.now(UTC) - timedelta(hours=5, minutes=1))
     service = start(services, path)
-    wait_for(lambda: calls(tmp_path), what="the missed run")
-    time.sleep(1.0)
+    assert service.wait_idle(), "the missed run"
     assert [c[:2] for c in calls(tmp_path)] == [("gw", 1)]  # five hourly slots missed, one run
     assert service.scheduler.get_job("crawl:gw").next_run_time > datetime.now(UTC)
 
@@ -123,8 +121,8 @@ def test_missed_run_beyond_grace_time_is_skipped(services: list[SchedulerService
     start(services, path).stop()
     _set_next_run_while_down(path, "crawl:gw", datetime.now(UTC) - timedelta(days=10))
     service = start(services, path)
-    wait_for(lambda: service.scheduler.get_job("crawl:gw").next_run_time > datetime.now(UTC), what="reschedule")
-    time.sleep(0.5)
+    assert service.wait_idle(), "reschedule"
+    assert service.scheduler.get_job("crawl:gw").next_run_time > datetime.now(UTC)
     assert calls(tmp_path) == []
 
 
@@ -134,7 +132,7 @@ def test_failed_runs_are_retried_with_backoff(services: list[SchedulerService], 
     service = start(services, path)
     run_now(service, "crawl:gw")
     wait_for(lambda: len(calls(tmp_path)) >= 3, timeout=15, what="three attempts")
-    time.sleep(1.5)
+    assert service.wait_idle(), "the third attempt reported back"
     made = calls(tmp_path)
     assert [c[:2] for c in made] == [("gw", 1), ("gw", 2), ("gw", 3)]  # max_tries=3: then it gives up
     assert made[1][2] - made[0][2] >= 0.9 and made[2][2] - made[1][2] >= 1.9  # 1 s, then 2 s
@@ -150,7 +148,7 @@ def test_success_and_busy_end_the_retries(services: list[SchedulerService], tmp_
     run_now(service, "crawl:gw")
     run_now(service, "crawl:blog")
     wait_for(lambda: len(calls(tmp_path)) >= 3, what="gw twice, blog once")
-    time.sleep(1.0)
+    assert service.wait_idle()
     assert sorted(c[:2] for c in calls(tmp_path)) == [("blog", 1), ("gw", 1), ("gw", 2)]
 
 
@@ -164,7 +162,7 @@ def test_a_source_never_runs_twice_at_once(services: list[SchedulerService], tmp
     run_now(service, "crawl:gw")
     wait_for(lambda: (tmp_path / "spans.log").exists(), what="first run")
     run_now(service, "crawl:gw")  # due again while the first is still running: max_instances refuses it
-    time.sleep(1.5)
+    assert service.wait_idle(), "the first run ended"
     run_now(service, "crawl:gw")
     wait_for(lambda: (tmp_path / "spans.log").read_text().count("end") >= 2, what="second run")
     events = [line.split() for line in (tmp_path / "spans.log").read_text().splitlines()]
@@ -208,28 +206,26 @@ def test_shutdown_kills_a_crawl_that_ignores_sigterm() -> None:
     import sys
     import threading
 
-    from feedsvc.scheduling import tracker as crawl_tracker
+    from feedsvc.scheduling.tracker import CrawlTracker, Tracked
 
     stubborn = subprocess.Popen(
         [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
          "print('ready', flush=True); time.sleep(60)"], start_new_session=True, stdout=subprocess.PIPE, text=True)
     assert stubborn.stdout is not None and stubborn.stdout.readline().strip() == "ready"
-    key = -1  # stands in for the scheduler thread that would be waiting in run_crawl
-    with crawl_tracker._lock:
-        crawl_tracker._active[key] = crawl_tracker._Active("config.toml", "gw", run_id=None, pid=stubborn.pid)
+    tracker = CrawlTracker()
+    key = tracker.track(Tracked(("gw",), pid=stubborn.pid))  # as run() does once the child said its pid
 
-    def waiter() -> None:  # what run_tracked does when its child ends
+    def waiter() -> None:  # what run() does when its child ends
         stubborn.wait()
-        with crawl_tracker._lock:
-            crawl_tracker._active.pop(key, None)
+        tracker.forget(key)
 
     threading.Thread(target=waiter, daemon=True).start()
     try:
-        assert crawl_tracker.stop_all(grace=0.5) is False  # SIGTERM ignored: the grace ran out
+        assert tracker.active_sources() == ["gw"]
+        assert tracker.stop_all(grace=0.5) is False  # SIGTERM ignored: the grace ran out
         assert stubborn.wait(timeout=10) == -9  # then SIGKILL
-        assert crawl_tracker.stopping()
+        assert tracker.stopping() and tracker.active_sources() == []
     finally:
-        crawl_tracker.reset()
         if stubborn.poll() is None:
             stubborn.kill()
 

@@ -1,0 +1,413 @@
+"""BatchCrawl: one Scrapy process crawling many sources at once, each with its own run, lease and verdict.
+
+Each source gets its own `Crawler` (own settings, so its download slot carries its delay and concurrency), and
+they share one reactor. At most `window` sources crawl at a time; as one finishes the next starts, so a
+thousand sources never all start together and one slow or hanging source holds only its own place. Leases and
+runs are taken for every source up front (a killed batch leaves them all to be marked aborted and completed
+next run); each run closes the moment its source finishes. Problems become one readable line per source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.lease import LeaseKeeper, lease_name
+from crawler.offsite import MALFORMED_EXAMPLE_STAT, MALFORMED_STAT, OFFSITE_EXAMPLE_STAT, OFFSITE_STAT
+from feedsvc.config import AppConfig, SourceConfig
+from feedsvc.errors import FeedsvcError
+from feedsvc.models import RunStatus
+from feedsvc.records import RunCounts
+
+log = logging.getLogger("crawler.run")
+
+Emit = Callable[..., None]
+
+
+@dataclass
+class SourceCrawl:
+    """One source in a batch: what its crawl learned so far (fed by Scrapy signals on the reactor thread)."""
+
+    source: SourceConfig
+    run_id: int = 0
+    holder: str | None = None  # set when another process held the lease: the source was not crawled
+    started: float | None = None  # monotonic time its crawler started
+    report: Any = None
+    crawler: Any = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str, str | None, str]] = field(default_factory=list)
+    reason: str | None = None  # why the spider closed; None while it runs
+    crash: str | None = None
+    closing: bool = False
+    status: RunStatus | None = None
+    now: datetime | None = None  # this source's crawl clock when it differs from the batch's (worker jobs)
+    trigger: str | None = None
+    receivers: list[tuple[Callable[..., None], object]] = field(default_factory=list)
+    _last_items: float = 0.0
+
+    @property
+    def new_ids(self) -> list[int]:
+        return [int(i) for i in self.stats.get("feedsvc/new_item_ids", [])]
+
+    def counts(self) -> RunCounts:
+        report = self.report
+        return RunCounts(
+            pages=report.pages if report else 0,
+            not_modified=report.not_modified if report else 0,
+            items_seen=int(self.stats.get("feedsvc/items_seen", 0)),
+            items_new=int(self.stats.get("feedsvc/items_new", 0)),
+            errors=len(self.errors),
+            listing_counts=dict(report.listing_counts) if report else {},
+        )
+
+    def verdict(self, lease_lost: bool) -> tuple[RunStatus, str]:
+        counts = self.counts()
+        reason = self.reason or "crashed"
+        summary = (f"{counts.pages} page(s) ({counts.not_modified} not modified), {counts.items_seen} item(s) "
+                   f"({counts.items_new} new), {counts.errors} error(s)")
+        if self.report is not None and self.report.budget_exhausted:
+            summary += "; max_pages reached, some pages were left for the next run"
+        summary += _skipped_note(self.stats)
+        first_error = f"; first error: {self.errors[0][2]}" if self.errors else ""
+        storage = self.stats.get("feedsvc/storage_error")
+        if self.crash:
+            return RunStatus.FAILED, f"crawler crashed: {self.crash}; {summary}"
+        if storage:
+            return RunStatus.FAILED, f"database write failed: {storage}"
+        if lease_lost:
+            return RunStatus.ABORTED, f"lost the crawl lease (another process took over); {summary}"
+        if reason == "not_started":
+            return RunStatus.ABORTED, "stopped before this source's turn came; the next run crawls it"
+        if reason in ("shutdown", "crashed"):
+            return RunStatus.ABORTED, f"stopped before finishing ({reason}); {summary}"
+        if counts.pages == 0 and self.report is not None and self.report.robots_blocked and not self.errors:
+            blocked = self.report.robots_blocked
+            return RunStatus.FAILED, (f"nothing could be fetched: robots.txt forbids it ({len(blocked)} page(s) "
+                                      f"blocked, e.g. {blocked[0]}; see {_robots_url(blocked[0])})")
+        if counts.pages == 0:
+            return RunStatus.FAILED, f"nothing could be fetched{first_error}{_skipped_note(self.stats)}"
+        if counts.errors:
+            return RunStatus.PARTIAL, summary + first_error
+        if reason not in ("finished", "closespider_pagecount"):
+            return RunStatus.PARTIAL, f"{summary}; spider closed: {reason}"
+        return RunStatus.OK, summary
+
+
+def _skipped_note(stats: dict[str, Any]) -> str:
+    """"; 12 offsite link(s) skipped (e.g. …)" for what crawler/offsite.py kept the crawl from, or ""."""
+    note = ""
+    if stats.get(OFFSITE_STAT):
+        note += f"; {stats[OFFSITE_STAT]} offsite link(s) skipped (e.g. {stats.get(OFFSITE_EXAMPLE_STAT)})"
+    if stats.get(MALFORMED_STAT):
+        note += f"; {stats[MALFORMED_STAT]} malformed link(s) skipped (e.g. {stats.get(MALFORMED_EXAMPLE_STAT)})"
+    return note
+
+
+def _robots_url(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/robots.txt"
+
+
+class BatchCrawl:
+    """Crawl `sources` in this process; `run()` returns each source's state with its final status."""
+
+    def __init__(self, cfg: AppConfig, sources: list[SourceConfig], now: datetime, emit: Emit, *,
+                 trigger: str = "manual", window: int | None = None, verbose: int = 0,
+                 batch_size: int | None = None, source_timeout: float | None = None) -> None:
+        self.cfg, self.now, self.emit, self.trigger = cfg, now, emit, trigger
+        self.states = [SourceCrawl(s) for s in sources]
+        self.window = max(1, window or cfg.crawl.concurrent_sources)
+        self.verbose, self.batch_size, self.source_timeout = verbose, batch_size, source_timeout
+        self.started_at = time.monotonic()
+        # Set by a SIGTERM/SIGINT that came before Scrapy's own handlers were installed (crawler.run sets it).
+        self.stop_requested = threading.Event()
+        self._queue: deque[SourceCrawl] = deque()
+        self._active = 0
+        self.keep_running = False  # a worker's batch stays open for sources that arrive later (crawler.worker)
+        self.process: Any = None
+
+    # -- the batch ---------------------------------------------------------------------------------------------
+    def run(self, feeder: Callable[[Any], Any] | None = None) -> list[SourceCrawl]:
+        """Crawl the batch; with `feeder` (a worker), also start it on the process (`feeder(process)`), keep
+        the batch open for sources it adds, and end when it ends."""
+        from feedsvc.store import Store, start_run, sync_sources
+
+        store = Store.for_config(self.cfg)
+        self.session_factory = store.session_factory
+        with store.transaction() as session:
+            sync_sources(session, self.cfg.sources, self.now)
+        self.keeper = LeaseKeeper(self.session_factory, timedelta(seconds=self.cfg.scheduler.lease_ttl))
+        try:
+            # Leases and runs for the whole batch up front, in one transaction each: a killed batch leaves every
+            # source with a run to close, and 1,000 sources do not cost 2,000 commits.
+            holders = self.keeper.acquire_many([lease_name(s.source.id) for s in self.states])
+            with store.transaction() as session:
+                for state in self.states:
+                    state.holder = holders[lease_name(state.source.id)]
+                    if state.holder is None:
+                        state.run_id = start_run(session, state.source.id, self.now, pid=os.getpid(),
+                                                 trigger=self.trigger)
+            for state in self.states:
+                if state.holder is not None:
+                    self.emit("busy", source=state.source.id, holder=state.holder)
+                    continue
+                self.emit("start", source=state.source.id, run_id=state.run_id, pid=os.getpid(),
+                          now=self.now.isoformat())
+                self._queue.append(state)
+            if (self._queue or feeder is not None) and not self.stop_requested.is_set():
+                self.keeper.start(self._save_progress)
+                self._run_reactor(feeder)
+            for state in self.states:  # never started (a stop came first) or never reported back
+                if state.holder is None and state.status is None:
+                    state.reason = state.reason or ("not_started" if state.started is None else "shutdown")
+                    self._finish(state)
+        finally:
+            self.keeper.stop()
+            store.close()
+        return self.states
+
+    def _run_reactor(self, feeder: Callable[[Any], Any] | None = None) -> None:
+        import signal
+
+        from crawler.pipelines import close_shared_stores
+
+        self.process = _Process({"LOG_LEVEL": ("WARNING", "INFO", "DEBUG")[min(self.verbose, 2)],
+                                 "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                 "TELNETCONSOLE_ENABLED": False})
+        self.keep_running = feeder is not None
+        for _ in range(self.window):
+            self._start_next()
+        if feeder is not None:
+            feeder(self.process).addBoth(lambda _: self._feeder_done())
+        elif self._active == 0:  # every source failed to start: there is nothing to run the reactor for
+            return
+        from twisted.internet import reactor as installed
+
+        def early_stop() -> None:  # a stop signal came while we were starting up
+            if self.stop_requested.is_set() and not self.process.stopping:
+                self.process._signal_shutdown(signal.SIGTERM, None)
+
+        reactor: Any = installed
+        reactor.callWhenRunning(early_stop)
+        try:
+            self.process.start(stop_after_crawl=False)
+        finally:
+            close_shared_stores()
+        # Scrapy's SIGTERM/SIGINT handlers need the (now stopped) reactor: restore the defaults so the steps
+        # after the crawl can still be interrupted.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _start_next(self) -> None:
+        while self._queue and not self.process.stopping:
+            state = self._queue.popleft()
+            try:
+                deferred = self._start(state)
+            except Exception as exc:  # a bad source must not stop the others
+                self._crashed(state, exc)
+                continue
+            self._active += 1
+            deferred.addBoth(lambda _result, s=state: self._crawler_done(s, _result))
+            return
+        if self._active == 0 and not self.keep_running:
+            self._stop_reactor()
+
+    def _feeder_done(self) -> None:
+        self.keep_running = False
+        if self._active == 0:
+            self._stop_reactor()
+
+    def free_slots(self) -> int:
+        """How many more sources could start right now."""
+        return max(0, self.window - self._active - len(self._queue))
+
+    def add(self, source: SourceConfig, trigger: str, now: datetime) -> None:
+        """Take one more source into a running batch (a worker's job): its lease, its run, its turn."""
+        from feedsvc.store import start_run
+
+        state = SourceCrawl(source, now=now, trigger=trigger)
+        self.states.append(state)
+        state.holder = self.keeper.acquire(lease_name(source.id))
+        if state.holder is not None:
+            self.emit("busy", source=source.id, holder=state.holder)
+            return
+        with self.session_factory() as session, session.begin():
+            state.run_id = start_run(session, source.id, now, pid=os.getpid(), trigger=trigger)
+        self.emit("start", source=source.id, run_id=state.run_id, pid=os.getpid(), now=now.isoformat())
+        self._queue.append(state)
+        self._start_next()
+
+    def _stop_reactor(self) -> None:
+        if "twisted.internet.reactor" not in sys.modules:  # importing it would install the wrong reactor
+            return
+        from twisted.internet import reactor as installed
+
+        reactor: Any = installed
+        if reactor.running and not self.process.stopping:  # after a stop signal, Scrapy stops it itself
+            reactor.callLater(0, reactor.stop)
+
+    def _crawler_done(self, state: SourceCrawl, result: Any) -> None:
+        self._active -= 1
+        if hasattr(result, "value") and state.crash is None and state.reason is None:
+            self._crashed(state, result.value)
+        if state.crawler is not None and state.crawler.stats is not None:  # CoreStats adds elapsed_time last
+            state.stats = dict(state.crawler.stats.get_stats()) or state.stats
+        state.crawler, state.receivers = None, []  # let the crawler's memory go while the batch continues
+        try:
+            self._finish(state)
+        except Exception:
+            log.exception("could not close the run of source=%s", state.source.id)
+        self._start_next()
+
+    def _crashed(self, state: SourceCrawl, exc: BaseException) -> None:
+        log.debug("crawl of %s crashed", state.source.id, exc_info=exc)
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        state.crash = f"{exc.__class__.__name__}{': ' + detail if detail else ''}"
+        state.reason = state.reason or "crashed"
+        self.emit("log", source=state.source.id,
+                  message=f"error: crawl of {state.source.id!r} crashed: {state.crash} (run with -vv for details)")
+
+    def _finish(self, state: SourceCrawl) -> None:
+        from feedsvc.store import finish_run, record_listing_pages
+
+        name = lease_name(state.source.id)
+        status, message = state.verdict(self.keeper.lost(name))
+        counts = state.counts()
+        at = (state.now or self.now) + timedelta(seconds=time.monotonic() - (state.started or self.started_at))
+        with self.session_factory() as session, session.begin():
+            finish_run(session, state.run_id, status, counts, at, message)
+            if state.report is not None and status.succeeded:
+                record_listing_pages(session, state.source.id, state.report.found_pages, at)
+        state.status = status
+        self.keeper.release(name)
+        self.emit("done", source=state.source.id, run_id=state.run_id, status=status, counts=asdict(counts),
+                  message=message, elapsed_seconds=state.stats.get("elapsed_time_seconds"),
+                  new_item_ids=state.new_ids, finished_at=at.isoformat())
+
+    def _save_progress(self, session: Any) -> None:
+        from feedsvc.store import update_run_progress
+
+        for state in self.states:
+            if state.report is not None and state.status is None:
+                update_run_progress(session, state.run_id, state.counts())
+
+    # -- one source ----------------------------------------------------------------------------------------------
+    def _start(self, state: SourceCrawl) -> Any:
+        from scrapy import signals
+        from scrapy.crawler import Crawler
+
+        from crawler.middlewares import crawl_error, page_crawled
+        from crawler.settings import scrapy_settings, source_follows_articles, source_max_pages
+        from crawler.spiders.listing import ArticleListSpider
+
+        source = state.source
+        settings = scrapy_settings(self.cfg, source)
+        settings.update(FEEDSVC_RUN_ID=state.run_id, FEEDSVC_NOW=(state.now or self.now).isoformat(),
+                        MEMUSAGE_ENABLED=False,
+                        LOG_LEVEL=("WARNING", "INFO", "DEBUG")[min(self.verbose, 2)])
+        if self.batch_size:
+            settings["FEEDSVC_BATCH_SIZE"] = self.batch_size
+        if self.source_timeout:
+            settings["CLOSESPIDER_TIMEOUT"] = self.source_timeout
+        # The first crawler installs the reactor, as CrawlerProcess.create_crawler would.
+        crawler = Crawler(ArticleListSpider, settings, init_reactor=not self.process.reactor_ready)
+        self.process.reactor_ready = True
+        state.crawler = crawler
+        lease = lease_name(source.id)
+
+        def on_opened(spider: Any) -> None:
+            state.report = spider.report
+
+        def on_closed(spider: Any, reason: str) -> None:
+            state.reason = reason
+            state.stats = dict(crawler.stats.get_stats() if crawler.stats else {})
+
+        def on_page(url: str, status: int, cached: bool) -> None:
+            self.emit("page", source=source.id, url=url, status=status, cached=cached)
+            if time.monotonic() - state._last_items > 0.5 and crawler.stats is not None:
+                state._last_items = time.monotonic()
+                self.emit("items", source=source.id, seen=crawler.stats.get_value("feedsvc/items_seen", 0),
+                          new=crawler.stats.get_value("feedsvc/items_new", 0))
+            if self.keeper.lost(lease) and crawler.engine is not None and not state.closing:
+                state.closing = True
+                asyncio.ensure_future(crawler.engine.close_spider_async(reason="lease_lost"))
+
+        def on_error(kind: str, url: str | None, message: str) -> None:
+            self._record_error(state, kind, url, message)
+
+        def on_spider_error(failure: Any, response: Any, spider: Any) -> None:
+            exc = failure.value
+            self._record_error(state, "parse", response.url,
+                               f"could not extract from {response.url}: {exc.__class__.__name__}: {exc}")
+
+        def on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
+            url = getattr(item, "url", None) or (response.url if response is not None else None)
+            self._record_error(state, "pipeline", url, f"could not process item {url}: "
+                               f"{failure.value.__class__.__name__}: {failure.value}")
+
+        # Scrapy holds receivers weakly: the state keeps these closures alive for as long as its crawl runs.
+        state.receivers = [(on_opened, signals.spider_opened), (on_closed, signals.spider_closed),
+                           (on_error, crawl_error), (on_page, page_crawled),
+                           (on_spider_error, signals.spider_error), (on_item_error, signals.item_error)]
+        for receiver, signal in state.receivers:
+            crawler.signals.connect(receiver, signal=signal)
+        known, held = self._memory(source.id)
+        state.started = time.monotonic()
+        self.emit("crawling", source=source.id)
+        return self.process.crawl(crawler, source=source, follow_articles=source_follows_articles(self.cfg, source),
+                                  max_pages=source_max_pages(self.cfg, source), known_pages=known, held=held)
+
+    def _memory(self, source_id: str) -> tuple[Any, dict[str, list[tuple[str, str]]]]:
+        """The listing pages known from earlier runs, and what each listing showed before (for healing a
+        renamed block); a read failure only disables healing."""
+        from feedsvc.store import known_listing_pages, listing_memory
+
+        with self.session_factory() as session:
+            known = known_listing_pages(session, source_id)
+        try:
+            with self.session_factory() as session:
+                return known, listing_memory(session, source_id)
+        except FeedsvcError as exc:
+            log.warning("listing memory unavailable, healing disabled source=%s: %s", source_id, exc)
+            return known, {}
+
+    def _record_error(self, state: SourceCrawl, kind: str, url: str | None, message: str) -> None:
+        from feedsvc.store import record_crawl_error
+
+        state.errors.append((kind, url, message))
+        self.emit("error", source=state.source.id, kind=kind, url=url, message=message)
+        try:  # recorded at once, so a run killed later still shows what went wrong
+            with self.session_factory() as session, session.begin():
+                record_crawl_error(session, state.source.id, state.run_id, url, kind, message, datetime.now(UTC))
+        except FeedsvcError as exc:
+            log.warning("could not record crawl error source=%s: %s", state.source.id, exc)
+
+
+def _process_class() -> type:
+    from scrapy.crawler import CrawlerProcess
+
+    class Process(CrawlerProcess):
+        """CrawlerProcess that remembers a stop signal came, so no further source of the batch starts."""
+
+        stopping = False
+        reactor_ready = False
+
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            self.stopping = True
+            super()._signal_shutdown(signum, frame)
+
+    return Process
+
+
+def _Process(settings: dict[str, Any]) -> Any:  # noqa: N802 - reads as the class it builds
+    return _process_class()(settings)

@@ -1,0 +1,148 @@
+"""Crawl progress on the terminal: a compact live board of every source in a crawl, and the summary after it.
+
+Used by `feedsvc crawl` and `feedsvc demo`. Fed with the crawler's progress events (feedsvc.scheduling.launcher);
+a thousand sources stay one screen: a totals line, then the sources crawling now (and any that failed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from feedsvc.cli.tables import safe_text
+from feedsvc.models import LaunchStatus, RunStatus
+from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
+
+COLOURS: dict[str, str] = {RunStatus.OK: "green", RunStatus.PARTIAL: "yellow", RunStatus.RUNNING: "cyan",
+                           "queued": "dim"}
+# Full summary tables up to this many sources; beyond, totals plus the sources that did not succeed.
+FULL_SUMMARY_LIMIT = 50
+
+
+@dataclass
+class _Row:
+    state: str = "queued"
+    pages: int = 0
+    cached: int = 0
+    seen: int = 0
+    new: int = 0
+    errors: int = 0
+    started: float | None = None
+    finished: float | None = None
+
+
+class CrawlBoard:
+    """A live table of a crawl's sources; `on_event` takes the launcher's events (from any thread)."""
+
+    def __init__(self, source_ids: Sequence[str], console: Console) -> None:
+        self.rows = {source_id: _Row() for source_id in source_ids}
+        self.console = console
+        self.started = time.monotonic()
+        self._live = Live(console=console, auto_refresh=True, refresh_per_second=4, transient=False,
+                          get_renderable=self.render)
+
+    def __enter__(self) -> CrawlBoard:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._live.__exit__(exc_type, exc, tb)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        row = self.rows.get(str(event.get("source", "")))
+        if row is None:
+            return
+        kind = event.get("event")
+        if kind == "crawling":
+            row.state, row.started = RunStatus.RUNNING, time.monotonic()
+        elif kind == "page":
+            row.pages += 1
+            row.cached += int(bool(event.get("cached")))
+        elif kind == "items":
+            row.seen, row.new = int(event.get("seen", 0)), int(event.get("new", 0))
+        elif kind == "error":
+            row.errors += 1
+        elif kind == "busy":
+            row.state, row.finished = LaunchStatus.BUSY, time.monotonic()
+        elif kind == "done":
+            counts = event.get("counts") or {}
+            row.seen, row.new = int(counts.get("items_seen", 0)), int(counts.get("items_new", 0))
+            row.pages = int(counts.get("pages", row.pages))
+            row.state, row.finished = str(event.get("status", RunStatus.FAILED)), time.monotonic()
+
+    def render(self) -> Group:
+        tally: dict[str, int] = {}
+        for row in self.rows.values():
+            tally[row.state] = tally.get(row.state, 0) + 1
+        pages = sum(r.pages for r in self.rows.values())
+        items = sum(r.seen for r in self.rows.values())
+        head = Text.assemble(
+            (f"{len(self.rows)} source(s) ", "bold"),
+            " · ".join(f"{n} {state}" for state, n in sorted(tally.items())),
+            f" · {pages} pages · {items} items · {time.monotonic() - self.started:.0f}s",
+        )
+        shown = [(sid, r) for sid, r in self.rows.items() if r.state == RunStatus.RUNNING]
+        shown += [(sid, r) for sid, r in self.rows.items()
+                  if r.finished is not None and r.state not in (RunStatus.OK, RunStatus.PARTIAL, RunStatus.RUNNING)]
+        room = max(3, self.console.size.height - 6)
+        if len(self.rows) <= room:  # everything fits: show every source, queued and finished too
+            shown = list(self.rows.items())
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim")
+        for column in ("source", "state", "pages", "items", "new", "errors", "time"):
+            table.add_column(column, justify="left" if column in ("source", "state") else "right")
+        now = time.monotonic()
+        for source_id, row in shown[:room]:
+            colour = COLOURS.get(row.state, "red")
+            took = "" if row.started is None else f"{(row.finished or now) - row.started:.0f}s"
+            table.add_row(safe_text(source_id), f"[{colour}]{row.state}[/{colour}]", str(row.pages), str(row.seen),
+                          str(row.new), str(row.errors), took)
+        if len(shown) > room:
+            table.add_row(f"… {len(shown) - room} more", "", "", "", "", "", "")
+        return Group(head, table)
+
+
+def crawl_with_board(config_path: str, source_ids: Sequence[str], console: Console, **options: Any) -> BatchOutcome:
+    """run_batch (options: now, timeout, related, source_timeout…) with the live board on `console`."""
+    with CrawlBoard(source_ids, console) as board:
+        return run_batch(config_path, source_ids, on_event=board.on_event, **options)
+
+
+def summary_table(outcomes: Sequence[CrawlOutcome]) -> Table:
+    """One row per source: pages, not modified, items, new, errors, status."""
+    table = Table(title="Crawl summary")
+    for column in ("source", "pages", "not modified", "items", "new", "errors", "status"):
+        table.add_column(column, justify="right" if column not in ("source", "status") else "left")
+    for o in outcomes:
+        c = o.counts
+        colour = "green" if o.status == RunStatus.OK else "yellow" if o.status == RunStatus.PARTIAL else "red"
+        cells = [str(v) for v in (c.pages, c.not_modified, c.items_seen, c.items_new, c.errors)] if c else ["-"] * 5
+        table.add_row(safe_text(o.source_id), *cells, f"[{colour}]{o.status}[/{colour}]")
+    return table
+
+
+def print_summary(outcomes: Sequence[CrawlOutcome], out: Console, err: Console) -> None:
+    """The summary table on `out` (totals only for a big crawl), then one line per source that did not
+    succeed on `err`."""
+    if len(outcomes) <= FULL_SUMMARY_LIMIT:
+        out.print(summary_table(outcomes))
+    else:
+        by_status: dict[str, int] = {}
+        for o in outcomes:
+            by_status[o.status] = by_status.get(o.status, 0) + 1
+        items = sum(o.counts.items_seen for o in outcomes if o.counts)
+        new = sum(o.counts.items_new for o in outcomes if o.counts)
+        out.print(f"Crawl summary: {len(outcomes)} sources, "
+                  + ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
+                  + f"; {items} items ({new} new). `feedsvc status` lists every source.", highlight=False)
+    for o in outcomes:
+        if not o.succeeded:
+            err.print(f"[red]{safe_text(o.source_id)}: {o.status}[/red] {safe_text(o.message)}", highlight=False)

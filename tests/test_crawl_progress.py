@@ -1,0 +1,55 @@
+"""feedsvc/cli/crawl_progress.py: the live board follows the crawler's events; big crawls stay one screen."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from feedsvc.cli.crawl_progress import CrawlBoard, print_summary
+from feedsvc.records import RunCounts
+from feedsvc.scheduling.launcher import CrawlOutcome
+
+
+def _text(renderable: object, height: int = 40) -> str:
+    out = io.StringIO()
+    Console(file=out, width=100, height=height, color_system=None).print(renderable)
+    return out.getvalue()
+
+
+def test_board_follows_events_and_shows_only_active_and_failed_sources_when_many() -> None:
+    ids = [f"s{i}" for i in range(200)]
+    board = CrawlBoard(ids, Console(file=io.StringIO(), width=100, height=20))
+    for i in range(5):
+        board.on_event({"event": "crawling", "source": f"s{i}"})
+    board.on_event({"event": "page", "source": "s0", "url": "http://x/", "cached": True})
+    board.on_event({"event": "items", "source": "s0", "seen": 7, "new": 3})
+    board.on_event({"event": "done", "source": "s1", "status": "failed", "counts": {"pages": 0}})
+    board.on_event({"event": "done", "source": "s2", "status": "ok", "counts": {"pages": 15, "items_seen": 14}})
+    board.on_event({"event": "page", "source": "unknown", "url": "http://y/"})  # not ours: ignored
+    text = _text(board.render())
+    assert "200 source(s)" in text and "195 queued" in text and "3 running" in text and "1 failed" in text
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split() and line.split()[0].startswith("s") and line.split()[0][1:].isdigit()}
+    assert set(rows) == {"s0", "s1", "s3", "s4"}  # crawling now, or failed; finished ok and queued are counted
+    assert rows["s0"][1:5] == ["running", "1", "7", "3"]
+
+
+def test_small_crawls_show_every_source_and_the_full_summary() -> None:
+    board = CrawlBoard(["a", "b"], Console(file=io.StringIO(), width=100, height=20))
+    board.on_event({"event": "done", "source": "a", "status": "ok", "counts": {"pages": 3, "items_seen": 2}})
+    text = _text(board.render())
+    assert "queued" in text and "ok" in text
+    out, err = io.StringIO(), io.StringIO()
+    outcomes = [CrawlOutcome("a", 0, "ok", 1, RunCounts(pages=3, items_seen=2), "fine"),
+                CrawlOutcome("b", 1, "failed", 2, RunCounts(), "nothing could be fetched [x]")]
+    print_summary(outcomes, Console(file=out, width=120), Console(file=err, width=120))
+    assert "Crawl summary" in out.getvalue() and "│ a " in out.getvalue()
+    assert "b: failed nothing could be fetched [x]" in err.getvalue()  # site text printed as text, not markup
+
+
+def test_big_crawls_get_totals_not_a_thousand_rows() -> None:
+    outcomes = [CrawlOutcome(f"s{i}", 0, "ok", i, RunCounts(items_seen=14, items_new=14), "") for i in range(60)]
+    out = io.StringIO()
+    print_summary(outcomes, Console(file=out, width=120), Console(file=io.StringIO()))
+    assert out.getvalue().strip() == ("Crawl summary: 60 sources, 60 ok; 840 items (840 new). "
+                                      "`feedsvc status` lists every source.")

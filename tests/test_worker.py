@@ -1,0 +1,70 @@
+"""Two crawl nodes (`feedsvc worker`) on this machine share the sources `feedsvc crawl --redis` queues in Redis:
+each source is crawled once, by one node, and every run ends ok; the after-crawl hook runs on the nodes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from feedsvc.config import load_config
+from feedsvc.models import CrawlRun, RelatedLink
+from feedsvc.store import Store
+from tests.crawlutil import child_env, gw_source, write_config
+from tests.services import unavailable
+from tests.siteserver import SiteServer
+
+REDIS_URL = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_key() -> Iterator[str]:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        unavailable(f"Redis is not reachable at {REDIS_URL} (apt-get install redis-server)")
+    key = f"feedsvc:test:{uuid.uuid4().hex[:8]}"
+    yield key
+    client.delete(key)
+    client.close()
+
+
+def test_two_workers_share_the_queue_and_each_source_runs_once(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path, redis_key: str
+) -> None:
+    site = make_site_server(delay=0.3)  # each source takes several seconds: both nodes get work
+    ids = [f"s{i}" for i in range(6)]
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [gw_source(site.base_url, s) for s in ids],
+                          crawl_extra="concurrent_sources = 3")
+    load_config(config)
+    Store.for_config(load_config(config)).close()  # schema first, as `feedsvc db upgrade` would
+    workers = [subprocess.Popen([sys.executable, "-m", "feedsvc", "worker", "--config", str(config), "--redis",
+                                 REDIS_URL, "--key", redis_key, "--idle-exit", "15"], env=child_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        crawl = subprocess.run([sys.executable, "-m", "feedsvc", "crawl", "--config", str(config), "--redis",
+                                REDIS_URL, "--redis-key", redis_key, "--timeout", "120"],
+                               env=child_env(), capture_output=True, text=True, timeout=240)
+        assert crawl.returncode == 0, crawl.stderr[-3000:]
+        for worker in workers:
+            worker.wait(timeout=120)  # idle for 15 s after the queue ran dry: the node exits
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    with Store.for_config(load_config(config)) as store, store.session() as session:
+        runs = list(session.scalars(select(CrawlRun)))
+        related = session.scalar(select(func.count()).select_from(RelatedLink).where(RelatedLink.origin == "computed"))
+    assert sorted(r.source_id for r in runs) == ids  # each source once
+    assert {r.status for r in runs} == {"ok"}
+    assert len({r.pid for r in runs}) == 2  # both nodes crawled
+    assert related and related > 0  # the nodes ran the after-crawl hook
