@@ -1,4 +1,4 @@
-"""The one after-crawl hook: what happens once crawls have finished (related items, static publishing).
+"""The one after-crawl hook: what happens once crawls have finished (related items, static publishing, WebSub).
 
 Called by the side that launched the crawl (feedsvc.scheduling.launcher, after the crawler process exited),
 once per finished crawl process, with every source's run and the ids of the items it found new. The crawler
@@ -51,15 +51,23 @@ def after_crawl(cfg: AppConfig, finished_runs: Sequence[FinishedRun], *, related
         related_ok = _refresh_related(cfg, new_ids, at)
     related_seconds = round(time.monotonic() - started, 2)
     published: bool | None = None
+    publish_result = None
     publish_dir = cfg.resolve_path(cfg.server.publish_dir) if cfg.server.publish_dir else None
     if publish_dir is not None and any(LaunchStatus(r.status).succeeded for r in finished_runs):
         from feedsvc.feeds.publish import publish_if_configured
 
         try:
-            published = publish_if_configured(cfg) is not None
+            publish_result = publish_if_configured(cfg)
+            published = publish_result is not None
         except Exception:
             log.exception("static publishing to %s failed; the crawl itself succeeded", publish_dir)
             published = False
+    if cfg.websub.hubs and (new_ids or any(LaunchStatus(r.status).succeeded for r in finished_runs)):
+        from feedsvc.websub.announce import announce_in_background
+
+        # WebSub: hubs hear about the feeds whose bytes changed (published URLs when static publishing ran).
+        # In its own thread: a slow or dead hub never delays or fails the crawl.
+        announce_in_background(cfg, publish_result.digests if publish_result is not None else None)
     return AfterCrawlReport(len(new_ids) if related else 0, related_ok, related_seconds, published, publish_dir)
 
 

@@ -179,3 +179,20 @@ def test_a_slow_hub_never_holds_up_the_caller(tmp_path: Path) -> None:
         assert time.monotonic() - started < 0.5 and thread is not None
         thread.join(timeout=60)
         assert not thread.is_alive() and slow.urls()
+
+
+def test_feedsvc_crawl_announces_through_the_after_crawl_hook(tmp_path: Path, site: DemoSite) -> None:
+    """The whole path a subscriber relies on: `feedsvc crawl` → crawl → after-crawl hook → hub, with nobody
+    calling announce by hand; a hub that is down is recorded and fails nothing."""
+    from tests.crawlutil import run_feedsvc
+
+    with Hub() as good, Hub(mode="down") as down:
+        config = tmp_path / "c.toml"
+        cfg = _write_config(config, tmp_path / "f.db", site.base_url, [good.url, down.url])
+        done = run_feedsvc("crawl", "blog", "--config", str(config), "--now", NOW)
+        assert done.returncode == 0, done.stderr  # the dead hub does not fail the crawl
+        assert f"{BASE}/feeds/blog/latest.atom" in good.urls() and f"{BASE}/feeds/new.json" in good.urls()
+        assert down.requests, "the failing hub was tried too"
+        with Store.open(cfg.database.url) as store, store.session() as session:
+            summaries = {s.hub: s for s in hub_summaries(session)}
+        assert summaries[good.url].ok > 0 and summaries[down.url].failed > 0
