@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_render import need_chromium
+from tests.test_browser import need_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -130,7 +130,7 @@ def test_demo_crawls_serves_and_stops_cleanly(procs: list[Proc], tmp_path: Path)
     ranking = feedparser.parse(httpx.get(f"{base}/feeds/gwdemo/ranking.rss", timeout=10).content)
     # The ranking is filled by a script: rendered by Chromium when it is installed (CI installs it), else the demo
     # says what it needs.
-    from tests.test_render import CHROMIUM, chromium_available
+    from tests.test_browser import CHROMIUM, chromium_available
 
     if chromium_available(CHROMIUM) or os.environ.get("CI") == "true":
         assert ranking.bozo == 0 and len(ranking.entries) == 10
