@@ -21,7 +21,7 @@ from feedsvc.demo.server import DemoSite
 from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import all_specs
 from feedsvc.http.app import create_app
-from tests.crawlutil import run_crawler, toml_str
+from tests.crawlutil import GW_LISTINGS, run_crawler, toml_str
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "demo"
 FIXED_NOW = "2026-11-20T12:00:00+08:00"
@@ -32,7 +32,7 @@ SITE_AT_PORT = f"http://127.0.0.1:{GOLDEN_SITE_PORT}"
 DUMP = GOLDEN.parent / "demo.sql"
 UPDATE = os.environ.get("FEEDSVC_UPDATE_GOLDEN") == "1"
 
-CONFIG = """
+CONFIG_TEMPLATE = """
 [database]
 url = {db}
 [crawl]
@@ -48,24 +48,7 @@ id = "gwdemo"
 title = "示例公文网"
 start_urls = [{site}]
 timezone = "Asia/Shanghai"
-  [[sources.listings]]
-  id = "recommended"
-  kind = "recommended"
-  heading = "推荐文稿"
-  [[sources.listings]]
-  id = "ranking"
-  kind = "ranking"
-  heading = "阅读排行"
-  [[sources.listings]]
-  id = "latest"
-  kind = "latest"
-  heading = "最新文稿"
-  pagination = "div.pages a.next"
-  [[sources.listings]]
-  id = "related"
-  kind = "related"
-  heading = "您可能感兴趣的文稿"
-
+{gw_listings}
 [[sources]]
 id = "blog"
 title = "The feedsvc demo blog"
@@ -81,6 +64,8 @@ id = "reports"
 title = "Reports"
 keywords = ["报告", "report"]
 """
+# The demo portal's listings are the fixture site's (tests/crawlutil.py), with braces kept for .format below.
+CONFIG = CONFIG_TEMPLATE.replace("{gw_listings}", GW_LISTINGS.format(latest_heading="最新文稿").strip("\n") + "\n")
 
 
 def _crawl_demo_into(config_path: Path, db_path: Path, site: DemoSite) -> None:
