@@ -43,7 +43,11 @@ def test_small_crawls_show_every_source_and_the_full_summary() -> None:
     outcomes = [CrawlOutcome("a", 0, "ok", 1, RunCounts(pages=3, items_seen=2), "fine"),
                 CrawlOutcome("b", 1, "failed", 2, RunCounts(), "nothing could be fetched [x]")]
     print_summary(outcomes, Console(file=out, width=120), Console(file=err, width=120))
-    assert "Crawl summary" in out.getvalue() and "│ a " in out.getvalue()
+    lines = out.getvalue().splitlines()  # piped: plain aligned text, one line per source
+    assert lines[0] == "Crawl summary" and lines[2].split() == ["a", "3", "0", "2", "0", "0", "ok"]
+    boxed = io.StringIO()
+    print_summary(outcomes, Console(file=boxed, width=120, force_terminal=True), Console(file=io.StringIO()))
+    assert "│ a " in boxed.getvalue()  # a wide terminal gets the boxed table
     assert "b: failed nothing could be fetched [x]" in err.getvalue()  # site text printed as text, not markup
 
 

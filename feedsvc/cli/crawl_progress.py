@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from feedsvc.cli.tables import safe_text
+from feedsvc.cli.tables import Column, TextTable, safe_text
 from feedsvc.models import LaunchStatus, RunStatus
 from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
 
@@ -116,16 +116,15 @@ def crawl_with_board(config_path: str, source_ids: Sequence[str], console: Conso
         return run_batch(config_path, source_ids, on_event=board.on_event, **options)
 
 
-def summary_table(outcomes: Sequence[CrawlOutcome]) -> Table:
-    """One row per source: pages, not modified, items, new, errors, status."""
-    table = Table(title="Crawl summary")
-    for column in ("source", "pages", "not modified", "items", "new", "errors", "status"):
-        table.add_column(column, justify="right" if column not in ("source", "status") else "left")
+def summary_table(outcomes: Sequence[CrawlOutcome]) -> TextTable:
+    """One row per source: pages, not modified, items, new, errors, status (readable at 80 columns and piped)."""
+    table = TextTable("Crawl summary", ["source"] + [
+        Column(c, justify="right") for c in ("pages", "not modified", "items", "new", "errors")] + ["status"])
     for o in outcomes:
         c = o.counts
         colour = "green" if o.status == RunStatus.OK else "yellow" if o.status == RunStatus.PARTIAL else "red"
         cells = [str(v) for v in (c.pages, c.not_modified, c.items_seen, c.items_new, c.errors)] if c else ["-"] * 5
-        table.add_row(safe_text(o.source_id), *cells, f"[{colour}]{o.status}[/{colour}]")
+        table.add_row(o.source_id, *cells, Text(str(o.status), style=colour))
     return table
 
 
@@ -133,7 +132,7 @@ def print_summary(outcomes: Sequence[CrawlOutcome], out: Console, err: Console) 
     """The summary table on `out` (totals only for a big crawl), then one line per source that did not
     succeed on `err`."""
     if len(outcomes) <= FULL_SUMMARY_LIMIT:
-        out.print(summary_table(outcomes))
+        summary_table(outcomes).print(out)
     else:
         by_status: dict[str, int] = {}
         for o in outcomes:
