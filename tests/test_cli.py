@@ -12,8 +12,8 @@ from feedsvc.cli import COMMAND_MODULES, build_parser, main
 def test_every_command_module_registers_its_commands() -> None:
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    assert {"check", "db", "crawl", "serve", "publish", "related", "run", "suggest", "heal"} <= commands
-    assert len(COMMAND_MODULES) == 8
+    assert {"check", "db", "crawl", "serve", "publish", "related", "run", "suggest", "heal", "worker"} <= commands
+    assert len(COMMAND_MODULES) == 9
 
 
 def test_a_config_mistake_is_one_error_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
