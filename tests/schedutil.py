@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from feedsvc.scheduling.service import SchedulerService
 
 STUB_JOB = "tests.schedutil:record_job"
 
@@ -99,3 +102,14 @@ def slow_job(config_path: str, source_id: str, attempt: int = 1, **_service: Any
     with (folder / "spans.log").open("a", encoding="utf-8") as fh:
         fh.write(f"end {time.time():.3f}\n")
     return {"config_path": config_path, "source_id": source_id, "attempt": attempt, "status": "ok"}
+
+
+def start(services: list[SchedulerService], path: Path, job: str = STUB_JOB, poll: float = 0.2) -> SchedulerService:
+    service = SchedulerService(str(path), poll_interval=poll, job_func=job)
+    service.start()
+    services.append(service)
+    return service
+
+
+def run_now(service: SchedulerService, job_id: str) -> None:
+    service.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))

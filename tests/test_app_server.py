@@ -1,16 +1,12 @@
 """The app under a real uvicorn server on 127.0.0.1, spoken to with httpx: fast path, validators, gzip bytes,
-cache freshness with the production check interval, and `feedsvc serve` as a subprocess."""
+and cache freshness with the production check interval (`feedsvc serve` itself: tests/test_serve_cmd.py)."""
 
 from __future__ import annotations
 
 import gzip
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import feedparser
 import httpx
@@ -24,7 +20,6 @@ from tests.feedhelpers import (
     T0,
     check_valid_feed,
     crawl,
-    free_port,
     listed,
     make_config,
     running_server,
@@ -102,41 +97,3 @@ def test_a_new_crawl_shows_up_within_the_check_interval(
             time.sleep(0.1)
         assert after.status_code == 200
         assert feedparser.parse(after.content).entries[0].title == "Late edition 🗞"
-
-
-def test_feedsvc_serve_command_with_two_workers(tmp_path: Path) -> None:
-    db = tmp_path / "feeds.db"
-    cfg = make_config(f"sqlite:///{db}")
-    _store = Store.open(cfg.database.url)
-    engine, factory = _store.engine, _store.session_factory
-    sample_crawls(factory, cfg)
-    engine.dispose()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "sqlite:///{db}"\n[server]\nport = 1\n'
-        '[[sources]]\nid = "gw"\ntitle = "GW"\nstart_urls = ["http://gw.test/"]\n'
-        '[[sources.listings]]\nid = "latest"\nblock = "ul"\n', encoding="utf-8")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("FEEDSVC_DATABASE_URL", "FEEDSVC_CONFIG")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "feedsvc", "serve", "--config", str(config), "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "2", "--no-access-log", "--log-level", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        response = None
-        while time.monotonic() < deadline:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/feeds/gw.atom", timeout=5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert response is not None and response.status_code == 200
-        # No base_url: self links name the address actually served (--port, not [server] port = 1).
-        check_valid_feed(response.content, "atom", f"http://127.0.0.1:{port}/feeds/gw.atom")
-        assert len(feedparser.parse(response.content).entries) == 3
-        assert httpx.get(f"http://127.0.0.1:{port}/feeds/en.atom", timeout=5).status_code == 404
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=20)
-    assert proc.returncode == 0, out.decode(errors="replace")

@@ -3,7 +3,6 @@ jobs are moved to 'now' (or into the past, as after downtime) and a stub job rec
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,7 @@ from feedsvc.config import cron_trigger, load_config
 from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store, get_source
-from tests.schedutil import SLOW_STUB_JOB, STUB_JOB, calls, source_toml, wait_for, write_config
+from tests.schedutil import SLOW_STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
 
 
 @pytest.fixture
@@ -26,17 +25,6 @@ def services() -> Iterator[list[SchedulerService]]:
     for service in started:
         if service.scheduler.running:
             service.stop(grace=5)
-
-
-def start(services: list[SchedulerService], path: Path, job: str = STUB_JOB, poll: float = 0.2) -> SchedulerService:
-    service = SchedulerService(str(path), poll_interval=poll, job_func=job)
-    service.start()
-    services.append(service)
-    return service
-
-
-def run_now(service: SchedulerService, job_id: str) -> None:
-    service.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
 
 
 def test_jobs_created_from_config(tmp_path: Path) -> None:
@@ -167,38 +155,6 @@ def test_a_source_never_runs_twice_at_once(services: list[SchedulerService], tmp
     wait_for(lambda: (tmp_path / "spans.log").read_text().count("end") >= 2, what="second run")
     events = [line.split() for line in (tmp_path / "spans.log").read_text().splitlines()]
     assert [e[0] for e in events] == ["start", "end", "start", "end"]  # never start, start
-
-
-def test_config_file_change_adds_and_removes_sources(
-    services: list[SchedulerService], tmp_path: Path, db_url: str
-) -> None:
-    path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw"), source_toml("old")])
-    (tmp_path / "plan-old.txt").write_text("failed\n")
-    service = start(services, path)
-    run_now(service, "crawl:old")  # leaves a pending retry:old that must go with its source
-    wait_for(lambda: service.scheduler.get_job("retry:old"), what="retry job")
-    write_config(path, db_url, [source_toml("gw", schedule="45 4 * * *"), source_toml("added")])
-    wait_for(lambda: service.reloads >= 1, what="reload after the file changed")
-    jobs = {job.id: job for job in service.scheduler.get_jobs()}
-    assert sorted(jobs) == ["crawl:added", "crawl:gw"]
-    assert jobs["crawl:gw"].next_run_time.minute == 45  # rescheduled
-    with service.session_factory() as session:
-        old, new = get_source(session, "old"), get_source(session, "added")
-        assert old is not None and old.active is False and old.next_run_at is None  # row (and items) stay
-        assert new is not None and new.active is True and new.next_run_at is not None
-
-
-def test_invalid_config_keeps_the_running_one(services: list[SchedulerService], tmp_path: Path,
-                                              caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="feedsvc.scheduler")
-    path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")])
-    service = start(services, path)
-    path.write_text(path.read_text().replace('default_schedule = "0 3 1 1 *"', 'default_schedule = "nonsense"')
-                    + source_toml("extra"))
-    wait_for(lambda: "config reload rejected" in caplog.text, what="the rejection")
-    assert "default_schedule" in caplog.text  # the log names the key that is wrong
-    assert service.reloads == 0
-    assert [job.id for job in service.scheduler.get_jobs()] == ["crawl:gw"]
 
 
 def test_shutdown_kills_a_crawl_that_ignores_sigterm() -> None:
