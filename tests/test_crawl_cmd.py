@@ -1,4 +1,4 @@
-"""`feedsvc crawl | status | export | preview` and the crawl launcher, through real child processes."""
+"""`feedsvc crawl | status | export` and the crawl launcher, through real child processes (`feedsvc preview`: tests/test_preview.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from feedsvc.cli import main as feedsvc_main
 from feedsvc.models import CrawlRun, Item
 from feedsvc.scheduling.launcher import run_crawl
 from feedsvc.store.db import make_engine, make_session_factory
-from tests.crawlutil import FIXED_NOW, gw_source, run_feedsvc, simple_source, write_config
+from tests.crawlutil import FIXED_NOW, gw_source, simple_source, write_config
 from tests.siteserver import SiteServer
 
 
@@ -113,26 +113,6 @@ def test_status_warns_when_a_listing_stops_yielding_and_export_csv(
     # Listing-only dates resolve against --now, not the wall clock: 01-06 (one day of slack) stays in 2026,
     # 12-30 seen on 2026-01-05 is last year's.
     assert by_url[site_server.url("a/1003.html")]["published"].startswith("2025-12-30")
-
-
-def test_preview_prints_extraction_and_writes_nothing(site_server: SiteServer, tmp_path: Path) -> None:
-    db_file = tmp_path / "f.db"
-    config = write_config(tmp_path, f"sqlite:///{db_file}", [gw_source(site_server.base_url)])
-    result = run_feedsvc("preview", "gwsite", "--config", str(config))
-    assert result.returncode == 0, result.stderr
-    out = " ".join(result.stdout.split())
-    assert "recommended (recommended, listing page): 8 entries" in out
-    assert "block found but empty" in out  # the script-filled ranking
-    assert "2022年个人政治素质自评材料" in out and "2025-02-06" in out
-    assert "article:" in out and "preview only: nothing was written" in out
-    assert not db_file.exists() and not (tmp_path / "httpcache").exists()
-    assert not [r for r in site_server.requests() if r.path.startswith("/private/")]
-
-    article = run_feedsvc("preview", "gwsite", "--config", str(config), "--url", site_server.url("a/1012.html"))
-    assert article.returncode == 0, article.stderr
-    text = " ".join(article.stdout.split())
-    assert "related (related, article page): 10 entries" in text and "2024-06-04 16:20" in text
-    assert not db_file.exists()
 
 
 def test_launcher_streams_events_and_kills_a_crawl_past_its_timeout(

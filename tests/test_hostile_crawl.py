@@ -1,10 +1,9 @@
 """A hostile site (tests/data/hostile) crawled for real: nothing off the source's hosts is fetched, bad links and
 pages spoil nothing, limits hold, and every skip is named on the run. "Another host" is a second server on
-127.0.0.2; no test ever reaches an address outside 127.0.0.0/8."""
+127.0.0.2; no test ever reaches an address outside 127.0.0.0/8. The fence's policy itself: tests/test_offsite.py."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from crawler.offsite import FenceMiddleware, SourceFence, address_range
 from tests.crawlutil import done_event, run_crawler, simple_source, write_config
 from tests.siteserver import DATA, Page, SiteServer
 
@@ -129,58 +127,3 @@ def test_damaged_http_cache_is_a_miss_with_one_warning(tmp_path: Path, hostile: 
     done, stderr = _crawl(tmp_path, source)
     assert done["status"] == "ok" and int(done["counts"]["pages"]) >= 5  # type: ignore[index]
     assert len([line for line in stderr.splitlines() if "damaged HTTP cache entry" in line]) == 1
-
-
-# -- the policy itself --------------------------------------------------------------------------------------------
-
-def test_fence_hosts_and_ranges() -> None:
-    fence = SourceFence(["https://News.Example.com/list"], ["example.org"])
-    assert fence.url_refusal("https://news.example.com/a") is None
-    assert fence.url_refusal("https://cdn.example.org/a") is None  # allowed_domains allow subdomains
-    assert fence.url_refusal("https://example.com/a") is not None  # a start host does not allow its parent
-    assert fence.url_refusal("https://evilexample.org/a") is not None
-    assert fence.url_refusal("ftp://news.example.com/a") is not None
-    assert address_range(__import__("ipaddress").ip_address("::ffff:169.254.169.254")) == "link-local"
-    for address, kind in (("10.1.2.3", "private"), ("127.0.0.2", "loopback"), ("224.0.0.1", "multicast"),
-                          ("fe80::1", "link-local"), ("93.184.216.34", None)):
-        assert address_range(__import__("ipaddress").ip_address(address)) == kind
-
-
-def test_resolved_address_is_checked() -> None:
-    """A public-looking name that resolves to an internal address is refused; the resolver is the middleware's
-    collaborator (the reactor's caching resolver in a crawl), here a table."""
-    from scrapy.utils.test import get_crawler
-
-    from crawler.spiders.listing import ArticleListSpider
-    from feedsvc.config import SourceConfig
-
-    source = SourceConfig.model_validate({
-        "id": "pub", "title": "pub", "start_urls": ["https://www.example.com/"],
-        "allowed_domains": ["example.com"], "listings": [{"id": "latest", "heading": "Latest"}]})
-    from crawler.settings import scrapy_settings
-    from feedsvc.config import AppConfig
-
-    crawler = get_crawler(ArticleListSpider, scrapy_settings(AppConfig(sources=[source]), source))
-    crawler.spider = ArticleListSpider(source)
-    table = {"www.example.com": "93.184.216.34", "rebind.example.com": "169.254.169.254",
-             "lan.example.com": "192.168.1.20", "ok.example.com": "93.184.216.35"}
-
-    async def resolve(host: str) -> str:
-        return table[host]
-
-    middleware = FenceMiddleware(crawler, resolve=resolve)
-    from scrapy import Request
-    from scrapy.exceptions import IgnoreRequest
-
-    async def verdict(url: str) -> str | None:
-        try:
-            await middleware.process_request(Request(url))
-        except IgnoreRequest as exc:
-            return str(exc)
-        return None
-
-    assert asyncio.run(verdict("https://ok.example.com/a")) is None
-    refused = asyncio.run(verdict("https://rebind.example.com/a"))
-    assert refused and "link-local" in refused
-    refused = asyncio.run(verdict("https://lan.example.com/a"))
-    assert refused and "private" in refused

@@ -1,0 +1,84 @@
+"""crawler/discover/candidates.py: which blocks of a page look like lists of articles, on real parsel Selectors.
+Menus, link farms, undated boxes and page columns are dropped, each for its named reason."""
+
+from __future__ import annotations
+
+from parsel import Selector
+
+from crawler.discover.candidates import find_candidates, is_chrome, rankish, why_rejected
+
+URL = "http://site.example/"
+PAGE = """<html><body>
+<nav class="menu"><ul>
+  <li><a href="/a">Home page link</a> 2026-01-01</li><li><a href="/b">About us page</a> 2026-01-02</li>
+  <li><a href="/c">Contact us page</a> 2026-01-03</li></ul></nav>
+<div class="box"><h2>Latest posts</h2><ul class="latest-news">
+  <li><a href="/p/3.html">Third post about gardens</a> <span>2026-01-03</span></li>
+  <li><a href="/p/2.html">Second post about roses</a> <span>2026-01-02</span></li>
+  <li><a href="/p/1.html">First post about winter</a> <span>2026-01-01</span></li></ul>
+  <div class="pages"><a href="/list_2.html">2</a><a href="/list_3.html">3</a><a href="/list_2.html">Next</a></div>
+</div>
+<div id="partners"><ul>
+  <li><a href="http://other.example/x">Partner one site</a> 2026-01-01</li>
+  <li><a href="http://other.example/y">Partner two site</a> 2026-01-02</li>
+  <li><a href="http://other.example/z">Partner three site</a> 2026-01-03</li></ul></div>
+<div class="side"><h3>阅读排行</h3><ol>
+  <li><a href="/p/9.html">A much read article on pruning</a></li>
+  <li><a href="/p/8.html">Another much read article here</a></li>
+  <li><a href="/p/7.html">Third much read article of all</a></li></ol></div>
+<div class="links-box"><ul>
+  <li><a href="/t/1">Tag</a></li><li><a href="/t/2">Tag two</a></li><li><a href="/t/3">Tag 3</a></li></ul></div>
+<div class="cols">
+  <div><a href="/p/20.html">Col A one</a> 2026-01-01 <a href="/p/21.html">Col A two</a> <a href="/p/22.html">A3</a></div>
+  <div><a href="/p/30.html">Col B one</a> 2026-01-01 <a href="/p/31.html">Col B two</a> <a href="/p/32.html">B3</a></div>
+  <div><a href="/p/40.html">Col C one</a> 2026-01-01 <a href="/p/41.html">Col C two</a> <a href="/p/42.html">C3</a></div>
+</div>
+</body></html>"""
+
+
+def _page() -> Selector:
+    return Selector(text=PAGE, base_url=URL)
+
+
+def test_only_article_lists_are_candidates() -> None:
+    found = find_candidates(_page(), URL)
+    assert [(c.element.tag, c.element.get("class")) for c in found] == [("ul", "latest-news"), ("ol", None)]
+    latest, ranking = found
+    assert [e.url for e in latest.entries] == [f"{URL}p/{n}.html" for n in (3, 2, 1)]
+    assert latest.dated == 1.0 and not latest.ordered
+    assert ranking.dated == 0.0 and ranking.ordered  # undated, but an <ol> of article-like titles under 阅读排行
+
+
+def test_each_rejected_block_names_its_reason() -> None:
+    page = _page()
+    host = "site.example"
+    reasons = {}
+    for cand in find_candidates(page, URL, strict=False):
+        key = cand.element.get("class") or cand.element.getparent().get("class") or cand.element.getparent().get("id")
+        reasons[key] = why_rejected(cand.element, cand.entries, host)
+    assert reasons["menu"] == "chrome"
+    assert reasons["partners"] == "offsite"
+    assert reasons["latest-news"] is None and reasons["side"] is None
+    assert reasons["links-box"] == "chrome"  # a "links" box is site chrome by its class word
+    cols = page.css("div.cols")[0].root
+    entries = [e for c in find_candidates(page, URL, strict=False) if c.element is cols for e in c.entries]
+    assert entries and why_rejected(cols, entries, host) == "columns"
+    assert why_rejected(cols, entries[:2], host) == "few"
+
+
+def test_an_undated_list_without_a_ranking_look_is_rejected() -> None:
+    html = ("<html><body><div class='box'><h2>Things</h2><ul>"
+            + "".join(f"<li><a href='/p/{n}.html'>An article title number {n}</a></li>" for n in range(4))
+            + "</ul></div></body></html>")
+    page = Selector(text=html, base_url=URL)
+    assert find_candidates(page, URL) == []
+    (loose,) = find_candidates(page, URL, strict=False)
+    assert why_rejected(loose.element, loose.entries, "site.example") == "undated"
+    assert not rankish(loose.element, "Things") and rankish(loose.element, "Most read")
+
+
+def test_chrome_is_found_through_ancestors() -> None:
+    page = _page()
+    assert is_chrome(page.css("nav li")[0].root)
+    assert not is_chrome(page.css("ul.latest-news li")[0].root)
+    assert is_chrome(page.css("div.pages a")[0].root)  # pagination boxes are chrome, never a listing

@@ -1,0 +1,68 @@
+"""crawler/discover/fetch.py: `python -m crawler.run --suggest URL` against a fixture server (robots.txt and the
+configured User-Agent obeyed, one article opened for its "related" block, the block printed as TOML), its
+failures as one line and exit 1, and the time zone guessed from the page. `feedsvc suggest` (the command that
+launches it) is tests/test_suggest_cmd.py; `--heal` is tests/test_heal_cmd.py."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+from parsel import Selector
+
+from crawler.discover.fetch import guess_timezone
+from tests.crawlutil import run_crawler, write_config
+from tests.siteserver import DATA, Page, SiteServer
+
+BLOG = DATA / "suggest" / "blog_cards"
+ARTICLE = """<html lang="en"><head><title>Notes from a winter garden</title></head><body><article><h1>Notes</h1>
+<p>Text.</p></article><h3>You may also like</h3><ul class="more">
+<li><a href="/posts/pruning-roses/">Pruning roses in the rain</a></li>
+<li><a href="/posts/compost-myths/">Five compost myths, tested</a></li>
+<li><a href="https://other.example.org/x">Elsewhere entirely</a></li></ul></body></html>"""
+
+
+def test_time_zone_is_guessed_from_the_language() -> None:
+    def zone(html: str) -> str:
+        return guess_timezone(Selector(text=html))
+
+    assert zone('<html lang="zh-CN"><title>x</title></html>') == "Asia/Shanghai"
+    assert zone('<html lang="de"><title>x</title></html>') == "Europe/Berlin"
+    assert zone("<html><head><title>某公文网</title></head></html>") == "Asia/Shanghai"  # no lang: Chinese title
+    assert zone('<html lang="en"><title>某公文网</title></html>') == "UTC"  # a declared language wins
+    assert zone("<html><title>Plain</title></html>") == "UTC"
+
+
+def test_suggest_prints_a_loadable_block_with_the_related_listing(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path
+) -> None:
+    site = make_site_server(BLOG)
+    site.pages["/posts/winter-garden/"] = Page(ARTICLE.encode(), "text/html; charset=utf-8")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [])
+    result = run_crawler(config, f"--suggest={site.base_url}/", "--id", "boots")
+    assert result.returncode == 0, result.stderr
+    (source,) = tomllib.loads(result.stdout)["sources"]
+    assert source["id"] == "boots" and source["title"] == "The Muddy Boots Blog" and source["timezone"] == "UTC"
+    assert [(lst["kind"], lst["heading"]) for lst in source["listings"]] == [
+        ("latest", "Featured"), ("related", "You may also like")]  # "latest": its dates run newest first
+    assert "Elsewhere entirely" not in result.stdout  # related links off the site are not shown as items
+    paths = [r.path for r in site.requests()]
+    assert paths[0] == "/robots.txt" and paths.count("/posts/winter-garden/") == 1  # exactly one article opened
+    assert all("feedsvc-test" in (r.header("User-Agent") or "") for r in site.requests())
+
+
+def test_suggest_failures_are_one_line_and_exit_1(make_site_server: Callable[..., SiteServer], tmp_path: Path) -> None:
+    site = make_site_server(BLOG)
+    site.pages["/robots.txt"] = Page(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [])
+    for path, said in (("/status/404", "error: could not fetch"), ("/private/", "error: could not fetch"),
+                       ("/about.txt", "error: no dated listing found")):
+        if path == "/about.txt":
+            site.pages[path] = Page(b"<html><body><p>Nothing listed here.</p></body></html>", "text/html")
+        result = run_crawler(config, f"--suggest={site.url(path)}")
+        assert result.returncode == 1 and result.stdout == "", result.stderr
+        assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+            next(line for line in result.stderr.splitlines() if line.startswith(said))]
+        assert "Traceback" not in result.stderr
+    assert not site.requests("/private/")  # robots.txt obeyed
