@@ -11,9 +11,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from feedsvc.cli.tables import safe_text as t
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.records import ItemRecord
+from feedsvc.text import safe_text as t
 
 
 def run_preview(cfg: AppConfig, source: SourceConfig, url: str | None, now: datetime, verbose: int = 0) -> int:

@@ -10,6 +10,7 @@ import html
 import re
 
 import nh3
+from rich.markup import escape
 
 # Characters XML 1.0 forbids (C0 controls except tab/newline/CR, lone surrogates, U+FFFE/U+FFFF) and the C1
 # controls except NEL: legal in XML 1.0 but they render as garbage (mis-decoded cp1252) and upset validators.
@@ -67,3 +68,24 @@ def plain_text(html_fragment: str) -> str:
     spaced = _BLOCK_TAG.sub(r" \1", html_fragment)
     text = nh3.clean(xml_safe(spaced), tags=set(), clean_content_tags=set(NON_PROSE_TAGS))
     return clean_title(html.unescape(text))
+
+
+# ANSI/VT escape sequences (CSI, OSC, and two-byte ESC forms), then any control character left over, DEL and
+# C1 included. Bidi overrides and isolates can make a line read differently from what it is: gone too.
+_TERMINAL_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
+_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_TERMINAL_BREAKS = re.compile(r"[\t\n\r]+")
+
+
+def clean_text(value: object, keep_newlines: bool = False) -> str:
+    """Site-derived text made harmless for a terminal: escape sequences and control characters removed; tabs
+    and line breaks become a space unless `keep_newlines`."""
+    text = _TERMINAL_CONTROLS.sub("", _TERMINAL_ESCAPES.sub("", str(value)).replace("\t", " "))
+    if keep_newlines:
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return _TERMINAL_BREAKS.sub(" ", text)
+
+
+def safe_text(value: object, keep_newlines: bool = False) -> str:
+    """`clean_text`, then escaped for Rich markup: the form to put inside `console.print(f"...{x}...")`."""
+    return escape(clean_text(value, keep_newlines))

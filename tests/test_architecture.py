@@ -11,11 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("feedsvc", "crawler")
 # Names every command or app module defines by convention; their sameness is the point, not a copy.
 CONVENTIONAL_NAMES = {"main", "run", "register", "render", "create_app"}
-# TODO(issue 8): the terminal-escape rule belongs in a base module both sides may import (feedsvc/text.py).
-CRAWLER_IMPORT_ALLOWANCES = {  # crawler/preview.py prints with the CLI's safe_text/table helpers.
-    ("crawler.preview", "feedsvc.cli.tables")}
-# `run_preview` is both the CLI handler (cli/crawl_cmd.py) and the child's implementation (crawler/preview.py).
-TWO_HOMES_ALLOWANCES = {"run_preview": ["crawler.preview", "feedsvc.cli.crawl_cmd"]}
+CRAWLER_IMPORT_ALLOWANCES: set[tuple[str, str]] = set()
+TWO_HOMES_ALLOWANCES: dict[str, list[str]] = {}
 
 
 def _modules() -> dict[str, Path]:

@@ -14,10 +14,11 @@ from pathlib import Path
 from rich.console import Console
 
 from feedsvc.cli.config_cmd import print_config_summary
-from feedsvc.cli.tables import TextTable, clean_text, safe_text
+from feedsvc.cli.tables import TextTable
 from feedsvc.config import load_config
 from feedsvc.records import RunCounts
 from feedsvc.store import Store, finish_run, start_run, sync_sources
+from feedsvc.text import clean_text, safe_text
 
 LONG = "http://127.0.0.1:18765/a/long/path/to/the/listing/of/documents/index.html?p=1"  # 77 characters: wider than 80 beside a label
 CONFIG = f"""

@@ -8,8 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from feedsvc.cli.tables import TextTable, safe_text
+from feedsvc.cli.tables import TextTable
 from feedsvc.config import AppConfig, load_config
+from feedsvc.text import safe_text
 
 
 def register(subparsers: Any) -> None:

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from feedsvc.cli.crawl_progress import crawl_with_board, print_summary
-from feedsvc.cli.tables import Column, TextTable, safe_text
+from feedsvc.cli.tables import Column, TextTable
 from feedsvc.config import AppConfig, load_config, parse_now
 from feedsvc.errors import ConfigError
+from feedsvc.text import safe_text
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +30,7 @@ def register(subparsers: Any) -> None:
     preview.add_argument("source", help="source id")
     preview.add_argument("--url", help="inspect this page (listings and article extraction) instead of the start URL")
     add_config_option(preview)
-    preview.set_defaults(func=run_preview)
+    preview.set_defaults(func=run_preview_command)
 
     crawl = subparsers.add_parser("crawl", help="crawl sources now (all enabled ones by default)")
     crawl.add_argument("sources", nargs="*", metavar="SOURCE", help="source ids (default: every enabled source)")
@@ -62,7 +63,7 @@ def _config_path(args: argparse.Namespace) -> str:
     return str(args.config or default_config_path())
 
 
-def run_preview(args: argparse.Namespace) -> int:
+def run_preview_command(args: argparse.Namespace) -> int:
     cfg = load_config(_config_path(args))
     cfg.source(args.source)  # unknown source: a clear error before starting Scrapy
     cmd = [sys.executable, "-m", "crawler.run", args.source, "--config", cfg.path, "--preview"]

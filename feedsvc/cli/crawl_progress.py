@@ -17,9 +17,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from feedsvc.cli.tables import Column, TextTable, safe_text
+from feedsvc.cli.tables import Column, TextTable
 from feedsvc.models import LaunchStatus, RunStatus
 from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
+from feedsvc.text import safe_text
 
 COLOURS: dict[str, str] = {RunStatus.OK: "green", RunStatus.PARTIAL: "yellow", RunStatus.RUNNING: "cyan",
                            "queued": "dim"}

@@ -12,12 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from feedsvc.cli.tables import safe_text
 from feedsvc.config import load_config
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.models import Item
 from feedsvc.store import Store
 from feedsvc.store.items import get_item, get_item_by_url
+from feedsvc.text import safe_text
 
 PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "finish": "near-duplicates",
           "write": "storing links"}

@@ -8,35 +8,15 @@ plain aligned text with no styling and no width limit when stdout is not a termi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-# ANSI/VT escape sequences (CSI, OSC, and two-byte ESC forms), then any control character left over, DEL and
-# C1 included. Bidi overrides and isolates can make a line read differently from what it is: gone too.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_BREAKS = re.compile(r"[\t\n\r]+")
-
-
-def clean_text(value: object, keep_newlines: bool = False) -> str:
-    """Site-derived text made harmless for a terminal: escape sequences and control characters removed; tabs
-    and line breaks become a space unless `keep_newlines`."""
-    text = _CONTROLS.sub("", _ESCAPES.sub("", str(value)).replace("\t", " "))
-    if keep_newlines:
-        return text.replace("\r\n", "\n").replace("\r", "\n")
-    return _BREAKS.sub(" ", text)
-
-
-def safe_text(value: object, keep_newlines: bool = False) -> str:
-    """`clean_text`, then escaped for Rich markup: the form to put inside `console.print(f"...{x}...")`."""
-    return escape(clean_text(value, keep_newlines))
+from feedsvc.text import clean_text  # the terminal rules live with the other text rules
 
 
 @dataclass(frozen=True, slots=True)
