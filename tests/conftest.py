@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.store.db import create_schema, make_engine, make_session_factory
 from tests.dbutil import database_url
+from tests.services import REDIS_URL, unavailable
 from tests.siteserver import SiteServer
 
 DATA = Path(__file__).parent / "data"
@@ -63,3 +65,18 @@ def make_site_server() -> Iterator[Callable[..., SiteServer]]:
     yield make
     for server in servers:
         server.stop()
+
+@pytest.fixture
+def redis_key() -> Iterator[str]:
+    """A fresh Redis key for a crawl queue, deleted afterwards; skips (fails under CI) without Redis."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        unavailable(f"Redis is not reachable at {REDIS_URL} (apt-get install redis-server)")
+    key = f"feedsvc:test:{uuid.uuid4().hex[:8]}"
+    yield key
+    client.delete(key)
+    client.close()

@@ -11,6 +11,9 @@ from typing import NoReturn
 
 import pytest
 
+# The Redis the distributed-crawl tests use (.ci/run sets it; database 15 keeps them off anything else).
+REDIS_URL = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -6,13 +6,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from feedsvc.config import load_config
 from feedsvc.models import LaunchStatus, RunStatus
@@ -20,24 +16,7 @@ from feedsvc.records import RunCounts
 from feedsvc.scheduling.dispatch import crawl_on_nodes, enqueue
 from feedsvc.store import Store, finish_run, start_run, sync_sources
 from tests.schedutil import source_toml, write_config
-from tests.services import unavailable
-
-REDIS_URL = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis_key() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        unavailable(f"Redis is not reachable at {REDIS_URL} (apt-get install redis-server)")
-    key = f"feedsvc:test:{uuid.uuid4().hex[:8]}"
-    yield key
-    client.delete(key)
-    client.close()
+from tests.services import REDIS_URL
 
 
 def _entries(key: str) -> list[dict[str, Any]]:

@@ -3,39 +3,19 @@ each source is crawled once, by one node, and every run ends ok; the after-crawl
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from feedsvc.config import load_config
 from feedsvc.models import CrawlRun, RelatedLink
 from feedsvc.store import Store
 from tests.crawlutil import child_env, gw_source, write_config
-from tests.services import unavailable
+from tests.services import REDIS_URL
 from tests.siteserver import SiteServer
-
-REDIS_URL = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis_key() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        unavailable(f"Redis is not reachable at {REDIS_URL} (apt-get install redis-server)")
-    key = f"feedsvc:test:{uuid.uuid4().hex[:8]}"
-    yield key
-    client.delete(key)
-    client.close()
 
 
 def test_two_workers_share_the_queue_and_each_source_runs_once(

@@ -4,14 +4,10 @@ with one line before it touches Redis. The two-node scenario is tests/test_worke
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from feedsvc.config import load_config
@@ -19,25 +15,8 @@ from feedsvc.models import CrawlRun, RunStatus
 from feedsvc.scheduling.dispatch import enqueue
 from feedsvc.store import Store
 from tests.crawlutil import child_env, gw_source, write_config
-from tests.services import unavailable
+from tests.services import REDIS_URL
 from tests.siteserver import SiteServer
-
-REDIS_URL = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis_key() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        unavailable(f"Redis is not reachable at {REDIS_URL} (apt-get install redis-server)")
-    key = f"feedsvc:test:{uuid.uuid4().hex[:8]}"
-    yield key
-    client.delete(key)
-    client.close()
 
 
 def _worker(config: Path, key: str, *extra: str) -> subprocess.Popen[str]:
