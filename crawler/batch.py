@@ -278,7 +278,7 @@ class BatchCrawl:
                   message=f"error: crawl of {state.source.id!r} crashed: {state.crash} (run with -vv for details)")
 
     def _finish(self, state: SourceCrawl) -> None:
-        from feedsvc.store import finish_run, record_listing_pages
+        from feedsvc.store import finish_run, record_crawl_error, record_listing_pages
 
         name = lease_name(state.source.id)
         status, message = state.verdict(self.keeper.lost(name))
@@ -286,6 +286,10 @@ class BatchCrawl:
         at = (state.now or self.now) + timedelta(seconds=time.monotonic() - (state.started or self.started_at))
         with self.session_factory() as session, session.begin():
             finish_run(session, state.run_id, status, counts, at, message)
+            blocked = state.report.robots_blocked if state.report is not None else []
+            if blocked:  # not an error of the crawl (status stays), but admins should see what robots.txt keeps out
+                record_crawl_error(session, state.source.id, state.run_id, blocked[0], "robots",
+                                   f"robots.txt forbids {len(blocked)} page(s), e.g. {blocked[0]}", at)
             if state.report is not None and status.succeeded:
                 record_listing_pages(session, state.source.id, state.report.found_pages, at)
         state.status = status

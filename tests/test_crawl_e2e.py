@@ -16,7 +16,16 @@ from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, Item, Listing
 from feedsvc.store import Store
 from feedsvc.store.db import make_engine, make_session_factory
 from feedsvc.store.leases import acquire_lease
-from tests.crawlutil import FIXED_NOW, child_env, done_event, events, gw_source, run_crawler, write_config
+from tests.crawlutil import (
+    FIXED_NOW,
+    child_env,
+    done_event,
+    events,
+    gw_source,
+    run_crawler,
+    simple_source,
+    write_config,
+)
 from tests.siteserver import SiteServer
 
 ARTICLES = 12  # tests/data/site/a/1001..1012: every item any listing links to
@@ -156,3 +165,25 @@ def test_errors_are_recorded_and_retry_after_honoured(site_server: SiteServer, t
     assert (first.status, second.status) == (429, 200)
     assert second.at - first.at >= 0.9  # waited for Retry-After: 1
     assert len(site_server.requests("/status/500")) == 2  # retried once (crawl.retries = 1)
+
+
+def test_pages_robots_txt_keeps_out_are_recorded_and_the_run_stays_ok(tmp_path: Path, make_site_server) -> None:  # type: ignore[no-untyped-def]
+    site = tmp_path / "site"
+    (site / "a").mkdir(parents=True)
+    (site / "private").mkdir()
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n", encoding="utf-8")
+    (site / "index.html").write_text(
+        "<html><body><h2>Latest posts</h2><ul><li><a href='/a/1.html'>An open article</a> 2026-01-02</li>"
+        "<li><a href='/private/2.html'>A private article</a> 2026-01-03</li></ul></body></html>", encoding="utf-8")
+    for path in ("a/1.html", "private/2.html"):
+        (site / path).write_text("<html><head><title>T</title></head><body><h1>T</h1><p>Body.</p></body></html>",
+                                 encoding="utf-8")
+    server = make_site_server(site)
+    db_url = f"sqlite:///{tmp_path / 'feeds.db'}"
+    config = write_config(tmp_path, db_url, [simple_source("blog", server.base_url + "/")])
+    done = done_event(run_crawler(config, "blog", "--progress-json", "--now", FIXED_NOW).stdout)
+    assert done["status"] == "ok", done  # robots.txt is obeyed, not an error of the crawl
+    assert "/private/2.html" not in [r.path for r in server.requests()]
+    with _session(db_url) as session:  # ... but what it kept out is on record for the front page's warnings
+        robots = session.scalars(select(CrawlErrorRecord).where(CrawlErrorRecord.kind == "robots")).all()
+        assert len(robots) == 1 and "/private/2.html" in robots[0].message
