@@ -6,6 +6,7 @@ Works offline: the site is served from the package on 127.0.0.1.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 from dataclasses import dataclass
@@ -137,10 +138,15 @@ def missing_needs(cfg: AppConfig) -> list[str]:
     """What the demo needs that this machine lacks, one line each: the 阅读排行 ranking is filled by a script,
     so crawling it takes Chromium."""
     path = cfg.crawl.chromium_path
-    if os.path.isfile(path) and os.access(path, os.X_OK):
+    needs = []
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        needs.append(f"apt-get install chromium (looked for {path})")
+    if importlib.util.find_spec("scrapy_playwright") is None:  # the `browser` extra drives that Chromium
+        needs.append("pip install -e '.[browser]'")
+    if not needs:
         return []
-    return [f"The 阅读排行 ranking (gwdemo/ranking) is filled by a script and stays empty without Chromium: "
-            f"apt-get install chromium (looked for {path}), then run the demo again."]
+    return [f"The 阅读排行 ranking (gwdemo/ranking) is filled by a script and stays empty without a browser: "
+            f"{' and '.join(needs)}, then run the demo again."]
 
 
 def print_urls(cfg: AppConfig, base_url: str, console: Console, serving: bool) -> None:
