@@ -88,3 +88,13 @@ def test_kind_and_id() -> None:
                                                    (None, "recommended"))] == [
         "ranking", "latest", "latest-2", "garden-notes", "recommended"]
     assert taken == {"ranking", "latest", "latest-2", "garden-notes", "recommended"}
+
+
+def test_a_previous_box_does_not_lend_its_heading() -> None:
+    page = Selector(text=(
+        "<body><div class='box'><h2>推荐文稿</h2><ul><li><a href='/a/1'>一</a></li><li><a href='/a/2'>二</a></li></ul>"
+        "</div><div class='box'><ul id='plain'><li><a href='/a/3'>三</a> 10-12</li></ul></div></body>"))
+    plain = page.css("#plain")[0].root
+    assert nearby_heading(plain) is None  # the 推荐文稿 above belongs to the first box
+    headed = page.css("div.box ul")[0].root
+    assert nearby_heading(headed) == "推荐文稿"

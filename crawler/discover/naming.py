@@ -52,6 +52,8 @@ def _heading_text(el: etree._Element) -> str | None:
         return None
     if el.tag in HEADING_TAGS:
         text = _clean("".join(el.itertext()))
+    elif next(iter(el.iter("ul", "ol", "dl", "table")), None) is not None:
+        return None  # a whole box (a heading and its own list), not the title bar of the block after it
     else:
         inner = next(iter(el.iter(*HEADING_TAGS)), None)
         if inner is not None:
