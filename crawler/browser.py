@@ -10,14 +10,14 @@ scripts and data are let through (images, fonts, media and other hosts are abort
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
 from collections.abc import Iterable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+
+from feedsvc.config import browser_missing
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -30,24 +30,10 @@ CHROMIUM_ARGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 )
-INSTALL_HINT = "apt-get install chromium"
 # Page resources a listing never needs; blocking them is most of a rendered page's cost.
 BLOCKED_RESOURCES = frozenset({"image", "font", "media", "stylesheet", "imageset", "texttrack", "manifest"})
 # Longest wait for a page's scripts to finish their requests (network idle) after load, in seconds.
 SETTLE_LIMIT = 10.0
-
-
-def chromium_available(path: str) -> bool:
-    return os.path.isfile(path) and os.access(path, os.X_OK)
-
-
-def browser_missing(chromium_path: str) -> str | None:
-    """What to install so pages can be rendered, or None when Chromium and scrapy-playwright are both there."""
-    if not chromium_available(chromium_path):
-        return f"{INSTALL_HINT} (or set crawl.chromium_path; looked for {chromium_path})"
-    if importlib.util.find_spec("scrapy_playwright") is None:
-        return "pip install 'feedsvc[browser]' (scrapy-playwright)"
-    return None
 
 
 def browser_wanted(source: SourceConfig) -> bool:

@@ -476,3 +476,23 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
         raise ConfigError(f"{config_path} is empty. Copy config.example.toml to {config_path} and add a "
                           "[[sources]] entry.")
     return parse_config(raw, str(config_path))
+
+
+# What a machine needs to render pages (a source's `render`): checked by the crawler before it starts a browser
+# and by `feedsvc demo` before it promises a rendered ranking, so both say the same thing.
+INSTALL_HINT = "apt-get install chromium"
+
+
+def chromium_available(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def browser_missing(chromium_path: str) -> str | None:
+    """What to install so pages can be rendered, or None when Chromium and scrapy-playwright are both there."""
+    import importlib.util
+
+    if not chromium_available(chromium_path):
+        return f"{INSTALL_HINT} (or set crawl.chromium_path; looked for {chromium_path})"
+    if importlib.util.find_spec("scrapy_playwright") is None:
+        return "pip install 'feedsvc[browser]' (scrapy-playwright)"
+    return None

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crawler.browser import chromium_available
+from feedsvc.config import chromium_available
 from feedsvc.models import Item, ListingItem
 from feedsvc.store.db import make_engine, make_session_factory
 from tests.crawlutil import done_event, run_crawler, toml_str, write_config

@@ -33,14 +33,14 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
-from crawler.browser import INSTALL_HINT, browser_meta
+from crawler.browser import browser_meta
 from crawler.discover.heal import healed_config
 from crawler.encoding import decode_html
 from crawler.extract import ListingEntry, extract_article, extract_listing, pagination_pages
 from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import crawl_error, page_crawled
 from crawler.urls import canonical_url, matches_pages, same_site
-from feedsvc.config import ListingConfig, SourceConfig
+from feedsvc.config import INSTALL_HINT, ListingConfig, SourceConfig
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 

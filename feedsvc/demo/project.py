@@ -6,7 +6,6 @@ Works offline: the site is served from the package on 127.0.0.1.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 from rich.cells import cell_len
 from rich.console import Console
 
-from feedsvc.config import DATABASE_URL_ENV, AppConfig, load_config
+from feedsvc.config import DATABASE_URL_ENV, AppConfig, browser_missing, load_config
 
 # The site prefers a fixed port so item URLs (which include it) stay the same from one demo run to the next.
 PREFERRED_SITE_PORT = 8765
@@ -137,16 +136,11 @@ def feed_urls(cfg: AppConfig, base_url: str) -> list[tuple[str, str]]:
 def missing_needs(cfg: AppConfig) -> list[str]:
     """What the demo needs that this machine lacks, one line each: the 阅读排行 ranking is filled by a script,
     so crawling it takes Chromium."""
-    path = cfg.crawl.chromium_path
-    needs = []
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        needs.append(f"apt-get install chromium (looked for {path})")
-    if importlib.util.find_spec("scrapy_playwright") is None:  # the `browser` extra drives that Chromium
-        needs.append("pip install -e '.[browser]'")
-    if not needs:
+    missing = browser_missing(cfg.crawl.chromium_path)
+    if missing is None:
         return []
     return [f"The 阅读排行 ranking (gwdemo/ranking) is filled by a script and stays empty without a browser: "
-            f"{' and '.join(needs)}, then run the demo again."]
+            f"{missing}, then run the demo again."]
 
 
 def print_urls(cfg: AppConfig, base_url: str, console: Console, serving: bool) -> None:
