@@ -267,7 +267,7 @@ class StoreArticle:
             self.stats.set_value("feedsvc/batches", self.batches)
 
     def _write(self, batch: list[ItemRecord]) -> StoreResult:
-        from feedsvc.store import store_items
+        from feedsvc.store.items import store_items
 
         with self.session_factory() as session, session.begin():
             return store_items(session, batch, self.run_id, self.at)
