@@ -150,7 +150,7 @@ def db_child(docs: list[Doc], folder: str) -> dict[str, Any]:
 
 
 def _records(batch: list[Doc]) -> list[Any]:
-    from feedsvc.records import ItemRecord
+    from feedsvc.store.items import ItemRecord
 
     return [ItemRecord(source_id="bench", url=f"http://bench.test/{d.id}", title=d.title, summary=d.text[:200],
                        content=f"<p>{d.text}</p>", is_article=True) for d in batch]
@@ -187,10 +187,9 @@ def small_db_child(docs: list[Doc], folder: str, stored: int = 300, new: int = 2
     stored = min(stored, len(docs) // 4)
     new = min(new, len(docs) - stored)
     from feedsvc.config import parse_config
-    from feedsvc.records import ItemRecord
     from feedsvc.related.refresh import refresh_related
     from feedsvc.store import Store
-    from feedsvc.store.items import store_items
+    from feedsvc.store.items import ItemRecord, store_items
     from feedsvc.store.runs import start_run
     from feedsvc.store.sources import sync_sources
 

@@ -27,7 +27,7 @@ from crawler.offsite import MALFORMED_EXAMPLE_STAT, MALFORMED_STAT, OFFSITE_EXAM
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.errors import FeedsvcError
 from feedsvc.models import RunStatus
-from feedsvc.records import RunCounts
+from feedsvc.store.runs import RunCounts
 
 log = logging.getLogger("crawler.run")
 
@@ -377,8 +377,7 @@ class BatchCrawl:
     def _memory(self, source_id: str) -> tuple[Any, dict[str, list[tuple[str, str]]]]:
         """The listing pages known from earlier runs, and what each listing showed before (for healing a
         renamed block); a read failure only disables healing."""
-        from feedsvc.store.items import listing_memory
-        from feedsvc.store.listing_pages import known_listing_pages
+        from feedsvc.store.listing_pages import known_listing_pages, listing_memory
 
         with self.session_factory() as session:
             known = known_listing_pages(session, source_id)

@@ -22,7 +22,7 @@ from crawler.items import ArticleItem, ListingSighting
 from crawler.urls import canonical_url
 from feedsvc.config import parse_now
 from feedsvc.errors import FeedsvcError
-from feedsvc.records import ItemRecord, StoreResult
+from feedsvc.store.items import ItemRecord, StoreResult
 from feedsvc.text import clean_scraped_title
 
 if TYPE_CHECKING:

@@ -15,9 +15,8 @@ import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig, parse_config
-from feedsvc.records import ItemRecord, RunCounts
-from feedsvc.store.items import store_items
-from feedsvc.store.runs import finish_run, start_run
+from feedsvc.store.items import ItemRecord, store_items
+from feedsvc.store.runs import RunCounts, finish_run, start_run
 from feedsvc.store.sources import sync_sources
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)

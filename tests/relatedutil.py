@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import parse_config
 from feedsvc.models import Item
-from feedsvc.records import ItemRecord
-from feedsvc.store.items import store_items
+from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.sources import sync_sources
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)

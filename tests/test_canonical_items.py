@@ -16,9 +16,8 @@ from feedsvc.config import load_config
 from feedsvc.feeds.render import entry_id
 from feedsvc.http.app import create_app
 from feedsvc.models import Item, ItemAlias, ListingItem
-from feedsvc.records import ItemRecord
 from feedsvc.store.db import make_engine, make_session_factory
-from feedsvc.store.items import store_items
+from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.sources import sync_sources
 from tests.crawlutil import FIXED_NOW, done_event, run_crawler, toml_str, write_config
 from tests.siteserver import DATA, Page, SiteServer

@@ -16,9 +16,8 @@ from rich.console import Console
 from feedsvc.cli.config_cmd import print_config_summary
 from feedsvc.cli.tables import TextTable
 from feedsvc.config import load_config
-from feedsvc.records import RunCounts
 from feedsvc.store import Store
-from feedsvc.store.runs import finish_run, start_run
+from feedsvc.store.runs import RunCounts, finish_run, start_run
 from feedsvc.store.sources import sync_sources
 from feedsvc.text import clean_text, safe_text
 

@@ -137,9 +137,8 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     import sys
 
     from feedsvc.config import load_config
-    from feedsvc.records import ItemRecord
     from feedsvc.store import Store
-    from feedsvc.store.items import store_items
+    from feedsvc.store.items import ItemRecord, store_items
     from feedsvc.store.sources import sync_sources
 
     config = tmp_path / "config.toml"

@@ -16,7 +16,7 @@ from crawler.middlewares import retry_after_seconds
 from crawler.pipelines import NormalizeArticle, RecordGroup, StoreArticle, ValidateArticle, crawl_clock
 from feedsvc.config import parse_config
 from feedsvc.models import Item, RelatedLink
-from feedsvc.records import ItemRecord
+from feedsvc.store.items import ItemRecord
 from feedsvc.store.sources import sync_sources
 
 NOW = datetime(2026, 1, 5, 4, 0, tzinfo=UTC)  # 2026-01-05 12:00 in Shanghai

@@ -12,9 +12,8 @@ import pytest
 
 from feedsvc.cli import main
 from feedsvc.config import load_config
-from feedsvc.records import ItemRecord
 from feedsvc.store import Store
-from feedsvc.store.items import store_items
+from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.sources import sync_sources
 from tests.relatedutil import ARTICLES, TAX
 

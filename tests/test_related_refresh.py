@@ -14,9 +14,8 @@ from starlette.testclient import TestClient
 
 from feedsvc.http.app import create_app
 from feedsvc.models import Item, RelatedLink
-from feedsvc.records import ItemRecord
 from feedsvc.related.refresh import rebuild_related, refresh_related
-from feedsvc.store.items import store_items
+from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.meta import data_version
 from feedsvc.store.related import ItemText, computed_links, inline_related, item_texts, related_items
 from feedsvc.store.sources import sync_sources

@@ -83,9 +83,8 @@ def test_listing_entries_order_by_entry_and_carry_current_rank(session_factory: 
 
 def test_ranks_stay_current_when_one_run_stores_in_several_batches(session_factory: sessionmaker[Session],
                                                                    db_url: str) -> None:
-    from feedsvc.records import RunCounts
     from feedsvc.store.items import store_items
-    from feedsvc.store.runs import finish_run, start_run
+    from feedsvc.store.runs import RunCounts, finish_run, start_run
 
     cfg = make_config(db_url)
     crawl(session_factory, cfg, "gw", [listed("gw", "ranking", "http://gw.test/old", "Old", 1)], T0)

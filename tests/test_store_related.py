@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import parse_config
 from feedsvc.models import Item
-from feedsvc.records import ItemRecord
-from feedsvc.store.items import store_items
+from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.meta import data_version
 from feedsvc.store.related import (
     clear_computed_links,

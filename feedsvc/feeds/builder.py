@@ -11,7 +11,6 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +32,7 @@ from feedsvc.feeds.render import (
 from feedsvc.feeds.sanitize import clean_html
 from feedsvc.feeds.spec import FeedFilter, FeedSpec
 from feedsvc.models import Item
+from feedsvc.related.topics import topic_items
 from feedsvc.store.feeds import (
     ListedItem,
     filter_item_ids,
@@ -71,14 +71,6 @@ class _Row:
     rank: int | None = None
     rank_changed: datetime | None = None
     score: float | None = None
-
-
-def _topics_api() -> Any:
-    try:
-        from feedsvc.related import topics
-    except ImportError:
-        return None
-    return topics
 
 
 class FeedBuilder:
@@ -137,11 +129,11 @@ class FeedBuilder:
 
     def _topic_rows(self, session: Session, spec: FeedSpec, flt: FeedFilter) -> list[_Row]:
         topic = self.cfg.topic(spec.topic or "")
-        api = _topics_api()
-        if topic is None or api is None:
+        if topic is None:
             return []
-        found = api.topic_items(session, topic, self.cfg, flt.limit)
-        return self._ranked_rows(session, found, flt)
+        ranked = topic_items(session, topic, self.cfg, flt.limit)
+        items = items_by_ids(session, [i for i, _ in ranked])
+        return self._ranked_rows(session, [(items[i], s) for i, s in ranked if i in items], flt)
 
     def _ranked_rows(self, session: Session, found: list[tuple[Item, float]], flt: FeedFilter) -> list[_Row]:
         """Rows ranked elsewhere (related, topics), narrowed by the store with the same rule as other feeds."""

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from feedsvc.config import AppConfig
 from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
 from feedsvc.scheduling.launcher import CrawlOutcome
+from feedsvc.store.runs import RunCounts
 
 QUEUE_KEY = "feedsvc:sources"  # crawler.worker reads the same key
 POLL_SECONDS = 1.0

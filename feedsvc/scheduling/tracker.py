@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 
 from feedsvc.config import AppConfig
 from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
 from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
+from feedsvc.store.runs import RunCounts
 
 log = logging.getLogger("feedsvc.scheduler")
 
