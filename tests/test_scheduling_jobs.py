@@ -12,10 +12,10 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
 
 from feedsvc.config import cron_trigger, load_config
+from feedsvc.models import Source
 from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
-from feedsvc.store.sources import get_source
 from tests.schedutil import SLOW_STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
 
 
@@ -63,7 +63,7 @@ def test_start_persists_jobs_and_next_run(services: list[SchedulerService], tmp_
     local = job.next_run_time.astimezone(job.trigger.timezone)
     assert local.hour == 3 and local.minute < 11  # 03:00 Shanghai plus up to 600 s jitter
     with service.session_factory() as session:
-        source = get_source(session, "gw")
+        source = session.get(Source, "gw")
         assert source is not None and source.next_run_at == job.next_run_time.astimezone(UTC)
 
 

@@ -1,6 +1,6 @@
 """The HTTP app: `create_app(cfg) -> Starlette`. Routes, status codes, media types and HTTP caching only.
 
-No SQL (feedsvc/repository/) and no XML (feedsvc/feeds.py): handlers call FeedBuilder/pages and wrap the
+No SQL (feedsvc/store/) and no XML (feedsvc/feeds/render.py): handlers call FeedBuilder/pages and wrap the
 bytes. Built feeds live in a FeedCache keyed by URL; the pure-ASGI `FeedFastPath` in front of Starlette
 answers cache hits (200 or 304) without routing, threads or database access.
 """

@@ -94,12 +94,6 @@ def record_crawl_error(
 
 
 @wrap_exceptions
-def run_errors(session: Session, run_id: int, limit: int = 50) -> list[CrawlErrorRecord]:
-    stmt = select(CrawlErrorRecord).where(CrawlErrorRecord.run_id == run_id).order_by(CrawlErrorRecord.id).limit(limit)
-    return list(session.scalars(stmt))
-
-
-@wrap_exceptions
 def get_run(session: Session, run_id: int) -> CrawlRun | None:
     return session.get(CrawlRun, run_id)
 
