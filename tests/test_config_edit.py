@@ -1,4 +1,4 @@
-"""config_edit.py: config.toml edits keep comments, are validated before writing, and leave a backup."""
+"""feedsvc/config/edit.py: config.toml edits keep comments, are validated before writing, and leave a backup."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc.config import load_config
-from feedsvc.config_edit import append_source, set_listing_block
+from feedsvc.config.edit import append_source, set_listing_block
 from feedsvc.errors import ConfigError
 from tests.crawlutil import write_config
 

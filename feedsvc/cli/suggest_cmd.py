@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc.config import default_config_path
-from feedsvc.config_edit import append_source
+from feedsvc.config.edit import append_source
 
 
 def register(subparsers: Any) -> None:

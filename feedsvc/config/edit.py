@@ -15,7 +15,8 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from feedsvc.config import AppConfig, parse_config
+from feedsvc.config.load import parse_config
+from feedsvc.config.schema import AppConfig
 from feedsvc.errors import ConfigError
 
 
