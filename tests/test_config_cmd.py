@@ -51,3 +51,32 @@ def test_check_command_summarises_valid_config(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "gwsite" in result.stdout and "recommended" in result.stdout
     assert tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["sources"][0]["id"] == "gwsite"
+
+
+def test_check_says_nothing_is_ok_when_the_database_cannot_work(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'afile' / 'feeds.db'}", [SOURCE])
+    assert main(["check", "--config", str(config)]) == 2
+    out, err = capsys.readouterr()
+    assert "ok" not in out.split() and err.startswith("error: ")
+    assert "[database] url" in err and "FEEDSVC_DATABASE_URL" not in err
+
+
+def test_a_database_error_names_the_environment_variable_that_set_the_url(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [SOURCE])
+    monkeypatch.setenv("FEEDSVC_DATABASE_URL", f"sqlite:///{tmp_path / 'afile' / 'feeds.db'}")
+    assert main(["check", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "FEEDSVC_DATABASE_URL" in err and "in the config" not in err
+
+
+def test_check_says_when_jitter_would_shift_a_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    every_minute = SOURCE.replace('start_urls', 'schedule = "* * * * *"\nstart_urls')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [every_minute])
+    config.write_text(config.read_text(encoding="utf-8") + "\n[scheduler]\njitter = 600\n", encoding="utf-8")
+    assert main(["check", "--config", str(config)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "schedule '* * * * *'" in out and "jitter = 600 s" in out and "capped to 6 s" in out

@@ -7,6 +7,7 @@ from feedsvc.config.load import (
     CONFIG_ENV,
     DATABASE_URL_ENV,
     DEFAULT_CONFIG_PATH,
+    database_setting,
     default_config_path,
     load_config,
     parse_config,
@@ -32,6 +33,6 @@ __all__ = [
     "CONFIG_ENV", "DATABASE_URL_ENV", "DEFAULT_CONFIG_PATH", "INSTALL_HINT", "RESERVED_SOURCE_IDS", "AppConfig",
     "ArticleSelectors", "CrawlConfig", "DatabaseConfig", "ListingConfig", "ListingKind", "RelatedConfig",
     "SchedulerConfig", "ServerConfig", "SourceConfig", "TopicConfig", "WebsubConfig", "browser_missing",
-    "chromium_available", "cron_trigger", "default_config_path", "effective_jitter", "jitter_note", "load_config",
+    "chromium_available", "cron_trigger", "database_setting", "default_config_path", "effective_jitter", "jitter_note", "load_config",
     "parse_config", "parse_now",
 ]

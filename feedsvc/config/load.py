@@ -23,6 +23,13 @@ CONFIG_ENV = "FEEDSVC_CONFIG"
 DATABASE_URL_ENV = "FEEDSVC_DATABASE_URL"
 
 
+def database_setting() -> str:
+    """Where the database URL in use was set, for error messages: the environment variable overrides the file."""
+    if os.environ.get(DATABASE_URL_ENV):
+        return f"the environment variable {DATABASE_URL_ENV} (it overrides [database] url)"
+    return "[database] url in the config"
+
+
 def default_config_path() -> str:
     return os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH
 

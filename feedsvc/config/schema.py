@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from feedsvc.config.cron import jitter_note
 from feedsvc.config.fields import Cron, Selector, Slug, TimeZone, check_domain
 from feedsvc.errors import ConfigError
 
@@ -264,6 +265,12 @@ class AppConfig(_Strict):
                 return source
         known = ", ".join(s.id for s in self.sources) or "none"
         raise ConfigError(f"No source named {source_id!r} in {self.path or 'the config'}. Known sources: {known}.")
+
+    def jitter_notes(self) -> list[str]:
+        """One line per schedule in use that `[scheduler] jitter` would shift by a large part of its interval."""
+        sched = self.scheduler
+        schedules = dict.fromkeys(s.schedule or sched.default_schedule for s in self.sources if s.enabled)
+        return [note for expr in schedules if (note := jitter_note(expr, sched.timezone, sched.jitter))]
 
     def topic(self, topic_id: str) -> TopicConfig | None:
         return next((t for t in self.topics if t.id == topic_id), None)
