@@ -28,26 +28,71 @@ def test_example_config_is_valid() -> None:
     assert {lst.kind for lst in cfg.sources[0].listings} == {"recommended", "ranking", "latest", "related"}
 
 
-def _keys(model: type[BaseModel]) -> set[str]:
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    return [c for c in (annotation, *getattr(annotation, "__args__", ()))
+            if isinstance(c, type) and issubclass(c, BaseModel)]
+
+
+def _schema_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """Every key the config accepts, as a dotted path (`crawl.timeout`, `sources.listings.pages`): a key's name
+    alone would let `websub.timeout` pass for `crawl.timeout`."""
     keys: set[str] = set()
     for name, field in model.model_fields.items():
         if field.exclude:
             continue
-        keys.add(name)
-        annotation = field.annotation
-        for candidate in (annotation, *getattr(annotation, "__args__", ())):
-            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-                keys |= _keys(candidate)
+        nested = _models_in(field.annotation)
+        for sub in nested:
+            keys |= _schema_keys(sub, f"{prefix}{name}.")
+        if not nested:
+            keys.add(prefix + name)
+    return keys
+
+
+def _example_keys(text: str) -> set[str]:
+    """Keys config.example.toml shows, set or commented out, as dotted paths under their table headers."""
+    keys: set[str] = set()
+    table = ""
+    for line in text.splitlines():
+        header = re.match(r"^\s*\[\[?([a-z_.]+)\]\]?\s*$", line)
+        if header:
+            table = header.group(1) + "."
+            continue
+        key = re.match(r"^\s*#?\s*([a-z_]+)\s*=", line)
+        if key:
+            keys.add(table + key.group(1))
+    return keys
+
+
+def _docs_keys(text: str) -> set[str]:
+    """Keys docs/configuration.md's key table lists: each row is a `[section]` and its keys in backticks."""
+    keys: set[str] = set()
+    for row in re.findall(r"^\| `\[\[?([a-z_.]+)\]\]?` \|(.*)\|$", text, flags=re.M):
+        section, cell = row
+        keys |= {f"{section}.{key}" for key in re.findall(r"`([a-z_]+)`", cell)}
     return keys
 
 
 def test_example_config_documents_every_key() -> None:
-    text = EXAMPLE.read_text(encoding="utf-8")
-    documented = set(re.findall(r"^\s*#?\s*([a-z_]+)\s*=", text, flags=re.M))
-    documented |= set(re.findall(r"^\s*\[\[?([a-z_.]+)\]?\]", text, flags=re.M))
-    documented = {part for key in documented for part in key.split(".")}
-    missing = _keys(AppConfig) - documented
+    missing = _schema_keys(AppConfig) - _example_keys(EXAMPLE.read_text(encoding="utf-8"))
     assert not missing, f"config.example.toml does not mention: {sorted(missing)}"
+
+
+def test_configuration_docs_list_every_key() -> None:
+    documented = _docs_keys((ROOT / "docs" / "configuration.md").read_text(encoding="utf-8"))
+    schema = _schema_keys(AppConfig)
+    assert not schema - documented, f"docs/configuration.md does not list: {sorted(schema - documented)}"
+    # Values in backticks (`auto`, `latest`) share the cells; only names that are not keys at all are stale.
+    sections = {key.rpartition(".")[0] for key in schema}
+    stale = {k for k in documented - schema if k.rpartition(".")[0] in sections
+             and k.rpartition(".")[2] not in {"auto", "browser", "never", "recommended", "ranking", "latest",
+                                              "related"}}
+    assert not stale, f"docs/configuration.md lists keys the config does not accept: {sorted(stale)}"
+
+
+def test_the_example_source_is_disabled_so_a_copied_config_crawls_nothing_by_mistake() -> None:
+    cfg = load_config(EXAMPLE)
+    assert [s.enabled for s in cfg.sources] == [False]
+    assert "enabled = true" in EXAMPLE.read_text(encoding="utf-8")  # and it says how to turn it on
 
 
 @pytest.mark.parametrize(
