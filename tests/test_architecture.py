@@ -150,6 +150,7 @@ NO_LOGIC = {
     "crawler.items",  # the Scrapy Item declaration
     "crawler.spiders",  # package marker
     "crawler.discover",  # package marker re-exporting suggest/heal
+    "feedsvc.config",  # package marker re-exporting the config modules
     "feedsvc.demo",  # package marker
     "feedsvc.feeds",  # package marker
     "feedsvc.http",  # package marker

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from feedsvc.config import database_setting
 from feedsvc.errors import StorageError
 from feedsvc.store.search import register_sqlite_functions
 
@@ -28,7 +29,7 @@ def resolve_url(url: str, base_dir: Path | None = None) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StorageError(f"Invalid database url {url!r}: {exc}. Set [database] url.") from None
+        raise StorageError(f"Invalid database url {url!r}: {exc}. Set {database_setting()}.") from None
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return url
     path = Path(parsed.database).expanduser()
@@ -57,14 +58,14 @@ def make_engine(url: str, base_dir: Path | None = None, **kwargs: Any) -> Engine
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"Cannot open database {url}: cannot create {folder}: {exc}. Set [database] url.") from None
+            raise StorageError(f"Cannot open database {url}: cannot create {folder}: {exc}. Set {database_setting()}.") from None
     if backend == "postgresql" and parsed.drivername == "postgresql":
         # psycopg 3 is what we install; plain postgresql:// would look for psycopg2.
         resolved = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     try:
         engine = create_engine(resolved, pool_pre_ping=True, **kwargs)
     except (ArgumentError, ImportError) as exc:
-        raise StorageError(f"Cannot open database {url}: {exc}. Set [database] url.") from None
+        raise StorageError(f"Cannot open database {url}: {exc}. Set {database_setting()}.") from None
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", register_sqlite_functions)
@@ -107,7 +108,7 @@ def create_schema(engine: Engine) -> None:
                 command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
         raise StorageError(f"Cannot open database {engine.url!r}: {exc.__class__.__name__}: {_first_line(exc)}. "
-                           "Check [database] url and that the server is running.") from None
+                           f"Check {database_setting()} and that the server is running.") from None
 
 
 # Any fixed number: every feedsvc process agrees on it, so migrations of one PostgreSQL database never overlap.
