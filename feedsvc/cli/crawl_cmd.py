@@ -174,6 +174,8 @@ def run_status(args: argparse.Namespace) -> int:
 
     cfg = load_config(_config_path(args))
     console = Console()
+    for note in cfg.jitter_notes():
+        console.print(f"[yellow]note[/yellow] {safe_text(note)}")
     if not database_exists(cfg.database.url, cfg.base_dir):  # looking must not create an empty database
         console.print(f"No database yet ({safe_text(cfg.database.url)}): nothing has been crawled. "
                       "Run `feedsvc crawl` first.")
