@@ -152,7 +152,7 @@ async def index(request: Request) -> Response:
 
     def render() -> bytes:
         with state.sessions()() as session:
-            return pages.render_index(state.feed_builder(), session, page)
+            return pages.render_index(state.feed_builder(), session, datetime.now(UTC), page)
 
     body = await run_in_threadpool(render)
     # Health and last-crawl times change without a data_version bump, so the page is never cached here;

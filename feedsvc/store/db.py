@@ -6,12 +6,13 @@ to the latest revision, so a fresh SQLite file needs no separate setup step.
 
 from __future__ import annotations
 
-import logging
-import time
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +21,6 @@ from feedsvc.config import database_setting
 from feedsvc.errors import StorageError
 from feedsvc.store.search import register_sqlite_functions
 
-log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 
 
@@ -101,18 +101,42 @@ def create_schema(engine: Engine) -> None:
     try:
         if current_revision() == head:
             return
-        try:
-            command.upgrade(cfg, "head")
-        except SQLAlchemyError:
-            # Two processes starting on a new database race to create it; the loser finds the
-            # winner's tables. If the schema is at head now, that race is all that happened.
-            time.sleep(0.5)
+        # Processes starting together on a new database (a crawl child and the feed server) would race to
+        # create it; one lock makes the second find the first's schema instead of colliding with it.
+        with _migration_lock(engine):
             if current_revision() != head:
-                raise
-            log.info("schema created concurrently by another process: %s", engine.url)
+                command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
         raise StorageError(f"Cannot open database {engine.url!r}: {exc.__class__.__name__}: {_first_line(exc)}. "
                            f"Check {database_setting()} and that the server is running.") from None
+
+
+# Any fixed number: every feedsvc process agrees on it, so migrations of one PostgreSQL database never overlap.
+_PG_MIGRATION_LOCK = 0x66656564  # "feed"
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold a lock that serialises schema upgrades: a file lock beside a SQLite file, an advisory lock on PostgreSQL."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        with open(f"{database}.migrate-lock", "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+    elif engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK})
+                connection.commit()
+    else:
+        yield
 
 
 def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
