@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
+from feedsvc.related import index as related_index
 from feedsvc.related.boilerplate import remove_boilerplate
 from feedsvc.related.docs import Doc, Scored
 from feedsvc.related.duplicates import assign_duplicates
-from feedsvc.related.index import MIN_DF, RelatedIndex
+from feedsvc.related.index import RelatedIndex
 
 # Weak signals, added only to candidates already similar in content, so they reorder close calls but never
 # make an unrelated item related: the site's own lists are mostly its latest items, and co-listing in a
@@ -67,7 +68,7 @@ def compute_related(docs: list[Doc], limit: int, min_score: float, site_pairs: S
     report = progress or (lambda phase, done, total: None)
     report("index", 0, len(docs))
     remove_boilerplate(docs)
-    index = RelatedIndex(docs, min_df=MIN_DF)
+    index = RelatedIndex(docs, min_df=related_index.MIN_DF)
     if on_index is not None:
         on_index(index)
     report("score", 0, len(docs))
