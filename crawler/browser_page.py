@@ -88,7 +88,8 @@ class PageRoutes:
             return
         if refusal is not None:
             self.blocked(request.url, refusal)
-            await route.abort("blockedbyclient")
+            # A navigation refused with any other error would replace the rendered page with an error page.
+            await route.abort("aborted" if request.is_navigation_request() else "blockedbyclient")
             return
         self.requests += 1
         try:
