@@ -255,32 +255,74 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def test_chromium_dies_with_a_sigkilled_crawl(tmp_path: Path, site: SiteServer) -> None:
-    need_chromium()
-    site.pages["/"] = Page(page('fetch("/spinning").then(function () { while (true) {} });'),
-                           "text/html; charset=utf-8")
-    seen = threading.Event()
+def _spinning_site(site: SiteServer, paths: list[str]) -> dict[str, threading.Event]:
+    """Pages at `paths` whose script tells the site it runs (GET <path>spinning) and then loops forever."""
+    seen = {path: threading.Event() for path in paths}
+    for path in paths:
+        script = f'fetch("{path}spinning").then(function () {{ while (true) {{}} }});'
+        site.pages[path] = Page(page(script), "text/html; charset=utf-8")
     record = site.record
 
     def watch(entry: Any) -> None:
         record(entry)
-        if entry.path == "/spinning":
-            seen.set()
+        if entry.path.endswith("spinning"):
+            seen[entry.path[: -len("spinning")]].set()
 
     site.record = watch  # type: ignore[method-assign]
-    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [source(site.base_url, "browser")],
-                          timeout=120, retries=0)
-    crawl_proc = subprocess.Popen([sys.executable, "-m", "crawler.run", "hp", "--config", str(config)],
-                                  env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert seen.wait(90), "the page never ran its script"
-        family = _descendants(crawl_proc.pid)
-        chromium = {pid for pid in family if b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes()}
-        assert chromium, "no Chromium under the crawl process"
-    finally:
-        os.kill(crawl_proc.pid, signal.SIGKILL)
-        crawl_proc.wait()
+    return seen
+
+
+def _chromium(pids: set[int]) -> set[int]:
+    found = set()
+    for pid in pids:
+        try:
+            if b"chrom" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+        except OSError:
+            pass
+    return found
+
+
+def _start_crawl(tmp_path: Path, sources: list[str], ids: list[str]) -> subprocess.Popen[bytes]:
+    need_chromium()
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", sources, timeout=120, retries=0,
+                          crawl_extra="concurrent_sources = 4\nbrowser_pages = 4")
+    return subprocess.Popen([sys.executable, "-m", "crawler.run", *ids, "--config", str(config)],
+                            env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _kill_and_wait(proc: subprocess.Popen[bytes], family: set[int]) -> list[int]:
+    """SIGKILL the crawl; the processes of `family` still alive 30 s later."""
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
     deadline = time.monotonic() + 30
     while [pid for pid in family if _alive(pid)] and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [pid for pid in family if _alive(pid)], "browser processes outlived the killed crawl"
+    return [pid for pid in family if _alive(pid)]
+
+
+def test_chromium_dies_with_a_sigkilled_crawl(tmp_path: Path, site: SiteServer) -> None:
+    seen = _spinning_site(site, ["/"])
+    proc = _start_crawl(tmp_path, [source(site.base_url, "browser")], ["hp"])
+    family: set[int] = set()
+    try:
+        assert seen["/"].wait(90), "the page never ran its script"
+        family = _descendants(proc.pid)
+        assert _chromium(family), "no Chromium under the crawl process"
+    finally:
+        survivors = _kill_and_wait(proc, family)
+    assert not survivors, "browser processes outlived the killed crawl"
+
+
+def test_one_browser_serves_every_source_of_a_crawl_process(tmp_path: Path, site: SiteServer) -> None:
+    seen = _spinning_site(site, ["/", "/b/"])
+    second = source(site.base_url + "/b", "browser").replace('id = "hp"', 'id = "hp2"')
+    proc = _start_crawl(tmp_path, [source(site.base_url, "browser"), second], ["hp", "hp2"])
+    family: set[int] = set()
+    try:
+        assert seen["/"].wait(90) and seen["/b/"].wait(90), "both sources' pages should be rendering"
+        family = _descendants(proc.pid)
+        browsers = {pid for pid in _chromium(family) if b"--type=" not in Path(f"/proc/{pid}/cmdline").read_bytes()}
+        assert len(browsers) == 1, browsers  # two sources rendering at once, one Chromium
+    finally:
+        _kill_and_wait(proc, family)
