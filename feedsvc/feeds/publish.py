@@ -18,6 +18,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import AppConfig
@@ -98,7 +99,7 @@ def _publish(cfg: AppConfig, out: Path, progress: Callable[[int, int], None] | N
                 progress(done, total)
         _write_atomic(out / OPML_FILE, pages.render_opml_document(builder))
         with store.session() as session:
-            _write_atomic(out / INDEX_FILE, pages.render_index(builder, session))
+            _write_atomic(out / INDEX_FILE, pages.render_index(builder, session, datetime.now(UTC)))
         if progress:
             progress(total, total)
     names = {path.relative_to(out).as_posix() for path in written}

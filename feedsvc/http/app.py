@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from feedsvc import store as repository
 from feedsvc.config import AppConfig, load_config
 from feedsvc.errors import BadRequest, FeedNotFound, StorageError
 from feedsvc.feeds.builder import FeedBuilder
@@ -36,7 +35,9 @@ from feedsvc.http.metrics import CONTENT_TYPE as METRICS_TYPE
 from feedsvc.http.metrics import Metrics
 from feedsvc.http.responses import Conditions, DocumentResponse, reply
 from feedsvc.store import Store
-from feedsvc.store import feeds as feed_queries
+from feedsvc.store.feeds import ping
+from feedsvc.store.items import count_items
+from feedsvc.store.meta import data_version
 from feedsvc.store.watch import DatabaseFile, reopen_replaced
 from feedsvc.store.websub import HubSummary, hub_summaries
 
@@ -82,7 +83,7 @@ class AppState:
 
     def read_version(self) -> int:
         with self.sessions()() as session:
-            return repository.data_version(session)
+            return data_version(session)
 
     def feed_builder(self) -> FeedBuilder:
         if self.builder is None:
@@ -151,7 +152,7 @@ async def index(request: Request) -> Response:
 
     def render() -> bytes:
         with state.sessions()() as session:
-            return pages.render_index(state.feed_builder(), session, page)
+            return pages.render_index(state.feed_builder(), session, datetime.now(UTC), page)
 
     body = await run_in_threadpool(render)
     # Health and last-crawl times change without a data_version bump, so the page is never cached here;
@@ -165,8 +166,8 @@ async def healthz(request: Request) -> Response:
 
     def check() -> None:
         with state.sessions()() as session:
-            feed_queries.ping(session)
-            repository.data_version(session)  # the schema is there and readable, not just a connection
+            ping(session)
+            data_version(session)  # the schema is there and readable, not just a connection
 
     try:
         await run_in_threadpool(check)
@@ -180,7 +181,7 @@ async def metrics(request: Request) -> Response:
 
     def read() -> tuple[int, list[HubSummary]]:
         with state.sessions()() as session:
-            return repository.count_items(session), hub_summaries(session)
+            return count_items(session), hub_summaries(session)
 
     count, hubs = await run_in_threadpool(read)
     return Response(state.metrics.render(lambda: count, hubs), media_type=METRICS_TYPE)
