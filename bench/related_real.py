@@ -66,9 +66,10 @@ def _html(body: str) -> str:
 
 def production_lists(docs: list[RealDoc], limit: int = 10, min_score: float = 0.08) -> dict[int, list[int]]:
     """Every item's related list as `feedsvc related --rebuild` stores it, from a real SQLite store."""
+    from feedsvc.records import ItemRecord
+
     from feedsvc import store as repository
     from feedsvc.config import parse_config
-    from feedsvc.records import ItemRecord
     from feedsvc.related.refresh import rebuild_related
     from feedsvc.store import Store
     from feedsvc.store import related as related_repo

@@ -6,8 +6,6 @@ here, so an upgrade that moves them fails in this file (with the name of what mo
 - uvicorn: `HttpToolsProtocol`'s parser callbacks and attributes (feedsvc/http/protocol.py's header deadline) and
   `Server.handle_exit` / `startup` (feedsvc/runtime.py).
 - Scrapy: `CrawlerProcess._signal_shutdown(signum, frame)`, overridden and called by crawler/batch.py.
-- scrapy-playwright: `ScrapyPlaywrightDownloadHandler.from_crawler`, `_maybe_launch_in_thread()`,
-  `download_request(request)` and `close()`, driven by hand from crawler/browser.py.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-BOUNDED = ("apscheduler", "uvicorn", "scrapy", "scrapy-playwright")
+BOUNDED = ("apscheduler", "uvicorn", "scrapy")
 
 
 def _params(func: Callable[..., Any]) -> list[str]:
@@ -124,17 +122,3 @@ def test_scrapy_crawler_process_shuts_down_through_signal_shutdown() -> None:
     assert re.search(r"install_shutdown_handlers\W+self\._signal_shutdown\b", sources)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("scrapy_playwright") is None, reason="scrapy-playwright not installed")
-def test_scrapy_playwright_handler_can_be_started_by_hand() -> None:
-    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
-    from scrapy_playwright.page import PageMethod
-
-    handler = ScrapyPlaywrightDownloadHandler
-    assert _params(handler.from_crawler) == ["crawler"]
-    assert inspect.iscoroutinefunction(handler._maybe_launch_in_thread)
-    assert _params(handler._maybe_launch_in_thread) == ["self"]
-    assert inspect.iscoroutinefunction(handler.download_request)
-    assert _params(handler.download_request) == ["self", "request"]
-    assert inspect.iscoroutinefunction(handler.close) and _params(handler.close) == ["self"]
-    method = PageMethod(_record, 1)
-    assert method.method is _record and method.args == (1,)
