@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from feedsvc.cli import main as feedsvc_main
 from feedsvc.models import CrawlRun, Item
-from feedsvc.scheduling.launcher import run_crawl
+from feedsvc.scheduling.child import run_crawl
 from feedsvc.store.db import make_engine, make_session_factory
 from tests.crawlutil import FIXED_NOW, gw_source, simple_source, write_config
 from tests.siteserver import SiteServer

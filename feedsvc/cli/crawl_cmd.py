@@ -1,5 +1,5 @@
 """`feedsvc preview | crawl | export | status`: crawling from the command line. Never imports scrapy: crawls run
-as child processes (feedsvc.scheduling.launcher), the preview as `python -m crawler.run --preview`.
+as child processes (feedsvc.scheduling.child), the preview as `python -m crawler.run --preview`.
 """
 
 from __future__ import annotations
@@ -87,16 +87,16 @@ def run_crawl_command(args: argparse.Namespace) -> int:
     if args.redis:
         return _crawl_on_nodes(cfg, ids, args, now, console)
     # All sources in one crawler process, `[crawl] concurrent_sources` at a time; --timeout limits each source.
-    batch = crawl_with_board(cfg.path, ids, console, now=now, related=not args.no_related,
+    child = crawl_with_board(cfg, ids, console, now=now, related=not args.no_related,
                              source_timeout=args.timeout, timeout=_batch_timeout(cfg, len(ids), args.timeout))
-    print_summary(batch.outcomes, Console(), console)
-    return 0 if all(o.succeeded for o in batch.outcomes) else 1
+    print_summary(child.outcomes, Console(), console)
+    return 0 if all(o.succeeded for o in child.outcomes) else 1
 
 
 def _crawl_on_nodes(cfg: AppConfig, ids: list[str], args: argparse.Namespace, now: datetime | None,
                     console: Console) -> int:
     from feedsvc.cli.crawl_progress import CrawlBoard
-    from feedsvc.scheduling.dispatch import QUEUE_KEY, crawl_on_nodes
+    from feedsvc.scheduling.queue import QUEUE_KEY, crawl_on_nodes
 
     with CrawlBoard(ids, console) as board:
         outcomes = crawl_on_nodes(cfg, args.redis, ids, now=now, key=args.redis_key or QUEUE_KEY,
@@ -224,25 +224,11 @@ def _crawl_alive(session: Any, source_id: str, pid: int | None, now: datetime) -
     """Is the crawl a 'running' run names still alive? Its lease says: a crawl renews `crawl:<source>` while it
     lives, so no live lease means it died (SIGKILL, OOM, power) without closing its run; a lease held on this
     machine by a pid that is gone means the same, before the lease expires."""
-    import os
-    import socket
+    from feedsvc.store.leases import holder_is_dead, lease_holder, lease_name
 
-    from feedsvc.store.leases import lease_holder
-
-    holder = lease_holder(session, f"crawl:{source_id}", now)
-    if holder is None:
-        return False
-    host, _, rest = holder.partition(":")
-    holder_pid = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not holder_pid.isdigit() or (pid is not None and int(holder_pid) != pid):
-        return True  # another machine's crawl (or a newer one): trust its lease
-    try:
-        os.kill(int(holder_pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+    holder = lease_holder(session, lease_name(source_id), now)
+    # Another machine's crawl (or a newer one) is trusted while its lease lives.
+    return holder is not None and not holder_is_dead(holder, pid)
 
 
 def _when(value: datetime | None) -> str:

@@ -1,6 +1,6 @@
 """Crawl progress on the terminal: a compact live board of every source in a crawl, and the summary after it.
 
-Used by `feedsvc crawl` and `feedsvc demo`. Fed with the crawler's progress events (feedsvc.scheduling.launcher);
+Used by `feedsvc crawl` and `feedsvc demo`. Fed with the crawler's progress events (feedsvc.scheduling.child);
 a thousand sources stay one screen: a totals line, then the sources crawling now (and any that failed).
 """
 
@@ -17,9 +17,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from feedsvc.after_crawl import AfterCrawl
 from feedsvc.cli.tables import Column, TextTable
-from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
+from feedsvc.config import AppConfig
+from feedsvc.models import RunStatus
+from feedsvc.scheduling.child import ChildOutcome, CrawlOutcome, run_child
 from feedsvc.text import safe_text
 
 COLOURS: dict[str, str] = {RunStatus.OK: "green", RunStatus.PARTIAL: "yellow", RunStatus.RUNNING: "cyan",
@@ -73,7 +75,7 @@ class CrawlBoard:
         elif kind == "error":
             row.errors += 1
         elif kind == "busy":
-            row.state, row.finished = LaunchStatus.BUSY, time.monotonic()
+            row.state, row.finished = RunStatus.BUSY, time.monotonic()
         elif kind == "done":
             counts = event.get("counts") or {}
             row.seen, row.new = int(counts.get("items_seen", 0)), int(counts.get("items_new", 0))
@@ -111,10 +113,16 @@ class CrawlBoard:
         return Group(head, table)
 
 
-def crawl_with_board(config_path: str, source_ids: Sequence[str], console: Console, **options: Any) -> BatchOutcome:
-    """run_batch (options: now, timeout, related, source_timeout…) with the live board on `console`."""
+def crawl_with_board(cfg: AppConfig, source_ids: Sequence[str], console: Console, *, related: bool = True,
+                     **options: Any) -> ChildOutcome:
+    """run_child (options: now, timeout, source_timeout…) with the live board on `console`, then one after-crawl
+    step for every run it finished (`related=False`: no related refresh)."""
     with CrawlBoard(source_ids, console) as board:
-        return run_batch(config_path, source_ids, on_event=board.on_event, **options)
+        child = run_child(cfg.path, source_ids, on_event=board.on_event, **options)
+    after = AfterCrawl(cfg, related=related)
+    after.add(child.finished)
+    after.close()
+    return child
 
 
 def summary_table(outcomes: Sequence[CrawlOutcome]) -> TextTable:

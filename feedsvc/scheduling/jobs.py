@@ -3,7 +3,7 @@
 One cron job per enabled source (`crawl:<source>`), kept in an APScheduler SQLAlchemyJobStore inside the
 project database, so next-run times survive restarts and a run missed while down is run once (coalesced)
 within `[scheduler] misfire_grace_time`. A failed crawl gets a one-off `retry:<source>` job with exponential
-backoff, also persisted. Crawls themselves run as child processes (feedsvc.scheduling.launcher): the scheduler
+backoff, also persisted. Crawls themselves run as child processes (feedsvc.scheduling.child): the scheduler
 only decides *when*. Never imports scrapy or twisted.
 """
 
@@ -24,12 +24,12 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc.config import AppConfig, SourceConfig, cron_trigger, load_config
+from feedsvc.config import AppConfig, SourceConfig, cron_trigger
 from feedsvc.errors import ConfigError
-from feedsvc.models import LaunchStatus
+from feedsvc.models import RunStatus
 
 if TYPE_CHECKING:
-    from feedsvc.scheduling.batcher import CrawlBatcher
+    from feedsvc.scheduling.gather import CrawlGather
 
 log = logging.getLogger("feedsvc.scheduler")
 
@@ -43,7 +43,7 @@ MAX_PARALLEL_CRAWLS = 4
 # Outcomes a retry cannot fix: the crawl worked or partly worked, another process holds the lease, or the
 # config is invalid (the next reload or scheduled run will pick up a fix). A crawl stopped by a shutdown
 # ('aborted', or 'cancelled' before it began) is retried: the persisted retry job runs after the restart.
-NO_RETRY_STATUSES = frozenset({LaunchStatus.OK, LaunchStatus.PARTIAL, LaunchStatus.BUSY, LaunchStatus.SKIPPED, LaunchStatus.CONFIG})
+NO_RETRY_STATUSES = frozenset({RunStatus.OK, RunStatus.PARTIAL, RunStatus.BUSY, RunStatus.SKIPPED, RunStatus.CONFIG})
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -74,7 +74,7 @@ class _CrawlExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3
     """APScheduler's thread pool, handing every job the service's batcher as `crawls=` (a live object cannot be
     stored with the job: the job store pickles only names and plain arguments)."""
 
-    def __init__(self, max_workers: int, crawls: CrawlBatcher) -> None:
+    def __init__(self, max_workers: int, crawls: CrawlGather) -> None:
         super().__init__(max_workers)
         self.crawls = crawls
 
@@ -96,18 +96,18 @@ class _WithKwargs:
         return str(self._job)
 
 
-def build_scheduler(engine: Engine, cfg: AppConfig, crawls: CrawlBatcher | None = None) -> BackgroundScheduler:
+def build_scheduler(engine: Engine, cfg: AppConfig, crawls: CrawlGather | None = None) -> BackgroundScheduler:
     """A not-yet-started scheduler whose jobs live in the `apscheduler_jobs` table of the project database.
 
     Job threads mostly wait for their batch, so there are enough of them for a whole window of sources.
     """
-    from feedsvc.scheduling.batcher import CrawlBatcher
+    from feedsvc.scheduling.gather import CrawlGather
 
     sched = cfg.scheduler
     workers = max(MAX_PARALLEL_CRAWLS, cfg.crawl.concurrent_sources)
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
-        executors={"default": _CrawlExecutor(workers, crawls or CrawlBatcher())},
+        executors={"default": _CrawlExecutor(workers, crawls or CrawlGather())},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": sched.misfire_grace_time},
         timezone=sched.timezone,
     )
@@ -218,7 +218,7 @@ def store_next_runs(session_factory: sessionmaker[Session], runs: dict[str, date
 
 
 def crawl_job(config_path: str, source_id: str, attempt: int = 1, *,
-              crawls: CrawlBatcher | None = None) -> dict[str, Any]:
+              crawls: CrawlGather | None = None) -> dict[str, Any]:
     """The scheduled job: crawl one source (in a child process, batched with the sources due with it) with
     `[scheduler] crawl_timeout`.
 
@@ -226,27 +226,27 @@ def crawl_job(config_path: str, source_id: str, attempt: int = 1, *,
     in by the executor (a fresh one when called directly). Never raises: the outcome goes back to the scheduler
     (which decides on a retry) as a small dict.
     """
-    from feedsvc.scheduling.batcher import CrawlBatcher
+    from feedsvc.scheduling.gather import CrawlGather
 
-    crawls = crawls or CrawlBatcher(gather=0)
+    crawls = crawls or CrawlGather(gather=0)
     trigger = "schedule" if attempt == 1 else "retry"
     result: dict[str, Any] = {"config_path": config_path, "source_id": source_id, "attempt": attempt,
-                              "status": LaunchStatus.ERROR, "message": None}
+                              "status": RunStatus.ERROR, "message": None}
     started = time.monotonic()
     try:
-        cfg = load_config(config_path)
+        cfg = crawls.config_for(config_path)
         source = _enabled_source(cfg, source_id)
         if source is None:
             log.info("crawl skipped source=%s: no longer enabled in %s", source_id, config_path)
-            return {**result, "status": LaunchStatus.SKIPPED}
+            return {**result, "status": RunStatus.SKIPPED}
         if crawls.tracker.stopping():
-            return {**result, "status": LaunchStatus.CANCELLED, "message": "scheduler is shutting down"}
+            return {**result, "status": RunStatus.CANCELLED, "message": "scheduler is shutting down"}
         log.info("crawl start source=%s trigger=%s attempt=%d", source_id, trigger, attempt)
         outcome = crawls.crawl(cfg, config_path, source_id, trigger)
         result.update(status=outcome.status, message=outcome.message, run_id=outcome.run_id,
                       returncode=outcome.returncode, timed_out=outcome.timed_out)
     except ConfigError as exc:  # the file broke since the last reload; retrying cannot fix it
-        result.update(status=LaunchStatus.CONFIG, message=str(exc).replace("\n", "; "))
+        result.update(status=RunStatus.CONFIG, message=str(exc).replace("\n", "; "))
     except Exception as exc:  # a broken database (or a bug) must not kill the scheduler thread
         log.exception("crawl error source=%s", source_id)
         result["message"] = f"{exc.__class__.__name__}: {exc}"

@@ -15,8 +15,6 @@ from feedsvc.records import RunCounts
 from feedsvc.store._base import wrap_exceptions
 from feedsvc.store.meta import bump_data_version
 
-FINISHED_OK = (RunStatus.OK, RunStatus.PARTIAL)
-
 
 @wrap_exceptions
 def start_run(session: Session, source_id: str, at: datetime, pid: int | None = None, trigger: str = "manual") -> int:
@@ -68,7 +66,7 @@ def finish_run(
     if source is not None:
         source.last_run_at = at
         source.last_status = status
-        if status in FINISHED_OK:
+        if RunStatus(status).succeeded:
             source.last_success_at = at
             source.error_count = 0
             source.last_error = message if status == RunStatus.PARTIAL else None

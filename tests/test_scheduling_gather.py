@@ -1,4 +1,4 @@
-"""feedsvc/scheduling/batcher.py: sources whose jobs come due together are crawled by one crawler process."""
+"""feedsvc/scheduling/gather.py: sources whose jobs come due together are crawled by one crawler process."""
 
 from __future__ import annotations
 

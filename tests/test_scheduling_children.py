@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 
 from feedsvc.config import load_config
 from feedsvc.models import CrawlRun
-from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
+from feedsvc.scheduling.child import CrawlOutcome, run_crawl
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
 from feedsvc.store.leases import acquire_lease, lease_holder, release_lease
