@@ -72,9 +72,12 @@ class ArticleListSpider(Spider):
     def __init__(self, source: SourceConfig, *, follow_articles: bool = True, max_pages: int = 200,
                  max_articles: int | None = None, inspect_url: str | None = None,
                  follow_pagination: bool = True, known_pages: dict[str, set[str]] | None = None,
-                 browser: bool | None = None, held: dict[str, list[tuple[str, str]]] | None = None,
-                 **kwargs: Any) -> None:
+                 browser: bool = False, held: dict[str, list[tuple[str, str]]] | None = None,
+                 max_items_per_listing: int = 500, download_timeout: float = 30.0,
+                 browser_missing: str = INSTALL_HINT, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.max_items_per_listing, self.download_timeout = max_items_per_listing, download_timeout
+        self.browser_missing = browser_missing
         self.source = source
         self.follow_articles = follow_articles
         self.budget = max_pages
@@ -103,6 +106,16 @@ class ArticleListSpider(Spider):
         self._articles = 0
         self.held = held or {}  # listing id → (url, title) it showed before: healing looks for them
         self.healed: dict[str, tuple[ListingConfig, Any]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        """The one place the spider reads settings (as NormalizeArticle does); the constructor takes values."""
+        settings = crawler.settings
+        kwargs.setdefault("browser", settings.getbool("FEEDSVC_BROWSER"))
+        kwargs.setdefault("max_items_per_listing", settings.getint("FEEDSVC_MAX_ITEMS_PER_LISTING", 500))
+        kwargs.setdefault("download_timeout", settings.getfloat("DOWNLOAD_TIMEOUT"))
+        kwargs.setdefault("browser_missing", str(settings.get("FEEDSVC_BROWSER_MISSING") or INSTALL_HINT))
+        return super().from_crawler(crawler, *args, **kwargs)
 
     # -- requests ------------------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -294,7 +307,7 @@ class ArticleListSpider(Spider):
             self._missing[listing.id].append((url, belongs))
             entries = []
         else:
-            cap = self.settings.getint("FEEDSVC_MAX_ITEMS_PER_LISTING", 500) if hasattr(self, "crawler") else 500
+            cap = self.max_items_per_listing
             if len(entries) > cap:
                 self._error(ErrorKind.LIMIT, url, f"listing '{listing.id}' has {len(entries)} entries on {url}; kept the "
                             f"first {cap} (max_items_per_listing)")
@@ -313,9 +326,6 @@ class ArticleListSpider(Spider):
     # -- rendering -----------------------------------------------------------------------------------------------
     @property
     def browser_available(self) -> bool:
-        if self._browser is None:
-            crawler = getattr(self, "crawler", None)
-            self._browser = bool(crawler is not None and crawler.settings.getbool("FEEDSVC_BROWSER"))
         return self._browser
 
     def _render_again(self, response: Response, page: Selector, listings: list[ListingConfig],
@@ -336,14 +346,12 @@ class ArticleListSpider(Spider):
         return self._request(response.url, self.parse, meta)
 
     def _browser_fix(self) -> str:
-        crawler = getattr(self, "crawler", None)
-        return str(crawler.settings.get("FEEDSVC_BROWSER_MISSING") or INSTALL_HINT) if crawler else INSTALL_HINT
+        return self.browser_missing
 
     def _render_meta(self, url: str, listing_ids: list[str] | str) -> dict[str, Any] | None:
         """Meta for a browser fetch of `url`, or None (after one warning per listing) when there is no browser."""
         if self.browser_available:
-            timeout = self.settings.getfloat("DOWNLOAD_TIMEOUT", 30) if hasattr(self, "crawler") else 30.0
-            return {**browser_meta(timeout), "rendered_for": listing_ids}
+            return {**browser_meta(self.download_timeout), "rendered_for": listing_ids}
         names = [lst.id for lst in self.page_listings] if listing_ids == "*" else list(listing_ids)
         for name in names:
             if name not in self._warned_browser:
@@ -382,8 +390,7 @@ class ArticleListSpider(Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else None
         resume = self._resume_chain(request.meta) if request is not None else None
-        kind, message = describe_failure(failure, url, self.settings.getfloat("DOWNLOAD_TIMEOUT", 180)
-                                         if hasattr(self, "crawler") else 180.0)
+        kind, message = describe_failure(failure, url, self.download_timeout)
         if kind == ErrorKind.ROBOTS:
             self.report.robots_blocked.append(url or "")
             self.logger.info("skipped (robots.txt) url=%s", url)
