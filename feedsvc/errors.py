@@ -32,7 +32,7 @@ class CrawlError(FeedsvcError):
 
 
 class CrawlExit(IntEnum):
-    """Exit codes of `python -m crawler.run`; the crawler sets them, the launcher reads them."""
+    """Exit codes of `python -m crawler.run`; the crawler sets them, feedsvc.scheduling.child reads them."""
 
     OK = 0  # every source ok or partial
     FAILED = 1  # a source failed or was aborted

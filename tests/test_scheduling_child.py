@@ -80,3 +80,49 @@ def test_a_crawl_past_its_time_limit_is_stopped_with_its_process_group(
     for pid in pids:  # the child (and its group) is gone, not left crawling
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_sigkilled_feedsvc_crawl_takes_its_crawl_child_with_it(
+    tmp_path: Path, make_site_server: Callable[..., SiteServer]
+) -> None:
+    import signal
+    import subprocess
+
+    from sqlalchemy import select
+
+    from feedsvc.config import load_config
+    from feedsvc.models import CrawlRun
+    from feedsvc.store import Store
+    from tests.crawlutil import child_env
+    from tests.schedutil import wait_for
+
+    site = make_site_server(delay=120)  # the crawl hangs on its first page: only a kill ends it
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/f.db", [gw_source(site.base_url, "gw")], timeout=300)
+    parent = subprocess.Popen([sys.executable, "-m", "feedsvc", "crawl", "--config", str(config)], env=child_env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cfg = load_config(config)
+
+    def crawl_pid() -> int | None:
+        try:
+            with Store.for_config(cfg, migrate=False) as store, store.session() as session:
+                run = session.scalars(select(CrawlRun)).first()
+        except Exception:  # the child has not created the schema yet
+            return None
+        return run.pid if run is not None else None
+
+    try:
+        pid = wait_for(crawl_pid, timeout=120, what="the crawl child's run")
+        os.kill(parent.pid, signal.SIGKILL)  # no handler, no finally: only the kernel can stop the child now
+        parent.wait(timeout=30)
+
+        def gone() -> bool:  # dead, or a zombie nobody reaped yet (its parent is gone)
+            try:
+                return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+            except (FileNotFoundError, ProcessLookupError):
+                return True
+
+        wait_for(gone, timeout=30, what=f"crawl child {pid} to die with its parent")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()

@@ -43,7 +43,7 @@ class _Row:
 
 
 class CrawlBoard:
-    """A live table of a crawl's sources; `on_event` takes the launcher's events (from any thread)."""
+    """A live table of a crawl's sources; `on_event` takes the crawl child's events (from any thread)."""
 
     def __init__(self, source_ids: Sequence[str], console: Console) -> None:
         self.rows = {source_id: _Row() for source_id in source_ids}

@@ -40,6 +40,7 @@ def _logging_for_service() -> None:
     if root.level > logging.INFO:
         logging.getLogger("feedsvc.scheduler").setLevel(logging.INFO)
         logging.getLogger("feedsvc.run").setLevel(logging.INFO)
+        logging.getLogger("feedsvc.after_crawl").setLevel(logging.INFO)
 
 
 def run_run(args: argparse.Namespace) -> int:

@@ -96,7 +96,15 @@ class CrawlGather:
             # One source: the time limit is the source's. Many: each source still gets its limit inside the
             # child, and the child as a whole gets one per wave of `window` sources.
             timeout = per_source * math.ceil(n / window) + (30.0 if n > 1 else 0.0)
-            log.info("crawl batch sources=%d trigger=%s", n, batch.trigger)
+            if cfg.crawl.redis:  # crawl nodes crawl it, settle their own runs and run the after-crawl step
+                log.info("crawl gathering sources=%d trigger=%s on crawl nodes", n, batch.trigger)
+                from feedsvc.scheduling.queue import crawl_on_nodes
+
+                outcomes = crawl_on_nodes(cfg, cfg.crawl.redis, batch.sources, trigger=batch.trigger,
+                                          timeout=timeout + 60.0 * math.ceil(n / window))
+                batch.outcomes.update({o.source_id: o for o in outcomes})
+                return
+            log.info("crawl gathering sources=%d trigger=%s", n, batch.trigger)
             result = self.tracker.run(batch.config_path, batch.sources, trigger=batch.trigger, timeout=timeout,
                                       window=window if n > 1 else None, source_timeout=per_source if n > 1 else None)
             batch.outcomes.update({o.source_id: o for o in result.outcomes})

@@ -71,7 +71,7 @@ def job_specs(cfg: AppConfig) -> list[JobSpec]:
 
 
 class _CrawlExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3 ships no types
-    """APScheduler's thread pool, handing every job the service's batcher as `crawls=` (a live object cannot be
+    """APScheduler's thread pool, handing every job the service's gathering (CrawlGather) as `crawls=` (a live object cannot be
     stored with the job: the job store pickles only names and plain arguments)."""
 
     def __init__(self, max_workers: int, crawls: CrawlGather) -> None:
@@ -222,7 +222,7 @@ def crawl_job(config_path: str, source_id: str, attempt: int = 1, *,
     """The scheduled job: crawl one source (in a child process, batched with the sources due with it) with
     `[scheduler] crawl_timeout`.
 
-    Module-level with plain arguments so the job store can persist it; `crawls` is the service's batcher, passed
+    Module-level with plain arguments so the job store can persist it; `crawls` is the service's CrawlGather, passed
     in by the executor (a fresh one when called directly). Never raises: the outcome goes back to the scheduler
     (which decides on a retry) as a small dict.
     """
