@@ -1,8 +1,20 @@
-"""Domain errors. Entry points print `error: <message>` and exit 2 for these, with no traceback."""
+"""Domain errors, and the one policy for retrying what may pass. Entry points print `error: <message>` and exit 2
+for these errors, with no traceback.
+
+The retry policy (tenacity's exponential wait: base, 2×base, 4×base…, honouring a server's Retry-After) is used
+by the WebSub hub client and the scheduler's crawl retries alike; Scrapy keeps its own for page fetches.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import IntEnum
+
+from tenacity import RetryCallState, wait_exponential
+
+# The longest wait a Retry-After may ask of us before we try again anyway (a hub saying "in a day" is ignored).
+MAX_RETRY_AFTER = 300.0
 
 
 class FeedsvcError(Exception):
@@ -27,10 +39,6 @@ class BadRequest(FeedsvcError):
     """A query parameter has a value we cannot use."""
 
 
-class CrawlError(FeedsvcError):
-    """A crawl could not start or finished with a failure."""
-
-
 class CrawlExit(IntEnum):
     """Exit codes of `python -m crawler.run`; the crawler sets them, feedsvc.scheduling.child reads them."""
 
@@ -38,3 +46,33 @@ class CrawlExit(IntEnum):
     FAILED = 1  # a source failed or was aborted
     CONFIG = 2  # config or database error: nothing was crawled
     LEASE_HELD = 3  # another process holds a source's lease
+
+
+def backoff(base: float, cap: float = 86400.0) -> wait_exponential:
+    """The one backoff: wait `base` s after the first failed attempt, then twice as long each time, up to `cap`."""
+    return wait_exponential(multiplier=base, min=0, max=cap)
+
+
+def backoff_delay(attempt: int, base: float) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1-based), by `backoff(base)` (for retries that are
+    stored jobs, not a loop)."""
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+    state.attempt_number = max(1, attempt)
+    return float(backoff(base)(state))
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header (ASCII delta-seconds or an HTTP date) as seconds from now, bounded by
+    MAX_RETRY_AFTER; None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 10:
+        return min(float(text), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return min(max(0.0, (when - (now or datetime.now(UTC))).total_seconds()), MAX_RETRY_AFTER)

@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig, SourceConfig, cron_trigger
-from feedsvc.errors import ConfigError
+from feedsvc.errors import ConfigError, backoff_delay
 from feedsvc.models import RunStatus
 
 if TYPE_CHECKING:
@@ -71,8 +71,8 @@ def job_specs(cfg: AppConfig) -> list[JobSpec]:
 
 
 class _CrawlExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3 ships no types
-    """APScheduler's thread pool, handing every job the service's gathering (CrawlGather) as `crawls=` (a live object cannot be
-    stored with the job: the job store pickles only names and plain arguments)."""
+    """APScheduler's thread pool, handing every job the service's CrawlGather as `crawls=` (a live object cannot
+    be stored with the job: the job store pickles only names and plain arguments)."""
 
     def __init__(self, max_workers: int, crawls: CrawlGather) -> None:
         super().__init__(max_workers)
@@ -168,8 +168,9 @@ def sync_jobs(scheduler: BackgroundScheduler, cfg: AppConfig, config_path: str, 
 
 
 def retry_delay(attempt: int, backoff: int) -> float:
-    """Seconds to wait after failed attempt number `attempt` (1-based): backoff, 2×backoff, 4×backoff…"""
-    return float(backoff * 2 ** max(0, attempt - 1))
+    """Seconds to wait after failed attempt number `attempt` (1-based): the one backoff policy
+    (feedsvc.errors.backoff: backoff, 2×backoff, 4×backoff…)."""
+    return backoff_delay(attempt, backoff)
 
 
 def schedule_retry(scheduler: BackgroundScheduler, cfg: AppConfig, result: dict[str, Any],
