@@ -7,14 +7,12 @@ by the WebSub hub client and the scheduler's crawl retries alike; Scrapy keeps i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from enum import IntEnum
 
 from tenacity import RetryCallState, wait_exponential
-
-# The longest wait a Retry-After may ask of us before we try again anyway (a hub saying "in a day" is ignored).
-MAX_RETRY_AFTER = 300.0
 
 
 class FeedsvcError(Exception):
@@ -61,18 +59,18 @@ def backoff_delay(attempt: int, base: float) -> float:
     return float(backoff(base)(state))
 
 
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """A Retry-After header (ASCII delta-seconds or an HTTP date) as seconds from now, bounded by
-    MAX_RETRY_AFTER; None when absent or unreadable."""
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (ASCII delta-seconds or an HTTP date; `now` a Unix time) for
+    every client here (the crawler's retries, WebSub hubs); None when absent or garbled. Callers cap it."""
     if not value:
         return None
-    text = value.strip()
-    if text.isascii() and text.isdigit() and len(text) <= 10:
-        return min(float(text), MAX_RETRY_AFTER)
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if text.isascii() and text.isdigit():
+        return float(text[:12])  # a 5,000-digit value must not become a huge int
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return min(max(0.0, (when - (now or datetime.now(UTC))).total_seconds()), MAX_RETRY_AFTER)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

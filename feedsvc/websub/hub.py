@@ -25,6 +25,8 @@ from feedsvc.errors import backoff, retry_after_seconds
 
 log = logging.getLogger(__name__)
 USER_AGENT = "feedsvc-websub/0.1"
+# The longest wait a hub's Retry-After may ask before we try again anyway ("come back tomorrow" is not waited for).
+MAX_RETRY_AFTER = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ def _wait(backoff_s: float) -> Callable[[RetryCallState], float]:
     def wait(state: RetryCallState) -> float:
         reply = state.outcome.result() if state.outcome is not None and not state.outcome.failed else None
         after = retry_after_seconds(reply.retry_after) if isinstance(reply, _Reply) else None
-        return after if after is not None else float(fallback(state))
+        return min(after, MAX_RETRY_AFTER) if after is not None else float(fallback(state))
 
     return wait
 
