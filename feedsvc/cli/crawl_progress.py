@@ -95,7 +95,7 @@ class CrawlBoard:
         )
         shown = [(sid, r) for sid, r in self.rows.items() if r.state == RunStatus.RUNNING]
         shown += [(sid, r) for sid, r in self.rows.items()
-                  if r.finished is not None and r.state not in (RunStatus.OK, RunStatus.PARTIAL, RunStatus.RUNNING)]
+                  if r.finished is not None and r.state != RunStatus.RUNNING and not _succeeded(r.state)]
         room = max(3, self.console.size.height - 6)
         if len(self.rows) <= room:  # everything fits: show every source, queued and finished too
             shown = list(self.rows.items())
@@ -111,6 +111,10 @@ class CrawlBoard:
         if len(shown) > room:
             table.add_row(f"… {len(shown) - room} more", "", "", "", "", "", "")
         return Group(head, table)
+
+
+def _succeeded(state: str) -> bool:
+    return state in set(RunStatus) and RunStatus(state).succeeded
 
 
 def crawl_with_board(cfg: AppConfig, source_ids: Sequence[str], console: Console, *, related: bool = True,

@@ -40,10 +40,10 @@ CRAWL_PREFIX = "crawl:"
 RETRY_PREFIX = "retry:"
 # Crawls are child processes, so a job thread only waits for its batch; at least this many threads.
 MAX_PARALLEL_CRAWLS = 4
-# Outcomes a retry cannot fix: the crawl worked or partly worked, another process holds the lease, or the
+# Outcomes a retry cannot fix: the crawl succeeded (RunStatus.succeeded), another process holds the lease, or the
 # config is invalid (the next reload or scheduled run will pick up a fix). A crawl stopped by a shutdown
 # ('aborted', or 'cancelled' before it began) is retried: the persisted retry job runs after the restart.
-NO_RETRY_STATUSES = frozenset({RunStatus.OK, RunStatus.PARTIAL, RunStatus.BUSY, RunStatus.SKIPPED, RunStatus.CONFIG})
+NO_RETRY_STATUSES = frozenset({RunStatus.BUSY, RunStatus.SKIPPED, RunStatus.CONFIG})  # besides success
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -179,7 +179,7 @@ def schedule_retry(scheduler: BackgroundScheduler, cfg: AppConfig, result: dict[
     status = str(result.get("status"))
     attempt = int(result.get("attempt", 1))
     source_id = str(result["source_id"])
-    if status in NO_RETRY_STATUSES:
+    if status in NO_RETRY_STATUSES or (status in set(RunStatus) and RunStatus(status).succeeded):
         return None
     if attempt >= cfg.scheduler.max_tries:
         log.warning("crawl gave up source=%s after %d attempt(s): %s", source_id, attempt, result.get("message"))
