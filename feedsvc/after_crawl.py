@@ -36,6 +36,9 @@ class FinishedRun:
     new_item_ids: tuple[int, ...] = ()
     finished_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))  # events carry it as text
+
 
 @dataclass(frozen=True)
 class AfterCrawlReport:

@@ -53,6 +53,9 @@ class CrawlOutcome:
     new_item_ids: tuple[int, ...] = ()
     finished_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))  # events carry it as text
+
     @property
     def succeeded(self) -> bool:
         return self.status.succeeded
