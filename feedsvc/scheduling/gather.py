@@ -98,10 +98,10 @@ class CrawlGather:
             timeout = per_source * math.ceil(n / window) + (30.0 if n > 1 else 0.0)
             if cfg.crawl.redis:  # crawl nodes crawl it, settle their own runs and run the after-crawl step
                 log.info("crawl gathering sources=%d trigger=%s on crawl nodes", n, batch.trigger)
-                from feedsvc.scheduling.queue import crawl_on_nodes
+                from feedsvc.scheduling import queue
 
-                outcomes = crawl_on_nodes(cfg, cfg.crawl.redis, batch.sources, trigger=batch.trigger,
-                                          timeout=timeout + 60.0 * math.ceil(n / window))
+                outcomes = queue.crawl_on_nodes(cfg, cfg.crawl.redis, batch.sources, trigger=batch.trigger,
+                                                key=queue.QUEUE_KEY, timeout=timeout + 60.0 * math.ceil(n / window))
                 batch.outcomes.update({o.source_id: o for o in outcomes})
                 return
             log.info("crawl gathering sources=%d trigger=%s", n, batch.trigger)
