@@ -87,11 +87,10 @@ def min_gap(cfg: AppConfig, source: SourceConfig) -> timedelta:
 
 
 def _last_start(crawl: Any, source_id: str) -> datetime | None:
-    from feedsvc.store import recent_runs
+    from feedsvc.store.runs import last_started
 
     with crawl.session_factory() as session:
-        runs = recent_runs(session, source_id, 1)
-    return runs[0].started_at if runs else None
+        return last_started(session, source_id)
 
 
 def feeder(batch: Any, cfg: AppConfig, redis_url: str, key: str, idle_close: int) -> Any:

@@ -137,10 +137,10 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from feedsvc import store as repository
     from feedsvc.config import load_config
-    from feedsvc.records import ItemRecord
     from feedsvc.store import Store
+    from feedsvc.store.items import ItemRecord, store_items
+    from feedsvc.store.sources import sync_sources
 
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "e.db"}"\n[[sources]]\nid = "gw"\ntitle = "GW"\n'
@@ -153,8 +153,8 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
     at = datetime(2026, 1, 5, tzinfo=UTC)
     with sessions() as session, session.begin():
-        repository.sync_sources(session, cfg.sources, at)
-        repository.store_items(session, [ItemRecord(source_id="gw", url=f"http://127.0.0.1:1/a/{n}", title=f"T{n}",
+        sync_sources(session, cfg.sources, at)
+        store_items(session, [ItemRecord(source_id="gw", url=f"http://127.0.0.1:1/a/{n}", title=f"T{n}",
                                                     listing_id="latest") for n in range(5000)], None, at)
     engine.dispose()
     export = subprocess.Popen([sys.executable, "-m", "feedsvc", "export", "--config", str(config)],
@@ -183,3 +183,12 @@ def test_a_crawl_with_another_config_leaves_the_other_sources_active(
         active = {s.id: s.active for s in session.scalars(select(Source))}
     engine.dispose()
     assert active == {"alpha": True, "beta": True}  # only the service that owns a config retires its sources
+
+
+def test_status_says_when_jitter_would_shift_a_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = simple_source("gw", "http://127.0.0.1:1/").replace("start_urls", 'schedule = "* * * * *"\nstart_urls')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [source])
+    config.write_text(config.read_text(encoding="utf-8") + "\n[scheduler]\njitter = 600\n", encoding="utf-8")
+    result = feedsvc(capsys, "status", "--config", str(config))
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0 and "schedule '* * * * *'" in out and "capped to 6 s" in out

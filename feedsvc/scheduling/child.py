@@ -28,7 +28,7 @@ from feedsvc.after_crawl import FinishedRun
 from feedsvc.config import parse_now
 from feedsvc.errors import CrawlExit
 from feedsvc.models import RunStatus
-from feedsvc.records import RunCounts
+from feedsvc.store.runs import RunCounts
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,7 +52,7 @@ class JobSpec:
     job_id: str
     source_id: str
     schedule: str
-    trigger: CronTrigger
+    trigger: BaseTrigger
     fingerprint: str
 
 
@@ -211,7 +211,7 @@ def next_runs(scheduler: BackgroundScheduler) -> dict[str, datetime | None]:
 def store_next_runs(session_factory: sessionmaker[Session], runs: dict[str, datetime | None],
                     source_ids: Iterable[str]) -> None:
     """Write `sources.next_run_at` for every known source (None where nothing is scheduled)."""
-    from feedsvc.store import set_next_run
+    from feedsvc.store.sources import set_next_run
 
     with session_factory() as session, session.begin():
         for source_id in source_ids:

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from feedsvc.config import AppConfig
 from feedsvc.models import RunStatus
-from feedsvc.records import RunCounts
 from feedsvc.scheduling.child import CrawlOutcome
+from feedsvc.store.runs import RunCounts
 
 # The one definition of the list's name: `feedsvc worker` hands it to its node (`crawler.node --key`).
 QUEUE_KEY = "feedsvc:sources"
@@ -42,7 +42,8 @@ def crawl_on_nodes(cfg: AppConfig, redis_url: str, source_ids: Sequence[str], *,
                    now: datetime | None = None, key: str = QUEUE_KEY, timeout: float | None = None,
                    on_event: Callable[[dict[str, object]], None] | None = None) -> list[CrawlOutcome]:
     """Queue `source_ids` for the crawl nodes and wait until every one has a finished run (or `timeout`)."""
-    from feedsvc.store import Store, last_run_id, runs_after
+    from feedsvc.store import Store
+    from feedsvc.store.runs import last_run_id, runs_after
 
     ids = list(dict.fromkeys(source_ids))
     with Store.for_config(cfg) as store:

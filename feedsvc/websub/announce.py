@@ -22,7 +22,8 @@ from feedsvc.config import AppConfig
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import FeedFilter, all_specs
-from feedsvc.store import Store, data_version
+from feedsvc.store import Store
+from feedsvc.store.meta import data_version
 from feedsvc.store.websub import AnnouncementResult, HubSummary, announced_digests, record_announcements
 from feedsvc.websub.hub import publish_to_hub
 
