@@ -24,10 +24,9 @@ from feedsvc.feeds.chart import Chart, health_chart
 from feedsvc.feeds.opml import OpmlFeed, render_opml
 from feedsvc.feeds.render import FORMATS, MEDIA_TYPES
 from feedsvc.feeds.spec import FeedSpec, all_specs
+from feedsvc.models import ErrorKind
 from feedsvc.store.health import health
 from feedsvc.store.overview import (
-    HEALED_KIND,
-    ROBOTS_KIND,
     CurrentItem,
     ListingNow,
     RunWarning,
@@ -126,8 +125,8 @@ def _warnings(source_id: str, broken: list[str], found: list[RunWarning]) -> lis
     out = [f"Listing '{lid}' found no items in the last crawl but did before: its selector probably broke. "
            f"Check it with `feedsvc preview {source_id}`." for lid in broken]
     out += [w.message if "feedsvc heal" in w.message else f"{w.message} Keep it with `feedsvc heal {source_id}`."
-            for w in found if w.kind == HEALED_KIND]
-    robots = [w for w in found if w.kind == ROBOTS_KIND]
+            for w in found if w.kind == ErrorKind.HEALED]
+    robots = [w for w in found if w.kind == ErrorKind.ROBOTS]
     if robots:
         example = robots[0].url or robots[0].message
         out.append(f"robots.txt kept the last crawl from {len(robots)} page(s), e.g. {example}")
