@@ -2,12 +2,10 @@
 here, so an upgrade that moves them fails in this file (with the name of what moved) rather than in production:
 
 - APScheduler: `BasePoolExecutor._do_submit_job(job, run_times)`, overridden by feedsvc/scheduling/jobs.py to hand
-  each crawl job the live batcher, and `run_job` reading `job.kwargs` (where that batcher goes).
+  each crawl job the live gathering (CrawlGather), and `run_job` reading `job.kwargs` (where that gathering goes).
 - uvicorn: `HttpToolsProtocol`'s parser callbacks and attributes (feedsvc/http/protocol.py's header deadline) and
   `Server.handle_exit` / `startup` (feedsvc/runtime.py).
-- Scrapy: `CrawlerProcess._signal_shutdown(signum, frame)`, overridden and called by crawler/batch.py.
-- scrapy-playwright: `ScrapyPlaywrightDownloadHandler.from_crawler`, `_maybe_launch_in_thread()`,
-  `download_request(request)` and `close()`, driven by hand from crawler/browser.py.
+- Scrapy: `CrawlerProcess._signal_shutdown(signum, frame)`, overridden and called by crawler/process.py.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-BOUNDED = ("apscheduler", "uvicorn", "scrapy", "scrapy-playwright")
+BOUNDED = ("apscheduler", "uvicorn", "scrapy")
 
 
 def _params(func: Callable[..., Any]) -> list[str]:
@@ -60,7 +58,7 @@ def test_apscheduler_pool_executor_submits_through_do_submit_job() -> None:
     from apscheduler.executors.pool import BasePoolExecutor
 
     assert _params(BasePoolExecutor._do_submit_job) == ["self", "job", "run_times"]
-    assert "job.kwargs" in inspect.getsource(base.run_job)  # the batcher reaches the job as a keyword argument
+    assert "job.kwargs" in inspect.getsource(base.run_job)  # the gathering reaches the job as a keyword argument
 
 
 def _record(seen: dict[str, Any], done: threading.Event, **kwargs: Any) -> None:
@@ -68,16 +66,16 @@ def _record(seen: dict[str, Any], done: threading.Event, **kwargs: Any) -> None:
     done.set()
 
 
-def test_the_crawl_executor_hands_jobs_the_live_batcher() -> None:
+def test_the_crawl_executor_hands_jobs_the_live_gather() -> None:
     from apscheduler.events import EVENT_JOB_REMOVED
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from feedsvc.scheduling.jobs import _CrawlExecutor
 
-    batcher = object()  # any live object: the point is that it is not stored with the job
+    gather = object()  # any live object: the point is that it is not stored with the job
     seen: dict[str, Any] = {}
     done, removed = threading.Event(), threading.Event()
-    scheduler = BackgroundScheduler(executors={"default": _CrawlExecutor(1, batcher)})  # type: ignore[arg-type]
+    scheduler = BackgroundScheduler(executors={"default": _CrawlExecutor(1, gather)})  # type: ignore[arg-type]
     scheduler.add_listener(lambda _event: removed.set(), EVENT_JOB_REMOVED)  # the one-off job is done with
     scheduler.add_job(_record, "date", run_date=datetime.now(UTC), args=(seen, done), kwargs={"attempt": 1})
     scheduler.start()
@@ -85,7 +83,7 @@ def test_the_crawl_executor_hands_jobs_the_live_batcher() -> None:
         assert done.wait(30) and removed.wait(30)
     finally:
         scheduler.shutdown(wait=True)
-    assert seen == {"attempt": 1, "crawls": batcher}
+    assert seen == {"attempt": 1, "crawls": gather}
 
 
 def test_uvicorn_httptools_protocol_has_the_callbacks_and_state_the_header_deadline_uses() -> None:
@@ -124,17 +122,3 @@ def test_scrapy_crawler_process_shuts_down_through_signal_shutdown() -> None:
     assert re.search(r"install_shutdown_handlers\W+self\._signal_shutdown\b", sources)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("scrapy_playwright") is None, reason="scrapy-playwright not installed")
-def test_scrapy_playwright_handler_can_be_started_by_hand() -> None:
-    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
-    from scrapy_playwright.page import PageMethod
-
-    handler = ScrapyPlaywrightDownloadHandler
-    assert _params(handler.from_crawler) == ["crawler"]
-    assert inspect.iscoroutinefunction(handler._maybe_launch_in_thread)
-    assert _params(handler._maybe_launch_in_thread) == ["self"]
-    assert inspect.iscoroutinefunction(handler.download_request)
-    assert _params(handler.download_request) == ["self", "request"]
-    assert inspect.iscoroutinefunction(handler.close) and _params(handler.close) == ["self"]
-    method = PageMethod(_record, 1)
-    assert method.method is _record and method.args == (1,)
