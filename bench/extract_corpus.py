@@ -29,7 +29,7 @@ READABILITY = "mozilla/readability"
 TRAFILATURA = "adbar/trafilatura"
 ZH_SET = "immortal-autumn/Chinese-Web-Content-Extraction-Dataset"
 _MIN_SOURCE_BYTES = 12_000  # readability's synthetic cases are a few KB; real saved pages are far larger
-_EN_WORDS = frozenset("the and of to in is that for with was on are as it be this by from have has not".split())
+_EN_WORDS = frozenset(["the", "and", "of", "to", "in", "is", "that", "for", "with", "was", "on", "are", "as", "it", "be", "this", "by", "from", "have", "has", "not"])
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -207,7 +207,7 @@ def measure(corpus: Path, names: list[str], worst: int) -> dict[str, dict[str, T
                 worst_pages[name].append((f1, str(page["id"])))
             else:
                 tp, fn, fp = snippet_counts(list(page["with"]), list(page["without"]), out.text)  # type: ignore[call-overload]
-                tally.snippets = [a + b for a, b in zip(tally.snippets, (tp, fn, fp))]
+                tally.snippets = [a + b for a, b in zip(tally.snippets, (tp, fn, fp), strict=False)]
                 tally.zero += tp == 0
     if worst:
         for name in names:
