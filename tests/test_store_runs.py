@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RunStatus
+from feedsvc.models import CrawlErrorRecord, RunStatus, Source
 from feedsvc.store.meta import data_version
 from feedsvc.store.overview import recent_run_points
 from feedsvc.store.runs import (
@@ -14,10 +15,9 @@ from feedsvc.store.runs import (
     finish_run,
     get_run,
     record_crawl_error,
-    run_errors,
     start_run,
 )
-from feedsvc.store.sources import get_source, sync_sources
+from feedsvc.store.sources import sync_sources
 from tests.feedhelpers import T0, make_config
 
 
@@ -38,14 +38,15 @@ def test_failure_counts_on_the_source_and_success_resets_it(session: Session, db
         record_crawl_error(session, "gw", run, "http://gw.test/", "http", "503 Service Unavailable", T0)
         finish_run(session, run, RunStatus.FAILED, RunCounts(errors=1), T0, "site down")
     session.commit()
-    source = get_source(session, "gw")
+    source = session.get(Source, "gw")
     assert source is not None and (source.error_count, source.last_error) == (2, "site down")
-    assert [e.message for e in run_errors(session, run)] == ["503 Service Unavailable"]
+    errors = session.scalars(select(CrawlErrorRecord.message).where(CrawlErrorRecord.run_id == run)).all()
+    assert errors == ["503 Service Unavailable"]
     assert data_version(session) == 0  # nothing seen: feeds did not change
     ok = start_run(session, "gw", T0 + timedelta(minutes=2))
     finish_run(session, ok, RunStatus.OK, RunCounts(pages=1, items_seen=3), T0 + timedelta(minutes=3))
     session.commit()
     session.expire_all()
-    source = get_source(session, "gw")
+    source = session.get(Source, "gw")
     assert source is not None and (source.error_count, source.last_error, source.last_status) == (0, None, "ok")
     assert data_version(session) == 1

@@ -18,13 +18,12 @@ from typing import Any
 from sqlalchemy import Text, and_, bindparam, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
-from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, Item, ListingItem, RunStatus
+from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, ErrorKind, Item, ListingItem, RunStatus
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
 
 # Crawl error kinds the front page lifts out of a run's errors as warnings of their own.
-HEALED_KIND = "healed"  # a listing's block was found again by what it held; `feedsvc heal SOURCE` makes it stick
-ROBOTS_KIND = "robots"  # robots.txt forbade a page of the source
-WARNING_KINDS = (HEALED_KIND, ROBOTS_KIND)
+# Crawl errors that are warnings, shown apart on the front page (`feedsvc heal SOURCE` makes a healed block stick).
+WARNING_KINDS = (ErrorKind.HEALED, ErrorKind.ROBOTS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The front page (`/`) and the OPML document: how each source is doing, what each listing shows, where to subscribe.
 
 Reads through the store (feedsvc/store/overview.py, health from feedsvc/store/health.py; no SQL here), renders with Jinja2 (autoescaped,
-feedsvc/http/templates/). Shared by the HTTP app and static publishing so both produce the same bytes; the page
+feedsvc/feeds/templates/). Shared by the HTTP app and static publishing so both produce the same bytes; the page
 depends on stored data only (the clock only decides whether a run still marked running is alive), so the
 same database renders the same page.
 """
@@ -20,14 +20,13 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.feeds.builder import FeedBuilder
+from feedsvc.feeds.chart import Chart, health_chart
 from feedsvc.feeds.opml import OpmlFeed, render_opml
 from feedsvc.feeds.render import FORMATS, MEDIA_TYPES
 from feedsvc.feeds.spec import FeedSpec, all_specs
-from feedsvc.http.chart import Chart, health_chart
+from feedsvc.models import ErrorKind
 from feedsvc.store.health import health
 from feedsvc.store.overview import (
-    HEALED_KIND,
-    ROBOTS_KIND,
     CurrentItem,
     ListingNow,
     RunWarning,
@@ -43,7 +42,7 @@ SOURCES_PER_PAGE = 20  # a page stays short, small and fast however many sources
 ITEMS_PER_LISTING = 10
 RELATED_PER_ITEM = 3
 CHART_RUNS = 30
-_env = Environment(loader=PackageLoader("feedsvc.http", "templates"), autoescape=select_autoescape(["html"]),
+_env = Environment(loader=PackageLoader("feedsvc.feeds", "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 
 
@@ -126,8 +125,8 @@ def _warnings(source_id: str, broken: list[str], found: list[RunWarning]) -> lis
     out = [f"Listing '{lid}' found no items in the last crawl but did before: its selector probably broke. "
            f"Check it with `feedsvc preview {source_id}`." for lid in broken]
     out += [w.message if "feedsvc heal" in w.message else f"{w.message} Keep it with `feedsvc heal {source_id}`."
-            for w in found if w.kind == HEALED_KIND]
-    robots = [w for w in found if w.kind == ROBOTS_KIND]
+            for w in found if w.kind == ErrorKind.HEALED]
+    robots = [w for w in found if w.kind == ErrorKind.ROBOTS]
     if robots:
         example = robots[0].url or robots[0].message
         out.append(f"robots.txt kept the last crawl from {len(robots)} page(s), e.g. {example}")
@@ -174,14 +173,16 @@ def _listing_views(builder: FeedBuilder, source: SourceConfig, now: dict[str, Li
     return views
 
 
-def index_context(builder: FeedBuilder, session: Session, now: datetime, page: int = 1) -> dict[str, Any]:
-    """What index.html shows. `now` only decides whether a run still marked running has a live crawl."""
+def index_context(builder: FeedBuilder, session: Session, page: int = 1, *,
+                  now: datetime | None = None) -> dict[str, Any]:
+    """What index.html shows. `now` (default: the clock) only decides whether a run still marked running has a
+    live crawl."""
     cfg: AppConfig = builder.cfg
     ids = [s.id for s in cfg.sources]
     pages = max(1, math.ceil(len(ids) / SOURCES_PER_PAGE))
     page = min(max(page, 1), pages)
     first, end = (page - 1) * SOURCES_PER_PAGE, page * SOURCES_PER_PAGE
-    verdicts = health(session, now, ids)  # the same verdict `feedsvc status` shows
+    verdicts = health(session, now or datetime.now(UTC), ids)  # the same verdict `feedsvc status` shows
     # Sources on this page also get the chart's 30 runs (the listings show what the newest of them saw).
     runs = recent_run_points(session, ids[first:end], per_source=CHART_RUNS)
     latest = {sid: h.last_finished for sid, h in verdicts.items()}
@@ -217,8 +218,8 @@ def index_context(builder: FeedBuilder, session: Session, now: datetime, page: i
             "page": page, "pages": pages, "hubs": cfg.websub.hubs}
 
 
-def render_index(builder: FeedBuilder, session: Session, now: datetime, page: int = 1) -> bytes:
-    return _env.get_template("index.html").render(index_context(builder, session, now, page)).encode("utf-8")
+def render_index(builder: FeedBuilder, session: Session, page: int = 1, *, now: datetime | None = None) -> bytes:
+    return _env.get_template("index.html").render(index_context(builder, session, page, now=now)).encode("utf-8")
 
 
 def render_opml_document(builder: FeedBuilder) -> bytes:
