@@ -17,6 +17,8 @@ from scrapy.utils.defer import deferred_to_future
 from scrapy.utils.response import response_status_message
 from twisted.internet import defer
 
+from feedsvc.text import whole_number
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
@@ -78,8 +80,9 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
-        return float(text)
+    seconds = whole_number(text, 10**9, clamp=True)  # longer waits than 31 years all mean "give up"
+    if seconds is not None:
+        return float(seconds)
     try:
         when = parsedate_to_datetime(text).timestamp()
     except (TypeError, ValueError):

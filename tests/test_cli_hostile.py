@@ -116,3 +116,11 @@ def test_export_csv_defuses_formulas(tmp_path: Path, make_site_server: object) -
     assert result.returncode == 0, result.stderr
     titles = sorted(row["title"] for row in csv.DictReader(io.StringIO(result.stdout)))
     assert titles == sorted(["'" + t for t in entries[:4]] + ["Plain title"])
+
+
+@pytest.mark.parametrize("key", ["²", "①", "9" * 5000])
+def test_related_with_an_odd_number_is_one_error_line(tmp_path: Path, key: str) -> None:
+    config = _config(tmp_path, f"sqlite:///{tmp_path}/f.db")
+    Store.for_config(load_config(config)).close()
+    line = _one_error_line(run_feedsvc("related", key, "--config", str(config)))
+    assert "No item with" in line
