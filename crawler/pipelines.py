@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WEB_SCHEMES = ("http://", "https://")
+MAX_DATE_TEXT = 200  # Item.date_text's width
 
 
 def crawl_clock(value: str | None) -> datetime:
@@ -128,15 +129,30 @@ class NormalizeArticle:
             self._dates[text] = parse_machine_date(text, self.tz) or parse_date(text, self.now, self.tz)
         return self._dates[text]
 
+    def _aliases(self, urls: list[str], url: str) -> tuple[str, ...]:
+        kept: dict[str, None] = {}
+        for alias in urls:
+            try:
+                kept[self._url(alias)] = None
+            except ValueError:  # a redirect through an over-long URL: the item keeps its other names
+                continue
+        return tuple(alias for alias in kept if alias != url)
+
     def sighting(self, item: ListingSighting) -> ItemRecord:
         return ItemRecord(
             source_id=item.source_id, url=self._url(item.url), title=clean_scraped_title(item.title or "") or None,
-            published=self._date(item.date_text, item.date_value), date_text=(item.date_text or "").strip() or None,
+            published=self._date(item.date_text, item.date_value), date_text=_date_text(item.date_text),
             listing_id=item.listing_id, listing_kind=item.kind, rank=item.rank,
             related_from=self._url(item.related_from) if item.related_from else None,
         )
 
     def process_item(self, item: Any) -> Any:
+        try:
+            return self._normalize(item)
+        except ValueError as exc:  # crawler/offsite.py drops such links first; a redirect can still lead to one
+            raise DropItem(f"unusable URL: {exc}") from None
+
+    def _normalize(self, item: Any) -> Any:
         if isinstance(item, ListingSighting):
             return self.sighting(item)
         if isinstance(item, ArticleItem):
@@ -144,12 +160,18 @@ class NormalizeArticle:
             title = clean_scraped_title(item.title or "") or clean_scraped_title(item.listing_title or "") or None
             article = ItemRecord(
                 source_id=item.source_id, url=url, title=title,
-                published=self._date(item.date_text), date_text=(item.date_text or "").strip() or None,
+                published=self._date(item.date_text), date_text=_date_text(item.date_text),
                 is_article=True, summary=(item.summary or "").strip() or None, content=item.content_html or None,
-                aliases=tuple(alias for alias in dict.fromkeys(map(self._url, item.aliases)) if alias != url),
+                aliases=self._aliases(item.aliases, url),
             )
             return RecordGroup([article, *(self.sighting(entry) for entry in item.related)])
         return item
+
+
+def _date_text(text: str | None) -> str | None:
+    """The date text as shown, within its column (String(200)): longer text is no date, and PostgreSQL would
+    refuse the whole batch for it."""
+    return (text or "").strip()[:MAX_DATE_TEXT] or None
 
 
 _STORES: dict[str, Store] = {}
