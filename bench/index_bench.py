@@ -70,7 +70,7 @@ def _run_start(r: int) -> datetime:
 
 def generate(db: Path, cfg: AppConfig, n_items: int) -> None:
     """Bulk-load the database (schema from Store.open, rows with sqlite3 executemany)."""
-    from feedsvc.store import sync_sources
+    from feedsvc.store.sources import sync_sources
 
     with Store.for_config(cfg) as store, store.transaction() as session:
         sync_sources(session, cfg.sources, START)

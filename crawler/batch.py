@@ -27,7 +27,7 @@ from crawler.offsite import MALFORMED_EXAMPLE_STAT, MALFORMED_STAT, OFFSITE_EXAM
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.errors import FeedsvcError
 from feedsvc.models import RunStatus
-from feedsvc.records import RunCounts
+from feedsvc.store.runs import RunCounts
 
 log = logging.getLogger("crawler.run")
 
@@ -140,7 +140,9 @@ class BatchCrawl:
     def run(self, feeder: Callable[[Any], Any] | None = None) -> list[SourceCrawl]:
         """Crawl the batch; with `feeder` (a worker), also start it on the process (`feeder(process)`), keep
         the batch open for sources it adds, and end when it ends."""
-        from feedsvc.store import Store, start_run, sync_sources
+        from feedsvc.store import Store
+        from feedsvc.store.runs import start_run
+        from feedsvc.store.sources import sync_sources
 
         store = Store.for_config(self.cfg)
         self.session_factory = store.session_factory
@@ -233,7 +235,7 @@ class BatchCrawl:
 
     def add(self, source: SourceConfig, trigger: str, now: datetime) -> None:
         """Take one more source into a running batch (a worker's job): its lease, its run, its turn."""
-        from feedsvc.store import start_run
+        from feedsvc.store.runs import start_run
 
         state = SourceCrawl(source, now=now, trigger=trigger)
         self.states.append(state)
@@ -278,7 +280,8 @@ class BatchCrawl:
                   message=f"error: crawl of {state.source.id!r} crashed: {state.crash} (run with -vv for details)")
 
     def _finish(self, state: SourceCrawl) -> None:
-        from feedsvc.store import finish_run, record_crawl_error, record_listing_pages
+        from feedsvc.store.listing_pages import record_listing_pages
+        from feedsvc.store.runs import finish_run, record_crawl_error
 
         name = lease_name(state.source.id)
         status, message = state.verdict(self.keeper.lost(name))
@@ -299,7 +302,7 @@ class BatchCrawl:
                   new_item_ids=state.new_ids, finished_at=at.isoformat())
 
     def _save_progress(self, session: Any) -> None:
-        from feedsvc.store import update_run_progress
+        from feedsvc.store.runs import update_run_progress
 
         for state in self.states:
             if state.report is not None and state.status is None:
@@ -374,7 +377,7 @@ class BatchCrawl:
     def _memory(self, source_id: str) -> tuple[Any, dict[str, list[tuple[str, str]]]]:
         """The listing pages known from earlier runs, and what each listing showed before (for healing a
         renamed block); a read failure only disables healing."""
-        from feedsvc.store import known_listing_pages, listing_memory
+        from feedsvc.store.listing_pages import known_listing_pages, listing_memory
 
         with self.session_factory() as session:
             known = known_listing_pages(session, source_id)
@@ -386,7 +389,7 @@ class BatchCrawl:
             return known, {}
 
     def _record_error(self, state: SourceCrawl, kind: str, url: str | None, message: str) -> None:
-        from feedsvc.store import record_crawl_error
+        from feedsvc.store.runs import record_crawl_error
 
         state.errors.append((kind, url, message))
         self.emit("error", source=state.source.id, kind=kind, url=url, message=message)

@@ -22,7 +22,7 @@ from crawler.items import ArticleItem, ListingSighting
 from crawler.urls import canonical_url
 from feedsvc.config import parse_now
 from feedsvc.errors import FeedsvcError
-from feedsvc.records import ItemRecord, StoreResult
+from feedsvc.store.items import ItemRecord, StoreResult
 from feedsvc.text import clean_scraped_title
 
 if TYPE_CHECKING:
@@ -289,7 +289,7 @@ class StoreArticle:
             self.stats.set_value("feedsvc/batches", self.batches)
 
     def _write(self, batch: list[ItemRecord]) -> StoreResult:
-        from feedsvc.store import store_items
+        from feedsvc.store.items import store_items
 
         with self.session_factory() as session, session.begin():
             return store_items(session, batch, self.run_id, self.at)

@@ -73,7 +73,8 @@ def after_crawl(cfg: AppConfig, finished_runs: Sequence[FinishedRun], *, related
 
 def _refresh_related(cfg: AppConfig, new_ids: list[int], at: datetime) -> bool:
     from feedsvc.related.refresh import refresh_related
-    from feedsvc.store import Store, bump_data_version
+    from feedsvc.store import Store
+    from feedsvc.store.meta import bump_data_version
 
     try:
         store = Store.for_config(cfg, migrate=False)

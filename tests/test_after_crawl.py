@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from feedsvc.config import load_config, parse_now
 from feedsvc.models import RelatedLink
 from feedsvc.scheduling.launcher import run_crawl
-from feedsvc.store import Store, data_version
+from feedsvc.store import Store
+from feedsvc.store.meta import data_version
 from tests.crawlutil import FIXED_NOW, done_event, events, gw_source, run_crawler, write_config
 
 

@@ -86,12 +86,41 @@ def test_feedsvc_never_imports_scrapy_or_twisted() -> None:
 
 
 def test_crawler_imports_only_the_feedsvc_base_and_store() -> None:
-    allowed = ("feedsvc.config", "feedsvc.errors", "feedsvc.models", "feedsvc.records", "feedsvc.text",
+    allowed = ("feedsvc.config", "feedsvc.errors", "feedsvc.models", "feedsvc.text",
                "feedsvc.store")
     bad = {f"{name} -> {dep}" for name, deps in _graph().items() if name.startswith("crawler")
            for dep in deps if dep.startswith("feedsvc") and dep != "feedsvc" and not dep.startswith(allowed)
            and (name, dep) not in CRAWLER_IMPORT_ALLOWANCES}
     assert not bad, sorted(bad)
+
+
+def _store_import_offences(path: Path) -> list[str]:
+    """How `path` breaks the store's one way in (feedsvc/store/__init__.py)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.Import):
+            out += [f"{where} import {a.name}" for a in node.names if a.name.startswith("feedsvc.store")]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            module = node.module or ""
+            if module == "feedsvc":
+                out += [f"{where} from feedsvc import store" for a in node.names if a.name == "store"]
+            elif module == "feedsvc.store":
+                out += [f"{where} from feedsvc.store import {a.name}" for a in node.names if a.name != "Store"]
+            elif module.startswith("feedsvc.store."):
+                if module == "feedsvc.store._base":
+                    out.append(f"{where} from {module} (private to the store)")
+                out += [f"{where} {a.name} as {a.asname}" for a in node.names if a.asname not in (None, a.name)]
+    return out
+
+
+def test_the_store_has_one_way_in() -> None:
+    """`from feedsvc.store import Store`, and every other name from the module defining it, unaliased: a reader
+    finds any store function by grepping its name, and no import works only because another ran first."""
+    files = [p for d in ("feedsvc", "crawler", "tests", "bench", "tools") for p in (ROOT / d).rglob("*.py")
+             if "migrations" not in p.parts and (ROOT / "feedsvc" / "store") not in p.parents]
+    offences = [o for path in [*files, ROOT / "scheduler.py"] for o in _store_import_offences(path)]
+    assert not offences, offences
 
 
 def test_at_most_ten_loose_modules_in_feedsvc() -> None:
@@ -116,7 +145,6 @@ NO_LOGIC = {
     "feedsvc",  # package marker (version string)
     "feedsvc.__main__",  # `python -m feedsvc` shim around feedsvc.cli.main
     "feedsvc.errors",  # the FeedsvcError tree, classes only
-    "feedsvc.records",  # plain dataclasses handed from crawler to store
     "feedsvc.models",  # SQLAlchemy tables and status enums
     "crawler",  # package marker
     "crawler.items",  # the Scrapy Item declaration
@@ -128,7 +156,7 @@ NO_LOGIC = {
     "feedsvc.related",  # package marker
     "feedsvc.scheduling",  # package marker
     "feedsvc.websub",  # package marker re-exporting announce
-    "feedsvc.store",  # re-exports of the store modules (each has its own test_store_*.py)
+    "feedsvc.store",  # the package's door: re-exports Store (store/facade.py, tested in test_store_facade.py)
     "feedsvc.store._base",  # the StorageError-wrapping helpers every store module shares; covered through them
 }
 

@@ -136,10 +136,10 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from feedsvc import store as repository
     from feedsvc.config import load_config
-    from feedsvc.records import ItemRecord
     from feedsvc.store import Store
+    from feedsvc.store.items import ItemRecord, store_items
+    from feedsvc.store.sources import sync_sources
 
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "e.db"}"\n[[sources]]\nid = "gw"\ntitle = "GW"\n'
@@ -152,8 +152,8 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
     at = datetime(2026, 1, 5, tzinfo=UTC)
     with sessions() as session, session.begin():
-        repository.sync_sources(session, cfg.sources, at)
-        repository.store_items(session, [ItemRecord(source_id="gw", url=f"http://127.0.0.1:1/a/{n}", title=f"T{n}",
+        sync_sources(session, cfg.sources, at)
+        store_items(session, [ItemRecord(source_id="gw", url=f"http://127.0.0.1:1/a/{n}", title=f"T{n}",
                                                     listing_id="latest") for n in range(5000)], None, at)
     engine.dispose()
     export = subprocess.Popen([sys.executable, "-m", "feedsvc", "export", "--config", str(config)],

@@ -12,9 +12,10 @@ from typing import Any
 
 from feedsvc.config import load_config
 from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
 from feedsvc.scheduling.dispatch import crawl_on_nodes, enqueue
-from feedsvc.store import Store, finish_run, start_run, sync_sources
+from feedsvc.store import Store
+from feedsvc.store.runs import RunCounts, finish_run, start_run
+from feedsvc.store.sources import sync_sources
 from tests.schedutil import source_toml, write_config
 from tests.services import REDIS_URL
 

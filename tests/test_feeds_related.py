@@ -17,7 +17,8 @@ from starlette.testclient import TestClient
 from feedsvc.config import AppConfig
 from feedsvc.feeds.render import entry_id
 from feedsvc.http.app import create_app
-from feedsvc.store import Store, item_ids_by_url
+from feedsvc.store import Store
+from feedsvc.store.items import item_ids_by_url
 from feedsvc.store.related import mark_duplicates, replace_computed_links
 from tests.feedhelpers import T0, check_valid_feed, make_config, sample_crawls
 

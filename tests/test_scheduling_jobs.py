@@ -14,7 +14,8 @@ from apscheduler.triggers.cron import CronTrigger
 from feedsvc.config import cron_trigger, load_config
 from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
-from feedsvc.store import Store, get_source
+from feedsvc.store import Store
+from feedsvc.store.sources import get_source
 from tests.schedutil import SLOW_STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from feedsvc.config import AppConfig
 from feedsvc.scheduling.service import SchedulerService
-from feedsvc.store import get_source
+from feedsvc.store.sources import get_source
 from tests.schedutil import STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
 
 

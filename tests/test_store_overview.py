@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from feedsvc.records import ItemRecord, RunCounts
-from feedsvc.store import finish_run, record_crawl_error, start_run, store_items, sync_sources
+from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.overview import (
     health_run_points,
     listing_breaks,
@@ -16,6 +15,8 @@ from feedsvc.store.overview import (
     run_warnings,
 )
 from feedsvc.store.related import mark_duplicates
+from feedsvc.store.runs import RunCounts, finish_run, record_crawl_error, start_run
+from feedsvc.store.sources import sync_sources
 from tests.feedhelpers import make_config
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from feedsvc.models import RunStatus
-from feedsvc.records import RunCounts
 from feedsvc.store.meta import data_version
 from feedsvc.store.runs import (
+    RunCounts,
     broken_listings,
     finish_run,
     get_run,

@@ -167,8 +167,9 @@ def _writer(out: IO[str], fmt: str) -> Any:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from feedsvc.store import Store, source_health
+    from feedsvc.store import Store
     from feedsvc.store.probe import database_exists
+    from feedsvc.store.runs import source_health
     from feedsvc.store.websub import hub_summaries
     from feedsvc.websub.announce import status_lines
 

@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from feedsvc import store as repository
 from feedsvc.config import AppConfig, load_config
 from feedsvc.errors import BadRequest, FeedNotFound, StorageError
 from feedsvc.feeds.builder import FeedBuilder
@@ -36,7 +35,9 @@ from feedsvc.http.metrics import CONTENT_TYPE as METRICS_TYPE
 from feedsvc.http.metrics import Metrics
 from feedsvc.http.responses import Conditions, DocumentResponse, reply
 from feedsvc.store import Store
-from feedsvc.store import feeds as feed_queries
+from feedsvc.store.feeds import ping
+from feedsvc.store.items import count_items
+from feedsvc.store.meta import data_version
 from feedsvc.store.watch import DatabaseFile, reopen_replaced
 from feedsvc.store.websub import HubSummary, hub_summaries
 from feedsvc.text import whole_number
@@ -85,7 +86,7 @@ class AppState:
 
     def read_version(self) -> int:
         with self.sessions()() as session:
-            return repository.data_version(session)
+            return data_version(session)
 
     def feed_builder(self) -> FeedBuilder:
         if self.builder is None:
@@ -169,8 +170,8 @@ async def healthz(request: Request) -> Response:
 
     def check() -> None:
         with state.sessions()() as session:
-            feed_queries.ping(session)
-            repository.data_version(session)  # the schema is there and readable, not just a connection
+            ping(session)
+            data_version(session)  # the schema is there and readable, not just a connection
 
     try:
         await run_in_threadpool(check)
@@ -184,7 +185,7 @@ async def metrics(request: Request) -> Response:
 
     def read() -> tuple[int, list[HubSummary]]:
         with state.sessions()() as session:
-            return repository.count_items(session), hub_summaries(session)
+            return count_items(session), hub_summaries(session)
 
     count, hubs = await run_in_threadpool(read)
     return Response(state.metrics.render(lambda: count, hubs), media_type=METRICS_TYPE)

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from feedsvc import store
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.opml import OpmlFeed, render_opml
@@ -25,9 +24,22 @@ from feedsvc.feeds.render import FORMATS, MEDIA_TYPES
 from feedsvc.feeds.spec import FeedSpec, all_specs
 from feedsvc.http.chart import Chart, health_chart
 from feedsvc.models import RunStatus
-from feedsvc.store import overview
-from feedsvc.store.overview import HEALED_KIND, ROBOTS_KIND, CurrentItem, RunPoint
+from feedsvc.store.feeds import source_item_counts
+from feedsvc.store.overview import (
+    HEALED_KIND,
+    ROBOTS_KIND,
+    CurrentItem,
+    ListingNow,
+    RunPoint,
+    RunWarning,
+    health_run_points,
+    listing_breaks,
+    listings_now,
+    recent_run_points,
+    run_warnings,
+)
 from feedsvc.store.related import RelatedLinkRow, inline_related
+from feedsvc.store.sources import list_sources
 
 HTML_MEDIA_TYPE = "text/html; charset=utf-8"
 SITE_TITLE = "feedsvc feeds"
@@ -130,7 +142,7 @@ def _health(source: Any, last: RunPoint | None, broken: list[str]) -> tuple[str,
     return last.status, "ok", True, when
 
 
-def _warnings(source_id: str, broken: list[str], found: list[overview.RunWarning]) -> list[str]:
+def _warnings(source_id: str, broken: list[str], found: list[RunWarning]) -> list[str]:
     out = [f"Listing '{lid}' found no items in the last crawl but did before: its selector probably broke. "
            f"Check it with `feedsvc preview {source_id}`." for lid in broken]
     out += [w.message if "feedsvc heal" in w.message else f"{w.message} Keep it with `feedsvc heal {source_id}`."
@@ -161,7 +173,7 @@ def _movement(item: CurrentItem, ranked: bool) -> tuple[str, int]:
     return ("up" if delta > 0 else "down" if delta < 0 else "same"), abs(delta)
 
 
-def _listing_views(builder: FeedBuilder, source: SourceConfig, now: dict[str, overview.ListingNow],
+def _listing_views(builder: FeedBuilder, source: SourceConfig, now: dict[str, ListingNow],
                    related: dict[int, list[RelatedLinkRow]]) -> list[ListingView]:
     ranked = frozenset(lst.id for lst in source.listings if lst.kind == "ranking")
     zone = source.zone
@@ -187,15 +199,15 @@ def index_context(builder: FeedBuilder, session: Session, page: int = 1) -> dict
     ids = [s.id for s in cfg.sources]
     pages = max(1, math.ceil(len(ids) / SOURCES_PER_PAGE))
     page = min(max(page, 1), pages)
-    rows = {s.id: s for s in store.list_sources(session)}
+    rows = {s.id: s for s in list_sources(session)}
     first, end = (page - 1) * SOURCES_PER_PAGE, page * SOURCES_PER_PAGE
     # Sources on this page get the chart's 30 runs; the others only what their health and warnings need.
-    runs = overview.health_run_points(session, ids[:first] + ids[end:], window=HEALTH_RUNS)
-    runs.update(overview.recent_run_points(session, ids[first:end], per_source=CHART_RUNS))
+    runs = health_run_points(session, ids[:first] + ids[end:], window=HEALTH_RUNS)
+    runs.update(recent_run_points(session, ids[first:end], per_source=CHART_RUNS))
     latest = {sid: next((r for r in rs if r.finished), None) for sid, rs in runs.items()}
-    found = overview.run_warnings(session, [r.id for r in latest.values() if r is not None])
-    counts = store.feeds.source_item_counts(session, ids[first:end])
-    now = {s.id: overview.listings_now(session, s.id, [lst.id for lst in s.listings], runs.get(s.id, []),
+    found = run_warnings(session, [r.id for r in latest.values() if r is not None])
+    counts = source_item_counts(session, ids[first:end])
+    now = {s.id: listings_now(session, s.id, [lst.id for lst in s.listings], runs.get(s.id, []),
                                        limit=ITEMS_PER_LISTING) for s in cfg.sources[first:end]}
     related = inline_related(session, [i.id for n in now.values() for lst in n.values() for i in lst.items],
                              RELATED_PER_ITEM)
@@ -203,7 +215,7 @@ def index_context(builder: FeedBuilder, session: Session, page: int = 1) -> dict
     problems: list[SourceView] = []
     for n, source in enumerate(cfg.sources):
         source_runs = runs.get(source.id, [])
-        broken = overview.listing_breaks(source_runs)
+        broken = listing_breaks(source_runs)
         last = latest.get(source.id)
         status, text, healthy, when = _health(rows.get(source.id), source_runs[0] if source_runs else None, broken)
         warnings = _warnings(source.id, broken, found.get(last.id, []) if last else [])

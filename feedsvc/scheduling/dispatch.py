@@ -15,8 +15,8 @@ from datetime import datetime
 
 from feedsvc.config import AppConfig
 from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
 from feedsvc.scheduling.launcher import CrawlOutcome
+from feedsvc.store.runs import RunCounts
 
 QUEUE_KEY = "feedsvc:sources"  # crawler.worker reads the same key
 POLL_SECONDS = 1.0
@@ -41,7 +41,8 @@ def crawl_on_nodes(cfg: AppConfig, redis_url: str, source_ids: Sequence[str], *,
                    now: datetime | None = None, key: str = QUEUE_KEY, timeout: float | None = None,
                    on_event: Callable[[dict[str, object]], None] | None = None) -> list[CrawlOutcome]:
     """Queue `source_ids` for the crawl nodes and wait until every one has a finished run (or `timeout`)."""
-    from feedsvc.store import Store, last_run_id, runs_after
+    from feedsvc.store import Store
+    from feedsvc.store.runs import last_run_id, runs_after
 
     ids = list(dict.fromkeys(source_ids))
     with Store.for_config(cfg) as store:

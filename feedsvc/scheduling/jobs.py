@@ -210,7 +210,7 @@ def next_runs(scheduler: BackgroundScheduler) -> dict[str, datetime | None]:
 def store_next_runs(session_factory: sessionmaker[Session], runs: dict[str, datetime | None],
                     source_ids: Iterable[str]) -> None:
     """Write `sources.next_run_at` for every known source (None where nothing is scheduled)."""
-    from feedsvc.store import set_next_run
+    from feedsvc.store.sources import set_next_run
 
     with session_factory() as session, session.begin():
         for source_id in source_ids:

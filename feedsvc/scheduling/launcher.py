@@ -27,7 +27,7 @@ from feedsvc.after_crawl import AfterCrawlReport, FinishedRun, after_crawl
 from feedsvc.config import load_config, parse_now
 from feedsvc.errors import CrawlExit
 from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
+from feedsvc.store.runs import RunCounts
 
 log = logging.getLogger(__name__)
 

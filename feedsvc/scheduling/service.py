@@ -137,7 +137,7 @@ class SchedulerService:
         return True
 
     def _apply(self, cfg: AppConfig, initial: bool) -> None:
-        from feedsvc.store import sync_sources
+        from feedsvc.store.sources import sync_sources
 
         with self._reload_lock:
             with self.session_factory() as session, session.begin():

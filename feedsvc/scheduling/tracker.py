@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 
 from feedsvc.config import AppConfig
 from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
 from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
+from feedsvc.store.runs import RunCounts
 
 log = logging.getLogger("feedsvc.scheduler")
 
@@ -136,8 +136,9 @@ def settle_runs(cfg: AppConfig, outcomes: Sequence[CrawlOutcome], at: datetime |
     died = [o for o in outcomes if o.status in DIED_STATUSES]
     if not died:
         return
-    from feedsvc.store import Store, finish_run, get_run
+    from feedsvc.store import Store
     from feedsvc.store.leases import lease_holder, release_lease
+    from feedsvc.store.runs import finish_run, get_run
 
     at = at or datetime.now(UTC)
     with Store.for_config(cfg, migrate=False) as store, store.transaction() as session:

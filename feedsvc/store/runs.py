@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +11,20 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from feedsvc.models import CrawlErrorRecord, CrawlRun, RunStatus, Source
-from feedsvc.records import RunCounts
 from feedsvc.store._base import wrap_exceptions
 from feedsvc.store.meta import bump_data_version
 
 FINISHED_OK = (RunStatus.OK, RunStatus.PARTIAL)
+
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    pages: int = 0
+    not_modified: int = 0
+    items_seen: int = 0
+    items_new: int = 0
+    errors: int = 0
+    listing_counts: dict[str, int] = field(default_factory=dict)
 
 
 @wrap_exceptions
