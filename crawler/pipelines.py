@@ -227,6 +227,8 @@ class StoreArticle:
         self.new_ids: list[int] = []
         self.batches = 0
         self.failed = False
+        self.storage_error = ""
+        self.lost_urls: set[str] = set()  # items of the failed batch and of every batch after it
         self.crawler: Crawler | None = None
 
     @classmethod
@@ -270,14 +272,17 @@ class StoreArticle:
 
     async def _flush(self) -> None:
         batch, self.buffer = self.buffer, []
-        if not batch or self.failed:
+        if not batch:
+            return
+        if self.failed:  # nothing more is written after a failed write: what came after is lost too, and said
+            self._lose(batch)
             return
         # One writer at a time, in order; the write runs off the reactor thread so downloads continue.
         async with _write_lock():
             try:
                 result = await asyncio.to_thread(self._write, batch)
             except FeedsvcError as exc:
-                self._fail(exc)
+                self._fail(exc, batch)
                 return
         self.batches += 1
         self.urls_seen.update(r.url for r in batch)
@@ -288,18 +293,25 @@ class StoreArticle:
             self.stats.set_value("feedsvc/new_item_ids", list(self.new_ids))
             self.stats.set_value("feedsvc/batches", self.batches)
 
+    def _lose(self, batch: list[ItemRecord]) -> None:
+        """Count a batch that was not stored into the run's storage error (items stored earlier are not lost)."""
+        self.lost_urls.update(r.url for r in batch if r.url not in self.urls_seen)
+        if self.stats is not None:
+            self.stats.set_value("feedsvc/storage_error",
+                                 f"{self.storage_error}; {len(self.lost_urls)} item(s) seen but not stored")
+
     def _write(self, batch: list[ItemRecord]) -> StoreResult:
         from feedsvc.store.items import store_items
 
         with self.session_factory() as session, session.begin():
             return store_items(session, batch, self.run_id, self.at)
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, exc: Exception, batch: list[ItemRecord]) -> None:
         """A write failed: the batch is rolled back; stop the crawl rather than fetch pages we cannot keep."""
         self.failed = True
+        self.storage_error = str(exc)
         log.error("storing items failed: %s", exc)
-        if self.stats is not None:
-            self.stats.set_value("feedsvc/storage_error", str(exc))
+        self._lose(batch)
         if self.crawler is not None and self.crawler.engine is not None:
             # Not awaited: closing waits for this pipeline's own close_spider.
             asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="storage_error"))
