@@ -25,7 +25,9 @@ from feedsvc.store.runs import broken_listings
 # Crawl error kinds the front page lifts out of a run's errors as warnings of their own.
 HEALED_KIND = "healed"  # a listing's block was found again by what it held; `feedsvc heal SOURCE` makes it stick
 ROBOTS_KIND = "robots"  # robots.txt forbade a page of the source
-WARNING_KINDS = (HEALED_KIND, ROBOTS_KIND)
+# A listing whose block was not found, or was found and gave no entries, all crawl: its selectors need a look.
+LISTING_KINDS = ("selector", "empty")
+WARNING_KINDS = (HEALED_KIND, ROBOTS_KIND, *LISTING_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
