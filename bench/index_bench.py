@@ -32,12 +32,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from feedsvc.config import AppConfig, parse_config  # noqa: E402
+from feedsvc.feeds import pages  # noqa: E402
 from feedsvc.feeds.builder import FeedBuilder  # noqa: E402
 from feedsvc.feeds.spec import (
     FeedFilter,  # noqa: E402
     FeedSpec,  # noqa: E402
 )
-from feedsvc.http import pages  # noqa: E402
 from feedsvc.store import Store  # noqa: E402
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

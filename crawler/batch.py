@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.browser import BLOCKED_EXAMPLE_STAT, BLOCKED_STAT
 from crawler.lease import LeaseKeeper, lease_name
 from crawler.offsite import MALFORMED_EXAMPLE_STAT, MALFORMED_STAT, OFFSITE_EXAMPLE_STAT, OFFSITE_STAT
 from feedsvc.config import AppConfig, SourceConfig
@@ -110,6 +111,8 @@ def _skipped_note(stats: dict[str, Any]) -> str:
         note += f"; {stats[OFFSITE_STAT]} offsite link(s) skipped (e.g. {stats.get(OFFSITE_EXAMPLE_STAT)})"
     if stats.get(MALFORMED_STAT):
         note += f"; {stats[MALFORMED_STAT]} malformed link(s) skipped (e.g. {stats.get(MALFORMED_EXAMPLE_STAT)})"
+    if stats.get(BLOCKED_STAT):
+        note += f"; {stats[BLOCKED_STAT]} rendered-page request(s) blocked (e.g. {stats.get(BLOCKED_EXAMPLE_STAT)})"
     return note
 
 

@@ -64,7 +64,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="sources crawled at once (default: [crawl] concurrent_sources)")
     parser.add_argument("--source-timeout", type=float, default=None,
                         help="close a source's crawl after this many seconds (its run ends partial)")
-    parser.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
     return parser.parse_intermixed_args(argv)  # sources may come after options too
 
 
@@ -92,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         from crawler.batch import BatchCrawl
 
         batch = BatchCrawl(cfg, sources, now, Emitter(args.progress_json), trigger=args.trigger,
-                           window=args.window, verbose=args.verbose, batch_size=args.batch_size,
+                           window=args.window, verbose=args.verbose,
                            source_timeout=args.source_timeout)
         # Until Scrapy installs its own handlers, a stop signal is noted and honoured once the reactor runs
         # (every run still gets closed as aborted) instead of killing the process with runs left open.

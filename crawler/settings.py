@@ -6,7 +6,6 @@ Values specific to feedsvc travel as FEEDSVC_* settings so components read them 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from crawler.browser import browser_settings
 from feedsvc.config import AppConfig, SourceConfig
@@ -40,13 +39,6 @@ def source_follows_articles(cfg: AppConfig, source: SourceConfig) -> bool:
 
 def http_cache_dir(cfg: AppConfig, source: SourceConfig) -> str:
     return str(cfg.resolve_path(cfg.crawl.http_cache_dir) / source.id)
-
-
-def source_domains(source: SourceConfig) -> list[str]:
-    """The hosts a source's crawl may visit: those of its start URLs plus its allowed_domains (as the fence in
-    crawler/offsite.py has it)."""
-    hosts = {urlsplit(u).hostname or "" for u in source.start_urls} | set(source.allowed_domains or ())
-    return sorted(hosts - {""})
 
 
 def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
@@ -122,5 +114,5 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "FEEDSVC_BATCH_SIZE": STORE_BATCH_SIZE,
         "FEEDSVC_MAX_ITEMS_PER_LISTING": source_max_items_per_listing(cfg, source),
         # Only a source that may render gets the browser's download handler (it starts Chromium on first use).
-        **browser_settings(cfg, source, source_domains(source)),
+        **browser_settings(cfg, source),
     }

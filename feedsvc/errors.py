@@ -27,10 +27,6 @@ class BadRequest(FeedsvcError):
     """A query parameter has a value we cannot use."""
 
 
-class CrawlError(FeedsvcError):
-    """A crawl could not start or finished with a failure."""
-
-
 class CrawlExit(IntEnum):
     """Exit codes of `python -m crawler.run`; the crawler sets them, the launcher reads them."""
 

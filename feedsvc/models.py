@@ -222,7 +222,7 @@ class RelatedLink(Base):
 
 
 class ItemSignature(Base):
-    """An item's relatedness signature (feedsvc/related_signatures.py): its heaviest TF-IDF terms, packed.
+    """An item's relatedness signature (feedsvc/related/signatures.py): its heaviest TF-IDF terms, packed.
 
     Written when the item is first related (or rebuilt), so a crawl's refresh compares new items with
     stored signatures instead of re-tokenising the newest items every time.

@@ -1,4 +1,4 @@
-"""Helpers for feed/app tests: a two-source config and "crawls" written through the real repository."""
+"""Helpers for feed/app tests: a two-source config and "crawls" written through the real store."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The layout is the architecture (docs/architecture.md): imports point one way, few loose modules, one home
-per public function, and Scrapy stays inside crawler/."""
+"""The layout is the architecture (docs/architecture.md): imports point one way (between modules and between
+packages), few loose modules, one home per public function, one way into the store, and Scrapy stays inside
+crawler/."""
 
 from __future__ import annotations
 
@@ -71,6 +72,41 @@ def test_no_import_cycles() -> None:
 
     cycles = sorted({tuple(sorted((a, b))) for a in graph for b in graph[a] if a in reachable(b)})
     assert not cycles, f"import cycles: {cycles}"
+
+
+# The rooms of feedsvc/, lowest first: a room imports only rooms on a lower line (the base line's modules may
+# also import each other). A room is a package (feedsvc.store) or a loose module (feedsvc.runtime); crawler/
+# has its own rule below (the base and the store only).
+PACKAGE_ORDER: list[set[str]] = [
+    {"feedsvc", "feedsvc.config", "feedsvc.config_edit", "feedsvc.errors", "feedsvc.models", "feedsvc.text"},
+    {"feedsvc.store"},
+    {"feedsvc.related"},
+    {"feedsvc.feeds"},  # feeds, OPML, the front page and static publishing
+    {"feedsvc.websub"},  # announces published feeds
+    {"feedsvc.http"},
+    {"feedsvc.after_crawl"},  # related refresh, publishing, WebSub after a crawl
+    {"feedsvc.scheduling"},
+    {"feedsvc.runtime", "feedsvc.demo"},
+    {"feedsvc.cli"},
+    {"feedsvc.__main__"},
+]
+
+
+def _room(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_feedsvc_imports_follow_the_package_order() -> None:
+    """Also across packages the arrows point one way (the cycle test sees modules, not packages: feeds/publish
+    importing http while http imports feeds passes it)."""
+    rank = {room: n for n, rooms in enumerate(PACKAGE_ORDER) for room in rooms}
+    graph = _graph()
+    unplaced = sorted({_room(m) for m in graph if m.startswith("feedsvc")} - rank.keys())
+    assert not unplaced, f"rooms missing from PACKAGE_ORDER (place each on its line): {unplaced}"
+    against = sorted(f"{name} -> {dep}" for name, deps in graph.items() if name.startswith("feedsvc")
+                     for dep in deps if dep.startswith("feedsvc") and _room(dep) != _room(name)
+                     and (rank[_room(dep)] > rank[_room(name)] or rank[_room(dep)] == rank[_room(name)] != 0))
+    assert not against, f"imports against PACKAGE_ORDER: {against}"
 
 
 def test_feedsvc_never_imports_scrapy_or_twisted() -> None:
@@ -150,6 +186,7 @@ NO_LOGIC = {
     "crawler.items",  # the Scrapy Item declaration
     "crawler.spiders",  # package marker
     "crawler.discover",  # package marker re-exporting suggest/heal
+    "feedsvc.config",  # package marker re-exporting the config modules
     "feedsvc.demo",  # package marker
     "feedsvc.feeds",  # package marker
     "feedsvc.http",  # package marker

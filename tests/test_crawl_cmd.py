@@ -174,3 +174,12 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     _, err = export.communicate(timeout=120)
     assert b"Traceback" not in err, err.decode()
     assert export.returncode in (0, 141)
+
+
+def test_status_says_when_jitter_would_shift_a_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = simple_source("gw", "http://127.0.0.1:1/").replace("start_urls", 'schedule = "* * * * *"\nstart_urls')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [source])
+    config.write_text(config.read_text(encoding="utf-8") + "\n[scheduler]\njitter = 600\n", encoding="utf-8")
+    result = feedsvc(capsys, "status", "--config", str(config))
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0 and "schedule '* * * * *'" in out and "capped to 6 s" in out

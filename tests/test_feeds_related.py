@@ -1,6 +1,6 @@
 """Related-item feeds, inline "Related" lists and topic feeds, through the app, on SQLite and PostgreSQL.
 
-Related lists come from helper C's API (feedsvc/repository/related.py, feedsvc/topics.py); these tests write
+Related lists come from the store (feedsvc/store/related.py) and topics (feedsvc/related/topics.py); these tests write
 computed links with its `replace_computed_links` and check what the feeds make of them.
 """
 

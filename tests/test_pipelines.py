@@ -86,7 +86,7 @@ def _records(n: int) -> list[ItemRecord]:
 
 
 def _store(session_factory: sessionmaker[Session], items: list[ItemRecord], batch: int) -> StoreArticle:
-    pipeline = StoreArticle(session_factory, None, None, NOW, batch)
+    pipeline = StoreArticle(session_factory, None, NOW, batch)
 
     async def go() -> None:
         for item in items:

@@ -116,7 +116,7 @@ class ArticleListSpider(Spider):
 
     def _request(self, url: str, callback: Any, meta: dict[str, Any] | None = None) -> Request | None:
         """A request charged to the max_pages budget; None when already scheduled or the budget is spent."""
-        key = f"browser:{url}" if meta and meta.get("playwright") else url
+        key = f"browser:{url}" if meta and meta.get("render") else url
         if key in self._scheduled:
             return None
         if self.budget <= 0:
@@ -345,8 +345,7 @@ class ArticleListSpider(Spider):
     def _render_meta(self, url: str, listing_ids: list[str] | str) -> dict[str, Any] | None:
         """Meta for a browser fetch of `url`, or None (after one warning per listing) when there is no browser."""
         if self.browser_available:
-            timeout = self.settings.getfloat("DOWNLOAD_TIMEOUT", 30) if hasattr(self, "crawler") else 30.0
-            return {**browser_meta(timeout), "rendered_for": listing_ids}
+            return {**browser_meta(), "rendered_for": listing_ids}
         names = [lst.id for lst in self.page_listings] if listing_ids == "*" else list(listing_ids)
         for name in names:
             if name not in self._warned_browser:

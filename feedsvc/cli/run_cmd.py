@@ -64,6 +64,7 @@ def run_demo(args: argparse.Namespace) -> int:
         PREFERRED_SITE_PORT,
         free_port,
         missing_needs,
+        print_needs,
         print_urls,
         write_demo_config,
     )
@@ -86,13 +87,13 @@ def run_demo(args: argparse.Namespace) -> int:
             sock = bind_socket("127.0.0.1", args.port if args.port is not None else free_port("127.0.0.1", 8080))
             port = int(sock.getsockname()[1])
         setup = write_demo_config(Path(args.data_dir).resolve(), site.base_url, port)
-        console.print(f"Demo site (GBK Chinese portal + English blog): {site.base_url}/")
-        console.print(f"Demo config: {setup.config_path}")
+        # Paths and URLs are shown as they are: a `[x]` in them is text, not Rich markup.
+        console.print(f"Demo site (GBK Chinese portal + English blog): {site.base_url}/", markup=False)
+        console.print(f"Demo config: {setup.config_path}", markup=False)
         ids = [source.id for source in setup.cfg.sources]
         outcomes = crawl_with_board(str(setup.config_path), ids, console, timeout=600).outcomes
         print_summary(outcomes, console, console)
-        for need in missing_needs(setup.cfg):
-            console.print(f"[yellow]note[/yellow]: {need}", markup=True, highlight=False)
+        print_needs(missing_needs(setup.cfg), console)
         base_url = f"http://127.0.0.1:{port}"
         print_urls(setup.cfg, base_url, console, serving=not args.no_serve)
         failed = [o for o in outcomes if not o.succeeded]

@@ -39,6 +39,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if workers < 1:
         raise ConfigError(f"--workers {workers}: use 1 or more worker processes")
     from feedsvc.http.app import HOST_ENV, PORT_ENV
+    from feedsvc.http.metrics import multiprocess_dir
     from feedsvc.http.protocol import server_options
     from feedsvc.store import Store
     from feedsvc.store.probe import probe_database
@@ -54,17 +55,18 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ[CONFIG_ENV] = str(config_path)
     os.environ[HOST_ENV] = host
     os.environ[PORT_ENV] = str(port)
-    uvicorn.run(
-        "feedsvc.http.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=args.log_level,
-        access_log=not args.no_access_log,
-        proxy_headers=True,
-        **server_options(),  # header read deadline and connection limits (docs/security.md)
-    )
+    with multiprocess_dir(workers):  # one /metrics scrape sums every worker's counters
+        uvicorn.run(
+            "feedsvc.http.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=args.log_level,
+            access_log=not args.no_access_log,
+            proxy_headers=True,
+            **server_options(),  # header read deadline and connection limits (docs/security.md)
+        )
     return 0
 
 

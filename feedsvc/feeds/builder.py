@@ -1,7 +1,7 @@
-"""Builds feed documents: repository rows → FeedMeta/FeedEntry → Atom/RSS/JSON bytes.
+"""Builds feed documents: store rows → FeedMeta/FeedEntry → Atom/RSS/JSON bytes.
 
-The one implementation shared by the HTTP app (feedsvc/app.py) and static publishing (feedsvc/publish.py).
-Holds no SQL (feedsvc/repository/feeds.py) and no XML (feedsvc/feeds.py, feedsvc/jsonfeed.py).
+The one implementation shared by the HTTP app (feedsvc/http/app.py) and static publishing (feedsvc/feeds/publish.py).
+Holds no SQL (feedsvc/store/feeds.py) and no XML (feedsvc/feeds/render.py, feedsvc/feeds/jsonfeed.py).
 """
 
 from __future__ import annotations

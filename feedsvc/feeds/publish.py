@@ -18,14 +18,15 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import AppConfig
 from feedsvc.errors import StorageError
+from feedsvc.feeds import pages
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import FeedFilter, FeedSpec, all_specs
-from feedsvc.http import pages
 from feedsvc.store import Store
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def _publish(cfg: AppConfig, out: Path, progress: Callable[[int, int], None] | N
                 progress(done, total)
         _write_atomic(out / OPML_FILE, pages.render_opml_document(builder))
         with store.session() as session:
-            _write_atomic(out / INDEX_FILE, pages.render_index(builder, session))
+            _write_atomic(out / INDEX_FILE, pages.render_index(builder, session, now=datetime.now(UTC)))
         if progress:
             progress(total, total)
     names = {path.relative_to(out).as_posix() for path in written}

@@ -1,6 +1,6 @@
 """The HTTP app: `create_app(cfg) -> Starlette`. Routes, status codes, media types and HTTP caching only.
 
-No SQL (feedsvc/repository/) and no XML (feedsvc/feeds.py): handlers call FeedBuilder/pages and wrap the
+No SQL (feedsvc/store/) and no XML (feedsvc/feeds/render.py): handlers call FeedBuilder/pages and wrap the
 bytes. Built feeds live in a FeedCache keyed by URL; the pure-ASGI `FeedFastPath` in front of Starlette
 answers cache hits (200 or 304) without routing, threads or database access.
 """
@@ -24,11 +24,11 @@ from starlette.routing import Route
 
 from feedsvc.config import AppConfig, load_config
 from feedsvc.errors import BadRequest, FeedNotFound, StorageError
+from feedsvc.feeds import pages
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.opml import MEDIA_TYPE as OPML_TYPE
 from feedsvc.feeds.render import EPOCH
 from feedsvc.feeds.spec import parse_feed_path, parse_filter
-from feedsvc.http import pages
 from feedsvc.http.cache import DEFAULT_CHECK_INTERVAL, Document, FeedCache, make_document
 from feedsvc.http.fastpath import FeedFastPath, cache_key
 from feedsvc.http.metrics import CONTENT_TYPE as METRICS_TYPE
@@ -156,7 +156,7 @@ async def index(request: Request) -> Response:
 
     def render() -> bytes:
         with state.sessions()() as session:
-            return pages.render_index(state.feed_builder(), session, page)
+            return pages.render_index(state.feed_builder(), session, page, now=datetime.now(UTC))
 
     body = await run_in_threadpool(render)
     # Health and last-crawl times change without a data_version bump, so the page is never cached here;

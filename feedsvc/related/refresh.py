@@ -20,7 +20,7 @@ from feedsvc.related.docs import Doc, Scored, to_doc
 from feedsvc.related.duplicates import assign_duplicates
 from feedsvc.related.index import MAX_DF_RATIO, MIN_MAX_DF, RelatedIndex
 from feedsvc.related.scoring import EXTRA_CANDIDATES, Progress, compute_related, related_list
-from feedsvc.related.signatures import index_from_signatures, packed_row
+from feedsvc.related.signatures import index_from_signatures, packed_row, unpack
 from feedsvc.store.items import count_items
 from feedsvc.store.related import (
     clear_computed_links,
@@ -41,8 +41,10 @@ from feedsvc.store.signatures import clear_signatures, recent_signatures, store_
 # with everything.
 REFRESH_WINDOW = 50_000
 # A crawl's new items are weighted with the idf of themselves plus the newest stored items, up to this many
-# documents: tokenising more costs time per crawl and moves the weights little (a sample estimates df).
-IDF_SAMPLE = 2000
+# documents: tokenising them is a fixed cost of every refresh (2,000 took 0.7 of the 1.9 CPU seconds of a
+# one-item refresh into 50,000 items, bench/related_bench.py) and a sample estimates df. Boilerplate is
+# learned from the same sample: a site needs max(5, 10%) of its items there (feedsvc/related/boilerplate.py).
+IDF_SAMPLE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +96,11 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     blobs = [blob if blob is not None else fresh[i] for i, blob in window if blob is not None or i in fresh]
     # One shared placeholder for the window: only candidates the near-duplicate rules read get a Doc.
     placeholder = Doc(0, "")
-    index = index_from_signatures(ids, [known.get(i, placeholder) for i in ids],
-                                  blobs + [fresh[d.id] for d in new_docs])
+    new_blobs = [fresh[d.id] for d in new_docs]
+    # Only the new items' terms can score: indexing the window's other terms would be most of the work.
+    new_keys = np.concatenate([unpack(b)[0] for b in new_blobs]) if new_blobs else np.zeros(0, np.int64)
+    index = index_from_signatures(ids, [known.get(i, placeholder) for i in ids], blobs + new_blobs,
+                                  only_keys=new_keys)
 
     def resolve(rows: np.ndarray) -> None:
         """Read the texts of the candidates the near-duplicate rules will look at."""

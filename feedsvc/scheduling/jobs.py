@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,7 +52,7 @@ class JobSpec:
     job_id: str
     source_id: str
     schedule: str
-    trigger: CronTrigger
+    trigger: BaseTrigger
     fingerprint: str
 
 

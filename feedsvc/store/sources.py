@@ -33,27 +33,11 @@ def sync_sources(session: Session, sources: Sequence[SourceConfig], at: datetime
 
 
 @wrap_exceptions
-def ensure_source(session: Session, source: SourceConfig, at: datetime) -> None:
-    """Make sure one source's row exists (a crawl of a just-added source needs it)."""
-    if session.get(Source, source.id) is None:
-        session.add(
-            Source(id=source.id, title=source.title, site_url=source.start_urls[0], timezone=source.timezone,
-                   active=source.enabled, created_at=at, error_count=0)
-        )
-        session.flush()
-
-
-@wrap_exceptions
 def list_sources(session: Session, active_only: bool = False) -> list[Source]:
     stmt = select(Source).order_by(Source.id)
     if active_only:
         stmt = stmt.where(Source.active.is_(True))
     return list(session.scalars(stmt))
-
-
-@wrap_exceptions
-def get_source(session: Session, source_id: str) -> Source | None:
-    return session.get(Source, source_id)
 
 
 @wrap_exceptions
