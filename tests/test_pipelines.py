@@ -159,7 +159,7 @@ def test_a_full_database_counts_every_item_it_could_not_keep(tmp_path: Path) -> 
 
         stats = get_crawler(Spider).stats
         assert stats is not None
-        pipeline = StoreArticle(store.session_factory, None, None, NOW, 5, stats)
+        pipeline = StoreArticle(store.session_factory, None, NOW, 5, stats)
 
         async def go() -> None:
             for record in big:
