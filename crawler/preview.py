@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from feedsvc.config import AppConfig, SourceConfig
+from feedsvc.models import ErrorKind
 from feedsvc.store.items import ItemRecord
 from feedsvc.text import safe_text as t
 
@@ -68,7 +69,7 @@ def render(console: Console, source: SourceConfig, page_url: str, records: list[
            spider: Any) -> None:
     report = spider.report
     for error in report.errors:
-        if error.kind == "empty":
+        if error.kind == ErrorKind.EMPTY:
             continue  # said, with why, in that listing's table title below
         console.print(f"[red]problem[/red] ({error.kind}) {t(error.message)}")
     for blocked in report.robots_blocked:

@@ -74,23 +74,24 @@ def apply_config_to_app(app: Any, cfg: AppConfig) -> None:
     state.apply_config(with_address(cfg, state.cfg.server.host, state.cfg.server.port))
 
 
-def run_service(config_path: str, *, sock: socket.socket | None = None,
+def run_service(config_path: str, *, cfg: AppConfig | None = None, sock: socket.socket | None = None,
                 on_ready: Callable[[AppConfig], None] | None = None, access_log: bool = False,
                 log_level: str = "info") -> int:
-    """Serve feeds (and run the scheduler) until SIGINT/SIGTERM; return the exit code (0 after a clean stop)."""
+    """Serve feeds (and run the scheduler) until SIGINT/SIGTERM; return the exit code (0 after a clean stop).
+    `cfg`: the config the entry point already loaded from `config_path` (read once, handed down)."""
     from feedsvc.http.app import create_app
     from feedsvc.scheduling.service import STOP_GRACE_SECONDS, SchedulerService
 
     config_path = str(Path(config_path).resolve())
-    cfg = load_config(config_path)
-    sock = sock or bind_socket(cfg.server.host, cfg.server.port)
+    loaded = cfg if cfg is not None else load_config(config_path)
+    sock = sock or bind_socket(loaded.server.host, loaded.server.port)
     host, port = sock.getsockname()[:2]
-    cfg = with_address(cfg, str(host), int(port))
+    cfg = with_address(loaded, str(host), int(port))
     if cfg.server.workers > 1:
         log.warning("feedsvc run serves from one process ([server] workers=%d is for `feedsvc serve`)",
                     cfg.server.workers)
     app = create_app(cfg)
-    service = SchedulerService(config_path, on_reload=lambda new: apply_config_to_app(app, new))
+    service = SchedulerService(config_path, cfg=loaded, on_reload=lambda new: apply_config_to_app(app, new))
 
     stop_requested = threading.Event()
     stopped = threading.Event()

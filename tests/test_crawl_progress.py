@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from feedsvc.cli.crawl_progress import CrawlBoard, print_summary
-from feedsvc.scheduling.launcher import CrawlOutcome
+from feedsvc.scheduling.child import CrawlOutcome
 from feedsvc.store.runs import RunCounts
 
 

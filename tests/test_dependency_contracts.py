@@ -2,10 +2,10 @@
 here, so an upgrade that moves them fails in this file (with the name of what moved) rather than in production:
 
 - APScheduler: `BasePoolExecutor._do_submit_job(job, run_times)`, overridden by feedsvc/scheduling/jobs.py to hand
-  each crawl job the live batcher, and `run_job` reading `job.kwargs` (where that batcher goes).
+  each crawl job the live gathering (CrawlGather), and `run_job` reading `job.kwargs` (where that gathering goes).
 - uvicorn: `HttpToolsProtocol`'s parser callbacks and attributes (feedsvc/http/protocol.py's header deadline) and
   `Server.handle_exit` / `startup` (feedsvc/runtime.py).
-- Scrapy: `CrawlerProcess._signal_shutdown(signum, frame)`, overridden and called by crawler/batch.py.
+- Scrapy: `CrawlerProcess._signal_shutdown(signum, frame)`, overridden and called by crawler/process.py.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def test_apscheduler_pool_executor_submits_through_do_submit_job() -> None:
     from apscheduler.executors.pool import BasePoolExecutor
 
     assert _params(BasePoolExecutor._do_submit_job) == ["self", "job", "run_times"]
-    assert "job.kwargs" in inspect.getsource(base.run_job)  # the batcher reaches the job as a keyword argument
+    assert "job.kwargs" in inspect.getsource(base.run_job)  # the gathering reaches the job as a keyword argument
 
 
 def _record(seen: dict[str, Any], done: threading.Event, **kwargs: Any) -> None:
@@ -66,16 +66,16 @@ def _record(seen: dict[str, Any], done: threading.Event, **kwargs: Any) -> None:
     done.set()
 
 
-def test_the_crawl_executor_hands_jobs_the_live_batcher() -> None:
+def test_the_crawl_executor_hands_jobs_the_live_gather() -> None:
     from apscheduler.events import EVENT_JOB_REMOVED
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from feedsvc.scheduling.jobs import _CrawlExecutor
 
-    batcher = object()  # any live object: the point is that it is not stored with the job
+    gather = object()  # any live object: the point is that it is not stored with the job
     seen: dict[str, Any] = {}
     done, removed = threading.Event(), threading.Event()
-    scheduler = BackgroundScheduler(executors={"default": _CrawlExecutor(1, batcher)})  # type: ignore[arg-type]
+    scheduler = BackgroundScheduler(executors={"default": _CrawlExecutor(1, gather)})  # type: ignore[arg-type]
     scheduler.add_listener(lambda _event: removed.set(), EVENT_JOB_REMOVED)  # the one-off job is done with
     scheduler.add_job(_record, "date", run_date=datetime.now(UTC), args=(seen, done), kwargs={"attempt": 1})
     scheduler.start()
@@ -83,7 +83,7 @@ def test_the_crawl_executor_hands_jobs_the_live_batcher() -> None:
         assert done.wait(30) and removed.wait(30)
     finally:
         scheduler.shutdown(wait=True)
-    assert seen == {"attempt": 1, "crawls": batcher}
+    assert seen == {"attempt": 1, "crawls": gather}
 
 
 def test_uvicorn_httptools_protocol_has_the_callbacks_and_state_the_header_deadline_uses() -> None:

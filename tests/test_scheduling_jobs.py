@@ -164,13 +164,13 @@ def test_shutdown_kills_a_crawl_that_ignores_sigterm() -> None:
     import sys
     import threading
 
-    from feedsvc.scheduling.tracker import CrawlTracker, Tracked
+    from feedsvc.scheduling.children import ChildTracker, Tracked
 
     stubborn = subprocess.Popen(
         [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
          "print('ready', flush=True); time.sleep(60)"], start_new_session=True, stdout=subprocess.PIPE, text=True)
     assert stubborn.stdout is not None and stubborn.stdout.readline().strip() == "ready"
-    tracker = CrawlTracker()
+    tracker = ChildTracker()
     key = tracker.track(Tracked(("gw",), pid=stubborn.pid))  # as run() does once the child said its pid
 
     def waiter() -> None:  # what run() does when its child ends

@@ -123,6 +123,7 @@ def test_a_crawl_announces_changed_feeds_only_and_records_every_result(tmp_path:
         store = Store.open(cfg.database.url)
         engine, factory = store.engine, store.session_factory
         before = feed_digests(cfg, factory)
+        assert feed_digests(cfg, factory) is before  # same data version: the last build's digests, nothing built
         good.requests.clear()
         down.requests.clear()
         assert run_crawler(config, "blog", "--now", NOW, timeout=120).returncode == 0

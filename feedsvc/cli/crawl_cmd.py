@@ -1,5 +1,5 @@
 """`feedsvc preview | crawl | export | status`: crawling from the command line. Never imports scrapy: crawls run
-as child processes (feedsvc.scheduling.launcher), the preview as `python -m crawler.run --preview`.
+as child processes (feedsvc.scheduling.child), the preview as `python -m crawler.run --preview`.
 """
 
 from __future__ import annotations
@@ -88,16 +88,16 @@ def run_crawl_command(args: argparse.Namespace) -> int:
     if args.redis:
         return _crawl_on_nodes(cfg, ids, args, now, console)
     # All sources in one crawler process, `[crawl] concurrent_sources` at a time; --timeout limits each source.
-    batch = crawl_with_board(cfg.path, ids, console, now=now, related=not args.no_related,
+    child = crawl_with_board(cfg, ids, console, now=now, related=not args.no_related,
                              source_timeout=args.timeout, timeout=_batch_timeout(cfg, len(ids), args.timeout))
-    print_summary(batch.outcomes, Console(), console)
-    return 0 if all(o.succeeded for o in batch.outcomes) else 1
+    print_summary(child.outcomes, Console(), console)
+    return 0 if all(o.succeeded for o in child.outcomes) else 1
 
 
 def _crawl_on_nodes(cfg: AppConfig, ids: list[str], args: argparse.Namespace, now: datetime | None,
                     console: Console) -> int:
     from feedsvc.cli.crawl_progress import CrawlBoard
-    from feedsvc.scheduling.dispatch import crawl_on_nodes
+    from feedsvc.scheduling.queue import crawl_on_nodes
 
     with CrawlBoard(ids, console) as board:
         outcomes = crawl_on_nodes(cfg, args.redis, ids, now=now,

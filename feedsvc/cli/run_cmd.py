@@ -40,6 +40,7 @@ def _logging_for_service() -> None:
     if root.level > logging.INFO:
         logging.getLogger("feedsvc.scheduler").setLevel(logging.INFO)
         logging.getLogger("feedsvc.run").setLevel(logging.INFO)
+        logging.getLogger("feedsvc.after_crawl").setLevel(logging.INFO)
 
 
 def run_run(args: argparse.Namespace) -> int:
@@ -53,7 +54,7 @@ def run_run(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     print(f"feedsvc: feeds on http://{host}:{port}/ ; scheduler running ({len(cfg.sources)} source(s)); "
           "Ctrl-C to stop", flush=True)
-    return run_service(config_path, sock=sock, access_log=not args.no_access_log)
+    return run_service(config_path, cfg=cfg, sock=sock, access_log=not args.no_access_log)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -91,7 +92,7 @@ def run_demo(args: argparse.Namespace) -> int:
         console.print(f"Demo site (GBK Chinese portal + English blog): {site.base_url}/", markup=False)
         console.print(f"Demo config: {setup.config_path}", markup=False)
         ids = [source.id for source in setup.cfg.sources]
-        outcomes = crawl_with_board(str(setup.config_path), ids, console, timeout=600).outcomes
+        outcomes = crawl_with_board(setup.cfg, ids, console, timeout=600).outcomes
         print_summary(outcomes, console, console)
         print_needs(missing_needs(setup.cfg), console)
         base_url = f"http://127.0.0.1:{port}"
@@ -101,7 +102,7 @@ def run_demo(args: argparse.Namespace) -> int:
             return 1 if failed else 0
         signal.signal(signal.SIGTERM, previous)
         print(f"Serving feeds on {base_url}/ with scheduled re-crawls. Press Ctrl-C to stop.", flush=True)
-        return run_service(str(setup.config_path), sock=sock, access_log=False, log_level="warning")
+        return run_service(str(setup.config_path), cfg=setup.cfg, sock=sock, access_log=False, log_level="warning")
     finally:
         signal.signal(signal.SIGTERM, previous)
         site.stop()

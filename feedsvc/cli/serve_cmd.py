@@ -80,7 +80,8 @@ def run_publish(args: argparse.Namespace) -> int:
     with Progress(transient=True) as bar:
         task = bar.add_task("publishing feeds", total=None)
         result = publish(cfg, args.dir, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    print(f"wrote {result.written} files to {result.out_dir}" + (f", removed {result.removed} stale" if result.removed else ""))
+    print(f"wrote {result.written} files to {result.out_dir}" + (f", {result.unchanged} unchanged" if result.unchanged else "")
+          + (f", removed {result.removed} stale" if result.removed else ""))
     announced = announce_feeds(cfg, result.digests)  # WebSub: tell the hubs which published feeds changed
     if announced is not None:
         print(f"websub: {announced.announced} feed URL(s) announced, {announced.failed} failed, "

@@ -55,6 +55,8 @@ class CrawlConfig(_Strict):
     # Chromium for pages whose lists are filled by script (sources' `render`); Debian's `chromium` package.
     chromium_path: str = "/usr/bin/chromium"
     browser_pages: int = Field(2, ge=1, le=16)
+    # Crawl nodes' Redis: scheduled crawls go on its list for `feedsvc worker` nodes (feedsvc.scheduling.queue).
+    redis: str | None = None
 
 
 class ServerConfig(_Strict):

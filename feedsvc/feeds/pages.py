@@ -24,11 +24,10 @@ from feedsvc.feeds.chart import Chart, health_chart
 from feedsvc.feeds.opml import OpmlFeed, render_opml
 from feedsvc.feeds.render import FORMATS, MEDIA_TYPES
 from feedsvc.feeds.spec import FeedSpec, all_specs
+from feedsvc.models import ErrorKind
 from feedsvc.store.health import health
 from feedsvc.store.overview import (
-    HEALED_KIND,
     LISTING_KINDS,
-    ROBOTS_KIND,
     CurrentItem,
     ListingNow,
     RunWarning,
@@ -130,8 +129,8 @@ def _warnings(source_id: str, broken: list[str], found: list[RunWarning]) -> lis
            if not any(f"listing '{lid}'" in message for message in listing_problems)]  # said below, with why
     out += [message[:1].upper() + message[1:] for message in listing_problems]
     out += [w.message if "feedsvc heal" in w.message else f"{w.message} Keep it with `feedsvc heal {source_id}`."
-            for w in found if w.kind == HEALED_KIND]
-    robots = [w for w in found if w.kind == ROBOTS_KIND]
+            for w in found if w.kind == ErrorKind.HEALED]
+    robots = [w for w in found if w.kind == ErrorKind.ROBOTS]
     if robots:
         example = robots[0].url or robots[0].message
         out.append(f"robots.txt kept the last crawl from {len(robots)} page(s), e.g. {example}")

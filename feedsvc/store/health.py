@@ -8,8 +8,6 @@ UTC. Read-only; nothing here commits.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +18,7 @@ from sqlalchemy.orm import Session
 from feedsvc.models import RunStatus
 from feedsvc.store._base import wrap_exceptions
 from feedsvc.store.feeds import source_item_counts
-from feedsvc.store.leases import lease_holder
+from feedsvc.store.leases import holder_is_dead, lease_holder, lease_name
 from feedsvc.store.overview import RunPoint, recent_run_points
 from feedsvc.store.sources import list_sources
 
@@ -96,20 +94,9 @@ def crawl_alive(session: Session, source_id: str, pid: int | None, now: datetime
     """Is the crawl a 'running' run names still alive? A crawl renews its `crawl:<source>` lease while it lives,
     so no live lease means it died without closing its run; a lease held on this machine by a pid that is gone
     means the same, before the lease expires."""
-    holder = lease_holder(session, f"crawl:{source_id}", now)
-    if holder is None:
-        return False
-    host, _, rest = holder.partition(":")
-    holder_pid = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not holder_pid.isdigit() or (pid is not None and int(holder_pid) != pid):
-        return True  # another machine's crawl (or a newer one): trust its lease
-    try:
-        os.kill(int(holder_pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+    holder = lease_holder(session, lease_name(source_id), now)
+    # Another machine's crawl (or a newer one) is trusted while its lease lives.
+    return holder is not None and not holder_is_dead(holder, pid)
 
 
 def _verdict(runs: list[RunPoint], died: bool, broken: list[str], error_count: int,

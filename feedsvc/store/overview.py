@@ -18,15 +18,14 @@ from typing import Any
 from sqlalchemy import Text, and_, bindparam, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
-from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, Item, ListingItem, RunStatus
+from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, ErrorKind, Item, ListingItem, RunStatus
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
 
 # Crawl error kinds the front page lifts out of a run's errors as warnings of their own.
-HEALED_KIND = "healed"  # a listing's block was found again by what it held; `feedsvc heal SOURCE` makes it stick
-ROBOTS_KIND = "robots"  # robots.txt forbade a page of the source
+# Crawl errors that are warnings, shown apart on the front page (`feedsvc heal SOURCE` makes a healed block stick).
 # A listing whose block was not found, or was found and gave no entries, all crawl: its selectors need a look.
-LISTING_KINDS = ("selector", "empty")
-WARNING_KINDS = (HEALED_KIND, ROBOTS_KIND, *LISTING_KINDS)
+LISTING_KINDS = (ErrorKind.SELECTOR, ErrorKind.EMPTY)
+WARNING_KINDS = (ErrorKind.HEALED, ErrorKind.ROBOTS, *LISTING_KINDS)
 
 
 @dataclass(frozen=True, slots=True)

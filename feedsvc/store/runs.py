@@ -12,8 +12,6 @@ from feedsvc.models import CrawlErrorRecord, CrawlRun, RunStatus, Source
 from feedsvc.store._base import wrap_exceptions
 from feedsvc.store.meta import bump_data_version
 
-FINISHED_OK = (RunStatus.OK, RunStatus.PARTIAL)
-
 
 @dataclass(frozen=True, slots=True)
 class RunCounts:
@@ -75,7 +73,7 @@ def finish_run(
     if source is not None:
         source.last_run_at = at
         source.last_status = status
-        if status in FINISHED_OK:
+        if RunStatus(status).succeeded:
             source.last_success_at = at
             source.error_count = 0
             source.last_error = message if status == RunStatus.PARTIAL else None
@@ -109,3 +107,9 @@ def runs_after(session: Session, after_id: int, source_ids: list[str]) -> list[C
     """Runs of `source_ids` opened after run `after_id`, oldest first (what crawl nodes did with queued work)."""
     stmt = select(CrawlRun).where(CrawlRun.id > after_id, CrawlRun.source_id.in_(source_ids)).order_by(CrawlRun.id)
     return list(session.scalars(stmt))
+
+
+@wrap_exceptions
+def last_started(session: Session, source_id: str) -> datetime | None:
+    """When the newest run of `source_id` started (None: never crawled); how a crawl node spaces crawls."""
+    return session.scalar(select(func.max(CrawlRun.started_at)).where(CrawlRun.source_id == source_id))

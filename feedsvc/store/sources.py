@@ -14,8 +14,10 @@ from feedsvc.store._base import insert_for, wrap_exceptions
 
 
 @wrap_exceptions
-def sync_sources(session: Session, sources: Sequence[SourceConfig], at: datetime) -> None:
-    """Insert or refresh a row per configured source; mark the rest inactive (their items stay)."""
+def sync_sources(session: Session, sources: Sequence[SourceConfig], at: datetime, *,
+                 deactivate_others: bool = True) -> None:
+    """Insert or refresh a row per configured source; mark the rest inactive (their items stay) unless
+    `deactivate_others` is False (a crawl of some sources, whose config may not be the service's)."""
     for source in sources:
         values = {
             "id": source.id,
@@ -28,6 +30,8 @@ def sync_sources(session: Session, sources: Sequence[SourceConfig], at: datetime
         session.execute(
             stmt.on_conflict_do_update(index_elements=[Source.id], set_={k: v for k, v in values.items() if k != "id"})
         )
+    if not deactivate_others:
+        return
     configured = [s.id for s in sources]
     session.execute(update(Source).where(Source.id.not_in(configured)).values(active=False))
 
