@@ -29,7 +29,7 @@ from crawler.dates import parse_date  # noqa: E402
 from crawler.discover.heal import heal_listing  # noqa: E402
 from crawler.discover.naming import stable_selector  # noqa: E402
 from crawler.discover.suggest import Suggestion, suggest_listings  # noqa: E402
-from crawler.encoding import decode_html  # noqa: E402
+from crawler.encoding import decoded_selector  # noqa: E402
 from crawler.extract import ListingEntry, extract_listing  # noqa: E402
 from feedsvc.config import ListingConfig  # noqa: E402
 
@@ -56,8 +56,7 @@ class LayoutResult:
 
 
 def load(path: Path) -> Selector:
-    text, _ = decode_html(path.read_bytes(), None)
-    return Selector(text=text, base_url=BASE + "/")
+    return decoded_selector(path.read_bytes(), None, BASE + "/")
 
 
 def config_of(sug: Suggestion, item: str | None = None) -> ListingConfig:

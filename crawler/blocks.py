@@ -7,11 +7,13 @@ Pure functions over parsel Selectors (lxml elements inside). Used for listings a
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 
 from lxml import etree
 from parsel import Selector, SelectorList
 
+from crawler.vocabulary import DECOR
 from feedsvc.text import normalize_space
 
 # Elements that sit beside a heading without being its list (a "more>>" link, an icon, a counter).
@@ -20,8 +22,6 @@ _INLINE = frozenset(
 )
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _HEADINGS = frozenset(HEADING_TAGS)
-# Decorations around heading text: `【推荐文稿】`, `推荐文稿 >>`, `Latest posts:`.
-_DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
 # How far up from the heading text we look for the list: heading text → title bar → box is two steps.
 _MAX_CLIMB = 4
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -49,7 +49,7 @@ def _is_document(node: Selector) -> bool:
 
 
 def _key(text: str) -> str:
-    return normalize_space(text).strip(_DECOR).casefold()
+    return normalize_space(text).strip(DECOR).casefold()
 
 
 def _full_text(el: etree._Element) -> str:
@@ -146,7 +146,32 @@ def _headings_in_items(box: etree._Element, item: str | None) -> bool:
     return all(h in inside for h in box.xpath(_ANY_HEADING))
 
 
+# detect_items per element of a page, kept while the page's root element lives: discovery asks it of every
+# ancestor of every block (each call walks six levels down), and extraction asks again for the chosen block.
+_ITEMS_MEMO: weakref.WeakKeyDictionary[etree._Element, dict[etree._Element, list[etree._Element]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def detect_items(block: etree._Element) -> list[etree._Element]:
+    """The block's repeated item elements when no `item` selector is configured (memoised per page)."""
+    root = block.getroottree().getroot()
+    memo = _ITEMS_MEMO.get(root) if root is not None else None
+    if memo is None and root is not None:
+        memo = _ITEMS_MEMO[root] = {}
+    found = memo.get(block) if memo is not None else None
+    # A tree cut in place (an article's excluded blocks) invalidates what was found under the cut.
+    if found is None or not all(_under(el, block) for el in found[:1] + found[-1:]):
+        found = _detect_items(block)
+        if memo is not None:
+            memo[block] = found
+    return list(found)
+
+
+def _under(el: etree._Element, block: etree._Element) -> bool:
+    return any(anc is block for anc in el.iterancestors())
+
+
+def _detect_items(block: etree._Element) -> list[etree._Element]:
     """The block's repeated item elements when no `item` selector is configured.
 
     Among every group of sibling elements with the same tag and class inside the block, the group with the most

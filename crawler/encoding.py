@@ -10,6 +10,7 @@ import codecs
 import re
 
 from bs4 import UnicodeDammit
+from parsel import Selector
 
 # GB2312 and GBK pages routinely contain characters only GB18030 has; it is a strict superset, so use it.
 # Latin-1 labels mean windows-1252 in practice (the WHATWG encoding standard says the same).
@@ -91,3 +92,11 @@ def _guess(body: bytes) -> tuple[str, str] | None:
     if text is None or name is None or dammit.contains_replacement_characters:
         return None
     return text, name
+
+
+def decoded_selector(body: bytes, content_type: str | None, url: str) -> Selector:
+    """A fetched page as a parsel Selector, decoded by the rules above (the HTTP Content-Type's charset first)."""
+    from w3lib.encoding import http_content_type_encoding
+
+    text, _ = decode_html(body, http_content_type_encoding(content_type) if content_type else None)
+    return Selector(text=text, base_url=url)

@@ -5,7 +5,6 @@ Article pages live in crawler/article.py and are re-exported here, so callers im
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -16,6 +15,7 @@ from parsel import Selector, SelectorList
 from crawler.article import ArticleContent, extract_article, join_url
 from crawler.blocks import HEADING_TAGS, detect_items, find_block, select
 from crawler.dates import find_date_text, machine_date_value, split_leading_date, split_trailing_date
+from crawler.vocabulary import NEXT_LABELS, PAGE_NUMBER
 from feedsvc.config import ListingConfig
 from feedsvc.text import clean_scraped_title, normalize_space
 
@@ -35,8 +35,6 @@ __all__ = [
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 _ELLIPSIS = ("...", "…", "..")
 _NO_TEXT = frozenset({"a", "script", "style", "noscript"})
-_PAGE_NUMBER = re.compile(r"[\[(【第]?\s*(\d{1,6})\s*[\])】页]?")
-_NEXT_LABELS = frozenset({"下一页", "下页", "后一页", "下一頁", "next", "next page", "next »", "»", "›", ">", ">>", "next >"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,10 +222,10 @@ def pagination_pages(page: Selector, selector: str, base_url: str, current: int 
     nexts: list[str] = []
     for url, labels in links.items():
         for label in labels:
-            found = _PAGE_NUMBER.fullmatch(label)
+            found = PAGE_NUMBER.fullmatch(label)
             if found:
                 numbers.setdefault(url, int(found.group(1)))
-            elif label.casefold() in _NEXT_LABELS:
+            elif label.casefold() in NEXT_LABELS:
                 nexts.append(url)
     if len(links) == 1 and not numbers and not nexts:
         nexts = list(links)

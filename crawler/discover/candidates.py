@@ -16,15 +16,10 @@ from parsel import Selector
 from crawler.blocks import detect_items
 from crawler.discover.naming import nearby_heading
 from crawler.extract import ListingEntry, extract_items
+from crawler.vocabulary import CHROME_WORDS, RANKING_CLASS, RANKING_WORDS
 
 # Ancestors that hold site chrome, never article lists (by tag, or by a class/id word).
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "menu", "aside-nav"})
-_CHROME_WORDS = re.compile(
-    r"(?:^|[-_\s])(nav|navbar|menu|menus|breadcrumbs?|crumbs?|footer|foot|header|head|topbar|tags?|tag-?cloud|"
-    r"cloud|keywords?|sitemap|friend-?links?|links|yqlj|share|social|pagination|pager|pages)(?:$|[-_\s\d])",
-    re.I,
-)
-_RANKING_WORDS = re.compile(r"排行|排名|热门|热点|热读|点击|most\s+(read|viewed|popular)|popular|trending|top\s*\d*", re.I)
 _MIN_ITEMS = 3
 _MIN_DATED = 0.6  # share of items showing a date for a dated list; glued and year-less dates count
 _MIN_SAME_SITE = 0.8  # share of items linking to this site: link farms and partner boxes point away
@@ -116,7 +111,7 @@ def is_chrome(element: etree._Element) -> bool:
     """True inside site chrome: nav/header/footer elements or boxes whose class/id says menu, tags, breadcrumb..."""
     el: etree._Element | None = element
     while el is not None and isinstance(el.tag, str) and el.tag not in ("body", "html"):
-        if el.tag in _CHROME_TAGS or _CHROME_WORDS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+        if el.tag in _CHROME_TAGS or CHROME_WORDS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
             return True
         el = el.getparent()
     return False
@@ -124,13 +119,13 @@ def is_chrome(element: etree._Element) -> bool:
 
 def rankish(element: etree._Element, heading: str | None) -> bool:
     """A ranking: an ordered list, or a box whose heading or class/id reads 排行, 热门, Most read, rank..."""
-    if element.tag == "ol" or (heading and _RANKING_WORDS.search(heading)):
+    if element.tag == "ol" or (heading and RANKING_WORDS.search(heading)):
         return True
     el: etree._Element | None = element
     for _ in range(3):
         if el is None or not isinstance(el.tag, str):
             break
-        if re.search(r"rank|hot|popular|phb|most", f"{el.get('class') or ''} {el.get('id') or ''}", re.I):
+        if RANKING_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
             return True
         el = el.getparent()
     return False

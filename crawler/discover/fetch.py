@@ -76,7 +76,7 @@ def _spider_class() -> type[Any]:
     from scrapy.http import Response, TextResponse
     from twisted.python.failure import Failure
 
-    from crawler.encoding import decode_html
+    from crawler.encoding import decoded_selector
 
     class SuggestSpider(Spider):
         name = "suggest"
@@ -93,10 +93,7 @@ def _spider_class() -> type[Any]:
                 self.state.problems.append(f"{response.url} is not an HTML page")
                 return None
             ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-            from w3lib.encoding import http_content_type_encoding
-
-            text, _ = decode_html(response.body, http_content_type_encoding(ctype) if ctype else None)
-            return Selector(text=text, base_url=response.url)
+            return decoded_selector(response.body, ctype, response.url)
 
         def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
             page = self._selector(response)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from parsel import Selector
 
 from crawler.discover.candidates import find_candidates
 from crawler.discover.naming import heading_that_finds, stable_selector
 from crawler.extract import ListingEntry
+from crawler.urls import canonical_url
 from feedsvc.config import ListingConfig
 from feedsvc.text import normalize_space
 
@@ -40,8 +40,12 @@ class Healing:
 
 
 def _norm_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/") or "/", parts.query, ""))
+    # Canonical, and without a trailing slash: a redesign often drops or adds one on the same article.
+    try:
+        url = canonical_url(url)
+    except ValueError:
+        return url
+    return url[:-1] if url.endswith("/") and url.count("/") > 3 else url
 
 
 def heal_listing(page: Selector, url: str, held: Iterable[tuple[str, str]]) -> Healing | None:

@@ -4,7 +4,6 @@ kind, id, pagination), plus lists a script fills (shown empty in the HTML) and a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -16,8 +15,8 @@ from parsel import Selector
 from crawler.blocks import HEADING_TAGS, find_block
 from crawler.discover.candidates import find_candidates, is_chrome, rankish
 from crawler.discover.naming import (
-    _heading_text,
     guess_kind,
+    heading_text,
     heading_that_finds,
     listing_id,
     nearby_heading,
@@ -25,8 +24,7 @@ from crawler.discover.naming import (
     stable_selector,
 )
 from crawler.extract import ListingEntry, extract_items
-
-_RELATED_WORDS = re.compile(r"相关|感兴趣|延伸阅读|推荐阅读|related|you\s+may\s+also|also\s+like|see\s+also|read\s+next", re.I)
+from crawler.vocabulary import RELATED_WORDS
 
 
 @dataclass
@@ -64,7 +62,7 @@ def script_filled(page: Selector, url: str, taken: set[str], known: set[str | No
         return []
     out: list[Suggestion] = []
     for el in root.iter(*HEADING_TAGS, "div", "span", "strong"):
-        text = _heading_text(el)
+        text = heading_text(el)
         if not text or text in known or is_chrome(el) or (el.tag not in HEADING_TAGS and len(el) > 2):
             continue
         block = find_block(page, None, text, None)
@@ -87,8 +85,8 @@ def suggest_related(page: Selector, url: str, taken: set[str]) -> Suggestion | N
         return None
     host = urlsplit(url).hostname
     for el in root.iter():
-        text = _heading_text(el) if isinstance(el.tag, str) else None
-        if not text or not _RELATED_WORDS.search(text) or is_chrome(el):
+        text = heading_text(el) if isinstance(el.tag, str) else None
+        if not text or not RELATED_WORDS.search(text) or is_chrome(el):
             continue
         block = find_block(page, None, text, None)
         if block is None:
