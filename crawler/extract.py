@@ -5,6 +5,7 @@ Article pages live in crawler/article.py and are re-exported here, so callers im
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -87,14 +88,14 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     else:
         link = _heading_link(heading, element) if heading is not None else None
         if link is None:
-            link = next((a for a in element.iter("a") if is_followable(a.get("href"))), None)
+            link = title_link(element)
         href = link.get("href") if link is not None else None
     if href is None or not is_followable(href):
         return None
     if listing.title:
         title = clean_scraped_title(_joined_text(select(item, listing.title)))
     else:  # a card's own heading is its title (the link may be an image or "read more")
-        title = clean_scraped_title("".join(heading.itertext())) if heading is not None else ""
+        title = clean_scraped_title(visible_text(heading)) if heading is not None else ""
     if not title:
         if link is None:
             link = next((a for a in element.iter("a") if a.get("href") is not None), None)
@@ -120,6 +121,39 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     url = join_url(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
     date_text = date_text or glued
     return ListingEntry(url=url, title=title, date_text=date_text or date_value, rank=rank, date_value=date_value)
+
+
+def title_link(item: etree._Element) -> etree._Element | None:
+    """The link carrying an item's title: a card also links its image, channel, tags, author and comments, so the
+    first link with headline-length visible text (at least half the longest's), else the first link at all."""
+    links = [a for a in ([item] if item.tag == "a" else item.iter("a")) if is_followable(a.get("href"))]
+    if not links:
+        return None
+    lengths = [len(normalize_space(visible_text(a))) for a in links]
+    longest = max(lengths)
+    if longest == 0:
+        return links[0]  # image links only: the title comes from the image's alt text
+    return next(a for a, n in zip(links, lengths, strict=True) if n >= longest / 2)
+
+
+def visible_text(element: etree._Element) -> str:
+    """The element's text without what the page hides (`hidden`, `aria-hidden`, display:none, script, style)."""
+    if _hidden(element):
+        return ""
+    parts: list[str] = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _NO_TEXT.difference({"a"}):
+            parts.append(visible_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _hidden(element: etree._Element) -> bool:
+    return (element.get("hidden") is not None or element.get("aria-hidden") == "true"
+            or bool(_HIDDEN_STYLE.search(element.get("style") or "")))
 
 
 def _machine_date(element: etree._Element) -> str | None:
@@ -193,7 +227,7 @@ def _link_title(link: etree._Element | None) -> str:
     """The link's text, or its title attribute when the text is empty or a truncated form of it (`关于…`)."""
     if link is None:
         return ""
-    text = clean_scraped_title("".join(link.itertext()))
+    text = clean_scraped_title(visible_text(link))
     attr = clean_scraped_title(link.get("title") or "")
     if attr and (not text or (text.endswith(_ELLIPSIS) and attr.startswith(text.rstrip(".…")))):
         return attr

@@ -1,0 +1,105 @@
+"""Real saved pages for bench/suggest_quality.py: hand-made labels (bench/data/suggest_labels.json) against what
+`suggest` proposes and the crawler then extracts. The pages are not in git (bench/data/suggest_manifest.json names
+each one's public repository, path, commit and sha256)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from crawler.dates import parse_date
+from crawler.discover.fetch import guess_timezone
+from crawler.discover.suggest import suggest_listings
+from crawler.encoding import decoded_selector
+from crawler.extract import ListingEntry, extract_listing
+from crawler.urls import canonical_url
+from feedsvc.config import ListingConfig
+
+LABELS = Path(__file__).resolve().parent / "data" / "suggest_labels.json"
+# The labelled pages were saved between 2010 and 2020: "now" only decides relative dates (3 hours ago), which are
+# compared as read by both sides, so one fixed instant serves every page.
+NOW = datetime(2020, 7, 4, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class RealResult:
+    pages: int = 0
+    lists: int = 0
+    found: int = 0
+    items: int = 0
+    right: int = 0
+    false_listings: int = 0
+    itemless: int = 0
+    seconds: float = 0.0
+    missed: list[str] | None = None
+
+
+def _url(url: str) -> str:
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return url
+
+
+def _title(text: str) -> str:
+    return re.sub(r"\W+", "", text).casefold().rstrip(".…")
+
+
+def _day(text: str | None, tz: ZoneInfo) -> str | None:
+    parsed = parse_date(text, NOW, tz) if text else None
+    return parsed.astimezone(tz).date().isoformat() if parsed else None
+
+
+def _right(entry: ListingEntry | None, want: dict[str, str | None], tz: ZoneInfo) -> bool:
+    if entry is None or _title(entry.title) != _title(str(want["title"])):
+        return False
+    return _day(entry.date_value or entry.date_text, tz) == _day(want["date"], tz)
+
+
+def evaluate_real(corpus: Path, labels_path: Path = LABELS) -> RealResult:
+    pages = json.loads(labels_path.read_text(encoding="utf-8"))["pages"]
+    result = RealResult(missed=[])
+    for page_label in pages:
+        path = corpus / page_label["file"]
+        if not path.exists():
+            continue
+        url = page_label["url"]
+        started = time.perf_counter()
+        page = decoded_selector(path.read_bytes(), None, url)
+        tz = ZoneInfo(guess_timezone(page))
+        suggestions = suggest_listings(page, url, NOW, tz)
+        result.seconds += time.perf_counter() - started
+        result.pages += 1
+        result.itemless += sum(1 for s in suggestions if not s.entries)
+        matched: set[str] = set()
+        for listing in page_label["lists"]:
+            result.lists += 1
+            result.items += len(listing["items"])
+            want = {_url(i["link"]): i for i in listing["items"]}
+            best = max(suggestions, key=lambda s: len(want.keys() & {_url(e.url) for e in s.entries}), default=None)
+            if best is None or len(want.keys() & {_url(e.url) for e in best.entries}) < len(want) / 2:
+                result.missed.append(f"{page_label['file']}: {listing['heading']}")
+                continue
+            matched.add(best.id)
+            result.found += 1
+            config = ListingConfig(id=best.id, kind=best.kind, heading=best.heading, block=best.block)
+            got = {_url(e.url): e for e in extract_listing(page, config, url) or []}
+            result.right += sum(1 for link, item in want.items() if _right(got.get(link), item, tz))
+        result.false_listings += sum(1 for s in suggestions if s.id not in matched and s.entries)
+    return result
+
+
+def report(result: RealResult) -> str:
+    per10 = 10 * result.false_listings / max(result.pages, 1)
+    ms = 1000 * result.seconds / max(result.pages, 1)
+    lines = [f"real pages: {result.pages} pages; dated lists found {result.found}/{result.lists} "
+             f"({100 * result.found / max(result.lists, 1):.0f}%); items right {result.right}/{result.items} "
+             f"({100 * result.right / max(result.items, 1):.1f}%); false listings {result.false_listings} "
+             f"({per10:.1f} per 10 pages); itemless listings {result.itemless}; {ms:.0f} ms per page"]
+    lines += [f"  missed: {m}" for m in result.missed or []]
+    return "\n".join(lines)
