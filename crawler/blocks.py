@@ -188,8 +188,8 @@ def _detect_items(block: etree._Element) -> list[etree._Element]:
                 groups.setdefault((tag, " ".join(sorted((child.get("class") or "").split()))), []).append(child)
         for (tag, _cls), members in groups.items():
             linked = [m for m in members if _has_link(m)]
-            if len(linked) < 2:
-                continue
+            if len(linked) < 2 or (tag == "a" and _repeats(parent)):
+                continue  # a card's links (image, channel, title, author) when the card itself repeats
             # Pagination (`1 2 3 下一页`) also repeats links: members with title-length text count first.
             titled = sum(1 for m in linked if len(normalize_space(_full_text(m))) > 4)
             rank = (titled, len(linked), int(tag == "li"), -depth)
@@ -210,6 +210,15 @@ def _walk(el: etree._Element, depth: int) -> Iterator[tuple[int, etree._Element]
         for child in el:
             if isinstance(child.tag, str):
                 yield from _walk(child, depth + 1)
+
+
+def _repeats(el: etree._Element) -> bool:
+    """True when a sibling of `el` has its tag and class and holds a link: `el` is one of a group of items."""
+    parent = el.getparent()
+    if parent is None or parent is el.getroottree().getroot():
+        return False
+    key = (el.tag, el.get("class"))
+    return any(sib is not el and (sib.tag, sib.get("class")) == key and _has_link(sib) for sib in parent)
 
 
 def _has_link(el: etree._Element) -> bool:

@@ -59,11 +59,12 @@ _SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_p
 
 def site_of(host: str) -> str:
     """The registrable domain of `host` (news.example.com.cn → example.com.cn): one site, many host names.
-    An IP address, `localhost` or a name under no public suffix is its own site."""
+    An IP address is its own site; under an unknown suffix the last two labels are the site."""
     host = host.lower().strip("[]").rstrip(".")
     if not host or ":" in host or host.replace(".", "").isdigit():
         return host
-    return _SUFFIXES(host).top_domain_under_public_suffix or host
+    # A name under no public suffix (the reserved .test and .example, a LAN's .lan) is read as one: its last label.
+    return _SUFFIXES(host).top_domain_under_public_suffix or ".".join(host.split(".")[-2:])
 
 
 def same_site(url: str, other: str) -> bool:

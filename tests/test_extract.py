@@ -19,6 +19,7 @@ from crawler.extract import (
     ArticleContent,
     ListingEntry,
     extract_article,
+    extract_items,
     extract_listing,
     join_url,
     pagination_urls,
@@ -327,3 +328,25 @@ def test_body_cleaning_on_the_lxml_tree() -> None:
     assert 'srcset="http://b.test/img/s2.png 2x, http://b.test/img/s3.png 3x"' in body
     assert 'src="http://b.test/post/v.mp4"' in body and 'poster="http://b.test/p.jpg"' in body
     assert content.summary is not None and "kept tail & text." in content.summary and "track" not in content.summary
+
+
+def test_a_card_s_title_is_its_headline_link_not_its_image_channel_or_hidden_text() -> None:
+    block = Selector(text="""<ul>
+    <li><a href="/p/1.html"><img src="1.jpg"></a><a href="/c/world">World</a>
+        <a href="/p/1.html"><span style="display:none">Hidden copy</span>Leaders meet in Geneva for talks</a>
+        <a href="/u/ann">Ann</a><span>2020-07-01</span></li>
+    <li><a href="/p/2.html"><img src="2.jpg" alt="Image for it"></a><a href="/c/tech">Tech</a>
+        <a href="/p/2.html">New chips ship to phone makers<b hidden>again</b></a><span>2020-06-30</span></li>
+    </ul>""")
+    entries = extract_items(block, None, "http://site.example/")
+    assert [(e.title, e.url, e.date_text) for e in entries] == [
+        ("Leaders meet in Geneva for talks", "http://site.example/p/1.html", "2020-07-01"),
+        ("New chips ship to phone makers", "http://site.example/p/2.html", "2020-06-30"),
+    ]
+
+
+def test_a_relative_date_inside_the_link_is_the_date_not_title_text() -> None:
+    block = Selector(text="""<ul><li><a href="/1"><span>6小时前</span> 第一条新闻标题</a></li>
+    <li><a href="/2"><span>昨天</span> 第二条新闻标题</a></li></ul>""")
+    assert [(e.title, e.date_text) for e in extract_items(block, None, "http://site.example/")] == [
+        ("第一条新闻标题", "6小时前"), ("第二条新闻标题", "昨天")]
