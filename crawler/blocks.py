@@ -185,7 +185,7 @@ def _detect_items(block: etree._Element) -> list[etree._Element]:
         for child in parent:
             tag = _tag(child)
             if tag and tag not in _NOT_ITEMS:
-                groups.setdefault((tag, " ".join(sorted((child.get("class") or "").split()))), []).append(child)
+                groups.setdefault((tag, _class_key(child)), []).append(child)
         for (tag, _cls), members in groups.items():
             linked = [m for m in members if _has_link(m)]
             if len(linked) < 2 or (tag == "a" and _repeats(parent)):
@@ -212,13 +212,24 @@ def _walk(el: etree._Element, depth: int) -> Iterator[tuple[int, etree._Element]
                 yield from _walk(child, depth + 1)
 
 
+# Class words that mark one item's place or state, not its kind (`li.first`, `li.odd`, `li.current`).
+_POSITION_WORDS = frozenset({"first", "last", "odd", "even", "on", "active", "current", "cur", "selected", "hover",
+                             "top", "bottom", "alt", "clearfix", "cf", "hide", "show", "hidden"})
+
+
+def _class_key(el: etree._Element) -> str:
+    """An item's class for grouping siblings: position words dropped, numbered variants (`change1`) as one."""
+    words = {w.rstrip("0123456789-_") for w in (el.get("class") or "").split() if w.lower() not in _POSITION_WORDS}
+    return " ".join(sorted(w for w in words if w))
+
+
 def _repeats(el: etree._Element) -> bool:
     """True when a sibling of `el` has its tag and class and holds a link: `el` is one of a group of items."""
     parent = el.getparent()
     if parent is None or parent is el.getroottree().getroot():
         return False
-    key = (el.tag, el.get("class"))
-    return any(sib is not el and (sib.tag, sib.get("class")) == key and _has_link(sib) for sib in parent)
+    key = (el.tag, _class_key(el))
+    return any(sib is not el and (sib.tag, _class_key(sib)) == key and _has_link(sib) for sib in parent)
 
 
 def _has_link(el: etree._Element) -> bool:

@@ -59,4 +59,5 @@ def test_suggest_quality_prints_every_layout_and_the_ratio(tmp_path: Path) -> No
     assert re.search(r"; decoy heals \d+/\d+$", out, re.M), out
     # The tiny real corpus: its one list found on another host of the same site, all three items right, no menu.
     assert re.search(r"^real pages: 1 pages; dated lists found 1/1 \(100%\); items right 3/3 \(100.0%\); "
-                     r"false listings 0 \(0.0 per 10 pages\); itemless listings 0; \d+ ms per page$", out, re.M), out
+                     r"false listings 0 \(0.0 per 10 pages\); itemless listings 0; \d+ ms per page; "
+                     r"undated rankings \(not labelled\) 0$", out, re.M), out
