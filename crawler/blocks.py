@@ -188,8 +188,8 @@ def _detect_items(block: etree._Element) -> list[etree._Element]:
                 groups.setdefault((tag, _class_key(child)), []).append(child)
         for (tag, _cls), members in groups.items():
             linked = [m for m in members if _has_link(m)]
-            if len(linked) < 2 or (tag == "a" and _repeats(parent)):
-                continue  # a card's links (image, channel, title, author) when the card itself repeats
+            if len(linked) < 2 or (tag == "a" and _repeats(parent) and _headlines(linked) < 2):
+                continue  # a card's links (image, channel, one title, author) when the card itself repeats
             # Pagination (`1 2 3 下一页`) also repeats links: members with title-length text count first.
             titled = sum(1 for m in linked if len(normalize_space(_full_text(m))) > 4)
             rank = (titled, len(linked), int(tag == "li"), -depth)
@@ -230,6 +230,11 @@ def _repeats(el: etree._Element) -> bool:
         return False
     key = (el.tag, _class_key(el))
     return any(sib is not el and (sib.tag, _class_key(sib)) == key and _has_link(sib) for sib in parent)
+
+
+def _headlines(links: list[etree._Element]) -> int:
+    """Distinct targets among links with headline-length text (a card has one; a column of links several)."""
+    return len({a.get("href") for a in links if len(normalize_space(_full_text(a))) >= 8})
 
 
 def _has_link(el: etree._Element) -> bool:

@@ -43,6 +43,8 @@ _MD_CN = rf"(?<![\d年])(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号]{_TI
 _MD = rf"(?<![\d./-]){_MD_MONTH}(?P<sep>[-/]){_MD_DAY}(?![\d/-]){_TIME}"
 _EN_MDY = rf"\b{_MONTH}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b{_TIME}"
 _EN_DMY = rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b{_TIME}"
+# US order with a year (`12/31/2014`, as `10/12` is month/day already); a time before it is left aside.
+_MDY = r"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])/(?P<d>0[1-9]|[12]\d|3[01]|[1-9])/(?P<y>(?:19|20)\d{2})(?![\d/])"
 _REL_CN = r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|日|周|星期|个月|月|年)\s*前"
 _REL_EN = r"\b(?P<n>\d+|an?|one)\s+(?P<unit>second|minute|hour|day|week|month|year)s?\s+ago\b"
 _DAYWORD = rf"(?P<word>今天|昨天|前天|刚刚|today|yesterday|just now){_TIME.replace('[ T]+', '[ T]*')}"
@@ -51,6 +53,7 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("iso", _ISO),
     ("ymd", _YMD),
     ("ymd", _YMD_CN),
+    ("ymd", _MDY),
     ("en", _EN_MDY),
     ("en", _EN_DMY),
     ("rel_cn", _REL_CN),

@@ -111,6 +111,8 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     # A date in the item outside the link (`<span>10-12</span>`) is the date as the site lays it out.
     if date_text is None:
         date_text = find_date_text(normalize_space(" ".join(_text_outside_links(element))))
+    if date_text is None and date_value is None and link is not None:
+        date_text = _date_inside(link, title)
     if date_text is None and element.tag == "dt":  # `<dt><a>title</a></dt><dd>2024-10-12</dd>`
         date_text = find_date_text(normalize_space(" ".join(t for dd in _dds(element) for t in _text_outside_links(dd))))
     glued, title = split_leading_date(title)
@@ -154,6 +156,18 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 def _hidden(element: etree._Element) -> bool:
     return (element.get("hidden") is not None or element.get("aria-hidden") == "true"
             or bool(_HIDDEN_STYLE.search(element.get("style") or "")))
+
+
+def _date_inside(link: etree._Element, title: str) -> str | None:
+    """A date in an element of its own inside the title link (`<a><h5>Title</h5><p>3 hours ago</p></a>`)."""
+    for el in link.iterdescendants():
+        if not isinstance(el.tag, str) or el.tag in HEADING_TAGS or len(el):
+            continue
+        text = normalize_space(visible_text(el))
+        found = find_date_text(text) if text and text not in title and len(text) <= 40 else None
+        if found and len(found) >= len(text) - 8:
+            return found
+    return None
 
 
 def _machine_date(element: etree._Element) -> str | None:

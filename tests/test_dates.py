@@ -200,3 +200,9 @@ def test_a_leading_date_with_its_time_and_a_leading_relative_date_leave_the_titl
     assert split_leading_date("6小时前 美国宣布新政策") == ("6小时前", "美国宣布新政策")
     assert split_leading_date("昨天 新闻标题") == ("昨天", "新闻标题")
     assert split_leading_date("今天是个好日子") == (None, "今天是个好日子")  # a title that starts with 今天
+
+
+def test_us_month_day_year_with_a_time_before_it() -> None:
+    now, tz = datetime(2020, 7, 4, 12, 0, tzinfo=UTC), ZoneInfo("America/New_York")
+    assert find_date_text("11:35 AM 12/31/2014") == "12/31/2014"
+    assert parse_date("11:35 AM  12/31/2014", now, tz) == datetime(2014, 12, 31, 5, 0, tzinfo=UTC)

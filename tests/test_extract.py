@@ -350,3 +350,24 @@ def test_a_relative_date_inside_the_link_is_the_date_not_title_text() -> None:
     <li><a href="/2"><span>昨天</span> 第二条新闻标题</a></li></ul>""")
     assert [(e.title, e.date_text) for e in extract_items(block, None, "http://site.example/")] == [
         ("第一条新闻标题", "6小时前"), ("第二条新闻标题", "昨天")]
+
+
+def test_items_that_are_links_take_the_date_shown_inside_the_link() -> None:
+    block = Selector(text="""<div id="more">
+    <a href="/n/1.html"><article><figure><img src="1.jpg" alt=""></figure>
+      <h5>Climate shaped early forests of New England</h5><div><p>1 hour ago</p></div></article></a>
+    <a href="/n/2.html"><article><h5>Physics shows that imperfections make perfect</h5><p>Jan 17, 2020</p></article></a>
+    </div>""")
+    assert [(e.title, e.date_text) for e in extract_items(block, None, "http://site.example/")] == [
+        ("Climate shaped early forests of New England", "1 hour ago"),
+        ("Physics shows that imperfections make perfect", "Jan 17, 2020")]
+
+
+def test_two_columns_of_link_items_are_lists_not_a_card_s_links() -> None:
+    block = Selector(text="""<ul><li><div class="col"><a href="/1">Neanderthal tool-making was simpler</a>
+    <a href="/2">Dig site in Tuscany reveals fire use</a><a href="/3">Early Melanesian DNA helped survival</a></div>
+    <div class="col"><a href="/4">How Neanderthals made the first glue</a><a href="/5">Denisovan fingers looked modern</a>
+    <a href="/6">Capuchin monkeys used tools long ago</a></div></li></ul>""")
+    column = Selector(root=block.css("div.col")[0].root, type="html")
+    assert [e.url for e in extract_items(column, None, "http://site.example/")] == [
+        "http://site.example/1", "http://site.example/2", "http://site.example/3"]
