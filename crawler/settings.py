@@ -5,10 +5,12 @@ Values specific to feedsvc travel as FEEDSVC_* settings so components read them 
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.browser import browser_settings
+from crawler.urls import site_of
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.store.db import resolve_url
 
@@ -45,8 +47,18 @@ def http_cache_dir(cfg: AppConfig, source: SourceConfig) -> str:
 def source_domains(source: SourceConfig) -> list[str]:
     """The hosts a source's crawl may visit: those of its start URLs plus its allowed_domains (as the fence in
     crawler/offsite.py has it)."""
-    hosts = {urlsplit(u).hostname or "" for u in source.start_urls} | set(source.allowed_domains or ())
-    return sorted(hosts - {""})
+    hosts = {urlsplit(u).hostname or "" for u in source.start_urls}
+    if not source.exact_hosts:
+        hosts = {site_of(h) if h and not _is_address(h) else h for h in hosts}
+    return sorted((hosts | set(source.allowed_domains or ())) - {""})
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
@@ -116,6 +128,7 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "FEEDSVC_TIMEZONE": source.timezone,
         "FEEDSVC_START_URLS": list(source.start_urls),  # with FEEDSVC_ALLOWED_DOMAINS: the crawl fence
         "FEEDSVC_ALLOWED_DOMAINS": list(source.allowed_domains or ()),
+        "FEEDSVC_EXACT_HOSTS": source.exact_hosts,
         "FEEDSVC_DROP_QUERY_PARAMS": list(source.drop_query_params),
         "FEEDSVC_DROP_TRACKING_PARAMS": source.drop_tracking_params,
         "FEEDSVC_DATABASE_URL": resolve_url(cfg.database.url, cfg.base_dir),
