@@ -12,9 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from parsel import Selector
+
+from crawler.blocks import find_block
 from crawler.dates import parse_date
 from crawler.discover.fetch import guess_timezone
-from crawler.discover.suggest import suggest_listings
+from crawler.discover.heal import heal_listing
+from crawler.discover.naming import stable_selector
+from crawler.discover.suggest import Suggestion, suggest_listings
 from crawler.encoding import decoded_selector
 from crawler.extract import ListingEntry, extract_listing
 from crawler.urls import canonical_url
@@ -38,6 +43,9 @@ class RealResult:
     itemless: int = 0
     seconds: float = 0.0
     missed: list[str] | None = None
+    heal_items: int = 0  # items of listings configured by class/id, after every class and id is renamed
+    heal_back: int = 0
+    heal_wrong: int = 0
 
 
 def _url(url: str) -> str:
@@ -98,6 +106,7 @@ def evaluate_real(corpus: Path, labels_path: Path = LABELS) -> RealResult:
             config = ListingConfig(id=best.id, kind=best.kind, heading=best.heading, block=best.block)
             got = {_url(e.url): e for e in extract_listing(page, config, url) or []}
             result.right += sum(1 for link, item in want.items() if _right(got.get(link), item, tz))
+            _heal(result, page, path, best, want, url)
         for sug in suggestions:
             if sug.id in matched or not sug.entries:
                 continue
@@ -109,6 +118,34 @@ def evaluate_real(corpus: Path, labels_path: Path = LABELS) -> RealResult:
     return result
 
 
+_CLASS = re.compile(rb"""(\s(?:class|id)\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
+
+
+def _rename(match: re.Match[bytes]) -> bytes:
+    return match.group(1) + match.group(2) + b" ".join(b"r9" + w for w in match.group(3).split()) + match.group(2)
+
+
+def _heal(result: RealResult, page: Selector, path: Path, sug: Suggestion, want: dict[str, dict[str, str | None]],
+          url: str) -> None:
+    """A redesign renames every class and id: the listing, configured by its stable selector, must be healed to
+    the block holding what it held before, with none of another block's items."""
+    block = find_block(page, sug.block, sug.heading, None)
+    selector = stable_selector(page, block.root, sug.entries, url) if block is not None else None
+    if selector is None:
+        return
+    renamed = decoded_selector(_CLASS.sub(_rename, path.read_bytes()), None, url)
+    result.heal_items += len(want)
+    if extract_listing(renamed, ListingConfig(id=sug.id, block=selector), url) is not None:
+        return  # the selector still finds a block: nothing to heal (counted as not back)
+    healing = heal_listing(renamed, url, [(link, str(item["title"])) for link, item in want.items()])
+    if healing is None:
+        return
+    entries = extract_listing(renamed, ListingConfig(id=sug.id, **{healing.field: healing.value}), url) or []
+    got = {_url(e.url) for e in entries}
+    result.heal_back += len(got & want.keys())
+    result.heal_wrong += len(got - want.keys())
+
+
 def report(result: RealResult) -> str:
     per10 = 10 * result.false_listings / max(result.pages, 1)
     ms = 1000 * result.seconds / max(result.pages, 1)
@@ -116,6 +153,8 @@ def report(result: RealResult) -> str:
              f"({100 * result.found / max(result.lists, 1):.0f}%); items right {result.right}/{result.items} "
              f"({100 * result.right / max(result.items, 1):.1f}%); false listings {result.false_listings} "
              f"({per10:.1f} per 10 pages); itemless listings {result.itemless}; {ms:.0f} ms per page; "
-             f"undated rankings (not labelled) {result.rankings}"]
+             f"undated rankings (not labelled) {result.rankings}",
+             f"real pages healed after every class and id is renamed: {result.heal_back}/{result.heal_items} items "
+             f"back, {result.heal_wrong} wrong"]
     lines += [f"  missed: {m}" for m in result.missed or []]
     return "\n".join(lines)
