@@ -109,8 +109,8 @@ def generate(engine: Engine, n_items: int) -> None:
     uses COPY for speed, with the column names checked against the same metadata."""
     cfg = parse_config(config_raw(str(engine.url)))
     from feedsvc.models import Item, ListingItem, RelatedLink
-    from feedsvc.store import sync_sources
     from feedsvc.store.db import make_session_factory
+    from feedsvc.store.sources import sync_sources
 
     with make_session_factory(engine)() as session:
         sync_sources(session, cfg.sources, START)

@@ -32,12 +32,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from feedsvc.config import AppConfig, parse_config  # noqa: E402
+from feedsvc.feeds import pages  # noqa: E402
 from feedsvc.feeds.builder import FeedBuilder  # noqa: E402
 from feedsvc.feeds.spec import (
     FeedFilter,  # noqa: E402
     FeedSpec,  # noqa: E402
 )
-from feedsvc.http import pages  # noqa: E402
 from feedsvc.store import Store  # noqa: E402
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -70,7 +70,7 @@ def _run_start(r: int) -> datetime:
 
 def generate(db: Path, cfg: AppConfig, n_items: int) -> None:
     """Bulk-load the database (schema from Store.open, rows with sqlite3 executemany)."""
-    from feedsvc.store import sync_sources
+    from feedsvc.store.sources import sync_sources
 
     with Store.for_config(cfg) as store, store.transaction() as session:
         sync_sources(session, cfg.sources, START)

@@ -114,10 +114,11 @@ def engine_child(docs: list[Doc], topics: dict[int, int], queries: list[Doc]) ->
 
 
 def db_child(docs: list[Doc], folder: str) -> dict[str, Any]:
-    from feedsvc import store as repository
     from feedsvc.config import parse_config
     from feedsvc.related.refresh import rebuild_related
     from feedsvc.store import Store
+    from feedsvc.store.items import store_items
+    from feedsvc.store.sources import sync_sources
 
     cfg = parse_config({"database": {"url": f"sqlite:///{folder}/bench.db"},
                         "sources": [{"id": "bench", "title": "Bench", "start_urls": ["http://127.0.0.1/"],
@@ -129,10 +130,10 @@ def db_child(docs: list[Doc], folder: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     t0 = time.perf_counter()
     with factory() as session:
-        repository.sync_sources(session, cfg.sources, at)
+        sync_sources(session, cfg.sources, at)
         for start in range(0, len(docs), 5000):
             part = docs[start : start + 5000]
-            repository.store_items(session, _records(part), None, at + timedelta(seconds=start))
+            store_items(session, _records(part), None, at + timedelta(seconds=start))
             session.commit()
     out["store_s"] = time.perf_counter() - t0
     out["rss_before_mb"] = _rss_mb()
@@ -149,7 +150,7 @@ def db_child(docs: list[Doc], folder: str) -> dict[str, Any]:
 
 
 def _records(batch: list[Doc]) -> list[Any]:
-    from feedsvc.records import ItemRecord
+    from feedsvc.store.items import ItemRecord
 
     return [ItemRecord(source_id="bench", url=f"http://bench.test/{d.id}", title=d.title, summary=d.text[:200],
                        content=f"<p>{d.text}</p>", is_article=True) for d in batch]
@@ -157,17 +158,17 @@ def _records(batch: list[Doc]) -> list[Any]:
 
 def crawl_child(queries: list[Doc], folder: str, first: int, count: int) -> dict[str, Any]:
     """A crawl's new items after a rebuild: stored, then related as crawler/run.py does (refresh + commit)."""
-    from feedsvc import store as repository
     from feedsvc.config import parse_config
     from feedsvc.related.refresh import refresh_related
     from feedsvc.store import Store
+    from feedsvc.store.items import store_items
 
     cfg = parse_config({"database": {"url": f"sqlite:///{folder}/bench.db"}, "sources": []})
     _store = Store.open(cfg.database.url)
     engine, factory = _store.engine, _store.session_factory
     at = datetime(2026, 1, 3, tzinfo=UTC) + timedelta(minutes=first)
     with factory() as session:
-        new_ids = repository.store_items(session, _records(queries[first : first + count]), None, at).new_item_ids
+        new_ids = store_items(session, _records(queries[first : first + count]), None, at).new_item_ids
         session.commit()
     with factory() as session:
         rss0 = _rss_mb()
@@ -185,11 +186,12 @@ def small_db_child(docs: list[Doc], folder: str, stored: int = 300, new: int = 2
     (smaller when the corpus is: a smoke run)."""
     stored = min(stored, len(docs) // 4)
     new = min(new, len(docs) - stored)
-    from feedsvc import store as repository
     from feedsvc.config import parse_config
-    from feedsvc.records import ItemRecord
     from feedsvc.related.refresh import refresh_related
     from feedsvc.store import Store
+    from feedsvc.store.items import ItemRecord, store_items
+    from feedsvc.store.runs import start_run
+    from feedsvc.store.sources import sync_sources
 
     cfg = parse_config({"database": {"url": f"sqlite:///{folder}/small.db"},
                         "sources": [{"id": "bench", "title": "Bench", "start_urls": ["http://127.0.0.1/"],
@@ -214,9 +216,9 @@ def small_db_child(docs: list[Doc], folder: str, stored: int = 300, new: int = 2
     crawls = [(docs[:stored], at), (docs[stored : stored + new], at + timedelta(days=1))]
     for n, (batch, when) in enumerate(crawls):
         with factory() as session:
-            repository.sync_sources(session, cfg.sources, at)
-            run_id = repository.start_run(session, "bench", when)
-            new_ids = repository.store_items(session, records(batch), run_id, when).new_item_ids
+            sync_sources(session, cfg.sources, at)
+            run_id = start_run(session, "bench", when)
+            new_ids = store_items(session, records(batch), run_id, when).new_item_ids
             session.commit()
             rss0 = _rss_mb()
             t0 = time.perf_counter()

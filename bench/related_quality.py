@@ -1,8 +1,15 @@
 """Relatedness quality on the labelled corpora: the measurements behind the method.
 
 Usage:
-    python bench/related_quality.py           # both corpora, every alternative
-    python bench/related_quality.py --quick   # a smoke run: one setting, one seed
+    python bench/related_quality.py                      # real text, then the generated corpora
+    python bench/related_quality.py --quick              # a smoke run: one setting, one seed
+    python bench/related_quality.py --corpus DIR         # real text from DIR (default /work/corpus/related,
+                                                         # or $FEEDSVC_RELATED_CORPUS; format: bench/related_real.py)
+
+Real labelled text (bench/related_real.py; bench/related_manifest_en.json says which): every item stored in a
+SQLite store and related by `rebuild_related` (what `feedsvc related --rebuild` runs), precision@5 over the
+items that got a list and the share that got one, beside plain TF-IDF (scikit-learn) in the same run, and
+the method with one setting changed at a time (the pure computation, same texts).
 
 Real pages (tests/related_pages.py): full article pages from six site templates (three Chinese, three
 English) with navigation, notices, share bars, author boxes, other articles' titles and footers, long bodies;
@@ -21,6 +28,7 @@ corpus settings: topical sentences per item / site-boilerplate sentences per ite
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import feedsvc.related.boilerplate as boilerplate_module  # noqa: E402
 import feedsvc.related.docs as docs_module  # noqa: E402
 import feedsvc.related.index as index_module  # noqa: E402
+from bench import related_real  # noqa: E402
 from feedsvc.related.tokens import batch_keys, normalize, term_counts  # noqa: E402
 from tests.related_corpus import Corpus, Quality, build_corpus, evaluate  # noqa: E402
 from tests.related_pages import build_pages, evaluate_pages, long_bodies  # noqa: E402
@@ -97,10 +106,52 @@ def pages_report(seeds: list[int], lengths: dict[str, tuple[tuple[int, int], tup
     index_module.IDF_POWER = saved_power
 
 
+DEFAULT_CORPUS = "/work/corpus/related"
+
+
+def real_report(folder: Path, quick: bool) -> None:
+    """The real-text table: production path, plain TF-IDF, and one setting changed at a time."""
+    docs = related_real.load_corpus(folder)
+    variants = [("chosen (production path: store + rebuild_related)", lambda: related_real.production_lists(docs)),
+                ("plain TF-IDF (scikit-learn, same run)", lambda: related_real.tfidf_lists(docs))]
+    variants.append(("  chosen, ranking only (min_score 0: full top 5)",
+                     lambda: related_real.engine_lists(docs, min_score=0.0)))
+    if not quick:
+        def changed(name: str, **values: float) -> tuple[str, object]:
+            def run() -> dict[int, list[int]]:
+                saved = {key: getattr(index_module, key) for key in values}
+                for key, value in values.items():
+                    setattr(index_module, key, value)
+                try:
+                    return related_real.engine_lists(docs)
+                finally:
+                    for key, value in saved.items():
+                        setattr(index_module, key, value)
+            return name, run
+        variants += [changed("  idf squared (the old weighting)", IDF_POWER=2.0),
+                     changed("  plain idf", IDF_POWER=1.0),
+                     changed("  64-term signatures (the old cap)", SIGNATURE_TERMS=64),
+                     changed("  every term (no signature cap)", SIGNATURE_TERMS=100_000),
+                     changed("  terms seen in one item dropped", MIN_DF=2),
+                     changed("  absolute min_score only (no relative cut)", RELATIVE_CUT=1e9),
+                     changed("  old method: idf^2, 64 terms, absolute cut", IDF_POWER=2.0, SIGNATURE_TERMS=64,
+                             RELATIVE_CUT=1e9)]
+    related_real.report(docs, variants)  # type: ignore[arg-type]
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smoke run: one seed, one corpus setting")
+    parser.add_argument("--corpus", type=Path,
+                        default=Path(os.environ.get("FEEDSVC_RELATED_CORPUS", DEFAULT_CORPUS)),
+                        help="folder of real labelled text (manifest_<lang>.json files)")
     args = parser.parse_args()
+    if not list(args.corpus.glob("manifest_*.json")):
+        print(f"error: no real labelled corpus in {args.corpus} (manifest_<lang>.json files). Fetch the files "
+              "that bench/related_manifest_en.json lists into it, or pass --corpus DIR.", file=sys.stderr)
+        sys.exit(2)
+    real_report(args.corpus, args.quick)
     pages_report([11] if args.quick else [11, 12, 13, 14, 15])
     if not args.quick:
         print("short bodies:")

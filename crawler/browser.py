@@ -1,136 +1,254 @@
-"""Rendering listing pages whose lists are filled by script: Debian's Chromium driven by scrapy-playwright.
+"""Rendering listing pages whose lists are filled by script: the crawl process's one Chromium, driven by Playwright.
 
-Owns the Scrapy settings for the browser, the request meta of a browser fetch and the download handler that
-starts Chromium on the first browser request only (a crawl that never needs it never starts it). Browser
-fetches go through Scrapy's downloader like any other request, so robots.txt, the per-site delay, the
-User-Agent, offsite rules and timeouts apply; inside the page, only same-site requests for documents,
-scripts and data are let through (images, fonts, media and other hosts are aborted).
+Owns the Scrapy settings for the browser, the request meta of a browser fetch, the download handler and the
+process's single Chromium (shared by every source a crawl process crawls, launched on the first page that needs
+it, closed when the last crawler using it closes). A browser fetch first downloads the page like any other
+request — the fence, robots.txt, the delay and DOWNLOAD_MAXSIZE apply before anything is rendered — and only then
+hands it to Chromium (crawler/browser_page.py), where every request the page makes goes back through Scrapy.
+The Chromium flags are a second wall: no name resolves, and any connection that escaped Playwright's routing
+would go to a proxy address where nothing listens. A render past its wall-clock limit is closed; a browser that
+does not close is killed, and the next page starts a new one.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+import os
+import signal
 from contextlib import suppress
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler.browser_page import BrowserStuck, PageTooLarge, RenderTimeout, render_page
 from feedsvc.config import browser_missing
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.http import Request, Response
 
     from feedsvc.config import AppConfig, SourceConfig
 
-# Playwright cannot download its own browsers here; these flags keep the system Chromium quiet and offline.
+log = logging.getLogger(__name__)
+
+BLOCKED_STAT = "feedsvc/browser_blocked"
+BLOCKED_EXAMPLE_STAT = "feedsvc/browser_blocked_example"
+# A rendered page's JavaScript heap, in MB: a listing needs a few; a hostile page took gigabytes without a cap.
+JS_HEAP_MB = 256
+# Nothing listens on the discard port; a connection that escaped Playwright's routing goes there and fails.
+DEAD_PROXY = "http://127.0.0.1:9"
+# Playwright cannot download its own browsers here; these flags keep the system Chromium quiet, offline and small.
 CHROMIUM_ARGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+    # The second wall: every page request is answered by Scrapy through Playwright's routing, so Chromium itself
+    # needs no DNS and no connection. Loopback is proxied too (Chromium bypasses proxies for it by default).
+    "--host-resolver-rules=MAP * ~NOTFOUND", f"--proxy-server={DEAD_PROXY}", "--proxy-bypass-list=<-loopback>",
+    "--dns-prefetch-disable", "--disable-features=NetworkPrediction,InterestFeedContentSuggestions",
+    f"--js-flags=--max-old-space-size={JS_HEAP_MB}",
 )
-# Page resources a listing never needs; blocking them is most of a rendered page's cost.
-BLOCKED_RESOURCES = frozenset({"image", "font", "media", "stylesheet", "imageset", "texttrack", "manifest"})
 # Longest wait for a page's scripts to finish their requests (network idle) after load, in seconds.
 SETTLE_LIMIT = 10.0
+RENDERABLE_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def browser_wanted(source: SourceConfig) -> bool:
     return source.render != "never"
 
 
-class SameSiteResources:
-    """PLAYWRIGHT_ABORT_REQUEST: abort images/fonts/media and any request to a host the source may not visit."""
-
-    def __init__(self, allowed_domains: Iterable[str]) -> None:
-        self.allowed = tuple(d.lower().lstrip(".") for d in allowed_domains if d)
-
-    def __call__(self, request: Any) -> bool:
-        if request.resource_type in BLOCKED_RESOURCES:
-            return True
-        host = (urlsplit(request.url).hostname or "").lower()
-        return not any(host == d or host.endswith("." + d) for d in self.allowed)
-
-
-def browser_settings(cfg: AppConfig, source: SourceConfig, allowed_domains: Iterable[str]) -> dict[str, Any]:
-    """Scrapy settings that route browser requests to Chromium; {} when the source never renders or Chromium is
-    missing (then plain crawls load nothing of Playwright)."""
+def browser_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
+    """Scrapy settings that give a source the browser's download handler; {} when the source never renders
+    (then its crawl loads nothing of Playwright), only the install hint when Chromium or Playwright is missing."""
     crawl = cfg.crawl
     if not browser_wanted(source):
         return {}
     missing = browser_missing(crawl.chromium_path)
     if missing is not None:
         return {"FEEDSVC_BROWSER_MISSING": missing}
-    timeout_ms = crawl.timeout * 1000
     return {
         "DOWNLOAD_HANDLERS": {"http": "crawler.browser.BrowserDownloadHandler",
                               "https": "crawler.browser.BrowserDownloadHandler"},
-        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": crawl.chromium_path, "headless": True,
-                                      "args": list(CHROMIUM_ARGS), "timeout": timeout_ms},
-        # One browser, one context, a few pages at once: a rendered page costs tens of MB.
-        "PLAYWRIGHT_MAX_CONTEXTS": 1,
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": crawl.browser_pages,
-        "PLAYWRIGHT_CONTEXTS": {"default": {"user_agent": crawl.user_agent, "service_workers": "block"}},
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_ms,
-        "PLAYWRIGHT_ABORT_REQUEST": SameSiteResources(allowed_domains),
         "FEEDSVC_BROWSER": True,
+        "FEEDSVC_CHROMIUM_PATH": crawl.chromium_path,
+        "FEEDSVC_BROWSER_PAGES": crawl.browser_pages,
     }
 
 
-async def _settle(page: Any, limit_ms: float) -> None:
-    """Wait until the page's scripts stop fetching (the list is filled), but never past the limit."""
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
-
-    # A page that keeps polling never goes idle: then take the DOM as it is at the limit.
-    with suppress(PlaywrightTimeout):
-        await page.wait_for_load_state("networkidle", timeout=limit_ms)
-
-
-def browser_meta(timeout: float) -> dict[str, Any]:
+def browser_meta() -> dict[str, Any]:
     """Request meta that sends a request through Chromium; never served from or stored in the HTTP cache
     (a 304 from a conditional request would leave the browser an empty page)."""
-    from scrapy_playwright.page import PageMethod
+    return {"render": True, "dont_cache": True}
 
-    limit_ms = min(timeout, SETTLE_LIMIT) * 1000
-    return {"playwright": True, "dont_cache": True,
-            "playwright_page_methods": [PageMethod(_settle, limit_ms)]}
+
+def _descendants(root: int) -> list[int]:
+    """Process ids below `root` (Linux /proc): the Playwright driver and the Chromium it started."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+class ProcessBrowser:
+    """The crawl process's one Chromium: shared by every crawler of the process, at most `pages` pages at once."""
+
+    def __init__(self) -> None:
+        self.users: set[int] = set()
+        self._lock = asyncio.Lock()
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._pages: asyncio.Semaphore | None = None
+        self.launches = 0
+
+    async def render(self, handler: BrowserDownloadHandler, document: Response) -> str:
+        self.users.add(id(handler))
+        if self._pages is None:
+            self._pages = asyncio.Semaphore(handler.pages)
+        async with self._pages:
+            browser = await self._launched(handler)
+            try:
+                return await render_page(browser, document, handler.fetch, handler.blocked,
+                                         user_agent=handler.user_agent, limit=handler.limit,
+                                         settle=min(SETTLE_LIMIT, handler.limit / 2))
+            except BrowserStuck as exc:
+                log.warning("browser stuck closing url=%s; killing it: %s", document.url, exc)
+                await self.kill()
+                raise RenderTimeout(f"the browser did not close a busy page within its limit ({exc}); "
+                                    "it was killed") from exc
+
+    async def _launched(self, handler: BrowserDownloadHandler) -> Any:
+        async with self._lock:
+            if self._browser is None or not self._browser.is_connected():
+                from playwright.async_api import async_playwright
+
+                if self._playwright is None:
+                    self._playwright = await async_playwright().start()
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=handler.chromium_path, headless=True, args=list(CHROMIUM_ARGS),
+                    timeout=handler.limit * 1000)
+                self.launches += 1
+            return self._browser
+
+    async def release(self, handler: BrowserDownloadHandler) -> None:
+        self.users.discard(id(handler))
+        if self.users:
+            return
+        async with self._lock:
+            browser, playwright = self._browser, self._playwright
+            self._browser = self._playwright = None
+            try:
+                if browser is not None:
+                    await asyncio.wait_for(browser.close(), 10)
+                if playwright is not None:
+                    await asyncio.wait_for(playwright.stop(), 10)
+            except Exception as exc:
+                log.warning("browser did not close cleanly (%s); killing it", exc)
+                self._kill_processes()
+
+    async def kill(self) -> None:
+        """Kill the driver and Chromium outright (a renderer that will not close); the next page relaunches."""
+        async with self._lock:
+            self._kill_processes()
+            playwright, self._browser, self._playwright = self._playwright, None, None
+            if playwright is not None:
+                with suppress(Exception):
+                    await asyncio.wait_for(playwright.stop(), 5)
+
+    @staticmethod
+    def _kill_processes() -> None:
+        for pid in _descendants(os.getpid()):
+            with suppress(OSError):
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"playwright" in cmdline or b"chrom" in cmdline:
+                    os.kill(pid, signal.SIGKILL)
+
+
+_PROCESS_BROWSER: ProcessBrowser | None = None
+
+
+def process_browser() -> ProcessBrowser:
+    """This process's browser (one per crawl process, however many sources it crawls)."""
+    global _PROCESS_BROWSER
+    if _PROCESS_BROWSER is None:
+        _PROCESS_BROWSER = ProcessBrowser()
+    return _PROCESS_BROWSER
 
 
 class BrowserDownloadHandler(HTTP11DownloadHandler):
-    """http(s) handler: plain requests as usual; requests with meta['playwright'] go to scrapy-playwright's
-    handler, created (and Chromium launched) on the first such request."""
+    """http(s) handler: plain requests as usual; a request with meta['render'] is downloaded the same way and
+    then, when it is an HTML page, rendered by the process's Chromium."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self._feedsvc_crawler = crawler
-        self._browser: Any = None
-        self._starting = asyncio.Lock()
+        self.crawler = crawler
+        settings = crawler.settings
+        self.chromium_path = settings.get("FEEDSVC_CHROMIUM_PATH", "/usr/bin/chromium")
+        self.pages = settings.getint("FEEDSVC_BROWSER_PAGES", 2)
+        self.user_agent = settings.get("USER_AGENT")
+        self.limit = settings.getfloat("DOWNLOAD_TIMEOUT", 30.0)  # a page's whole time in the browser
+        self.maxsize = settings.getint("DOWNLOAD_MAXSIZE")
+        self._used = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrowserDownloadHandler:
         return cls(crawler)
 
     async def download_request(self, request: Request) -> Response:
-        if not request.meta.get("playwright"):
-            return await super().download_request(request)
-        handler = await self._start()
-        response: Response = await handler.download_request(request)
-        return response
+        # The page itself, under the same size cap as any page: nothing over it reaches the browser.
+        document: Response = await super().download_request(request)
+        if not request.meta.get("render") or not _renderable(document):
+            return document  # a redirect, an error or not HTML: handled as the plain fetch would be
+        self._used = True
+        html = await process_browser().render(self, document)
+        body = html.encode("utf-8")
+        if self.maxsize and len(body) > self.maxsize:
+            raise PageTooLarge(f"rendered page is {len(body)} bytes, over DOWNLOAD_MAXSIZE ({self.maxsize})")
+        headers = {k: v for k, v in document.headers.items()
+                   if k.lower() not in (b"content-encoding", b"content-length", b"content-type")}
+        headers[b"Content-Type"] = [b"text/html; charset=utf-8"]
+        return HtmlResponse(document.url, status=document.status, headers=headers, body=body, encoding="utf-8",
+                            request=request, flags=["rendered"])
 
-    async def _start(self) -> Any:
-        async with self._starting:
-            if self._browser is None:
-                from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+    async def fetch(self, request: Request) -> Response:
+        """A rendered page's own request, through the crawl's downloader middlewares (fence, robots.txt,
+        redirects) and a download slot with the source's delay."""
+        engine = self.crawler.engine
+        assert engine is not None
+        for _ in range(self.crawler.settings.getint("REDIRECT_MAX_TIMES", 10) + 1):
+            result = await maybe_deferred_to_future(engine.downloader.fetch(request))
+            if isinstance(result, Response):
+                return result
+            request = result  # a redirect, already past the fence like any request
+        raise IgnoreRequest(f"too many redirects from a rendered page's request to {request.url}")
 
-                handler = ScrapyPlaywrightDownloadHandler.from_crawler(self._feedsvc_crawler)
-                # Its own start hook listens for engine_started, long past by now: start it by hand.
-                await handler._maybe_launch_in_thread()
-                self._browser = handler
-        return self._browser
+    def blocked(self, url: str, reason: str) -> None:
+        """Count a rendered page's request that was refused: the run's summary reports them."""
+        log.info("rendered page request blocked url=%s: %s", url, reason)
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value(BLOCKED_STAT)
+            if stats.get_value(BLOCKED_STAT) == 1:
+                stats.set_value(BLOCKED_EXAMPLE_STAT, f"{url[:200]} ({reason[:200]})")
 
     async def close(self) -> None:
         await super().close()
-        if self._browser is not None:
-            await self._browser.close()
+        if self._used:
+            await process_browser().release(self)
+
+
+def _renderable(response: Response) -> bool:
+    ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+    return response.status == 200 and (not ctype or ctype.startswith(RENDERABLE_TYPES))

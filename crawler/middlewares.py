@@ -5,8 +5,6 @@ a cache storage that survives damaged files, and the `crawl_error` signal throug
 from __future__ import annotations
 
 import logging
-import time
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
@@ -16,6 +14,8 @@ from scrapy.http import Request, Response
 from scrapy.utils.defer import deferred_to_future
 from scrapy.utils.response import response_status_message
 from twisted.internet import defer
+
+from feedsvc.errors import retry_after_seconds  # the one reader of Retry-After
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -70,21 +70,6 @@ class TolerantCacheStorage(FilesystemCacheStorage):
                 log.warning("damaged HTTP cache entry for url=%s (%s: %s) in %s; treating damaged entries as "
                             "misses (they are rewritten)", request.url, exc.__class__.__name__, exc, self.cachedir)
             return None
-
-
-def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date. None when absent/garbled."""
-    if not value:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when - (time.time() if now is None else now))
 
 
 async def _sleep(seconds: float) -> None:

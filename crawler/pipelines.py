@@ -22,13 +22,12 @@ from crawler.items import ArticleItem, ListingSighting
 from crawler.urls import canonical_url
 from feedsvc.config import parse_now
 from feedsvc.errors import FeedsvcError
-from feedsvc.records import ItemRecord, StoreResult
+from feedsvc.store.items import ItemRecord, StoreResult
 from feedsvc.text import clean_scraped_title
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
-    from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from feedsvc.store import Store
@@ -184,16 +183,15 @@ def _write_lock() -> asyncio.Lock:
 
 
 class StoreArticle:
-    """Batch ItemRecords into `feedsvc.store.store_items`, one transaction per batch.
+    """Batch ItemRecords into `feedsvc.store.items.store_items`, one transaction per batch.
 
     A related sighting is held back until the article it came from has been queued, so the article's row
     exists when the link is written. Totals go to crawler stats (feedsvc/items_seen, items_new, new_item_ids).
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], engine: Engine | None, run_id: int | None,
+    def __init__(self, session_factory: sessionmaker[Session], run_id: int | None,
                  at: datetime, batch_size: int, stats: StatsCollector | None = None) -> None:
         self.session_factory = session_factory
-        self.engine = engine
         self.run_id = run_id
         self.at = at
         self.batch_size = batch_size
@@ -215,7 +213,7 @@ class StoreArticle:
         if not url:
             raise NotConfigured("FEEDSVC_DATABASE_URL is not set")
         run_id = s.getint("FEEDSVC_RUN_ID") or None
-        pipeline = cls(shared_store(url).session_factory, None, run_id, crawl_clock(s.get("FEEDSVC_NOW")),
+        pipeline = cls(shared_store(url).session_factory, run_id, crawl_clock(s.get("FEEDSVC_NOW")),
                        s.getint("FEEDSVC_BATCH_SIZE", 200), crawler.stats)
         pipeline.crawler = crawler
         return pipeline
@@ -243,8 +241,6 @@ class StoreArticle:
             self.buffer.extend(records)
         self.waiting.clear()
         await self._flush()
-        if self.engine is not None:
-            self.engine.dispose()
 
     async def _flush(self) -> None:
         batch, self.buffer = self.buffer, []
@@ -267,7 +263,7 @@ class StoreArticle:
             self.stats.set_value("feedsvc/batches", self.batches)
 
     def _write(self, batch: list[ItemRecord]) -> StoreResult:
-        from feedsvc.store import store_items
+        from feedsvc.store.items import store_items
 
         with self.session_factory() as session, session.begin():
             return store_items(session, batch, self.run_id, self.at)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from feedsvc.config import AppConfig, SourceConfig
-from feedsvc.records import ItemRecord
+from feedsvc.store.items import ItemRecord
 from feedsvc.text import safe_text as t
 
 

@@ -1,6 +1,6 @@
 """`python -m crawler.run SOURCE [SOURCE ...] --config PATH`: the only place a crawler process starts.
 
-One process crawls one or many sources concurrently (crawler.batch): each source takes its lease, opens a crawl
+One process crawls one or many sources concurrently (crawler.process): each source takes its lease, opens a crawl
 run, runs ArticleListSpider with the pipelines, records every problem on its run and closes it as
 ok | partial | failed | aborted. What happens after a crawl (related items, publishing) is the launching side's
 job (feedsvc.after_crawl), fed by the new item ids each `done` event carries. Failures become one readable line
@@ -22,7 +22,6 @@ from typing import Any
 
 from feedsvc.config import AppConfig, load_config, parse_now
 from feedsvc.errors import CrawlExit, FeedsvcError
-from feedsvc.models import RunStatus
 
 log = logging.getLogger("crawler.run")
 
@@ -64,7 +63,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="sources crawled at once (default: [crawl] concurrent_sources)")
     parser.add_argument("--source-timeout", type=float, default=None,
                         help="close a source's crawl after this many seconds (its run ends partial)")
-    parser.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
     return parser.parse_intermixed_args(argv)  # sources may come after options too
 
 
@@ -89,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             from crawler.preview import run_preview
 
             return run_preview(cfg, sources[0], args.url, now, args.verbose)
-        from crawler.batch import BatchCrawl
+        from crawler.process import CrawlProcess
 
-        batch = BatchCrawl(cfg, sources, now, Emitter(args.progress_json), trigger=args.trigger,
-                           window=args.window, verbose=args.verbose, batch_size=args.batch_size,
+        batch = CrawlProcess(cfg, sources, now, Emitter(args.progress_json), trigger=args.trigger,
+                             window=args.window, verbose=args.verbose,
                            source_timeout=args.source_timeout)
         # Until Scrapy installs its own handlers, a stop signal is noted and honoured once the reactor runs
         # (every run still gets closed as aborted) instead of killing the process with runs left open.
@@ -110,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         return CrawlExit.FAILED
     if any(s.holder is not None for s in states):
         return CrawlExit.LEASE_HELD
-    return CrawlExit.OK if all(s.status in (RunStatus.OK, RunStatus.PARTIAL) for s in states) else CrawlExit.FAILED
+    return CrawlExit.OK if all(s.status is not None and s.status.succeeded for s in states) else CrawlExit.FAILED
 
 
 if __name__ == "__main__":

@@ -5,12 +5,9 @@ Values specific to feedsvc travel as FEEDSVC_* settings so components read them 
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
-from urllib.parse import urlsplit
 
 from crawler.browser import browser_settings
-from crawler.urls import site_of
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.store.db import resolve_url
 
@@ -42,23 +39,6 @@ def source_follows_articles(cfg: AppConfig, source: SourceConfig) -> bool:
 
 def http_cache_dir(cfg: AppConfig, source: SourceConfig) -> str:
     return str(cfg.resolve_path(cfg.crawl.http_cache_dir) / source.id)
-
-
-def source_domains(source: SourceConfig) -> list[str]:
-    """The hosts a source's crawl may visit: those of its start URLs plus its allowed_domains (as the fence in
-    crawler/offsite.py has it)."""
-    hosts = {urlsplit(u).hostname or "" for u in source.start_urls}
-    if not source.exact_hosts:
-        hosts = {site_of(h) if h and not _is_address(h) else h for h in hosts}
-    return sorted((hosts | set(source.allowed_domains or ())) - {""})
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
@@ -135,5 +115,5 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "FEEDSVC_BATCH_SIZE": STORE_BATCH_SIZE,
         "FEEDSVC_MAX_ITEMS_PER_LISTING": source_max_items_per_listing(cfg, source),
         # Only a source that may render gets the browser's download handler (it starts Chromium on first use).
-        **browser_settings(cfg, source, source_domains(source)),
+        **browser_settings(cfg, source),
     }

@@ -1,23 +1,29 @@
-"""The one after-crawl hook: what happens once crawls have finished (related items, static publishing, WebSub).
+"""The one after-crawl step: what happens once crawls have finished (related items, static publishing, WebSub).
 
-Called by the side that launched the crawl (feedsvc.scheduling.launcher, after the crawler process exited),
-once per finished crawl process, with every source's run and the ids of the items it found new. The crawler
-itself never relates or publishes. Its steps never fail the crawl: a failure is logged and reported.
+`AfterCrawl` is the single object every entry point hands finished runs to (`feedsvc crawl`, the scheduler,
+a crawl node): it gathers them and runs `after_crawl` once per gathered batch — when `max_runs` wait, or after
+`quiet` seconds in which no run came (a debounce), or on `flush()` — one step at a time, never one per source.
+Runs of a dead child are settled (feedsvc.scheduling.children) before they are handed here. The crawler itself
+never relates or publishes. The steps never fail the crawl: a failure is logged and reported.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import AppConfig
-from feedsvc.models import LaunchStatus
+from feedsvc.models import RunStatus
 
 log = logging.getLogger(__name__)
+
+# A crawl node's defaults (and the scheduler's): a step when this many runs wait, or this long after the last.
+MAX_RUNS, QUIET_SECONDS = 200, 10.0
 
 
 @dataclass(frozen=True)
@@ -26,9 +32,12 @@ class FinishedRun:
 
     source_id: str
     run_id: int | None
-    status: str
+    status: RunStatus
     new_item_ids: tuple[int, ...] = ()
     finished_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))  # events carry it as text
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ def after_crawl(cfg: AppConfig, finished_runs: Sequence[FinishedRun], *, related
     published: bool | None = None
     publish_result = None
     publish_dir = cfg.resolve_path(cfg.server.publish_dir) if cfg.server.publish_dir else None
-    if publish_dir is not None and any(LaunchStatus(r.status).succeeded for r in finished_runs):
+    if publish_dir is not None and any(r.status.succeeded for r in finished_runs):
         from feedsvc.feeds.publish import publish_if_configured
 
         try:
@@ -62,7 +71,7 @@ def after_crawl(cfg: AppConfig, finished_runs: Sequence[FinishedRun], *, related
         except Exception:
             log.exception("static publishing to %s failed; the crawl itself succeeded", publish_dir)
             published = False
-    if cfg.websub.hubs and (new_ids or any(LaunchStatus(r.status).succeeded for r in finished_runs)):
+    if cfg.websub.hubs and (new_ids or any(r.status.succeeded for r in finished_runs)):
         from feedsvc.websub.announce import announce_in_background
 
         # WebSub: hubs hear about the feeds whose bytes changed (published URLs when static publishing ran).
@@ -73,7 +82,8 @@ def after_crawl(cfg: AppConfig, finished_runs: Sequence[FinishedRun], *, related
 
 def _refresh_related(cfg: AppConfig, new_ids: list[int], at: datetime) -> bool:
     from feedsvc.related.refresh import refresh_related
-    from feedsvc.store import Store, bump_data_version
+    from feedsvc.store import Store
+    from feedsvc.store.meta import bump_data_version
 
     try:
         store = Store.for_config(cfg, migrate=False)
@@ -91,3 +101,90 @@ def _refresh_related(cfg: AppConfig, new_ids: list[int], at: datetime) -> bool:
     finally:
         store.close()
     return True
+
+
+class AfterCrawl:
+    """Gathers finished runs and runs the after-crawl step once per gathered batch, in its own thread.
+
+    `add()` never blocks on the step; `flush()` runs what waits now and returns the last report; `close()`
+    flushes and stops the thread. `steps` counts the steps run (what tests and logs check)."""
+
+    def __init__(self, cfg: AppConfig, *, related: bool = True, max_runs: int = MAX_RUNS,
+                 quiet: float = QUIET_SECONDS, on_report: Callable[[AfterCrawlReport], None] | None = None) -> None:
+        self.cfg, self.related, self.max_runs, self.quiet, self.on_report = cfg, related, max_runs, quiet, on_report
+        self.steps = 0
+        self.last: AfterCrawlReport | None = None
+        self._pending: list[FinishedRun] = []
+        self._last_add = 0.0
+        self._busy = False
+        self._flush = 0  # flush() calls waiting for a step
+        self._closed = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def set_config(self, cfg: AppConfig) -> None:
+        """A reloaded config (scheduler SIGHUP): the next step uses it."""
+        with self._cond:
+            self.cfg = cfg
+
+    def add(self, runs: Sequence[FinishedRun]) -> None:
+        if not runs:
+            return
+        with self._cond:
+            self._pending.extend(runs)
+            self._last_add = time.monotonic()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="after-crawl", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def flush(self) -> AfterCrawlReport | None:
+        """Run the step now for what waits (the calling thread waits for it); the last report."""
+        with self._cond:
+            if not self._pending and not self._busy:
+                return self.last
+        if self._thread is None:  # nothing was ever added through the thread: run here
+            return self.last
+        with self._cond:
+            self._flush += 1
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: not self._pending and not self._busy)
+            self._flush -= 1
+            return self.last
+
+    def close(self) -> None:
+        self.flush()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _due(self) -> float | None:
+        """0 when a step is due now, else seconds until it is (None: nothing waits)."""
+        if not self._pending:
+            return None
+        if self._flush or self._closed or len(self._pending) >= self.max_runs:
+            return 0.0
+        return max(0.0, self._last_add + self.quiet - time.monotonic())
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (wait := self._due()) != 0.0:
+                    self._cond.wait(wait)
+                if self._closed and not self._pending:
+                    return
+                runs, self._pending, self._busy, cfg = self._pending, [], True, self.cfg
+            report = None
+            try:
+                report = after_crawl(cfg, runs, related=self.related)
+                log.info("after crawl: %d run(s), %d new item(s) related (ok=%s), published=%s", len(runs),
+                         report.related_items, report.related_ok, report.published)
+                if self.on_report is not None:
+                    self.on_report(report)
+            except Exception:  # the crawls go on; the next batch tries again
+                log.exception("after-crawl step failed for %d run(s)", len(runs))
+            with self._cond:
+                self.steps += 1
+                self.last = report or self.last
+                self._busy = False
+                self._cond.notify_all()

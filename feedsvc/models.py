@@ -30,37 +30,47 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class RunStatus(StrEnum):
-    """A crawl run's status (crawl_runs.status, sources.last_status)."""
+    """The one crawl status: what a run row holds (crawl_runs.status, sources.last_status: running | ok | partial |
+    failed | aborted) and, for a crawl that left no verdict of its own, how it ended as its launcher (scheduler,
+    CLI, crawl nodes) saw it. `succeeded` is the one success test."""
 
     RUNNING = "running"
     OK = "ok"  # every page fetched and every listing found
     PARTIAL = "partial"  # items stored, but some pages or listings failed
     FAILED = "failed"  # nothing usable came back
-    ABORTED = "aborted"  # the crawl process was stopped or died; the next run completes it
+    ABORTED = "aborted"  # stopped (shutdown, lost lease) or died; its run is closed and the next run completes it
+    # Only launchers say these: the crawl gave no verdict of its own.
+    CONFIG = "config"  # the config is broken: retrying cannot help
+    BUSY = "busy"  # another process holds the source's lease
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    SKIPPED = "skipped"  # the source left the config before its turn came
+    CANCELLED = "cancelled"  # the scheduler was shutting down before it began; retried after a restart
+    ERROR = "error"  # the job itself raised (database down, a bug)
 
     @property
     def succeeded(self) -> bool:
         return self in (RunStatus.OK, RunStatus.PARTIAL)
 
 
-class LaunchStatus(StrEnum):
-    """How launching one crawl process ended, as its launcher (scheduler, CLI) sees it."""
+class ErrorKind(StrEnum):
+    """What went wrong with one page of a crawl (crawl_errors.kind): the crawler records these, the store, the
+    front page and `feedsvc status` read them. HEALED and ROBOTS are warnings, not errors of the run."""
 
-    OK = "ok"
-    PARTIAL = "partial"
-    FAILED = "failed"
-    CONFIG = "config"  # the config is broken: retrying cannot help
-    BUSY = "busy"  # another process holds the source's lease
+    DNS = "dns"
+    CONNECTION = "connection"
     TIMEOUT = "timeout"
-    CRASHED = "crashed"
-    SKIPPED = "skipped"  # the source left the config before its turn came
-    ABORTED = "aborted"  # the crawl was stopped (shutdown, lost lease) and closed its run; retried
-    CANCELLED = "cancelled"  # the scheduler was shutting down before it began; retried after a restart
-    ERROR = "error"  # the job itself raised (database down, a bug)
-
-    @property
-    def succeeded(self) -> bool:
-        return self in (LaunchStatus.OK, LaunchStatus.PARTIAL)
+    HTTP = "http"
+    REDIRECT = "redirect"
+    FETCH = "fetch"  # any other failed request
+    CONTENT = "content"  # not an HTML page
+    SELECTOR = "selector"  # a listing's block was not found
+    LIMIT = "limit"  # a listing had more entries than max_items_per_listing
+    PARSE = "parse"  # extraction raised
+    PIPELINE = "pipeline"  # an item could not be processed or stored
+    ROBOTS = "robots"  # robots.txt forbade pages (a warning)
+    OFFSITE = "offsite"  # a link outside the source's hosts (counted, not recorded)
+    HEALED = "healed"  # a listing's block was found again by what it held (a warning)
 
 
 # Integer on SQLite so the column aliases ROWID (autoincrement); 64-bit elsewhere.
@@ -222,7 +232,7 @@ class RelatedLink(Base):
 
 
 class ItemSignature(Base):
-    """An item's relatedness signature (feedsvc/related_signatures.py): its heaviest TF-IDF terms, packed.
+    """An item's relatedness signature (feedsvc/related/signatures.py): its heaviest TF-IDF terms, packed.
 
     Written when the item is first related (or rebuilt), so a crawl's refresh compares new items with
     stored signatures instead of re-tokenising the newest items every time.

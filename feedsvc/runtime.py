@@ -74,24 +74,24 @@ def apply_config_to_app(app: Any, cfg: AppConfig) -> None:
     state.apply_config(with_address(cfg, state.cfg.server.host, state.cfg.server.port))
 
 
-def run_service(config_path: str, *, sock: socket.socket | None = None, scheduler: bool = True,
+def run_service(config_path: str, *, cfg: AppConfig | None = None, sock: socket.socket | None = None,
                 on_ready: Callable[[AppConfig], None] | None = None, access_log: bool = False,
-                log_level: str = "info", stop_grace: float | None = None,
-                before_stop: Callable[[], None] | None = None) -> int:
-    """Serve feeds (and run the scheduler) until SIGINT/SIGTERM; return the exit code (0 after a clean stop)."""
+                log_level: str = "info") -> int:
+    """Serve feeds (and run the scheduler) until SIGINT/SIGTERM; return the exit code (0 after a clean stop).
+    `cfg`: the config the entry point already loaded from `config_path` (read once, handed down)."""
     from feedsvc.http.app import create_app
     from feedsvc.scheduling.service import STOP_GRACE_SECONDS, SchedulerService
 
     config_path = str(Path(config_path).resolve())
-    cfg = load_config(config_path)
-    sock = sock or bind_socket(cfg.server.host, cfg.server.port)
+    loaded = cfg if cfg is not None else load_config(config_path)
+    sock = sock or bind_socket(loaded.server.host, loaded.server.port)
     host, port = sock.getsockname()[:2]
-    cfg = with_address(cfg, str(host), int(port))
+    cfg = with_address(loaded, str(host), int(port))
     if cfg.server.workers > 1:
         log.warning("feedsvc run serves from one process ([server] workers=%d is for `feedsvc serve`)",
                     cfg.server.workers)
     app = create_app(cfg)
-    service = SchedulerService(config_path, on_reload=lambda new: apply_config_to_app(app, new)) if scheduler else None
+    service = SchedulerService(config_path, cfg=loaded, on_reload=lambda new: apply_config_to_app(app, new))
 
     stop_requested = threading.Event()
     stopped = threading.Event()
@@ -99,10 +99,7 @@ def run_service(config_path: str, *, sock: socket.socket | None = None, schedule
     def stop_scheduler() -> None:
         stop_requested.wait()
         try:
-            if before_stop is not None:
-                before_stop()
-            if service is not None:
-                service.stop(STOP_GRACE_SECONDS if stop_grace is None else stop_grace)
+            service.stop(STOP_GRACE_SECONDS)
         finally:
             stopped.set()
 
@@ -110,9 +107,8 @@ def run_service(config_path: str, *, sock: socket.socket | None = None, schedule
     # uvicorn restores these after serving and re-raises the signal it caught: ours then just notes it.
     previous = {sig: signal.signal(sig, lambda *_: stop_requested.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if service is not None:
-            service.install_sighup()
-            service.start()
+        service.install_sighup()
+        service.start()
         stopper.start()
         server = _Server(
             # Header deadline and connection limits as for `feedsvc serve` (it sets timeout_graceful_shutdown=10).
@@ -125,7 +121,7 @@ def run_service(config_path: str, *, sock: socket.socket | None = None, schedule
         stop_requested.set()
         if stopper.is_alive():
             stopper.join()
-        elif service is not None and not stopped.is_set():
+        elif not stopped.is_set():
             service.stop(0)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

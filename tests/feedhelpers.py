@@ -1,4 +1,4 @@
-"""Helpers for feed/app tests: a two-source config and "crawls" written through the real repository."""
+"""Helpers for feed/app tests: a two-source config and "crawls" written through the real store."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from typing import Any
 import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc import store as repository
 from feedsvc.config import AppConfig, parse_config
-from feedsvc.records import ItemRecord, RunCounts
+from feedsvc.store.items import ItemRecord, store_items
+from feedsvc.store.runs import RunCounts, finish_run, start_run
+from feedsvc.store.sources import sync_sources
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -56,10 +57,10 @@ def crawl(factory: sessionmaker[Session], cfg: AppConfig, source: str, records: 
           at: datetime) -> None:
     """One finished crawl run of `source` storing `records` (what the crawler does, minus the fetching)."""
     with factory() as session:
-        repository.sync_sources(session, cfg.sources, at)
-        run_id = repository.start_run(session, source, at)
-        result = repository.store_items(session, records, run_id, at)
-        repository.finish_run(session, run_id, "ok", RunCounts(pages=1, items_seen=result.seen,
+        sync_sources(session, cfg.sources, at)
+        run_id = start_run(session, source, at)
+        result = store_items(session, records, run_id, at)
+        finish_run(session, run_id, "ok", RunCounts(pages=1, items_seen=result.seen,
                                                                items_new=result.new), at + timedelta(seconds=5))
         session.commit()
 

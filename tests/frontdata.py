@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import AppConfig, load_config
 from feedsvc.feeds.spec import FeedFilter
-from feedsvc.records import ItemRecord, RunCounts
-from feedsvc.store import Store, finish_run, record_crawl_error, start_run, store_items
+from feedsvc.store import Store
 from feedsvc.store.feeds import listing_entries
+from feedsvc.store.items import ItemRecord, store_items
+from feedsvc.store.runs import RunCounts, finish_run, record_crawl_error, start_run
 from tests.crawlutil import toml_str
 from tests.test_golden_demo import CONFIG, DUMP, SITE, SITE_AT_PORT
 

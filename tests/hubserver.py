@@ -1,7 +1,8 @@
 """A local WebSub hub for tests: a ThreadingHTTPServer on 127.0.0.1:0 that records every publish request.
 
 `mode` decides the answer: "ok" (204), "down" (503 every time), "no-batches" (400 when a request names more
-than one hub.url, 204 otherwise), "slow" (waits `delay` seconds, then 204).
+than one hub.url, 204 otherwise), "slow" (waits `delay` seconds, then 204), "redirect" (302 to `location`),
+"busy" (503 with `Retry-After: retry_after` the first time, 204 after).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class HubRequest:
 class Hub:
     mode: str = "ok"
     delay: float = 0.0
+    location: str = "ftp://127.0.0.1:21/x"
+    retry_after: str = "7"
     requests: list[HubRequest] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -50,11 +53,17 @@ class Hub:
                 if hub.mode == "slow":
                     time.sleep(hub.delay)
                 status = 204
-                if hub.mode == "down":
+                if hub.mode == "down" or (hub.mode == "busy" and len(hub.requests) == 1):
                     status = 503
                 elif hub.mode == "no-batches" and len(request.urls) > 1:
                     status = 400
+                elif hub.mode == "redirect":
+                    status = 302
                 self.send_response(status)
+                if hub.mode == "redirect":
+                    self.send_header("location", hub.location)
+                if status == 503 and hub.mode == "busy":
+                    self.send_header("retry-after", hub.retry_after)
                 self.send_header("content-length", "0")
                 self.end_headers()
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc import store as repository
 from feedsvc.config import parse_config
 from feedsvc.models import Item
-from feedsvc.records import ItemRecord
+from feedsvc.store.items import ItemRecord, store_items
+from feedsvc.store.sources import sync_sources
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
 CFG = parse_config({
@@ -43,8 +43,8 @@ def article(url: str, title: str, text: str) -> ItemRecord:
 
 
 def store_articles(session: Session, rows: list[tuple[str, str, str]], at: datetime) -> list[int]:
-    repository.sync_sources(session, CFG.sources, T0)
-    result = repository.store_items(session, [article(*row) for row in rows], None, at)
+    sync_sources(session, CFG.sources, T0)
+    result = store_items(session, [article(*row) for row in rows], None, at)
     session.commit()
     return result.new_item_ids
 

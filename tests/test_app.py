@@ -200,9 +200,9 @@ def test_cache_serves_until_a_crawl_lands(env: Env) -> None:
         assert after.headers["etag"] != before.headers["etag"]
         assert client.get("/feeds/new.atom", headers={"If-None-Match": before.headers["etag"]}).status_code == 200
         metrics = client.get("/metrics").text
-    assert 'feedsvc_feed_cache_hits_total{format="atom"} 3' in metrics  # 2nd, 3rd and the last request
-    assert 'feedsvc_feed_builds_total{format="atom"} 2' in metrics
-    assert "feedsvc_items 6" in metrics
+    assert 'feedsvc_feed_cache_hits_total{format="atom"} 3.0' in metrics  # 2nd, 3rd and the last request
+    assert 'feedsvc_feed_builds_total{format="atom"} 2.0' in metrics
+    assert "feedsvc_items 6.0" in metrics
 
 
 def test_removed_source_feeds_go_away_items_stay(shared_env: Env) -> None:
@@ -257,10 +257,10 @@ def test_healthz_and_metrics(client: TestClient) -> None:
     client.get("/feeds/nope.atom")
     metrics = client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
-    assert 'feedsvc_http_requests_total{route="/feeds/new.{fmt}",status="200"} 1' in metrics.text
-    assert 'feedsvc_http_requests_total{route="/feeds/{unknown}",status="404"} 1' in metrics.text
-    assert 'feedsvc_http_requests_total{route="/healthz",status="200"} 1' in metrics.text
-    assert "feedsvc_items 5" in metrics.text
+    assert 'feedsvc_http_requests_total{route="/feeds/new.{fmt}",status="200"} 1.0' in metrics.text
+    assert 'feedsvc_http_requests_total{route="/feeds/{unknown}",status="404"} 1.0' in metrics.text
+    assert 'feedsvc_http_requests_total{route="/healthz",status="200"} 1.0' in metrics.text
+    assert "feedsvc_items 5.0" in metrics.text
 
 
 def test_healthz_503_when_database_unreachable(shared_env: Env) -> None:
@@ -283,9 +283,9 @@ def test_metrics_label_fast_path_hits_by_feed_format(shared_env: Env) -> None:
         for path in ("/feeds/gw.json", "/feeds/gw.json", "/feeds/gw.json", "/feeds/gw.rss", "/feeds/gw.rss"):
             assert client.get(path).status_code == 200
         metrics = client.get("/metrics").text
-    assert 'feedsvc_feed_builds_total{format="json"} 1' in metrics
-    assert 'feedsvc_feed_cache_hits_total{format="json"} 2' in metrics
-    assert 'feedsvc_feed_cache_hits_total{format="rss"} 1' in metrics
+    assert 'feedsvc_feed_builds_total{format="json"} 1.0' in metrics
+    assert 'feedsvc_feed_cache_hits_total{format="json"} 2.0' in metrics
+    assert 'feedsvc_feed_cache_hits_total{format="rss"} 1.0' in metrics
     assert 'format="feed"' not in metrics
 
 

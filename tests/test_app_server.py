@@ -76,8 +76,8 @@ def test_cached_responses_validators_and_gzip_bytes(served: tuple[str, AppConfig
         assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == etag
         metrics = client.get("/metrics").text
     # Everything after the first build came from the cache (most of it via the ASGI fast path).
-    assert 'feedsvc_feed_builds_total{format="atom"} 1' in metrics
-    assert 'feedsvc_feed_cache_hits_total{format="atom"} 4' in metrics
+    assert 'feedsvc_feed_builds_total{format="atom"} 1.0' in metrics
+    assert 'feedsvc_feed_cache_hits_total{format="atom"} 4.0' in metrics
 
 
 def test_a_new_crawl_shows_up_within_the_check_interval(

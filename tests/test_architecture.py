@@ -1,5 +1,6 @@
-"""The layout is the architecture (docs/architecture.md): imports point one way, few loose modules, one home
-per public function, and Scrapy stays inside crawler/."""
+"""The layout is the architecture (docs/architecture.md): imports point one way (between modules and between
+packages), few loose modules, one home per public function, one way into the store, and Scrapy stays inside
+crawler/."""
 
 from __future__ import annotations
 
@@ -73,6 +74,41 @@ def test_no_import_cycles() -> None:
     assert not cycles, f"import cycles: {cycles}"
 
 
+# The rooms of feedsvc/, lowest first: a room imports only rooms on a lower line (the base line's modules may
+# also import each other). A room is a package (feedsvc.store) or a loose module (feedsvc.runtime); crawler/
+# has its own rule below (the base and the store only).
+PACKAGE_ORDER: list[set[str]] = [
+    {"feedsvc", "feedsvc.config", "feedsvc.config_edit", "feedsvc.errors", "feedsvc.models", "feedsvc.text"},
+    {"feedsvc.store"},
+    {"feedsvc.related"},
+    {"feedsvc.feeds"},  # feeds, OPML, the front page and static publishing
+    {"feedsvc.websub"},  # announces published feeds
+    {"feedsvc.http"},
+    {"feedsvc.after_crawl"},  # related refresh, publishing, WebSub after a crawl
+    {"feedsvc.scheduling"},
+    {"feedsvc.runtime", "feedsvc.demo"},
+    {"feedsvc.cli"},
+    {"feedsvc.__main__"},
+]
+
+
+def _room(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_feedsvc_imports_follow_the_package_order() -> None:
+    """Also across packages the arrows point one way (the cycle test sees modules, not packages: feeds/publish
+    importing http while http imports feeds passes it)."""
+    rank = {room: n for n, rooms in enumerate(PACKAGE_ORDER) for room in rooms}
+    graph = _graph()
+    unplaced = sorted({_room(m) for m in graph if m.startswith("feedsvc")} - rank.keys())
+    assert not unplaced, f"rooms missing from PACKAGE_ORDER (place each on its line): {unplaced}"
+    against = sorted(f"{name} -> {dep}" for name, deps in graph.items() if name.startswith("feedsvc")
+                     for dep in deps if dep.startswith("feedsvc") and _room(dep) != _room(name)
+                     and (rank[_room(dep)] > rank[_room(name)] or rank[_room(dep)] == rank[_room(name)] != 0))
+    assert not against, f"imports against PACKAGE_ORDER: {against}"
+
+
 def test_feedsvc_never_imports_scrapy_or_twisted() -> None:
     offenders = []
     for name, path in _modules().items():
@@ -86,12 +122,41 @@ def test_feedsvc_never_imports_scrapy_or_twisted() -> None:
 
 
 def test_crawler_imports_only_the_feedsvc_base_and_store() -> None:
-    allowed = ("feedsvc.config", "feedsvc.errors", "feedsvc.models", "feedsvc.records", "feedsvc.text",
+    allowed = ("feedsvc.config", "feedsvc.errors", "feedsvc.models", "feedsvc.text",
                "feedsvc.store")
     bad = {f"{name} -> {dep}" for name, deps in _graph().items() if name.startswith("crawler")
            for dep in deps if dep.startswith("feedsvc") and dep != "feedsvc" and not dep.startswith(allowed)
            and (name, dep) not in CRAWLER_IMPORT_ALLOWANCES}
     assert not bad, sorted(bad)
+
+
+def _store_import_offences(path: Path) -> list[str]:
+    """How `path` breaks the store's one way in (feedsvc/store/__init__.py)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.Import):
+            out += [f"{where} import {a.name}" for a in node.names if a.name.startswith("feedsvc.store")]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            module = node.module or ""
+            if module == "feedsvc":
+                out += [f"{where} from feedsvc import store" for a in node.names if a.name == "store"]
+            elif module == "feedsvc.store":
+                out += [f"{where} from feedsvc.store import {a.name}" for a in node.names if a.name != "Store"]
+            elif module.startswith("feedsvc.store."):
+                if module == "feedsvc.store._base":
+                    out.append(f"{where} from {module} (private to the store)")
+                out += [f"{where} {a.name} as {a.asname}" for a in node.names if a.asname not in (None, a.name)]
+    return out
+
+
+def test_the_store_has_one_way_in() -> None:
+    """`from feedsvc.store import Store`, and every other name from the module defining it, unaliased: a reader
+    finds any store function by grepping its name, and no import works only because another ran first."""
+    files = [p for d in ("feedsvc", "crawler", "tests", "bench", "tools") for p in (ROOT / d).rglob("*.py")
+             if "migrations" not in p.parts and (ROOT / "feedsvc" / "store") not in p.parents]
+    offences = [o for path in [*files, ROOT / "scheduler.py"] for o in _store_import_offences(path)]
+    assert not offences, offences
 
 
 def test_at_most_ten_loose_modules_in_feedsvc() -> None:
@@ -116,19 +181,19 @@ NO_LOGIC = {
     "feedsvc",  # package marker (version string)
     "feedsvc.__main__",  # `python -m feedsvc` shim around feedsvc.cli.main
     "feedsvc.errors",  # the FeedsvcError tree, classes only
-    "feedsvc.records",  # plain dataclasses handed from crawler to store
     "feedsvc.models",  # SQLAlchemy tables and status enums
     "crawler",  # package marker
     "crawler.items",  # the Scrapy Item declaration
     "crawler.spiders",  # package marker
     "crawler.discover",  # package marker re-exporting suggest/heal
+    "feedsvc.config",  # package marker re-exporting the config modules
     "feedsvc.demo",  # package marker
     "feedsvc.feeds",  # package marker
     "feedsvc.http",  # package marker
     "feedsvc.related",  # package marker
     "feedsvc.scheduling",  # package marker
     "feedsvc.websub",  # package marker re-exporting announce
-    "feedsvc.store",  # re-exports of the store modules (each has its own test_store_*.py)
+    "feedsvc.store",  # the package's door: re-exports Store (store/facade.py, tested in test_store_facade.py)
     "feedsvc.store._base",  # the StorageError-wrapping helpers every store module shares; covered through them
 }
 

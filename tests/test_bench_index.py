@@ -12,8 +12,8 @@ import lxml.html
 import pytest
 
 from feedsvc.config import parse_config
+from feedsvc.feeds import pages
 from feedsvc.feeds.builder import FeedBuilder
-from feedsvc.http import pages
 from feedsvc.store import Store
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "index_bench.py"

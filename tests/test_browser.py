@@ -1,5 +1,6 @@
 """Lists filled by script: a real crawl against a fixture page whose ranking is empty in the HTML and filled by a
-fetch() after load, rendered by the system Chromium through scrapy-playwright (render = "auto" | "never")."""
+fetch() after load, rendered by the system Chromium through Playwright (render = "auto" | "never"); and the
+Chromium flags' own wall, checked with no routing at all. Hostile pages: tests/test_browser_page.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from crawler.browser import CHROMIUM_ARGS
 from feedsvc.config import chromium_available
 from feedsvc.models import Item, ListingItem
 from feedsvc.store.db import make_engine, make_session_factory
@@ -97,3 +99,43 @@ def test_without_chromium_one_warning_names_listing_and_fix(tmp_path: Path, rend
     warnings = [line for line in stderr.splitlines() if "apt-get install chromium" in line]
     assert len(warnings) == 1 and "listing 'ranking'" in warnings[0], stderr
     assert len(render_site.requests("/")) == 1
+
+
+def test_chromium_flags_alone_reach_no_host(tmp_path: Path) -> None:
+    """The second wall: even with no Playwright routing, the flags leave Chromium no name to resolve and no
+    connection to make (loopback included), for pages, fetches, WebSockets and workers."""
+    need_chromium()
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser_page import ConnectionCounter
+
+    other = ConnectionCounter()
+    far = other.base
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
+            page = browser.new_page()
+            for target in (far + "/page", "http://localhost:1/", "http://example.invalid/"):
+                with pytest.raises(PlaywrightError):
+                    page.goto(target, timeout=20_000)
+            probe = browser.new_page()  # the failed page may still be committing its error page
+            probe.goto("data:text/html,<p>probe</p>")
+            outcomes = probe.evaluate("""async (far) => {
+                const socket = (url) => new Promise((resolve) => {
+                    const ws = new WebSocket(url); ws.onopen = () => resolve("open"); ws.onerror = () => resolve("error");
+                });
+                const get = (url) => fetch(url, {mode: "no-cors"}).then(() => "fetched", () => "error");
+                const worker = new Worker(URL.createObjectURL(new Blob([
+                    `fetch("${far}/worker").then(() => postMessage("fetched"), () => postMessage("error"))`],
+                    {type: "text/javascript"})));
+                const fromWorker = new Promise((resolve) => {
+                    worker.onmessage = (e) => resolve(e.data); worker.onerror = () => resolve("worker failed");
+                });
+                return [await get(far + "/fetch"), await socket(far.replace("http", "ws") + "/ws"), await fromWorker];
+            }""", far)
+            browser.close()
+    finally:
+        other.close()
+    assert outcomes == ["error", "error", "error"]
+    assert other.hits == []

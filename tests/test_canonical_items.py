@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from feedsvc import store as repository
 from feedsvc.config import load_config
 from feedsvc.feeds.render import entry_id
 from feedsvc.http.app import create_app
 from feedsvc.models import Item, ItemAlias, ListingItem
-from feedsvc.records import ItemRecord
 from feedsvc.store.db import make_engine, make_session_factory
+from feedsvc.store.items import ItemRecord, store_items
+from feedsvc.store.sources import sync_sources
 from tests.crawlutil import FIXED_NOW, done_event, run_crawler, toml_str, write_config
 from tests.siteserver import DATA, Page, SiteServer
 
@@ -89,10 +89,10 @@ def test_duplicates_stored_before_are_merged_into_the_earliest(
 
     create_schema(make_engine(db_url))
     with factory() as session, session.begin():  # what the crawler stored before URLs were resolved
-        repository.sync_sources(session, cfg.sources, early)
-        repository.store_items(session, [ItemRecord("vs", old_a, "Article A", listing_id="latest",
+        sync_sources(session, cfg.sources, early)
+        store_items(session, [ItemRecord("vs", old_a, "Article A", listing_id="latest",
                                                     listing_kind="latest", rank=1)], None, early)
-        repository.store_items(session, [ItemRecord("vs", new_a, "Article A", listing_id="latest",
+        store_items(session, [ItemRecord("vs", new_a, "Article A", listing_id="latest",
                                                     listing_kind="latest", rank=1)], None, early + timedelta(hours=1))
     with factory() as session:
         first_id = session.scalar(select(Item.id).where(Item.url == old_a))

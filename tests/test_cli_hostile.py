@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from feedsvc.config import load_config
-from feedsvc.records import RunCounts
-from feedsvc.store import Store, finish_run, record_crawl_error, start_run, sync_sources
+from feedsvc.store import Store
 from feedsvc.store.leases import acquire_lease
+from feedsvc.store.runs import RunCounts, finish_run, record_crawl_error, start_run
+from feedsvc.store.sources import sync_sources
 from tests.crawlutil import run_feedsvc, simple_source, write_config
 from tests.siteserver import Page, SiteServer
 

@@ -16,8 +16,9 @@ from rich.console import Console
 from feedsvc.cli.config_cmd import print_config_summary
 from feedsvc.cli.tables import TextTable
 from feedsvc.config import load_config
-from feedsvc.records import RunCounts
-from feedsvc.store import Store, finish_run, start_run, sync_sources
+from feedsvc.store import Store
+from feedsvc.store.runs import RunCounts, finish_run, start_run
+from feedsvc.store.sources import sync_sources
 from feedsvc.text import clean_text, safe_text
 
 LONG = "http://127.0.0.1:18765/a/long/path/to/the/listing/of/documents/index.html?p=1"  # 77 characters: wider than 80 beside a label

@@ -1,4 +1,4 @@
-"""config_edit.py: config.toml edits keep comments, are validated before writing, and leave a backup."""
+"""feedsvc/config/edit.py: config.toml edits keep comments, are validated before writing, and leave a backup."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from feedsvc.config import load_config
-from feedsvc.config_edit import append_source, set_listing_block
+from feedsvc.config.edit import append_source, set_listing_block
 from feedsvc.errors import ConfigError
 from tests.crawlutil import write_config
 
@@ -53,8 +53,8 @@ def test_an_edit_that_would_break_the_config_writes_nothing(tmp_path: Path) -> N
         append_source(path, "[[sources]\n")
     with pytest.raises(ConfigError, match="no listing 'nope'"):
         set_listing_block(path, "a", "nope", "ul", datetime(2026, 1, 5, tzinfo=UTC))
-    with pytest.raises(ConfigError, match="not found"):
-        append_source(tmp_path / "missing.toml", BLOCK)
+    with pytest.raises(ConfigError, match="not found"):  # only appending a source can start a config
+        set_listing_block(tmp_path / "missing.toml", "a", "latest", "ul", datetime(2026, 1, 5, tzinfo=UTC))
     assert path.read_text() == CONFIG
 
 
@@ -78,3 +78,30 @@ def test_set_listing_block_keeps_the_comments_around_the_listing(tmp_path: Path)
     text = config.read_text(encoding="utf-8")
     assert "# the ranking box" in text and 'block = "div.rank-box"' in text and 'was block = "div.rank"' in text
     assert load_config(config).source("s").listings[0].block == "div.rank-box"
+
+
+@pytest.mark.parametrize("existing", [None, "", "\n  \n", "# my feeds, to be filled\n"])
+def test_append_source_starts_a_config_from_a_missing_or_empty_file(tmp_path: Path, existing: str | None) -> None:
+    path = tmp_path / "new" / "config.toml"
+    if existing is not None:
+        path.parent.mkdir()
+        path.write_text(existing, encoding="utf-8")
+    append_source(path, BLOCK)
+    cfg = load_config(path)
+    assert [s.id for s in cfg.sources] == ["b"] and cfg.database.url == "sqlite:///feedsvc.db"
+    text = path.read_text(encoding="utf-8")
+    assert "config.example.toml" in text or "# my feeds, to be filled" in text
+
+
+def test_a_file_with_keys_or_broken_toml_is_not_blank(tmp_path: Path) -> None:
+    from feedsvc.config.edit import is_blank
+
+    path = tmp_path / "config.toml"
+    assert is_blank(path)
+    path.write_text("# only a comment\n", encoding="utf-8")
+    assert is_blank(path)
+    path.write_text("[crawl\n", encoding="utf-8")
+    assert not is_blank(path)
+    with pytest.raises(ConfigError, match="Cannot read config file"):
+        append_source(path, BLOCK)
+    assert path.read_text(encoding="utf-8") == "[crawl\n"

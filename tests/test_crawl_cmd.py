@@ -1,4 +1,4 @@
-"""`feedsvc crawl | status | export` and the crawl launcher, through real child processes (`feedsvc preview`: tests/test_preview.py)."""
+"""`feedsvc crawl | status | export` and the crawl child runner, through real child processes (`feedsvc preview`: tests/test_preview.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from feedsvc.cli import main as feedsvc_main
 from feedsvc.models import CrawlRun, Item
-from feedsvc.scheduling.launcher import run_crawl
+from feedsvc.scheduling.child import run_crawl
 from feedsvc.store.db import make_engine, make_session_factory
 from tests.crawlutil import FIXED_NOW, gw_source, simple_source, write_config
 from tests.siteserver import SiteServer
@@ -115,13 +115,14 @@ def test_status_warns_when_a_listing_stops_yielding_and_export_csv(
     assert by_url[site_server.url("a/1003.html")]["published"].startswith("2025-12-30")
 
 
-def test_launcher_streams_events_and_kills_a_crawl_past_its_timeout(
+def test_child_streams_events_and_is_killed_past_its_timeout(
     make_site_server: object, tmp_path: Path
 ) -> None:
-    server: SiteServer = make_site_server(delay=1.0)  # type: ignore[operator]
+    server: SiteServer = make_site_server(delay=6.0)  # type: ignore[operator]
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [gw_source(server.base_url)], timeout=10)
     seen: list[dict[str, object]] = []
-    outcome = run_crawl(str(config), "gwsite", timeout=4.0, on_event=seen.append)
+    # 20 s: room for a slow start on a busy machine; three levels of 6 s pages still cannot finish in it.
+    outcome = run_crawl(str(config), "gwsite", timeout=20.0, on_event=seen.append)
     assert outcome.timed_out and outcome.status == "timeout" and not outcome.succeeded
     assert outcome.run_id is not None and seen[0]["event"] == "start"
     assert "time limit" in outcome.message
@@ -136,10 +137,10 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from feedsvc import store as repository
     from feedsvc.config import load_config
-    from feedsvc.records import ItemRecord
     from feedsvc.store import Store
+    from feedsvc.store.items import ItemRecord, store_items
+    from feedsvc.store.sources import sync_sources
 
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "e.db"}"\n[[sources]]\nid = "gw"\ntitle = "GW"\n'
@@ -152,8 +153,8 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
     at = datetime(2026, 1, 5, tzinfo=UTC)
     with sessions() as session, session.begin():
-        repository.sync_sources(session, cfg.sources, at)
-        repository.store_items(session, [ItemRecord(source_id="gw", url=f"http://127.0.0.1:1/a/{n}", title=f"T{n}",
+        sync_sources(session, cfg.sources, at)
+        store_items(session, [ItemRecord(source_id="gw", url=f"http://127.0.0.1:1/a/{n}", title=f"T{n}",
                                                     listing_id="latest") for n in range(5000)], None, at)
     engine.dispose()
     export = subprocess.Popen([sys.executable, "-m", "feedsvc", "export", "--config", str(config)],
@@ -164,3 +165,30 @@ def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     _, err = export.communicate(timeout=120)
     assert b"Traceback" not in err, err.decode()
     assert export.returncode in (0, 141)
+
+
+def test_a_crawl_with_another_config_leaves_the_other_sources_active(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from feedsvc.models import Source
+
+    db_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    down = f"http://127.0.0.1:{_closed_port()}/"
+    first = write_config(tmp_path, db_url, [simple_source("alpha", down)], name="first.toml")
+    other = write_config(tmp_path, db_url, [simple_source("beta", down)], name="other.toml")
+    assert feedsvc(capsys, "crawl", "--config", str(first)).returncode == 1  # fails fast: nothing listens
+    assert feedsvc(capsys, "crawl", "--config", str(other)).returncode == 1
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        active = {s.id: s.active for s in session.scalars(select(Source))}
+    engine.dispose()
+    assert active == {"alpha": True, "beta": True}  # only the service that owns a config retires its sources
+
+
+def test_status_says_when_jitter_would_shift_a_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = simple_source("gw", "http://127.0.0.1:1/").replace("start_urls", 'schedule = "* * * * *"\nstart_urls')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [source])
+    config.write_text(config.read_text(encoding="utf-8") + "\n[scheduler]\njitter = 600\n", encoding="utf-8")
+    result = feedsvc(capsys, "status", "--config", str(config))
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 0 and "schedule '* * * * *'" in out and "capped to 6 s" in out

@@ -7,8 +7,8 @@ import io
 from rich.console import Console
 
 from feedsvc.cli.crawl_progress import CrawlBoard, print_summary
-from feedsvc.records import RunCounts
-from feedsvc.scheduling.launcher import CrawlOutcome
+from feedsvc.scheduling.child import CrawlOutcome
+from feedsvc.store.runs import RunCounts
 
 
 def _text(renderable: object, height: int = 40) -> str:

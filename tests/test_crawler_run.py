@@ -1,7 +1,7 @@
 """crawler/run.py: `python -m crawler.run` as a real child process against the fixture server — arguments (sources
 after options, each once), progress as JSON lines on stdout or short lines on stderr, and the exit codes
 (0 ok/partial, 1 failed, 2 config mistakes, one `error:` line). The lease-held exit 3 and the crawl's results
-are tests/test_crawl_e2e.py; many sources at once, tests/test_batch.py."""
+are tests/test_crawl_e2e.py; many sources at once, tests/test_crawler_process.py."""
 
 from __future__ import annotations
 

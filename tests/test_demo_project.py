@@ -10,7 +10,15 @@ import pytest
 from rich.console import Console
 
 from feedsvc.config import DATABASE_URL_ENV
-from feedsvc.demo.project import DEMO_DB, feed_urls, free_port, missing_needs, print_urls, write_demo_config
+from feedsvc.demo.project import (
+    DEMO_DB,
+    feed_urls,
+    free_port,
+    missing_needs,
+    print_needs,
+    print_urls,
+    write_demo_config,
+)
 
 
 def test_free_port_prefers_the_given_port_and_falls_back_when_taken() -> None:
@@ -77,3 +85,17 @@ def test_print_urls_keeps_every_url_whole_on_a_narrow_terminal(tmp_path: Path) -
     assert "not served" in text
     for _, url in feed_urls(cfg, "http://127.0.0.1:8080"):
         assert url in text  # not wrapped or cut
+
+
+def test_needs_print_install_commands_literally() -> None:
+    # Rich markup once swallowed `[browser]`, printing `pip install 'feedsvc' (scrapy-playwright)`.
+    out = io.StringIO()
+    print_needs(["run: pip install 'feedsvc[browser]' [/bold] then [red]again"], Console(file=out, width=200))
+    assert out.getvalue() == "note: run: pip install 'feedsvc[browser]' [/bold] then [red]again\n"
+
+
+def test_rendering_is_part_of_the_default_install() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert any(dep.startswith("playwright") for dep in project["dependencies"])

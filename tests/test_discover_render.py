@@ -53,3 +53,14 @@ def test_site_text_cannot_break_out_of_its_value_or_comment() -> None:
     assert "database" not in data and len(data["sources"]) == 1
     assert data["sources"][0]["title"] == title
     assert data["sources"][0]["listings"][0]["heading"] == 'Head"\nline'
+
+
+def test_control_characters_in_site_text_stay_valid_toml() -> None:
+    # A DEL in a page title once made suggest print TOML that tomllib refuses.
+    nasty = "Title\x7f with\x00 every\x1b[31m kind\x85 of\x9f control\x08"
+    listings = [Suggestion("latest", "latest", nasty, None, [_entry(1, title=nasty)], None, note=nasty)]
+    block = render_source("http://site.example/", "site", nasty, "UTC", listings, None)
+    raw = tomllib.loads(block)
+    assert raw["sources"][0]["title"] == nasty  # exact, escaped
+    assert raw["sources"][0]["listings"][0]["heading"] == nasty
+    AppConfig.model_validate(raw)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.encoding import decode_html, meta_charset, normalize_encoding
+from crawler.encoding import decode_html, normalize_encoding
 
 SITE = Path(__file__).parent / "data" / "site"
 
@@ -83,10 +83,16 @@ def test_normalize_encoding(label: str | None, name: str | None) -> None:
     assert normalize_encoding(label) == name
 
 
-def test_meta_charset_forms() -> None:
-    assert meta_charset(b'<meta http-equiv="Content-Type" content="text/html; charset=gbk">') == "gbk"
-    assert meta_charset(b"<META CHARSET='GB2312'>") == "GB2312"
-    assert meta_charset(b"<p>no meta</p>") is None
+@pytest.mark.parametrize("meta", [b'<meta http-equiv="Content-Type" content="text/html; charset=gbk">',
+                                  b"<META CHARSET='GB2312'>", b"<meta charset=gbk>"])
+def test_meta_charset_forms(meta: bytes) -> None:
+    # Bytes that are GBK and not UTF-8, so only the meta tag (read by w3lib) can name the codec.
+    body = meta + "<p>中文标题</p>".encode("gbk")
+    assert decode_html(body, None) == (meta.decode() + "<p>中文标题</p>", "gb18030")
+
+
+def test_utf16_bom_is_read() -> None:
+    assert decode_html(codecs.BOM_UTF16_LE + "<p>中文</p>".encode("utf-16-le"), "gbk") == ("<p>中文</p>", "utf-16-le")
 
 
 def test_other_undeclared_encoding_is_detected() -> None:

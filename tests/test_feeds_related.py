@@ -1,6 +1,6 @@
 """Related-item feeds, inline "Related" lists and topic feeds, through the app, on SQLite and PostgreSQL.
 
-Related lists come from helper C's API (feedsvc/repository/related.py, feedsvc/topics.py); these tests write
+Related lists come from the store (feedsvc/store/related.py) and topics (feedsvc/related/topics.py); these tests write
 computed links with its `replace_computed_links` and check what the feeds make of them.
 """
 
@@ -17,7 +17,8 @@ from starlette.testclient import TestClient
 from feedsvc.config import AppConfig
 from feedsvc.feeds.render import entry_id
 from feedsvc.http.app import create_app
-from feedsvc.store import Store, item_ids_by_url
+from feedsvc.store import Store
+from feedsvc.store.items import item_ids_by_url
 from feedsvc.store.related import mark_duplicates, replace_computed_links
 from tests.feedhelpers import T0, check_valid_feed, make_config, sample_crawls
 

@@ -50,9 +50,9 @@ def test_a_cached_feed_is_answered_without_the_app_and_counted_as_its_format() -
     client.get("/feeds/gw.json?limit=6")  # another query string is another document: a miss
     assert calls == ["/feeds/gw.json", "/feeds/gw.json"]
     text = fast.metrics.render(lambda: 0).decode()
-    assert 'feedsvc_feed_cache_hits_total{format="json"} 2' in text
-    assert 'feedsvc_http_requests_total{route="/feeds/{source}.{fmt}",status="200"} 3' in text
-    assert 'feedsvc_http_requests_total{route="/feeds/{source}.{fmt}",status="304"} 1' in text
+    assert 'feedsvc_feed_cache_hits_total{format="json"} 2.0' in text
+    assert 'feedsvc_http_requests_total{route="/feeds/{source}.{fmt}",status="200"} 3.0' in text
+    assert 'feedsvc_http_requests_total{route="/feeds/{source}.{fmt}",status="304"} 1.0' in text
 
 
 def test_other_paths_pass_through_and_are_counted_by_a_bounded_label() -> None:

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import retry_after_seconds
 from crawler.pipelines import NormalizeArticle, RecordGroup, StoreArticle, ValidateArticle, crawl_clock
-from feedsvc import store as repository
 from feedsvc.config import parse_config
 from feedsvc.models import Item, RelatedLink
-from feedsvc.records import ItemRecord
+from feedsvc.store.items import ItemRecord
+from feedsvc.store.sources import sync_sources
 
 NOW = datetime(2026, 1, 5, 4, 0, tzinfo=UTC)  # 2026-01-05 12:00 in Shanghai
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -84,7 +84,7 @@ def _records(n: int) -> list[ItemRecord]:
 
 
 def _store(session_factory: sessionmaker[Session], items: list[ItemRecord], batch: int) -> StoreArticle:
-    pipeline = StoreArticle(session_factory, None, None, NOW, batch)
+    pipeline = StoreArticle(session_factory, None, NOW, batch)
 
     async def go() -> None:
         for item in items:
@@ -99,7 +99,7 @@ def _setup(session_factory: sessionmaker[Session]) -> None:
     cfg = parse_config({"sources": [{"id": "gw", "title": "GW", "start_urls": [BASE + "/"],
                                      "listings": [{"id": "latest", "heading": "x"}]}]})
     with session_factory() as session, session.begin():
-        repository.sync_sources(session, cfg.sources, NOW)
+        sync_sources(session, cfg.sources, NOW)
 
 
 def test_store_batches_and_counts(session_factory: sessionmaker[Session]) -> None:

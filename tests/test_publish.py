@@ -38,6 +38,10 @@ def test_publish_matches_http_responses(db_url: str, tmp_path: Path) -> None:
         assert (out / "index.html").read_bytes() == client.get("/").content
     assert (out / "feeds/new.atom").exists() and (out / "feeds/gw/ranking.json").exists()
     assert (out / "feeds/topics/party.rss").exists()
+    mtime = (out / "feeds/new.atom").stat().st_mtime_ns
+    again = publish(cfg, out)  # nothing changed since: nothing is rewritten
+    assert again.written == 0 and again.unchanged == result.written and again.digests == result.digests
+    assert (out / "feeds/new.atom").stat().st_mtime_ns == mtime
     engine.dispose()
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import store as repository
 from feedsvc.cli import main
 from feedsvc.config import load_config
-from feedsvc.records import ItemRecord
 from feedsvc.store import Store
+from feedsvc.store.items import ItemRecord, store_items
+from feedsvc.store.sources import sync_sources
 from tests.relatedutil import ARTICLES, TAX
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
@@ -34,8 +34,8 @@ def config_path(tmp_path: Path) -> Path:
     records.append(ItemRecord(source_id="gw", url="http://mirror/tax1", title="Tax reform for small businesses",
                               summary=TAX, is_article=True))
     with factory() as session:
-        repository.sync_sources(session, cfg.sources, T0)
-        repository.store_items(session, records, None, T0)
+        sync_sources(session, cfg.sources, T0)
+        store_items(session, records, None, T0)
         session.commit()
     engine.dispose()
     return path

@@ -52,3 +52,30 @@ def test_query_skips_unseen_terms_and_an_empty_index_answers_nothing() -> None:
     rel, dups = index.query(Doc(3, "防汛 unknownword", "水库"), limit=5)
     assert [s.id for s in rel] == [1] and dups == []
     assert RelatedIndex([]).query(Doc(1, "x"), limit=5) == ([], [])
+
+
+def _weak_docs() -> list[Doc]:
+    """Three long texts about different things that share one word each way: every match is weak."""
+    return [Doc(1, "Rowing club regatta", "The rowing club held its spring regatta on the river; eights and "
+                "sculls raced in wind and rain, coxswains shouting over oars. Library volunteers cheered."),
+            Doc(2, "Library opening hours", "The city library extends its opening hours; readers may borrow "
+                "novels, atlases and periodicals until nine, and the reading room gets new lamps."),
+            Doc(3, "Orchard harvest", "Apple pickers finished the orchard harvest early; cider presses ran "
+                "all week and the growers' cooperative sold crates at the market. Readers wrote in.")]
+
+
+def test_an_item_whose_best_match_is_weak_still_gets_its_closest_items() -> None:
+    index = RelatedIndex(_weak_docs())
+    lists = {doc.id: [s.id for s in rel] for doc, rel, _dups in index.neighbours(limit=5, min_score=0.08)}
+    scores = {doc.id: [s.score for s in rel] for doc, rel, _dups in index.neighbours(limit=5, min_score=0.0)}
+    assert all(0 < max(v) < 0.08 for v in scores.values()), scores  # all below min_score...
+    assert all(lists.values()), lists  # ...and still answered: the cut follows each item's own best match
+    assert lists[1] == [2] and 1 in lists[2]  # the shared word "library" is what links them
+
+
+def test_a_strong_match_keeps_weak_ones_out() -> None:
+    docs = [it.doc for it in CORPUS.items]
+    index = RelatedIndex(docs)
+    for doc, rel, _dups in index.neighbours(limit=10, min_score=0.08):
+        if rel and rel[0].score >= 0.16:  # min_score applies: half the best is above it
+            assert min(s.score for s in rel) > 0.08, (doc.id, rel)

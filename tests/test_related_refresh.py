@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from feedsvc import store as repository
 from feedsvc.http.app import create_app
 from feedsvc.models import Item, RelatedLink
-from feedsvc.records import ItemRecord
 from feedsvc.related.refresh import rebuild_related, refresh_related
-from feedsvc.store import related as related_repo
+from feedsvc.store.items import ItemRecord, store_items
+from feedsvc.store.meta import data_version
+from feedsvc.store.related import ItemText, computed_links, inline_related, item_texts, related_items
+from feedsvc.store.sources import sync_sources
 from tests.related_corpus import build_corpus
 from tests.relatedutil import ARTICLES, CFG, FLOOD, FOOTBALL, PARTY, T0, TAX, store_articles, url_ids
 
@@ -30,13 +31,13 @@ def test_refresh_links_new_items_and_reads_come_back(session: Session) -> None:
     session.commit()
     ids = url_ids(session)
     assert stats.items == len(ARTICLES) and stats.duplicates == 0
-    related = related_repo.related_items(session, ids["http://gw/p1"], 3)
+    related = related_items(session, ids["http://gw/p1"], 3)
     assert related and related[0][0].url == "http://gw/p2"
     assert all(0 < score <= 1 for _item, score in related)
     assert ids["http://gw/p1"] not in {item.id for item, _ in related}
-    en = related_repo.related_items(session, ids["http://gw/en/tax1"], 3)
+    en = related_items(session, ids["http://gw/en/tax1"], 3)
     assert en[0][0].url == "http://gw/en/tax2"
-    inline = related_repo.inline_related(session, [ids["http://gw/f1"], ids["http://gw/en/tax2"]], 1)
+    inline = inline_related(session, [ids["http://gw/f1"], ids["http://gw/en/tax2"]], 1)
     assert [i.url for i in inline[ids["http://gw/f1"]]] == ["http://gw/f2"]
     assert [i.url for i in inline[ids["http://gw/en/tax2"]]] == ["http://gw/en/tax1"]
 
@@ -56,18 +57,18 @@ def test_refresh_updates_older_items_and_marks_near_duplicates(session: Session)
     dup = session.get(Item, ids["http://mirror/p1?from=x"])
     assert dup is not None and dup.duplicate_of == ids["http://gw/p1"]
     # The older flood item now lists the new one; nobody lists the duplicate, and it lists nobody.
-    assert "http://gw/f3" in {i.url for i, _ in related_repo.related_items(session, ids["http://gw/f1"], 5)}
+    assert "http://gw/f3" in {i.url for i, _ in related_items(session, ids["http://gw/f1"], 5)}
     to_dup = select(func.count()).select_from(RelatedLink).where(
         RelatedLink.origin == "computed",
         (RelatedLink.to_item_id == dup.id) | (RelatedLink.from_item_id == dup.id))
     assert session.scalar(to_dup) == 0
     # Asking for the duplicate shows its original's list, which excludes both of them.
-    shown = {i.id for i, _ in related_repo.related_items(session, dup.id, 5)}
+    shown = {i.id for i, _ in related_items(session, dup.id, 5)}
     assert shown and dup.id not in shown and ids["http://gw/p1"] not in shown
 
 
 def _all_lists(session: Session) -> dict[int, list[tuple[int, float]]]:
-    return related_repo.computed_links(session, list(url_ids(session).values()))
+    return computed_links(session, list(url_ids(session).values()))
 
 
 def test_rebuild_matches_incremental_and_is_repeatable(session_factory: sessionmaker[Session]) -> None:
@@ -93,7 +94,7 @@ def test_rebuild_matches_incremental_and_is_repeatable(session_factory: sessionm
         ids = url_ids(session)
         dup = session.get(Item, ids["http://mirror/tax1"])
         assert dup is not None and dup.duplicate_of == ids["http://gw/en/tax1"]
-        top = related_repo.related_items(session, ids["http://gw/en/tax1"], 5)
+        top = related_items(session, ids["http://gw/en/tax1"], 5)
         assert top[0][0].url == "http://gw/en/tax2"
         assert "http://mirror/tax1" not in {i.url for i, _ in top}
 
@@ -134,23 +135,22 @@ def test_refresh_compares_new_items_with_stored_signatures(session_factory: sess
     from sqlalchemy import update
 
     from feedsvc.related import refresh as recommend
-    from feedsvc.store import signatures as signature_repo
+    from feedsvc.store.signatures import signature_count
 
     with session_factory() as session:
         store_articles(session, ARTICLES, T0)
     rebuild_related(session_factory, CFG, T0)
     read: list[int] = []
-    item_texts = related_repo.item_texts
 
-    def spy(session: Session, item_ids: list[int]) -> list[related_repo.ItemText]:
+    def spy(session: Session, item_ids: list[int]) -> list[ItemText]:
         read.extend(item_ids)
         return item_texts(session, item_ids)
 
-    monkeypatch.setattr(recommend.repo, "item_texts", spy)
+    monkeypatch.setattr(recommend, "item_texts", spy)
     monkeypatch.setattr(recommend, "IDF_SAMPLE", 0)
     with session_factory() as session:
         ids = url_ids(session)
-        assert signature_repo.signature_count(session, list(ids.values())) == len(ARTICLES)
+        assert signature_count(session, list(ids.values())) == len(ARTICLES)
         # The stored text of f1 changes; its signature (flood) is what the refresh compares with.
         session.execute(update(Item).where(Item.id == ids["http://gw/f1"]).values(
             title="Club wins the cup", summary=FOOTBALL, content=FOOTBALL))
@@ -159,23 +159,23 @@ def test_refresh_compares_new_items_with_stored_signatures(session_factory: sess
         refresh_related(session, new_ids, CFG, T0 + timedelta(hours=1))
         session.commit()
         assert read == new_ids
-        listed = [i.url for i, _ in related_repo.related_items(session, new_ids[0], 5)]
+        listed = [i.url for i, _ in related_items(session, new_ids[0], 5)]
         assert listed[:2] == ["http://gw/f2", "http://gw/f1"] or listed[:2] == ["http://gw/f1", "http://gw/f2"]
-        assert signature_repo.signature_count(session, new_ids) == 1
+        assert signature_count(session, new_ids) == 1
 
 
 
 def test_crawl_by_crawl_refreshes_keep_precision_and_catch_every_near_duplicate(session: Session) -> None:
     items = list(LABELLED.items)
     random.Random(3).shuffle(items)  # arrival order mixes categories, and reposts may come before originals
-    repository.sync_sources(session, CFG.sources, T0)
+    sync_sources(session, CFG.sources, T0)
     url_of = {it.doc.id: f"http://gw/{it.doc.id}" for it in items}
     for n in range(0, len(items), CRAWL):
         at = T0 + timedelta(hours=n)
         records = [ItemRecord(source_id="gw", url=url_of[it.doc.id], title=it.doc.title, content=it.doc.text,
                               is_article=True, listing_id="latest", listing_kind="latest", rank=k)
                    for k, it in enumerate(items[n : n + CRAWL], start=1)]
-        new_ids = repository.store_items(session, records, None, at).new_item_ids
+        new_ids = store_items(session, records, None, at).new_item_ids
         refresh_related(session, new_ids, CFG, at)
         session.commit()
     db_id = dict(session.execute(select(Item.url, Item.id)).all())
@@ -187,7 +187,7 @@ def test_crawl_by_crawl_refreshes_keep_precision_and_catch_every_near_duplicate(
     assert {frozenset(p) for p in duplicate_of.items()} == pairs  # every pair caught, nothing else
     hits: dict[str, list[float]] = {"zh": [], "en": []}
     for doc_id, it in label.items():
-        shown = [corpus_id[i.id] for i, _ in related_repo.related_items(session, db_id[url_of[doc_id]], 5)]
+        shown = [corpus_id[i.id] for i, _ in related_items(session, db_id[url_of[doc_id]], 5)]
         assert not any(frozenset((doc_id, s)) in pairs for s in shown)
         if doc_id in duplicate_of or len(shown) < 5:
             continue
@@ -212,19 +212,19 @@ def test_refresh_and_rebuild_invalidate_cached_feeds(tmp_path: pytest.TempPathFa
             assert before.status_code == 200
             assert client.get("/feeds/new.atom", headers={"If-None-Match": before.headers["etag"]}).status_code == 304
             with factory() as session:
-                version = repository.data_version(session)
+                version = data_version(session)
             rebuild_related(factory, cfg, T0 + timedelta(hours=1))
             with factory() as session:
-                assert repository.data_version(session) > version
+                assert data_version(session) > version
             after = client.get("/feeds/new.atom", headers={"If-None-Match": before.headers["etag"]})
             assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
             entry = next(e for e in feedparser.parse(after.content).entries if e.link == "http://gw/p1")
             assert "http://gw/p2" in entry.content[0].value  # its "Related" list is there now
             with factory() as session:  # a crawl's refresh too, in the crawler's own transaction
                 new_ids = store_articles(session, [("http://gw/f9", "防汛物资检查", FLOOD[5:])], T0 + timedelta(hours=2))
-                version = repository.data_version(session)
+                version = data_version(session)
                 refresh_related(session, new_ids, cfg, T0 + timedelta(hours=2))
                 session.commit()
-                assert repository.data_version(session) > version
+                assert data_version(session) > version
     finally:
         engine.dispose()

@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import httpx
@@ -157,3 +158,21 @@ def test_bundled_demo_site_is_the_generators_output(tmp_path: Path) -> None:
     index = (bundled / "index.html").read_bytes().decode("gbk")
     assert all(h in index for h in ("推荐文稿", "阅读排行", "最新文稿"))
     assert re.search(r'target="_blank">\d\d-\d\d[^<]', index)  # month-day glued to the title, no year
+
+
+def test_feedsvc_run_gathers_a_schedule_into_one_after_crawl_step(procs: list[Proc], tmp_path: Path,
+                                                                 site_server: Any) -> None:
+    """Issue 17: many sources on one cron line are one crawl child and one after-crawl step, not one per source."""
+    db_url = f"sqlite:///{tmp_path}/db.sqlite"
+    ids = [f"s{i}" for i in range(6)]
+    path = write_config(tmp_path / "config.toml", db_url,
+                        [source_toml(s, site_server.base_url + "/", schedule="* * * * *") for s in ids])
+    proc = Proc([sys.executable, "-m", "feedsvc", "run", "--config", str(path), "--port", "0", "--no-access-log"],
+                cwd=tmp_path)
+    procs.append(proc)
+    step = proc.wait_line(r"after crawl: (\d+) run\(s\)", timeout=240)  # the next minute, its crawl, the quiet time
+    assert step.group(1) == "6", proc.output
+    assert proc.stop() == 0, proc.output
+    assert len(re.findall(r"crawl gathering sources=6 ", proc.output)) >= 1
+    steps = [int(n) for n in re.findall(r"after crawl: (\d+) run\(s\)", proc.output)]
+    assert steps and all(n == 6 for n in steps), proc.output  # never a step per source

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.triggers.cron import CronTrigger
 
 from feedsvc.config import cron_trigger, load_config
+from feedsvc.models import Source
 from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
-from feedsvc.store import Store, get_source
+from feedsvc.store import Store
 from tests.schedutil import SLOW_STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
 
 
@@ -45,11 +45,13 @@ def test_jobs_created_from_config(tmp_path: Path) -> None:
 
 
 def test_cron_weekday_ranges_follow_crontab() -> None:
+    # crontab's */2 over 0-7 is Sun/Tue/Thu/Sat (APScheduler alone: Mon/Wed/Fri/Sun); 0-4 starts on Sunday.
+    # tests/test_config_cron.py compares many more lines with a crontab(5) reference.
     trigger = cron_trigger("0 9 * * 1-5", "UTC")
-    assert {f.name: str(f) for f in trigger.fields}["day_of_week"] == "mon-fri"
-    plain = CronTrigger.from_crontab("0 9 * * */2", timezone="UTC")
-    assert {f.name: str(f) for f in cron_trigger("0 9 * * */2", "UTC").fields}["day_of_week"] == \
-        {f.name: str(f) for f in plain.fields}["day_of_week"]
+    assert {f.name: str(f) for f in trigger.fields}["day_of_week"] == "mon,tue,wed,thu,fri"
+    assert {f.name: str(f) for f in cron_trigger("0 9 * * */2", "UTC").fields}["day_of_week"] == "sun,tue,thu,sat"
+    assert {f.name: str(f) for f in cron_trigger("0 9 * * 0-4", "UTC").fields}["day_of_week"] == \
+        "sun,mon,tue,wed,thu"
 
 
 def test_start_persists_jobs_and_next_run(services: list[SchedulerService], tmp_path: Path, db_url: str) -> None:
@@ -62,7 +64,7 @@ def test_start_persists_jobs_and_next_run(services: list[SchedulerService], tmp_
     local = job.next_run_time.astimezone(job.trigger.timezone)
     assert local.hour == 3 and local.minute < 11  # 03:00 Shanghai plus up to 600 s jitter
     with service.session_factory() as session:
-        source = get_source(session, "gw")
+        source = session.get(Source, "gw")
         assert source is not None and source.next_run_at == job.next_run_time.astimezone(UTC)
 
 
@@ -162,13 +164,13 @@ def test_shutdown_kills_a_crawl_that_ignores_sigterm() -> None:
     import sys
     import threading
 
-    from feedsvc.scheduling.tracker import CrawlTracker, Tracked
+    from feedsvc.scheduling.children import ChildTracker, Tracked
 
     stubborn = subprocess.Popen(
         [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
          "print('ready', flush=True); time.sleep(60)"], start_new_session=True, stdout=subprocess.PIPE, text=True)
     assert stubborn.stdout is not None and stubborn.stdout.readline().strip() == "ready"
-    tracker = CrawlTracker()
+    tracker = ChildTracker()
     key = tracker.track(Tracked(("gw",), pid=stubborn.pid))  # as run() does once the child said its pid
 
     def waiter() -> None:  # what run() does when its child ends

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from feedsvc.config import AppConfig
+from feedsvc.models import Source
 from feedsvc.scheduling.service import SchedulerService
-from feedsvc.store import get_source
 from tests.schedutil import STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
 
 
@@ -39,7 +39,7 @@ def test_config_file_change_adds_and_removes_sources(
     assert sorted(jobs) == ["crawl:added", "crawl:gw"]
     assert jobs["crawl:gw"].next_run_time.minute == 45  # rescheduled
     with service.session_factory() as session:
-        old, new = get_source(session, "old"), get_source(session, "added")
+        old, new = session.get(Source, "old"), session.get(Source, "added")
         assert old is not None and old.active is False and old.next_run_at is None  # row (and items) stay
         assert new is not None and new.active is True and new.next_run_at is not None
 

@@ -14,7 +14,7 @@ from feedsvc.config import AppConfig, parse_config
 from feedsvc.feeds.spec import FeedFilter
 from feedsvc.http.app import create_app
 from feedsvc.store import Store
-from feedsvc.store import feeds as feed_queries
+from feedsvc.store.feeds import filter_item_ids, newest_items
 from tests.feedhelpers import T0, article, crawl
 
 TITLES = {
@@ -77,8 +77,8 @@ def test_ranked_rows_are_narrowed_by_the_query_rule(cfg: AppConfig, params: str,
     store = Store.open(cfg.database.url)
     engine, factory = store.engine, store.session_factory
     with factory() as session:
-        every = feed_queries.newest_items(session, FeedFilter())
-        kept = feed_queries.filter_item_ids(session, [i.id for i in every], _filter(params))
+        every = newest_items(session, FeedFilter())
+        kept = filter_item_ids(session, [i.id for i in every], _filter(params))
         assert {i.title for i in every if i.id in kept} == expected
-        assert {i.title for i in feed_queries.newest_items(session, _filter(params))} == expected
+        assert {i.title for i in newest_items(session, _filter(params))} == expected
     engine.dispose()

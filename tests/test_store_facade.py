@@ -8,18 +8,18 @@ import pytest
 
 from feedsvc.errors import StorageError
 from feedsvc.store import Store
-from feedsvc.store.meta import get_meta, set_meta
+from feedsvc.store.meta import bump_data_version, data_version
 
 
 def test_transaction_commits_and_rolls_back(tmp_path: Path) -> None:
     with Store.open("sqlite:///feeds.db", tmp_path) as store:
         with store.transaction() as session:
-            set_meta(session, "kept", "1")
+            bump_data_version(session)
         with pytest.raises(RuntimeError), store.transaction() as session:
-            set_meta(session, "dropped", "1")
+            bump_data_version(session)
             raise RuntimeError("boom")
         with store.session() as session:
-            assert (get_meta(session, "kept"), get_meta(session, "dropped")) == ("1", None)
+            assert data_version(session) == 1  # the first bump kept, the second rolled back
     assert (tmp_path / "feeds.db").is_file()  # relative SQLite paths resolve against base_dir
 
 

@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.feeds.spec import FeedFilter
 from feedsvc.models import Item
-from feedsvc.store import feeds as q
+from feedsvc.store.feeds import (
+    listing_entries,
+    listing_memberships,
+    newest_items,
+    ping,
+    source_item_counts,
+    source_items,
+)
 from tests.feedhelpers import T0, article, crawl, listed, make_config
 
 
@@ -41,54 +48,54 @@ def test_newest_items_order_filters_and_duplicates(session_factory: sessionmaker
         session.execute(update(Item).where(Item.id == dup.id).values(duplicate_of=three.id))
         session.commit()
         # Same first_seen: the later-inserted row first (id desc), so the order is total and stable.
-        assert _titles(q.newest_items(session, FeedFilter())) == ["Three", "Budget news", "Two", "One 党员"]
-        assert _titles(q.newest_items(session, FeedFilter(limit=2))) == ["Three", "Budget news"]
+        assert _titles(newest_items(session, FeedFilter())) == ["Three", "Budget news", "Two", "One 党员"]
+        assert _titles(newest_items(session, FeedFilter(limit=2))) == ["Three", "Budget news"]
         # q matches title or summary, case-insensitively, any of the words; LIKE wildcards are literal.
-        assert _titles(q.newest_items(session, FeedFilter(q=("budget",)))) == ["Budget news", "Two"]
-        assert _titles(q.newest_items(session, FeedFilter(q=("budget_100%",)))) == ["Two"]
-        assert _titles(q.newest_items(session, FeedFilter(q=("e%1", "t_0")))) == []
-        assert _titles(q.newest_items(session, FeedFilter(q=("党员", "three")))) == ["Three", "One 党员"]
-        assert _titles(q.newest_items(session, FeedFilter(exclude=("budget", "党员")))) == ["Three"]
-        assert _titles(q.newest_items(session, FeedFilter(since=T0 + timedelta(minutes=30)))) == ["Three", "Budget news"]
-        assert _titles(q.newest_items(session, FeedFilter(), hidden_sources=["en"])) == ["Three", "Two", "One 党员"]
-        assert _titles(q.source_items(session, "en", FeedFilter())) == ["Budget news"]
-        assert _titles(q.source_items(session, "gw", FeedFilter(exclude=("one",)))) == ["Three", "Two"]
+        assert _titles(newest_items(session, FeedFilter(q=("budget",)))) == ["Budget news", "Two"]
+        assert _titles(newest_items(session, FeedFilter(q=("budget_100%",)))) == ["Two"]
+        assert _titles(newest_items(session, FeedFilter(q=("e%1", "t_0")))) == []
+        assert _titles(newest_items(session, FeedFilter(q=("党员", "three")))) == ["Three", "One 党员"]
+        assert _titles(newest_items(session, FeedFilter(exclude=("budget", "党员")))) == ["Three"]
+        assert _titles(newest_items(session, FeedFilter(since=T0 + timedelta(minutes=30)))) == ["Three", "Budget news"]
+        assert _titles(newest_items(session, FeedFilter(), hidden_sources=["en"])) == ["Three", "Two", "One 党员"]
+        assert _titles(source_items(session, "en", FeedFilter())) == ["Budget news"]
+        assert _titles(source_items(session, "gw", FeedFilter(exclude=("one",)))) == ["Three", "Two"]
 
 
 def test_listing_entries_order_by_entry_and_carry_current_rank(session_factory: sessionmaker[Session],
                                                                db_url: str) -> None:
     _db(session_factory, db_url)
     with session_factory() as session:
-        listed_items = q.listing_entries(session, "gw", "ranking", FeedFilter())
+        listed_items = listing_entries(session, "gw", "ranking", FeedFilter())
         # Three entered last; One and Two entered together as #1 and #2, so in that order. One dropped out of
         # the ranking in the second crawl, so it has no current rank.
         assert [(x.item.title, x.rank) for x in listed_items] == [("Three", 1), ("One 党员", None), ("Two", 2)]
         assert listed_items[0].entered == T0 + timedelta(hours=2)
-        since = q.listing_entries(session, "gw", "ranking", FeedFilter(since=T0 + timedelta(hours=1)))
+        since = listing_entries(session, "gw", "ranking", FeedFilter(since=T0 + timedelta(hours=1)))
         assert [x.item.title for x in since] == ["Three"]
-        assert q.listing_entries(session, "gw", "nothing", FeedFilter()) == []
+        assert listing_entries(session, "gw", "nothing", FeedFilter()) == []
         ids = {x.item.title: x.item.id for x in listed_items}
-        members = q.listing_memberships(session, list(ids.values()))
+        members = listing_memberships(session, list(ids.values()))
         assert members[ids["Two"]] == [("gw", "ranking")]
-        assert q.source_item_counts(session, ["gw", "en", "zz"]) == {"gw": 4, "en": 1}
-        q.ping(session)
+        assert source_item_counts(session, ["gw", "en", "zz"]) == {"gw": 4, "en": 1}
+        ping(session)
 
 
 def test_ranks_stay_current_when_one_run_stores_in_several_batches(session_factory: sessionmaker[Session],
                                                                    db_url: str) -> None:
-    from feedsvc import store as repository
-    from feedsvc.records import RunCounts
+    from feedsvc.store.items import store_items
+    from feedsvc.store.runs import RunCounts, finish_run, start_run
 
     cfg = make_config(db_url)
     crawl(session_factory, cfg, "gw", [listed("gw", "ranking", "http://gw.test/old", "Old", 1)], T0)
     with session_factory() as session:
-        run_id = repository.start_run(session, "gw", T0 + timedelta(days=1))
+        run_id = start_run(session, "gw", T0 + timedelta(days=1))
         for n, minute in ((1, 0), (2, 3)):  # the crawler writes in batches, each with its own time
-            repository.store_items(session, [listed("gw", "ranking", f"http://gw.test/r{n}", f"R{n}", n)], run_id,
+            store_items(session, [listed("gw", "ranking", f"http://gw.test/r{n}", f"R{n}", n)], run_id,
                                    T0 + timedelta(days=1, minutes=minute))
-        repository.finish_run(session, run_id, "ok", RunCounts(items_seen=2), T0 + timedelta(days=1, minutes=5))
+        finish_run(session, run_id, "ok", RunCounts(items_seen=2), T0 + timedelta(days=1, minutes=5))
         session.commit()
-        ranks = [(x.item.title, x.rank) for x in q.listing_entries(session, "gw", "ranking", FeedFilter())]
+        ranks = [(x.item.title, x.rank) for x in listing_entries(session, "gw", "ranking", FeedFilter())]
     assert ranks == [("R2", 2), ("R1", 1), ("Old", None)]
 
 
@@ -103,7 +110,7 @@ def test_a_rank_change_alone_moves_the_ranking_feed_last_modified(session_factor
     crawl(session_factory, cfg, "gw", ranking, T0)
     crawl(session_factory, cfg, "gw", ranking, T0 + timedelta(days=1))  # unchanged: nothing moves
     with session_factory() as session:
-        listed_items = q.listing_entries(session, "gw", "ranking", FeedFilter())
+        listed_items = listing_entries(session, "gw", "ranking", FeedFilter())
         assert {x.item.title: x.rank_changed for x in listed_items} == {"One": T0, "Two": T0}
     with TestClient(create_app(cfg, check_interval=0)) as client:
         first = client.get("/feeds/gw/ranking.atom")

@@ -1,12 +1,31 @@
-"""store/leases.py on SQLite and PostgreSQL: one holder at a time, renewal, expiry and release."""
+"""store/leases.py on SQLite and PostgreSQL: one holder at a time, renewal, expiry and release; the owner string;
+the keeper a crawl process holds its leases with (renews with progress, takes over from a killed local crawl)."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc.store.leases import acquire_lease, lease_holder, release_lease, renew_lease
+from feedsvc.store.leases import (
+    LeaseKeeper,
+    Owner,
+    acquire_lease,
+    format_owner,
+    holder_is_dead,
+    lease_holder,
+    lease_name,
+    parse_owner,
+    release_lease,
+    renew_lease,
+)
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
 TTL = timedelta(minutes=5)
@@ -38,3 +57,70 @@ def test_release_frees_only_our_own_lease(session: Session) -> None:
     release_lease(session, "x", "a")
     assert lease_holder(session, "x", T0) is None
     assert acquire_lease(session, "x", "b", T0, TTL)
+
+
+def test_one_owner_format_parsed_back_and_one_lease_name() -> None:
+    owner = format_owner(4242)
+    assert parse_owner(owner) == Owner(socket.gethostname(), 4242) and parse_owner(owner).local
+    assert parse_owner("otherhost:12:x") == Owner("otherhost", 12)
+    assert parse_owner("weird") == Owner("weird", None) and parse_owner("h:²:x").pid is None
+    assert lease_name("gw") == "crawl:gw"
+    assert not holder_is_dead(format_owner(os.getpid()))  # this process lives
+    assert not holder_is_dead("otherhost:1:x")  # another machine's holder is never known dead
+
+
+def _holder(factory: sessionmaker[Session]) -> str | None:
+    with factory() as session:
+        return lease_holder(session, "crawl:gw", datetime.now(UTC))
+
+
+def test_second_keeper_is_told_who_holds_it_until_release(session_factory: sessionmaker[Session]) -> None:
+    first = LeaseKeeper(session_factory, timedelta(minutes=5))
+    second = LeaseKeeper(session_factory, timedelta(minutes=5))
+    assert first.acquire("crawl:gw") is None
+    assert second.acquire("crawl:gw") == first.owner  # this process is alive, so no takeover
+    first.release("crawl:gw")
+    assert _holder(session_factory) is None
+    assert second.acquire("crawl:gw") is None
+    second.stop()
+    assert _holder(session_factory) is None  # stop() releases what the keeper still holds
+
+
+def test_one_keeper_takes_many_leases_in_one_go(session_factory: sessionmaker[Session]) -> None:
+    other = LeaseKeeper(session_factory, timedelta(minutes=5))
+    assert other.acquire("crawl:b") is None
+    keeper = LeaseKeeper(session_factory, timedelta(minutes=5))
+    assert keeper.acquire_many(["crawl:a", "crawl:b", "crawl:c"]) == {"crawl:a": None, "crawl:b": other.owner,
+                                                                       "crawl:c": None}
+    keeper.stop()
+    other.stop()
+
+
+def test_a_dead_local_holder_is_taken_over(session_factory: sessionmaker[Session]) -> None:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"{socket.gethostname()}:{child.stdout.strip()}:deadbeef"
+    with session_factory() as session, session.begin():
+        assert acquire_lease(session, "crawl:gw", dead, datetime.now(UTC), timedelta(minutes=5))
+    keeper = LeaseKeeper(session_factory, timedelta(minutes=5))
+    assert keeper.acquire("crawl:gw") is None and _holder(session_factory) == keeper.owner
+    keeper.stop()
+
+
+def test_renewal_saves_progress_and_notices_a_lost_lease(session_factory: sessionmaker[Session]) -> None:
+    keeper = LeaseKeeper(session_factory, timedelta(seconds=3))  # renews every second
+    assert keeper.acquire("crawl:gw") is None
+    renewed = threading.Event()
+
+    def progress(session: Any) -> None:
+        renewed.set()
+
+    keeper.start(progress)
+    assert renewed.wait(timeout=10) and not keeper.lost("crawl:gw")
+    with session_factory() as session, session.begin():  # the row goes (as if another crawl took it over)
+        release_lease(session, "crawl:gw", keeper.owner)
+    deadline = time.monotonic() + 10
+    while not keeper.lost("crawl:gw") and time.monotonic() < deadline:
+        renewed.clear()
+        renewed.wait(timeout=2)  # each renewal calls progress: wait for the next one, not for a fixed time
+    assert keeper.lost("crawl:gw")
+    keeper.stop()

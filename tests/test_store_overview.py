@@ -6,16 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from feedsvc.records import ItemRecord, RunCounts
-from feedsvc.store import finish_run, record_crawl_error, start_run, store_items, sync_sources
+from feedsvc.store.health import listing_breaks
+from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.overview import (
-    health_run_points,
-    listing_breaks,
     listings_now,
     recent_run_points,
     run_warnings,
 )
 from feedsvc.store.related import mark_duplicates
+from feedsvc.store.runs import RunCounts, finish_run, record_crawl_error, start_run
+from feedsvc.store.sources import sync_sources
 from tests.feedhelpers import make_config
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -99,18 +99,3 @@ def test_warnings_and_broken_listings(session: Session) -> None:
     found = run_warnings(session, [run])[run]
     assert [(w.kind, w.url) for w in found] == [("healed", "http://gw.test/"), ("robots", "http://gw.test/private/")]
     assert run_warnings(session, []) == {}
-
-
-def test_health_run_points_read_more_runs_only_to_confirm_a_break(session: Session) -> None:
-    _setup(session)
-    for hour in range(4):
-        _crawl(session, T0 + timedelta(hours=hour), ["a"], latest=["x"])
-    _crawl(session, T0 + timedelta(hours=5), ["a"])  # 'latest' found nothing: a break to confirm
-    for hour in range(4):
-        run = start_run(session, "en", T0 + timedelta(hours=hour))
-        finish_run(session, run, "ok", RunCounts(listing_counts={"latest": 3}), T0 + timedelta(hours=hour))
-    start_run(session, "en", T0 + timedelta(hours=9))  # running: the finished run before it still counts
-    session.commit()
-    runs = health_run_points(session, ["gw", "en"], window=5)
-    assert len(runs["gw"]) == 5 and listing_breaks(runs["gw"]) == ["latest"]
-    assert len(runs["en"]) == 2 and listing_breaks(runs["en"]) == []

@@ -7,11 +7,22 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from feedsvc import store as repository
 from feedsvc.config import parse_config
 from feedsvc.models import Item
-from feedsvc.records import ItemRecord
-from feedsvc.store import related as related_repo
+from feedsvc.store.items import ItemRecord, store_items
+from feedsvc.store.meta import data_version
+from feedsvc.store.related import (
+    clear_computed_links,
+    clear_duplicates,
+    coappearance_counts,
+    inline_related,
+    mark_duplicates,
+    related_items,
+    replace_computed_links,
+    replace_computed_links_many,
+)
+from feedsvc.store.runs import start_run
+from feedsvc.store.sources import sync_sources
 from tests.relatedutil import ARTICLES, T0, store_articles, url_ids
 
 
@@ -19,31 +30,31 @@ def test_site_links_are_the_fallback_until_something_is_computed(session: Sessio
     store_articles(session, ARTICLES[:3], T0)
     site = ItemRecord(source_id="gw", url="http://gw/f1", title="防汛工作部署会议讲话", listing_id="more",
                       listing_kind="related", rank=1, related_from="http://gw/p1")
-    repository.store_items(session, [site], None, T0)
+    store_items(session, [site], None, T0)
     session.commit()
     ids = url_ids(session)
-    assert related_repo.related_items(session, ids["http://gw/p1"], 5) == [
+    assert related_items(session, ids["http://gw/p1"], 5) == [
         (session.get(Item, ids["http://gw/f1"]), 0.0)]
-    assert related_repo.inline_related(session, [ids["http://gw/p1"]], 3) == {}
+    assert inline_related(session, [ids["http://gw/p1"]], 3) == {}
 
 
 def test_coappearance_in_curated_listings_counts_and_latest_does_not(session: Session) -> None:
     cfg = parse_config({"sources": [{"id": "gw", "title": "GW", "start_urls": ["http://127.0.0.1/"], "listings": [
         {"id": "tj", "heading": "推荐文稿", "kind": "recommended"}, {"id": "latest", "heading": "最新"}]}]})
-    repository.sync_sources(session, cfg.sources, T0)
+    sync_sources(session, cfg.sources, T0)
     for hours in (0, 1):
-        run_id = repository.start_run(session, "gw", T0 + timedelta(hours=hours))
+        run_id = start_run(session, "gw", T0 + timedelta(hours=hours))
         records = [ItemRecord(source_id="gw", url=f"http://gw/{n}", title=f"t{n}", listing_id=listing,
                               listing_kind=kind, rank=n)
                    for listing, kind, urls in (("tj", "recommended", (1, 2)), ("latest", "latest", (3, 4)))
                    for n in urls]
-        repository.store_items(session, records, run_id, T0 + timedelta(hours=hours))
+        store_items(session, records, run_id, T0 + timedelta(hours=hours))
     session.commit()
     ids = url_ids(session)
     a, b = sorted((ids["http://gw/1"], ids["http://gw/2"]))
-    counts = related_repo.coappearance_counts(session)
+    counts = coappearance_counts(session)
     assert counts == {(a, b): 2}
-    assert related_repo.coappearance_counts(session, [ids["http://gw/3"]]) == {}
+    assert coappearance_counts(session, [ids["http://gw/3"]]) == {}
 
 
 def test_coappearance_for_new_items_matches_the_full_count(session: Session) -> None:
@@ -51,24 +62,24 @@ def test_coappearance_for_new_items_matches_the_full_count(session: Session) -> 
     cfg = parse_config({"sources": [{"id": "gw", "title": "GW", "start_urls": ["http://127.0.0.1/"], "listings": [
         {"id": "tj", "heading": "推荐文稿", "kind": "recommended"}, {"id": "hot", "heading": "排行", "kind": "ranking"},
         {"id": "latest", "heading": "最新"}]}]})
-    repository.sync_sources(session, cfg.sources, T0)
+    sync_sources(session, cfg.sources, T0)
     # Run 0: 1,2,3 recommended; run 1: 1,2 recommended and 1,2,4 ranked (a pair counts once per run);
     # run 2: 3,5 in 'latest' only.
     plan = [[("tj", "recommended", (1, 2, 3))], [("tj", "recommended", (1, 2)), ("hot", "ranking", (1, 2, 4))],
             [("latest", "latest", (3, 5))]]
     for hours, listings in enumerate(plan):
-        run_id = repository.start_run(session, "gw", T0 + timedelta(hours=hours))
+        run_id = start_run(session, "gw", T0 + timedelta(hours=hours))
         records = [ItemRecord(source_id="gw", url=f"http://gw/{n}", title=f"t{n}", listing_id=listing,
                               listing_kind=kind, rank=n) for listing, kind, urls in listings for n in urls]
-        repository.store_items(session, records, run_id, T0 + timedelta(hours=hours))
+        store_items(session, records, run_id, T0 + timedelta(hours=hours))
     session.commit()
     ids = {int(url.rsplit("/", 1)[1]): i for url, i in url_ids(session).items()}
-    full = related_repo.coappearance_counts(session)
+    full = coappearance_counts(session)
     pair = lambda x, y: (min(ids[x], ids[y]), max(ids[x], ids[y]))  # noqa: E731
     assert full == {pair(1, 2): 2, pair(1, 3): 1, pair(2, 3): 1, pair(1, 4): 1, pair(2, 4): 1}
     for chosen in ([1], [3], [4, 2], [5], [1, 2, 3, 4, 5]):
         wanted = {ids[n] for n in chosen}
-        assert related_repo.coappearance_counts(session, [ids[n] for n in chosen]) == {
+        assert coappearance_counts(session, [ids[n] for n in chosen]) == {
             k: v for k, v in full.items() if wanted & set(k)}, chosen
 
 
@@ -76,14 +87,14 @@ def test_coappearance_for_new_items_matches_the_full_count(session: Session) -> 
 
 def test_writes_that_change_feeds_bump_the_data_version(session: Session) -> None:
     new_ids = store_articles(session, ARTICLES[:3], T0)
-    version = repository.data_version(session)
-    related_repo.replace_computed_links_many(session, {}, T0)
-    related_repo.mark_duplicates(session, {})
-    assert repository.data_version(session) == version  # nothing written, nothing to invalidate
-    related_repo.replace_computed_links(session, new_ids[0], [(new_ids[1], 0.5)], T0)
-    assert repository.data_version(session) == version + 1
-    related_repo.mark_duplicates(session, {new_ids[2]: new_ids[1]})
-    related_repo.clear_computed_links(session)
-    related_repo.clear_duplicates(session)
-    assert repository.data_version(session) == version + 4
+    version = data_version(session)
+    replace_computed_links_many(session, {}, T0)
+    mark_duplicates(session, {})
+    assert data_version(session) == version  # nothing written, nothing to invalidate
+    replace_computed_links(session, new_ids[0], [(new_ids[1], 0.5)], T0)
+    assert data_version(session) == version + 1
+    mark_duplicates(session, {new_ids[2]: new_ids[1]})
+    clear_computed_links(session)
+    clear_duplicates(session)
+    assert data_version(session) == version + 4
     session.commit()

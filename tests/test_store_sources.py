@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from feedsvc.store.sources import ensure_source, get_source, list_sources, set_next_run, sync_sources
+from feedsvc.models import Source
+from feedsvc.store.sources import list_sources, set_next_run, sync_sources
 from tests.feedhelpers import T0, make_config
 
 
@@ -19,16 +20,8 @@ def test_sync_sources_inserts_refreshes_and_deactivates(session: Session, db_url
     session.commit()
     assert [s.id for s in list_sources(session, active_only=True)] == ["en"]
     assert [s.id for s in list_sources(session)] == ["en", "gw"]
-    en = get_source(session, "en")
+    en = session.get(Source, "en")
     assert en is not None and en.title == "Renamed" and en.timezone == "America/New_York"
-
-
-def test_ensure_source_adds_a_missing_row_once(session: Session, db_url: str) -> None:
-    source = make_config(db_url).sources[0]
-    ensure_source(session, source, T0)
-    ensure_source(session, source, T0)
-    session.commit()
-    assert [s.id for s in list_sources(session)] == ["gw"]
 
 
 def test_set_next_run(session: Session, db_url: str) -> None:
@@ -36,6 +29,6 @@ def test_set_next_run(session: Session, db_url: str) -> None:
     at = datetime(2026, 10, 12, 6, 0, tzinfo=UTC)
     set_next_run(session, "gw", at)
     session.commit()
-    row = get_source(session, "gw")
+    row = session.get(Source, "gw")
     assert row is not None and row.next_run_at is not None
     assert row.next_run_at.replace(tzinfo=row.next_run_at.tzinfo or UTC) == at

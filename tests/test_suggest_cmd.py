@@ -48,3 +48,17 @@ def test_suggest_on_a_menus_page_finds_nothing(make_site_server, tmp_path: Path)
     server = make_site_server(CORPUS / "menus_tags")
     done = feedsvc("suggest", server.base_url + "/", "--config", str(tmp_path / "none.toml"))
     assert done.returncode == 1 and "[[sources" not in done.stdout and "no dated listing" in done.stderr
+
+
+def test_suggest_write_starts_a_config_that_does_not_exist_yet(make_site_server, tmp_path: Path) -> None:
+    server = make_site_server(CORPUS / "blog_cards")
+    config = tmp_path / "config.toml"
+    done = feedsvc("suggest", server.base_url + "/", "--id", "blog", "--write", "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    cfg = load_config(config)
+    assert [s.id for s in cfg.sources] == ["blog"] and cfg.source("blog").listings
+    empty = tmp_path / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    again = feedsvc("suggest", server.base_url + "/", "--id", "blog", "--write", "--config", str(empty))
+    assert again.returncode == 0, again.stderr
+    assert [s.id for s in load_config(empty).sources] == ["blog"]

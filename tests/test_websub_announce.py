@@ -123,6 +123,7 @@ def test_a_crawl_announces_changed_feeds_only_and_records_every_result(tmp_path:
         store = Store.open(cfg.database.url)
         engine, factory = store.engine, store.session_factory
         before = feed_digests(cfg, factory)
+        assert feed_digests(cfg, factory) is before  # same data version: the last build's digests, nothing built
         good.requests.clear()
         down.requests.clear()
         assert run_crawler(config, "blog", "--now", NOW, timeout=120).returncode == 0
@@ -141,8 +142,8 @@ def test_a_crawl_announces_changed_feeds_only_and_records_every_result(tmp_path:
 
         with TestClient(create_app(cfg, check_interval=0)) as client:
             metrics = client.get("/metrics").text
-        assert f'feedsvc_websub_feeds{{hub="{good.url}",result="ok"}} {len(every)}' in metrics
-        assert f'feedsvc_websub_feeds{{hub="{down.url}",result="failed"}} {len(every)}' in metrics
+        assert f'feedsvc_websub_feeds{{hub="{good.url}",result="ok"}} {len(every)}.0' in metrics
+        assert f'feedsvc_websub_feeds{{hub="{down.url}",result="failed"}} {len(every)}.0' in metrics
         status = _status(config)
         assert f"websub {good.url}: {len(every)} feed URL(s) announced ok, 0 failed" in status
         assert f"websub {down.url}: 0 feed URL(s) announced ok, {len(every)} failed" in status and "HTTP 503" in status

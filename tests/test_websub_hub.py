@@ -1,4 +1,5 @@
-"""websub/hub.py against local hubs (tests/hubserver.py): batches, the one-URL fallback, retries, unreachable hubs."""
+"""websub/hub.py against local hubs (tests/hubserver.py): batches, the one-URL fallback, retries (the one backoff
+policy, Retry-After honoured), redirects never followed, unreachable hubs."""
 
 from __future__ import annotations
 
@@ -31,3 +32,29 @@ def test_an_unreachable_hub_is_not_asked_again_in_the_same_round() -> None:
                              backoff=0.01)
     assert [(a.ok, a.http_status) for a in answers] == [(False, None), (False, None)]
     assert answers[0].attempts == 3 and answers[1].attempts == 0
+
+
+def test_a_hub_redirect_is_not_followed_and_counts_as_failed() -> None:
+    with Hub(mode="redirect") as moved, Hub() as elsewhere:
+        moved.location = elsewhere.url  # an http redirect to a live hub: still not followed
+        answers = publish_to_hub(moved.url, ["http://f/1", "http://f/2"], batch_size=2, retries=2, sleep=lambda _s: None)
+        assert [(a.ok, a.http_status, a.attempts) for a in answers] == [(False, 302, 1), (False, 302, 1)]
+        assert len(moved.requests) == 1 and elsewhere.requests == []  # no retry, no per-URL fallback, no GET
+        assert answers[0].error is not None and "redirect" in answers[0].error
+    with Hub(mode="redirect") as ftp:  # to another scheme and port: never a connection there
+        answers = publish_to_hub(ftp.url, ["http://f/1"], retries=0)
+        assert not answers[0].ok and answers[0].http_status == 302
+
+
+def test_a_hubs_retry_after_sets_the_wait() -> None:
+    slept: list[float] = []
+    with Hub(mode="busy") as busy:
+        busy.retry_after = "7"
+        answers = publish_to_hub(busy.url, ["http://f/1"], retries=2, backoff=0.5, sleep=slept.append)
+    assert [(a.ok, a.attempts) for a in answers] == [(True, 2)]
+    assert slept == [7.0]  # the hub's word, not the 0.5 s backoff
+    slept.clear()
+    with Hub(mode="busy") as busy:
+        busy.retry_after = "²"  # not ASCII digits: ignored, the backoff applies
+        assert publish_to_hub(busy.url, ["http://f/1"], retries=2, backoff=0.5, sleep=slept.append)[0].ok
+    assert slept == [0.5]

@@ -1,6 +1,6 @@
 """feedsvc.cli.worker_cmd: `feedsvc worker` as a real process: it crawls what is queued in Redis (here for the
 fixture site on 127.0.0.1), exits 0 after --idle-exit, and rejects a broken config
-with one line before it touches Redis. The two-node scenario is tests/test_worker.py."""
+with one line before it touches Redis. The two-node scenario is tests/test_scheduling_node.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from feedsvc.config import load_config
 from feedsvc.models import CrawlRun, RunStatus
-from feedsvc.scheduling.dispatch import enqueue
+from feedsvc.scheduling.queue import enqueue
 from feedsvc.store import Store
 from tests.crawlutil import child_env, gw_source, write_config
 from tests.services import REDIS_URL

@@ -136,7 +136,8 @@ def run_heal(cfg: AppConfig, source: SourceConfig, now: datetime, verbose: int =
 
     from crawler.settings import scrapy_settings
     from crawler.spiders.listing import ArticleListSpider
-    from feedsvc.store import Store, listing_memory
+    from feedsvc.store import Store
+    from feedsvc.store.listing_pages import listing_memory
 
     with Store.for_config(cfg) as store, store.session() as session:
         held = listing_memory(session, source.id)

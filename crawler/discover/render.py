@@ -10,16 +10,23 @@ import re
 from urllib.parse import urlsplit
 
 from crawler.discover.suggest import Suggestion
+from feedsvc.text import clean_text
 
 _SHOWN = 3  # first items shown under each listing
 
 
+# json.dumps escapes U+0000-U+001F; TOML also forbids a raw DEL, and C1 controls are escaped so no terminal acts on them.
+_UNESCAPED_CONTROLS = re.compile("[\x7f-\x9f]")
+
+
 def _q(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    quoted = json.dumps(value, ensure_ascii=False)
+    return _UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 def _comment(text: str) -> str:
-    return " ".join(text.split())  # a newline in site text would end the comment
+    # A newline would end the comment and TOML forbids control characters in one.
+    return " ".join(clean_text(text).split())
 
 
 def source_id_for(url: str) -> str:

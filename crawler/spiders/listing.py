@@ -40,13 +40,14 @@ from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import crawl_error, page_crawled
 from crawler.urls import canonical_url, matches_pages, same_site
 from feedsvc.config import INSTALL_HINT, ListingConfig, SourceConfig
+from feedsvc.models import ErrorKind
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 
 
 @dataclass
 class CrawlError:
-    kind: str  # dns | connection | timeout | http | redirect | content | selector | fetch
+    kind: ErrorKind
     url: str | None
     message: str
 
@@ -70,9 +71,12 @@ class ArticleListSpider(Spider):
     def __init__(self, source: SourceConfig, *, follow_articles: bool = True, max_pages: int = 200,
                  max_articles: int | None = None, inspect_url: str | None = None,
                  follow_pagination: bool = True, known_pages: dict[str, set[str]] | None = None,
-                 browser: bool | None = None, held: dict[str, list[tuple[str, str]]] | None = None,
-                 **kwargs: Any) -> None:
+                 browser: bool = False, held: dict[str, list[tuple[str, str]]] | None = None,
+                 max_items_per_listing: int = 500, download_timeout: float = 30.0,
+                 browser_missing: str = INSTALL_HINT, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.max_items_per_listing, self.download_timeout = max_items_per_listing, download_timeout
+        self.browser_missing = browser_missing
         self.source = source
         self.follow_articles = follow_articles
         self.budget = max_pages
@@ -102,6 +106,16 @@ class ArticleListSpider(Spider):
         self.held = held or {}  # listing id → (url, title) it showed before: healing looks for them
         self.healed: dict[str, tuple[ListingConfig, Any]] = {}
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        """The one place the spider reads settings (as NormalizeArticle does); the constructor takes values."""
+        settings = crawler.settings
+        kwargs.setdefault("browser", settings.getbool("FEEDSVC_BROWSER"))
+        kwargs.setdefault("max_items_per_listing", settings.getint("FEEDSVC_MAX_ITEMS_PER_LISTING", 500))
+        kwargs.setdefault("download_timeout", settings.getfloat("DOWNLOAD_TIMEOUT"))
+        kwargs.setdefault("browser_missing", str(settings.get("FEEDSVC_BROWSER_MISSING") or INSTALL_HINT))
+        return super().from_crawler(crawler, *args, **kwargs)
+
     # -- requests ------------------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         for url in self.start_urls:
@@ -113,7 +127,7 @@ class ArticleListSpider(Spider):
 
     def _request(self, url: str, callback: Any, meta: dict[str, Any] | None = None) -> Request | None:
         """A request charged to the max_pages budget; None when already scheduled or the budget is spent."""
-        key = f"browser:{url}" if meta and meta.get("playwright") else url
+        key = f"browser:{url}" if meta and meta.get("render") else url
         if key in self._scheduled:
             return None
         if self.budget <= 0:
@@ -276,7 +290,7 @@ class ArticleListSpider(Spider):
             healed = healed_config(page, listing, url, self.held[listing.id])
             if healed is not None:
                 self.healed[listing.id] = healed
-                self._error("healed", url, f"listing '{listing.id}' healed: {healed[1].describe()}; "
+                self._error(ErrorKind.HEALED, url, f"listing '{listing.id}' healed: {healed[1].describe()}; "
                             f"`feedsvc heal {self.source.id}` writes it into the config")
                 entries = extract_listing(page, healed[0], url)
         return entries
@@ -292,9 +306,9 @@ class ArticleListSpider(Spider):
             self._missing[listing.id].append((url, belongs))
             entries = []
         else:
-            cap = self.settings.getint("FEEDSVC_MAX_ITEMS_PER_LISTING", 500) if hasattr(self, "crawler") else 500
+            cap = self.max_items_per_listing
             if len(entries) > cap:
-                self._error("limit", url, f"listing '{listing.id}' has {len(entries)} entries on {url}; kept the "
+                self._error(ErrorKind.LIMIT, url, f"listing '{listing.id}' has {len(entries)} entries on {url}; kept the "
                             f"first {cap} (max_items_per_listing)")
                 entries = entries[:cap]
             if listing.kind != "related":
@@ -311,9 +325,6 @@ class ArticleListSpider(Spider):
     # -- rendering -----------------------------------------------------------------------------------------------
     @property
     def browser_available(self) -> bool:
-        if self._browser is None:
-            crawler = getattr(self, "crawler", None)
-            self._browser = bool(crawler is not None and crawler.settings.getbool("FEEDSVC_BROWSER"))
         return self._browser
 
     def _render_again(self, response: Response, page: Selector, listings: list[ListingConfig],
@@ -334,14 +345,12 @@ class ArticleListSpider(Spider):
         return self._request(response.url, self.parse, meta)
 
     def _browser_fix(self) -> str:
-        crawler = getattr(self, "crawler", None)
-        return str(crawler.settings.get("FEEDSVC_BROWSER_MISSING") or INSTALL_HINT) if crawler else INSTALL_HINT
+        return self.browser_missing
 
     def _render_meta(self, url: str, listing_ids: list[str] | str) -> dict[str, Any] | None:
         """Meta for a browser fetch of `url`, or None (after one warning per listing) when there is no browser."""
         if self.browser_available:
-            timeout = self.settings.getfloat("DOWNLOAD_TIMEOUT", 30) if hasattr(self, "crawler") else 30.0
-            return {**browser_meta(timeout), "rendered_for": listing_ids}
+            return {**browser_meta(), "rendered_for": listing_ids}
         names = [lst.id for lst in self.page_listings] if listing_ids == "*" else list(listing_ids)
         for name in names:
             if name not in self._warned_browser:
@@ -356,7 +365,7 @@ class ArticleListSpider(Spider):
         """The page as a Selector (decoded by our rules), or None after recording why it is not HTML."""
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         if not isinstance(response, TextResponse) or (ctype and not ctype.lower().startswith(HTML_TYPES)):
-            self._error("content", response.url, f"not an HTML page (Content-Type: {ctype or 'none'}); skipped")
+            self._error(ErrorKind.CONTENT, response.url, f"not an HTML page (Content-Type: {ctype or 'none'}); skipped")
             return None
         cached = "cached" in response.flags
         self.report.pages += 1
@@ -364,7 +373,7 @@ class ArticleListSpider(Spider):
         self._signal(page_crawled, url=response.url, status=response.status, cached=cached)
         return decoded_selector(response.body, ctype, response.url)
 
-    def _error(self, kind: str, url: str | None, message: str) -> None:
+    def _error(self, kind: ErrorKind, url: str | None, message: str) -> None:
         self.report.errors.append(CrawlError(kind, url, message))
         self.logger.warning("crawl problem source=%s url=%s: %s", self.source.id, url, message)
         self._signal(crawl_error, kind=kind, url=url, message=message)
@@ -379,12 +388,11 @@ class ArticleListSpider(Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else None
         resume = self._resume_chain(request.meta) if request is not None else None
-        kind, message = describe_failure(failure, url, self.settings.getfloat("DOWNLOAD_TIMEOUT", 180)
-                                         if hasattr(self, "crawler") else 180.0)
-        if kind == "robots":
+        kind, message = describe_failure(failure, url, self.download_timeout)
+        if kind == ErrorKind.ROBOTS:
             self.report.robots_blocked.append(url or "")
             self.logger.info("skipped (robots.txt) url=%s", url)
-        elif kind != "offsite":
+        elif kind != ErrorKind.OFFSITE:
             self._error(kind, url, message)
         return [resume] if resume is not None else []
 
@@ -402,39 +410,39 @@ class ArticleListSpider(Spider):
         for listing_id, missing in self._missing.items():
             checked = self._checked[listing_id]
             if len(missing) == checked:
-                self._error("selector", missing[0][0], f"listing '{listing_id}': block not found on any of the "
+                self._error(ErrorKind.SELECTOR, missing[0][0], f"listing '{listing_id}': block not found on any of the "
                             f"{checked} page(s) looked at, e.g. {missing[0][0]}; {hint}")
                 continue
             expected = [url for url, belongs in missing if belongs]
             if expected:
-                self._error("selector", expected[0],
+                self._error(ErrorKind.SELECTOR, expected[0],
                             f"listing '{listing_id}': block not found on {len(expected)} of {checked} page(s) where "
                             f"it belongs (its `pages`, or found there before), e.g. {expected[0]}; {hint}")
 
 
-def describe_failure(failure: Failure, url: str | None, timeout: float) -> tuple[str, str]:
+def describe_failure(failure: Failure, url: str | None, timeout: float) -> tuple[ErrorKind, str]:
     """(kind, one readable line) for a failed request."""
     exc = failure.value
     host = urlsplit(url or "").netloc or "?"
     if isinstance(exc, HttpError):
         response = exc.response
-        return "http", f"HTTP {response.status} from {response.url}"
+        return ErrorKind.HTTP, f"HTTP {response.status} from {response.url}"
     if isinstance(exc, (net_error.DNSLookupError, CannotResolveHostError)):
-        return "dns", f"DNS lookup failed for {host}: check the URL in start_urls or the network"
+        return ErrorKind.DNS, f"DNS lookup failed for {host}: check the URL in start_urls or the network"
     if isinstance(exc, (net_error.ConnectionRefusedError, DownloadConnectionRefusedError)):
-        return "connection", f"connection refused by {host}: is the site up?"
+        return ErrorKind.CONNECTION, f"connection refused by {host}: is the site up?"
     if isinstance(exc, (net_error.TimeoutError, net_error.TCPTimedOutError, DownloadTimeoutError)):
-        return "timeout", f"no response from {host} within {timeout:g}s (crawl.timeout)"
+        return ErrorKind.TIMEOUT, f"no response from {host} within {timeout:g}s (crawl.timeout)"
     if isinstance(exc, IgnoreRequest):
         text = str(exc)
         if "robots.txt" in text:
-            return "robots", text
+            return ErrorKind.ROBOTS, text
         if "redirect" in text.lower():
-            return "redirect", f"redirect loop or too many redirects at {url}"
+            return ErrorKind.REDIRECT, f"redirect loop or too many redirects at {url}"
         if "offsite" in text.lower():
-            return "offsite", text
-        return "fetch", f"request ignored: {text}"
+            return ErrorKind.OFFSITE, text
+        return ErrorKind.FETCH, f"request ignored: {text}"
     name = exc.__class__.__name__
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return "connection" if "Connection" in name or "ResponseNever" in name else "fetch", \
+    return ErrorKind.CONNECTION if "Connection" in name or "ResponseNever" in name else ErrorKind.FETCH, \
         f"{name} fetching {url}{': ' + detail if detail else ''}"

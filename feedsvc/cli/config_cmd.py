@@ -30,9 +30,12 @@ def run_check(args: argparse.Namespace) -> int:
 def print_config_summary(cfg: AppConfig, console: Console) -> None:
     from feedsvc.store.probe import probe_database
 
-    console.print(f"[green]ok[/green] {safe_text(cfg.path)}: {len(cfg.sources)} source(s), {len(cfg.topics)} topic(s)")
+    # Probed before anything is printed: a config whose database cannot work is not "ok".
     database = probe_database(cfg.database.url, cfg.base_dir)  # StorageError: one line, exit 2
+    console.print(f"[green]ok[/green] {safe_text(cfg.path)}: {len(cfg.sources)} source(s), {len(cfg.topics)} topic(s)")
     console.print(f"database: {safe_text(database)}")
+    for note in cfg.jitter_notes():
+        console.print(f"[yellow]note[/yellow] {safe_text(note)}")
     table = TextTable("Sources", ("source", "title", "start urls", "time zone", "schedule", "listings"))
     for source in cfg.sources:
         listings = "\n".join(f"{lst.id} ({lst.kind})" for lst in source.listings)

@@ -1,5 +1,5 @@
 """`feedsvc preview | crawl | export | status`: crawling from the command line. Never imports scrapy: crawls run
-as child processes (feedsvc.scheduling.launcher), the preview as `python -m crawler.run --preview`.
+as child processes (feedsvc.scheduling.child), the preview as `python -m crawler.run --preview`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ def register(subparsers: Any) -> None:
                        help="skip the related-items refresh after the crawl (rebuild later: feedsvc related --rebuild)")
     crawl.add_argument("--redis", metavar="URL", default=None,
                        help="queue the sources for the crawl nodes (`feedsvc worker`) sharing this Redis and wait")
-    crawl.add_argument("--redis-key", default=None, help=argparse.SUPPRESS)
     add_config_option(crawl)
     crawl.set_defaults(func=run_crawl_command)
 
@@ -87,19 +86,19 @@ def run_crawl_command(args: argparse.Namespace) -> int:
     if args.redis:
         return _crawl_on_nodes(cfg, ids, args, now, console)
     # All sources in one crawler process, `[crawl] concurrent_sources` at a time; --timeout limits each source.
-    batch = crawl_with_board(cfg.path, ids, console, now=now, related=not args.no_related,
+    child = crawl_with_board(cfg, ids, console, now=now, related=not args.no_related,
                              source_timeout=args.timeout, timeout=_batch_timeout(cfg, len(ids), args.timeout))
-    print_summary(batch.outcomes, Console(), console)
-    return 0 if all(o.succeeded for o in batch.outcomes) else 1
+    print_summary(child.outcomes, Console(), console)
+    return 0 if all(o.succeeded for o in child.outcomes) else 1
 
 
 def _crawl_on_nodes(cfg: AppConfig, ids: list[str], args: argparse.Namespace, now: datetime | None,
                     console: Console) -> int:
     from feedsvc.cli.crawl_progress import CrawlBoard
-    from feedsvc.scheduling.dispatch import QUEUE_KEY, crawl_on_nodes
+    from feedsvc.scheduling.queue import crawl_on_nodes
 
     with CrawlBoard(ids, console) as board:
-        outcomes = crawl_on_nodes(cfg, args.redis, ids, now=now, key=args.redis_key or QUEUE_KEY,
+        outcomes = crawl_on_nodes(cfg, args.redis, ids, now=now,
                                   timeout=_batch_timeout(cfg, len(ids), args.timeout), on_event=board.on_event)
     print_summary(outcomes, Console(), console)
     return 0 if all(o.succeeded for o in outcomes) else 1
@@ -167,42 +166,43 @@ def _writer(out: IO[str], fmt: str) -> Any:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from feedsvc.store import Store, source_health
+    from feedsvc.store import Store
+    from feedsvc.store.health import DIED, health
     from feedsvc.store.probe import database_exists
     from feedsvc.store.websub import hub_summaries
     from feedsvc.websub.announce import status_lines
 
     cfg = load_config(_config_path(args))
     console = Console()
+    for note in cfg.jitter_notes():
+        console.print(f"[yellow]note[/yellow] {safe_text(note)}")
     if not database_exists(cfg.database.url, cfg.base_dir):  # looking must not create an empty database
         console.print(f"No database yet ({safe_text(cfg.database.url)}): nothing has been crawled. "
                       "Run `feedsvc crawl` first.")
         return 0
     configured = {s.id for s in cfg.sources}
-    now = datetime.now(UTC)
     with Store.for_config(cfg) as store, store.session() as session:
-        health = source_health(session)
+        verdicts = health(session, datetime.now(UTC))  # the verdicts the front page shows
         websub = status_lines(hub_summaries(session))
-        died = {h.source.id for h in health if h.last_run is not None and h.last_run.status == "running"
-                and not _crawl_alive(session, h.source.id, h.last_run.pid, now)}
     table = TextTable("Sources", ["source", "last run", "result"] + [
         Column(c, justify="right") for c in ("pages", "items", "new", "errors", "stored")] + ["next run"])
     notes: list[str] = []
-    for h in health:
-        if h.source.id not in configured and h.item_count == 0:
+    for h in verdicts.values():
+        if h.source_id not in configured and h.item_count == 0:
             continue
         run = h.last_run
-        name = h.source.id + ("" if h.source.id in configured else " (removed)")
-        cells = ["-"] * 5
+        name = h.source_id + ("" if h.source_id in configured else " (removed)")
+        cells = ["-", h.state, "-", "-", "-"]
         if run is not None:
-            state = "died (crawl process gone)" if h.source.id in died else run.status
-            cells = [_when(run.started_at), state, str(run.pages), str(run.items_seen), str(run.items_new)]
-        table.add_row(name, *cells, str(run.errors) if run else "-", str(h.item_count), _when(h.source.next_run_at))
-        if h.source.last_error:
-            notes.append(f"[red]{h.source.id}[/red] last error: {safe_text(h.source.last_error)}")
+            cells = [_when(run.started_at), h.state, str(run.pages), str(run.items_seen), str(run.items_new)]
+        table.add_row(name, *cells, str(run.errors) if run else "-", str(h.item_count), _when(h.next_run_at))
+        if h.state == DIED:
+            notes.append(f"[red]{h.source_id}[/red] {h.summary}")
+        if h.last_error:
+            notes.append(f"[red]{h.source_id}[/red] last error: {safe_text(h.last_error)}")
         for listing in h.broken_listings:
-            notes.append(f"[yellow]warning[/yellow] {h.source.id}: listing '{listing}' yielded items before but none "
-                         f"in the last run; its selector probably broke (try `feedsvc preview {h.source.id}`)")
+            notes.append(f"[yellow]warning[/yellow] {h.source_id}: listing '{listing}' yielded items before but none "
+                         f"in the last run; its selector probably broke (try `feedsvc preview {h.source_id}`)")
     table.print(console)
     for note in notes:
         console.print(note)
@@ -218,31 +218,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _csv_cell(value: str) -> str:
     """A CSV cell a spreadsheet shows as text: site text starting like a formula gets a `'` in front."""
     return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def _crawl_alive(session: Any, source_id: str, pid: int | None, now: datetime) -> bool:
-    """Is the crawl a 'running' run names still alive? Its lease says: a crawl renews `crawl:<source>` while it
-    lives, so no live lease means it died (SIGKILL, OOM, power) without closing its run; a lease held on this
-    machine by a pid that is gone means the same, before the lease expires."""
-    import os
-    import socket
-
-    from feedsvc.store.leases import lease_holder
-
-    holder = lease_holder(session, f"crawl:{source_id}", now)
-    if holder is None:
-        return False
-    host, _, rest = holder.partition(":")
-    holder_pid = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not holder_pid.isdigit() or (pid is not None and int(holder_pid) != pid):
-        return True  # another machine's crawl (or a newer one): trust its lease
-    try:
-        os.kill(int(holder_pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
 
 
 def _when(value: datetime | None) -> str:

@@ -1,6 +1,6 @@
 """Crawl progress on the terminal: a compact live board of every source in a crawl, and the summary after it.
 
-Used by `feedsvc crawl` and `feedsvc demo`. Fed with the crawler's progress events (feedsvc.scheduling.launcher);
+Used by `feedsvc crawl` and `feedsvc demo`. Fed with the crawler's progress events (feedsvc.scheduling.child);
 a thousand sources stay one screen: a totals line, then the sources crawling now (and any that failed).
 """
 
@@ -17,9 +17,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from feedsvc.after_crawl import AfterCrawl
 from feedsvc.cli.tables import Column, TextTable
-from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
+from feedsvc.config import AppConfig
+from feedsvc.models import RunStatus
+from feedsvc.scheduling.child import ChildOutcome, CrawlOutcome, run_child
 from feedsvc.text import safe_text
 
 COLOURS: dict[str, str] = {RunStatus.OK: "green", RunStatus.PARTIAL: "yellow", RunStatus.RUNNING: "cyan",
@@ -41,7 +43,7 @@ class _Row:
 
 
 class CrawlBoard:
-    """A live table of a crawl's sources; `on_event` takes the launcher's events (from any thread)."""
+    """A live table of a crawl's sources; `on_event` takes the crawl child's events (from any thread)."""
 
     def __init__(self, source_ids: Sequence[str], console: Console) -> None:
         self.rows = {source_id: _Row() for source_id in source_ids}
@@ -73,7 +75,7 @@ class CrawlBoard:
         elif kind == "error":
             row.errors += 1
         elif kind == "busy":
-            row.state, row.finished = LaunchStatus.BUSY, time.monotonic()
+            row.state, row.finished = RunStatus.BUSY, time.monotonic()
         elif kind == "done":
             counts = event.get("counts") or {}
             row.seen, row.new = int(counts.get("items_seen", 0)), int(counts.get("items_new", 0))
@@ -93,7 +95,7 @@ class CrawlBoard:
         )
         shown = [(sid, r) for sid, r in self.rows.items() if r.state == RunStatus.RUNNING]
         shown += [(sid, r) for sid, r in self.rows.items()
-                  if r.finished is not None and r.state not in (RunStatus.OK, RunStatus.PARTIAL, RunStatus.RUNNING)]
+                  if r.finished is not None and r.state != RunStatus.RUNNING and not _succeeded(r.state)]
         room = max(3, self.console.size.height - 6)
         if len(self.rows) <= room:  # everything fits: show every source, queued and finished too
             shown = list(self.rows.items())
@@ -111,10 +113,20 @@ class CrawlBoard:
         return Group(head, table)
 
 
-def crawl_with_board(config_path: str, source_ids: Sequence[str], console: Console, **options: Any) -> BatchOutcome:
-    """run_batch (options: now, timeout, related, source_timeout…) with the live board on `console`."""
+def _succeeded(state: str) -> bool:
+    return state in set(RunStatus) and RunStatus(state).succeeded
+
+
+def crawl_with_board(cfg: AppConfig, source_ids: Sequence[str], console: Console, *, related: bool = True,
+                     **options: Any) -> ChildOutcome:
+    """run_child (options: now, timeout, source_timeout…) with the live board on `console`, then one after-crawl
+    step for every run it finished (`related=False`: no related refresh)."""
     with CrawlBoard(source_ids, console) as board:
-        return run_batch(config_path, source_ids, on_event=board.on_event, **options)
+        child = run_child(cfg.path, source_ids, on_event=board.on_event, **options)
+    after = AfterCrawl(cfg, related=related)
+    after.add(child.finished)
+    after.close()
+    return child
 
 
 def summary_table(outcomes: Sequence[CrawlOutcome]) -> TextTable:

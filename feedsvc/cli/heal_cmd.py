@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc.config import load_config
-from feedsvc.config_edit import set_listing_block
+from feedsvc.config.edit import set_listing_block
 
 
 def register(subparsers: Any) -> None:

@@ -84,9 +84,9 @@ def _find(session: Session, key: str) -> Item:
 
 def _show(session: Session, key: str, limit: int, as_json: bool) -> int:
     item = _find(session, key)
-    from feedsvc.store import related as related_repo
+    from feedsvc.store.related import related_items
 
-    found = related_repo.related_items(session, item.id, limit)
+    found = related_items(session, item.id, limit)
     original = session.get(Item, item.duplicate_of) if item.duplicate_of is not None else None
     if as_json:
         print(json.dumps({

@@ -40,6 +40,7 @@ def _logging_for_service() -> None:
     if root.level > logging.INFO:
         logging.getLogger("feedsvc.scheduler").setLevel(logging.INFO)
         logging.getLogger("feedsvc.run").setLevel(logging.INFO)
+        logging.getLogger("feedsvc.after_crawl").setLevel(logging.INFO)
 
 
 def run_run(args: argparse.Namespace) -> int:
@@ -53,7 +54,7 @@ def run_run(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     print(f"feedsvc: feeds on http://{host}:{port}/ ; scheduler running ({len(cfg.sources)} source(s)); "
           "Ctrl-C to stop", flush=True)
-    return run_service(config_path, sock=sock, access_log=not args.no_access_log)
+    return run_service(config_path, cfg=cfg, sock=sock, access_log=not args.no_access_log)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -64,6 +65,7 @@ def run_demo(args: argparse.Namespace) -> int:
         PREFERRED_SITE_PORT,
         free_port,
         missing_needs,
+        print_needs,
         print_urls,
         write_demo_config,
     )
@@ -86,13 +88,13 @@ def run_demo(args: argparse.Namespace) -> int:
             sock = bind_socket("127.0.0.1", args.port if args.port is not None else free_port("127.0.0.1", 8080))
             port = int(sock.getsockname()[1])
         setup = write_demo_config(Path(args.data_dir).resolve(), site.base_url, port)
-        console.print(f"Demo site (GBK Chinese portal + English blog): {site.base_url}/")
-        console.print(f"Demo config: {setup.config_path}")
+        # Paths and URLs are shown as they are: a `[x]` in them is text, not Rich markup.
+        console.print(f"Demo site (GBK Chinese portal + English blog): {site.base_url}/", markup=False)
+        console.print(f"Demo config: {setup.config_path}", markup=False)
         ids = [source.id for source in setup.cfg.sources]
-        outcomes = crawl_with_board(str(setup.config_path), ids, console, timeout=600).outcomes
+        outcomes = crawl_with_board(setup.cfg, ids, console, timeout=600).outcomes
         print_summary(outcomes, console, console)
-        for need in missing_needs(setup.cfg):
-            console.print(f"[yellow]note[/yellow]: {need}", markup=True, highlight=False)
+        print_needs(missing_needs(setup.cfg), console)
         base_url = f"http://127.0.0.1:{port}"
         print_urls(setup.cfg, base_url, console, serving=not args.no_serve)
         failed = [o for o in outcomes if not o.succeeded]
@@ -100,7 +102,7 @@ def run_demo(args: argparse.Namespace) -> int:
             return 1 if failed else 0
         signal.signal(signal.SIGTERM, previous)
         print(f"Serving feeds on {base_url}/ with scheduled re-crawls. Press Ctrl-C to stop.", flush=True)
-        return run_service(str(setup.config_path), sock=sock, access_log=False, log_level="warning")
+        return run_service(str(setup.config_path), cfg=setup.cfg, sock=sock, access_log=False, log_level="warning")
     finally:
         signal.signal(signal.SIGTERM, previous)
         site.stop()

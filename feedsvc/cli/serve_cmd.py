@@ -39,6 +39,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if workers < 1:
         raise ConfigError(f"--workers {workers}: use 1 or more worker processes")
     from feedsvc.http.app import HOST_ENV, PORT_ENV
+    from feedsvc.http.metrics import multiprocess_dir
     from feedsvc.http.protocol import server_options
 
     host = args.host or cfg.server.host
@@ -47,17 +48,18 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ[CONFIG_ENV] = str(config_path)
     os.environ[HOST_ENV] = host
     os.environ[PORT_ENV] = str(port)
-    uvicorn.run(
-        "feedsvc.http.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=args.log_level,
-        access_log=not args.no_access_log,
-        proxy_headers=True,
-        **server_options(),  # header read deadline and connection limits (docs/security.md)
-    )
+    with multiprocess_dir(workers):  # one /metrics scrape sums every worker's counters
+        uvicorn.run(
+            "feedsvc.http.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=args.log_level,
+            access_log=not args.no_access_log,
+            proxy_headers=True,
+            **server_options(),  # header read deadline and connection limits (docs/security.md)
+        )
     return 0
 
 
@@ -71,7 +73,8 @@ def run_publish(args: argparse.Namespace) -> int:
     with Progress(transient=True) as bar:
         task = bar.add_task("publishing feeds", total=None)
         result = publish(cfg, args.dir, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    print(f"wrote {result.written} files to {result.out_dir}" + (f", removed {result.removed} stale" if result.removed else ""))
+    print(f"wrote {result.written} files to {result.out_dir}" + (f", {result.unchanged} unchanged" if result.unchanged else "")
+          + (f", removed {result.removed} stale" if result.removed else ""))
     announced = announce_feeds(cfg, result.digests)  # WebSub: tell the hubs which published feeds changed
     if announced is not None:
         print(f"websub: {announced.announced} feed URL(s) announced, {announced.failed} failed, "

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc.config import default_config_path
-from feedsvc.config_edit import append_source
+from feedsvc.config.edit import append_source, is_blank
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
 def run_suggest_command(args: argparse.Namespace) -> int:
     config = Path(args.config or default_config_path())
     cmd = [sys.executable, "-m", "crawler.run", "--suggest", args.url]
-    if config.exists():  # its User-Agent, robots and delay settings; without one the defaults
+    if not is_blank(config):  # its User-Agent, robots and delay settings; a config still to be started: defaults
         cmd += ["--config", str(config)]
     cmd += [flag for name in ("id", "title") if getattr(args, name) for flag in (f"--{name}", getattr(args, name))]
     child = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)

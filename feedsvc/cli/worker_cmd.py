@@ -1,4 +1,4 @@
-"""`feedsvc worker --redis URL`: run this machine as a crawl node (feedsvc.scheduling.worker)."""
+"""`feedsvc worker --redis URL`: run this machine as a crawl node (feedsvc.scheduling.node)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import signal
 import threading
 from typing import Any
 
-from feedsvc.scheduling.dispatch import QUEUE_KEY
+from feedsvc.scheduling.queue import QUEUE_KEY
 
 
 def register(subparsers: Any) -> None:
@@ -31,11 +31,11 @@ def register(subparsers: Any) -> None:
 def run_worker_command(args: argparse.Namespace) -> int:
     from feedsvc.cli.crawl_cmd import _config_path
     from feedsvc.config import load_config
-    from feedsvc.scheduling.worker import run_worker
+    from feedsvc.scheduling.node import run_node
 
     cfg = load_config(_config_path(args))  # a broken config fails here, with one line
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _sig, _frame: stop.set())
-    return run_worker(cfg.path, args.redis, key=args.key, window=args.window, idle_exit=args.idle_exit, stop=stop,
-                      related=not args.no_related)
+    return run_node(cfg, args.redis, key=args.key, window=args.window, idle_exit=args.idle_exit, stop=stop,
+                    related=not args.no_related)

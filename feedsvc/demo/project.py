@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.text import Text
 
 from feedsvc.config import DATABASE_URL_ENV, AppConfig, browser_missing, load_config
 
@@ -141,6 +142,13 @@ def missing_needs(cfg: AppConfig) -> list[str]:
         return []
     return [f"The 阅读排行 ranking (gwdemo/ranking) is filled by a script and stays empty without a browser: "
             f"{missing}, then run the demo again."]
+
+
+def print_needs(needs: list[str], console: Console) -> None:
+    """One note per missing need, printed literally: install commands hold brackets (`feedsvc[browser]`) that
+    Rich markup would swallow."""
+    for need in needs:
+        console.print(Text.assemble(("note", "yellow"), ": ", need), highlight=False)
 
 
 def print_urls(cfg: AppConfig, base_url: str, console: Console, serving: bool) -> None:

@@ -1,7 +1,7 @@
-"""Builds feed documents: repository rows → FeedMeta/FeedEntry → Atom/RSS/JSON bytes.
+"""Builds feed documents: store rows → FeedMeta/FeedEntry → Atom/RSS/JSON bytes.
 
-The one implementation shared by the HTTP app (feedsvc/app.py) and static publishing (feedsvc/publish.py).
-Holds no SQL (feedsvc/repository/feeds.py) and no XML (feedsvc/feeds.py, feedsvc/jsonfeed.py).
+The one implementation shared by the HTTP app (feedsvc/http/app.py) and static publishing (feedsvc/feeds/publish.py).
+Holds no SQL (feedsvc/store/feeds.py) and no XML (feedsvc/feeds/render.py, feedsvc/feeds/jsonfeed.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,9 +32,18 @@ from feedsvc.feeds.render import (
 from feedsvc.feeds.sanitize import clean_html
 from feedsvc.feeds.spec import FeedFilter, FeedSpec
 from feedsvc.models import Item
-from feedsvc.store import feeds as feed_queries
-from feedsvc.store.feeds import ListedItem
-from feedsvc.store.related import RelatedLinkRow, inline_related
+from feedsvc.related.topics import topic_items
+from feedsvc.store.feeds import (
+    ListedItem,
+    filter_item_ids,
+    items_by_ids,
+    listing_entries,
+    listing_memberships,
+    newest_items,
+    source_items,
+    stored_source_ids,
+)
+from feedsvc.store.related import RelatedLinkRow, inline_related, related_items
 from feedsvc.text import clean_title, plain_text
 
 SUMMARY_CHARS = 400
@@ -65,23 +73,6 @@ class _Row:
     score: float | None = None
 
 
-def _related_api() -> Any:
-    """Helper C's related-items API (feedsvc/repository/related.py); None when not installed."""
-    try:
-        from feedsvc.store import related
-    except ImportError:
-        return None
-    return related
-
-
-def _topics_api() -> Any:
-    try:
-        from feedsvc.related import topics
-    except ImportError:
-        return None
-    return topics
-
-
 class FeedBuilder:
     """Builds any FeedSpec in any format from the current database contents."""
 
@@ -107,22 +98,22 @@ class FeedBuilder:
 
     def _entries(self, session: Session, spec: FeedSpec, rows: list[_Row],
                  related: dict[int, list[RelatedLinkRow]]) -> list[FeedEntry]:
-        listings = feed_queries.listing_memberships(session, [r.item.id for r in rows])
+        listings = listing_memberships(session, [r.item.id for r in rows])
         return [self._entry(r, spec, related.get(r.item.id, []), listings.get(r.item.id, [])) for r in rows]
 
     # -- rows -------------------------------------------------------------------------------------------
     def _hidden_sources(self, session: Session) -> list[str]:
-        return [sid for sid in feed_queries.stored_source_ids(session) if sid not in self._zones]
+        return [sid for sid in stored_source_ids(session) if sid not in self._zones]
 
     def _rows(self, session: Session, spec: FeedSpec, flt: FeedFilter) -> list[_Row]:
         if spec.kind == "new":
-            return [_Row(i) for i in feed_queries.newest_items(session, flt, self._hidden_sources(session))]
+            return [_Row(i) for i in newest_items(session, flt, self._hidden_sources(session))]
         if spec.kind == "source":
             assert spec.source is not None
-            return [_Row(i) for i in feed_queries.source_items(session, spec.source, flt)]
+            return [_Row(i) for i in source_items(session, spec.source, flt)]
         if spec.kind == "listing":
             assert spec.source is not None and spec.listing is not None
-            listed: list[ListedItem] = feed_queries.listing_entries(session, spec.source, spec.listing, flt)
+            listed: list[ListedItem] = listing_entries(session, spec.source, spec.listing, flt)
             return [_Row(x.item, entered=x.entered, rank=x.rank, rank_changed=x.rank_changed) for x in listed]
         if spec.kind == "topic":
             return self._topic_rows(session, spec, flt)
@@ -130,26 +121,23 @@ class FeedBuilder:
 
     def _related_rows(self, session: Session, spec: FeedSpec, flt: FeedFilter) -> list[_Row]:
         assert spec.item_id is not None
-        item = feed_queries.items_by_ids(session, [spec.item_id]).get(spec.item_id)
+        item = items_by_ids(session, [spec.item_id]).get(spec.item_id)
         if item is None:
             raise FeedNotFound(f"No item with id {spec.item_id}. Item ids appear in entries' 'Related' links.")
-        api = _related_api()
-        if api is None:
-            return []
-        found = api.related_items(session, spec.item_id, flt.limit)
+        found = related_items(session, spec.item_id, flt.limit)
         return self._ranked_rows(session, found, flt)
 
     def _topic_rows(self, session: Session, spec: FeedSpec, flt: FeedFilter) -> list[_Row]:
         topic = self.cfg.topic(spec.topic or "")
-        api = _topics_api()
-        if topic is None or api is None:
+        if topic is None:
             return []
-        found = api.topic_items(session, topic, self.cfg, flt.limit)
-        return self._ranked_rows(session, found, flt)
+        ranked = topic_items(session, topic, self.cfg, flt.limit)
+        items = items_by_ids(session, [i for i, _ in ranked])
+        return self._ranked_rows(session, [(items[i], s) for i, s in ranked if i in items], flt)
 
     def _ranked_rows(self, session: Session, found: list[tuple[Item, float]], flt: FeedFilter) -> list[_Row]:
         """Rows ranked elsewhere (related, topics), narrowed by the store with the same rule as other feeds."""
-        kept = feed_queries.filter_item_ids(session, [i.id for i, _ in found], flt)
+        kept = filter_item_ids(session, [i.id for i, _ in found], flt)
         return [_Row(i, score=s) for i, s in found if i.id in kept and i.source_id in self._zones]
 
     def _inline_related(self, session: Session, item_ids: Sequence[int]) -> dict[int, list[RelatedLinkRow]]:
@@ -245,6 +233,6 @@ class FeedBuilder:
             topic = self.cfg.topic(spec.topic or "")
             title = topic.title if topic else spec.topic or ""
             return f"Topic: {title}", f"New items about {title}, most similar first", home
-        item = feed_queries.items_by_ids(session, [spec.item_id or 0]).get(spec.item_id or 0) if session else None
+        item = items_by_ids(session, [spec.item_id or 0]).get(spec.item_id or 0) if session else None
         name = item.title if item else f"item {spec.item_id}"
         return f"Related to: {name}", f"Items related to '{name}'", item.url if item else home

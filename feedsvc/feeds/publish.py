@@ -4,8 +4,9 @@ Besides the listed feeds, the related-items feed of every entry that links to on
 those of the entries it lists), so no link in a published file points at a missing file.
 
 Uses the same FeedBuilder and page renderers as the app, so a published file has the bytes the server would
-send for that URL without query parameters. Files are replaced atomically (write + rename), so a web server or
-CDN serving the folder never sees half a file. A manifest (MANIFEST_FILE) lists what the last run wrote: files
+send for that URL without query parameters. Only files whose bytes changed are written (a night of crawls
+rewrites what changed, not thousands of files; the web server's Last-Modified/ETag stay true), and those are
+replaced atomically (write + rename), so a web server or CDN serving the folder never sees half a file. A manifest (MANIFEST_FILE) lists what the last run wrote: files
 of sources no longer configured are removed only when the manifest names them, never a file someone else put
 there, and nothing is written or removed through a symlink leading out of the folder.
 """
@@ -18,14 +19,15 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import AppConfig
 from feedsvc.errors import StorageError
+from feedsvc.feeds import pages
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import FeedFilter, FeedSpec, all_specs
-from feedsvc.http import pages
 from feedsvc.store import Store
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,22 @@ MANIFEST_FILE = ".feedsvc-published.json"
 @dataclass(frozen=True)
 class PublishResult:
     out_dir: Path
-    written: int
+    written: int  # files whose bytes changed (or were new)
     removed: int
     # Route path → digest of every feed file written (what WebSub announces when it changed).
     digests: dict[str, str] = field(default_factory=dict)
+    unchanged: int = 0  # files left alone: their bytes were already there
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` unless the file already holds exactly it; True when written."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    _write_atomic(path, data)
+    return True
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -79,6 +93,7 @@ def _publish(cfg: AppConfig, out: Path, progress: Callable[[int, int], None] | N
         jobs = [(spec, fmt) for spec in all_specs(cfg) for fmt in FORMATS]
         total = len(jobs) + 2
         written: set[Path] = set()
+        changed = 0
         digests: dict[str, str] = {}
         queued: set[int] = set()
         done = 0
@@ -86,7 +101,7 @@ def _publish(cfg: AppConfig, out: Path, progress: Callable[[int, int], None] | N
             spec, fmt = jobs.pop(0)
             path = _inside(root, out / spec.path(fmt).lstrip("/"))
             built = builder.build(spec, fmt, FeedFilter())
-            _write_atomic(path, built.body)
+            changed += _write_if_changed(path, built.body)
             written.add(path)
             digests[spec.path(fmt)] = built.digest
             fresh = [i for i in built.related_feed_ids if i not in queued]
@@ -96,15 +111,16 @@ def _publish(cfg: AppConfig, out: Path, progress: Callable[[int, int], None] | N
             done += 1
             if progress:
                 progress(done, total)
-        _write_atomic(out / OPML_FILE, pages.render_opml_document(builder))
+        changed += _write_if_changed(out / OPML_FILE, pages.render_opml_document(builder))
         with store.session() as session:
-            _write_atomic(out / INDEX_FILE, pages.render_index(builder, session))
+            changed += _write_if_changed(out / INDEX_FILE, pages.render_index(builder, session, now=datetime.now(UTC)))
         if progress:
             progress(total, total)
     names = {path.relative_to(out).as_posix() for path in written}
     removed = _remove_stale(out, root, previous - names)
-    _write_atomic(out / MANIFEST_FILE, json.dumps(sorted(names), indent=0).encode())
-    return PublishResult(out_dir=out, written=len(written) + 2, removed=removed, digests=digests)
+    _write_if_changed(out / MANIFEST_FILE, json.dumps(sorted(names), indent=0).encode())
+    return PublishResult(out_dir=out, written=changed, removed=removed, digests=digests,
+                         unchanged=len(written) + 2 - changed)
 
 
 def _inside(root: Path, path: Path) -> Path:

@@ -2,7 +2,7 @@
 
 `FeedMeta` and `FeedEntry` are what the feed layer needs to know, already resolved (absolute URLs, sanitised
 HTML, aware datetimes in the source's zone). `build_feed(meta, entries)` makes a FeedGenerator and
-`render(fg, kind)` serialises it. The JSON Feed twin is feedsvc/jsonfeed.py, built from the same records.
+`render(fg, kind)` serialises it. The JSON Feed twin is feedsvc/feeds/jsonfeed.py, built from the same records.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The HTTP app: `create_app(cfg) -> Starlette`. Routes, status codes, media types and HTTP caching only.
 
-No SQL (feedsvc/repository/) and no XML (feedsvc/feeds.py): handlers call FeedBuilder/pages and wrap the
+No SQL (feedsvc/store/) and no XML (feedsvc/feeds/render.py): handlers call FeedBuilder/pages and wrap the
 bytes. Built feeds live in a FeedCache keyed by URL; the pure-ASGI `FeedFastPath` in front of Starlette
 answers cache hits (200 or 304) without routing, threads or database access.
 """
@@ -22,21 +22,22 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from feedsvc import store as repository
 from feedsvc.config import AppConfig, load_config
 from feedsvc.errors import BadRequest, FeedNotFound, StorageError
+from feedsvc.feeds import pages
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.opml import MEDIA_TYPE as OPML_TYPE
 from feedsvc.feeds.render import EPOCH
 from feedsvc.feeds.spec import parse_feed_path, parse_filter
-from feedsvc.http import pages
 from feedsvc.http.cache import DEFAULT_CHECK_INTERVAL, Document, FeedCache, make_document
 from feedsvc.http.fastpath import FeedFastPath, cache_key
 from feedsvc.http.metrics import CONTENT_TYPE as METRICS_TYPE
 from feedsvc.http.metrics import Metrics
 from feedsvc.http.responses import Conditions, DocumentResponse, reply
 from feedsvc.store import Store
-from feedsvc.store import feeds as feed_queries
+from feedsvc.store.feeds import ping
+from feedsvc.store.items import count_items
+from feedsvc.store.meta import data_version
 from feedsvc.store.watch import DatabaseFile, reopen_replaced
 from feedsvc.store.websub import HubSummary, hub_summaries
 
@@ -82,7 +83,7 @@ class AppState:
 
     def read_version(self) -> int:
         with self.sessions()() as session:
-            return repository.data_version(session)
+            return data_version(session)
 
     def feed_builder(self) -> FeedBuilder:
         if self.builder is None:
@@ -151,7 +152,7 @@ async def index(request: Request) -> Response:
 
     def render() -> bytes:
         with state.sessions()() as session:
-            return pages.render_index(state.feed_builder(), session, page)
+            return pages.render_index(state.feed_builder(), session, page, now=datetime.now(UTC))
 
     body = await run_in_threadpool(render)
     # Health and last-crawl times change without a data_version bump, so the page is never cached here;
@@ -165,8 +166,8 @@ async def healthz(request: Request) -> Response:
 
     def check() -> None:
         with state.sessions()() as session:
-            feed_queries.ping(session)
-            repository.data_version(session)  # the schema is there and readable, not just a connection
+            ping(session)
+            data_version(session)  # the schema is there and readable, not just a connection
 
     try:
         await run_in_threadpool(check)
@@ -180,7 +181,7 @@ async def metrics(request: Request) -> Response:
 
     def read() -> tuple[int, list[HubSummary]]:
         with state.sessions()() as session:
-            return repository.count_items(session), hub_summaries(session)
+            return count_items(session), hub_summaries(session)
 
     count, hubs = await run_in_threadpool(read)
     return Response(state.metrics.render(lambda: count, hubs), media_type=METRICS_TYPE)

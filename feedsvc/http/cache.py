@@ -102,8 +102,6 @@ class FeedCache:
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
         self._build_locks: dict[str, threading.Lock] = {}
-        self.hits = 0
-        self.misses = 0
 
     def version_is_fresh(self) -> bool:
         """Whether the known data_version was checked recently enough to serve hits without asking the DB."""
@@ -132,7 +130,6 @@ class FeedCache:
             return None
         doc = self._entries.get(key)
         if doc is not None and doc.version == self._version:
-            self.hits += 1
             return doc
         return None
 
@@ -140,7 +137,6 @@ class FeedCache:
         """The document built from the last known data_version, however long ago that was checked."""
         doc = self._entries.get(key)
         if doc is not None and doc.version == self._version:
-            self.hits += 1
             return doc
         return None
 
@@ -149,17 +145,14 @@ class FeedCache:
         version = self.current_version()
         doc = self._entries.get(key)
         if doc is not None and doc.version == version:
-            self.hits += 1
             return doc, True
         with self._lock:
             key_lock = self._build_locks.setdefault(key, threading.Lock())
         with key_lock:
             doc = self._entries.get(key)
             if doc is not None and doc.version == version:
-                self.hits += 1
                 return doc, True
             doc = build(version)
-            self.misses += 1
             self.put(key, doc)
             with self._lock:
                 if len(self._build_locks) > 4 * self.max_entries:

@@ -1,8 +1,8 @@
 """The relatedness index: documents as TF-IDF signatures, all-pairs neighbours in blocks, one-item queries.
 
 Pure (no I/O). Terms are the integer keys of feedsvc/related/tokens.py. A document's vector keeps its
-`SIGNATURE_TERMS` heaviest terms (renormalised): with idf squared those carry nearly all the weight, and it
-caps the cost of comparing everything with everything.
+`SIGNATURE_TERMS` heaviest terms (renormalised): they carry nearly all the weight, and the cap bounds the
+cost of comparing everything with everything.
 """
 
 from __future__ import annotations
@@ -21,17 +21,22 @@ from feedsvc.related.docs import Doc, Scored, doc_text
 from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
 from feedsvc.related.tokens import TokenMode, batch_keys
 
-# idf squared: boilerplate shared across a site ("转载请注明出处", "subscribe to our newsletter") otherwise
-# makes unrelated pages look alike; with two boilerplate sentences per item in the evaluation corpus it
-# lifts precision@5 from 0.80 to 0.84 (Chinese) and 0.86 to 0.87 (English), and is within 0.01 of plain
-# idf elsewhere (bench/related_quality.py).
-IDF_POWER = 2.0
-# Terms kept per document vector: 64 matches keeping every term on the evaluation corpus, while 32 loses
-# 0.2 of Chinese precision@5 (bench/related_quality.py); it bounds the all-pairs work at 100,000 items.
-SIGNATURE_TERMS = 64
+# idf to the power 1.5: boilerplate shared across a site ("转载请注明出处", "subscribe to our newsletter")
+# otherwise makes unrelated pages look alike (plain idf: Chinese generated pages 0.80 at 64 terms), while
+# idf squared buries the shared topical words of real text under one-off names and numbers (20 Newsgroups:
+# 0.72 against 0.76 for plain idf). 1.5 keeps the generated pages at 0.98-0.99 and real text at 0.77
+# (bench/related_quality.py, docs/related.md).
+IDF_POWER = 1.5
+# Terms kept per document vector: 128 is within 0.005 of keeping every term on real text, where 64 loses
+# 0.03 (20 Newsgroups, bench/related_quality.py); it bounds the all-pairs work at 100,000 items.
+SIGNATURE_TERMS = 128
 # Terms in more than max(MIN_MAX_DF, MAX_DF_RATIO * n) documents are left out of signatures.
 MIN_MAX_DF = 1000
 MAX_DF_RATIO = 0.01
+# Terms in fewer documents than this are left out of a whole-collection index (see bench/related_quality.py).
+MIN_DF = 1
+# With a weak best match, candidates down to this share of it are kept (see RelatedIndex._top).
+RELATIVE_CUT = 0.5
 # Candidates ranked per document before near-duplicates are set aside and the list is cut to `limit`.
 SLACK = 10
 
@@ -74,7 +79,8 @@ def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
 class RelatedIndex:
     """Signatures of a set of documents: every document's neighbours, or any document's matches."""
 
-    def __init__(self, docs: Sequence[Doc], mode: TokenMode = "bigram", max_df: int | None = None) -> None:
+    def __init__(self, docs: Sequence[Doc], mode: TokenMode = "bigram", max_df: int | None = None,
+                 min_df: int = 1) -> None:
         self.mode: TokenMode = mode
         self.docs = list(docs)
         n = len(self.docs)
@@ -103,6 +109,9 @@ class RelatedIndex:
         # Terms more common than that are left out of signatures: they say little about any one document
         # and their long postings lists are what makes comparing everything with everything slow.
         self.idf[self.df > self.max_df] = 0.0
+        # When every document is indexed (a rebuild), a term seen in one links it to nothing, yet it takes
+        # weight from the terms it shares; a query or a sample of the collection keeps such terms.
+        self.idf[self.df < min_df] = 0.0
         self._unseen_idf = (math.log(n + 1) + 1.0) ** IDF_POWER
         sig_rows, sig_cols, sig_vals = [], [], []
         for start in range(0, n, BATCH):
@@ -192,7 +201,12 @@ class RelatedIndex:
     def _top(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
              min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(candidate rows, scores, which may be near-duplicates), best first."""
-        keep = scores > min_score
+        # The cut is min_score, or a share of the item's own best match when that is weaker: an item whose
+        # closest neighbour scores low still gets its closest neighbours (every item with comparable items
+        # is answered), and a strong match still keeps weak ones out.
+        mine = self.ids[rows] == doc.id
+        best = float(scores[~mine].max()) if (~mine).any() else 0.0
+        keep = (scores > min(min_score, RELATIVE_CUT * best)) & (scores > 0)
         rows, scores = rows[keep], scores[keep]
         want = limit + SLACK
         if len(rows) > want:

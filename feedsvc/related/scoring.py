@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
+from feedsvc.related import index as related_index
 from feedsvc.related.boilerplate import remove_boilerplate
 from feedsvc.related.docs import Doc, Scored
 from feedsvc.related.duplicates import assign_duplicates
@@ -67,7 +68,7 @@ def compute_related(docs: list[Doc], limit: int, min_score: float, site_pairs: S
     report = progress or (lambda phase, done, total: None)
     report("index", 0, len(docs))
     remove_boilerplate(docs)
-    index = RelatedIndex(docs)
+    index = RelatedIndex(docs, min_df=related_index.MIN_DF)
     if on_index is not None:
         on_index(index)
     report("score", 0, len(docs))

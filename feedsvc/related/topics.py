@@ -16,14 +16,12 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from feedsvc.config import AppConfig, TopicConfig
-from feedsvc.models import Item
 from feedsvc.related.boilerplate import remove_boilerplate
 from feedsvc.related.docs import Doc, to_doc
 from feedsvc.related.index import RelatedIndex
 from feedsvc.related.tokens import normalize
-from feedsvc.store import related as related_repo
-from feedsvc.store.feeds import items_by_ids
 from feedsvc.store.items import item_ids_by_url
+from feedsvc.store.related import item_texts, recent_item_texts
 
 RECENT_WINDOW = 3000
 TITLE_MATCH = 1.0
@@ -72,17 +70,17 @@ def score_topic(keywords: Sequence[str], seeds: Sequence[Doc], docs: Sequence[Do
     return scores
 
 
-def topic_items(session: Session, topic: TopicConfig, cfg: AppConfig, limit: int) -> list[tuple[Item, float]]:
-    """New items matching the topic, best first (ties: newest first); seed pages themselves are left out."""
+def topic_items(session: Session, topic: TopicConfig, cfg: AppConfig, limit: int) -> list[tuple[int, float]]:
+    """(item id, score) of new items matching the topic, best first (ties: newest first); seed pages themselves
+    are left out. Ids, not rows: the feed builder reads the items it shows."""
     threshold = topic.threshold if topic.threshold is not None else cfg.related.topic_threshold
     seed_ids = set(item_ids_by_url(session, topic.seed_urls).values()) if topic.seed_urls else set()
-    seeds = [to_doc(t) for t in related_repo.item_texts(session, sorted(seed_ids))]
-    window = [to_doc(t) for t in related_repo.recent_item_texts(session, RECENT_WINDOW) if t.id not in seed_ids]
+    seeds = [to_doc(t) for t in item_texts(session, sorted(seed_ids))]
+    window = [to_doc(t) for t in recent_item_texts(session, RECENT_WINDOW) if t.id not in seed_ids]
     # A keyword in a site's footer or notice says nothing about the page: match article text only.
     remove_boilerplate(window).strip_docs(seeds)
     scores = score_topic(topic.keywords, seeds, window)
     order = {doc.id: doc.order for doc in window}
     ranked = sorted((i for i, s in scores.items() if s >= threshold and s > 0),
                     key=lambda i: (-scores[i], -order.get(i, 0.0), -i))[:limit]
-    items = items_by_ids(session, ranked)
-    return [(items[i], round(scores[i], 6)) for i in ranked if i in items]
+    return [(i, round(scores[i], 6)) for i in ranked]

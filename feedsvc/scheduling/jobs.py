@@ -3,7 +3,7 @@
 One cron job per enabled source (`crawl:<source>`), kept in an APScheduler SQLAlchemyJobStore inside the
 project database, so next-run times survive restarts and a run missed while down is run once (coalesced)
 within `[scheduler] misfire_grace_time`. A failed crawl gets a one-off `retry:<source>` job with exponential
-backoff, also persisted. Crawls themselves run as child processes (feedsvc.scheduling.launcher): the scheduler
+backoff, also persisted. Crawls themselves run as child processes (feedsvc.scheduling.child): the scheduler
 only decides *when*. Never imports scrapy or twisted.
 """
 
@@ -19,17 +19,17 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc.config import AppConfig, SourceConfig, cron_trigger, load_config
-from feedsvc.errors import ConfigError
-from feedsvc.models import LaunchStatus
+from feedsvc.config import AppConfig, SourceConfig, cron_trigger
+from feedsvc.errors import ConfigError, backoff_delay
+from feedsvc.models import RunStatus
 
 if TYPE_CHECKING:
-    from feedsvc.scheduling.batcher import CrawlBatcher
+    from feedsvc.scheduling.gather import CrawlGather
 
 log = logging.getLogger("feedsvc.scheduler")
 
@@ -40,10 +40,10 @@ CRAWL_PREFIX = "crawl:"
 RETRY_PREFIX = "retry:"
 # Crawls are child processes, so a job thread only waits for its batch; at least this many threads.
 MAX_PARALLEL_CRAWLS = 4
-# Outcomes a retry cannot fix: the crawl worked or partly worked, another process holds the lease, or the
+# Outcomes a retry cannot fix: the crawl succeeded (RunStatus.succeeded), another process holds the lease, or the
 # config is invalid (the next reload or scheduled run will pick up a fix). A crawl stopped by a shutdown
 # ('aborted', or 'cancelled' before it began) is retried: the persisted retry job runs after the restart.
-NO_RETRY_STATUSES = frozenset({LaunchStatus.OK, LaunchStatus.PARTIAL, LaunchStatus.BUSY, LaunchStatus.SKIPPED, LaunchStatus.CONFIG})
+NO_RETRY_STATUSES = frozenset({RunStatus.BUSY, RunStatus.SKIPPED, RunStatus.CONFIG})  # besides success
 
 @dataclass(frozen=True)
 class JobSpec:
@@ -52,7 +52,7 @@ class JobSpec:
     job_id: str
     source_id: str
     schedule: str
-    trigger: CronTrigger
+    trigger: BaseTrigger
     fingerprint: str
 
 
@@ -71,10 +71,10 @@ def job_specs(cfg: AppConfig) -> list[JobSpec]:
 
 
 class _CrawlExecutor(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler 3 ships no types
-    """APScheduler's thread pool, handing every job the service's batcher as `crawls=` (a live object cannot be
-    stored with the job: the job store pickles only names and plain arguments)."""
+    """APScheduler's thread pool, handing every job the service's CrawlGather as `crawls=` (a live object cannot
+    be stored with the job: the job store pickles only names and plain arguments)."""
 
-    def __init__(self, max_workers: int, crawls: CrawlBatcher) -> None:
+    def __init__(self, max_workers: int, crawls: CrawlGather) -> None:
         super().__init__(max_workers)
         self.crawls = crawls
 
@@ -96,18 +96,18 @@ class _WithKwargs:
         return str(self._job)
 
 
-def build_scheduler(engine: Engine, cfg: AppConfig, crawls: CrawlBatcher | None = None) -> BackgroundScheduler:
+def build_scheduler(engine: Engine, cfg: AppConfig, crawls: CrawlGather | None = None) -> BackgroundScheduler:
     """A not-yet-started scheduler whose jobs live in the `apscheduler_jobs` table of the project database.
 
     Job threads mostly wait for their batch, so there are enough of them for a whole window of sources.
     """
-    from feedsvc.scheduling.batcher import CrawlBatcher
+    from feedsvc.scheduling.gather import CrawlGather
 
     sched = cfg.scheduler
     workers = max(MAX_PARALLEL_CRAWLS, cfg.crawl.concurrent_sources)
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
-        executors={"default": _CrawlExecutor(workers, crawls or CrawlBatcher())},
+        executors={"default": _CrawlExecutor(workers, crawls or CrawlGather())},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": sched.misfire_grace_time},
         timezone=sched.timezone,
     )
@@ -168,8 +168,9 @@ def sync_jobs(scheduler: BackgroundScheduler, cfg: AppConfig, config_path: str, 
 
 
 def retry_delay(attempt: int, backoff: int) -> float:
-    """Seconds to wait after failed attempt number `attempt` (1-based): backoff, 2×backoff, 4×backoff…"""
-    return float(backoff * 2 ** max(0, attempt - 1))
+    """Seconds to wait after failed attempt number `attempt` (1-based): the one backoff policy
+    (feedsvc.errors.backoff: backoff, 2×backoff, 4×backoff…)."""
+    return backoff_delay(attempt, backoff)
 
 
 def schedule_retry(scheduler: BackgroundScheduler, cfg: AppConfig, result: dict[str, Any],
@@ -178,7 +179,7 @@ def schedule_retry(scheduler: BackgroundScheduler, cfg: AppConfig, result: dict[
     status = str(result.get("status"))
     attempt = int(result.get("attempt", 1))
     source_id = str(result["source_id"])
-    if status in NO_RETRY_STATUSES:
+    if status in NO_RETRY_STATUSES or (status in set(RunStatus) and RunStatus(status).succeeded):
         return None
     if attempt >= cfg.scheduler.max_tries:
         log.warning("crawl gave up source=%s after %d attempt(s): %s", source_id, attempt, result.get("message"))
@@ -210,7 +211,7 @@ def next_runs(scheduler: BackgroundScheduler) -> dict[str, datetime | None]:
 def store_next_runs(session_factory: sessionmaker[Session], runs: dict[str, datetime | None],
                     source_ids: Iterable[str]) -> None:
     """Write `sources.next_run_at` for every known source (None where nothing is scheduled)."""
-    from feedsvc.store import set_next_run
+    from feedsvc.store.sources import set_next_run
 
     with session_factory() as session, session.begin():
         for source_id in source_ids:
@@ -218,35 +219,35 @@ def store_next_runs(session_factory: sessionmaker[Session], runs: dict[str, date
 
 
 def crawl_job(config_path: str, source_id: str, attempt: int = 1, *,
-              crawls: CrawlBatcher | None = None) -> dict[str, Any]:
+              crawls: CrawlGather | None = None) -> dict[str, Any]:
     """The scheduled job: crawl one source (in a child process, batched with the sources due with it) with
     `[scheduler] crawl_timeout`.
 
-    Module-level with plain arguments so the job store can persist it; `crawls` is the service's batcher, passed
+    Module-level with plain arguments so the job store can persist it; `crawls` is the service's CrawlGather, passed
     in by the executor (a fresh one when called directly). Never raises: the outcome goes back to the scheduler
     (which decides on a retry) as a small dict.
     """
-    from feedsvc.scheduling.batcher import CrawlBatcher
+    from feedsvc.scheduling.gather import CrawlGather
 
-    crawls = crawls or CrawlBatcher(gather=0)
+    crawls = crawls or CrawlGather(gather=0)
     trigger = "schedule" if attempt == 1 else "retry"
     result: dict[str, Any] = {"config_path": config_path, "source_id": source_id, "attempt": attempt,
-                              "status": LaunchStatus.ERROR, "message": None}
+                              "status": RunStatus.ERROR, "message": None}
     started = time.monotonic()
     try:
-        cfg = load_config(config_path)
+        cfg = crawls.config_for(config_path)
         source = _enabled_source(cfg, source_id)
         if source is None:
             log.info("crawl skipped source=%s: no longer enabled in %s", source_id, config_path)
-            return {**result, "status": LaunchStatus.SKIPPED}
+            return {**result, "status": RunStatus.SKIPPED}
         if crawls.tracker.stopping():
-            return {**result, "status": LaunchStatus.CANCELLED, "message": "scheduler is shutting down"}
+            return {**result, "status": RunStatus.CANCELLED, "message": "scheduler is shutting down"}
         log.info("crawl start source=%s trigger=%s attempt=%d", source_id, trigger, attempt)
         outcome = crawls.crawl(cfg, config_path, source_id, trigger)
         result.update(status=outcome.status, message=outcome.message, run_id=outcome.run_id,
                       returncode=outcome.returncode, timed_out=outcome.timed_out)
     except ConfigError as exc:  # the file broke since the last reload; retrying cannot fix it
-        result.update(status=LaunchStatus.CONFIG, message=str(exc).replace("\n", "; "))
+        result.update(status=RunStatus.CONFIG, message=str(exc).replace("\n", "; "))
     except Exception as exc:  # a broken database (or a bug) must not kill the scheduler thread
         log.exception("crawl error source=%s", source_id)
         result["message"] = f"{exc.__class__.__name__}: {exc}"

@@ -26,10 +26,12 @@ from apscheduler.events import (
     JobEvent,
 )
 
+from feedsvc.after_crawl import AfterCrawl
 from feedsvc.config import AppConfig, load_config
 from feedsvc.errors import FeedsvcError
-from feedsvc.scheduling.batcher import GATHER_SECONDS, CrawlBatcher
+from feedsvc.scheduling.children import ChildTracker
 from feedsvc.scheduling.config_watch import ConfigWatcher
+from feedsvc.scheduling.gather import GATHER_SECONDS, CrawlGather
 from feedsvc.scheduling.jobs import (
     CRAWL_JOB,
     build_scheduler,
@@ -38,7 +40,6 @@ from feedsvc.scheduling.jobs import (
     store_next_runs,
     sync_jobs,
 )
-from feedsvc.scheduling.tracker import CrawlTracker
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.scheduler")
@@ -51,15 +52,18 @@ class SchedulerService:
     """One scheduler process's state. `job_func` is a 'module:function' reference (tests swap in a stub)."""
 
     def __init__(self, config_path: str, *, poll_interval: float = 2.0, job_func: str = CRAWL_JOB,
-                 on_reload: Callable[[AppConfig], None] | None = None, gather: float = GATHER_SECONDS) -> None:
+                 on_reload: Callable[[AppConfig], None] | None = None, gather: float = GATHER_SECONDS,
+                 cfg: AppConfig | None = None) -> None:
         self.config_path = str(Path(config_path).resolve())
         self.on_reload = on_reload  # e.g. `feedsvc run` hands the new config to the feed server
-        self.cfg: AppConfig = load_config(self.config_path)
+        # `cfg`: what the entry point loaded from this file already (`feedsvc run` reads it once).
+        self.cfg: AppConfig = cfg if cfg is not None else load_config(self.config_path)
         self.job_func = job_func
         self.store = Store.for_config(self.cfg)
         self.engine, self.session_factory = self.store.engine, self.store.session_factory
-        self.tracker = CrawlTracker()  # this service's crawl children; stop() reaches them
-        self.crawls = CrawlBatcher(self.tracker, gather)
+        self.tracker = ChildTracker()  # this service's crawl children; stop() reaches them
+        self.after = AfterCrawl(self.cfg)  # one debounced after-crawl step for every gathering
+        self.crawls = CrawlGather(self.tracker, gather, self.after)
         self.scheduler = build_scheduler(self.engine, self.cfg, self.crawls)
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
                                     | EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES)
@@ -87,6 +91,7 @@ class SchedulerService:
         if self.scheduler.running:
             self.scheduler.pause()
         self.tracker.stop_all(grace)
+        self.after.close()  # what finished before the stop still gets related and published
         # A crawl stopped here reports back as aborted/cancelled and gets a persisted retry job, so it runs
         # again after a restart; wait for those reports before detaching the job store.
         with self._idle:
@@ -137,13 +142,14 @@ class SchedulerService:
         return True
 
     def _apply(self, cfg: AppConfig, initial: bool) -> None:
-        from feedsvc.store import sync_sources
+        from feedsvc.store.sources import sync_sources
 
         with self._reload_lock:
             with self.session_factory() as session, session.begin():
                 sync_sources(session, cfg.sources, datetime.now(UTC))
             report = sync_jobs(self.scheduler, cfg, self.config_path, self.job_func)
             self.cfg = cfg
+            self.crawls.use_config(self.config_path, cfg)
             self.watcher.watch_file = cfg.scheduler.watch_config
             self._known_sources |= {s.id for s in cfg.sources}
             self._store_next_runs()

@@ -1,4 +1,4 @@
-"""Shared pieces of the repository: dialect-neutral upserts and error wrapping."""
+"""Shared pieces of the store modules (private to feedsvc/store/): dialect-neutral upserts and error wrapping."""
 
 from __future__ import annotations
 

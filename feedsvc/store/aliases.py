@@ -7,15 +7,13 @@ the canonical URL, and receives the others' listing rows, appearances and links.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from feedsvc.models import Appearance, Item, ItemAlias, ItemSignature, ListingItem, RelatedLink
-from feedsvc.records import ItemRecord
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, insert_for
 
 
@@ -29,37 +27,16 @@ def alias_targets(session: Session, urls: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def resolve_aliases(session: Session, records: Sequence[ItemRecord]) -> list[ItemRecord]:
-    """Merge what each article's URLs name, then rewrite every record's URLs that are aliases (of an article in
-    this batch or of a stored item) to the item's URL, so a listing link resolves to the article's item."""
-    merge_article_urls(session, records)
-    targets = {alias: rec.url for rec in records if rec.is_article for alias in rec.aliases if alias != rec.url}
-    urls = {rec.url for rec in records} | {rec.related_from for rec in records if rec.related_from}
-    stored = alias_targets(session, urls - targets.keys())
-    targets.update(stored)
-    if not targets:
-        return list(records)
-    out = []
-    for rec in records:
-        url = rec.url if rec.is_article else targets.get(rec.url, rec.url)
-        related_from = targets.get(rec.related_from, rec.related_from) if rec.related_from else None
-        out.append(rec if (url, related_from) == (rec.url, rec.related_from)
-                   else replace(rec, url=url, related_from=related_from))
-    return out
+def merge_article_urls(session: Session, articles: Iterable[tuple[str, Sequence[str]]]) -> None:
+    """Before storing: for each (article URL, its aliases), merge the items stored under those URLs into the
+    earliest, which then carries the article's URL."""
+    for url, aliases in articles:
+        if aliases:
+            _merge(session, url, aliases)
 
 
-def merge_article_urls(session: Session, records: Sequence[ItemRecord]) -> None:
-    """Before storing: for each article with aliases, merge the items stored under its URLs into the earliest,
-    which then carries the canonical URL."""
-    for rec in records:
-        if rec.is_article and rec.aliases:
-            _merge(session, rec.url, rec.aliases)
-
-
-def add_aliases(session: Session, records: Sequence[ItemRecord], ids: dict[str, int]) -> None:
-    """After storing: record each article's aliases as naming its item (an alias moves to the latest article)."""
-    rows = {alias: ids[rec.url] for rec in records if rec.is_article and rec.url in ids for alias in rec.aliases
-            if alias != rec.url}
+def add_aliases(session: Session, rows: Mapping[str, int]) -> None:
+    """After storing: record each alias URL as naming its item id (an alias moves to the latest article)."""
     if rows:
         stmt = insert_for(session, ItemAlias.__table__)
         stmt = stmt.on_conflict_do_update(index_elements=[ItemAlias.url], set_={"item_id": stmt.excluded.item_id})

@@ -6,20 +6,21 @@ to the latest revision, so a fresh SQLite file needs no separate setup step.
 
 from __future__ import annotations
 
-import logging
-import time
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from feedsvc.config import database_setting
 from feedsvc.errors import StorageError
 from feedsvc.store.search import register_sqlite_functions
 
-log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 
 
@@ -28,7 +29,7 @@ def resolve_url(url: str, base_dir: Path | None = None) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StorageError(f"Invalid database url {url!r}: {exc}. Set [database] url.") from None
+        raise StorageError(f"Invalid database url {url!r}: {exc}. Set {database_setting()}.") from None
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return url
     path = Path(parsed.database).expanduser()
@@ -57,14 +58,14 @@ def make_engine(url: str, base_dir: Path | None = None, **kwargs: Any) -> Engine
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"Cannot open database {url}: cannot create {folder}: {exc}. Set [database] url.") from None
+            raise StorageError(f"Cannot open database {url}: cannot create {folder}: {exc}. Set {database_setting()}.") from None
     if backend == "postgresql" and parsed.drivername == "postgresql":
         # psycopg 3 is what we install; plain postgresql:// would look for psycopg2.
         resolved = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     try:
         engine = create_engine(resolved, pool_pre_ping=True, **kwargs)
     except (ArgumentError, ImportError) as exc:
-        raise StorageError(f"Cannot open database {url}: {exc}. Set [database] url.") from None
+        raise StorageError(f"Cannot open database {url}: {exc}. Set {database_setting()}.") from None
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", register_sqlite_functions)
@@ -100,18 +101,42 @@ def create_schema(engine: Engine) -> None:
     try:
         if current_revision() == head:
             return
-        try:
-            command.upgrade(cfg, "head")
-        except SQLAlchemyError:
-            # Two processes starting on a new database race to create it; the loser finds the
-            # winner's tables. If the schema is at head now, that race is all that happened.
-            time.sleep(0.5)
+        # Processes starting together on a new database (a crawl child and the feed server) would race to
+        # create it; one lock makes the second find the first's schema instead of colliding with it.
+        with _migration_lock(engine):
             if current_revision() != head:
-                raise
-            log.info("schema created concurrently by another process: %s", engine.url)
+                command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
         raise StorageError(f"Cannot open database {engine.url!r}: {exc.__class__.__name__}: {_first_line(exc)}. "
-                           "Check [database] url and that the server is running.") from None
+                           f"Check {database_setting()} and that the server is running.") from None
+
+
+# Any fixed number: every feedsvc process agrees on it, so migrations of one PostgreSQL database never overlap.
+_PG_MIGRATION_LOCK = 0x66656564  # "feed"
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold a lock that serialises schema upgrades: a file lock beside a SQLite file, an advisory lock on PostgreSQL."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        with open(f"{database}.migrate-lock", "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+    elif engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK})
+                connection.commit()
+    else:
+        yield
 
 
 def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
@@ -122,10 +147,6 @@ def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision(), head
-
-
-def table_names(engine: Engine) -> list[str]:
-    return sorted(inspect(engine).get_table_names())
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ transaction, so a batch lands whole or not at all.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,12 +15,43 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
-from feedsvc.records import ItemRecord, StoreResult
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, insert_for, wrap_exceptions
-from feedsvc.store.aliases import add_aliases, resolve_aliases
+from feedsvc.store.aliases import add_aliases, alias_targets, merge_article_urls
 from feedsvc.store.meta import bump_data_version
 
 SITE_ORIGIN = "site"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """What one crawl learned about one item, from a listing entry or from the article page itself.
+
+    `published` is timezone-aware UTC. A listing sighting sets listing_id/kind/rank; `related_from` is the
+    canonical URL of the article whose "you may also like" block listed this item. An article page record
+    sets is_article and carries summary/content; its date wins over any listing date.
+    """
+
+    source_id: str
+    url: str
+    title: str | None
+    published: datetime | None = None
+    date_text: str | None = None
+    listing_id: str | None = None
+    listing_kind: str | None = None
+    rank: int | None = None
+    related_from: str | None = None
+    is_article: bool = False
+    summary: str | None = None
+    content: str | None = None
+    # An article's other URLs (the listing's link before redirects, variants): they all name this item.
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    seen: int = 0
+    new: int = 0
+    new_item_ids: list[int] = field(default_factory=list)
 
 
 @wrap_exceptions
@@ -61,11 +93,11 @@ def store_items(session: Session, records: Sequence[ItemRecord], run_id: int | N
 
     Rules: an article page's date replaces a listing date; a listing date only fills an empty one (a
     month-day re-read next year must not move an old item); titles from the article page win. An article's
-    aliases name its item: items stored under them are merged into it (repository/aliases.py).
+    aliases name its item: items stored under them are merged into it (store/aliases.py).
     """
     if not records:
         return StoreResult()
-    records = resolve_aliases(session, records)
+    records = _resolve_aliases(session, records)
     merged = _merge_by_url(records)
     existing = _existing(session, merged.keys())
     new_urls = [url for url in merged if url not in existing]
@@ -76,10 +108,29 @@ def store_items(session: Session, records: Sequence[ItemRecord], run_id: int | N
     _upsert_listing_items(session, records, ids, run_id, at)
     _insert_appearances(session, records, ids, run_id, at)
     _upsert_site_links(session, records, ids, at)
-    add_aliases(session, records, ids)
+    add_aliases(session, {alias: ids[rec.url] for rec in records if rec.is_article and rec.url in ids
+                          for alias in rec.aliases if alias != rec.url})
     new_ids = sorted(ids[url] for url in new_urls if url in ids)
     bump_data_version(session)  # new items, ranks or dates: feeds built before this batch are stale
     return StoreResult(seen=len(merged), new=len(new_ids), new_item_ids=new_ids)
+
+
+def _resolve_aliases(session: Session, records: Sequence[ItemRecord]) -> list[ItemRecord]:
+    """Merge what each article's URLs name, then rewrite every record's URLs that are aliases (of an article in
+    this batch or of a stored item) to the item's URL, so a listing link resolves to the article's item."""
+    merge_article_urls(session, [(rec.url, rec.aliases) for rec in records if rec.is_article])
+    targets = {alias: rec.url for rec in records if rec.is_article for alias in rec.aliases if alias != rec.url}
+    urls = {rec.url for rec in records} | {rec.related_from for rec in records if rec.related_from}
+    targets.update(alias_targets(session, urls - targets.keys()))
+    if not targets:
+        return list(records)
+    out = []
+    for rec in records:
+        url = rec.url if rec.is_article else targets.get(rec.url, rec.url)
+        related_from = targets.get(rec.related_from, rec.related_from) if rec.related_from else None
+        out.append(rec if (url, related_from) == (rec.url, rec.related_from)
+                   else replace(rec, url=url, related_from=related_from))
+    return out
 
 
 def _existing(session: Session, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -234,21 +285,3 @@ def count_items(session: Session, source_id: str | None = None) -> int:
     if source_id is not None:
         stmt = stmt.where(Item.source_id == source_id)
     return int(session.scalar(stmt) or 0)
-
-
-@wrap_exceptions
-def listing_memory(session: Session, source_id: str, per_listing: int = 50) -> dict[str, list[tuple[str, str]]]:
-    """(url, title) of the items each listing of a source showed most recently, newest first: what healing
-    looks for when a listing's block has gone."""
-    rows = session.execute(
-        select(ListingItem.listing_id, Item.url, Item.title)
-        .join(Item, Item.id == ListingItem.item_id)
-        .where(ListingItem.source_id == source_id, ListingItem.kind != "related")
-        .order_by(ListingItem.listing_id, ListingItem.last_seen.desc(), ListingItem.rank)
-    )
-    memory: dict[str, list[tuple[str, str]]] = {}
-    for listing_id, url, title in rows:
-        held = memory.setdefault(listing_id, [])
-        if len(held) < per_listing:
-            held.append((url, title))
-    return memory

@@ -1,4 +1,5 @@
-"""Which listing pages each listing was found on (`listing_pages`), so a block missing there later is a problem.
+"""Which listing pages each listing was found on (`listing_pages`), so a block missing there later is a problem,
+and what each listing showed last (for healing a renamed block).
 
 All datetimes are timezone-aware UTC.
 """
@@ -11,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import ListingPage
+from feedsvc.models import Item, ListingItem, ListingPage
 from feedsvc.store._base import insert_for, wrap_exceptions
 
 
@@ -36,3 +37,21 @@ def record_listing_pages(session: Session, source_id: str, found: Mapping[str, s
             index_elements=[ListingPage.source_id, ListingPage.listing_id, ListingPage.page_url],
             set_={"last_found": stmt.excluded.last_found})
         session.execute(stmt, rows)
+
+
+@wrap_exceptions
+def listing_memory(session: Session, source_id: str, per_listing: int = 50) -> dict[str, list[tuple[str, str]]]:
+    """(url, title) of the items each listing of a source showed most recently, newest first: what healing
+    looks for when a listing's block has gone."""
+    rows = session.execute(
+        select(ListingItem.listing_id, Item.url, Item.title)
+        .join(Item, Item.id == ListingItem.item_id)
+        .where(ListingItem.source_id == source_id, ListingItem.kind != "related")
+        .order_by(ListingItem.listing_id, ListingItem.last_seen.desc(), ListingItem.rank)
+    )
+    memory: dict[str, list[tuple[str, str]]] = {}
+    for listing_id, url, title in rows:
+        held = memory.setdefault(listing_id, [])
+        if len(held) < per_listing:
+            held.append((url, title))
+    return memory

@@ -17,12 +17,6 @@ def get_meta(session: Session, key: str) -> str | None:
 
 
 @wrap_exceptions
-def set_meta(session: Session, key: str, value: str) -> None:
-    stmt = insert_for(session, MetaValue).values(key=key, value=value)
-    session.execute(stmt.on_conflict_do_update(index_elements=[MetaValue.key], set_={"value": value}))
-
-
-@wrap_exceptions
 def data_version(session: Session) -> int:
     """A counter feed caches compare against; it only grows."""
     value = get_meta(session, DATA_VERSION)

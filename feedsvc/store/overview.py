@@ -18,14 +18,12 @@ from typing import Any
 from sqlalchemy import Text, and_, bindparam, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
-from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, Item, ListingItem, RunStatus
+from feedsvc.models import Appearance, CrawlErrorRecord, CrawlRun, ErrorKind, Item, ListingItem, RunStatus
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
-from feedsvc.store.runs import broken_listings
 
 # Crawl error kinds the front page lifts out of a run's errors as warnings of their own.
-HEALED_KIND = "healed"  # a listing's block was found again by what it held; `feedsvc heal SOURCE` makes it stick
-ROBOTS_KIND = "robots"  # robots.txt forbade a page of the source
-WARNING_KINDS = (HEALED_KIND, ROBOTS_KIND)
+# Crawl errors that are warnings, shown apart on the front page (`feedsvc heal SOURCE` makes a healed block stick).
+WARNING_KINDS = (ErrorKind.HEALED, ErrorKind.ROBOTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +39,8 @@ class RunPoint:
     errors: int
     message: str | None
     counts_raw: Any  # listing_counts as stored (JSON text, or already a dict): decoded only when asked for
+    pages: int = 0
+    pid: int | None = None  # the crawl process that opened the run (a running run's liveness check)
 
     @property
     def finished(self) -> bool:
@@ -91,7 +91,7 @@ class ListingNow:
 
 _RUN_COLUMNS = (CrawlRun.source_id, CrawlRun.id, CrawlRun.started_at, CrawlRun.finished_at, CrawlRun.status,
                 CrawlRun.items_seen, CrawlRun.items_new, CrawlRun.errors, CrawlRun.message,
-                type_coerce(CrawlRun.listing_counts, Text))  # decoded lazily: most pages never need it
+                type_coerce(CrawlRun.listing_counts, Text), CrawlRun.pages, CrawlRun.pid)  # decoded lazily: most pages never need it
 RUNS_PER_STATEMENT = 100
 
 
@@ -115,35 +115,13 @@ def recent_run_points(session: Session, source_ids: Sequence[str], per_source: i
             continue
         stmt = _recent_runs_statement(len(part), per_source)
         rows = session.execute(stmt, {f"s{i}": sid for i, sid in enumerate(part)})
-        for sid, run_id, started, finished, status, seen, new, errors, message, counts in rows:
+        for sid, run_id, started, finished, status, seen, new, errors, message, counts, pages, pid in rows:
             out[sid].append(RunPoint(id=int(run_id), started_at=started, finished_at=finished, status=status,
                                      items_seen=seen or 0, items_new=new or 0, errors=errors or 0, message=message,
-                                     counts_raw=counts))
+                                     counts_raw=counts, pages=pages or 0, pid=pid))
     for runs in out.values():  # UNION ALL keeps no order across its parts
         runs.sort(key=lambda r: (r.started_at, r.id), reverse=True)
     return out
-
-
-def health_run_points(session: Session, source_ids: Sequence[str], window: int = 5) -> dict[str, list[RunPoint]]:
-    """Just enough runs per source for its health: the newest two (the newest may still be running), and the
-    newest `window` only where the latest finished run found nothing in some listing (a break to confirm)."""
-    runs = recent_run_points(session, source_ids, per_source=2)
-    suspect = [sid for sid, found in runs.items() if _may_have_broken(found)]
-    runs.update(recent_run_points(session, suspect, per_source=window))
-    return runs
-
-
-def _may_have_broken(runs: Sequence[RunPoint]) -> bool:
-    finished = [r for r in runs if r.finished]
-    return not finished or not all(finished[0].listing_counts.values())
-
-
-def listing_breaks(runs: Sequence[RunPoint]) -> list[str]:
-    """Listings that yielded items before but none in the latest finished run (selector probably broke)."""
-    finished = [r for r in runs if r.finished]
-    if not finished or all(finished[0].listing_counts.values()):  # the common case, decided by one run
-        return []
-    return broken_listings([r.listing_counts for r in finished])
 
 
 @wrap_exceptions

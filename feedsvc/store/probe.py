@@ -13,10 +13,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from feedsvc.config import database_setting
 from feedsvc.errors import StorageError
 from feedsvc.store.db import _first_line, resolve_url, schema_revision
-
-_FIX = "Fix [database] url in the config"
 
 
 def sqlite_file(url: str, base_dir: Path | None = None) -> Path | None:
@@ -38,15 +37,15 @@ def probe_database(url: str, base_dir: Path | None = None) -> str:
     path = sqlite_file(url, base_dir)
     if path is not None:
         if path.is_dir():
-            raise StorageError(f"Cannot open database {url}: {path} is a directory. {_FIX}.")
+            raise StorageError(f"Cannot open database {url}: {path} is a directory. Fix {database_setting()}.")
         if not path.exists():
             folder = next((p for p in path.parents if p.exists()), Path("/"))
             if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
                 raise StorageError(f"Cannot create database {path}: {folder} is not a writable folder. "
-                                   f"{_FIX}, or make {folder} writable.")
+                                   f"Fix {database_setting()}, or make {folder} writable.")
             return f"{path} (not created yet; the first crawl or `feedsvc db upgrade` creates it)"
         if not os.access(path, os.R_OK | os.W_OK):
-            raise StorageError(f"Cannot open database {path}: no read/write permission. {_FIX}, or fix its "
+            raise StorageError(f"Cannot open database {path}: no read/write permission. Fix {database_setting()}, or fix its "
                                "permissions.")
     from feedsvc.store.facade import Store
 
@@ -55,7 +54,7 @@ def probe_database(url: str, base_dir: Path | None = None) -> str:
         current, head = schema_revision(store.engine)
     except SQLAlchemyError as exc:
         raise StorageError(f"Cannot open database {url}: {exc.__class__.__name__}: {_first_line(exc)}. "
-                           f"{_FIX} and check that the server is running.") from None
+                           f"Fix {database_setting()} and check that the server is running.") from None
     finally:
         store.close()
     state = "up to date" if current == head else f"at revision {current or 'none'}, `feedsvc db upgrade` brings it to {head}"

@@ -247,11 +247,6 @@ def recent_item_texts(session: Session, limit: int, since: datetime | None = Non
 
 
 @wrap_exceptions
-def count_related_items(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Item)) or 0)
-
-
-@wrap_exceptions
 def site_link_pairs(session: Session, item_ids: Sequence[int] | None = None) -> set[tuple[int, int]]:
     """(from, to) pairs of the sites' own related links, optionally only those touching these items."""
     stmt = select(RelatedLink.from_item_id, RelatedLink.to_item_id).where(RelatedLink.origin == SITE)

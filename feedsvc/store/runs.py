@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from feedsvc.models import CrawlErrorRecord, CrawlRun, RunStatus, Source
-from feedsvc.records import RunCounts
 from feedsvc.store._base import wrap_exceptions
 from feedsvc.store.meta import bump_data_version
 
-FINISHED_OK = (RunStatus.OK, RunStatus.PARTIAL)
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    pages: int = 0
+    not_modified: int = 0
+    items_seen: int = 0
+    items_new: int = 0
+    errors: int = 0
+    listing_counts: dict[str, int] = field(default_factory=dict)
 
 
 @wrap_exceptions
@@ -68,7 +73,7 @@ def finish_run(
     if source is not None:
         source.last_run_at = at
         source.last_status = status
-        if status in FINISHED_OK:
+        if RunStatus(status).succeeded:
             source.last_success_at = at
             source.error_count = 0
             source.last_error = message if status == RunStatus.PARTIAL else None
@@ -87,61 +92,8 @@ def record_crawl_error(
 
 
 @wrap_exceptions
-def run_errors(session: Session, run_id: int, limit: int = 50) -> list[CrawlErrorRecord]:
-    stmt = select(CrawlErrorRecord).where(CrawlErrorRecord.run_id == run_id).order_by(CrawlErrorRecord.id).limit(limit)
-    return list(session.scalars(stmt))
-
-
-@wrap_exceptions
 def get_run(session: Session, run_id: int) -> CrawlRun | None:
     return session.get(CrawlRun, run_id)
-
-
-@wrap_exceptions
-def recent_runs(session: Session, source_id: str, limit: int = 10) -> list[CrawlRun]:
-    stmt = (
-        select(CrawlRun)
-        .where(CrawlRun.source_id == source_id)
-        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    source: Source
-    last_run: CrawlRun | None
-    broken_listings: list[str]  # listings that yielded items before but none in the last finished run
-    item_count: int
-
-
-def broken_listings(counts_newest_first: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Listings that yielded items in an earlier finished run but none in the latest one (selector probably
-    broke). Takes each finished run's `listing_counts`, newest first; shared by `status` and the front page."""
-    if not counts_newest_first:
-        return []
-    latest, earlier = counts_newest_first[0], counts_newest_first[1:]
-    return [listing_id for listing_id, count in sorted(latest.items())
-            if not count and any((e.get(listing_id) or 0) > 0 for e in earlier)]
-
-
-@wrap_exceptions
-def source_health(session: Session, source_ids: list[str] | None = None) -> list[SourceHealth]:
-    """Per source: last run, item count, and listings whose selector probably broke."""
-    from feedsvc.models import Item
-
-    stmt = select(Source).order_by(Source.id)
-    if source_ids is not None:
-        stmt = stmt.where(Source.id.in_(source_ids))
-    counts = dict(session.execute(select(Item.source_id, func.count()).group_by(Item.source_id)).all())
-    out: list[SourceHealth] = []
-    for source in session.scalars(stmt):
-        runs = recent_runs(session, source.id, limit=10)
-        last = runs[0] if runs else None
-        broken = broken_listings([r.listing_counts or {} for r in runs if r.status != RunStatus.RUNNING])
-        out.append(SourceHealth(source=source, last_run=last, broken_listings=broken, item_count=int(counts.get(source.id, 0))))
-    return out
 
 
 @wrap_exceptions
@@ -155,3 +107,9 @@ def runs_after(session: Session, after_id: int, source_ids: list[str]) -> list[C
     """Runs of `source_ids` opened after run `after_id`, oldest first (what crawl nodes did with queued work)."""
     stmt = select(CrawlRun).where(CrawlRun.id > after_id, CrawlRun.source_id.in_(source_ids)).order_by(CrawlRun.id)
     return list(session.scalars(stmt))
+
+
+@wrap_exceptions
+def last_started(session: Session, source_id: str) -> datetime | None:
+    """When the newest run of `source_id` started (None: never crawled); how a crawl node spaces crawls."""
+    return session.scalar(select(func.max(CrawlRun.started_at)).where(CrawlRun.source_id == source_id))

@@ -14,8 +14,10 @@ from feedsvc.store._base import insert_for, wrap_exceptions
 
 
 @wrap_exceptions
-def sync_sources(session: Session, sources: Sequence[SourceConfig], at: datetime) -> None:
-    """Insert or refresh a row per configured source; mark the rest inactive (their items stay)."""
+def sync_sources(session: Session, sources: Sequence[SourceConfig], at: datetime, *,
+                 deactivate_others: bool = True) -> None:
+    """Insert or refresh a row per configured source; mark the rest inactive (their items stay) unless
+    `deactivate_others` is False (a crawl of some sources, whose config may not be the service's)."""
     for source in sources:
         values = {
             "id": source.id,
@@ -28,19 +30,10 @@ def sync_sources(session: Session, sources: Sequence[SourceConfig], at: datetime
         session.execute(
             stmt.on_conflict_do_update(index_elements=[Source.id], set_={k: v for k, v in values.items() if k != "id"})
         )
+    if not deactivate_others:
+        return
     configured = [s.id for s in sources]
     session.execute(update(Source).where(Source.id.not_in(configured)).values(active=False))
-
-
-@wrap_exceptions
-def ensure_source(session: Session, source: SourceConfig, at: datetime) -> None:
-    """Make sure one source's row exists (a crawl of a just-added source needs it)."""
-    if session.get(Source, source.id) is None:
-        session.add(
-            Source(id=source.id, title=source.title, site_url=source.start_urls[0], timezone=source.timezone,
-                   active=source.enabled, created_at=at, error_count=0)
-        )
-        session.flush()
 
 
 @wrap_exceptions
@@ -49,11 +42,6 @@ def list_sources(session: Session, active_only: bool = False) -> list[Source]:
     if active_only:
         stmt = stmt.where(Source.active.is_(True))
     return list(session.scalars(stmt))
-
-
-@wrap_exceptions
-def get_source(session: Session, source_id: str) -> Source | None:
-    return session.get(Source, source_id)
 
 
 @wrap_exceptions

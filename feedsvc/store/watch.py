@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from feedsvc.config import database_setting
 from feedsvc.errors import StorageError
 from feedsvc.store.facade import Store
 from feedsvc.store.probe import sqlite_file
@@ -55,7 +56,7 @@ def reopen_replaced(url: str, base_dir: Path | None, watched: DatabaseFile) -> S
 
     if watched.change() == "gone":
         raise StorageError(f"The database file {watched.path} was deleted or moved; restore it or restart with "
-                           "the right [database] url.")
+                           f"the right {database_setting()}.")
     store = Store.open(url, base_dir, migrate=False)
     try:
         current, head = schema_revision(store.engine)

@@ -23,6 +23,7 @@ from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import FeedFilter, all_specs
 from feedsvc.store import Store
+from feedsvc.store.meta import data_version
 from feedsvc.store.websub import AnnouncementResult, HubSummary, announced_digests, record_announcements
 from feedsvc.websub.hub import publish_to_hub
 
@@ -38,12 +39,46 @@ class AnnounceReport:
     unchanged: int = 0
 
 
+class _LastBuild:
+    """The digests of the last build per database and feed set, with the data version they were built at: feeds
+    change only when the data version does, so announcing again at the same version builds nothing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[tuple[str, ...], tuple[int, dict[str, str]]] = {}
+
+    def get(self, key: tuple[str, ...], version: int) -> dict[str, str] | None:
+        with self._lock:
+            found = self._last.get(key)
+        return found[1] if found is not None and found[0] == version else None
+
+    def put(self, key: tuple[str, ...], version: int, digests: dict[str, str]) -> None:
+        with self._lock:
+            self._last[key] = (version, digests)
+
+
+_LAST_BUILD = _LastBuild()
+
+
+def _build_key(cfg: AppConfig) -> tuple[str, ...]:
+    return (cfg.database.url, cfg.server.public_base_url, *(spec.path("atom") for spec in all_specs(cfg)))
+
+
 def feed_digests(cfg: AppConfig, session_factory: sessionmaker[Session]) -> dict[str, str]:
-    """Self URL → digest of every listed feed in every format: the documents subscribers poll."""
+    """Self URL → digest of every listed feed in every format: the documents subscribers poll. Reuses the last
+    build's digests while the data version is the same (static publishing hands in its own instead)."""
+    with session_factory() as session:
+        version = data_version(session)  # read first: a write during the build makes the next call rebuild
+    key = _build_key(cfg)
+    cached = _LAST_BUILD.get(key, version)
+    if cached is not None:
+        return cached
     builder = FeedBuilder(cfg, session_factory)
     base = cfg.server.public_base_url
-    return {base + spec.path(fmt): builder.build(spec, fmt, FeedFilter()).digest
-            for spec in all_specs(cfg) for fmt in FORMATS}
+    digests = {base + spec.path(fmt): builder.build(spec, fmt, FeedFilter()).digest
+               for spec in all_specs(cfg) for fmt in FORMATS}
+    _LAST_BUILD.put(key, version, digests)
+    return digests
 
 
 def announce_changed(cfg: AppConfig, session_factory: sessionmaker[Session], digests: Mapping[str, str], *,
@@ -101,7 +136,8 @@ def announce_in_background(cfg: AppConfig, published: Mapping[str, str] | None =
     Not a daemon thread, so a command-line process finishes its announcements before it exits."""
     if not cfg.websub.hubs:
         return None
-    thread = threading.Thread(target=announce_feeds, args=(cfg, published), name="websub-announce")
+    # daemon=False explicitly: started from the after-crawl thread (a daemon), it would inherit its daemon flag.
+    thread = threading.Thread(target=announce_feeds, args=(cfg, published), name="websub-announce", daemon=False)
     thread.start()
     return thread
 

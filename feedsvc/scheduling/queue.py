@@ -1,5 +1,5 @@
 """Crawling on several machines: put sources on the shared Redis list that crawl nodes read (`feedsvc worker`,
-crawler.worker, scrapy-redis), then follow their runs in the shared database until each has finished.
+crawler.node, scrapy-redis), then follow their runs in the shared database until each has finished.
 
 Never imports scrapy. The list holds one JSON entry per source ({"source", "trigger", "now"}); a node pops as
 many as it has room for. A node that dies loses the entries it popped: their runs stay `running` until the
@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from feedsvc.config import AppConfig
-from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
-from feedsvc.scheduling.launcher import CrawlOutcome
+from feedsvc.models import RunStatus
+from feedsvc.scheduling.child import CrawlOutcome
+from feedsvc.store.runs import RunCounts
 
-QUEUE_KEY = "feedsvc:sources"  # crawler.worker reads the same key
+# The one definition of the list's name: `feedsvc worker` hands it to its node (`crawler.node --key`).
+QUEUE_KEY = "feedsvc:sources"
 POLL_SECONDS = 1.0
 
 
@@ -41,7 +42,8 @@ def crawl_on_nodes(cfg: AppConfig, redis_url: str, source_ids: Sequence[str], *,
                    now: datetime | None = None, key: str = QUEUE_KEY, timeout: float | None = None,
                    on_event: Callable[[dict[str, object]], None] | None = None) -> list[CrawlOutcome]:
     """Queue `source_ids` for the crawl nodes and wait until every one has a finished run (or `timeout`)."""
-    from feedsvc.store import Store, last_run_id, runs_after
+    from feedsvc.store import Store
+    from feedsvc.store.runs import last_run_id, runs_after
 
     ids = list(dict.fromkeys(source_ids))
     with Store.for_config(cfg) as store:
@@ -61,7 +63,7 @@ def crawl_on_nodes(cfg: AppConfig, redis_url: str, source_ids: Sequence[str], *,
                 if run.status != RunStatus.RUNNING and run.source_id not in finished:
                     counts = RunCounts(run.pages, run.not_modified, run.items_seen, run.items_new, run.errors,
                                        dict(run.listing_counts or {}))
-                    finished[run.source_id] = CrawlOutcome(run.source_id, 0, run.status, run.id, counts,
+                    finished[run.source_id] = CrawlOutcome(run.source_id, 0, RunStatus(run.status), run.id, counts,
                                                            run.message or "")
                     if on_event is not None:
                         on_event({"event": "done", "source": run.source_id, "status": run.status,
@@ -71,6 +73,6 @@ def crawl_on_nodes(cfg: AppConfig, redis_url: str, source_ids: Sequence[str], *,
                 break
             if len(finished) < len(ids):
                 time.sleep(POLL_SECONDS)
-    return [finished.get(s) or CrawlOutcome(s, -1, LaunchStatus.TIMEOUT, None, None,
+    return [finished.get(s) or CrawlOutcome(s, -1, RunStatus.TIMEOUT, None, None,
                                             f"no crawl node finished {s!r} within {timeout or 0:.0f}s "
                                             "(is `feedsvc worker` running?)", True) for s in ids]

@@ -1,4 +1,4 @@
-"""feedsvc.scheduling.dispatch against a real Redis (FEEDSVC_TEST_REDIS_URL) and real SQLite: what goes on the
+"""feedsvc.scheduling.queue against a real Redis (FEEDSVC_TEST_REDIS_URL) and real SQLite: what goes on the
 nodes' list, and how crawl_on_nodes follows the runs a node records (here a thread doing what a node does)."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc.config import load_config
-from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
-from feedsvc.scheduling.dispatch import crawl_on_nodes, enqueue
-from feedsvc.store import Store, finish_run, start_run, sync_sources
+from feedsvc.models import RunStatus
+from feedsvc.scheduling.queue import crawl_on_nodes, enqueue
+from feedsvc.store import Store
+from feedsvc.store.runs import RunCounts, finish_run, start_run
+from feedsvc.store.sources import sync_sources
 from tests.schedutil import source_toml, write_config
 from tests.services import REDIS_URL
 
@@ -48,7 +49,7 @@ def test_crawl_on_nodes_follows_the_runs_a_node_records(redis_key: str, tmp_path
     cfg = load_config(path)
     node_error: list[BaseException] = []
 
-    def node() -> None:  # what crawler.worker does with each entry: open a run, crawl, close it
+    def node() -> None:  # what crawler.node does with each entry: open a run, crawl, close it
         client = redis.Redis.from_url(REDIS_URL)
         try:
             with Store.for_config(cfg) as store:
@@ -87,6 +88,6 @@ def test_crawl_on_nodes_follows_the_runs_a_node_records(redis_key: str, tmp_path
 def test_no_node_means_a_timeout_that_names_the_worker(redis_key: str, tmp_path: Path) -> None:
     path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("a")])
     [outcome] = crawl_on_nodes(load_config(path), REDIS_URL, ["a"], key=redis_key, timeout=0)
-    assert outcome.status == LaunchStatus.TIMEOUT and outcome.timed_out and outcome.run_id is None
+    assert outcome.status == RunStatus.TIMEOUT and outcome.timed_out and outcome.run_id is None
     assert "is `feedsvc worker` running?" in outcome.message
     assert _entries(redis_key) == [{"source": "a", "trigger": "manual", "now": None}]  # still queued for a node

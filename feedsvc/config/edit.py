@@ -1,6 +1,7 @@
 """Writing config.toml: append a `[[sources]]` block, or point a listing at a healed block, with tomlkit so the
 file keeps its comments and layout. Every change is validated with `parse_config` before the file is touched;
-`set_listing_block` leaves a backup beside the file.
+`set_listing_block` leaves a backup beside the file. `append_source` can start a config: a missing or empty
+file becomes one holding just the new source (every other key takes its default).
 """
 
 from __future__ import annotations
@@ -15,16 +16,38 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from feedsvc.config import AppConfig, parse_config
+from feedsvc.config.load import parse_config
+from feedsvc.config.schema import AppConfig
 from feedsvc.errors import ConfigError
 
+NEW_CONFIG_HEADER = ("# feedsvc configuration, started by `feedsvc suggest --write`. Keys left out take their "
+                     "defaults;\n# config.example.toml shows every key.\n")
 
-def _read(path: Path) -> tomlkit.TOMLDocument:
+
+def is_blank(path: Path) -> bool:
+    """True when `path` is missing or holds no keys (empty, or comments only): a config still to be started."""
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
+        return not tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        return True
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # there is something: _read and the checks say what is wrong with it
+
+
+def _read(path: Path, start: bool = False) -> tomlkit.TOMLDocument:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if start:
+            return tomlkit.parse(NEW_CONFIG_HEADER)
         raise ConfigError(f"Config file {path} not found; pass --config PATH") from None
-    except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc}") from None
+    if start and not text.strip():
+        return tomlkit.parse(NEW_CONFIG_HEADER)
+    try:
+        return tomlkit.parse(text)
+    except TOMLKitError as exc:
         raise ConfigError(f"Cannot read config file {path}: {exc}") from None
 
 
@@ -41,8 +64,9 @@ def _checked(text: str, path: Path) -> AppConfig:
 
 
 def append_source(path: Path, block: str) -> AppConfig:
-    """Append the `[[sources]]` of `block` (TOML text) to the config at `path`, after checking the result."""
-    doc = _read(path)
+    """Append the `[[sources]]` of `block` (TOML text) to the config at `path`, after checking the result; a
+    missing or empty file is started with just this source."""
+    doc = _read(path, start=True)
     try:
         new = tomlkit.parse(block)
     except TOMLKitError as exc:
@@ -57,7 +81,11 @@ def append_source(path: Path, block: str) -> AppConfig:
         raise ConfigError(f"{path}: 'sources' is not written as [[sources]] tables; add the block by hand")
     text = tomlkit.dumps(doc)
     cfg = _checked(text, path)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot write config file {path}: {exc}") from None
     return cfg
 
 

@@ -1,9 +1,10 @@
-"""Start a crawl as a child process (`python -m crawler.run`), stream its progress, then run the after-crawl
-hook (feedsvc.after_crawl) with what it found. Must not import scrapy.
+"""Run one crawl child (`python -m crawler.run`), stream its progress and return each source's outcome (and the
+finished runs the caller hands to its feedsvc.after_crawl.AfterCrawl). Runs children only; must not import scrapy.
 
-One child crawls one source or a whole batch of sources concurrently. It runs in its own process group so a
-hung or leaking crawl can be stopped as a whole (SIGTERM, then SIGKILL) without touching the caller: the CLI,
-the scheduler or the feed server.
+One child crawls one source or many at once. It runs in its own process group so a hung or leaking crawl can be
+stopped as a whole (SIGTERM, then SIGKILL) without touching the caller: the CLI, the scheduler or the feed
+server. It also dies with its parent: the kernel sends it SIGKILL when the process that started it dies (Linux
+PR_SET_PDEATHSIG), so a SIGKILLed `feedsvc crawl` leaves no crawl (and no browser) behind.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
-from feedsvc.after_crawl import AfterCrawlReport, FinishedRun, after_crawl
-from feedsvc.config import load_config, parse_now
+from feedsvc.after_crawl import FinishedRun
+from feedsvc.config import parse_now
 from feedsvc.errors import CrawlExit
-from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
+from feedsvc.models import RunStatus
+from feedsvc.store.runs import RunCounts
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class CrawlOutcome:
 
     source_id: str
     returncode: int
-    status: str
+    status: RunStatus
     run_id: int | None
     counts: RunCounts | None
     message: str
@@ -52,17 +53,20 @@ class CrawlOutcome:
     new_item_ids: tuple[int, ...] = ()
     finished_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))  # events carry it as text
+
     @property
     def succeeded(self) -> bool:
-        return self.status in (LaunchStatus.OK, LaunchStatus.PARTIAL)
+        return self.status.succeeded
 
 
 @dataclass(frozen=True)
-class BatchOutcome:
-    """A crawler process's sources, in the order asked, and what the after-crawl hook did."""
+class ChildOutcome:
+    """A crawl child's sources, in the order asked, and the runs it finished (for the after-crawl step)."""
 
     outcomes: list[CrawlOutcome]
-    after: AfterCrawlReport | None = None
+    finished: list[FinishedRun]
     returncode: int = 0
 
 
@@ -99,6 +103,30 @@ def pump_lines(stream: TextIO, sink: queue.Queue[str | None]) -> None:
     sink.put(None)
 
 
+_PR_SET_PDEATHSIG = 1
+_LIBC: Any = None
+if sys.platform.startswith("linux"):
+    import ctypes
+
+    _LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: the child between fork and exec must not dlopen
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that makes the kernel SIGKILL the child when the thread that started it dies (process
+    SIGKILLed included): no exit path of the parent leaves a crawl running. None where Linux's prctl is missing
+    (there the process-group kill on every path that can run is all there is)."""
+    if _LIBC is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
 def _stop_group(proc: subprocess.Popen[str], grace: float) -> None:
     """SIGTERM the child's process group (Scrapy then closes cleanly), SIGKILL it if it lingers."""
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
@@ -113,7 +141,7 @@ def _stop_group(proc: subprocess.Popen[str], grace: float) -> None:
             continue
 
 
-def run_batch(
+def run_child(
     config_path: str,
     source_ids: Sequence[str],
     *,
@@ -121,20 +149,18 @@ def run_batch(
     trigger: str = "manual",
     timeout: float | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
-    related: bool = True,
     window: int | None = None,
     source_timeout: float | None = None,
-) -> BatchOutcome:
+) -> ChildOutcome:
     """Crawl `source_ids` in one child process; stream its progress events (each names its `source`); stop it
-    after `timeout` s; then hand the finished runs to the after-crawl hook (`related=False`: no related refresh).
-    """
+    after `timeout` s; return every source's outcome and the runs the child closed itself."""
     ids = list(dict.fromkeys(source_ids))
     cmd = crawl_command(config_path, ids, now=now, trigger=trigger, window=window, source_timeout=source_timeout)
     log.info("starting crawl sources=%s: %s", ",".join(ids) if len(ids) <= 10 else f"{len(ids)} sources",
              " ".join(cmd[:4] + ["..."] if len(ids) > 10 else cmd))
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-        encoding="utf-8", errors="replace", start_new_session=True,
+        encoding="utf-8", errors="replace", start_new_session=True, preexec_fn=die_with_parent(),
     )
     assert proc.stdout is not None and proc.stderr is not None
     lines: queue.Queue[str | None] = queue.Queue()
@@ -180,23 +206,14 @@ def run_batch(
     outcomes = [_outcome(i, returncode, seen, timed_out, timeout, list(stderr_tail)) for i in ids]
     finished = [FinishedRun(o.source_id, o.run_id, o.status, o.new_item_ids, o.finished_at)
                 for o in outcomes if o.source_id in seen.done]
-    after = None
-    if finished:
-        after = after_crawl(load_config(config_path), finished, related=related)
-        if after.related_ok is not None:
-            _notify(on_event, {"event": "related", "items": after.related_items, "ok": after.related_ok,
-                               "seconds": after.related_seconds})
-        if after.published is not None:
-            _notify(on_event, {"event": "published", "ok": after.published, "dir": str(after.publish_dir)})
-    return BatchOutcome(outcomes, after, returncode)
+    return ChildOutcome(outcomes, finished, returncode)
 
 
 def run_crawl(config_path: str, source_id: str, *, now: datetime | None = None, trigger: str = "manual",
-              timeout: float | None = None, on_event: Callable[[dict[str, Any]], None] | None = None,
-              related: bool = True) -> CrawlOutcome:
-    """run_batch for one source."""
-    return run_batch(config_path, [source_id], now=now, trigger=trigger, timeout=timeout, on_event=on_event,
-                     related=related).outcomes[0]
+              timeout: float | None = None, on_event: Callable[[dict[str, Any]], None] | None = None) -> CrawlOutcome:
+    """run_child for one source."""
+    return run_child(config_path, [source_id], now=now, trigger=trigger, timeout=timeout,
+                     on_event=on_event).outcomes[0]
 
 
 class _Seen:
@@ -254,11 +271,11 @@ def _outcome(source_id: str, returncode: int, seen: _Seen, timed_out: bool, time
     done = seen.done.get(source_id)
     limit = f"crawl of {source_id!r} exceeded its time limit of {timeout or 0:.0f}s and was stopped"
     if done is not None and source_id in seen.stopped:  # closed its own run (aborted) on our SIGTERM
-        return CrawlOutcome(source_id, returncode, LaunchStatus.TIMEOUT, done.get("run_id"),
+        return CrawlOutcome(source_id, returncode, RunStatus.TIMEOUT, done.get("run_id"),
                             counts_from_event(done.get("counts")), f"{limit}; {done.get('message') or ''}", True)
     if done is not None:  # the crawl finished and recorded its run
         finished = parse_now(str(done.get("finished_at") or "")) if done.get("finished_at") else None
-        return CrawlOutcome(source_id, returncode, str(done.get("status", RunStatus.FAILED)),
+        return CrawlOutcome(source_id, returncode, RunStatus(str(done.get("status", RunStatus.FAILED))),
                             done.get("run_id"), counts_from_event(done.get("counts")),
                             str(done.get("message") or ""), False,
                             tuple(int(i) for i in done.get("new_item_ids") or ()), finished)
@@ -266,15 +283,15 @@ def _outcome(source_id: str, returncode: int, seen: _Seen, timed_out: bool, time
     run_id = start.get("run_id") if start is not None else None
     if source_id in seen.busy:
         holder = seen.busy[source_id].get("holder")
-        status, message = LaunchStatus.BUSY, f"another process is crawling {source_id!r} ({holder})"
+        status, message = RunStatus.BUSY, f"another process is crawling {source_id!r} ({holder})"
     elif timed_out:
-        status, message = LaunchStatus.TIMEOUT, limit
+        status, message = RunStatus.TIMEOUT, limit
     elif returncode == CrawlExit.CONFIG:
-        status, message = LaunchStatus.CONFIG, last_err or "invalid config"
+        status, message = RunStatus.CONFIG, last_err or "invalid config"
     elif returncode == CrawlExit.LEASE_HELD:
-        status, message = LaunchStatus.BUSY, last_err or f"another process is crawling {source_id!r}"
+        status, message = RunStatus.BUSY, last_err or f"another process is crawling {source_id!r}"
     elif returncode < 0:
-        status, message = LaunchStatus.CRASHED, f"crawl process killed by signal {-returncode}"
+        status, message = RunStatus.CRASHED, f"crawl process killed by signal {-returncode}"
     else:
-        status, message = LaunchStatus.CRASHED, last_err or f"crawl process exited with code {returncode}"
+        status, message = RunStatus.CRASHED, last_err or f"crawl process exited with code {returncode}"
     return CrawlOutcome(source_id, returncode, status, run_id, None, message, timed_out)

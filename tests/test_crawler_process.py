@@ -1,9 +1,11 @@
-"""crawler.batch: one crawler process, many sources. Each keeps its own run, lease and verdict; a failing or
+"""crawler.process: one crawler process, many sources. Each keeps its own run, lease and verdict; a failing or
 hanging source never stalls the others; the window bounds how many crawl at once; a killed batch leaves every
 source aborted and the next run completes them."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,8 @@ from sqlalchemy import select
 
 from feedsvc.config import load_config
 from feedsvc.models import CrawlRun
-from feedsvc.scheduling.launcher import run_batch
-from feedsvc.scheduling.tracker import settle_runs
+from feedsvc.scheduling.child import run_child
+from feedsvc.scheduling.children import settle_runs
 from feedsvc.store import Store
 from tests.crawlutil import FIXED_NOW, events, gw_source, run_crawler, simple_source, write_config
 from tests.siteserver import SiteServer
@@ -60,7 +62,7 @@ def test_one_process_many_sources_each_with_its_own_verdict(
         "gw1": ["ok"], "down": ["failed"], "hangs": ["failed"], "gw2": ["ok"]}
 
 
-def test_killed_batch_marks_every_source_aborted_and_the_next_run_completes(
+def test_killed_crawl_marks_every_source_aborted_and_the_next_run_completes(
     make_site_server: Callable[..., SiteServer], tmp_path: Path
 ) -> None:
     site = make_site_server(delay=0.5)
@@ -68,15 +70,22 @@ def test_killed_batch_marks_every_source_aborted_and_the_next_run_completes(
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [gw_source(site.base_url, s) for s in ids],
                           timeout=10)
     seen: list[dict[str, Any]] = []
-    batch = run_batch(str(config), ids, timeout=4.0, window=1, on_event=seen.append)  # SIGTERM after 4 s
-    settle_runs(load_config(config), batch.outcomes)
-    assert [o.status for o in batch.outcomes] == ["timeout"] * 3
+
+    def stop_on_first_page(event: dict[str, Any]) -> None:  # an event, not a clock: "a" is mid-crawl right now
+        seen.append(event)
+        if event["event"] == "page" and not any(e["event"] == "page" for e in seen[:-1]):
+            start = next(e for e in seen if e["event"] == "start")
+            os.killpg(int(start["pid"]), signal.SIGTERM)
+
+    child = run_child(str(config), ids, timeout=300, window=1, on_event=stop_on_first_page)
+    settle_runs(load_config(config), child.outcomes)
+    assert [o.status for o in child.outcomes] == ["aborted"] * 3, [o.message for o in child.outcomes]
     runs = _runs(config)
     assert {s: [r.status for r in rs] for s, rs in runs.items()} == {s: ["aborted"] for s in ids}
     assert "before this source's turn came" in (runs["c"][0].message or "")
     assert all(r.finished_at is not None for rs in runs.values() for r in rs)
 
     site.delay = 0
-    again = run_batch(str(config), ids, timeout=120)
+    again = run_child(str(config), ids, timeout=300)
     assert [o.status for o in again.outcomes] == ["ok", "ok", "ok"], [o.message for o in again.outcomes]
     assert {s: [r.status for r in rs] for s, rs in _runs(config).items()} == {s: ["aborted", "ok"] for s in ids}

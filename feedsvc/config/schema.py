@@ -1,145 +1,27 @@
-"""Config loading and validation: `load_config(path) -> AppConfig`, the only reader of the config file and env.
-
-Every error names its key path (`sources[1].listings[0].block`) and what is wrong, so an admin can fix the
-TOML without reading code. Nothing here writes anywhere.
+"""The config's shape: one pydantic model per TOML table (`AppConfig` and its parts), with the rules that span
+keys (unique ids, heading-or-block). Plain data: nothing here reads files or the environment.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from feedsvc.config.cron import jitter_note
+from feedsvc.config.fields import Cron, Selector, Slug, TimeZone, check_domain
 from feedsvc.errors import ConfigError
 
-if TYPE_CHECKING:
-    from apscheduler.triggers.cron import CronTrigger
-
-DEFAULT_CONFIG_PATH = "config.toml"
-CONFIG_ENV = "FEEDSVC_CONFIG"
-DATABASE_URL_ENV = "FEEDSVC_DATABASE_URL"
-
 ListingKind = Literal["recommended", "ranking", "latest", "related"]
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 # Path segments the feed routes use for themselves; a source named so would be shadowed.
 RESERVED_SOURCE_IDS = frozenset({"new", "items", "topics"})
-_SLUG_HINT = "use lowercase letters, digits, '-' or '_' (it appears in feed URLs)"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_selector(value: str) -> str:
-    """Compile a CSS (or XPath, when it starts with / or '(') selector so typos fail at load time."""
-    value = value.strip()
-    if not value:
-        raise ValueError("selector is empty")
-    if value.startswith(("/", "(", "./")):
-        from lxml import etree
-
-        try:
-            etree.XPath(value)
-        except etree.XPathSyntaxError as exc:
-            raise ValueError(f"invalid XPath {value!r}: {exc}") from None
-        return value
-    from parsel.csstranslator import HTMLTranslator
-
-    try:
-        HTMLTranslator().css_to_xpath(value)
-    except Exception as exc:  # cssselect raises several unrelated types for syntax errors
-        raise ValueError(f"invalid CSS selector {value!r}: {exc}") from None
-    return value
-
-
-# crontab counts weekdays from Sunday=0 (7 too); APScheduler 3 counts from Monday=0. Names mean the same to both.
-_WEEKDAYS = {"0": "sun", "1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri", "6": "sat", "7": "sun"}
-
-
-def cron_trigger(expr: str, timezone: str = "UTC", jitter: int = 0) -> CronTrigger:
-    """A CronTrigger for a standard 5-field crontab line (Sunday = 0 or 7), in `timezone`, with `jitter` seconds.
-
-    The one cron parser: the config check and the scheduler's jobs both use it, so what loads also runs.
-    Raises ValueError naming the expression.
-    """
-    from apscheduler.triggers.cron import CronTrigger
-
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ValueError(f"cron expression {expr!r} needs 5 fields (minute hour day month weekday)")
-    minute, hour, day, month, weekday = fields
-    # Single weekday digits become names; a step value after '/' stays a number.
-    weekday = re.sub(r"(?<![/\d])[0-7](?!\d)", lambda m: _WEEKDAYS[m.group(0)], weekday)
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday,
-                       timezone=timezone, jitter=jitter or None)
-
-
-def _check_cron(value: str) -> str:
-    try:
-        cron_trigger(value)
-    except ValueError as exc:
-        raise ValueError(f"invalid cron expression {value!r} ({exc}); e.g. '30 2 * * *' is 02:30 daily") from None
-    return value
-
-
-def parse_now(value: str | None) -> datetime | None:
-    """A `--now` / FEEDSVC_NOW crawl clock (ISO 8601) as aware UTC; None when not given. A naive time is UTC."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--now {value!r} is not an ISO 8601 time, e.g. 2026-01-05T08:00:00+08:00") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai' or 'UTC'") from None
-    return value
-
-
-# A host name (letters, digits, '-', dots; IDNs as written) or an IP literal; no scheme, port, path or wildcard.
-_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W_](?:[\w-]{0,61}[^\W_])?$")
-
-
-def _check_domain(value: str) -> str:
-    """An allowed_domains entry: the crawl fence (crawler/offsite.py) allows it and its subdomains, so an empty
-    string, '*' or a URL would silently allow nothing or everything."""
-    import ipaddress
-
-    hint = "write a bare host name such as 'example.com' (it allows its subdomains too)"
-    if not value.strip():
-        raise ValueError(f"allowed_domains entry is empty; {hint}")
-    try:
-        ipaddress.ip_address(value.strip("[]"))
-        return value
-    except ValueError:
-        pass
-    if not _DOMAIN.match(value):
-        raise ValueError(f"allowed_domains entry {value!r} is not a host name; {hint}")
-    return value
-
-
-Selector = Annotated[str, AfterValidator(_check_selector)]
-Cron = Annotated[str, AfterValidator(_check_cron)]
-TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 
 
 class DatabaseConfig(_Strict):
@@ -173,6 +55,8 @@ class CrawlConfig(_Strict):
     # Chromium for pages whose lists are filled by script (sources' `render`); Debian's `chromium` package.
     chromium_path: str = "/usr/bin/chromium"
     browser_pages: int = Field(2, ge=1, le=16)
+    # Crawl nodes' Redis: scheduled crawls go on its list for `feedsvc worker` nodes (feedsvc.scheduling.queue).
+    redis: str | None = None
 
 
 class ServerConfig(_Strict):
@@ -314,7 +198,7 @@ class SourceConfig(_Strict):
     @classmethod
     def _domains(cls, domains: list[str] | None) -> list[str] | None:
         for domain in domains or []:
-            _check_domain(domain)
+            check_domain(domain)
         return domains
 
     @field_validator("article_links")
@@ -387,6 +271,12 @@ class AppConfig(_Strict):
         known = ", ".join(s.id for s in self.sources) or "none"
         raise ConfigError(f"No source named {source_id!r} in {self.path or 'the config'}. Known sources: {known}.")
 
+    def jitter_notes(self) -> list[str]:
+        """One line per schedule in use that `[scheduler] jitter` would shift by a large part of its interval."""
+        sched = self.scheduler
+        schedules = dict.fromkeys(s.schedule or sched.default_schedule for s in self.sources if s.enabled)
+        return [note for expr in schedules if (note := jitter_note(expr, sched.timezone, sched.jitter))]
+
     def topic(self, topic_id: str) -> TopicConfig | None:
         return next((t for t in self.topics if t.id == topic_id), None)
 
@@ -397,105 +287,3 @@ class AppConfig(_Strict):
     def resolve_path(self, value: str) -> Path:
         path = Path(value).expanduser()
         return path if path.is_absolute() else self.base_dir / path
-
-
-def default_config_path() -> str:
-    return os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH
-
-
-def _format_loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.startswith(("function-after", "function-before", "model")):
-            continue  # pydantic's validator wrappers are noise for an admin
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
-def _describe(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
-    """`sources[2] "gwsite"` style context so an admin finds the block fast."""
-    if len(loc) >= 2 and loc[0] in ("sources", "topics") and isinstance(loc[1], int):
-        entries = raw.get(str(loc[0]))
-        if isinstance(entries, list) and loc[1] < len(entries) and isinstance(entries[loc[1]], dict):
-            name = entries[loc[1]].get("id")
-            if isinstance(name, str):
-                return f' ({loc[0]}[{loc[1]}] is "{name}")'
-    return ""
-
-
-def _message(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "is missing"
-    if kind == "extra_forbidden":
-        return "is not a known key (check its spelling against config.example.toml)"
-    if kind == "string_pattern_mismatch":
-        return f"{error.get('input')!r} is not a valid id: {_SLUG_HINT}"
-    msg = str(error["msg"])
-    return msg.removeprefix("Value error, ")
-
-
-def parse_config(raw: dict[str, Any], path: str = "") -> AppConfig:
-    """Validate a parsed TOML document; raises ConfigError listing every problem, one per line."""
-    data = dict(raw)
-    env_url = os.environ.get(DATABASE_URL_ENV)
-    if env_url:
-        database = dict(data.get("database") or {})
-        database["url"] = env_url
-        data["database"] = database
-    try:
-        return AppConfig.model_validate({**data, "path": path})
-    except ValidationError as exc:
-        label = path or "config"
-        lines = [
-            f"{label}: {_format_loc(tuple(err['loc']))}: {_message(err)}{_describe(raw, tuple(err['loc']))}"
-            for err in exc.errors()
-        ]
-        raise ConfigError("\n".join(lines) + "\nSee config.example.toml for every key.") from None
-
-
-def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
-    """Read and validate the config at `path` (default: $FEEDSVC_CONFIG, else ./config.toml)."""
-    config_path = Path(path if path is not None else default_config_path())
-    try:
-        text = config_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"Config file {config_path} not found. Copy config.example.toml to {config_path}, "
-            f"or pass --config PATH (or set {CONFIG_ENV})."
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read config file {config_path}: {exc}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses per nesting level: `a = [[[[…` thousands deep
-        raise ConfigError(f"{config_path}: not valid TOML: nested too deeply") from None
-    if not raw:
-        raise ConfigError(f"{config_path} is empty. Copy config.example.toml to {config_path} and add a "
-                          "[[sources]] entry.")
-    return parse_config(raw, str(config_path))
-
-
-# What a machine needs to render pages (a source's `render`): checked by the crawler before it starts a browser
-# and by `feedsvc demo` before it promises a rendered ranking, so both say the same thing.
-INSTALL_HINT = "apt-get install chromium"
-
-
-def chromium_available(path: str) -> bool:
-    return os.path.isfile(path) and os.access(path, os.X_OK)
-
-
-def browser_missing(chromium_path: str) -> str | None:
-    """What to install so pages can be rendered, or None when Chromium and scrapy-playwright are both there."""
-    import importlib.util
-
-    if not chromium_available(chromium_path):
-        return f"{INSTALL_HINT} (or set crawl.chromium_path; looked for {chromium_path})"
-    if importlib.util.find_spec("scrapy_playwright") is None:
-        return "pip install 'feedsvc[browser]' (scrapy-playwright)"
-    return None

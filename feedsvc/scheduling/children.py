@@ -1,8 +1,8 @@
-"""CrawlTracker: the scheduler's view of the crawl child processes it started. Tracks them, stops them on
+"""ChildTracker: the scheduler's view of the crawl child processes it started. Tracks them, stops them on
 shutdown, and tidies the database after one died (its runs marked aborted, its leases freed).
 
 One tracker belongs to one SchedulerService, which hands it to its jobs; nothing here is module state.
-Crawls run through feedsvc.scheduling.launcher.run_batch, each child in its own process group, so a terminal's
+Crawls run through feedsvc.scheduling.child.run_child, each child in its own process group, so a terminal's
 Ctrl-C never reaches them directly; on shutdown we send SIGTERM ourselves and Scrapy closes gracefully,
 flushing its last batch in a transaction. Never imports scrapy.
 """
@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -21,14 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feedsvc.config import AppConfig
-from feedsvc.models import LaunchStatus, RunStatus
-from feedsvc.records import RunCounts
-from feedsvc.scheduling.launcher import BatchOutcome, CrawlOutcome, run_batch
+from feedsvc.models import RunStatus
+from feedsvc.scheduling.child import ChildOutcome, CrawlOutcome, run_child
+from feedsvc.store.runs import RunCounts
 
 log = logging.getLogger("feedsvc.scheduler")
 
 # Outcomes where the child died without closing its own run: the run row and the lease need tidying.
-DIED_STATUSES = frozenset({LaunchStatus.TIMEOUT, LaunchStatus.CRASHED})
+DIED_STATUSES = frozenset({RunStatus.TIMEOUT, RunStatus.CRASHED})
 
 
 @dataclass
@@ -40,7 +39,7 @@ class Tracked:
     signalled: bool = False
 
 
-class CrawlTracker:
+class ChildTracker:
     """The crawl children one scheduler started; `stop_all` reaches every one of them."""
 
     def __init__(self) -> None:
@@ -69,8 +68,8 @@ class CrawlTracker:
             self._active.pop(key, None)
 
     def run(self, config_path: str, source_ids: Sequence[str], *, trigger: str, timeout: float | None,
-            window: int | None = None, source_timeout: float | None = None) -> BatchOutcome:
-        """run_batch, remembering the child so `stop_all` can reach it."""
+            window: int | None = None, source_timeout: float | None = None) -> ChildOutcome:
+        """run_child, remembering the child so `stop_all` can reach it."""
         entry = Tracked(tuple(source_ids))
 
         def on_event(event: dict[str, object]) -> None:
@@ -82,7 +81,7 @@ class CrawlTracker:
 
         key = self.track(entry)
         try:
-            return run_batch(config_path, source_ids, trigger=trigger, timeout=timeout, on_event=on_event,
+            return run_child(config_path, source_ids, trigger=trigger, timeout=timeout, on_event=on_event,
                              window=window, source_timeout=source_timeout)
         finally:
             self.forget(key)
@@ -136,8 +135,9 @@ def settle_runs(cfg: AppConfig, outcomes: Sequence[CrawlOutcome], at: datetime |
     died = [o for o in outcomes if o.status in DIED_STATUSES]
     if not died:
         return
-    from feedsvc.store import Store, finish_run, get_run
-    from feedsvc.store.leases import lease_holder, release_lease
+    from feedsvc.store import Store
+    from feedsvc.store.leases import lease_holder, lease_name, parse_owner, release_lease
+    from feedsvc.store.runs import finish_run, get_run
 
     at = at or datetime.now(UTC)
     with Store.for_config(cfg, migrate=False) as store, store.transaction() as session:
@@ -147,13 +147,11 @@ def settle_runs(cfg: AppConfig, outcomes: Sequence[CrawlOutcome], at: datetime |
                 finish_run(session, run.id, RunStatus.ABORTED, outcome.counts or RunCounts(), at,
                            outcome.message)
                 log.warning("crawl aborted source=%s run=%d: %s", outcome.source_id, run.id, outcome.message)
-            name = f"crawl:{outcome.source_id}"
+            name = lease_name(outcome.source_id)
             holder = lease_holder(session, name, at)
-            if holder is not None and run is not None and run.pid is not None and _owned_by(holder, run.pid):
-                release_lease(session, name, holder)
+            # Only a lease of this host's dead child may be freed early; any other expires on its own.
+            if holder is not None and run is not None and run.pid is not None:
+                owner = parse_owner(holder)
+                if owner.local and owner.pid == run.pid:
+                    release_lease(session, name, holder)
 
-
-def _owned_by(owner: str, pid: int) -> bool:
-    """Lease owners look like 'host:pid[:…]'; only a lease of this host's dead child may be freed early."""
-    parts = owner.split(":")
-    return len(parts) >= 2 and parts[0] == socket.gethostname() and parts[1] == str(pid)

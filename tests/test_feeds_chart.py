@@ -1,10 +1,10 @@
-"""http/chart.py: recent runs become bars of the front page's health chart, newest on the right."""
+"""feeds/chart.py: recent runs become bars of the front page's health chart, newest on the right."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from feedsvc.http.chart import HEIGHT, SLOT_WIDTH, SLOTS, STUB, health_chart
+from feedsvc.feeds.chart import HEIGHT, SLOT_WIDTH, SLOTS, STUB, health_chart
 from feedsvc.models import RunStatus
 from feedsvc.store.overview import RunPoint
 

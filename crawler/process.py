@@ -1,4 +1,4 @@
-"""BatchCrawl: one Scrapy process crawling many sources at once, each with its own run, lease and verdict.
+"""CrawlProcess: one Scrapy process crawling many sources at once, each with its own run, lease and verdict.
 
 Each source gets its own `Crawler` (own settings, so its download slot carries its delay and concurrency), and
 they share one reactor. At most `window` sources crawl at a time; as one finishes the next starts, so a
@@ -22,12 +22,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.lease import LeaseKeeper, lease_name
+from crawler.browser import BLOCKED_EXAMPLE_STAT, BLOCKED_STAT
 from crawler.offsite import MALFORMED_EXAMPLE_STAT, MALFORMED_STAT, OFFSITE_EXAMPLE_STAT, OFFSITE_STAT
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.errors import FeedsvcError
-from feedsvc.models import RunStatus
-from feedsvc.records import RunCounts
+from feedsvc.models import ErrorKind, RunStatus
+from feedsvc.store.leases import LeaseKeeper, lease_name
+from feedsvc.store.runs import RunCounts
 
 log = logging.getLogger("crawler.run")
 
@@ -45,7 +46,7 @@ class SourceCrawl:
     report: Any = None
     crawler: Any = None
     stats: dict[str, Any] = field(default_factory=dict)
-    errors: list[tuple[str, str | None, str]] = field(default_factory=list)
+    errors: list[tuple[ErrorKind, str | None, str]] = field(default_factory=list)
     reason: str | None = None  # why the spider closed; None while it runs
     crash: str | None = None
     closing: bool = False
@@ -110,6 +111,8 @@ def _skipped_note(stats: dict[str, Any]) -> str:
         note += f"; {stats[OFFSITE_STAT]} offsite link(s) skipped (e.g. {stats.get(OFFSITE_EXAMPLE_STAT)})"
     if stats.get(MALFORMED_STAT):
         note += f"; {stats[MALFORMED_STAT]} malformed link(s) skipped (e.g. {stats.get(MALFORMED_EXAMPLE_STAT)})"
+    if stats.get(BLOCKED_STAT):
+        note += f"; {stats[BLOCKED_STAT]} rendered-page request(s) blocked (e.g. {stats.get(BLOCKED_EXAMPLE_STAT)})"
     return note
 
 
@@ -118,7 +121,7 @@ def _robots_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/robots.txt"
 
 
-class BatchCrawl:
+class CrawlProcess:
     """Crawl `sources` in this process; `run()` returns each source's state with its final status."""
 
     def __init__(self, cfg: AppConfig, sources: list[SourceConfig], now: datetime, emit: Emit, *,
@@ -133,19 +136,23 @@ class BatchCrawl:
         self.stop_requested = threading.Event()
         self._queue: deque[SourceCrawl] = deque()
         self._active = 0
-        self.keep_running = False  # a worker's batch stays open for sources that arrive later (crawler.worker)
+        self.keep_running = False  # a worker's batch stays open for sources that arrive later (crawler.node)
         self.process: Any = None
 
     # -- the batch ---------------------------------------------------------------------------------------------
     def run(self, feeder: Callable[[Any], Any] | None = None) -> list[SourceCrawl]:
         """Crawl the batch; with `feeder` (a worker), also start it on the process (`feeder(process)`), keep
         the batch open for sources it adds, and end when it ends."""
-        from feedsvc.store import Store, start_run, sync_sources
+        from feedsvc.store import Store
+        from feedsvc.store.runs import start_run
+        from feedsvc.store.sources import sync_sources
 
         store = Store.for_config(self.cfg)
         self.session_factory = store.session_factory
         with store.transaction() as session:
-            sync_sources(session, self.cfg.sources, self.now)
+            # Only this crawl's sources: the list of active sources belongs to the entry point that owns the
+            # config (the scheduler service), and this child's config may be another file on the same database.
+            sync_sources(session, [s.source for s in self.states], self.now, deactivate_others=False)
         self.keeper = LeaseKeeper(self.session_factory, timedelta(seconds=self.cfg.scheduler.lease_ttl))
         try:
             # Leases and runs for the whole batch up front, in one transaction each: a killed batch leaves every
@@ -233,10 +240,13 @@ class BatchCrawl:
 
     def add(self, source: SourceConfig, trigger: str, now: datetime) -> None:
         """Take one more source into a running batch (a worker's job): its lease, its run, its turn."""
-        from feedsvc.store import start_run
+        from feedsvc.store.runs import start_run
+        from feedsvc.store.sources import sync_sources
 
         state = SourceCrawl(source, now=now, trigger=trigger)
         self.states.append(state)
+        with self.session_factory() as session, session.begin():
+            sync_sources(session, [source], now, deactivate_others=False)
         state.holder = self.keeper.acquire(lease_name(source.id))
         if state.holder is not None:
             self.emit("busy", source=source.id, holder=state.holder)
@@ -278,7 +288,8 @@ class BatchCrawl:
                   message=f"error: crawl of {state.source.id!r} crashed: {state.crash} (run with -vv for details)")
 
     def _finish(self, state: SourceCrawl) -> None:
-        from feedsvc.store import finish_run, record_crawl_error, record_listing_pages
+        from feedsvc.store.listing_pages import record_listing_pages
+        from feedsvc.store.runs import finish_run, record_crawl_error
 
         name = lease_name(state.source.id)
         status, message = state.verdict(self.keeper.lost(name))
@@ -288,7 +299,7 @@ class BatchCrawl:
             finish_run(session, state.run_id, status, counts, at, message)
             blocked = state.report.robots_blocked if state.report is not None else []
             if blocked:  # not an error of the crawl (status stays), but admins should see what robots.txt keeps out
-                record_crawl_error(session, state.source.id, state.run_id, blocked[0], "robots",
+                record_crawl_error(session, state.source.id, state.run_id, blocked[0], ErrorKind.ROBOTS,
                                    f"robots.txt forbids {len(blocked)} page(s), e.g. {blocked[0]}", at)
             if state.report is not None and status.succeeded:
                 record_listing_pages(session, state.source.id, state.report.found_pages, at)
@@ -299,7 +310,7 @@ class BatchCrawl:
                   new_item_ids=state.new_ids, finished_at=at.isoformat())
 
     def _save_progress(self, session: Any) -> None:
-        from feedsvc.store import update_run_progress
+        from feedsvc.store.runs import update_run_progress
 
         for state in self.states:
             if state.report is not None and state.status is None:
@@ -346,17 +357,17 @@ class BatchCrawl:
                 state.closing = True
                 asyncio.ensure_future(crawler.engine.close_spider_async(reason="lease_lost"))
 
-        def on_error(kind: str, url: str | None, message: str) -> None:
+        def on_error(kind: ErrorKind, url: str | None, message: str) -> None:
             self._record_error(state, kind, url, message)
 
         def on_spider_error(failure: Any, response: Any, spider: Any) -> None:
             exc = failure.value
-            self._record_error(state, "parse", response.url,
+            self._record_error(state, ErrorKind.PARSE, response.url,
                                f"could not extract from {response.url}: {exc.__class__.__name__}: {exc}")
 
         def on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
             url = getattr(item, "url", None) or (response.url if response is not None else None)
-            self._record_error(state, "pipeline", url, f"could not process item {url}: "
+            self._record_error(state, ErrorKind.PIPELINE, url, f"could not process item {url}: "
                                f"{failure.value.__class__.__name__}: {failure.value}")
 
         # Scrapy holds receivers weakly: the state keeps these closures alive for as long as its crawl runs.
@@ -374,7 +385,7 @@ class BatchCrawl:
     def _memory(self, source_id: str) -> tuple[Any, dict[str, list[tuple[str, str]]]]:
         """The listing pages known from earlier runs, and what each listing showed before (for healing a
         renamed block); a read failure only disables healing."""
-        from feedsvc.store import known_listing_pages, listing_memory
+        from feedsvc.store.listing_pages import known_listing_pages, listing_memory
 
         with self.session_factory() as session:
             known = known_listing_pages(session, source_id)
@@ -385,8 +396,8 @@ class BatchCrawl:
             log.warning("listing memory unavailable, healing disabled source=%s: %s", source_id, exc)
             return known, {}
 
-    def _record_error(self, state: SourceCrawl, kind: str, url: str | None, message: str) -> None:
-        from feedsvc.store import record_crawl_error
+    def _record_error(self, state: SourceCrawl, kind: ErrorKind, url: str | None, message: str) -> None:
+        from feedsvc.store.runs import record_crawl_error
 
         state.errors.append((kind, url, message))
         self.emit("error", source=state.source.id, kind=kind, url=url, message=message)

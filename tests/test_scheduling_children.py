@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 
 from feedsvc.config import load_config
 from feedsvc.models import CrawlRun
-from feedsvc.scheduling.launcher import CrawlOutcome, run_crawl
+from feedsvc.scheduling.child import CrawlOutcome, run_crawl
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
 from feedsvc.store.leases import acquire_lease, lease_holder, release_lease
@@ -167,13 +167,15 @@ def test_a_hanging_crawl_is_stopped_at_the_time_limit(services: list[SchedulerSe
                                                       make_site_server: Callable[..., SiteServer],
                                                       caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="feedsvc.scheduler")
-    site = make_site_server(delay=1.5)  # every page takes 1.5 s: the crawl cannot finish in time
+    site = make_site_server(delay=30)  # every page hangs past the limit (and within the download timeout)
+    # 20 s leaves room for a slow start on a busy machine: the child must have opened its run before the limit.
     path = write(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [gw_source(site.base_url, "gw")],
-                 crawl_timeout=5, max_tries=1)
+                 crawl_timeout=20, max_tries=1)
+    path.write_text(path.read_text(encoding="utf-8").replace("timeout = 3\n", "timeout = 60\n"), encoding="utf-8")
     service = start(services, path)
     service.scheduler.modify_job("crawl:gw", next_run_time=datetime.now(UTC))
-    made = wait_for(lambda: [r for r in runs(path) if r.status != "running"], timeout=60, what="the stopped run")
+    made = wait_for(lambda: [r for r in runs(path) if r.status != "running"], timeout=120, what="the stopped run")
     assert made[0].status == "aborted" and made[0].finished_at is not None
-    assert (made[0].finished_at - made[0].started_at) < timedelta(seconds=30)
+    assert (made[0].finished_at - made[0].started_at) < timedelta(seconds=60)
     assert service.scheduler.running and service.scheduler.get_job("crawl:gw") is not None
     wait_for(lambda: "crawl finish source=gw status=timeout" in caplog.text, what="the finish log line")

@@ -1,8 +1,9 @@
 """The front page (`/`) and the OPML document: how each source is doing, what each listing shows, where to subscribe.
 
-Reads through the store (feedsvc/store/overview.py; no SQL here), renders with Jinja2 (autoescaped,
-feedsvc/http/templates/). Shared by the HTTP app and static publishing so both produce the same bytes; the page
-depends on stored data only (no clock), so the same database renders the same page.
+Reads through the store (feedsvc/store/overview.py, health from feedsvc/store/health.py; no SQL here), renders with Jinja2 (autoescaped,
+feedsvc/feeds/templates/). Shared by the HTTP app and static publishing so both produce the same bytes; the page
+depends on stored data only (the clock only decides whether a run still marked running is alive), so the
+same database renders the same page.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from feedsvc import store
 from feedsvc.config import AppConfig, SourceConfig
 from feedsvc.feeds.builder import FeedBuilder
+from feedsvc.feeds.chart import Chart, health_chart
 from feedsvc.feeds.opml import OpmlFeed, render_opml
 from feedsvc.feeds.render import FORMATS, MEDIA_TYPES
 from feedsvc.feeds.spec import FeedSpec, all_specs
-from feedsvc.http.chart import Chart, health_chart
-from feedsvc.models import RunStatus
-from feedsvc.store import overview
-from feedsvc.store.overview import HEALED_KIND, ROBOTS_KIND, CurrentItem, RunPoint
+from feedsvc.models import ErrorKind
+from feedsvc.store.health import health
+from feedsvc.store.overview import (
+    CurrentItem,
+    ListingNow,
+    RunWarning,
+    listings_now,
+    recent_run_points,
+    run_warnings,
+)
 from feedsvc.store.related import RelatedLinkRow, inline_related
 
 HTML_MEDIA_TYPE = "text/html; charset=utf-8"
@@ -35,8 +42,7 @@ SOURCES_PER_PAGE = 20  # a page stays short, small and fast however many sources
 ITEMS_PER_LISTING = 10
 RELATED_PER_ITEM = 3
 CHART_RUNS = 30
-HEALTH_RUNS = 5  # enough finished runs to tell a broken listing (yielded in one of the 4 before, not now)
-_env = Environment(loader=PackageLoader("feedsvc.http", "templates"), autoescape=select_autoescape(["html"]),
+_env = Environment(loader=PackageLoader("feedsvc.feeds", "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 
 
@@ -115,27 +121,12 @@ def content_lang(text: str, timezone: str) -> str | None:
     return None
 
 
-def _health(source: Any, last: RunPoint | None, broken: list[str]) -> tuple[str, str, bool, datetime | None]:
-    """(status, one-line health, healthy?, last crawl time)."""
-    if last is None:
-        return "never crawled", "waiting for its first crawl", True, None
-    when = last.finished_at or last.started_at
-    if last.status == RunStatus.RUNNING:
-        return "running", "crawl in progress", True, when
-    if source is not None and source.error_count:
-        error = (source.last_error or last.message or "see `feedsvc status`").splitlines()[0]
-        return last.status, f"failing ({source.error_count} in a row): {error}", False, when
-    if broken:
-        return last.status, f"listing(s) {', '.join(broken)} yielded nothing; selector may be broken", False, when
-    return last.status, "ok", True, when
-
-
-def _warnings(source_id: str, broken: list[str], found: list[overview.RunWarning]) -> list[str]:
+def _warnings(source_id: str, broken: list[str], found: list[RunWarning]) -> list[str]:
     out = [f"Listing '{lid}' found no items in the last crawl but did before: its selector probably broke. "
            f"Check it with `feedsvc preview {source_id}`." for lid in broken]
     out += [w.message if "feedsvc heal" in w.message else f"{w.message} Keep it with `feedsvc heal {source_id}`."
-            for w in found if w.kind == HEALED_KIND]
-    robots = [w for w in found if w.kind == ROBOTS_KIND]
+            for w in found if w.kind == ErrorKind.HEALED]
+    robots = [w for w in found if w.kind == ErrorKind.ROBOTS]
     if robots:
         example = robots[0].url or robots[0].message
         out.append(f"robots.txt kept the last crawl from {len(robots)} page(s), e.g. {example}")
@@ -161,7 +152,7 @@ def _movement(item: CurrentItem, ranked: bool) -> tuple[str, int]:
     return ("up" if delta > 0 else "down" if delta < 0 else "same"), abs(delta)
 
 
-def _listing_views(builder: FeedBuilder, source: SourceConfig, now: dict[str, overview.ListingNow],
+def _listing_views(builder: FeedBuilder, source: SourceConfig, now: dict[str, ListingNow],
                    related: dict[int, list[RelatedLinkRow]]) -> list[ListingView]:
     ranked = frozenset(lst.id for lst in source.listings if lst.kind == "ranking")
     zone = source.zone
@@ -182,43 +173,43 @@ def _listing_views(builder: FeedBuilder, source: SourceConfig, now: dict[str, ov
     return views
 
 
-def index_context(builder: FeedBuilder, session: Session, page: int = 1) -> dict[str, Any]:
+def index_context(builder: FeedBuilder, session: Session, page: int = 1, *,
+                  now: datetime | None = None) -> dict[str, Any]:
+    """What index.html shows. `now` (default: the clock) only decides whether a run still marked running has a
+    live crawl."""
     cfg: AppConfig = builder.cfg
     ids = [s.id for s in cfg.sources]
     pages = max(1, math.ceil(len(ids) / SOURCES_PER_PAGE))
     page = min(max(page, 1), pages)
-    rows = {s.id: s for s in store.list_sources(session)}
     first, end = (page - 1) * SOURCES_PER_PAGE, page * SOURCES_PER_PAGE
-    # Sources on this page get the chart's 30 runs; the others only what their health and warnings need.
-    runs = overview.health_run_points(session, ids[:first] + ids[end:], window=HEALTH_RUNS)
-    runs.update(overview.recent_run_points(session, ids[first:end], per_source=CHART_RUNS))
-    latest = {sid: next((r for r in rs if r.finished), None) for sid, rs in runs.items()}
-    found = overview.run_warnings(session, [r.id for r in latest.values() if r is not None])
-    counts = store.feeds.source_item_counts(session, ids[first:end])
-    now = {s.id: overview.listings_now(session, s.id, [lst.id for lst in s.listings], runs.get(s.id, []),
-                                       limit=ITEMS_PER_LISTING) for s in cfg.sources[first:end]}
-    related = inline_related(session, [i.id for n in now.values() for lst in n.values() for i in lst.items],
+    verdicts = health(session, now or datetime.now(UTC), ids)  # the same verdict `feedsvc status` shows
+    # Sources on this page also get the chart's 30 runs (the listings show what the newest of them saw).
+    runs = recent_run_points(session, ids[first:end], per_source=CHART_RUNS)
+    latest = {sid: h.last_finished for sid, h in verdicts.items()}
+    found = run_warnings(session, [r.id for r in latest.values() if r is not None])
+    now_shown = {s.id: listings_now(session, s.id, [lst.id for lst in s.listings], runs.get(s.id, []),
+                                    limit=ITEMS_PER_LISTING) for s in cfg.sources[first:end]}
+    related = inline_related(session, [i.id for n in now_shown.values() for lst in n.values() for i in lst.items],
                              RELATED_PER_ITEM)
     sources: list[SourceView] = []
     problems: list[SourceView] = []
     for n, source in enumerate(cfg.sources):
-        source_runs = runs.get(source.id, [])
-        broken = overview.listing_breaks(source_runs)
+        verdict = verdicts[source.id]
         last = latest.get(source.id)
-        status, text, healthy, when = _health(rows.get(source.id), source_runs[0] if source_runs else None, broken)
-        warnings = _warnings(source.id, broken, found.get(last.id, []) if last else [])
+        warnings = _warnings(source.id, verdict.broken_listings, found.get(last.id, []) if last else [])
         shown = first <= n < end
-        listings = _listing_views(builder, source, now[source.id], related) if shown else []
+        listings = _listing_views(builder, source, now_shown[source.id], related) if shown else []
         view = SourceView(
             id=source.id, title=source.title, lang=content_lang(source.title, source.timezone),
             tz=source.timezone, site_url=source.start_urls[0],
             feed=feed_link(builder, FeedSpec("source", source=source.id)) if shown else None,
-            listings=listings, last_crawl=when, status=status, health=text, healthy=healthy,
-            items=counts.get(source.id, 0), chart=health_chart(source_runs if shown else []), warnings=warnings,
+            listings=listings, last_crawl=verdict.last_crawl, status=verdict.state, health=verdict.summary,
+            healthy=verdict.healthy, items=verdict.item_count if shown else 0,
+            chart=health_chart(runs.get(source.id, []) if shown else []), warnings=warnings,
             page=n // SOURCES_PER_PAGE + 1)
         if shown:
             sources.append(view)
-        if not healthy or warnings:
+        if not verdict.healthy or warnings:
             problems.append(view)
     topics = [feed_link(builder, FeedSpec("topic", topic=t.id)) for t in cfg.topics]
     return {"title": SITE_TITLE, "base_url": builder.base_url, "new": feed_link(builder, FeedSpec("new")),
@@ -227,8 +218,8 @@ def index_context(builder: FeedBuilder, session: Session, page: int = 1) -> dict
             "page": page, "pages": pages, "hubs": cfg.websub.hubs}
 
 
-def render_index(builder: FeedBuilder, session: Session, page: int = 1) -> bytes:
-    return _env.get_template("index.html").render(index_context(builder, session, page)).encode("utf-8")
+def render_index(builder: FeedBuilder, session: Session, page: int = 1, *, now: datetime | None = None) -> bytes:
+    return _env.get_template("index.html").render(index_context(builder, session, page, now=now)).encode("utf-8")
 
 
 def render_opml_document(builder: FeedBuilder) -> bytes:
