@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+import tldextract
 from w3lib.url import safe_url_string
 
 # Trackers dropped from every URL unless a source sets drop_tracking_params = false (utm_* too).
@@ -63,10 +64,25 @@ def _dropped(pair: str, drop: set[str], tracking: bool) -> bool:
     return name in drop or (tracking and (name in TRACKING_PARAMS or name.startswith("utm_")))
 
 
+# The public suffix list snapshot bundled with tldextract: no network, no cache files. Private suffixes count
+# (github.io, blogspot.com), so two people's pages on one hosting service are two sites.
+_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
+def site_of(host: str) -> str:
+    """The registrable domain of `host` (news.example.com.cn → example.com.cn): one site, many host names.
+    An IP address is its own site; under an unknown suffix the last two labels are the site."""
+    host = host.lower().strip("[]").rstrip(".")
+    if not host or ":" in host or host.replace(".", "").isdigit():
+        return host
+    # A name under no public suffix (the reserved .test and .example, a LAN's .lan) is read as one: its last label.
+    return _SUFFIXES(host).top_domain_under_public_suffix or ".".join(host.split(".")[-2:])
+
+
 def same_site(url: str, other: str) -> bool:
-    """True when both URLs are on one host (ignoring a leading www.), so a page may name the other canonical."""
+    """True when both URLs are on one site (one registrable domain: money.example.com and news.example.com)."""
     a, b = (urlsplit(u).hostname or "" for u in (url, other))
-    return bool(a) and a.removeprefix("www.") == b.removeprefix("www.")
+    return bool(a) and site_of(a) == site_of(b)
 
 
 def matches_pages(url: str, patterns: Sequence[str]) -> bool:

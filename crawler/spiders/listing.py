@@ -31,11 +31,10 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
-from w3lib.encoding import http_content_type_encoding
 
 from crawler.browser import browser_meta
 from crawler.discover.heal import healed_config
-from crawler.encoding import decode_html
+from crawler.encoding import decoded_selector
 from crawler.extract import ListingEntry, empty_reason, extract_article, extract_listing, pagination_pages
 from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import crawl_error, page_crawled
@@ -376,8 +375,7 @@ class ArticleListSpider(Spider):
         self.report.pages += 1
         self.report.not_modified += int(cached)
         self._signal(page_crawled, url=response.url, status=response.status, cached=cached)
-        text, _encoding = decode_html(response.body, http_content_type_encoding(ctype) if ctype else None)
-        return Selector(text=text, base_url=response.url)
+        return decoded_selector(response.body, ctype, response.url)
 
     def _error(self, kind: ErrorKind, url: str | None, message: str) -> None:
         self.report.errors.append(CrawlError(kind, url, message))
