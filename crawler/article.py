@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from htmldate import find_date
 from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
+from crawler.article_body import MIN_BODY_TEXT, drop_element, main_text, visible_tree
 from crawler.blocks import heading_and_block, select
 from crawler.dates import find_date_text, machine_date_value
 from feedsvc.config import ArticleSelectors
@@ -55,7 +57,9 @@ _X_H1 = etree.XPath("//body//h1")
 _X_OG_TITLE = _compile("meta[property='og:title']::attr(content)")
 _X_DESCRIPTION = _compile("meta[name='description']::attr(content)")
 _X_STRING = etree.XPath("string(.)")
-_MIN_BODY_TEXT = 40  # characters; less is a teaser box or an empty template slot, not an article
+_X_BODY_TEXT = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+_FULL_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/年.]\s*\d{1,2}\s*[-/月.]\s*\d{1,2}")
+_DATE_SCAN_CHARS = 3000  # a date further down is a comment's or a related item's, not the article's
 _DROP_TAGS = ("script", "style", "noscript", "form", "nav", "iframe", "button", "input", "select", "textarea",
               "aside", "footer", "header", "link", "meta", "object", "embed", "template")
 # Class/id words of blocks that are page furniture rather than the article.
@@ -77,13 +81,14 @@ def extract_article(
     page: Selector, selectors: ArticleSelectors, base_url: str, exclude_headings: Sequence[str] = ()
 ) -> ArticleContent:
     """Title, date, summary and cleaned body of an article page; `exclude_headings` blocks are cut from the body."""
+    page = Selector(root=visible_tree(page.root), type="html")
     title, title_el = _title(page, selectors)
-    date_text = _date(page, selectors, title_el)
-    body = _body(page, selectors)
+    date_text = _date(page, selectors, title_el, base_url)
+    body, fresh = _body(page, selectors)
     content_html: str | None = None
     text = ""
     if body is not None:
-        root = _clean(body, base_url, exclude_headings, title)
+        root = _clean(body, base_url, exclude_headings, title, fresh)
         content_html = xml_safe(_BLANK_LINES.sub("\n", _inner_html(root)).strip()) or None
         text = normalize_space(" ".join(root.itertext()))
     if selectors.summary:
@@ -114,11 +119,13 @@ def _title(page: Selector, selectors: ArticleSelectors) -> tuple[str | None, etr
     for text, el in h1s:
         if text in head_title:
             return text, el
-    if h1s:
-        return h1s[0]
+    # No h1 repeats the <title>: the first h1 is then as often the site's logo ("Salon", "V8"), so the page's
+    # own og:title goes first (measured on the readability test pages: bench/extract_quality.py).
     og = clean_scraped_title(_first(_X_OG_TITLE(root)))
     if og:
-        return og, None
+        return og, next((el for text, el in h1s if text == og), None)
+    if h1s:
+        return h1s[0]
     # "Title_Site name" / "Title - Site name": keep the part before the last separator when it is the longer.
     parts = re.split(r"\s*(?:_|\s-\s|\s\|\s|–|—\s)\s*", head_title)
     if len(parts) > 1 and len(parts[0]) >= len(parts[-1]):
@@ -126,7 +133,7 @@ def _title(page: Selector, selectors: ArticleSelectors) -> tuple[str | None, etr
     return head_title or None, None
 
 
-def _date(page: Selector, selectors: ArticleSelectors, title_el: etree._Element | None) -> str | None:
+def _date(page: Selector, selectors: ArticleSelectors, title_el: etree._Element | None, base_url: str) -> str | None:
     if selectors.date:
         for hit in select(page, selectors.date):
             if isinstance(hit.root, str):
@@ -146,18 +153,31 @@ def _date(page: Selector, selectors: ArticleSelectors, title_el: etree._Element 
         found = find_date_text(near[:300])
         if found:
             return found
-    return None
+    # Last, htmldate's reading of the whole page (URL, scripts' JSON-LD, date-looking text in known places).
+    # (Its extensive search runs dateparser over every locale: seconds on some pages; the cheap line search below
+    # recovers most of what it found on the corpus.)
+    found = find_date(page.root, url=base_url, original_date=True, extensive_search=False)
+    if found:
+        return str(found)
+    # Pages without an h1 still print "2005-5-7 21:23" near their top: the first full date in the visible text.
+    # Only a full calendar date: "3 days ago" or "5000年前" in running text is not the article's date.
+    found = find_date_text(normalize_space(" ".join(_X_BODY_TEXT(page.root)))[:_DATE_SCAN_CHARS])
+    return found if found and _FULL_DATE.search(found) else None
 
 
-def _body(page: Selector, selectors: ArticleSelectors) -> etree._Element | None:
+def _body(page: Selector, selectors: ArticleSelectors) -> tuple[etree._Element | None, bool]:
+    """The body element, and whether it is a fresh tree of its own (trafilatura's) rather than part of the page."""
     if selectors.body:
         found = select(page, selectors.body)
-        return found[0].root if found and not isinstance(found[0].root, str) else None
+        return (found[0].root if found and not isinstance(found[0].root, str) else None), False
+    main = main_text(page.root)
+    if main is not None:
+        return main, True
     for query in _X_BODY:
         for hit in query(page.root):
-            if len(normalize_space(_X_STRING(hit))) >= _MIN_BODY_TEXT:
-                return hit
-    return _densest(page)
+            if len(normalize_space(_X_STRING(hit))) >= MIN_BODY_TEXT:
+                return hit, False
+    return _densest(page), False
 
 
 def _densest(page: Selector) -> etree._Element | None:
@@ -173,7 +193,7 @@ def _densest(page: Selector) -> etree._Element | None:
     if not scores:
         return None
     best, score = scores.most_common(1)[0]
-    return best if score >= _MIN_BODY_TEXT else None
+    return best if score >= MIN_BODY_TEXT else None
 
 
 def _cut_blocks(root: etree._Element, headings: Sequence[str], title: str | None) -> None:
@@ -185,35 +205,26 @@ def _cut_blocks(root: etree._Element, headings: Sequence[str], title: str | None
             continue
         for el in found:
             if el is not root and el.getparent() is not None:
-                _drop(el)
+                drop_element(el)
     if title:
         for h1 in root.iter("h1"):
             if clean_scraped_title("".join(h1.itertext())) == title and h1.getparent() is not None:
-                _drop(h1)
+                drop_element(h1)
                 break
 
 
-def _drop(el: etree._Element) -> None:
-    """Remove an element but keep its tail text, which belongs to the parent."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
 
-
-def _clean(body: etree._Element, base_url: str, headings: Sequence[str], title: str | None) -> etree._Element:
+def _clean(body: etree._Element, base_url: str, headings: Sequence[str], title: str | None,
+           fresh: bool = False) -> etree._Element:
     """A cleaned copy of `body`: related blocks, comments, scripts/forms/nav and page furniture removed in place
     on the lxml tree parsel already built (re-parsing the body with BeautifulSoup cost more than the rest of the
-    page's extraction together), then attributes fixed (`_fix_attrs`). The root itself is kept."""
-    root = copy.deepcopy(body)
+    page's extraction together), then attributes fixed (`_fix_attrs`). The root itself is kept; a `fresh` body is
+    cleaned in place. A furniture class word never removes an element holding most of the text: a wrapper named
+    `content-with-sidebar` around the article is the article."""
+    root = body if fresh else copy.deepcopy(body)
     _cut_blocks(root, headings, title)
     doomed: list[etree._Element] = []
+    total = -1  # the body's text length, counted when first needed
     for el in root.iterdescendants():
         tag = el.tag
         if not isinstance(tag, str) or tag in _DROP_TAGS:  # not a tag: a comment, processing instruction, entity
@@ -221,10 +232,13 @@ def _clean(body: etree._Element, base_url: str, headings: Sequence[str], title: 
         else:
             marks = f"{el.get('class') or ''} {el.get('id') or ''}"
             if marks.strip() and _JUNK.search(marks):
-                doomed.append(el)
+                if total < 0:
+                    total = len(normalize_space(_X_STRING(root)))
+                if len(normalize_space(_X_STRING(el))) * 2 < total:
+                    doomed.append(el)
     # A doomed element inside another doomed one just leaves with it; _drop keeps each tail text in place.
     for el in doomed:
-        _drop(el)
+        drop_element(el)
     for el in root.iterdescendants():
         if el.attrib:
             _fix_attrs(el, base_url)

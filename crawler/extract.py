@@ -303,3 +303,23 @@ def _pagination_links(page: Selector, selector: str, base_url: str) -> dict[str,
                 if label:
                     labels.append(label)
     return links
+
+
+def empty_reason(page: Selector, listing: ListingConfig) -> tuple[str, bool]:
+    """Why a listing whose block is on the page gave no entries, in the words of its config: the item selector
+    matched nothing, the items hold no usable link, or the block itself is empty. The flag is True when the block
+    is empty on a page with scripts, which may fill it."""
+    block = find_block(page, listing.block, listing.heading, listing.item)
+    if block is None:
+        return "its block is not on the page", False
+    if listing.item:
+        items = select(block, listing.item)
+        if not items:
+            return f"its item selector {listing.item!r} matched nothing inside the block", False
+        link = f"its link selector {listing.link!r} found" if listing.link else "they hold"
+        return f"the block has {len(items)} item(s) ({listing.item!r}) but {link} no followable link in them", False
+    if not any(is_followable(a.get("href")) for a in block.root.iter("a")):
+        if page.xpath("//script"):
+            return "the block is there but holds no links (the page has scripts: it may be filled by one)", True
+        return "the block is there but holds no links", False
+    return "the block has links but no item was recognised in it; set `item` to the element of one entry", False

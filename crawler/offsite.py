@@ -26,7 +26,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 
 from crawler.items import ArticleItem, ListingSighting
-from crawler.urls import canonical_url, site_of
+from crawler.urls import canonical_url, site_of, split_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -86,10 +86,10 @@ class SourceFence:
     def url_refusal(self, url: str) -> str | None:
         """Why `url` may not be fetched (by its text alone), or None."""
         try:
-            parts = urlsplit(url)
+            parts = split_url(url)  # the parse storage uses, so what is checked is what is stored
             host = parts.hostname
         except ValueError:
-            return f"malformed URL {url!r}"
+            return f"malformed URL {url[:200]!r}"
         if parts.scheme not in ("http", "https"):
             return f"{parts.scheme or 'no'} scheme"
         if not host:
@@ -116,7 +116,7 @@ class SourceFence:
 
 def _host(url: str) -> str | None:
     try:
-        host = urlsplit(url).hostname
+        host = split_url(url).hostname
     except ValueError:
         return None
     return host.lower().rstrip(".") if host else None
@@ -149,8 +149,9 @@ class FenceLedger:
         if url in self.malformed:
             return
         self.malformed.add(url)
-        log.warning("malformed link skipped url=%r: %s", url, reason)
-        self._stats(MALFORMED_STAT, MALFORMED_EXAMPLE_STAT, len(self.malformed), repr(url))
+        log.warning("malformed link skipped url=%r: %s", url[:200], reason)
+        shown = url if len(url) <= 200 else f"{url[:200]}… ({len(url)} characters)"  # an over-long one, shortened
+        self._stats(MALFORMED_STAT, MALFORMED_EXAMPLE_STAT, len(self.malformed), repr(shown))
 
     def _stats(self, key: str, example_key: str, count: int, example: str) -> None:
         stats = self.crawler.stats
@@ -205,7 +206,7 @@ class FenceMiddleware:
         fence = _fence_of(self.crawler)
         reason = fence.url_refusal(request.url)
         if reason is None:
-            reason = await self._address_refusal(fence, urlsplit(request.url).hostname or "")
+            reason = await self._address_refusal(fence, split_url(request.url).hostname or "")
         if reason is not None:
             FenceLedger.of(self.crawler).skip_offsite(request.url, reason)
             raise IgnoreRequest(f"offsite: {request.url}: {reason}")
@@ -298,13 +299,14 @@ class FenceSpiderMiddleware:
     def _check(self, url: str) -> bool:
         ledger = FenceLedger.of(self.crawler)
         try:
-            canonical_url(url)
+            canonical = canonical_url(url)
         except ValueError as exc:
             ledger.skip_malformed(url, str(exc))
             return False
-        reason = _fence_of(self.crawler).url_refusal(url)
+        # Judged (and counted) in the form that would be stored: a sighting and its request are one link.
+        reason = _fence_of(self.crawler).url_refusal(canonical)
         if reason is not None:
-            ledger.skip_offsite(url, reason)
+            ledger.skip_offsite(canonical, reason)
             return False
         return True
 

@@ -47,6 +47,26 @@ def test_rejects_non_http_urls(url: str) -> None:
         canonical_url(url)
 
 
+def test_a_backslash_ends_the_host_for_the_fence_and_for_storage_alike() -> None:
+    from crawler.offsite import SourceFence
+    from crawler.urls import split_url
+
+    trick = "http://127.0.0.2:8000\\@127.0.0.1:8080/x"
+    assert split_url(trick).hostname == "127.0.0.2"  # as Scrapy would request it and the store would keep it
+    assert canonical_url(trick).startswith("http://127.0.0.2:8000/")
+    refusal = SourceFence(["http://127.0.0.1:8080/"]).url_refusal(trick)
+    assert refusal is not None and "127.0.0.2" in refusal
+
+
+def test_urls_longer_than_the_columns_are_refused() -> None:
+    from crawler.urls import MAX_URL_LENGTH
+
+    base = "http://a.example/"
+    assert len(canonical_url(base + "a" * (MAX_URL_LENGTH - len(base)))) == MAX_URL_LENGTH
+    with pytest.raises(ValueError, match="longer than 2048"):
+        canonical_url(base + "a" * (MAX_URL_LENGTH - len(base) + 1))
+
+
 def test_one_site_is_one_registrable_domain() -> None:
     from crawler.urls import same_site, site_of
 

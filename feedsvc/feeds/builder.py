@@ -190,7 +190,7 @@ class FeedBuilder:
         if row.rank is not None and spec.kind == "listing":
             label = self._listing_labels.get((spec.source or "", spec.listing or ""), spec.listing or "")
             parts.append(f"<p><strong>#{row.rank}</strong> in {html.escape(label)}</p>")
-        body = clean_html(item.content or "", item.url)
+        body = clean_html(item.content or "")
         parts.append(body or (f"<p>{html.escape(summary)}</p>" if summary else ""))
         if related:
             links = "".join(

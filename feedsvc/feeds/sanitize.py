@@ -1,15 +1,12 @@
 """HTML sanitising for feed content (nh3). Pure functions, no I/O; plain-text rules live in feedsvc/text.py.
 
 Feed readers render entry content as HTML inside their own UI, so anything scriptable is removed: no
-<script>/<style>/<iframe>, no event handlers, no javascript: URLs. Relative links and image sources are made
-absolute against the item's URL (a reader has no base URL of ours to resolve them with).
+<script>/<style>/<iframe>, no event handlers, no javascript: URLs. Links and image sources are already absolute:
+the crawler resolves them when it extracts the body (crawler/article.py, the one home of that rule), where the
+page's own URL after redirects is known.
 """
 
 from __future__ import annotations
-
-import html as html_module
-import re
-from urllib.parse import urljoin
 
 import nh3
 
@@ -45,41 +42,11 @@ _CLEANER = nh3.Cleaner(
     link_rel="noopener noreferrer",
     strip_comments=True,
 )
-# nh3's serialiser always writes double-quoted attributes, so after cleaning this finds every URL attribute.
-_URL_TAG = re.compile(r"<(?:a|img)\s[^>]*>")
-_URL_ATTR = re.compile(r'\b(href|src)="([^"]*)"')
-_HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
-def _origin(url: str) -> str:
-    """'http://host:port' of an absolute URL, '' when it has none."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or not scheme.isalpha():
-        return ""
-    return f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}"
-
-
-def clean_html(html: str, base_url: str) -> str:
-    """Sanitise an HTML fragment: allow-listed tags only, links absolute against `base_url`, rel=noopener."""
+def clean_html(html: str) -> str:
+    """Sanitise an HTML fragment: allow-listed tags and URL schemes only, rel=noopener on links."""
     if not html:
         return ""
     cleaned: str = _CLEANER.clean(xml_safe(html))
-    if "href=" not in cleaned and "src=" not in cleaned:
-        return cleaned.strip()
-    origin = _origin(base_url)
-
-    def absolute_attr(match: re.Match[str]) -> str:
-        value = html_module.unescape(match.group(2))
-        if _HAS_SCHEME.match(value):  # only http(s)/mailto survive the cleaner
-            return match.group(0)
-        # Root-relative paths are the common case and need no full RFC 3986 resolution (urljoin is slow).
-        if origin and value.startswith("/") and not value.startswith("//") and "/." not in value:
-            joined = origin + value
-        else:
-            joined = urljoin(base_url, value)
-        return f'{match.group(1)}="{html_module.escape(joined, quote=True)}"'
-
-    def fix_tag(match: re.Match[str]) -> str:
-        return _URL_ATTR.sub(absolute_attr, match.group(0))
-
-    return _URL_TAG.sub(fix_tag, cleaned).strip()
+    return cleaned.strip()
