@@ -21,7 +21,8 @@ Crawl children, the path production runs after every crawl (crawler/run.py): new
 Small-DB child: a crawl of 2,000 new items into a database holding 300, stored as a crawl run stores them
 (a 'latest' listing plus a curated 'recommended' one, so co-appearance is exercised), then `refresh_related`.
 Wall times depend on what else the machine runs: the load average is printed; CPU times are given too.
-Targets (issue 5): rebuild < 60 s, peak memory < 1.5 GB, one new item < 20 ms.
+Targets (issue 20): `feedsvc related --rebuild` of 100,000 items <= 20 s and <= 1 GB peak, a crawl of one new
+item <= 50 ms, of 20 <= 0.3 s, every item with comparable items related.
 """
 
 from __future__ import annotations
@@ -249,28 +250,28 @@ def report(args: argparse.Namespace, gen_s: float, chars: float, r: dict[str, An
     print(f"baseline  tokenise every item      {base:7.2f} s  (cpu {r['baseline_tokenise_cpu_s']:.2f} s)")
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["phases"].items())
     print(f"rebuild   index + all neighbours   {r['rebuild_s']:7.2f} s  (cpu {r['rebuild_cpu_s']:.2f} s; {phases}) "
-          f"= {r['rebuild_s'] / base:.1f}x baseline   target < 60 s")
+          f"= {r['rebuild_s'] / base:.1f}x baseline")
     print(f"memory    peak RSS                 {r['rss_peak_mb']:7.0f} MB (of which the corpus {r['rss_corpus_mb']:.0f} MB)"
-          f"   target < 1536 MB")
+          f"   (engine only)")
     print(f"quality   precision@5 vs synthetic topics {r['precision_at_5_topics']:.3f}; reposts caught "
           f"{r['repost_recall']:.3f}; false duplicates {r['false_duplicates']}; "
           f"items with related items {r['items_with_related']:.3f}")
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["db_phases"].items())
     print(f"sqlite    store corpus {r['store_s']:.1f} s; `related --rebuild` {r['db_rebuild_s']:.1f} s "
           f"(cpu {r['db_rebuild_cpu_s']:.1f} s; {phases}; {r['db_links']:,} links), peak RSS "
-          f"{r['db_rss_peak_mb']:.0f} MB")
+          f"{r['db_rss_peak_mb']:.0f} MB   target <= 20 s, <= 1024 MB at 100,000 items")
     ones = [c["s"] * 1000 for c in r["crawls_of_one"]]
     one, one_cpu = _pct(ones, 0.5), _pct([c["cpu_s"] * 1000 for c in r["crawls_of_one"]], 0.5)
     tok = r["tok_one_p50_ms"]
     print(f"one item  a crawl of 1 new item into {args.items:,}, refresh + commit: p50 {one:.0f} ms "
           f"(cpu {one_cpu:.0f} ms), max {max(ones):.0f} ms over {len(ones)} crawls; tokenising the item alone "
-          f"{tok:.2f} ms (ratio {one / tok:.0f}x)   target < 20 ms")
+          f"{tok:.2f} ms (ratio {one / tok:.0f}x)   target <= 50 ms")
     twenty = r["crawl_of_20"]
     n = max(2, twenty["items"])
     print(f"refresh   a crawl of {twenty['items']} new items into {args.items:,}: {twenty['s']:.2f} s "
           f"(cpu {twenty['cpu_s']:.2f} s) = {twenty['s'] * 1000 / n:.0f} ms per new item; each item beyond the "
           f"first adds {(twenty['s'] * 1000 - one) / (n - 1):.1f} ms (peak RSS +{twenty['rss_mb']:.0f} MB)"
-          f"   target < 2 s")
+          f"   target <= 0.3 s")
     print(f"refresh   a crawl of {r['refresh_2000_items']:,} new items into {r['small_stored']:,}: "
           f"{r['refresh_2000_s']:.2f} s "
           f"(peak RSS +{r['refresh_2000_rss_mb']:.0f} MB)   target < 5 s")

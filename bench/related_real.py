@@ -66,13 +66,12 @@ def _html(body: str) -> str:
 
 def production_lists(docs: list[RealDoc], limit: int = 10, min_score: float = 0.08) -> dict[int, list[int]]:
     """Every item's related list as `feedsvc related --rebuild` stores it, from a real SQLite store."""
-    from feedsvc.records import ItemRecord
-
-    from feedsvc import store as repository
     from feedsvc.config import parse_config
     from feedsvc.related.refresh import rebuild_related
     from feedsvc.store import Store
-    from feedsvc.store import related as related_repo
+    from feedsvc.store.items import ItemRecord, store_items
+    from feedsvc.store.related import computed_links
+    from feedsvc.store.sources import sync_sources
 
     with tempfile.TemporaryDirectory() as folder:
         cfg = parse_config({"database": {"url": f"sqlite:///{folder}/real.db"},
@@ -81,15 +80,15 @@ def production_lists(docs: list[RealDoc], limit: int = 10, min_score: float = 0.
                                          "listings": [{"id": "latest", "heading": "Latest"}]}]})
         store = Store.open(cfg.database.url)
         with store.session_factory() as session:
-            repository.sync_sources(session, cfg.sources, T0)
+            sync_sources(session, cfg.sources, T0)
             records = [ItemRecord(source_id="real", url=f"http://real.test/{d.id}", title=d.title,
                                   content=_html(d.body), is_article=True) for d in docs]
-            ids = repository.store_items(session, records, None, T0).new_item_ids
+            ids = store_items(session, records, None, T0).new_item_ids
             session.commit()
         rebuild_related(store.session_factory, cfg, T0 + timedelta(hours=1))
         with store.session_factory() as session:
             by_id = dict(zip(ids, (d.id for d in docs), strict=True))
-            stored = related_repo.computed_links(session, ids)
+            stored = computed_links(session, ids)
         store.engine.dispose()
     return {by_id[i]: [by_id[j] for j, _ in v] for i, v in stored.items() if v}
 

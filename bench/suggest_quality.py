@@ -1,7 +1,12 @@
 """Quality of `feedsvc suggest` and listing healing on the layout corpus (tests/data/suggest/*/truth.json).
 
 Usage:
-    python bench/suggest_quality.py
+    python bench/suggest_quality.py [--corpus DIR] [--labels FILE]
+
+The layout corpus (tests/data/suggest) is reported beside the real saved pages in DIR (default
+$FEEDSVC_SUGGEST_CORPUS or /work/corpus/suggest: the files bench/data/suggest_manifest.json names, each saved
+under its `file` name from its public repository at the commit given), labelled by hand in
+bench/data/suggest_labels.json (see bench/suggest_real.py).
 
 Per layout: listings found vs real, items right (title, URL and date all right) when each suggested listing is
 extracted the way the crawler extracts it, against the baseline `item = "li"` (the fixed default before item
@@ -13,7 +18,9 @@ listing's items are offered to the menus-only page, where healing must find noth
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,10 +35,13 @@ from crawler.blocks import find_block  # noqa: E402
 from crawler.dates import parse_date  # noqa: E402
 from crawler.discover.heal import heal_listing  # noqa: E402
 from crawler.discover.naming import stable_selector  # noqa: E402
-from crawler.discover.suggest import Suggestion, suggest_listings  # noqa: E402
-from crawler.encoding import decode_html  # noqa: E402
+from crawler.discover.suggest import Suggestion, script_filled, suggest_listings  # noqa: E402
+from crawler.encoding import decoded_selector  # noqa: E402
 from crawler.extract import ListingEntry, extract_listing  # noqa: E402
 from feedsvc.config import ListingConfig  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suggest_real import LABELS, evaluate_real, report  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "suggest"
 BASE = "http://site.test"
@@ -56,8 +66,7 @@ class LayoutResult:
 
 
 def load(path: Path) -> Selector:
-    text, _ = decode_html(path.read_bytes(), None)
-    return Selector(text=text, base_url=BASE + "/")
+    return decoded_selector(path.read_bytes(), None, BASE + "/")
 
 
 def config_of(sug: Suggestion, item: str | None = None) -> ListingConfig:
@@ -83,6 +92,7 @@ def evaluate(layout: Path) -> LayoutResult:
     page = load(layout / truth["page"])
     result = LayoutResult(layout.name, real=len(truth["listings"]), script_real=len(truth.get("script_filled", [])))
     suggestions = suggest_listings(page, BASE + "/", NOW, tz)
+    empty = script_filled(page, BASE + "/", {s.id for s in suggestions}, {s.heading for s in suggestions})
     matched: set[str] = set()
     for listing in truth["listings"]:
         want = {BASE + str(u) for u, _, _ in listing["items"]}
@@ -97,12 +107,13 @@ def evaluate(layout: Path) -> LayoutResult:
         if "renamed" in truth:
             _heal(result, page, load(layout / truth["renamed"]), best, listing["items"])
     for sug in suggestions:
-        if sug.id in matched:
-            continue
-        if sug.note and sug.heading in truth.get("script_filled", []):
+        if sug.id not in matched:
+            result.wrong_blocks.append(sug.heading or sug.block or sug.id)
+    for box in empty:  # noted as empty, never written: right when the page's script fills it
+        if box.heading in truth.get("script_filled", []):
             result.script_flagged += 1
         else:
-            result.wrong_blocks.append(sug.heading or sug.block or sug.id)
+            result.wrong_blocks.append(f"empty: {box.heading}")
     return result
 
 
@@ -148,7 +159,16 @@ def run(layouts: list[Path]) -> list[LayoutResult]:
     return [evaluate(layout) for layout in layouts]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path,
+                        default=Path(os.environ.get("FEEDSVC_SUGGEST_CORPUS", "/work/corpus/suggest")))
+    parser.add_argument("--labels", type=Path, default=LABELS)
+    args = parser.parse_args(argv)
+    if not args.corpus.is_dir():
+        print(f"error: real-page corpus {args.corpus} is missing: fetch the pages bench/data/suggest_manifest.json "
+              "names (repo, path, commit; saved under its `file` name) or pass --corpus DIR", file=sys.stderr)
+        return 2
     layouts = sorted(p for p in CORPUS.iterdir() if (p / "truth.json").exists())
     results = run(layouts)
     print(f"{'layout':16} {'listings':>9} {'items right':>12} {'li baseline':>12} {'wrong blocks':>13} "
@@ -168,6 +188,7 @@ def main() -> int:
           f"{sum(r.real for r in results)}; wrong blocks {sum(len(r.wrong_blocks) for r in results)}; "
           f"healed {sum(r.healed for r in results)}, flagged {sum(r.flagged for r in results)}, "
           f"healed wrongly {sum(r.healed_wrong for r in results)}; decoy heals {decoys}/{offered}")
+    print(report(evaluate_real(args.corpus, args.labels)))
     return 0
 
 

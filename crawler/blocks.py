@@ -7,11 +7,13 @@ Pure functions over parsel Selectors (lxml elements inside). Used for listings a
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator
 
 from lxml import etree
 from parsel import Selector, SelectorList
 
+from crawler.vocabulary import DECOR
 from feedsvc.text import normalize_space
 
 # Elements that sit beside a heading without being its list (a "more>>" link, an icon, a counter).
@@ -20,8 +22,6 @@ _INLINE = frozenset(
 )
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _HEADINGS = frozenset(HEADING_TAGS)
-# Decorations around heading text: `【推荐文稿】`, `推荐文稿 >>`, `Latest posts:`.
-_DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
 # How far up from the heading text we look for the list: heading text → title bar → box is two steps.
 _MAX_CLIMB = 4
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -49,7 +49,7 @@ def _is_document(node: Selector) -> bool:
 
 
 def _key(text: str) -> str:
-    return normalize_space(text).strip(_DECOR).casefold()
+    return normalize_space(text).strip(DECOR).casefold()
 
 
 def _full_text(el: etree._Element) -> str:
@@ -146,7 +146,32 @@ def _headings_in_items(box: etree._Element, item: str | None) -> bool:
     return all(h in inside for h in box.xpath(_ANY_HEADING))
 
 
+# detect_items per element of a page, kept while the page's root element lives: discovery asks it of every
+# ancestor of every block (each call walks six levels down), and extraction asks again for the chosen block.
+_ITEMS_MEMO: weakref.WeakKeyDictionary[etree._Element, dict[etree._Element, list[etree._Element]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def detect_items(block: etree._Element) -> list[etree._Element]:
+    """The block's repeated item elements when no `item` selector is configured (memoised per page)."""
+    root = block.getroottree().getroot()
+    memo = _ITEMS_MEMO.get(root) if root is not None else None
+    if memo is None and root is not None:
+        memo = _ITEMS_MEMO[root] = {}
+    found = memo.get(block) if memo is not None else None
+    # A tree cut in place (an article's excluded blocks) invalidates what was found under the cut.
+    if found is None or not all(_under(el, block) for el in found[:1] + found[-1:]):
+        found = _detect_items(block)
+        if memo is not None:
+            memo[block] = found
+    return list(found)
+
+
+def _under(el: etree._Element, block: etree._Element) -> bool:
+    return any(anc is block for anc in el.iterancestors())
+
+
+def _detect_items(block: etree._Element) -> list[etree._Element]:
     """The block's repeated item elements when no `item` selector is configured.
 
     Among every group of sibling elements with the same tag and class inside the block, the group with the most
@@ -160,11 +185,11 @@ def detect_items(block: etree._Element) -> list[etree._Element]:
         for child in parent:
             tag = _tag(child)
             if tag and tag not in _NOT_ITEMS:
-                groups.setdefault((tag, " ".join(sorted((child.get("class") or "").split()))), []).append(child)
+                groups.setdefault((tag, _class_key(child)), []).append(child)
         for (tag, _cls), members in groups.items():
             linked = [m for m in members if _has_link(m)]
-            if len(linked) < 2:
-                continue
+            if len(linked) < 2 or (tag == "a" and _repeats(parent) and _headlines(linked) < 2):
+                continue  # a card's links (image, channel, one title, author) when the card itself repeats
             # Pagination (`1 2 3 下一页`) also repeats links: members with title-length text count first.
             titled = sum(1 for m in linked if len(normalize_space(_full_text(m))) > 4)
             rank = (titled, len(linked), int(tag == "li"), -depth)
@@ -185,6 +210,31 @@ def _walk(el: etree._Element, depth: int) -> Iterator[tuple[int, etree._Element]
         for child in el:
             if isinstance(child.tag, str):
                 yield from _walk(child, depth + 1)
+
+
+# Class words that mark one item's place or state, not its kind (`li.first`, `li.odd`, `li.current`).
+_POSITION_WORDS = frozenset({"first", "last", "odd", "even", "on", "active", "current", "cur", "selected", "hover",
+                             "top", "bottom", "alt", "clearfix", "cf", "hide", "show", "hidden"})
+
+
+def _class_key(el: etree._Element) -> str:
+    """An item's class for grouping siblings: position words dropped, numbered variants (`change1`) as one."""
+    words = {w.rstrip("0123456789-_") for w in (el.get("class") or "").split() if w.lower() not in _POSITION_WORDS}
+    return " ".join(sorted(w for w in words if w))
+
+
+def _repeats(el: etree._Element) -> bool:
+    """True when a sibling of `el` has its tag and class and holds a link: `el` is one of a group of items."""
+    parent = el.getparent()
+    if parent is None or parent is el.getroottree().getroot():
+        return False
+    key = (el.tag, _class_key(el))
+    return any(sib is not el and (sib.tag, _class_key(sib)) == key and _has_link(sib) for sib in parent)
+
+
+def _headlines(links: list[etree._Element]) -> int:
+    """Distinct targets among links with headline-length text (a card has one; a column of links several)."""
+    return len({a.get("href") for a in links if len(normalize_space(_full_text(a))) >= 8})
 
 
 def _has_link(el: etree._Element) -> bool:

@@ -43,6 +43,8 @@ _MD_CN = rf"(?<![\d年])(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号]{_TI
 _MD = rf"(?<![\d./-]){_MD_MONTH}(?P<sep>[-/]){_MD_DAY}(?![\d/-]){_TIME}"
 _EN_MDY = rf"\b{_MONTH}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b{_TIME}"
 _EN_DMY = rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b{_TIME}"
+# US order with a year (`12/31/2014`, as `10/12` is month/day already); a time before it is left aside.
+_MDY = r"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])/(?P<d>0[1-9]|[12]\d|3[01]|[1-9])/(?P<y>(?:19|20)\d{2})(?![\d/])"
 _REL_CN = r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|日|周|星期|个月|月|年)\s*前"
 _REL_EN = r"\b(?P<n>\d+|an?|one)\s+(?P<unit>second|minute|hour|day|week|month|year)s?\s+ago\b"
 _DAYWORD = rf"(?P<word>今天|昨天|前天|刚刚|today|yesterday|just now){_TIME.replace('[ T]+', '[ T]*')}"
@@ -51,6 +53,7 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("iso", _ISO),
     ("ymd", _YMD),
     ("ymd", _YMD_CN),
+    ("ymd", _MDY),
     ("en", _EN_MDY),
     ("en", _EN_DMY),
     ("rel_cn", _REL_CN),
@@ -60,6 +63,10 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("md", _MD),
 )
 _FULL = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _KINDS]
+# Forms read only when they are the whole date text, never searched for in free text: a bare `08:52` is today's
+# time on a news list but a video's length on another (`收看01:49`), and `2019-07` is a month, not a version.
+_ONLY_TIME = re.compile(r"(?P<H>[01]?\d|2[0-3])[:：](?P<M>[0-5]\d)(?:[:：](?P<S>[0-5]\d))?")
+_YEAR_MONTH = re.compile(r"(?P<y>(?:19|20)\d{2})\s*(?:[-/.]|年)\s*(?P<m>0?[1-9]|1[0-2])\s*月?")
 # Order for searching free text: fuller forms first, so "发布时间:2024-10-12 09:30" is not read as "10-12".
 _SEARCH = _FULL
 
@@ -70,7 +77,10 @@ _CN_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "d
 _DAY_WORDS = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}
 
 # Leading/trailing dates glued to titles: `10-122024年…`, `[10-12] 标题`, `标题 2024-10-12`.
-_LEAD_FULL = re.compile(r"^[\[(【]?\s*((?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*[\])】]?")
+_LEAD_FULL = re.compile(r"^[\[(【]?\s*((?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9])"
+                        r"(?:\s+(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?)\s*[\])】]?")
+# `<a><span>6小时前</span> 标题</a>`: a relative date or day word before the title.
+_LEAD_REL = re.compile(r"^[\[(【]?\s*(\d+\s*(?:秒|分钟|小时|天|周|个月)\s*前|(?:昨天|前天|今天|刚刚)(?=[\s\])】]))\s*[\])】]?")
 _LEAD_MD = re.compile(r"^[\[(【]?\s*((?:0?[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*[\])】]?")
 # After a month-day, a digit run is only a glued year when it is one (`10-122024年…`); a unit after the
 # numbers means the title itself starts with a range (`3-5年规划`, `12-15岁`, `1-2月经济运行`).
@@ -97,6 +107,10 @@ def parse_date(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
         match = pattern.fullmatch(value)
         if match:
             return _resolve(kind, match, now, tz)
+    if match := _ONLY_TIME.fullmatch(value):  # a time alone is today's, in the source's time zone
+        return _at(now.astimezone(tz).date(), match, tz)
+    if match := _YEAR_MONTH.fullmatch(value):  # a month alone: its first day
+        return _local_midnight(date(int(match.group("y")), int(match.group("m")), 1), tz)
     if _ZONED_TIME.search(value):
         # RFC 2822 (`Tue, 03 Nov 2026 10:00:00 +0000`): the offset must not be lost to the search below.
         try:
@@ -168,6 +182,9 @@ def split_leading_date(text: str) -> tuple[str | None, str]:
     Titles that merely start with digits (`2024年度…`, `12345 items`, `3-5年规划`) are returned whole.
     """
     stripped = text.lstrip()
+    relative = _LEAD_REL.match(stripped)
+    if relative and stripped[relative.end():].strip():
+        return relative.group(1), stripped[relative.end():].strip().lstrip("|-—–:：·,，、").strip()
     for pattern in (_LEAD_FULL, _LEAD_MD):
         match = pattern.match(stripped)
         if not match:

@@ -10,6 +10,7 @@ BeautifulSoup's UnicodeDammit guess (charset_normalizer), else cp1252 with repla
 from __future__ import annotations
 
 from bs4 import UnicodeDammit
+from parsel import Selector
 from w3lib.encoding import (
     html_body_declared_encoding,
     html_to_unicode,
@@ -70,3 +71,9 @@ def _guess(body: bytes) -> str | None:
     if dammit.unicode_markup is None or name is None or dammit.contains_replacement_characters:
         return None
     return name
+
+
+def decoded_selector(body: bytes, content_type: str | None, url: str) -> Selector:
+    """A fetched page as a parsel Selector, decoded by the rules above (the HTTP Content-Type's charset first)."""
+    text, _ = decode_html(body, http_content_type_encoding(content_type) if content_type else None)
+    return Selector(text=text, base_url=url)

@@ -16,6 +16,7 @@ from parsel import Selector, SelectorList
 from crawler.article import ArticleContent, extract_article, join_url
 from crawler.blocks import HEADING_TAGS, detect_items, find_block, select
 from crawler.dates import find_date_text, machine_date_value, split_leading_date, split_trailing_date
+from crawler.vocabulary import NEXT_LABELS, PAGE_NUMBER
 from feedsvc.config import ListingConfig
 from feedsvc.text import clean_scraped_title, normalize_space
 
@@ -35,8 +36,6 @@ __all__ = [
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 _ELLIPSIS = ("...", "…", "..")
 _NO_TEXT = frozenset({"a", "script", "style", "noscript"})
-_PAGE_NUMBER = re.compile(r"[\[(【第]?\s*(\d{1,6})\s*[\])】页]?")
-_NEXT_LABELS = frozenset({"下一页", "下页", "后一页", "下一頁", "next", "next page", "next »", "»", "›", ">", ">>", "next >"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +88,14 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     else:
         link = _heading_link(heading, element) if heading is not None else None
         if link is None:
-            link = next((a for a in element.iter("a") if is_followable(a.get("href"))), None)
+            link = title_link(element)
         href = link.get("href") if link is not None else None
     if href is None or not is_followable(href):
         return None
     if listing.title:
         title = clean_scraped_title(_joined_text(select(item, listing.title)))
     else:  # a card's own heading is its title (the link may be an image or "read more")
-        title = clean_scraped_title("".join(heading.itertext())) if heading is not None else ""
+        title = clean_scraped_title(visible_text(heading)) if heading is not None else ""
     if not title:
         if link is None:
             link = next((a for a in element.iter("a") if a.get("href") is not None), None)
@@ -112,6 +111,8 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     # A date in the item outside the link (`<span>10-12</span>`) is the date as the site lays it out.
     if date_text is None:
         date_text = find_date_text(normalize_space(" ".join(_text_outside_links(element))))
+    if date_text is None and date_value is None and link is not None:
+        date_text = _date_inside(link, title)
     if date_text is None and element.tag == "dt":  # `<dt><a>title</a></dt><dd>2024-10-12</dd>`
         date_text = find_date_text(normalize_space(" ".join(t for dd in _dds(element) for t in _text_outside_links(dd))))
     glued, title = split_leading_date(title)
@@ -122,6 +123,51 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     url = join_url(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
     date_text = date_text or glued
     return ListingEntry(url=url, title=title, date_text=date_text or date_value, rank=rank, date_value=date_value)
+
+
+def title_link(item: etree._Element) -> etree._Element | None:
+    """The link carrying an item's title: a card also links its image, channel, tags, author and comments, so the
+    first link with headline-length visible text (at least half the longest's), else the first link at all."""
+    links = [a for a in ([item] if item.tag == "a" else item.iter("a")) if is_followable(a.get("href"))]
+    if not links:
+        return None
+    lengths = [len(normalize_space(visible_text(a))) for a in links]
+    longest = max(lengths)
+    if longest == 0:
+        return links[0]  # image links only: the title comes from the image's alt text
+    return next(a for a, n in zip(links, lengths, strict=True) if n >= longest / 2)
+
+
+def visible_text(element: etree._Element) -> str:
+    """The element's text without what the page hides (`hidden`, `aria-hidden`, display:none, script, style)."""
+    if _hidden(element):
+        return ""
+    parts: list[str] = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _NO_TEXT.difference({"a"}):
+            parts.append(visible_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _hidden(element: etree._Element) -> bool:
+    return (element.get("hidden") is not None or element.get("aria-hidden") == "true"
+            or bool(_HIDDEN_STYLE.search(element.get("style") or "")))
+
+
+def _date_inside(link: etree._Element, title: str) -> str | None:
+    """A date in an element of its own inside the title link (`<a><h5>Title</h5><p>3 hours ago</p></a>`)."""
+    for el in link.iterdescendants():
+        if not isinstance(el.tag, str) or el.tag in HEADING_TAGS or len(el):
+            continue
+        text = normalize_space(visible_text(el))
+        found = find_date_text(text) if text and text not in title and len(text) <= 40 else None
+        if found and len(found) >= len(text) - 8:
+            return found
+    return None
 
 
 def _machine_date(element: etree._Element) -> str | None:
@@ -195,7 +241,7 @@ def _link_title(link: etree._Element | None) -> str:
     """The link's text, or its title attribute when the text is empty or a truncated form of it (`关于…`)."""
     if link is None:
         return ""
-    text = clean_scraped_title("".join(link.itertext()))
+    text = clean_scraped_title(visible_text(link))
     attr = clean_scraped_title(link.get("title") or "")
     if attr and (not text or (text.endswith(_ELLIPSIS) and attr.startswith(text.rstrip(".…")))):
         return attr
@@ -224,10 +270,10 @@ def pagination_pages(page: Selector, selector: str, base_url: str, current: int 
     nexts: list[str] = []
     for url, labels in links.items():
         for label in labels:
-            found = _PAGE_NUMBER.fullmatch(label)
+            found = PAGE_NUMBER.fullmatch(label)
             if found:
                 numbers.setdefault(url, int(found.group(1)))
-            elif label.casefold() in _NEXT_LABELS:
+            elif label.casefold() in NEXT_LABELS:
                 nexts.append(url)
     if len(links) == 1 and not numbers and not nexts:
         nexts = list(links)
@@ -257,3 +303,23 @@ def _pagination_links(page: Selector, selector: str, base_url: str) -> dict[str,
                 if label:
                     labels.append(label)
     return links
+
+
+def empty_reason(page: Selector, listing: ListingConfig) -> tuple[str, bool]:
+    """Why a listing whose block is on the page gave no entries, in the words of its config: the item selector
+    matched nothing, the items hold no usable link, or the block itself is empty. The flag is True when the block
+    is empty on a page with scripts, which may fill it."""
+    block = find_block(page, listing.block, listing.heading, listing.item)
+    if block is None:
+        return "its block is not on the page", False
+    if listing.item:
+        items = select(block, listing.item)
+        if not items:
+            return f"its item selector {listing.item!r} matched nothing inside the block", False
+        link = f"its link selector {listing.link!r} found" if listing.link else "they hold"
+        return f"the block has {len(items)} item(s) ({listing.item!r}) but {link} no followable link in them", False
+    if not any(is_followable(a.get("href")) for a in block.root.iter("a")):
+        if page.xpath("//script"):
+            return "the block is there but holds no links (the page has scripts: it may be filled by one)", True
+        return "the block is there but holds no links", False
+    return "the block has links but no item was recognised in it; set `item` to the element of one entry", False

@@ -1,7 +1,8 @@
 """The source fence: every request of a crawl stays on its source's hosts and away from internal addresses.
 
-A source's hosts are those of its start URLs plus its `allowed_domains` (each with its subdomains). Everything a
-crawl fetches passes `FenceMiddleware.process_request` — listing, pagination and article pages, robots.txt, and
+A source's hosts are those of its start URLs' sites (registrable domains: news.example.com allows
+war.example.com; `exact_hosts = true` narrows to the start URLs' own hosts) plus its `allowed_domains` (each with its
+subdomains). Everything a crawl fetches passes `FenceMiddleware.process_request` — listing, pagination and article pages, robots.txt, and
 the targets of 3xx redirects and meta refreshes, which Scrapy re-sends through the downloader middlewares — so a
 site's owner cannot point the crawler anywhere else. Addresses in loopback, private, link-local, multicast and
 reserved ranges are refused unless a start URL of the source is in that same range (so a site on the LAN or a
@@ -25,7 +26,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 
 from crawler.items import ArticleItem, ListingSighting
-from crawler.urls import canonical_url
+from crawler.urls import canonical_url, site_of, split_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -65,13 +66,19 @@ def _ip(host: str) -> IPAddress | None:
 class SourceFence:
     """Which URLs and addresses one source may fetch. Pure; resolving is the middleware's job."""
 
-    def __init__(self, start_urls: Iterable[str], allowed_domains: Iterable[str] = ()) -> None:
+    def __init__(self, start_urls: Iterable[str], allowed_domains: Iterable[str] = (), exact_hosts: bool = False) -> None:
         self.start_hosts = frozenset(h for h in (_host(u) for u in start_urls) if h)
         self.domains = frozenset(d.lower().strip(".") for d in allowed_domains if d.strip("."))
+        # One site, many host names (money. and news.example.com): a start URL's registrable domain, unless the
+        # source narrows it to exact hosts. An address is only ever itself.
+        self.sites = frozenset() if exact_hosts else frozenset(
+            site_of(h) for h in self.start_hosts if _ip(h) is None and "." in h)
 
     def host_allowed(self, host: str) -> bool:
         host = host.lower().rstrip(".")
         if host in self.start_hosts or host in self.domains:
+            return True
+        if _ip(host) is None and site_of(host) in self.sites:
             return True
         # A domain allows its subdomains, but an IP literal is only ever itself (10.0.0.1 is no "subdomain" of 0.1).
         return _ip(host) is None and any(host.endswith("." + d) for d in self.domains if _ip(d) is None)
@@ -79,16 +86,16 @@ class SourceFence:
     def url_refusal(self, url: str) -> str | None:
         """Why `url` may not be fetched (by its text alone), or None."""
         try:
-            parts = urlsplit(url)
+            parts = split_url(url)  # the parse storage uses, so what is checked is what is stored
             host = parts.hostname
         except ValueError:
-            return f"malformed URL {url!r}"
+            return f"malformed URL {url[:200]!r}"
         if parts.scheme not in ("http", "https"):
             return f"{parts.scheme or 'no'} scheme"
         if not host:
             return "no host"
         if not self.host_allowed(host):
-            return f"{host} is not one of the source's hosts ({', '.join(sorted(self.start_hosts | self.domains))})"
+            return f"{host} is not one of the source's hosts ({', '.join(sorted(self.start_hosts | self.domains | self.sites))})"
         return None
 
     @staticmethod
@@ -109,7 +116,7 @@ class SourceFence:
 
 def _host(url: str) -> str | None:
     try:
-        host = urlsplit(url).hostname
+        host = split_url(url).hostname
     except ValueError:
         return None
     return host.lower().rstrip(".") if host else None
@@ -142,8 +149,9 @@ class FenceLedger:
         if url in self.malformed:
             return
         self.malformed.add(url)
-        log.warning("malformed link skipped url=%r: %s", url, reason)
-        self._stats(MALFORMED_STAT, MALFORMED_EXAMPLE_STAT, len(self.malformed), repr(url))
+        log.warning("malformed link skipped url=%r: %s", url[:200], reason)
+        shown = url if len(url) <= 200 else f"{url[:200]}… ({len(url)} characters)"  # an over-long one, shortened
+        self._stats(MALFORMED_STAT, MALFORMED_EXAMPLE_STAT, len(self.malformed), repr(shown))
 
     def _stats(self, key: str, example_key: str, count: int, example: str) -> None:
         stats = self.crawler.stats
@@ -160,7 +168,7 @@ def _fence_of(crawler: Crawler) -> SourceFence:
     if fence is None:
         settings = crawler.settings
         starts = [*settings.getlist("FEEDSVC_START_URLS"), *(getattr(crawler.spider, "start_urls", None) or [])]
-        fence = SourceFence(starts, settings.getlist("FEEDSVC_ALLOWED_DOMAINS"))
+        fence = SourceFence(starts, settings.getlist("FEEDSVC_ALLOWED_DOMAINS"), settings.getbool("FEEDSVC_EXACT_HOSTS"))
         setattr(crawler, "_feedsvc_fence", fence)  # noqa: B010
     return fence
 
@@ -198,7 +206,7 @@ class FenceMiddleware:
         fence = _fence_of(self.crawler)
         reason = fence.url_refusal(request.url)
         if reason is None:
-            reason = await self._address_refusal(fence, urlsplit(request.url).hostname or "")
+            reason = await self._address_refusal(fence, split_url(request.url).hostname or "")
         if reason is not None:
             FenceLedger.of(self.crawler).skip_offsite(request.url, reason)
             raise IgnoreRequest(f"offsite: {request.url}: {reason}")
@@ -291,13 +299,14 @@ class FenceSpiderMiddleware:
     def _check(self, url: str) -> bool:
         ledger = FenceLedger.of(self.crawler)
         try:
-            canonical_url(url)
+            canonical = canonical_url(url)
         except ValueError as exc:
             ledger.skip_malformed(url, str(exc))
             return False
-        reason = _fence_of(self.crawler).url_refusal(url)
+        # Judged (and counted) in the form that would be stored: a sighting and its request are one link.
+        reason = _fence_of(self.crawler).url_refusal(canonical)
         if reason is not None:
-            ledger.skip_offsite(url, reason)
+            ledger.skip_offsite(canonical, reason)
             return False
         return True
 

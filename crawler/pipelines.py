@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WEB_SCHEMES = ("http://", "https://")
+MAX_DATE_TEXT = 200  # Item.date_text's width
 
 
 def crawl_clock(value: str | None) -> datetime:
@@ -127,15 +128,30 @@ class NormalizeArticle:
             self._dates[text] = parse_machine_date(text, self.tz) or parse_date(text, self.now, self.tz)
         return self._dates[text]
 
+    def _aliases(self, urls: list[str], url: str) -> tuple[str, ...]:
+        kept: dict[str, None] = {}
+        for alias in urls:
+            try:
+                kept[self._url(alias)] = None
+            except ValueError:  # a redirect through an over-long URL: the item keeps its other names
+                continue
+        return tuple(alias for alias in kept if alias != url)
+
     def sighting(self, item: ListingSighting) -> ItemRecord:
         return ItemRecord(
             source_id=item.source_id, url=self._url(item.url), title=clean_scraped_title(item.title or "") or None,
-            published=self._date(item.date_text, item.date_value), date_text=(item.date_text or "").strip() or None,
+            published=self._date(item.date_text, item.date_value), date_text=_date_text(item.date_text),
             listing_id=item.listing_id, listing_kind=item.kind, rank=item.rank,
             related_from=self._url(item.related_from) if item.related_from else None,
         )
 
     def process_item(self, item: Any) -> Any:
+        try:
+            return self._normalize(item)
+        except ValueError as exc:  # crawler/offsite.py drops such links first; a redirect can still lead to one
+            raise DropItem(f"unusable URL: {exc}") from None
+
+    def _normalize(self, item: Any) -> Any:
         if isinstance(item, ListingSighting):
             return self.sighting(item)
         if isinstance(item, ArticleItem):
@@ -143,12 +159,18 @@ class NormalizeArticle:
             title = clean_scraped_title(item.title or "") or clean_scraped_title(item.listing_title or "") or None
             article = ItemRecord(
                 source_id=item.source_id, url=url, title=title,
-                published=self._date(item.date_text), date_text=(item.date_text or "").strip() or None,
+                published=self._date(item.date_text), date_text=_date_text(item.date_text),
                 is_article=True, summary=(item.summary or "").strip() or None, content=item.content_html or None,
-                aliases=tuple(alias for alias in dict.fromkeys(map(self._url, item.aliases)) if alias != url),
+                aliases=self._aliases(item.aliases, url),
             )
             return RecordGroup([article, *(self.sighting(entry) for entry in item.related)])
         return item
+
+
+def _date_text(text: str | None) -> str | None:
+    """The date text as shown, within its column (String(200)): longer text is no date, and PostgreSQL would
+    refuse the whole batch for it."""
+    return (text or "").strip()[:MAX_DATE_TEXT] or None
 
 
 _STORES: dict[str, Store] = {}
@@ -203,6 +225,8 @@ class StoreArticle:
         self.new_ids: list[int] = []
         self.batches = 0
         self.failed = False
+        self.storage_error = ""
+        self.lost_urls: set[str] = set()  # items of the failed batch and of every batch after it
         self.crawler: Crawler | None = None
 
     @classmethod
@@ -244,14 +268,17 @@ class StoreArticle:
 
     async def _flush(self) -> None:
         batch, self.buffer = self.buffer, []
-        if not batch or self.failed:
+        if not batch:
+            return
+        if self.failed:  # nothing more is written after a failed write: what came after is lost too, and said
+            self._lose(batch)
             return
         # One writer at a time, in order; the write runs off the reactor thread so downloads continue.
         async with _write_lock():
             try:
                 result = await asyncio.to_thread(self._write, batch)
             except FeedsvcError as exc:
-                self._fail(exc)
+                self._fail(exc, batch)
                 return
         self.batches += 1
         self.urls_seen.update(r.url for r in batch)
@@ -262,18 +289,25 @@ class StoreArticle:
             self.stats.set_value("feedsvc/new_item_ids", list(self.new_ids))
             self.stats.set_value("feedsvc/batches", self.batches)
 
+    def _lose(self, batch: list[ItemRecord]) -> None:
+        """Count a batch that was not stored into the run's storage error (items stored earlier are not lost)."""
+        self.lost_urls.update(r.url for r in batch if r.url not in self.urls_seen)
+        if self.stats is not None:
+            self.stats.set_value("feedsvc/storage_error",
+                                 f"{self.storage_error}; {len(self.lost_urls)} item(s) seen but not stored")
+
     def _write(self, batch: list[ItemRecord]) -> StoreResult:
         from feedsvc.store.items import store_items
 
         with self.session_factory() as session, session.begin():
             return store_items(session, batch, self.run_id, self.at)
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, exc: Exception, batch: list[ItemRecord]) -> None:
         """A write failed: the batch is rolled back; stop the crawl rather than fetch pages we cannot keep."""
         self.failed = True
+        self.storage_error = str(exc)
         log.error("storing items failed: %s", exc)
-        if self.stats is not None:
-            self.stats.set_value("feedsvc/storage_error", str(exc))
+        self._lose(batch)
         if self.crawler is not None and self.crawler.engine is not None:
             # Not awaited: closing waits for this pipeline's own close_spider.
             asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="storage_error"))

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from feedsvc.config import AppConfig, SourceConfig
+from feedsvc.models import ErrorKind
 from feedsvc.store.items import ItemRecord
 from feedsvc.text import safe_text as t
 
@@ -68,6 +69,8 @@ def render(console: Console, source: SourceConfig, page_url: str, records: list[
            spider: Any) -> None:
     report = spider.report
     for error in report.errors:
+        if error.kind == ErrorKind.EMPTY:
+            continue  # said, with why, in that listing's table title below
         console.print(f"[red]problem[/red] ({error.kind}) {t(error.message)}")
     for blocked in report.robots_blocked:
         console.print(f"[yellow]robots.txt forbids[/yellow] {t(blocked)}")
@@ -85,8 +88,10 @@ def render(console: Console, source: SourceConfig, page_url: str, records: list[
         title = f"{listing.id} ({listing.kind}, {where}): {len(rows)} entries"
         if listing.id in missing:
             title += " [red]- block not found: check heading/block[/red]"
+        elif not rows and listing.id in getattr(spider, "_empty", {}):
+            title += f" [yellow]- block found, no entries: {t(spider._empty[listing.id][1])}[/yellow]"
         elif not rows and listing.id in report.listing_counts:
-            title += " [yellow]- block found but empty (filled by script?)[/yellow]"
+            title += " [yellow]- block found, no entries[/yellow]"
         elif listing.id not in report.listing_counts:
             title += " [dim]- not checked on this page[/dim]"
         table = Table(title=title, title_justify="left", show_lines=False)

@@ -108,6 +108,7 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "FEEDSVC_TIMEZONE": source.timezone,
         "FEEDSVC_START_URLS": list(source.start_urls),  # with FEEDSVC_ALLOWED_DOMAINS: the crawl fence
         "FEEDSVC_ALLOWED_DOMAINS": list(source.allowed_domains or ()),
+        "FEEDSVC_EXACT_HOSTS": source.exact_hosts,
         "FEEDSVC_DROP_QUERY_PARAMS": list(source.drop_query_params),
         "FEEDSVC_DROP_TRACKING_PARAMS": source.drop_tracking_params,
         "FEEDSVC_DATABASE_URL": resolve_url(cfg.database.url, cfg.base_dir),

@@ -5,14 +5,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+import tldextract
 from w3lib.url import safe_url_string
 
 # Trackers dropped from every URL unless a source sets drop_tracking_params = false (utm_* too).
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_hsenc", "_hsmi"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+# The URL columns' width (items, aliases, listing pages: String(2048)): PostgreSQL refuses a longer value and would
+# fail the whole batch, so a longer link is no item. Real article URLs stay far below it.
+MAX_URL_LENGTH = 2048
+
+
+def split_url(url: str) -> SplitResult:
+    """The one parse of a link, for the fence and for storage alike: the form Scrapy requests (w3lib's WHATWG
+    rules, where a backslash ends the host: `http://a:1\\@b/` is host a, not b). ValueError when unparseable."""
+    return urlsplit(safe_url_string(url.strip()))
 
 
 def canonical_url(url: str, drop_query_params: Iterable[str] = (), drop_tracking: bool = True) -> str:
@@ -20,11 +30,11 @@ def canonical_url(url: str, drop_query_params: Iterable[str] = (), drop_tracking
     `drop_query_params` and (with drop_tracking) trackers (utm_*, fbclid…) removed, other params kept in
     their order, path at least '/'.
 
-    Raises ValueError for anything that is not an absolute http(s) URL.
+    Raises ValueError for anything that is not an absolute http(s) URL, or is longer than MAX_URL_LENGTH.
     """
-    # safe_url_string percent-encodes non-ASCII paths and IDNA-encodes hosts, so a raw `/文章/1.html`
+    # split_url percent-encodes non-ASCII paths and IDNA-encodes hosts, so a raw `/文章/1.html`
     # and its encoded form end up equal.
-    parts = urlsplit(safe_url_string(url.strip()))
+    parts = split_url(url)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise ValueError(f"not an absolute http(s) URL: {url!r}")
@@ -43,7 +53,10 @@ def canonical_url(url: str, drop_query_params: Iterable[str] = (), drop_tracking
     # Split the raw query rather than decode/re-encode it, so the kept params stay byte for byte as the site wrote them.
     kept = [_PERCENT.sub(_upper, pair) for pair in parts.query.split("&") if pair and not _dropped(pair, drop, drop_tracking)]
     path = _PERCENT.sub(_upper, parts.path) or "/"
-    return urlunsplit((scheme, netloc, path, "&".join(kept), ""))
+    canonical = urlunsplit((scheme, netloc, path, "&".join(kept), ""))
+    if len(canonical) > MAX_URL_LENGTH:
+        raise ValueError(f"URL of {len(canonical)} characters, longer than {MAX_URL_LENGTH}: {url[:80]!r}…")
+    return canonical
 
 
 def _dropped(pair: str, drop: set[str], tracking: bool) -> bool:
@@ -51,10 +64,25 @@ def _dropped(pair: str, drop: set[str], tracking: bool) -> bool:
     return name in drop or (tracking and (name in TRACKING_PARAMS or name.startswith("utm_")))
 
 
+# The public suffix list snapshot bundled with tldextract: no network, no cache files. Private suffixes count
+# (github.io, blogspot.com), so two people's pages on one hosting service are two sites.
+_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
+def site_of(host: str) -> str:
+    """The registrable domain of `host` (news.example.com.cn → example.com.cn): one site, many host names.
+    An IP address is its own site; under an unknown suffix the last two labels are the site."""
+    host = host.lower().strip("[]").rstrip(".")
+    if not host or ":" in host or host.replace(".", "").isdigit():
+        return host
+    # A name under no public suffix (the reserved .test and .example, a LAN's .lan) is read as one: its last label.
+    return _SUFFIXES(host).top_domain_under_public_suffix or ".".join(host.split(".")[-2:])
+
+
 def same_site(url: str, other: str) -> bool:
-    """True when both URLs are on one host (ignoring a leading www.), so a page may name the other canonical."""
+    """True when both URLs are on one site (one registrable domain: money.example.com and news.example.com)."""
     a, b = (urlsplit(u).hostname or "" for u in (url, other))
-    return bool(a) and a.removeprefix("www.") == b.removeprefix("www.")
+    return bool(a) and site_of(a) == site_of(b)
 
 
 def matches_pages(url: str, patterns: Sequence[str]) -> bool:

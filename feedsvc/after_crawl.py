@@ -131,6 +131,10 @@ class AfterCrawl:
         if not runs:
             return
         with self._cond:
+            if self._closed:  # a late report after close(): reopen (a new thread if the old one is gone)
+                self._closed = False
+                if self._thread is not None and not self._thread.is_alive():
+                    self._thread = None
             self._pending.extend(runs)
             self._last_add = time.monotonic()
             if self._thread is None:

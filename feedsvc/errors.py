@@ -14,6 +14,8 @@ from enum import IntEnum
 
 from tenacity import RetryCallState, wait_exponential
 
+from feedsvc.text import whole_number
+
 
 class FeedsvcError(Exception):
     """Base for every error a user can act on; the message says what failed and what to do."""
@@ -65,8 +67,9 @@ def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> 
     if not value:
         return None
     text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
-    if text.isascii() and text.isdigit():
-        return float(text[:12])  # a 5,000-digit value must not become a huge int
+    seconds = whole_number(text, 10**9, clamp=True)  # the one digit rule; longer than 31 years all mean "give up"
+    if seconds is not None:
+        return float(seconds)
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

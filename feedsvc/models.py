@@ -65,6 +65,7 @@ class ErrorKind(StrEnum):
     FETCH = "fetch"  # any other failed request
     CONTENT = "content"  # not an HTML page
     SELECTOR = "selector"  # a listing's block was not found
+    EMPTY = "empty"  # a listing's block was found but gave no entries all crawl (the message says why)
     LIMIT = "limit"  # a listing had more entries than max_items_per_listing
     PARSE = "parse"  # extraction raised
     PIPELINE = "pipeline"  # an item could not be processed or stored

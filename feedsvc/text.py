@@ -1,4 +1,5 @@
-"""Plain-text rules shared by the crawler, the feeds and related items: XML safety, titles, text of HTML.
+"""Plain-text rules shared by the crawler, the feeds and related items: XML safety, titles, text of HTML, and
+the one rule for reading a whole number someone else typed (query strings, headers, command arguments).
 
 One home on purpose: the crawler cleans what it stores and the feeds clean what they show with the same rules,
 so a title never reads differently in the database, a feed and the terminal. Pure functions, no I/O.
@@ -89,3 +90,16 @@ def clean_text(value: object, keep_newlines: bool = False) -> str:
 def safe_text(value: object, keep_newlines: bool = False) -> str:
     """`clean_text`, then escaped for Rich markup: the form to put inside `console.print(f"...{x}...")`."""
     return escape(clean_text(value, keep_newlines))
+
+
+def whole_number(text: str, maximum: int, clamp: bool = False) -> int | None:
+    """`text` as a whole number when it is one or more ASCII digits and at most `maximum`, else None (or
+    `maximum` when `clamp` and the digits only say too much). No sign, space, '²', '①' or '٣': `str.isdigit`
+    accepts those and `int()` then raises or reads another script's digits. The length is checked before
+    `int()`, so a 5,000-digit value costs nothing and never reaches Python's 4,300-digit conversion limit."""
+    if not text or not (text.isascii() and text.isdigit()):
+        return None
+    significant = text.lstrip("0") or "0"
+    if len(significant) > len(str(maximum)) or int(significant) > maximum:
+        return maximum if clamp else None
+    return int(significant)

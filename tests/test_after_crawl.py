@@ -97,3 +97,6 @@ def test_many_runs_make_one_debounced_step_and_a_full_batch_runs_at_once(tmp_pat
     assert ran.wait(timeout=60)  # max_runs waiting: the step ran without a flush or the quiet time
     full.close()
     assert full.steps == 1  # nothing was left for the close
+    full.add([FinishedRun("gwsite", 9, "ok")])  # a late report after close reopens it
+    full.close()
+    assert full.steps == 2

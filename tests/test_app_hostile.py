@@ -18,6 +18,7 @@ from feedsvc.http.app import create_app
 from feedsvc.store import Store
 from tests.feedhelpers import T0, crawl, listed, make_config, sample_crawls
 
+NUMBERS = ["²", "①", "٣", "9" * 5000, "9" * 4301, "0" * 30 + "1", "-1", "+1", " 1", "1e3", "0x10"]
 PREFIXES = ["new", "gw", "en", "gw/latest", "gw/ranking", "en/latest", "topics/party", "items/1/related",
             "items/18446744073709551617/related", "items/٣/related", "items/²/related", "nope", "topics/nope", ""]
 FORMATS = ["atom", "rss", "json", "xml", "", "atom/x"]
@@ -52,10 +53,12 @@ def _check(response: object) -> None:
                   st.sampled_from(FORMATS)),
         st.builds(lambda p, f: f"/feeds/{quote(p)}.{f}", text, st.sampled_from(FORMATS)),
         st.builds(lambda n: f"/feeds/items/{n}/related.atom", st.integers(min_value=-(2**70), max_value=2**70)),
+        st.builds(lambda n: f"/feeds/items/{quote(n)}/related.atom", st.one_of(st.sampled_from(NUMBERS), text)),
+        st.builds(lambda n: f"/?page={quote(n)}", st.one_of(st.sampled_from(NUMBERS), text)),
     ),
     params=st.dictionaries(
         st.sampled_from(["limit", "q", "exclude", "since", "x"]),
-        st.one_of(text, st.sampled_from(EDGE_SINCE), st.integers(-(2**70), 2**70).map(str)),
+        st.one_of(text, st.sampled_from(EDGE_SINCE), st.sampled_from(NUMBERS), st.integers(-(2**70), 2**70).map(str)),
         max_size=4,
     ),
     conditional=st.sampled_from([{}, {"if-none-match": "*"}, {"if-modified-since": "Mon, 01 Jan 0001 00:00:00 GMT"},
@@ -63,6 +66,11 @@ def _check(response: object) -> None:
 )
 @example(route="/feeds/items/18446744073709551617/related.atom", params={}, conditional={})
 @example(route="/feeds/items/²/related.rss", params={}, conditional={})
+@example(route="/feeds/items/" + "9" * 4301 + "/related.rss", params={}, conditional={})
+@example(route="/?page=%C2%B2", params={}, conditional={})
+@example(route="/?page=%E2%91%A0", params={}, conditional={})
+@example(route="/?page=" + "9" * 5000, params={}, conditional={})
+@example(route="/feeds/new.atom", params={"limit": "9" * 5000}, conditional={})
 @example(route="/feeds/new.atom", params={"since": "0001-01-01T00:00:00+05:00"}, conditional={})
 @example(route="/feeds/gw.json", params={"since": "9999-12-31T23:59:59-05:00", "q": "a\nb" * 60}, conditional={})
 def test_no_request_gets_a_5xx(client: TestClient, route: str, params: dict[str, str],
@@ -76,9 +84,15 @@ def test_since_near_the_ends_of_time_is_400(client: TestClient, since: str) -> N
     assert response.status_code == 400 and "years 1 to 9999" in response.text
 
 
-@pytest.mark.parametrize("item", ["18446744073709551617", "٣", "²", "9" * 400])
+@pytest.mark.parametrize("item", ["18446744073709551617", "٣", "²", "①", "9" * 400, "9" * 4301])
 def test_impossible_item_ids_are_404(client: TestClient, item: str) -> None:
     assert client.get(f"/feeds/items/{item}/related.atom").status_code == 404
+
+
+@pytest.mark.parametrize("page", ["²", "①", "٣", "9" * 5000, "-3", ""])
+def test_odd_page_numbers_show_a_page(client: TestClient, page: str) -> None:
+    response = client.get("/", params={"page": page})
+    assert response.status_code == 200 and "<html" in response.text
 
 
 def test_database_replaced_under_the_server_is_noticed(tmp_path: Path) -> None:

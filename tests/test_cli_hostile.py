@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import socket
 import subprocess
 import sys
@@ -117,3 +118,43 @@ def test_export_csv_defuses_formulas(tmp_path: Path, make_site_server: object) -
     assert result.returncode == 0, result.stderr
     titles = sorted(row["title"] for row in csv.DictReader(io.StringIO(result.stdout)))
     assert titles == sorted(["'" + t for t in entries[:4]] + ["Plain title"])
+
+
+@pytest.mark.parametrize("key", ["²", "①", "9" * 5000])
+def test_related_with_an_odd_number_is_one_error_line(tmp_path: Path, key: str) -> None:
+    config = _config(tmp_path, f"sqlite:///{tmp_path}/f.db")
+    Store.for_config(load_config(config)).close()
+    line = _one_error_line(run_feedsvc("related", key, "--config", str(config)))
+    assert "No item with" in line
+
+
+def _serve_fails(config: Path) -> str:
+    line = _one_error_line(run_feedsvc("serve", "--port", "0", "--config", str(config), timeout=60))
+    assert "Cannot open database" in line
+    return line
+
+
+def test_serve_on_a_file_that_is_not_a_database_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "f.db").write_bytes(b"not a database at all " * 100)
+    assert "file is not a database" in _serve_fails(_config(tmp_path, f"sqlite:///{tmp_path}/f.db"))
+    (tmp_path / "dir.db").mkdir()
+    assert "is a directory" in _serve_fails(_config(tmp_path, f"sqlite:///{tmp_path}/dir.db"))
+
+
+def test_serve_on_a_read_only_database_is_one_error_line(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root may write a read-only file; run the suite as a normal user to cover this")
+    config = _config(tmp_path, f"sqlite:///{tmp_path}/f.db")
+    Store.for_config(load_config(config)).close()
+    (tmp_path / "f.db").chmod(0o444)
+    assert "no read/write permission" in _serve_fails(config)
+
+
+def test_serve_on_a_missing_postgresql_database_is_one_error_line(tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    from tests.dbutil import postgres_base_url
+
+    missing = make_url(postgres_base_url()).set(database="feedsvc_no_such_database")
+    line = _serve_fails(_config(tmp_path, missing.render_as_string(hide_password=False)))
+    assert "feedsvc_no_such_database" in line and "does not exist" in line

@@ -114,6 +114,16 @@ def test_status_warns_when_a_listing_stops_yielding_and_export_csv(
     # 12-30 seen on 2026-01-05 is last year's.
     assert by_url[site_server.url("a/1003.html")]["published"].startswith("2025-12-30")
 
+    # Article text is opt-in: a fetched article's text as plain text, CSV gets the column last.
+    with_text = feedsvc(capsys, "export", "--config", str(good), "--with-text").stdout.splitlines()
+    texts = {r["url"]: r["text"] for r in map(json.loads, with_text)}
+    fetched = [text for text in texts.values() if text]
+    assert fetched and all("<" not in text for text in fetched) and len(texts) == 12
+    out = tmp_path / "text.csv"
+    feedsvc(capsys, "export", "--config", str(good), "--with-text", "--format", "csv", "--output", str(out))
+    header = out.read_text(encoding="utf-8").splitlines()[0]
+    assert header.split(",")[-1] == "text" and header.split(",")[:-1] == list(rec)
+
 
 def test_child_streams_events_and_is_killed_past_its_timeout(
     make_site_server: object, tmp_path: Path

@@ -186,3 +186,23 @@ def test_split_trailing_date(text: str, expected: tuple[str | None, str]) -> Non
 )
 def test_find_date_text(text: str, expected: str | None) -> None:
     assert find_date_text(text) == expected
+
+
+def test_a_time_alone_is_today_in_the_source_zone_and_a_month_its_first_day() -> None:
+    now, tz = datetime(2020, 7, 4, 12, 0, tzinfo=UTC), ZoneInfo("Asia/Shanghai")
+    assert parse_date("08:52", now, tz) == datetime(2020, 7, 4, 0, 52, tzinfo=UTC)
+    assert parse_date("2019-07", now, tz) == datetime(2019, 6, 30, 16, 0, tzinfo=UTC)
+    assert find_date_text("收看01:49") is None  # a video's length in free text is not a date
+
+
+def test_a_leading_date_with_its_time_and_a_leading_relative_date_leave_the_title() -> None:
+    assert split_leading_date("2019-08-06 15:09:13标题内容") == ("2019-08-06 15:09:13", "标题内容")
+    assert split_leading_date("6小时前 美国宣布新政策") == ("6小时前", "美国宣布新政策")
+    assert split_leading_date("昨天 新闻标题") == ("昨天", "新闻标题")
+    assert split_leading_date("今天是个好日子") == (None, "今天是个好日子")  # a title that starts with 今天
+
+
+def test_us_month_day_year_with_a_time_before_it() -> None:
+    now, tz = datetime(2020, 7, 4, 12, 0, tzinfo=UTC), ZoneInfo("America/New_York")
+    assert find_date_text("11:35 AM 12/31/2014") == "12/31/2014"
+    assert parse_date("11:35 AM  12/31/2014", now, tz) == datetime(2014, 12, 31, 5, 0, tzinfo=UTC)

@@ -82,3 +82,26 @@ def test_chrome_is_found_through_ancestors() -> None:
     assert is_chrome(page.css("nav li")[0].root)
     assert not is_chrome(page.css("ul.latest-news li")[0].root)
     assert is_chrome(page.css("div.pages a")[0].root)  # pagination boxes are chrome, never a listing
+
+
+_PORTAL = """<html><body>
+<div class="blq-int-nav"><div class="story-body contextual-links"><p>Article text.</p>
+  <div class="box"><h3>相关新闻</h3><ul>
+    <li><a href="https://news.site.example/1.html">第一条相关新闻标题</a> 2012年12月6日</li>
+    <li><a href="https://war.site.example/2.html">第二条相关新闻标题</a> 2012年11月27日</li>
+    <li><a href="/3.html">第三条相关新闻标题</a> 2012年11月20日</li></ul></div></div></div>
+<ul class="cards">
+  <li><a href="/p/1.html"><img src="1.jpg"></a><a href="/c/a">频道</a><a href="/p/1.html">卡片一的新闻标题文字</a>
+      <a href="/t/x">标签</a><a href="/u/1">作者</a><span>2020-07-01</span></li>
+  <li><a href="/p/2.html"><img src="2.jpg"></a><a href="/c/b">频道</a><a href="/p/2.html">卡片二的新闻标题文字</a>
+      <a href="/t/y">标签</a><a href="/u/2">作者</a><span>2020-06-30</span></li>
+  <li><a href="/p/3.html"><img src="3.jpg"></a><a href="/c/c">频道</a><a href="/p/3.html">卡片三的新闻标题文字</a>
+      <a href="/t/z">标签</a><a href="/u/3">作者</a><span>2020-06-29</span></li>
+</ul></body></html>"""
+
+
+def test_cards_chrome_words_on_far_wrappers_and_sibling_hosts_do_not_hide_dated_lists() -> None:
+    found = find_candidates(Selector(text=_PORTAL), "https://www.site.example/a.html")
+    assert [(c.element.tag, c.element.get("class"), len(c.entries)) for c in found] == [(
+        "ul", None, 3), ("ul", "cards", 3)]
+    assert [e.title for e in found[1].entries] == ["卡片一的新闻标题文字", "卡片二的新闻标题文字", "卡片三的新闻标题文字"]

@@ -19,6 +19,7 @@ from crawler.extract import (
     ArticleContent,
     ListingEntry,
     extract_article,
+    extract_items,
     extract_listing,
     join_url,
     pagination_urls,
@@ -328,3 +329,46 @@ def test_body_cleaning_on_the_lxml_tree() -> None:
     assert 'srcset="http://b.test/img/s2.png 2x, http://b.test/img/s3.png 3x"' in body
     assert 'src="http://b.test/post/v.mp4"' in body and 'poster="http://b.test/p.jpg"' in body
     assert content.summary is not None and "kept tail & text." in content.summary and "track" not in content.summary
+
+
+def test_a_card_s_title_is_its_headline_link_not_its_image_channel_or_hidden_text() -> None:
+    block = Selector(text="""<ul>
+    <li><a href="/p/1.html"><img src="1.jpg"></a><a href="/c/world">World</a>
+        <a href="/p/1.html"><span style="display:none">Hidden copy</span>Leaders meet in Geneva for talks</a>
+        <a href="/u/ann">Ann</a><span>2020-07-01</span></li>
+    <li><a href="/p/2.html"><img src="2.jpg" alt="Image for it"></a><a href="/c/tech">Tech</a>
+        <a href="/p/2.html">New chips ship to phone makers<b hidden>again</b></a><span>2020-06-30</span></li>
+    </ul>""")
+    entries = extract_items(block, None, "http://site.example/")
+    assert [(e.title, e.url, e.date_text) for e in entries] == [
+        ("Leaders meet in Geneva for talks", "http://site.example/p/1.html", "2020-07-01"),
+        ("New chips ship to phone makers", "http://site.example/p/2.html", "2020-06-30"),
+    ]
+
+
+def test_a_relative_date_inside_the_link_is_the_date_not_title_text() -> None:
+    block = Selector(text="""<ul><li><a href="/1"><span>6小时前</span> 第一条新闻标题</a></li>
+    <li><a href="/2"><span>昨天</span> 第二条新闻标题</a></li></ul>""")
+    assert [(e.title, e.date_text) for e in extract_items(block, None, "http://site.example/")] == [
+        ("第一条新闻标题", "6小时前"), ("第二条新闻标题", "昨天")]
+
+
+def test_items_that_are_links_take_the_date_shown_inside_the_link() -> None:
+    block = Selector(text="""<div id="more">
+    <a href="/n/1.html"><article><figure><img src="1.jpg" alt=""></figure>
+      <h5>Climate shaped early forests of New England</h5><div><p>1 hour ago</p></div></article></a>
+    <a href="/n/2.html"><article><h5>Physics shows that imperfections make perfect</h5><p>Jan 17, 2020</p></article></a>
+    </div>""")
+    assert [(e.title, e.date_text) for e in extract_items(block, None, "http://site.example/")] == [
+        ("Climate shaped early forests of New England", "1 hour ago"),
+        ("Physics shows that imperfections make perfect", "Jan 17, 2020")]
+
+
+def test_two_columns_of_link_items_are_lists_not_a_card_s_links() -> None:
+    block = Selector(text="""<ul><li><div class="col"><a href="/1">Neanderthal tool-making was simpler</a>
+    <a href="/2">Dig site in Tuscany reveals fire use</a><a href="/3">Early Melanesian DNA helped survival</a></div>
+    <div class="col"><a href="/4">How Neanderthals made the first glue</a><a href="/5">Denisovan fingers looked modern</a>
+    <a href="/6">Capuchin monkeys used tools long ago</a></div></li></ul>""")
+    column = Selector(root=block.css("div.col")[0].root, type="html")
+    assert [e.url for e in extract_items(column, None, "http://site.example/")] == [
+        "http://site.example/1", "http://site.example/2", "http://site.example/3"]

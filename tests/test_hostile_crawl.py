@@ -127,3 +127,37 @@ def test_damaged_http_cache_is_a_miss_with_one_warning(tmp_path: Path, hostile: 
     done, stderr = _crawl(tmp_path, source)
     assert done["status"] == "ok" and int(done["counts"]["pages"]) >= 5  # type: ignore[index]
     assert len([line for line in stderr.splitlines() if "damaged HTTP cache entry" in line]) == 1
+
+
+def test_overlong_links_and_userinfo_tricks_are_skipped_and_counted(
+    tmp_path: Path, db_url: str, make_site_server: Callable[..., SiteServer], other_host: SiteServer
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    site = make_site_server(HOSTILE)
+    port = site.base_url.rsplit(":", 1)[1]
+    other_port = other_host.base_url.rsplit(":", 1)[1]
+    overlong = "/posts/first.html?page=" + "a" * 2100  # one link past the 2,048-character URL columns
+    trick = f"http://127.0.0.2:{other_port}\\@127.0.0.1:{port}/posts/after-bad.html"  # host 127.0.0.2 to w3lib
+    site.pages["/"] = Page(f"""<html><body><h2>Latest posts</h2><ul>
+<li><a href="/posts/first.html">First honest post</a> <time>Nov 3, 2026</time></li>
+<li><a href="{overlong}">A link longer than any URL column</a></li>
+<li><a href="{trick}">Userinfo trick</a></li>
+<li><a href="/posts/after-bad.html">Post after the bad links</a></li>
+</ul></body></html>""".encode(), HTML)
+    config = write_config(tmp_path, db_url, [simple_source("hostile", site.base_url + "/")])
+    result = run_crawler(config, "hostile", "--progress-json")
+    assert "Traceback" not in result.stderr, result.stderr
+    done = done_event(result.stdout)
+    message = str(done["message"])
+    assert done["status"] == "ok", message
+    assert "1 malformed link(s) skipped" in message and "2145 characters" in message
+    assert "1 offsite link(s) skipped" in message and "127.0.0.2 is not one of the source's hosts" in message
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            urls = set(conn.execute(text("select url from items")).scalars())
+    finally:
+        engine.dispose()
+    assert urls == {site.url("/posts/first.html"), site.url("/posts/after-bad.html")}
+    assert other_host.requests() == []

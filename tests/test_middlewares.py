@@ -29,8 +29,9 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     now = 1_700_000_000.0
     assert retry_after_seconds(formatdate(now + 30, usegmt=True), now=now) == 30.0
     assert retry_after_seconds(formatdate(now - 30, usegmt=True), now=now) == 0.0  # a date in the past: now
-    for garbled in (None, b"", "soon", "-5", "1.5"):
+    for garbled in (None, b"", "soon", "-5", "1.5", b"\xb2", "²", "①", "٣"):  # b"\xb2" is '²' in latin-1
         assert retry_after_seconds(garbled) is None
+    assert retry_after_seconds("9" * 5000) == 1e9  # past any RETRY_AFTER_MAX: the retry gives up
 
 
 def test_backoff_doubles_up_to_its_cap_and_long_retry_after_gives_up() -> None:

@@ -41,7 +41,9 @@ def test_fence_hosts_and_ranges() -> None:
     fence = SourceFence(["https://News.Example.com/list"], ["example.org"])
     assert fence.url_refusal("https://news.example.com/a") is None
     assert fence.url_refusal("https://cdn.example.org/a") is None  # allowed_domains allow subdomains
-    assert fence.url_refusal("https://example.com/a") is not None  # a start host does not allow its parent
+    assert fence.url_refusal("https://example.com/a") is None  # one site: the start host's registrable domain
+    exact = SourceFence(["https://News.Example.com/list"], ["example.org"], exact_hosts=True)
+    assert exact.url_refusal("https://example.com/a") is not None  # narrowed: a start host does not allow its parent
     assert fence.url_refusal("https://evilexample.org/a") is not None
     assert fence.url_refusal("ftp://news.example.com/a") is not None
     assert address_range(ipaddress.ip_address("::ffff:169.254.169.254")) == "link-local"
@@ -171,3 +173,16 @@ def test_meta_refresh_to_javascript_keeps_the_page() -> None:
     moved = HtmlResponse(url, body=b'<html><head><meta http-equiv="refresh" content="0; url=/b.html"></head></html>')
     followed = middleware.process_response(Request(url), moved)
     assert isinstance(followed, Request) and followed.url == "http://news.example.com/b.html"
+
+
+def test_one_site_many_hosts_unless_the_source_narrows_to_exact_hosts() -> None:
+    fence = SourceFence(["https://money.example.com.cn/list"])
+    assert fence.url_refusal("https://war.example.com.cn/a.html") is None  # same registrable domain
+    assert fence.url_refusal("https://example.com.cn/") is None
+    assert fence.url_refusal("https://example.cn/") is not None  # another site under the same TLD
+    assert fence.url_refusal("https://other.com.cn/") is not None
+    narrow = SourceFence(["https://money.example.com.cn/list"], exact_hosts=True)
+    assert narrow.url_refusal("https://money.example.com.cn/b") is None
+    assert narrow.url_refusal("https://war.example.com.cn/a.html") is not None
+    ips = SourceFence(["http://127.0.0.1:8000/"])
+    assert not ips.host_allowed("127.0.0.2") and not ips.host_allowed("localhost")  # addresses stay themselves

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -131,3 +133,46 @@ def test_store_failure_keeps_earlier_batches(session_factory: sessionmaker[Sessi
     assert pipeline.failed
     with session_factory() as session:  # the first batch committed; the failing one rolled back whole
         assert session.scalar(select(func.count()).select_from(Item)) == 2
+
+
+def test_a_full_database_counts_every_item_it_could_not_keep(tmp_path: Path) -> None:
+    from sqlalchemy import event, text
+
+    from feedsvc.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'full.db'}")
+    try:
+        _setup(store.session_factory)
+        with store.engine.connect() as conn:
+            pages = int(conn.execute(text("PRAGMA page_count")).scalar_one())
+
+        # A real SQLITE_FULL ("database or disk is full"), as on a full disk: the file may grow a few pages only.
+        @event.listens_for(store.engine, "connect")
+        def cap(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute(f"PRAGMA max_page_count = {pages + 8}")
+
+        store.engine.dispose()
+        big = [ItemRecord("gw", f"{BASE}/big/{n}.html", f"Big {n}", is_article=True, content="<p>" + "x" * 3000 + "</p>")
+               for n in range(60)]
+        from scrapy import Spider
+        from scrapy.utils.test import get_crawler
+
+        stats = get_crawler(Spider).stats
+        assert stats is not None
+        pipeline = StoreArticle(store.session_factory, None, NOW, 5, stats)
+
+        async def go() -> None:
+            for record in big:
+                await pipeline.process_item(record)
+            await pipeline.close_spider()
+
+        asyncio.run(go())
+        assert pipeline.failed
+        with store.session_factory() as session:
+            kept = session.scalar(select(func.count()).select_from(Item)) or 0
+        assert 0 < kept < 60
+        message = str(stats.get_value("feedsvc/storage_error"))
+        assert "full" in message and f"; {60 - kept} item(s) seen but not stored" in message, message
+    finally:
+        store.close()
+

@@ -21,3 +21,12 @@ def test_export_streams_every_item_with_its_listings_whatever_the_chunk_size(
         assert {r.source for r in iter_export_rows(session, source_id="en")} == {"en"}
         ranked = list(iter_export_rows(session, source_id="gw", listing_id="ranking"))
         assert sorted(r.url for r in ranked) == ["http://gw.test/a/1.html", "http://gw.test/a/2.html"]
+
+
+def test_article_content_is_read_only_when_asked_for(session_factory: sessionmaker[Session], db_url: str) -> None:
+    sample_crawls(session_factory, make_config(db_url))
+    with session_factory() as session:
+        assert all(r.content is None for r in iter_export_rows(session))
+        with_content = {r.url: r.content for r in iter_export_rows(session, with_content=True)}
+    assert "正文" in (with_content["http://gw.test/a/1.html"] or "")
+    assert with_content["http://gw.test/a/2.html"] is None  # listed only, never fetched

@@ -8,11 +8,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.store.health import listing_breaks
 from feedsvc.store.items import ItemRecord, store_items
-from feedsvc.store.overview import (
-    listings_now,
-    recent_run_points,
-    run_warnings,
-)
+from feedsvc.store.overview import listings_now, recent_run_points, run_warnings
 from feedsvc.store.related import mark_duplicates
 from feedsvc.store.runs import RunCounts, finish_run, record_crawl_error, start_run
 from feedsvc.store.sources import sync_sources

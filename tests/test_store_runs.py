@@ -10,13 +10,7 @@ from sqlalchemy.orm import Session
 from feedsvc.models import CrawlErrorRecord, RunStatus, Source
 from feedsvc.store.meta import data_version
 from feedsvc.store.overview import recent_run_points
-from feedsvc.store.runs import (
-    RunCounts,
-    finish_run,
-    get_run,
-    record_crawl_error,
-    start_run,
-)
+from feedsvc.store.runs import RunCounts, finish_run, get_run, record_crawl_error, start_run
 from feedsvc.store.sources import sync_sources
 from tests.feedhelpers import T0, make_config
 

@@ -1,11 +1,14 @@
-"""Title cleaning and XML safety: entities, whitespace, control characters, surrogates, hostile markup."""
+"""Title cleaning and XML safety: entities, whitespace, control characters, surrogates, hostile markup; the
+whole-number rule every route and command reads numbers with."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
-from feedsvc.text import clean_scraped_title, clean_title, normalize_space, plain_text, xml_safe
+from feedsvc.text import clean_scraped_title, clean_title, normalize_space, plain_text, whole_number, xml_safe
 
 
 @pytest.mark.parametrize(
@@ -68,3 +71,20 @@ def test_clean_title_does_not_decode_entities_twice() -> None:
 
 def test_plain_text_of_html() -> None:
     assert plain_text("<p>a</p><p>b &amp; c</p><script>x()</script>") == "a b & c"
+
+
+def test_whole_number_takes_ascii_digits_within_the_bound_only() -> None:
+    assert whole_number("42", 100) == 42 and whole_number("007", 100) == 7 and whole_number("0", 5) == 0
+    for odd in ("", "²", "①", "٣", "-1", "+1", " 1", "1.0", "1e3", "0x1", "4\n"):
+        assert whole_number(odd, 100) is None and whole_number(odd, 100, clamp=True) is None
+    assert whole_number("101", 100) is None and whole_number("101", 100, clamp=True) == 100
+    assert whole_number("9" * 5000, 2**63 - 1) is None  # never reaches int()'s 4,300-digit limit
+    assert whole_number("0" * 5000 + "3", 10) == 3
+    assert whole_number("9" * 5000, 10**9, clamp=True) == 10**9
+
+
+@given(st.text(max_size=40), st.integers(min_value=0, max_value=2**64))
+def test_whole_number_never_raises_and_agrees_with_int(text: str, maximum: int) -> None:
+    value = whole_number(text, maximum)
+    if value is not None:
+        assert text.isascii() and int(text) == value <= maximum

@@ -45,3 +45,36 @@ def test_params_are_kept_when_not_listed() -> None:
 def test_rejects_non_http_urls(url: str) -> None:
     with pytest.raises(ValueError, match="http"):
         canonical_url(url)
+
+
+def test_a_backslash_ends_the_host_for_the_fence_and_for_storage_alike() -> None:
+    from crawler.offsite import SourceFence
+    from crawler.urls import split_url
+
+    trick = "http://127.0.0.2:8000\\@127.0.0.1:8080/x"
+    assert split_url(trick).hostname == "127.0.0.2"  # as Scrapy would request it and the store would keep it
+    assert canonical_url(trick).startswith("http://127.0.0.2:8000/")
+    refusal = SourceFence(["http://127.0.0.1:8080/"]).url_refusal(trick)
+    assert refusal is not None and "127.0.0.2" in refusal
+
+
+def test_urls_longer_than_the_columns_are_refused() -> None:
+    from crawler.urls import MAX_URL_LENGTH
+
+    base = "http://a.example/"
+    assert len(canonical_url(base + "a" * (MAX_URL_LENGTH - len(base)))) == MAX_URL_LENGTH
+    with pytest.raises(ValueError, match="longer than 2048"):
+        canonical_url(base + "a" * (MAX_URL_LENGTH - len(base) + 1))
+
+
+def test_one_site_is_one_registrable_domain() -> None:
+    from crawler.urls import same_site, site_of
+
+    assert site_of("money.example.com") == site_of("war.example.com") == "example.com"
+    assert site_of("news.example.com.cn") == "example.com.cn"  # a two-label public suffix
+    assert site_of("www.bbc.co.uk") == "bbc.co.uk"
+    assert site_of("alice.github.io") != site_of("bob.github.io")  # private suffixes: two people, two sites
+    assert site_of("127.0.0.1") == "127.0.0.1" and site_of("localhost") == "localhost"
+    assert same_site("https://news.qq.com/a", "https://new.qq.com/omn/1.html")
+    assert not same_site("https://example.com/", "https://example.org/")
+    assert not same_site("http://10.0.0.1/", "http://10.0.0.2/")  # an address is only ever itself

@@ -15,21 +15,18 @@ from parsel import Selector
 
 from crawler.blocks import detect_items
 from crawler.discover.naming import nearby_heading
-from crawler.extract import ListingEntry, extract_items
+from crawler.extract import ListingEntry, extract_items, visible_text
+from crawler.urls import site_of
+from crawler.vocabulary import CHROME_WORDS, RANKING_CLASS, RANKING_WORDS
+from feedsvc.text import normalize_space
 
 # Ancestors that hold site chrome, never article lists (by tag, or by a class/id word).
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "menu", "aside-nav"})
-_CHROME_WORDS = re.compile(
-    r"(?:^|[-_\s])(nav|navbar|menu|menus|breadcrumbs?|crumbs?|footer|foot|header|head|topbar|tags?|tag-?cloud|"
-    r"cloud|keywords?|sitemap|friend-?links?|links|yqlj|share|social|pagination|pager|pages)(?:$|[-_\s\d])",
-    re.I,
-)
-_RANKING_WORDS = re.compile(r"排行|排名|热门|热点|热读|点击|most\s+(read|viewed|popular)|popular|trending|top\s*\d*", re.I)
 _MIN_ITEMS = 3
 _MIN_DATED = 0.6  # share of items showing a date for a dated list; glued and year-less dates count
 _MIN_SAME_SITE = 0.8  # share of items linking to this site: link farms and partner boxes point away
 _MIN_UNDATED_TITLE = 8  # characters: an undated ranking must read like article titles, not menu labels
-_MAX_LINKS_PER_ITEM = 2.5  # a "column" of a front page holds many links; an item holds one (or image + title)
+_MAX_HEADLINES = 2.0  # per item: a "column" of a front page holds several headlines; an item (a card too) holds one
 
 _REJECT_WHY = {
     "chrome": "inside nav/header/footer or a menu/tag/breadcrumb box",
@@ -79,21 +76,34 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
     """The reason a block is not an article listing (a key of _REJECT_WHY), or None when it is one."""
     if len(entries) < _MIN_ITEMS:
         return "few"
-    if is_chrome(element):
+    dated = sum(1 for e in entries if e.date_text) / len(entries)
+    if is_chrome(element, dated >= _MIN_DATED):
         return "chrome"
-    same = sum(1 for e in entries if (urlsplit(e.url).hostname or "") == host) / len(entries)
+    site = site_of(host)
+    same = sum(1 for e in entries if site_of(urlsplit(e.url).hostname or "") == site) / len(entries)
     if same < _MIN_SAME_SITE:
         return "offsite"
     items = detect_items(element)
-    links = sum(len({a.get("href") for a in it.iter("a") if a.get("href")}) for it in items) / max(len(items), 1)
-    if links > _MAX_LINKS_PER_ITEM:
+    headlines = sum(_headline_links(it) for it in items) / max(len(items), 1)
+    if headlines >= _MAX_HEADLINES:
         return "columns"
-    dated = sum(1 for e in entries if e.date_text) / len(entries)
     if dated < _MIN_DATED:
         long_titles = sum(1 for e in entries if len(e.title) >= _MIN_UNDATED_TITLE) / len(entries)
         if not (rankish(element, nearby_heading(element)) and long_titles >= 0.8):
             return "undated"
     return None
+
+
+def _headline_links(item: etree._Element) -> int:
+    """Distinct targets of an item's headline-length links. A card links its image, channel, tags, author and
+    comments too, but only one headline; a page column holds several headlines."""
+    texts: dict[str, int] = {}
+    for a in item.iter("a"):
+        href = a.get("href")
+        if href:
+            texts[href] = max(texts.get(href, 0), len(normalize_space(visible_text(a))))
+    longest = max(texts.values(), default=0)
+    return sum(1 for n in texts.values() if n >= max(_MIN_UNDATED_TITLE, longest / 2))
 
 
 def _judge(element: etree._Element, entries: list[ListingEntry], host: str) -> Candidate | None:
@@ -112,25 +122,35 @@ def _has_repeats(parent: etree._Element) -> bool:
     return any(n >= _MIN_ITEMS for n in tags.values()) or (parent.tag == "table" and len(parent) > 0)
 
 
-def is_chrome(element: etree._Element) -> bool:
-    """True inside site chrome: nav/header/footer elements or boxes whose class/id says menu, tags, breadcrumb..."""
+def is_chrome(element: etree._Element, dated: bool = False) -> bool:
+    """True inside site chrome: a nav/header/footer/menu element (outside an article), or, for an undated block,
+    a box whose own class/id (or its parent's) says menu, tags, breadcrumb...
+
+    Class words count only close by and only for undated blocks: portals put words like `post_header`,
+    `contextual-links` or `blq-nav` on wrappers of whole articles and dated columns, never on a menu's dates.
+    """
     el: etree._Element | None = element
+    depth = 0
     while el is not None and isinstance(el.tag, str) and el.tag not in ("body", "html"):
-        if el.tag in _CHROME_TAGS or _CHROME_WORDS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+        if el.tag == "article":
+            return False  # a <header>/<footer> outside this article is page chrome; inside it, it is the article's
+        if el.tag in _CHROME_TAGS and not el.xpath("ancestor::article"):
             return True
-        el = el.getparent()
+        if not dated and depth <= 1 and CHROME_WORDS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            return True
+        el, depth = el.getparent(), depth + 1
     return False
 
 
 def rankish(element: etree._Element, heading: str | None) -> bool:
     """A ranking: an ordered list, or a box whose heading or class/id reads 排行, 热门, Most read, rank..."""
-    if element.tag == "ol" or (heading and _RANKING_WORDS.search(heading)):
+    if element.tag == "ol" or (heading and RANKING_WORDS.search(heading)):
         return True
     el: etree._Element | None = element
     for _ in range(3):
         if el is None or not isinstance(el.tag, str):
             break
-        if re.search(r"rank|hot|popular|phb|most", f"{el.get('class') or ''} {el.get('id') or ''}", re.I):
+        if RANKING_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
             return True
         el = el.getparent()
     return False

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from crawler.discover.render import render_source, source_id_for
-from crawler.discover.suggest import Suggestion, suggest_listings, suggest_related
+from crawler.discover.suggest import Suggestion, script_filled, suggest_listings, suggest_related
 from feedsvc.config import AppConfig, ListingConfig, SourceConfig
 
 # Time zone guessed from the page's language; the printed block says to check it.
@@ -38,6 +38,7 @@ class SuggestState:
         self.title = ""
         self.timezone = "UTC"
         self.listings: list[Suggestion] = []
+        self.empty: list[Suggestion] = []  # headed lists empty in the HTML: noted, never written
         self.related: Suggestion | None = None
         self.problems: list[str] = []
         self.fetched = False
@@ -63,6 +64,9 @@ def run_suggest(cfg: AppConfig, url: str, source_id: str | None, title: str | No
     if not state.fetched:
         print(f"error: could not fetch {url}", file=sys.stderr)
         return 1
+    for box in state.empty:
+        print(f"note: {box.heading!r} is empty in the page's HTML and the page runs scripts; it is not proposed: "
+              "render the page (render = \"auto\") to see whether a script fills it with dated items", file=sys.stderr)
     if not state.listings:
         print(f"error: no dated listing found on {url} (menus, tag clouds and undated link lists are ignored); "
               "write the [[sources.listings]] by hand, see config.example.toml", file=sys.stderr)
@@ -76,7 +80,7 @@ def _spider_class() -> type[Any]:
     from scrapy.http import Response, TextResponse
     from twisted.python.failure import Failure
 
-    from crawler.encoding import decode_html
+    from crawler.encoding import decoded_selector
 
     class SuggestSpider(Spider):
         name = "suggest"
@@ -93,10 +97,7 @@ def _spider_class() -> type[Any]:
                 self.state.problems.append(f"{response.url} is not an HTML page")
                 return None
             ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-            from w3lib.encoding import http_content_type_encoding
-
-            text, _ = decode_html(response.body, http_content_type_encoding(ctype) if ctype else None)
-            return Selector(text=text, base_url=response.url)
+            return decoded_selector(response.body, ctype, response.url)
 
         def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
             page = self._selector(response)
@@ -107,6 +108,8 @@ def _spider_class() -> type[Any]:
             state.title = " ".join((page.xpath("string(//title)").get() or "").split())[:80]
             state.timezone = guess_timezone(page)
             state.listings = suggest_listings(page, response.url, self.now, ZoneInfo(state.timezone))
+            taken = {s.id for s in state.listings}
+            state.empty = script_filled(page, response.url, taken, {s.heading for s in state.listings if s.heading})
             first = next((e for s in state.listings for e in s.entries), None)
             if first is not None:  # one article shows the site's "related" block, if it has one
                 yield Request(first.url, callback=self.parse_article, errback=self.failed)

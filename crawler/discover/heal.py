@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from parsel import Selector
 
 from crawler.discover.candidates import find_candidates
 from crawler.discover.naming import heading_that_finds, stable_selector
 from crawler.extract import ListingEntry
+from crawler.urls import canonical_url
 from feedsvc.config import ListingConfig
 from feedsvc.text import normalize_space
 
@@ -26,6 +26,7 @@ from feedsvc.text import normalize_space
 MIN_SHARE = 0.6  # share of the candidate's items the listing held before
 MIN_KNOWN = 3  # at least this many of them (two shared items prove little)
 MIN_MARGIN = 0.25  # the best candidate's share ahead of the runner-up's
+MIN_COVERAGE_MARGIN = 0.5  # or: of the items held, this share more shown by the best than by the runner-up
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,12 @@ class Healing:
 
 
 def _norm_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/") or "/", parts.query, ""))
+    # Canonical, and without a trailing slash: a redesign often drops or adds one on the same article.
+    try:
+        url = canonical_url(url)
+    except ValueError:
+        return url
+    return url[:-1] if url.endswith("/") and url.count("/") > 3 else url
 
 
 def heal_listing(page: Selector, url: str, held: Iterable[tuple[str, str]]) -> Healing | None:
@@ -61,8 +66,11 @@ def heal_listing(page: Selector, url: str, held: Iterable[tuple[str, str]]) -> H
     if not scored:
         return None
     share, known, best = scored[0]
-    runner_up = scored[1][0] if len(scored) > 1 else 0.0
-    if share < MIN_SHARE or known < MIN_KNOWN or share - runner_up < MIN_MARGIN:
+    runner_up, runner_known = (scored[1][0], scored[1][1]) if len(scored) > 1 else (0.0, 0)
+    # Clearly ahead: by share, or, when a small box (a ranking) also holds only known items, by how much of what
+    # the listing held it shows (40 of 40 against 7 of 40).
+    ahead = share - runner_up >= MIN_MARGIN or (known - runner_known) / len(urls) >= MIN_COVERAGE_MARGIN
+    if share < MIN_SHARE or known < MIN_KNOWN or not ahead:
         return None
     selector = stable_selector(page, best.element, best.entries, url)
     if selector:

@@ -16,10 +16,10 @@ from parsel import Selector
 
 from crawler.blocks import HEADING_TAGS, find_block
 from crawler.dates import parse_date
-from crawler.extract import _NEXT_LABELS, _PAGE_NUMBER, ListingEntry, extract_items
+from crawler.extract import ListingEntry, extract_items
+from crawler.vocabulary import DECOR, LATEST_WORDS, NEXT_LABELS, PAGE_NUMBER, heading_kind
 from feedsvc.text import normalize_space
 
-_DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
 _MAX_HEADING = 30  # characters; longer text above a block is prose, not its title
 _TITLE_CLASS = re.compile(r"tit|head|hd|caption|label|name|bar", re.I)
 _SIMPLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -30,23 +30,15 @@ _GENERIC = re.compile(
     r"p[xytblr]?-?\d+|m[xytblr]?-?\d+|w\d+|span\d+|hidden|active|show|d-\w+|[a-z]{1,2}\d*)$",
     re.I,
 )
-_KNOWN_IDS = (
-    (re.compile(r"排行|排名|热门|热点|点击|most\s+(read|viewed)|popular|trending", re.I), "ranking"),
-    (re.compile(r"最新|latest|recent|new", re.I), "latest"),
-    (re.compile(r"推荐|精选|featured|recommend|editor", re.I), "recommended"),
-    (re.compile(r"相关|感兴趣|延伸|related|also\s+like|see\s+also|read\s+more", re.I), "related"),
-)
-
-
 def _clean(text: str) -> str:
-    return normalize_space(text).strip(_DECOR)
+    return normalize_space(text).strip(DECOR)
 
 
 def _text_outside_links(el: etree._Element) -> str:
     return _clean(" ".join(el.xpath(".//text()[not(ancestor::a) and not(ancestor::script) and not(ancestor::style)]")))
 
 
-def _heading_text(el: etree._Element) -> str | None:
+def heading_text(el: etree._Element) -> str | None:
     """The title an element shows when it is a heading-like bar above a block, else None."""
     if not isinstance(el.tag, str) or el.tag in ("script", "style", "ul", "ol", "table", "dl"):
         return None
@@ -77,15 +69,15 @@ def nearby_heading(element: etree._Element) -> str | None:
             return None
         if el.tag == "table":
             caption = el.find("caption")
-            if caption is not None and _heading_text(caption):
-                return _heading_text(caption)
+            if caption is not None and heading_text(caption):
+                return heading_text(caption)
         sibling = el.getprevious()
         for _ in range(2):
             while sibling is not None and not isinstance(sibling.tag, str):
                 sibling = sibling.getprevious()
             if sibling is None:
                 break
-            text = _heading_text(sibling)
+            text = heading_text(sibling)
             if text:
                 return text
             if normalize_space("".join(sibling.itertext())):
@@ -139,7 +131,7 @@ def guess_kind(element: etree._Element, heading: str | None, entries: list[Listi
     """`ranking` when numbered or headed like one, `latest` when dates run newest first, else `recommended`."""
     if ranking or ordered:
         return "ranking"
-    if heading and _KNOWN_IDS[1][0].search(heading):
+    if heading and LATEST_WORDS.search(heading):
         return "latest"
     dates = [d for d in (parse_date(e.date_text, now, tz) for e in entries if e.date_text) if d is not None]
     if len(dates) >= 3 and len(dates) >= 0.8 * len(entries) and all(a >= b for a, b in zip(dates, dates[1:], strict=False)):
@@ -149,11 +141,7 @@ def guess_kind(element: etree._Element, heading: str | None, entries: list[Listi
 
 def listing_id(heading: str | None, kind: str, taken: set[str]) -> str:
     """A slug for the listing: a known word for known headings (排行 → ranking), else the heading in ASCII."""
-    base = ""
-    for pattern, name in _KNOWN_IDS:
-        if heading and pattern.search(heading):
-            base = name
-            break
+    base = (heading_kind(heading) if heading else None) or ""
     if not base and heading:
         base = re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")[:40]
     base = base or kind
@@ -187,7 +175,7 @@ def _looks_like_pages(el: etree._Element) -> bool:
     labels = [_clean("".join(a.itertext())) for a in el.iter("a") if a.get("href")]
     if not labels:
         return False
-    paging = sum(1 for t in labels if _PAGE_NUMBER.fullmatch(t) or t.casefold() in _NEXT_LABELS)
+    paging = sum(1 for t in labels if PAGE_NUMBER.fullmatch(t) or t.casefold() in NEXT_LABELS)
     return paging >= max(1, len(labels) * 0.6)
 
 

@@ -4,20 +4,18 @@ kind, id, pagination), plus lists a script fills (shown empty in the HTML) and a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 from parsel import Selector
 
-from crawler.blocks import HEADING_TAGS, find_block
+from crawler.blocks import find_block
 from crawler.discover.candidates import find_candidates, is_chrome, rankish
 from crawler.discover.naming import (
-    _heading_text,
     guess_kind,
+    heading_text,
     heading_that_finds,
     listing_id,
     nearby_heading,
@@ -25,8 +23,8 @@ from crawler.discover.naming import (
     stable_selector,
 )
 from crawler.extract import ListingEntry, extract_items
-
-_RELATED_WORDS = re.compile(r"相关|感兴趣|延伸阅读|推荐阅读|related|you\s+may\s+also|also\s+like|see\s+also|read\s+next", re.I)
+from crawler.urls import same_site
+from crawler.vocabulary import RELATED_WORDS
 
 
 @dataclass
@@ -41,7 +39,8 @@ class Suggestion:
 
 
 def suggest_listings(page: Selector, url: str, now: datetime, tz: ZoneInfo, taken: set[str] | None = None) -> list[Suggestion]:
-    """Every dated listing on the page that can be named so the crawler finds it again, in page order."""
+    """Every dated listing on the page that can be named so the crawler finds it again, in page order. Only
+    listings with items: a box that is empty in the HTML is `script_filled`'s, and never proposed as a listing."""
     taken = set() if taken is None else taken
     out: list[Suggestion] = []
     for cand in find_candidates(page, url):
@@ -53,31 +52,44 @@ def suggest_listings(page: Selector, url: str, now: datetime, tz: ZoneInfo, take
         kind = guess_kind(cand.element, shown, cand.entries, cand.ordered, rankish(cand.element, shown), now, tz)
         out.append(Suggestion(listing_id(shown, kind, taken), kind, heading, block, cand.entries,
                               pagination_selector(page, cand.element)))
-    out += script_filled(page, url, taken, {s.heading for s in out if s.heading})
     return out
 
 
 def script_filled(page: Selector, url: str, taken: set[str], known: set[str | None]) -> list[Suggestion]:
-    """Headed blocks that are empty in the HTML of a page with scripts: lists the browser fills."""
+    """Headed lists (a title bar above an empty ul/ol/table/dl) that are empty in the HTML of a page with scripts:
+    lists a script may fill. Shown to the user as a note, never written as a listing: nothing proves they hold
+    dated items until a rendered page shows them."""
     root = page.root
     if not isinstance(root, etree._Element) or not root.xpath("//script[normalize-space(.) or @src]"):
         return []
     out: list[Suggestion] = []
-    for el in root.iter(*HEADING_TAGS, "div", "span", "strong"):
-        text = _heading_text(el)
-        if not text or text in known or is_chrome(el) or (el.tag not in HEADING_TAGS and len(el) > 2):
+    # From the empty lists up to their title bar: walking every element of a portal and looking each one's text
+    # up as a heading cost seconds per page.
+    for box in root.xpath("//ul[not(*[normalize-space(.)])] | //ol[not(*[normalize-space(.)])] | "
+                          "//dl[not(*[normalize-space(.)])] | //tbody[not(*[normalize-space(.)])]"):
+        text = next((t for el in _bars_before(box) if (t := heading_text(el))), None)
+        if not text or text in known or is_chrome(box):
             continue
         block = find_block(page, None, text, None)
-        if block is None or extract_items(block, None, url) or block.root.xpath(".//a[@href]"):
-            continue
-        if not block.root.xpath("self::ul or self::ol or self::tbody or self::table or self::dl or @id"):
+        if block is None or block.root is not box or extract_items(block, None, url):
             continue
         known.add(text)
-        kind = "ranking" if rankish(block.root, text) else "latest"
+        kind = "ranking" if rankish(box, text) else "latest"
         out.append(Suggestion(listing_id(text, kind, taken), kind, text, None,
-                              note="empty in the page's HTML and the page runs scripts: filled by script, "
-                                   "so it needs the browser (render = \"auto\" fetches it through Chromium)"))
+                              note="empty in the page's HTML and the page runs scripts: filled by script?"))
     return out
+
+
+def _bars_before(box: etree._Element) -> list[etree._Element]:
+    """The element right before `box` (or before its parent, for a list wrapped in a div): its title bar."""
+    found = []
+    for el in (box, box.getparent()):
+        prev = el.getprevious() if el is not None else None
+        while prev is not None and not isinstance(prev.tag, str):
+            prev = prev.getprevious()
+        if prev is not None:
+            found.append(prev)
+    return found
 
 
 def suggest_related(page: Selector, url: str, taken: set[str]) -> Suggestion | None:
@@ -85,15 +97,14 @@ def suggest_related(page: Selector, url: str, taken: set[str]) -> Suggestion | N
     root = page.root
     if not isinstance(root, etree._Element):
         return None
-    host = urlsplit(url).hostname
     for el in root.iter():
-        text = _heading_text(el) if isinstance(el.tag, str) else None
-        if not text or not _RELATED_WORDS.search(text) or is_chrome(el):
+        text = heading_text(el) if isinstance(el.tag, str) else None
+        if not text or not RELATED_WORDS.search(text) or is_chrome(el):
             continue
         block = find_block(page, None, text, None)
         if block is None:
             continue
-        entries = [e for e in extract_items(block, None, url) if urlsplit(e.url).hostname == host]
+        entries = [e for e in extract_items(block, None, url) if same_site(e.url, url)]
         if len(entries) >= 2:
             return Suggestion(listing_id(text, "related", taken), "related", text, None, entries)
     return None

@@ -31,12 +31,11 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
-from w3lib.encoding import http_content_type_encoding
 
 from crawler.browser import browser_meta
 from crawler.discover.heal import healed_config
-from crawler.encoding import decode_html
-from crawler.extract import ListingEntry, extract_article, extract_listing, pagination_pages
+from crawler.encoding import decoded_selector
+from crawler.extract import ListingEntry, empty_reason, extract_article, extract_listing, pagination_pages
 from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import crawl_error, page_crawled
 from crawler.urls import canonical_url, matches_pages, same_site
@@ -100,6 +99,8 @@ class ArticleListSpider(Spider):
         self._browser = browser
         self._warned_browser: set[str] = set()
         self._checked: dict[str, int] = defaultdict(int)
+        # listing id → (page URL, why, scripts may fill it) for the first page where its block gave no entries
+        self._empty: dict[str, tuple[str, str, bool]] = {}
         self._scheduled: set[str] = set()
         # listing id → page number → URL of numbered pages seen ahead of the pagination chain, not requested yet
         self._ahead: dict[str, dict[int, str]] = {}
@@ -294,6 +295,8 @@ class ArticleListSpider(Spider):
                 self._error(ErrorKind.HEALED, url, f"listing '{listing.id}' healed: {healed[1].describe()}; "
                             f"`feedsvc heal {self.source.id}` writes it into the config")
                 entries = extract_listing(page, healed[0], url)
+        if entries == [] and listing.id not in self._empty:
+            self._empty[listing.id] = (url, *empty_reason(page, listing))
         return entries
 
     def _extract(self, page: Selector, listing: ListingConfig, url: str) -> list[ListingEntry]:
@@ -372,8 +375,7 @@ class ArticleListSpider(Spider):
         self.report.pages += 1
         self.report.not_modified += int(cached)
         self._signal(page_crawled, url=response.url, status=response.status, cached=cached)
-        text, _encoding = decode_html(response.body, http_content_type_encoding(ctype) if ctype else None)
-        return Selector(text=text, base_url=response.url)
+        return decoded_selector(response.body, ctype, response.url)
 
     def _error(self, kind: ErrorKind, url: str | None, message: str) -> None:
         self.report.errors.append(CrawlError(kind, url, message))
@@ -409,17 +411,33 @@ class ArticleListSpider(Spider):
 
     def closed(self, reason: str) -> None:
         hint = f"check its heading/block selector with `feedsvc preview {self.source.id}`"
+
+        def unrendered(listing_id: str) -> str:
+            """Why rendering did not help: said where the listing's problem is shown (status, front page)."""
+            if listing_id not in self._warned_browser:
+                return ""
+            return f"; it needs a browser to render the page and none is available: {self._browser_fix()}"
+
+        for listing_id, (url, why, scripted) in self._empty.items():
+            # A block that never gave an entry all crawl is a broken config as surely as a missing block. Except
+            # one that scripts fill on a source whose admin chose render = "never": taken as served, on purpose.
+            if scripted and self.source.render == "never":
+                continue
+            if self.report.listing_counts.get(listing_id, 0) == 0:
+                self._error(ErrorKind.EMPTY, url, f"listing '{listing_id}' found no items on {url}: {why}"
+                            f"{unrendered(listing_id)}; check it with `feedsvc preview {self.source.id}`")
         for listing_id, missing in self._missing.items():
             checked = self._checked[listing_id]
             if len(missing) == checked:
-                self._error(ErrorKind.SELECTOR, missing[0][0], f"listing '{listing_id}': block not found on any of the "
-                            f"{checked} page(s) looked at, e.g. {missing[0][0]}; {hint}")
+                self._error(ErrorKind.SELECTOR, missing[0][0], f"listing '{listing_id}': block not found on any of "
+                            f"the {checked} page(s) looked at, e.g. {missing[0][0]}{unrendered(listing_id)}; {hint}")
                 continue
             expected = [url for url, belongs in missing if belongs]
             if expected:
                 self._error(ErrorKind.SELECTOR, expected[0],
                             f"listing '{listing_id}': block not found on {len(expected)} of {checked} page(s) where "
-                            f"it belongs (its `pages`, or found there before), e.g. {expected[0]}; {hint}")
+                            f"it belongs (its `pages`, or found there before), e.g. {expected[0]}"
+                            f"{unrendered(listing_id)}; {hint}")
 
 
 def describe_failure(failure: Failure, url: str | None, timeout: float) -> tuple[ErrorKind, str]:

@@ -20,7 +20,7 @@ from feedsvc.cli.crawl_progress import crawl_with_board, print_summary
 from feedsvc.cli.tables import Column, TextTable
 from feedsvc.config import AppConfig, load_config, parse_now
 from feedsvc.errors import ConfigError
-from feedsvc.text import safe_text
+from feedsvc.text import plain_text, safe_text
 
 
 def register(subparsers: Any) -> None:
@@ -48,6 +48,8 @@ def register(subparsers: Any) -> None:
     export.add_argument("--listing", help="only items seen in this listing")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    export.add_argument("--with-text", action="store_true",
+                        help="add each article's text (from its fetched page; empty for items only listed)")
     add_config_option(export)
     export.set_defaults(func=run_export)
 
@@ -115,8 +117,8 @@ def _iso(value: datetime | None, zone: str = "UTC") -> str | None:
     return value.astimezone(ZoneInfo(zone)).isoformat() if value else None
 
 
-def export_record(row: Any) -> dict[str, Any]:
-    return {
+def export_record(row: Any, with_text: bool = False) -> dict[str, Any]:
+    record = {
         "url": row.url,
         "title": row.title,
         "published": _iso(row.published, row.timezone),
@@ -127,9 +129,13 @@ def export_record(row: Any) -> dict[str, Any]:
         "last_seen": _iso(row.last_seen),
         "summary": row.summary,
     }
+    if with_text:
+        record["text"] = plain_text(row.content) if row.content else None
+    return record
 
 
 EXPORT_FIELDS = ("url", "title", "published", "date_text", "source", "listings", "first_seen", "last_seen", "summary")
+TEXT_FIELD = "text"  # `--with-text`: the article's text, last so the default columns keep their places
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -143,19 +149,19 @@ def run_export(args: argparse.Namespace) -> int:
         out: IO[str] = (stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
                         if args.output else sys.stdout)
         session = stack.enter_context(store.session())
-        write = _writer(out, args.format)
-        for row in iter_export_rows(session, args.source, args.listing):
-            write(export_record(row))
+        write = _writer(out, args.format, (*EXPORT_FIELDS, TEXT_FIELD) if args.with_text else EXPORT_FIELDS)
+        for row in iter_export_rows(session, args.source, args.listing, with_content=args.with_text):
+            write(export_record(row, args.with_text))
             count += 1
     if args.output:
         Console(stderr=True).print(f"wrote {count} item(s) to {args.output}")
     return 0
 
 
-def _writer(out: IO[str], fmt: str) -> Any:
+def _writer(out: IO[str], fmt: str, fields: tuple[str, ...]) -> Any:
     if fmt == "jsonl":
         return lambda record: out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+    writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
 
     def write(record: dict[str, Any]) -> None:

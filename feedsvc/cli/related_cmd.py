@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from feedsvc.config import load_config
 from feedsvc.errors import BadRequest, FeedNotFound
+from feedsvc.feeds.spec import MAX_ITEM_ID
 from feedsvc.models import Item
 from feedsvc.store import Store
 from feedsvc.store.items import get_item, get_item_by_url
-from feedsvc.text import safe_text
+from feedsvc.text import safe_text, whole_number
 
 PHASES = {"read": "reading items", "index": "indexing", "score": "scoring", "finish": "near-duplicates",
           "write": "storing links"}
@@ -74,9 +75,10 @@ def _rebuild(session_factory: Any, cfg: Any) -> int:
 
 
 def _find(session: Session, key: str) -> Item:
-    item = get_item(session, int(key)) if key.isdigit() else get_item_by_url(session, key)
+    item_id = whole_number(key, MAX_ITEM_ID)
+    item = get_item(session, item_id) if item_id is not None else get_item_by_url(session, key)
     if item is None:
-        what = f"id {key}" if key.isdigit() else f"URL {key}"
+        what = f"id {key}" if item_id is not None else f"URL {key[:200]}"
         raise FeedNotFound(f"No item with {what}. Use a stored item's id or its canonical URL "
                            "(`feedsvc export` lists them).")
     return item

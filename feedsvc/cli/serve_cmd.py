@@ -41,6 +41,13 @@ def run_serve(args: argparse.Namespace) -> int:
     from feedsvc.http.app import HOST_ENV, PORT_ENV
     from feedsvc.http.metrics import multiprocess_dir
     from feedsvc.http.protocol import server_options
+    from feedsvc.store import Store
+    from feedsvc.store.probe import probe_database
+
+    # A database that cannot work fails here, in the parent, as one line and exit 2; inside uvicorn's lifespan it
+    # would be a traceback and exit 3. Opening it once also migrates before several workers race to.
+    probe_database(cfg.database.url, cfg.base_dir)
+    Store.for_config(cfg).close()
 
     host = args.host or cfg.server.host
     port = args.port if args.port is not None else cfg.server.port

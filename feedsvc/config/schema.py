@@ -167,6 +167,9 @@ class SourceConfig(_Strict):
     schedule: Cron | None = None
     enabled: bool = True
     allowed_domains: list[str] | None = None
+    # The crawl fence and suggest take a start URL's whole site (news. and war.example.com: one registrable
+    # domain); true narrows them to the start URLs' exact hosts (plus allowed_domains).
+    exact_hosts: bool = False
     download_delay: float | None = Field(None, ge=0)
     follow_articles: bool | None = None
     max_pages: int | None = Field(None, ge=1)

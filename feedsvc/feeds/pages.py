@@ -27,6 +27,7 @@ from feedsvc.feeds.spec import FeedSpec, all_specs
 from feedsvc.models import ErrorKind
 from feedsvc.store.health import health
 from feedsvc.store.overview import (
+    LISTING_KINDS,
     CurrentItem,
     ListingNow,
     RunWarning,
@@ -122,8 +123,11 @@ def content_lang(text: str, timezone: str) -> str | None:
 
 
 def _warnings(source_id: str, broken: list[str], found: list[RunWarning]) -> list[str]:
+    listing_problems = [w.message for w in found if w.kind in LISTING_KINDS]
     out = [f"Listing '{lid}' found no items in the last crawl but did before: its selector probably broke. "
-           f"Check it with `feedsvc preview {source_id}`." for lid in broken]
+           f"Check it with `feedsvc preview {source_id}`." for lid in broken
+           if not any(f"listing '{lid}'" in message for message in listing_problems)]  # said below, with why
+    out += [message[:1].upper() + message[1:] for message in listing_problems]
     out += [w.message if "feedsvc heal" in w.message else f"{w.message} Keep it with `feedsvc heal {source_id}`."
             for w in found if w.kind == ErrorKind.HEALED]
     robots = [w for w in found if w.kind == ErrorKind.ROBOTS]

@@ -15,6 +15,7 @@ from typing import Literal
 from feedsvc.config import AppConfig
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.feeds.render import FORMATS
+from feedsvc.text import whole_number
 
 SpecKind = Literal["new", "source", "listing", "topic", "related"]
 DEFAULT_LIMIT = 50
@@ -108,10 +109,10 @@ def parse_feed_path(cfg: AppConfig, path: str) -> tuple[FeedSpec, str]:
             raise FeedNotFound(f"No topic named '{parts[1]}'. Known topics: {known}.")
         return FeedSpec("topic", topic=parts[1]), fmt
     if len(parts) == 3 and parts[0] == "items" and parts[2] == "related":
-        # ASCII digits only (str.isdigit also accepts '²' and '٣'), and within a 63-bit database integer.
-        if not (parts[1].isascii() and parts[1].isdigit()) or int(parts[1]) > MAX_ITEM_ID:
+        item_id = whole_number(parts[1], MAX_ITEM_ID)
+        if item_id is None:
             raise FeedNotFound(f"No item '{parts[1][:40]}': item ids are numbers, e.g. /feeds/items/42/related.atom.")
-        return FeedSpec("related", item_id=int(parts[1])), fmt
+        return FeedSpec("related", item_id=item_id), fmt
     if len(parts) in (1, 2):
         source = next((s for s in cfg.sources if s.id == parts[0]), None)
         if source is None:
@@ -172,12 +173,13 @@ def parse_filter(params: Mapping[str, str]) -> FeedFilter:
     raw_limit = params.get("limit")
     limit = DEFAULT_LIMIT
     if raw_limit is not None:
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            raise BadRequest(f"limit={raw_limit!r} is not a whole number; use 1 to {MAX_LIMIT}") from None
-        if not 1 <= limit <= MAX_LIMIT:
-            raise BadRequest(f"limit={limit} is out of range; use 1 to {MAX_LIMIT}")
+        digits = raw_limit.strip()
+        if whole_number(digits, 0, clamp=True) is None:  # clamped: None only when these are not digits
+            raise BadRequest(f"limit={raw_limit[:40]!r} is not a whole number; use 1 to {MAX_LIMIT}")
+        parsed = whole_number(digits, MAX_LIMIT)
+        if parsed is None or parsed < 1:
+            raise BadRequest(f"limit={digits[:40]} is out of range; use 1 to {MAX_LIMIT}")
+        limit = parsed
     return FeedFilter(
         limit=limit, q=_words("q", params.get("q")), exclude=_words("exclude", params.get("exclude")),
         since=_since(params.get("since")),

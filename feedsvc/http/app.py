@@ -40,8 +40,11 @@ from feedsvc.store.items import count_items
 from feedsvc.store.meta import data_version
 from feedsvc.store.watch import DatabaseFile, reopen_replaced
 from feedsvc.store.websub import HubSummary, hub_summaries
+from feedsvc.text import whole_number
 
 log = logging.getLogger(__name__)
+
+MAX_PAGE = 10**9  # far beyond any index; a longer `page` is read as "the last one"
 
 
 class AppState:
@@ -148,7 +151,8 @@ async def opml(request: Request) -> Response:
 async def index(request: Request) -> Response:
     state = _state(request)
     raw_page = request.query_params.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() else 1  # out of range: the nearest page
+    # Out of range, however many digits: the nearest page (render_index clamps to the last one).
+    page = max(1, whole_number(raw_page, MAX_PAGE, clamp=True) or 1)
 
     def render() -> bytes:
         with state.sessions()() as session:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from feedsvc.models import Item, ListingItem, Source
@@ -37,14 +37,17 @@ class ExportRow:
     last_seen: datetime
     summary: str | None
     listings: list[ListingRef] = field(default_factory=list)
+    content: str | None = None  # the article's cleaned HTML, read only when asked for (`with_content`)
 
 
 @wrap_exceptions
 def _chunk(session: Session, after_id: int, size: int, source_id: str | None,
-           listing_id: str | None) -> list[ExportRow]:
+           listing_id: str | None, with_content: bool) -> list[ExportRow]:
+    # Article bodies are most of the database's bytes: left out of the query unless asked for.
+    content = Item.content if with_content else null().label("content")
     stmt = (
         select(Item.id, Item.url, Item.title, Item.published, Source.timezone, Item.date_text, Item.source_id,
-               Item.first_seen, Item.last_seen, Item.summary)
+               Item.first_seen, Item.last_seen, Item.summary, content)
         .join(Source, Source.id == Item.source_id)
         .where(Item.id > after_id)
         .order_by(Item.id)
@@ -72,17 +75,18 @@ def _chunk(session: Session, after_id: int, size: int, source_id: str | None,
     return [
         ExportRow(id=r.id, url=r.url, title=r.title, published=r.published, timezone=r.timezone,
                   date_text=r.date_text, source=r.source_id, first_seen=r.first_seen, last_seen=r.last_seen,
-                  summary=r.summary, listings=refs.get(r.id, []))
+                  summary=r.summary, listings=refs.get(r.id, []), content=r.content)
         for r in rows
     ]
 
 
 def iter_export_rows(session: Session, source_id: str | None = None, listing_id: str | None = None,
-                     chunk_size: int = 500) -> Iterator[ExportRow]:
-    """Yield items in id order; each chunk is one query for items plus one for their listings."""
+                     chunk_size: int = 500, with_content: bool = False) -> Iterator[ExportRow]:
+    """Yield items in id order; each chunk is one query for items plus one for their listings. Rows carry the
+    article's cleaned HTML only `with_content`."""
     after = 0
     while True:
-        rows = _chunk(session, after, chunk_size, source_id, listing_id)
+        rows = _chunk(session, after, chunk_size, source_id, listing_id, with_content)
         if not rows:
             return
         yield from rows

@@ -23,7 +23,9 @@ from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exception
 
 # Crawl error kinds the front page lifts out of a run's errors as warnings of their own.
 # Crawl errors that are warnings, shown apart on the front page (`feedsvc heal SOURCE` makes a healed block stick).
-WARNING_KINDS = (ErrorKind.HEALED, ErrorKind.ROBOTS)
+# A listing whose block was not found, or was found and gave no entries, all crawl: its selectors need a look.
+LISTING_KINDS = (ErrorKind.SELECTOR, ErrorKind.EMPTY)
+WARNING_KINDS = (ErrorKind.HEALED, ErrorKind.ROBOTS, *LISTING_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
