@@ -77,7 +77,9 @@ def sample_crawls(factory: sessionmaker[Session], cfg: AppConfig) -> None:
                published=shanghai_day),
         listed("gw", "latest", "http://gw.test/a/3.html", "关于开展“三会一课”的通知"),
         article("gw", "http://gw.test/a/1.html", "2024年支部党员大会会议记录", summary="会议记录摘要 党员",
-                content='<p onclick="evil()">正文 <a href="/a/3.html">相关</a><img src="img/x.png" onerror="alert(1)">'
+                # As the crawler stores a body: links already absolute (crawler/article.py makes them so).
+                content='<p onclick="evil()">正文 <a href="http://gw.test/a/3.html">相关</a>'
+                        '<img src="http://gw.test/a/img/x.png" onerror="alert(1)">'
                         '<script>alert("x")</script></p>', published=datetime(2026, 10, 12, 2, 30, tzinfo=UTC)),
     ], T0)
     crawl(factory, cfg, "en", [
