@@ -11,13 +11,13 @@ SQLite store and related by `rebuild_related` (what `feedsvc related --rebuild` 
 items that got a list and the share that got one, beside plain TF-IDF (scikit-learn) in the same run, and
 the method with one setting changed at a time (the pure computation, same texts).
 
-Real pages (tests/related_pages.py): full article pages from six site templates (three Chinese, three
+Real pages (tests/support/related_pages.py): full article pages from six site templates (three Chinese, three
 English) with navigation, notices, share bars, author boxes, other articles' titles and footers, long bodies;
 through the crawler's article extraction. precision@5 of the chosen method (production path:
 feedsvc.related.scoring.compute_related) against plain TF-IDF over whole cleaned bodies, measured in the same
 run, and with one part of the method left out at a time; over several seeds.
 
-Sentence corpus (tests/related_corpus.py):
+Sentence corpus (tests/support/related_corpus.py):
 Prints precision@5 (a related item shares the category) per language, near-duplicate recall, near-duplicates
 shown as related, and false duplicate alarms, for the chosen method and the alternatives it was chosen over:
 Chinese tokenisers (character bigrams, jieba words, both), idf weighting (idf, idf^1.5, idf squared), signature size
@@ -40,8 +40,8 @@ import feedsvc.related.docs as docs_module  # noqa: E402
 import feedsvc.related.index as index_module  # noqa: E402
 from bench import related_real  # noqa: E402
 from feedsvc.related.tokens import batch_keys, normalize, term_counts  # noqa: E402
-from tests.related_corpus import Corpus, Quality, build_corpus, evaluate  # noqa: E402
-from tests.related_pages import build_pages, evaluate_pages, long_bodies  # noqa: E402
+from tests.support.related_corpus import Corpus, Quality, build_corpus, evaluate  # noqa: E402
+from tests.support.related_pages import build_pages, evaluate_pages, long_bodies  # noqa: E402
 
 SETTINGS = [(4, 1), (3, 2), (2, 2)]  # (topical sentences, boilerplate sentences); (3, 2) is the test's
 

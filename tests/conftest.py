@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.store.db import create_schema, make_engine, make_session_factory
-from tests.dbutil import database_url
-from tests.services import REDIS_URL, unavailable
-from tests.siteserver import SiteServer
+from tests.support.databases import database_url
+from tests.support.services import REDIS_URL, unavailable
+from tests.support.site_server import SiteServer
 
 DATA = Path(__file__).parent / "data"
 

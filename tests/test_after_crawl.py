@@ -17,7 +17,7 @@ from feedsvc.models import RelatedLink
 from feedsvc.scheduling.child import run_child
 from feedsvc.store import Store
 from feedsvc.store.meta import data_version
-from tests.crawlutil import FIXED_NOW, done_event, events, gw_source, run_crawler, write_config
+from tests.support.crawls import FIXED_NOW, done_event, events, gw_source, run_crawler, write_config
 
 
 def test_crawl_relates_new_items_bumps_version_and_publishes(tmp_path: Path, site_server) -> None:  # type: ignore[no-untyped-def]

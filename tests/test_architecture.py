@@ -203,17 +203,31 @@ PENDING: set[str] = set()
 PENDING_PREFIXES: tuple[str, ...] = ()
 
 
-def _test_names_for(module: str) -> set[str]:
-    """`a.b.c` may be tested by test_c.py, test_b_c.py or test_a_b_c.py (any tail of its dotted path)."""
+def expected_test_file(module: str) -> str:
+    """The one name a module's test file has: its dotted path without the `feedsvc` root, joined by `_`
+    (`feedsvc.store.items` → test_store_items.py, `crawler.discover.heal` → test_crawler_discover_heal.py)."""
     parts = module.split(".")
-    return {"test_" + "_".join(parts[i:]) + ".py" for i in range(len(parts))}
+    return "test_" + "_".join(parts[1:] if parts[0] == "feedsvc" else parts) + ".py"
+
+
+# tests/ holds one file per module (named by expected_test_file) and these project-wide checks; tests through many
+# modules live in folders: e2e/ (real crawls, servers, readers), hostile/ (attacks), bench/ (benchmark smoke runs),
+# with their shared helpers in support/.
+PROJECT_TESTS = {"test_architecture.py", "test_docs.py", "test_dependency_contracts.py"}
+TEST_FOLDERS = {"e2e", "hostile", "bench", "support", "data", "__pycache__"}
 
 
 def test_every_module_with_logic_has_a_test_file_named_after_it() -> None:
     tests = {p.name for p in (ROOT / "tests").glob("test_*.py")}
     modules = {name for name in _modules() if not name.startswith(PENDING_PREFIXES)}
-    untested = sorted(m for m in modules - NO_LOGIC - PENDING if not _test_names_for(m) & tests)
+    untested = sorted(m for m in modules - NO_LOGIC - PENDING if expected_test_file(m) not in tests)
     assert not untested, f"modules with logic but no test file named after them: {untested}"
+    named = {expected_test_file(m) for m in _modules()} | PROJECT_TESTS
+    stray = sorted(tests - named)
+    assert not stray, f"test files named after no module (rename them, or move them to {sorted(TEST_FOLDERS)}): {stray}"
+    folders = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir()}
+    assert folders <= TEST_FOLDERS, f"test folders outside the layout: {sorted(folders - TEST_FOLDERS)}"
+    assert not list((ROOT / "tests" / "support").glob("test_*.py")), "support/ holds helpers, not tests"
     # PENDING may name modules still being written; NO_LOGIC may not.
     stale = sorted(m for m in NO_LOGIC if m not in _modules())
     assert not stale, f"exemptions naming modules that do not exist: {stale}"

@@ -10,7 +10,7 @@ import pytest
 from feedsvc.config import load_config
 from feedsvc.config.edit import append_source, set_listing_block
 from feedsvc.errors import ConfigError
-from tests.crawlutil import write_config
+from tests.support.crawls import write_config
 
 CONFIG = """# my feeds
 [database]

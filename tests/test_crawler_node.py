@@ -17,9 +17,9 @@ from crawler.node import Rejected, admit, min_gap
 from feedsvc.config import load_config
 from feedsvc.models import CrawlRun, RunStatus
 from feedsvc.store import Store
-from tests.crawlutil import child_env, events, gw_source, write_config
-from tests.services import REDIS_URL
-from tests.siteserver import SiteServer
+from tests.support.crawls import child_env, events, gw_source, write_config
+from tests.support.services import REDIS_URL
+from tests.support.site_server import SiteServer
 
 
 def _entry(source: str, now: datetime | None = None, trigger: str = "manual") -> str:

@@ -17,8 +17,8 @@ from feedsvc.models import CrawlRun
 from feedsvc.scheduling.child import run_child
 from feedsvc.scheduling.children import settle_runs
 from feedsvc.store import Store
-from tests.crawlutil import FIXED_NOW, events, gw_source, run_crawler, simple_source, write_config
-from tests.siteserver import SiteServer
+from tests.support.crawls import FIXED_NOW, events, gw_source, run_crawler, simple_source, write_config
+from tests.support.site_server import SiteServer
 
 
 def _runs(config: Path) -> dict[str, list[CrawlRun]]:

@@ -1,7 +1,7 @@
 """crawler/run.py: `python -m crawler.run` as a real child process against the fixture server — arguments (sources
 after options, each once), progress as JSON lines on stdout or short lines on stderr, and the exit codes
 (0 ok/partial, 1 failed, 2 config mistakes, one `error:` line). The lease-held exit 3 and the crawl's results
-are tests/test_crawl_e2e.py; many sources at once, tests/test_crawler_process.py."""
+are tests/e2e/test_crawl.py; many sources at once, tests/test_crawler_process.py."""
 
 from __future__ import annotations
 
@@ -13,8 +13,16 @@ from pathlib import Path
 import pytest
 
 from crawler.run import Emitter, parse_args
-from tests.crawlutil import FIXED_NOW, child_env, events, gw_source, run_crawler, simple_source, write_config
-from tests.siteserver import SiteServer
+from tests.support.crawls import (
+    FIXED_NOW,
+    child_env,
+    events,
+    gw_source,
+    run_crawler,
+    simple_source,
+    write_config,
+)
+from tests.support.site_server import SiteServer
 
 
 def _error_lines(stderr: str) -> list[str]:

@@ -8,7 +8,7 @@ import lxml.html
 from starlette.testclient import TestClient
 
 from feedsvc.http.app import create_app
-from tests.frontdata import demo_database
+from tests.support.front import demo_database
 
 HUB = "http://127.0.0.1:9/hub"
 

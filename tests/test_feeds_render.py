@@ -23,7 +23,7 @@ from feedsvc.feeds.render import (
     render,
 )
 from feedsvc.text import clean_title, plain_text, xml_safe
-from tests.feedhelpers import ATOM, RFC822, RFC3339, check_valid_feed
+from tests.support.feeds import ATOM, RFC822, RFC3339, check_valid_feed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOSTILE = "A <b>&amp; & <script>x</script> \x00\x01\x0b\x1f\x7f\x85 😀👍🏽 混合 Ωμέγα עברית"

@@ -8,7 +8,7 @@ import pytest
 
 from feedsvc.errors import BadRequest, FeedNotFound
 from feedsvc.feeds.spec import FeedSpec, all_specs, parse_feed_path, parse_filter
-from tests.feedhelpers import make_config
+from tests.support.feeds import make_config
 
 CFG = make_config("sqlite://")
 

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from feedsvc.http.metrics import CONTENT_TYPE, MULTIPROC_ENV, Metrics, multiprocess_dir
 from feedsvc.store.websub import HubSummary
-from tests.feedhelpers import free_port
+from tests.support.feeds import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

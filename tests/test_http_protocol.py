@@ -13,7 +13,7 @@ import pytest
 from feedsvc.http import protocol
 from feedsvc.http.app import create_app
 from feedsvc.store import Store
-from tests.feedhelpers import make_config, running_server
+from tests.support.feeds import make_config, running_server
 
 
 def test_slow_headers_are_cut_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

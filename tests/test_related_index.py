@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from feedsvc.related.docs import Doc
 from feedsvc.related.index import RelatedIndex
-from tests.related_corpus import build_corpus
+from tests.support.related_corpus import build_corpus
 
 CORPUS = build_corpus(sentences=3, boilerplate=2)
 

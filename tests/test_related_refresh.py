@@ -19,8 +19,8 @@ from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.meta import data_version
 from feedsvc.store.related import ItemText, computed_links, inline_related, item_texts, related_items
 from feedsvc.store.sources import sync_sources
-from tests.related_corpus import build_corpus
-from tests.relatedutil import ARTICLES, CFG, FLOOD, FOOTBALL, PARTY, T0, TAX, store_articles, url_ids
+from tests.support.related import ARTICLES, CFG, FLOOD, FOOTBALL, PARTY, T0, TAX, store_articles, url_ids
+from tests.support.related_corpus import build_corpus
 
 LABELLED = build_corpus(sentences=3, boilerplate=2)
 CRAWL = 12  # items per crawl when the labelled corpus arrives crawl by crawl

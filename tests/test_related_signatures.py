@@ -6,7 +6,7 @@ import numpy as np
 
 from feedsvc.related.index import RelatedIndex
 from feedsvc.related.signatures import index_from_signatures, pack, packed_row, unpack
-from tests.related_corpus import build_corpus
+from tests.support.related_corpus import build_corpus
 
 CORPUS = build_corpus(sentences=3, boilerplate=2)
 

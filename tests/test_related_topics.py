@@ -14,7 +14,7 @@ from feedsvc.related.topics import (
     score_topic,
     topic_items,
 )
-from tests.relatedutil import ARTICLES, CFG, T0, store_articles, url_ids
+from tests.support.related import ARTICLES, CFG, T0, store_articles, url_ids
 
 
 def test_keywords_match_words_not_inside_words_and_chinese_anywhere() -> None:

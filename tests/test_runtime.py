@@ -15,8 +15,8 @@ import pytest
 from feedsvc.config import load_config
 from feedsvc.errors import FeedsvcError
 from feedsvc.runtime import bind_socket, with_address
-from tests.crawlutil import child_env
-from tests.schedutil import source_toml, wait_for, write_config
+from tests.support.crawls import child_env
+from tests.support.scheduling import source_toml, wait_for, write_config
 
 # The child runs run_service and prints the bound port once uvicorn is ready.
 CHILD = """

@@ -14,8 +14,8 @@ import pytest
 
 from feedsvc.models import RunStatus
 from feedsvc.scheduling.child import counts_from_event, crawl_command, parse_event, run_child, run_crawl
-from tests.crawlutil import FIXED_NOW, gw_source, write_config
-from tests.siteserver import SiteServer
+from tests.support.crawls import FIXED_NOW, gw_source, write_config
+from tests.support.site_server import SiteServer
 
 
 @pytest.fixture(autouse=True)
@@ -93,8 +93,8 @@ def test_a_sigkilled_feedsvc_crawl_takes_its_crawl_child_with_it(
     from feedsvc.config import load_config
     from feedsvc.models import CrawlRun
     from feedsvc.store import Store
-    from tests.crawlutil import child_env
-    from tests.schedutil import wait_for
+    from tests.support.crawls import child_env
+    from tests.support.scheduling import wait_for
 
     site = make_site_server(delay=120)  # the crawl hangs on its first page: only a kill ends it
     config = write_config(tmp_path, f"sqlite:///{tmp_path}/f.db", [gw_source(site.base_url, "gw")], timeout=300)

@@ -20,9 +20,9 @@ from feedsvc.scheduling.child import CrawlOutcome, run_crawl
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
 from feedsvc.store.leases import acquire_lease, lease_holder, release_lease
-from tests.crawlutil import gw_source
-from tests.schedutil import config_toml, wait_for
-from tests.siteserver import SiteServer
+from tests.support.crawls import gw_source
+from tests.support.scheduling import config_toml, wait_for
+from tests.support.site_server import SiteServer
 
 CRAWL_SETTINGS = "[crawl]\ndownload_delay = 0\nautothrottle = false\ntimeout = 3\nretries = 0\n"
 

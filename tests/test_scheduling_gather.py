@@ -13,9 +13,9 @@ from feedsvc.config import load_config
 from feedsvc.models import CrawlRun
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
-from tests.crawlutil import gw_source
-from tests.schedutil import config_toml, wait_for
-from tests.siteserver import SiteServer
+from tests.support.crawls import gw_source
+from tests.support.scheduling import config_toml, wait_for
+from tests.support.site_server import SiteServer
 
 
 @pytest.fixture
@@ -62,8 +62,8 @@ def test_with_crawl_redis_a_gathering_goes_to_the_crawl_nodes(services: list[Sch
     import sys
 
     from feedsvc.scheduling import queue
-    from tests.crawlutil import child_env
-    from tests.services import REDIS_URL
+    from tests.support.crawls import child_env
+    from tests.support.services import REDIS_URL
 
     monkeypatch.delenv("FEEDSVC_DATABASE_URL", raising=False)
     monkeypatch.setattr(queue, "QUEUE_KEY", redis_key)  # this test's own list, not a shared one

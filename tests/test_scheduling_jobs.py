@@ -15,7 +15,7 @@ from feedsvc.models import Source
 from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
-from tests.schedutil import SLOW_STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
+from tests.support.scheduling import SLOW_STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from feedsvc.config import load_config
 from feedsvc.models import CrawlRun, RelatedLink
 from feedsvc.scheduling.queue import crawl_on_nodes
 from feedsvc.store import Store
-from tests.crawlutil import child_env, gw_source, write_config
-from tests.services import REDIS_URL
-from tests.siteserver import SiteServer
+from tests.support.crawls import child_env, gw_source, write_config
+from tests.support.services import REDIS_URL
+from tests.support.site_server import SiteServer
 
 
 def test_two_workers_share_the_queue_and_each_source_runs_once(

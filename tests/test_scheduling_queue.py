@@ -16,8 +16,8 @@ from feedsvc.scheduling.queue import crawl_on_nodes, enqueue
 from feedsvc.store import Store
 from feedsvc.store.runs import RunCounts, finish_run, start_run
 from feedsvc.store.sources import sync_sources
-from tests.schedutil import source_toml, write_config
-from tests.services import REDIS_URL
+from tests.support.scheduling import source_toml, write_config
+from tests.support.services import REDIS_URL
 
 
 def _entries(key: str) -> list[dict[str, Any]]:

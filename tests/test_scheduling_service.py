@@ -1,5 +1,5 @@
 """feedsvc.scheduling.service: the SchedulerService lifecycle with the real APScheduler, a real SQLite/PostgreSQL
-job store and a stub job (tests/schedutil.py): reloads from the file or on request, a rejected reload, the
+job store and a stub job (tests/support/scheduling.py): reloads from the file or on request, a rejected reload, the
 on_reload hand-over, waiting until idle, and a stop that leaves nothing running."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from feedsvc.config import AppConfig
 from feedsvc.models import Source
 from feedsvc.scheduling.service import SchedulerService
-from tests.schedutil import STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
+from tests.support.scheduling import STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
 
 
 @pytest.fixture

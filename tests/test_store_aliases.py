@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.models import Item, ListingItem
 from feedsvc.store.aliases import alias_targets
-from tests.feedhelpers import T0, article, crawl, listed, make_config
+from tests.support.feeds import T0, article, crawl, listed, make_config
 
 
 def test_an_article_merges_the_items_stored_under_its_aliases(session_factory: sessionmaker[Session],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.store.export import ListingRef, iter_export_rows
-from tests.feedhelpers import make_config, sample_crawls
+from tests.support.feeds import make_config, sample_crawls
 
 
 def test_export_streams_every_item_with_its_listings_whatever_the_chunk_size(

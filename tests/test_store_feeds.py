@@ -17,7 +17,7 @@ from feedsvc.store.feeds import (
     source_item_counts,
     source_items,
 )
-from tests.feedhelpers import T0, article, crawl, listed, make_config
+from tests.support.feeds import T0, article, crawl, listed, make_config
 
 # The ranking's items carry the site's date: undated ranking items are left out of the new-items feeds
 # (test_undated_ranking_items_are_not_new_items), and these tests are about order and filters.

@@ -31,8 +31,8 @@ from feedsvc.store.leases import acquire_lease
 from feedsvc.store.related import mark_duplicates
 from feedsvc.store.runs import RunCounts, finish_run, start_run
 from feedsvc.store.sources import sync_sources
-from tests.crawlutil import child_env, simple_source, write_config
-from tests.feedhelpers import T0, make_config
+from tests.support.crawls import child_env, simple_source, write_config
+from tests.support.feeds import T0, make_config
 
 
 def _gone_pid() -> int:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.store.listing_pages import known_listing_pages, record_listing_pages
 from feedsvc.store.sources import sync_sources
-from tests.feedhelpers import T0, make_config
+from tests.support.feeds import T0, make_config
 
 
 def test_recorded_pages_accumulate_per_listing_and_source(session: Session, db_url: str) -> None:

@@ -12,7 +12,7 @@ from feedsvc.store.overview import listings_now, recent_run_points, run_warnings
 from feedsvc.store.related import mark_duplicates
 from feedsvc.store.runs import RunCounts, finish_run, record_crawl_error, start_run
 from feedsvc.store.sources import sync_sources
-from tests.feedhelpers import make_config
+from tests.support.feeds import make_config
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 

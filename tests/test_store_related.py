@@ -23,7 +23,7 @@ from feedsvc.store.related import (
 )
 from feedsvc.store.runs import start_run
 from feedsvc.store.sources import sync_sources
-from tests.relatedutil import ARTICLES, T0, store_articles, url_ids
+from tests.support.related import ARTICLES, T0, store_articles, url_ids
 
 
 def test_site_links_are_the_fallback_until_something_is_computed(session: Session) -> None:

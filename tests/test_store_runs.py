@@ -12,7 +12,7 @@ from feedsvc.store.meta import data_version
 from feedsvc.store.overview import recent_run_points
 from feedsvc.store.runs import RunCounts, finish_run, get_run, record_crawl_error, start_run
 from feedsvc.store.sources import sync_sources
-from tests.feedhelpers import T0, make_config
+from tests.support.feeds import T0, make_config
 
 
 def test_a_new_run_aborts_the_one_that_never_finished(session: Session, db_url: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.models import Item
 from feedsvc.store.signatures import clear_signatures, recent_signatures, signature_count, store_signatures
-from tests.feedhelpers import T0, crawl, listed, make_config
+from tests.support.feeds import T0, crawl, listed, make_config
 
 
 def test_signatures_are_stored_replaced_listed_newest_first_and_cleared(session_factory: sessionmaker[Session],

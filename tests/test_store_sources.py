@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.models import Source
 from feedsvc.store.sources import list_sources, set_next_run, sync_sources
-from tests.feedhelpers import T0, make_config
+from tests.support.feeds import T0, make_config
 
 
 def test_sync_sources_inserts_refreshes_and_deactivates(session: Session, db_url: str) -> None:

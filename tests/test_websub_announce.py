@@ -21,8 +21,8 @@ from feedsvc.http.app import create_app
 from feedsvc.store import Store
 from feedsvc.store.websub import hub_summaries
 from feedsvc.websub.announce import announce_feeds, announce_in_background, feed_digests
-from tests.crawlutil import run_crawler, toml_str
-from tests.hubserver import Hub
+from tests.support.crawls import run_crawler, toml_str
+from tests.support.hub_server import Hub
 
 NOW = "2026-11-20T12:00:00+08:00"
 BASE = "http://feeds.invalid"
@@ -151,7 +151,7 @@ def test_a_crawl_announces_changed_feeds_only_and_records_every_result(tmp_path:
 
 
 def _status(config: Path) -> str:
-    from tests.crawlutil import run_feedsvc
+    from tests.support.crawls import run_feedsvc
 
     done = run_feedsvc("status", "--config", str(config))
     assert done.returncode == 0, done.stderr
@@ -185,7 +185,7 @@ def test_a_slow_hub_never_holds_up_the_caller(tmp_path: Path) -> None:
 def test_feedsvc_crawl_announces_through_the_after_crawl_hook(tmp_path: Path, site: DemoSite) -> None:
     """The whole path a subscriber relies on: `feedsvc crawl` → crawl → after-crawl hook → hub, with nobody
     calling announce by hand; a hub that is down is recorded and fails nothing."""
-    from tests.crawlutil import run_feedsvc
+    from tests.support.crawls import run_feedsvc
 
     with Hub() as good, Hub(mode="down") as down:
         config = tmp_path / "c.toml"

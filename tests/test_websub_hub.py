@@ -1,10 +1,10 @@
-"""websub/hub.py against local hubs (tests/hubserver.py): batches, the one-URL fallback, retries (the one backoff
+"""websub/hub.py against local hubs (tests/support/hub_server.py): batches, the one-URL fallback, retries (the one backoff
 policy, Retry-After honoured), redirects never followed, unreachable hubs."""
 
 from __future__ import annotations
 
 from feedsvc.websub.hub import publish_to_hub
-from tests.hubserver import Hub
+from tests.support.hub_server import Hub
 
 
 def test_a_batch_the_hub_refuses_falls_back_to_one_url_per_request() -> None:
