@@ -10,6 +10,7 @@ which callers prefer to the shown text: it keeps the exact instant, so the day i
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -254,7 +255,10 @@ def _resolve(kind: str, match: re.Match[str], now: datetime, tz: ZoneInfo) -> da
         raw = groups["n"].lower()
         amount = 1 if raw in ("a", "an", "one") else int(raw)
         unit = _CN_UNITS[groups["unit"]] if kind == "rel_cn" else groups["unit"].lower() + "s"
-        return _relative(amount, unit, now, tz)
+        try:
+            return _relative(amount, unit, now, tz)
+        except (ValueError, OverflowError):
+            return None  # `5000年前`, `9999999999小时前`: further back than a calendar reaches, so no date
     if kind == "word":
         word = groups["word"].lower()
         if word in ("刚刚", "just now"):
@@ -276,12 +280,9 @@ def _relative(amount: int, unit: str, now: datetime, tz: ZoneInfo) -> datetime:
     months = amount * (12 if unit == "years" else 1)
     index = today.year * 12 + today.month - 1 - months
     year, month = divmod(index, 12)
-    for day_number in (today.day, 30, 29, 28):
-        try:
-            return _local_midnight(date(year, month + 1, day_number), tz)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: day 28 exists in every month")
+    # The same day of the month, or the month's last day when it is shorter (31 March - 1 month = 28/29 February).
+    day_number = min(today.day, calendar.monthrange(year, month + 1)[1]) if year >= 1 else 1
+    return _local_midnight(date(year, month + 1, day_number), tz)  # year < 1: ValueError, left to the caller
 
 
 def _fallback(value: str, now: datetime, tz: ZoneInfo) -> datetime | None:

@@ -63,6 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="sources crawled at once (default: [crawl] concurrent_sources)")
     parser.add_argument("--source-timeout", type=float, default=None,
                         help="close a source's crawl after this many seconds (its run ends partial)")
+    # Items per store transaction (default: the pipeline's); tests/test_crawl_e2e.py kills a crawl between batches.
+    parser.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
     return parser.parse_intermixed_args(argv)  # sources may come after options too
 
 
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         from crawler.process import CrawlProcess
 
         batch = CrawlProcess(cfg, sources, now, Emitter(args.progress_json), trigger=args.trigger,
-                             window=args.window, verbose=args.verbose,
+                             window=args.window, verbose=args.verbose, batch_size=args.batch_size,
                            source_timeout=args.source_timeout)
         # Until Scrapy installs its own handlers, a stop signal is noted and honoured once the reactor runs
         # (every run still gets closed as aborted) instead of killing the process with runs left open.

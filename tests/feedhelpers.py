@@ -66,12 +66,15 @@ def crawl(factory: sessionmaker[Session], cfg: AppConfig, source: str, records: 
 
 
 def sample_crawls(factory: sessionmaker[Session], cfg: AppConfig) -> None:
-    """A small but varied database: CJK, emoji, hostile titles, HTML content, a ranking, two crawls."""
+    """A small but varied database: CJK, emoji, hostile titles, HTML content, a ranking, two crawls, an undated
+    item (a/3: no date in its listing or article)."""
     shanghai_day = datetime(2026, 10, 11, 16, 0, tzinfo=UTC)  # 2026-10-12 00:00 in Asia/Shanghai
     crawl(factory, cfg, "gw", [
         listed("gw", "recommended", "http://gw.test/a/1.html", "2024年支部党员大会会议记录", published=shanghai_day),
         listed("gw", "ranking", "http://gw.test/a/1.html", "2024年支部党员大会会议记录", 2, published=shanghai_day),
-        listed("gw", "ranking", "http://gw.test/a/2.html", "Title <b>bold</b> & \x01ctrl\x1f 😀 混合 Ωμέγα", 1),
+        # Dated: an undated ranking-only item would be left out of the new-items feeds (docs/feeds.md).
+        listed("gw", "ranking", "http://gw.test/a/2.html", "Title <b>bold</b> & \x01ctrl\x1f 😀 混合 Ωμέγα", 1,
+               published=shanghai_day),
         listed("gw", "latest", "http://gw.test/a/3.html", "关于开展“三会一课”的通知"),
         article("gw", "http://gw.test/a/1.html", "2024年支部党员大会会议记录", summary="会议记录摘要 党员",
                 content='<p onclick="evil()">正文 <a href="/a/3.html">相关</a><img src="img/x.png" onerror="alert(1)">'
@@ -146,8 +149,9 @@ def check_valid_feed(body: bytes, kind: str, self_url: str) -> Any:
         ids = [item["id"] for item in doc["items"]]
         assert len(ids) == len(set(ids))
         for item in doc["items"]:
-            assert absolute(item["url"]) and re.match(RFC3339, item["date_published"])
-            assert re.match(RFC3339, item["date_modified"])
+            # date_published is optional (left out when the date is unknown); date_modified is always there.
+            assert absolute(item["url"]) and re.match(RFC3339, item["date_modified"])
+            assert re.match(RFC3339, item.get("date_published", item["date_modified"]))
         return doc
     parsed = feedparser.parse(body)
     assert parsed.bozo == 0, parsed.get("bozo_exception")
@@ -157,8 +161,10 @@ def check_valid_feed(body: bytes, kind: str, self_url: str) -> Any:
         selfs = [link.get("href") for link in root.findall(f"{ATOM}link") if link.get("rel") == "self"]
         assert selfs == [self_url]
         ids = [e.findtext(f"{ATOM}id") for e in root.findall(f"{ATOM}entry")]
-        dates = [root.findtext(f"{ATOM}updated")] + [
-            e.findtext(f"{ATOM}{tag}") for e in root.findall(f"{ATOM}entry") for tag in ("updated", "published")]
+        entries = root.findall(f"{ATOM}entry")
+        # <updated> is required; <published> is optional (left out when the date is unknown) but well formed if there.
+        dates = [root.findtext(f"{ATOM}updated")] + [e.findtext(f"{ATOM}updated") for e in entries]
+        dates += [p for e in entries if (p := e.findtext(f"{ATOM}published")) is not None]
         assert all(re.match(RFC3339, d or "") for d in dates), dates
         hrefs = [link.get("href") for link in root.iter(f"{ATOM}link")]
     else:
@@ -168,7 +174,9 @@ def check_valid_feed(body: bytes, kind: str, self_url: str) -> Any:
         selfs = [link.get("href") for link in channel.findall(f"{ATOM}link") if link.get("rel") == "self"]
         assert selfs == [self_url]
         ids = [item.findtext("guid") for item in channel.findall("item")]
-        dates = [channel.findtext("lastBuildDate")] + [i.findtext("pubDate") for i in channel.findall("item")]
+        # pubDate is optional (left out when the date is unknown) but RFC 822 when there.
+        dates = [channel.findtext("lastBuildDate")] + [
+            p for i in channel.findall("item") if (p := i.findtext("pubDate")) is not None]
         assert all(re.match(RFC822, d or "") for d in dates), dates
         hrefs = [channel.findtext("link")] + [i.findtext("link") for i in channel.findall("item")]
     assert len(ids) == len(set(ids)) and all(ids)

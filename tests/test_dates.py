@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -206,3 +206,14 @@ def test_us_month_day_year_with_a_time_before_it() -> None:
     now, tz = datetime(2020, 7, 4, 12, 0, tzinfo=UTC), ZoneInfo("America/New_York")
     assert find_date_text("11:35 AM 12/31/2014") == "12/31/2014"
     assert parse_date("11:35 AM  12/31/2014", now, tz) == datetime(2014, 12, 31, 5, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["5000年前", "100000 years ago", "9999999999小时前"])
+def test_a_relative_date_further_back_than_the_calendar_is_no_date(text: str) -> None:
+    assert parse_date(text, datetime(2026, 3, 31, tzinfo=UTC), ZoneInfo("Asia/Shanghai")) is None
+
+
+def test_months_ago_from_a_long_month_lands_on_the_shorter_months_last_day() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    got = parse_date("1个月前", datetime(2026, 3, 31, 4, tzinfo=UTC), shanghai)
+    assert got is not None and got.astimezone(shanghai).date() == date(2026, 2, 28)

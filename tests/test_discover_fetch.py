@@ -14,6 +14,7 @@ from parsel import Selector
 from crawler.discover.fetch import guess_timezone
 from tests.crawlutil import run_crawler, write_config
 from tests.siteserver import DATA, Page, SiteServer
+from tests.test_browser import need_chromium
 
 BLOG = DATA / "suggest" / "blog_cards"
 ARTICLE = """<html lang="en"><head><title>Notes from a winter garden</title></head><body><article><h1>Notes</h1>
@@ -66,3 +67,68 @@ def test_suggest_failures_are_one_line_and_exit_1(make_site_server: Callable[...
             next(line for line in result.stderr.splitlines() if line.startswith(said))]
         assert "Traceback" not in result.stderr
     assert not site.requests("/private/")  # robots.txt obeyed
+
+
+RENDER = DATA / "render"  # 阅读排行 is empty in the HTML; its script fills it with dated items from /rank.json
+# A dated list in the HTML, and a headed box whose script never fills it.
+FILLS_NOTHING = """<html lang="zh-CN"><head><meta charset="utf-8"><title>空栏目</title></head><body>
+<div class="box"><h3>最新文稿</h3><ul>
+<li><a href="/a/1.html">区政府召开专题会议研究防汛工作</a> <span>2026-01-03</span></li>
+<li><a href="/a/2.html">关于开展冬季消防安全检查的通知</a> <span>2026-01-02</span></li>
+<li><a href="/a/3.html">区委理论学习中心组开展集中学习</a> <span>2026-01-01</span></li></ul></div>
+<div class="box"><div class="title"><h3>阅读排行</h3></div><ul id="phb"></ul></div>
+<script>document.title = document.title;  /* loads nothing into #phb */</script>
+</body></html>"""
+
+
+def test_a_list_a_script_fills_with_dated_items_is_proposed_after_rendering(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path
+) -> None:
+    need_chromium()
+    site = make_site_server(RENDER)
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [])
+    result = run_crawler(config, f"--suggest={site.base_url}/", "--id", "render")
+    assert result.returncode == 0, result.stderr
+    (source,) = tomllib.loads(result.stdout)["sources"]
+    assert source["render"] == "auto"
+    assert [(lst["id"], lst["kind"], lst["heading"]) for lst in source["listings"]] == [("ranking", "ranking", "阅读排行")]
+    # Its rendered items are shown like any proposal's, and the printed block loads as config.
+    assert "第三篇 <http://127.0.0.1" in result.stdout and "[01-02]" in result.stdout
+    assert "filled by script" in result.stdout and "note:" not in result.stderr
+    assert len(site.requests("/")) == 2  # the plain fetch, then once through Chromium
+    assert site.requests("/rank.json")  # the page's own script ran, through the fence to the same site
+    cfg_path = tmp_path / "suggested.toml"
+    cfg_path.write_text(config.read_text(encoding="utf-8") + "\n" + result.stdout, encoding="utf-8")
+    from feedsvc.config import load_config
+
+    assert load_config(cfg_path).sources[0].render == "auto"
+
+
+def test_a_box_the_script_leaves_empty_is_noted_not_proposed(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path
+) -> None:
+    need_chromium()
+    site = make_site_server(BLOG)
+    site.pages["/"] = Page(FILLS_NOTHING.encode(), "text/html; charset=utf-8")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [])
+    result = run_crawler(config, f"--suggest={site.base_url}/")
+    assert result.returncode == 0, result.stderr
+    (source,) = tomllib.loads(result.stdout)["sources"]
+    assert [lst["heading"] for lst in source["listings"]] == ["最新文稿"] and "render" not in source
+    assert "阅读排行" not in result.stdout
+    assert "note: '阅读排行' is empty in the page's HTML" in result.stderr
+    assert "rendered in Chromium, it still shows no dated items" in result.stderr
+    assert len(site.requests("/")) == 2  # it was rendered once
+
+
+def test_without_chromium_an_empty_box_is_noted_with_the_install_hint(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path
+) -> None:
+    site = make_site_server(RENDER)
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [],
+                          crawl_extra=f'chromium_path = "{tmp_path / "no-chromium"}"')
+    result = run_crawler(config, f"--suggest={site.base_url}/")
+    assert result.returncode == 1 and result.stdout == "", result.stderr  # nothing itemless is written
+    (note,) = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert "'阅读排行' is empty in the page's HTML" in note and "cannot render pages: apt-get install chromium" in note
+    assert len(site.requests("/")) == 1 and not site.requests("/rank.json")

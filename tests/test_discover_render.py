@@ -42,6 +42,13 @@ def test_block_loads_as_config_and_shows_the_first_items() -> None:
     assert "#   [2026-01-01] Post 1 <http://site.example/p/1.html>" in text
     assert "# filled by script: needs the browser" in text  # a newline in a note stays inside its comment
     assert "kind = \"related\"  # found on article pages" in text
+    assert "render" not in source  # the default unless a listing was found by rendering
+
+
+def test_a_listing_found_by_rendering_says_the_source_renders() -> None:
+    hot = Suggestion("hot", "ranking", "热门", None, [_entry(1)], note="filled by script")
+    (source,) = tomllib.loads(render_source("http://s.example/", "s", "S", "UTC", [hot], None, render="auto"))["sources"]
+    assert source["render"] == "auto" and source["listings"][0]["heading"] == "热门"
 
 
 def test_site_text_cannot_break_out_of_its_value_or_comment() -> None:

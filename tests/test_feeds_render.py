@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -115,3 +116,24 @@ def test_feed_level_fields() -> None:
         "self": "http://feeds.test/feeds/new.atom", "alternate": "http://feeds.test/"}
     assert parsed.feed.updated == "2026-10-12T10:09:00+08:00"  # newest entry
     assert datetime(*parsed.feed.updated_parsed[:6], tzinfo=UTC) == datetime(2026, 10, 12, 2, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss", "json"])
+def test_an_unknown_date_is_not_claimed(kind: str) -> None:
+    """An undated entry has no published/pubDate/date_published; Atom still has its required `updated`."""
+    undated, dated = replace(_entry(1), published=None), _entry(2)
+    meta = _meta(kind)
+    body = jsonfeed.render(meta, [undated, dated]) if kind == "json" else render(build_feed(meta, [undated, dated]), kind)
+    parsed = check_valid_feed(body, kind, meta.self_url)
+    if kind == "json":
+        assert "date_published" not in parsed["items"][0] and parsed["items"][1]["date_published"]
+        assert parsed["items"][0]["date_modified"] == "2026-10-12T10:01:00+08:00"
+        return
+    first, second = parsed.entries
+    assert "published" not in first and "published_parsed" not in first
+    assert second.published_parsed is not None
+    if kind == "atom":
+        assert first.updated_parsed[:5] == (2026, 10, 12, 2, 1)  # the given `updated`, in UTC
+        assert body.count(b"<published>") == 1
+    else:
+        assert body.count(b"<pubDate>") == 1

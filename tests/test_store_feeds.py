@@ -19,18 +19,22 @@ from feedsvc.store.feeds import (
 )
 from tests.feedhelpers import T0, article, crawl, listed, make_config
 
+# The ranking's items carry the site's date: undated ranking items are left out of the new-items feeds
+# (test_undated_ranking_items_are_not_new_items), and these tests are about order and filters.
+DAY = T0 - timedelta(days=1)
+
 
 def _db(session_factory: sessionmaker[Session], db_url: str) -> None:
     cfg = make_config(db_url)
     crawl(session_factory, cfg, "gw", [
-        listed("gw", "ranking", "http://gw.test/1", "One 党员", 1),
-        listed("gw", "ranking", "http://gw.test/2", "Two", 2),
+        listed("gw", "ranking", "http://gw.test/1", "One 党员", 1, published=DAY),
+        listed("gw", "ranking", "http://gw.test/2", "Two", 2, published=DAY),
         article("gw", "http://gw.test/2", "Two", summary="about BUDGET_100% things"),
     ], T0)
     crawl(session_factory, cfg, "en", [listed("en", "latest", "http://en.test/1", "Budget news")], T0 + timedelta(hours=1))
     crawl(session_factory, cfg, "gw", [
-        listed("gw", "ranking", "http://gw.test/3", "Three", 1),
-        listed("gw", "ranking", "http://gw.test/2", "Two", 2),
+        listed("gw", "ranking", "http://gw.test/3", "Three", 1, published=DAY),
+        listed("gw", "ranking", "http://gw.test/2", "Two", 2, published=DAY),
         listed("gw", "latest", "http://gw.test/4", "Four (dup of Three)"),
     ], T0 + timedelta(hours=2))
 
@@ -140,3 +144,26 @@ def test_entries_that_entered_a_ranking_in_one_crawl_come_in_rank_order(session_
         for fmt in ("atom", "rss"):
             entries = feedparser.parse(client.get(f"/feeds/gw/ranking.{fmt}").content).entries
             assert [e.title for e in entries] == ["R11", "R12"] + [f"R{n}" for n in range(1, 11)], fmt
+
+
+def test_undated_ranking_items_are_not_new_items(session_factory: sessionmaker[Session], db_url: str) -> None:
+    """A hot list of old stories with no dates: not news in the source feed or /feeds/new, still in the ranking."""
+    cfg = make_config(db_url)
+    crawl(session_factory, cfg, "gw", [
+        listed("gw", "ranking", "http://gw.test/old", "Old hot story", 1),  # undated, only ranked
+        listed("gw", "ranking", "http://gw.test/dated", "Dated hot story", 2, published=T0 - timedelta(days=3)),
+        listed("gw", "ranking", "http://gw.test/both", "Undated but also latest", 3),
+        listed("gw", "latest", "http://gw.test/both", "Undated but also latest"),
+        listed("gw", "latest", "http://gw.test/new", "Undated latest"),
+    ], T0)
+    with session_factory() as session:
+        shown = {"Dated hot story", "Undated but also latest", "Undated latest"}
+        assert set(_titles(source_items(session, "gw", FeedFilter()))) == shown
+        assert set(_titles(newest_items(session, FeedFilter()))) == shown
+        ranked = [x.item.title for x in listing_entries(session, "gw", "ranking", FeedFilter())]
+        assert ranked == ["Old hot story", "Dated hot story", "Undated but also latest"]
+    # Once the article gives a date the item is an ordinary dated item again.
+    crawl(session_factory, cfg, "gw", [article("gw", "http://gw.test/old", "Old hot story", published=T0 - timedelta(days=30))],
+          T0 + timedelta(hours=1))
+    with session_factory() as session:
+        assert "Old hot story" in _titles(source_items(session, "gw", FeedFilter()))

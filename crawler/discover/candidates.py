@@ -23,7 +23,7 @@ from feedsvc.text import normalize_space
 # Ancestors that hold site chrome, never article lists (by tag, or by a class/id word).
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "menu", "aside-nav"})
 _MIN_ITEMS = 3
-_MIN_DATED = 0.6  # share of items showing a date for a dated list; glued and year-less dates count
+MIN_DATED = 0.6  # share of items showing a date for a dated list; glued and year-less dates count
 _MIN_SAME_SITE = 0.8  # share of items linking to this site: link farms and partner boxes point away
 _MIN_UNDATED_TITLE = 8  # characters: an undated ranking must read like article titles, not menu labels
 _MAX_HEADLINES = 2.0  # per item: a "column" of a front page holds several headlines; an item (a card too) holds one
@@ -77,7 +77,7 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
     if len(entries) < _MIN_ITEMS:
         return "few"
     dated = sum(1 for e in entries if e.date_text) / len(entries)
-    if is_chrome(element, dated >= _MIN_DATED):
+    if is_chrome(element, dated >= MIN_DATED):
         return "chrome"
     site = site_of(host)
     same = sum(1 for e in entries if site_of(urlsplit(e.url).hostname or "") == site) / len(entries)
@@ -87,7 +87,7 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
     headlines = sum(_headline_links(it) for it in items) / max(len(items), 1)
     if headlines >= _MAX_HEADLINES:
         return "columns"
-    if dated < _MIN_DATED:
+    if dated < MIN_DATED:
         long_titles = sum(1 for e in entries if len(e.title) >= _MIN_UNDATED_TITLE) / len(entries)
         if not (rankish(element, nearby_heading(element)) and long_titles >= 0.8):
             return "undated"

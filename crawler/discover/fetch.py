@@ -1,5 +1,6 @@
 """`python -m crawler.run --suggest URL`: fetch a page politely through Scrapy (robots.txt, the configured
-User-Agent and delay, no cache, nothing stored), open one listed article, and print the suggested `[[sources]]`.
+User-Agent and delay, no cache, nothing stored), render it once in Chromium when a headed box is empty in its HTML
+(through the crawl's fence, as a crawl would), open one listed article, and print the suggested `[[sources]]`.
 
 The one Scrapy part of discovery; everything it decides is in the pure modules beside it.
 """
@@ -16,8 +17,14 @@ from zoneinfo import ZoneInfo
 from parsel import Selector
 
 from crawler.discover.render import render_source, source_id_for
-from crawler.discover.suggest import Suggestion, script_filled, suggest_listings, suggest_related
-from feedsvc.config import AppConfig, ListingConfig, SourceConfig
+from crawler.discover.suggest import (
+    Suggestion,
+    rendered_fills,
+    script_filled,
+    suggest_listings,
+    suggest_related,
+)
+from feedsvc.config import INSTALL_HINT, AppConfig, ListingConfig, SourceConfig
 
 # Time zone guessed from the page's language; the printed block says to check it.
 _ZONES = {"zh": "Asia/Shanghai", "ja": "Asia/Tokyo", "ko": "Asia/Seoul", "ru": "Europe/Moscow", "de": "Europe/Berlin",
@@ -38,7 +45,9 @@ class SuggestState:
         self.title = ""
         self.timezone = "UTC"
         self.listings: list[Suggestion] = []
-        self.empty: list[Suggestion] = []  # headed lists empty in the HTML: noted, never written
+        self.empty: list[Suggestion] = []  # headed lists empty in the HTML and not shown dated when rendered
+        self.empty_why = ""  # why those are not proposed
+        self.rendered = False  # a listing was proposed from the page as Chromium rendered it
         self.related: Suggestion | None = None
         self.problems: list[str] = []
         self.fetched = False
@@ -56,8 +65,12 @@ def run_suggest(cfg: AppConfig, url: str, source_id: str | None, title: str | No
     settings = scrapy_settings(cfg, source)
     settings.update(HTTPCACHE_ENABLED=False, ITEM_PIPELINES={}, LOG_LEVEL=("ERROR", "INFO", "DEBUG")[min(verbose, 2)])
     state = SuggestState()
+    # The source's default render = "auto" gave the settings the browser's handler when this machine can render.
+    missing = None if settings.get("FEEDSVC_BROWSER") else str(settings.get("FEEDSVC_BROWSER_MISSING") or INSTALL_HINT)
+    state.empty_why = (f"rendering would be needed to see whether a script fills it with dated items, and this "
+                       f"machine cannot render pages: {missing}") if missing else ""
     process = CrawlerProcess(settings)
-    process.crawl(_spider_class(), url=url, now=now, state=state)
+    process.crawl(_spider_class(), url=url, now=now, state=state, browser=missing is None)
     process.start()
     for problem in state.problems:
         print(f"problem: {problem}", file=sys.stderr)
@@ -66,12 +79,13 @@ def run_suggest(cfg: AppConfig, url: str, source_id: str | None, title: str | No
         return 1
     for box in state.empty:
         print(f"note: {box.heading!r} is empty in the page's HTML and the page runs scripts; it is not proposed: "
-              "render the page (render = \"auto\") to see whether a script fills it with dated items", file=sys.stderr)
+              f"{state.empty_why}", file=sys.stderr)
     if not state.listings:
         print(f"error: no dated listing found on {url} (menus, tag clouds and undated link lists are ignored); "
               "write the [[sources.listings]] by hand, see config.example.toml", file=sys.stderr)
         return 1
-    sys.stdout.write(render_source(url, sid, title or state.title or sid, state.timezone, state.listings, state.related))
+    sys.stdout.write(render_source(url, sid, title or state.title or sid, state.timezone, state.listings, state.related,
+                                   render="auto" if state.rendered else None))
     return 0
 
 
@@ -80,14 +94,15 @@ def _spider_class() -> type[Any]:
     from scrapy.http import Response, TextResponse
     from twisted.python.failure import Failure
 
+    from crawler.browser import browser_meta
     from crawler.encoding import decoded_selector
 
     class SuggestSpider(Spider):
         name = "suggest"
 
-        def __init__(self, url: str, now: datetime, state: SuggestState, **kwargs: Any) -> None:
+        def __init__(self, url: str, now: datetime, state: SuggestState, browser: bool, **kwargs: Any) -> None:
             super().__init__(**kwargs)
-            self.url, self.now, self.state = url, now, state
+            self.url, self.now, self.state, self.browser = url, now, state, browser
 
         async def start(self) -> Any:
             yield Request(self.url, callback=self.parse, errback=self.failed)
@@ -110,7 +125,33 @@ def _spider_class() -> type[Any]:
             state.listings = suggest_listings(page, response.url, self.now, ZoneInfo(state.timezone))
             taken = {s.id for s in state.listings}
             state.empty = script_filled(page, response.url, taken, {s.heading for s in state.listings if s.heading})
-            first = next((e for s in state.listings for e in s.entries), None)
+            if state.empty and self.browser:
+                # Once, like the crawl's render = "auto": the browser fetch goes through the same fence and robots.txt.
+                yield Request(response.url, callback=self.parse_rendered, errback=self.render_failed,
+                              meta=browser_meta(), dont_filter=True)
+            else:
+                yield from self.open_article()
+
+        def parse_rendered(self, response: Response) -> Iterator[Any]:
+            state = self.state
+            page = self._selector(response)
+            if page is not None:
+                taken = {s.id for s in state.listings} | {b.id for b in state.empty}
+                rendered = suggest_listings(page, response.url, self.now, ZoneInfo(state.timezone), set(taken))
+                filled = rendered_fills(rendered, state.empty)
+                state.listings.extend(filled)
+                state.rendered = bool(filled)
+                state.empty = [b for b in state.empty if b.id not in {f.id for f in filled}]
+            state.empty_why = "rendered in Chromium, it still shows no dated items"
+            yield from self.open_article()
+
+        def render_failed(self, failure: Failure) -> Iterator[Any]:
+            self.failed(failure)
+            self.state.empty_why = "rendering the page in Chromium failed (see the problem above)"
+            yield from self.open_article()
+
+        def open_article(self) -> Iterator[Any]:
+            first = next((e for s in self.state.listings for e in s.entries), None)
             if first is not None:  # one article shows the site's "related" block, if it has one
                 yield Request(first.url, callback=self.parse_article, errback=self.failed)
 

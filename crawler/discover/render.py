@@ -36,7 +36,7 @@ def source_id_for(url: str) -> str:
 
 
 def render_source(url: str, source_id: str, title: str, timezone: str, listings: list[Suggestion],
-                  related: Suggestion | None) -> str:
+                  related: Suggestion | None, render: str | None = None) -> str:
     lines = [
         f"# Suggested by `feedsvc suggest {url}`: check the listings, then `feedsvc check` and `feedsvc preview {source_id}`.",
         "[[sources]]",
@@ -45,6 +45,8 @@ def render_source(url: str, source_id: str, title: str, timezone: str, listings:
         f"start_urls = [{_q(url)}]",
         f"timezone = {_q(timezone)}  # dates without a zone are read in this one",
     ]
+    if render:
+        lines.append(f"render = {_q(render)}  # a listing below is filled by script: the crawl renders it in Chromium")
     for sug in [*listings, *([related] if related else [])]:
         lines.append("")
         lines.append("  [[sources.listings]]")

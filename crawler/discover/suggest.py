@@ -12,7 +12,7 @@ from lxml import etree
 from parsel import Selector
 
 from crawler.blocks import find_block
-from crawler.discover.candidates import find_candidates, is_chrome, rankish
+from crawler.discover.candidates import MIN_DATED, find_candidates, is_chrome, rankish
 from crawler.discover.naming import (
     guess_kind,
     heading_text,
@@ -77,6 +77,21 @@ def script_filled(page: Selector, url: str, taken: set[str], known: set[str | No
         kind = "ranking" if rankish(box, text) else "latest"
         out.append(Suggestion(listing_id(text, kind, taken), kind, text, None,
                               note="empty in the page's HTML and the page runs scripts: filled by script?"))
+    return out
+
+
+def rendered_fills(rendered: list[Suggestion], boxes: list[Suggestion]) -> list[Suggestion]:
+    """The empty boxes (`script_filled`) that the rendered page shows as dated listings, as proposals: only a box
+    whose rendered items are mostly dated, as a candidate list must be, so nothing itemless or undated is
+    proposed on the strength of a script alone."""
+    out = []
+    for box in boxes:
+        shown = next((s for s in rendered if s.heading == box.heading and s.entries), None)
+        if shown is None or sum(bool(e.date_text or e.date_value) for e in shown.entries) < MIN_DATED * len(shown.entries):
+            continue
+        out.append(Suggestion(box.id, shown.kind, box.heading, None, shown.entries, shown.pagination,
+                              note="filled by script: found by rendering the page in Chromium, so the crawl renders "
+                                   "it too (render = \"auto\", Chromium on the crawling machine)"))
     return out
 
 

@@ -154,7 +154,9 @@ class FeedBuilder:
                listings: list[tuple[str, str]]) -> FeedEntry:
         item = row.item
         zone = self._zone(item.source_id)
-        published = (item.published or item.first_seen).astimezone(zone)
+        # No known date → no claimed date: an undated item (e.g. a hot list of old stories) stamped with the crawl
+        # time reads as today's news. Its `updated` below still starts at first_seen, which never changes.
+        published = item.published.astimezone(zone) if item.published is not None else None
         # In a listing feed an entry also "changes" when it enters the listing, so readers and
         # Last-Modified see an old article newly ranked.
         # A new rank is shown in the entry, so it counts as an update too (and moves Last-Modified).

@@ -42,7 +42,8 @@ def _item(entry: FeedEntry) -> dict[str, Any]:
         "url": entry.url,
         "title": clean_title(entry.title),
         "content_html": entry.content_html or "",
-        "date_published": entry.published.isoformat(),
+        # Optional in JSON Feed 1.1: an unknown date is left out, not guessed.
+        **({"date_published": entry.published.isoformat()} if entry.published is not None else {}),
         "date_modified": entry.updated.isoformat(),
         "tags": [clean_title(c.label) for c in entry.categories],
     }

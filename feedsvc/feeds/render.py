@@ -54,12 +54,13 @@ class Category:
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
-    """One entry. `published`/`updated` are aware datetimes in the source's time zone."""
+    """One entry. `published`/`updated` are aware datetimes in the source's time zone. `published` is None when
+    neither the listing nor the article gave a date: the entry then claims none (the crawl time is not one)."""
 
     id: str
     url: str
     title: str
-    published: datetime
+    published: datetime | None
     updated: datetime
     summary: str | None
     content_html: str
@@ -139,7 +140,8 @@ def _add_entry(fg: FeedGenerator, entry: FeedEntry) -> None:
     fe.id(entry.id)
     fe.title(clean_title(entry.title) or entry.url)
     fe.link(href=entry.url, rel="alternate")
-    fe.published(entry.published)
+    if entry.published is not None:  # Atom <published> and RSS <pubDate> are optional: omit an unknown date
+        fe.published(entry.published)
     fe.updated(entry.updated)
     if entry.author:
         fe.author({"name": clean_title(entry.author)})

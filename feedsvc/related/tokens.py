@@ -52,7 +52,10 @@ _jieba_ready = False
 def jieba_cut(text: str) -> list[str]:
     """jieba words of a text (initialised once, quietly: it logs its dictionary loading by default)."""
     global _jieba_ready
-    import jieba
+    try:
+        import jieba
+    except ImportError:
+        raise ImportError("jieba words are for the benchmarks' comparison: pip install 'feedsvc[bench]'") from None
 
     if not _jieba_ready:
         with _jieba_lock:

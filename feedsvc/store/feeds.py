@@ -3,6 +3,10 @@
 Near-duplicates (`items.duplicate_of IS NOT NULL`) never appear. Ordering is newest first by when we first
 saw the item (or when it entered the listing), which the indexes `ix_items_first_seen`,
 `ix_items_source_first_seen` and `ix_listing_items_feed` serve without sorting. All datetimes are aware UTC.
+
+The "new items" feeds (per source, /feeds/new) leave out undated items seen only in ranking listings: a hot list
+of old stories says nothing about when they were published, so first_seen would present them as news. They stay
+in the ranking's own feed, where entering the list is the news (docs/feeds.md, "Undated items").
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, not_, select, text
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from feedsvc.models import Item, ListingItem, Source
@@ -59,11 +63,26 @@ def _item_conditions(flt: ItemFilter, first_seen: Any = Item.first_seen) -> list
     return [Item.duplicate_of.is_(None), *_filter_conditions(flt, first_seen)]
 
 
+# Listing kinds whose items are picks, not arrivals: being listed there is no sign that an item is new.
+PICK_KINDS = ("ranking",)
+
+
+def _claims_news() -> ColumnElement[bool]:
+    """An item may appear among a source's new items: it has a date, or some sighting of it is not a pick
+    (a 'latest' listing, a related block, or none recorded: first_seen is then the honest arrival time)."""
+    sighted = ListingItem.item_id == Item.id
+    return or_(
+        Item.published.is_not(None),
+        exists().where(sighted, ListingItem.kind.not_in(PICK_KINDS)),
+        ~exists().where(sighted),
+    )
+
+
 @wrap_exceptions
 def newest_items(session: Session, flt: ItemFilter, hidden_sources: Sequence[str] = ()) -> list[Item]:
     """Newest items across sources. `hidden_sources` (usually empty: sources no longer configured) are left
     out with NOT IN, which keeps the planner walking ix_items_first_seen backwards and stopping at `limit`."""
-    stmt = select(Item).where(*_item_conditions(flt))
+    stmt = select(Item).where(*_item_conditions(flt), _claims_news())
     if hidden_sources:
         stmt = stmt.where(Item.source_id.not_in(list(hidden_sources)))
     stmt = stmt.order_by(Item.first_seen.desc(), Item.id.desc()).limit(flt.limit)
@@ -75,7 +94,7 @@ def source_items(session: Session, source_id: str, flt: ItemFilter) -> list[Item
     """Newest items of one source (ix_items_source_first_seen)."""
     stmt = (
         select(Item)
-        .where(Item.source_id == source_id, *_item_conditions(flt))
+        .where(Item.source_id == source_id, *_item_conditions(flt), _claims_news())
         .order_by(Item.first_seen.desc(), Item.id.desc())
         .limit(flt.limit)
     )

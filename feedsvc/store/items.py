@@ -138,9 +138,11 @@ def _existing(session: Session, urls: Iterable[str]) -> dict[str, dict[str, Any]
     for part in chunks(sorted(urls), MAX_PARAMS_PER_STATEMENT):
         if not part:
             continue
-        stmt = select(Item.url, Item.id, Item.title, Item.published, Item.date_source).where(Item.url.in_(part))
-        for url, item_id, title, published, date_source in session.execute(stmt):
-            found[url] = {"id": item_id, "title": title, "published": published, "date_source": date_source}
+        stmt = select(Item.url, Item.id, Item.title, Item.published, Item.date_source, Item.summary,
+                      Item.content).where(Item.url.in_(part))
+        for url, item_id, title, published, date_source, summary, content in session.execute(stmt):
+            found[url] = {"id": item_id, "title": title, "published": published, "date_source": date_source,
+                          "summary": summary, "content": content}
     return found
 
 
@@ -185,7 +187,10 @@ def _update_existing(
         ) and row["published"] != old["published"]:
             change.update(published=row["published"], date_text=row["date_text"], date_source=row["date_source"])
         if change:
-            if "title" in change or "published" in change or "content" in change:
+            # A re-fetched article whose text did not change is not an update: readers would see every undated
+            # (and every dated) entry "changed" on each crawl that re-reads its article.
+            rewritten = (row["summary"], row["content"]) != (old["summary"], old["content"])
+            if "title" in change or "published" in change or (row["is_article"] and rewritten):
                 change["updated_at"] = at
             changes.append({"id": old["id"], "last_seen": at, **change})
         else:
