@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
 
 from lxml import etree
 from parsel import Selector, SelectorList
@@ -132,61 +134,105 @@ def block_after(heading: etree._Element, item: str | None) -> etree._Element | N
 
 def _is_item(parent: etree._Element, candidate: etree._Element, item: str | None) -> bool:
     if item is None:
-        return candidate in detect_items(parent)
+        return _item_group(parent).holds(candidate, parent)
     return any(hit.root is candidate for hit in select(Selector(root=parent, type="html"), item))
 
 
 def _headings_in_items(box: etree._Element, item: str | None) -> bool:
-    """True when `box` holds at least two items and every heading inside it sits in one of them."""
-    items = detect_items(box) if item is None else [hit.root for hit in select(Selector(root=box, type="html"), item)]
+    """True when `box` holds at least two items and every heading inside it sits in one of them (the first
+    _MAX_HEADINGS headings on a dense page: each is checked by walking up, not by listing every item)."""
+    headings: list[etree._Element] = box.xpath(f"({_ANY_HEADING})[position() <= {_MAX_HEADINGS}]")
+    if item is None:
+        group = _item_group(box)
+        if len(list(islice(group.members(box), 2))) < 2:
+            return False
+        return all(any(group.holds(el, box) for el in _up_to(h, box)) for h in headings)
+    items = [hit.root for hit in select(Selector(root=box, type="html"), item)]
     if len(items) < 2:
         return False
     # A set of the elements themselves (kept alive, so lxml hands back the same proxies), not of id()s.
     inside = {el for it in items if isinstance(it, etree._Element) for el in it.iter()}
-    return all(h in inside for h in box.xpath(_ANY_HEADING))
+    return all(h in inside for h in headings)
 
 
-# detect_items per element of a page, kept while the page's root element lives: discovery asks it of every
+def _up_to(el: etree._Element, box: etree._Element) -> Iterator[etree._Element]:
+    """`el` and its ancestors below `box`."""
+    node: etree._Element | None = el
+    while node is not None and node is not box:
+        yield node
+        node = node.getparent()
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The repeated item element of a block: the children of `parent` with this tag and class key; `parent`
+    None when nothing repeats and the block's `li` elements are the items."""
+    parent: etree._Element | None
+    tag: str = "li"
+    cls: str = ""
+
+    def holds(self, el: etree._Element, block: etree._Element) -> bool:
+        if self.parent is None:
+            return _tag(el) == "li" and el is not block and any(anc is block for anc in el.iterancestors())
+        return el.getparent() is self.parent and _tag(el) == self.tag and _class_key(el) == self.cls
+
+    def members(self, block: etree._Element) -> Iterator[etree._Element]:
+        if self.parent is None:
+            return (el for el in block.iter("li") if el is not block)
+        return (el for el in self.parent if _tag(el) == self.tag and _class_key(el) == self.cls)
+
+
+# The item group per element of a page, kept while the page's root element lives: discovery asks it of every
 # ancestor of every block (each call walks six levels down), and extraction asks again for the chosen block.
-_ITEMS_MEMO: weakref.WeakKeyDictionary[etree._Element, dict[etree._Element, list[etree._Element]]] = (
-    weakref.WeakKeyDictionary())
+_ITEMS_MEMO: weakref.WeakKeyDictionary[etree._Element, dict[etree._Element, _Group]] = weakref.WeakKeyDictionary()
 
 
-def detect_items(block: etree._Element) -> list[etree._Element]:
-    """The block's repeated item elements when no `item` selector is configured (memoised per page)."""
+def detect_items(block: etree._Element, limit: int | None = None) -> list[etree._Element]:
+    """The block's repeated item elements when no `item` selector is configured (the first `limit` of them)."""
+    return list(islice(iter_items(block), limit))
+
+
+def iter_items(block: etree._Element) -> Iterator[etree._Element]:
+    """detect_items, lazily: a caller that stops early (max_items_per_listing) walks no further."""
+    return _item_group(block).members(block)
+
+
+def _item_group(block: etree._Element) -> _Group:
     root = block.getroottree().getroot()
     memo = _ITEMS_MEMO.get(root) if root is not None else None
     if memo is None and root is not None:
         memo = _ITEMS_MEMO[root] = {}
-    found = memo.get(block) if memo is not None else None
+    group = memo.get(block) if memo is not None else None
     # A tree cut in place (an article's excluded blocks) invalidates what was found under the cut.
-    if found is None or not all(_under(el, block) for el in found[:1] + found[-1:]):
-        found = _detect_items(block)
+    if group is None or (group.parent is not None and group.parent is not block and not _under(group.parent, block)):
+        group = _detect_group(block)
         if memo is not None:
-            memo[block] = found
-    return list(found)
+            memo[block] = group
+    return group
 
 
 def _under(el: etree._Element, block: etree._Element) -> bool:
     return any(anc is block for anc in el.iterancestors())
 
 
-def _detect_items(block: etree._Element) -> list[etree._Element]:
-    """The block's repeated item elements when no `item` selector is configured.
+def _detect_group(block: etree._Element) -> _Group:
+    """The block's repeated item element when no `item` selector is configured.
 
     Among every group of sibling elements with the same tag and class inside the block, the group with the most
     members holding a link wins (li, article, div cards, tr rows, dt); ties go to `li`, then to the shallower
     group; with no repeated group, the block's `li` elements. `<dd>` never counts: in a `<dl>` the `<dt>` is the item and its `<dd>` carries the date.
+    A dense page (a listing of 250,000 items) must not cost a crawl minutes: only the first _SAMPLE_CHILDREN
+    children of an element are ranked, and only _MAX_VISITED elements of the block are looked at.
     """
     best: tuple[int, int, int, int] = (0, 1, 0, 0)
-    found: list[etree._Element] = []
-    for depth, parent in _walk(block, 0):
+    found = _Group(None)
+    for depth, parent in _walk(block, 0, [_MAX_VISITED]):
         groups: dict[tuple[str, str], list[etree._Element]] = {}
-        for child in parent:
+        for child in islice(parent, _SAMPLE_CHILDREN):
             tag = _tag(child)
             if tag and tag not in _NOT_ITEMS:
                 groups.setdefault((tag, _class_key(child)), []).append(child)
-        for (tag, _cls), members in groups.items():
+        for (tag, cls), members in groups.items():
             linked = [m for m in members if _has_link(m)]
             if len(linked) < 2 or (tag == "a" and _repeats(parent) and _headlines(linked) < 2):
                 continue  # a card's links (image, channel, one title, author) when the card itself repeats
@@ -194,9 +240,15 @@ def _detect_items(block: etree._Element) -> list[etree._Element]:
             titled = sum(1 for m in linked if len(normalize_space(_full_text(m))) > 4)
             rank = (titled, len(linked), int(tag == "li"), -depth)
             if rank > best:
-                best, found = rank, members
+                best, found = rank, _Group(parent, tag, cls)
     # Nothing repeats (a one-entry list): the `li` elements, as when `item = "li"` was the default.
-    return found or [el for el in block.iter("li") if el is not block]
+    return found
+
+
+# Real listings hold tens to a few hundred items; these bounds only bite on pages built to be huge.
+_SAMPLE_CHILDREN = 1000
+_MAX_VISITED = 20_000
+_MAX_HEADINGS = 1000
 
 
 # Children that are never listing items: text formatting, headings of the box, and the `<dd>` of a `<dt>`.
@@ -204,12 +256,16 @@ _NOT_ITEMS = _INLINE.difference({"a"}) | _HEADINGS | {"dd", "thead", "tbody", "o
 _MAX_ITEM_DEPTH = 6
 
 
-def _walk(el: etree._Element, depth: int) -> Iterator[tuple[int, etree._Element]]:
+def _walk(el: etree._Element, depth: int, budget: list[int]) -> Iterator[tuple[int, etree._Element]]:
+    """Elements down to _MAX_ITEM_DEPTH, the first _SAMPLE_CHILDREN children of each, `budget[0]` in all."""
+    budget[0] -= 1
     yield depth, el
     if depth < _MAX_ITEM_DEPTH:
-        for child in el:
+        for child in islice(el, _SAMPLE_CHILDREN):
+            if budget[0] <= 0:
+                return
             if isinstance(child.tag, str):
-                yield from _walk(child, depth + 1)
+                yield from _walk(child, depth + 1, budget)
 
 
 # Class words that mark one item's place or state, not its kind (`li.first`, `li.odd`, `li.current`).
@@ -263,3 +319,26 @@ def heading_and_block(page: Selector, heading: str, item: str | None = "li") -> 
         if container is not None:
             return candidate, container
     return None
+
+
+# A page with more elements is cut to its first this many before any listing work: real pages hold a few
+# thousand, and finding a heading or a block costs time in proportion to the page (a 20 MB listing stalled a crawl).
+MAX_PAGE_ELEMENTS = 60_000
+
+
+def trim_dense(page: Selector, max_elements: int = MAX_PAGE_ELEMENTS) -> int | None:
+    """Cut a dense page in place to its first `max_elements` elements (document order); the page's element
+    count when it was cut, else None. Counting and finding the cut run inside libxml2, not element by element."""
+    root = page.root
+    if not isinstance(root, etree._Element):
+        return None
+    total = int(root.xpath("count(//*)"))
+    if total <= max_elements:
+        return None
+    last: list[etree._Element] = root.xpath(f"(//*)[{max_elements}]")
+    node = last[0]
+    del node[:]  # its children follow it in document order
+    while (parent := node.getparent()) is not None:
+        del parent[parent.index(node) + 1:]
+        node = parent
+    return total

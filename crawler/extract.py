@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector, SelectorList
 
 from crawler.article import ArticleContent, extract_article, join_url
-from crawler.blocks import HEADING_TAGS, detect_items, find_block, select
+from crawler.blocks import HEADING_TAGS, find_block, iter_items, select
 from crawler.dates import find_date_text, machine_date_value, split_leading_date, split_trailing_date
 from crawler.vocabulary import NEXT_LABELS, PAGE_NUMBER
 from feedsvc.config import ListingConfig
@@ -55,26 +56,42 @@ def is_followable(href: str | None) -> bool:
     return bool(value) and not value.startswith(_SKIP_SCHEMES)
 
 
-def extract_listing(page: Selector, listing: ListingConfig, base_url: str) -> list[ListingEntry] | None:
+def extract_listing(page: Selector, listing: ListingConfig, base_url: str,
+                    limit: int | None = None) -> list[ListingEntry] | None:
     """Entries of one listing block; None when the block is not on the page, [] when it is there but empty."""
     block = find_block(page, listing.block, listing.heading, listing.item)
     if block is None:
         return None
-    return extract_items(block, listing, base_url)
+    return extract_items(block, listing, base_url, limit)
 
 
-def extract_items(block: Selector, listing: ListingConfig | None, base_url: str) -> list[ListingEntry]:
-    """Entries of a block already found; `listing` None (or its `item` unset) detects the item element."""
+def extract_items(block: Selector, listing: ListingConfig | None, base_url: str,
+                  limit: int | None = None) -> list[ListingEntry]:
+    """Entries of a block already found; `listing` None (or its `item` unset) detects the item element.
+
+    With a `limit` (max_items_per_listing) the work stops at limit + 1 entries, so the caller still sees the
+    listing ran over, and at most _LOOK_AHEAD items per entry kept are looked at: a dense page of 250,000
+    items costs what its first few hundred do."""
     listing = listing or _DETECT
     entries: list[ListingEntry] = []
-    items = select(block, listing.item) if listing.item else [Selector(root=el, type="html") for el in detect_items(block.root)]
+    items: Iterator[Selector]
+    if listing.item:
+        items = iter(select(block, listing.item))
+    else:
+        items = (Selector(root=el, type="html") for el in iter_items(block.root))
+    if limit is not None:
+        items = islice(items, (limit + 1) * _LOOK_AHEAD)
     for item in items:
         entry = _entry(item, listing, base_url, len(entries) + 1)
         if entry is not None:
             entries.append(entry)
+            if limit is not None and len(entries) > limit:
+                break
     return entries
 
 
+# Items per entry kept that a capped extraction looks at: linkless rows (ads, spacers) are skipped, not counted.
+_LOOK_AHEAD = 4
 _DETECT = ListingConfig(id="detected", block="*")  # defaults only: item detected, first link, its text
 
 

@@ -32,6 +32,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 
+from crawler.blocks import MAX_PAGE_ELEMENTS, trim_dense
 from crawler.browser import browser_meta
 from crawler.discover.heal import healed_config
 from crawler.encoding import decoded_selector
@@ -287,14 +288,14 @@ class ArticleListSpider(Spider):
         """The listing's entries on this page, None when its block is not there. A block gone since an earlier
         crawl (a redesign renamed it) is looked for by what the listing held before: healing."""
         listing = self.healed[listing.id][0] if listing.id in self.healed else listing
-        entries = extract_listing(page, listing, url)
+        entries = extract_listing(page, listing, url, self.max_items_per_listing)
         if entries is None and self.held.get(listing.id):
             healed = healed_config(page, listing, url, self.held[listing.id])
             if healed is not None:
                 self.healed[listing.id] = healed
                 self._error(ErrorKind.HEALED, url, f"listing '{listing.id}' healed: {healed[1].describe()}; "
                             f"`feedsvc heal {self.source.id}` writes it into the config")
-                entries = extract_listing(page, healed[0], url)
+                entries = extract_listing(page, healed[0], url, self.max_items_per_listing)
         if entries == [] and listing.id not in self._empty:
             self._empty[listing.id] = (url, *empty_reason(page, listing))
         return entries
@@ -312,7 +313,7 @@ class ArticleListSpider(Spider):
         else:
             cap = self.max_items_per_listing
             if len(entries) > cap:
-                self._error(ErrorKind.LIMIT, url, f"listing '{listing.id}' has {len(entries)} entries on {url}; kept the "
+                self._error(ErrorKind.LIMIT, url, f"listing '{listing.id}' has more than {cap} entries on {url}; kept the "
                             f"first {cap} (max_items_per_listing)")
                 entries = entries[:cap]
             if listing.kind != "related":
@@ -375,7 +376,12 @@ class ArticleListSpider(Spider):
         self.report.pages += 1
         self.report.not_modified += int(cached)
         self._signal(page_crawled, url=response.url, status=response.status, cached=cached)
-        return decoded_selector(response.body, ctype, response.url)
+        page = decoded_selector(response.body, ctype, response.url)
+        total = trim_dense(page)
+        if total is not None:  # a 20 MB listing must not stall the sources sharing this crawl process
+            self._error(ErrorKind.LIMIT, response.url, f"page too dense: {total} elements; examined the first "
+                        f"{MAX_PAGE_ELEMENTS}")
+        return page
 
     def _error(self, kind: ErrorKind, url: str | None, message: str) -> None:
         self.report.errors.append(CrawlError(kind, url, message))
