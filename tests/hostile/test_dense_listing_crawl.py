@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.crawlutil import events, run_crawler, simple_source, write_config
-from tests.siteserver import DATA, Page, SiteServer
+from tests.support.crawls import events, run_crawler, simple_source, write_config
+from tests.support.site_server import DATA, Page, SiteServer
 
 HTML = "text/html; charset=utf-8"
 
