@@ -412,14 +412,28 @@ def _process_class() -> type:
     from scrapy.crawler import CrawlerProcess
 
     class Process(CrawlerProcess):
-        """CrawlerProcess that remembers a stop signal came, so no further source of the batch starts."""
+        """CrawlerProcess that remembers a stop signal came, so no further source of the batch starts, and then
+        stops at once: requests still waiting for their politeness delay are dropped (crawler.stop)."""
 
         stopping = False
         reactor_ready = False
 
         def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            from twisted.internet import reactor
+
             self.stopping = True
             super()._signal_shutdown(signum, frame)
+            # After Scrapy's graceful stop (queued on the reactor just before), which closes every spider but
+            # would still fetch each request waiting for its politeness delay.
+            reactor.callFromThread(self._drop_queued)
+
+        def _drop_queued(self) -> None:
+            from crawler.stop import drop_queued_requests
+
+            for crawler in list(self.crawlers):
+                dropped = drop_queued_requests(crawler)
+                if dropped:
+                    log.info("stopping: dropped %d queued request(s) of %s", dropped, crawler.spider)
 
     return Process
 

@@ -5,7 +5,8 @@ here, so an upgrade that moves them fails in this file (with the name of what mo
   each crawl job the live gathering (CrawlGather), and `run_job` reading `job.kwargs` (where that gathering goes).
 - uvicorn: `HttpToolsProtocol`'s parser callbacks and attributes (feedsvc/http/protocol.py's header deadline) and
   `Server.handle_exit` / `startup` (feedsvc/runtime.py).
-- Scrapy: `CrawlerProcess._signal_shutdown(signum, frame)`, overridden and called by crawler/process.py.
+- Scrapy: `CrawlerProcess._signal_shutdown(signum, frame)`, overridden and called by crawler/process.py, and the
+  download slots' queues of `(request, deferred)` (`Downloader.slots[key].queue`) that crawler/stop.py empties.
 """
 
 from __future__ import annotations
@@ -122,3 +123,23 @@ def test_scrapy_crawler_process_shuts_down_through_signal_shutdown() -> None:
     assert re.search(r"install_shutdown_handlers\W+self\._signal_shutdown\b", sources)
 
 
+
+
+def test_scrapy_download_slots_queue_request_deferred_pairs() -> None:
+    """crawler/stop.py drops the requests waiting for their politeness delay from `Downloader.slots[key].queue`,
+    failing each `(request, deferred)` pair's deferred so the engine forgets the request."""
+    from collections import deque
+
+    from scrapy.core.downloader import Downloader, Slot
+    from scrapy.crawler import CrawlerProcess
+
+    assert isinstance(Slot(1, 0.0).queue, deque)
+    assert re.search(r"self\.slots\s*:\s*dict\[str,\s*Slot\]", inspect.getsource(Downloader.__init__))
+    enqueue = inspect.getsource(Downloader._enqueue_request)
+    # The deferred it queues is the one the request's download awaits: failing it fails that download.
+    assert re.search(r"(\w+)\s*:\s*Deferred\[Response\]\s*=\s*Deferred\(\)", enqueue)
+    assert re.search(r"slot\.queue\.append\(\(request,\s*(\w+)\)\)", enqueue)
+    assert re.search(r"return await maybe_deferred_to_future\((\w+)\)", enqueue)
+    assert re.search(r"request,\s*queue_dfd\s*=\s*slot\.queue\.popleft\(\)", inspect.getsource(Downloader._process_queue))
+    # crawler/process.py reaches each running crawler through the process's `crawlers` set.
+    assert isinstance(inspect.getattr_static(CrawlerProcess, "crawlers"), property)

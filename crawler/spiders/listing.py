@@ -39,6 +39,7 @@ from crawler.encoding import decoded_selector
 from crawler.extract import ListingEntry, empty_reason, extract_article, extract_listing, pagination_pages
 from crawler.items import ArticleItem, ListingSighting
 from crawler.middlewares import crawl_error, page_crawled
+from crawler.stop import CrawlStopped
 from crawler.urls import canonical_url, matches_pages, same_site
 from feedsvc.config import INSTALL_HINT, ListingConfig, SourceConfig
 from feedsvc.models import ErrorKind
@@ -395,6 +396,8 @@ class ArticleListSpider(Spider):
 
     def on_error(self, failure: Failure) -> list[Request]:
         """Record the failure; when it broke a listing's pagination chain, request the page after it."""
+        if isinstance(failure.value, CrawlStopped):  # dropped by a stop signal: the run ends aborted, the next run fetches it
+            return []
         request = getattr(failure, "request", None)
         url = request.url if request is not None else None
         resume = self._resume_chain(request.meta) if request is not None else None
