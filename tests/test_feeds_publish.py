@@ -16,7 +16,7 @@ from feedsvc.feeds.spec import all_specs
 from feedsvc.http.app import create_app
 from feedsvc.store import Store
 from feedsvc.store.items import item_ids_by_url
-from feedsvc.store.related import replace_computed_links
+from feedsvc.store.related import replace_computed_links_many
 from tests.support.feeds import T0, make_config, sample_crawls
 
 
@@ -91,9 +91,9 @@ def test_published_entries_link_only_to_published_related_feeds(tmp_path: Path) 
     a1, a2, a3, en1 = "http://gw.test/a/1.html", "http://gw.test/a/2.html", "http://gw.test/a/3.html", "http://en.test/news/1"
     with factory() as session:
         ids = item_ids_by_url(session, [a1, a2, a3, en1])
-        replace_computed_links(session, ids[a1], [(ids[a2], 0.9)], T0 + timedelta(hours=1))
-        replace_computed_links(session, ids[a2], [(ids[en1], 0.8)], T0 + timedelta(hours=1))
-        replace_computed_links(session, ids[en1], [(ids[a3], 0.7)], T0 + timedelta(hours=1))
+        replace_computed_links_many(session, {ids[a1]: [(ids[a2], 0.9)]}, T0 + timedelta(hours=1))
+        replace_computed_links_many(session, {ids[a2]: [(ids[en1], 0.8)]}, T0 + timedelta(hours=1))
+        replace_computed_links_many(session, {ids[en1]: [(ids[a3], 0.7)]}, T0 + timedelta(hours=1))
         session.commit()
     out = tmp_path / "site"
     result = publish(cfg, out)
@@ -112,7 +112,7 @@ def test_published_entries_link_only_to_published_related_feeds(tmp_path: Path) 
     assert result.written == len(all_specs(cfg)) * len(FORMATS) + 2 + len(linked) * len(FORMATS)
     # A related list that empties takes its published feed away on the next run.
     with factory() as session:
-        replace_computed_links(session, ids[en1], [], T0 + timedelta(hours=2))
+        replace_computed_links_many(session, {ids[en1]: []}, T0 + timedelta(hours=2))
         session.commit()
     publish(cfg, out)
     assert not (out / f"feeds/items/{ids[en1]}/related.atom").exists()

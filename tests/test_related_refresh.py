@@ -135,7 +135,6 @@ def test_refresh_compares_new_items_with_stored_signatures(session_factory: sess
     from sqlalchemy import update
 
     from feedsvc.related import refresh as recommend
-    from feedsvc.store.signatures import signature_count
 
     with session_factory() as session:
         store_articles(session, ARTICLES, T0)
@@ -228,3 +227,13 @@ def test_refresh_and_rebuild_invalidate_cached_feeds(tmp_path: pytest.TempPathFa
                 assert data_version(session) > version
     finally:
         engine.dispose()
+
+
+def signature_count(session: Session, item_ids: list[int]) -> int:
+    """How many of these items have a stored signature, read straight from the table."""
+    from sqlalchemy import func, select
+
+    from feedsvc.models import ItemSignature
+
+    return session.scalar(select(func.count()).select_from(ItemSignature)
+                          .where(ItemSignature.item_id.in_(set(item_ids)))) or 0

@@ -18,7 +18,6 @@ from feedsvc.store.related import (
     inline_related,
     mark_duplicates,
     related_items,
-    replace_computed_links,
     replace_computed_links_many,
 )
 from feedsvc.store.runs import start_run
@@ -91,7 +90,7 @@ def test_writes_that_change_feeds_bump_the_data_version(session: Session) -> Non
     replace_computed_links_many(session, {}, T0)
     mark_duplicates(session, {})
     assert data_version(session) == version  # nothing written, nothing to invalidate
-    replace_computed_links(session, new_ids[0], [(new_ids[1], 0.5)], T0)
+    replace_computed_links_many(session, {new_ids[0]: [(new_ids[1], 0.5)]}, T0)
     assert data_version(session) == version + 1
     mark_duplicates(session, {new_ids[2]: new_ids[1]})
     clear_computed_links(session)

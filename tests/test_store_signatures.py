@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.models import Item
-from feedsvc.store.signatures import clear_signatures, recent_signatures, signature_count, store_signatures
+from feedsvc.store.signatures import clear_signatures, recent_signatures, store_signatures
 from tests.support.feeds import T0, crawl, listed, make_config
 
 
@@ -31,3 +31,13 @@ def test_signatures_are_stored_replaced_listed_newest_first_and_cleared(session_
         session.commit()
         assert signature_count(session, [old, new]) == 0
         assert recent_signatures(session, 10) == [(new, None), (old, None)]
+
+
+def signature_count(session: Session, item_ids: list[int]) -> int:
+    """How many of these items have a stored signature, read straight from the table."""
+    from sqlalchemy import func, select
+
+    from feedsvc.models import ItemSignature
+
+    return session.scalar(select(func.count()).select_from(ItemSignature)
+                          .where(ItemSignature.item_id.in_(set(item_ids)))) or 0

@@ -140,13 +140,6 @@ def computed_links(session: Session, item_ids: Sequence[int]) -> dict[int, list[
 
 
 @wrap_exceptions
-def replace_computed_links(session: Session, from_item_id: int, scored: Sequence[tuple[int, float]],
-                           at: datetime) -> None:
-    """Make `scored` (best first) the item's whole computed list."""
-    replace_computed_links_many(session, {from_item_id: scored}, at)
-
-
-@wrap_exceptions
 def replace_computed_links_many(session: Session, lists: Mapping[int, Sequence[tuple[int, float]]],
                                 at: datetime) -> None:
     """Replace the computed lists of many items at once (delete + batched insert)."""

@@ -7,7 +7,7 @@ feed, so writing them does not bump the data version.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import cast
 
 from sqlalchemy import Table, delete, insert, select
@@ -47,13 +47,3 @@ def store_signatures(session: Session, signatures: Mapping[int, bytes], replace:
 @wrap_exceptions
 def clear_signatures(session: Session) -> None:
     session.execute(delete(ItemSignature))
-
-
-@wrap_exceptions
-def signature_count(session: Session, item_ids: Sequence[int]) -> int:
-    """How many of these items have a signature (for tests and checks)."""
-    found = 0
-    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
-        if part:
-            found += len(session.scalars(select(ItemSignature.item_id).where(ItemSignature.item_id.in_(part))).all())
-    return found

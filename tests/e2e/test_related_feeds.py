@@ -1,7 +1,7 @@
 """Related-item feeds, inline "Related" lists and topic feeds, through the app, on SQLite and PostgreSQL.
 
 Related lists come from the store (feedsvc/store/related.py) and topics (feedsvc/related/topics.py); these tests write
-computed links with its `replace_computed_links` and check what the feeds make of them.
+computed links with its `replace_computed_links_many` and check what the feeds make of them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from feedsvc.feeds.render import entry_id
 from feedsvc.http.app import create_app
 from feedsvc.store import Store
 from feedsvc.store.items import item_ids_by_url
-from feedsvc.store.related import mark_duplicates, replace_computed_links
+from feedsvc.store.related import mark_duplicates, replace_computed_links_many
 from tests.support.feeds import T0, check_valid_feed, make_config, sample_crawls
 
 A1, A2, A3 = "http://gw.test/a/1.html", "http://gw.test/a/2.html", "http://gw.test/a/3.html"
@@ -34,8 +34,8 @@ def related_env(db_url: str) -> Iterator[tuple[AppConfig, sessionmaker[Session],
     sample_crawls(factory, cfg)
     with factory() as session:
         ids = item_ids_by_url(session, [A1, A2, A3, EN1, EN2])
-        replace_computed_links(session, ids[A1], [(ids[A3], 0.9), (ids[EN1], 0.5), (ids[A2], 0.2)], T0)
-        replace_computed_links(session, ids[EN1], [(ids[EN2], 0.7)], T0)
+        replace_computed_links_many(session, {ids[A1]: [(ids[A3], 0.9), (ids[EN1], 0.5), (ids[A2], 0.2)]}, T0)
+        replace_computed_links_many(session, {ids[EN1]: [(ids[EN2], 0.7)]}, T0)
         session.commit()
     yield cfg, factory, ids
     engine.dispose()
