@@ -77,7 +77,8 @@ class ArticleListSpider(Spider):
                  max_items_per_listing: int = 500, download_timeout: float = 30.0,
                  browser_missing: str = INSTALL_HINT, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.max_items_per_listing, self.download_timeout = max_items_per_listing, download_timeout
+        # Not `self.download_timeout`: Scrapy would read that spider attribute as a setting (deprecated, warned).
+        self.max_items_per_listing, self.timeout_seconds = max_items_per_listing, download_timeout
         self.browser_missing = browser_missing
         self.source = source
         self.follow_articles = follow_articles
@@ -361,7 +362,8 @@ class ArticleListSpider(Spider):
         for name in names:
             if name not in self._warned_browser:
                 self._warned_browser.add(name)
-                self.logger.warning(
+                # Info, not a warning: when the listing ends up empty, the run records one problem naming the fix.
+                self.logger.info(
                     "listing '%s' of source %s on %s looks filled by script (its block is empty or missing in the "
                     "HTML) and no browser is available to render it: %s",
                     name, self.source.id, url, self._browser_fix())
@@ -401,7 +403,7 @@ class ArticleListSpider(Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else None
         resume = self._resume_chain(request.meta) if request is not None else None
-        kind, message = describe_failure(failure, url, self.download_timeout)
+        kind, message = describe_failure(failure, url, self.timeout_seconds)
         if kind == ErrorKind.ROBOTS:
             self.report.robots_blocked.append(url or "")
             self.logger.info("skipped (robots.txt) url=%s", url)
