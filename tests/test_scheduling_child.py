@@ -69,8 +69,10 @@ def test_a_crawl_past_its_time_limit_is_stopped_with_its_process_group(
     tmp_path: Path, make_site_server: Callable[..., SiteServer]
 ) -> None:
     site = make_site_server(delay=120)  # every page hangs far beyond the limit
-    # A 3 s download timeout: after SIGTERM the hanging request gives up soon and the child closes its run.
-    config = write_config(tmp_path, f"sqlite:///{tmp_path}/f.db", [gw_source(site.base_url, "gw")], timeout=3)
+    # A 15 s download timeout: robots.txt and the start page alone outlast the 20 s limit, so the crawl cannot
+    # end by itself first; after SIGTERM the hanging request gives up within the 15 s grace and the child closes
+    # its run.
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/f.db", [gw_source(site.base_url, "gw")], timeout=15)
     pids: list[int] = []
     outcome = run_crawl(str(config), "gw", timeout=20,  # room for a slow start on a busy machine
                         on_event=lambda e: pids.append(int(e["pid"])) if "pid" in e else None)
