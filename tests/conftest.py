@@ -80,3 +80,13 @@ def redis_key() -> Iterator[str]:
     yield key
     client.delete(key)
     client.close()
+
+
+@pytest.fixture
+def services() -> Iterator[list[Any]]:
+    """Scheduler services a test starts (append them); every one still running is stopped after the test."""
+    started: list[Any] = []
+    yield started
+    for service in started:
+        if service.scheduler.running:
+            service.stop(grace=10)

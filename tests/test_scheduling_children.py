@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,15 +30,6 @@ CRAWL_SETTINGS = "[crawl]\ndownload_delay = 0\nautothrottle = false\ntimeout = 3
 @pytest.fixture(autouse=True)
 def _own_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FEEDSVC_DATABASE_URL", raising=False)
-
-
-@pytest.fixture
-def services() -> Iterator[list[SchedulerService]]:
-    started: list[SchedulerService] = []
-    yield started
-    for service in started:
-        if service.scheduler.running:
-            service.stop(grace=10)
 
 
 def write(path: Path, db_url: str, sources: list[str], **scheduler: object) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,15 +15,6 @@ from feedsvc.store import Store
 from tests.support.crawls import gw_source
 from tests.support.scheduling import config_toml, wait_for
 from tests.support.site_server import SiteServer
-
-
-@pytest.fixture
-def services() -> Iterator[list[SchedulerService]]:
-    started: list[SchedulerService] = []
-    yield started
-    for service in started:
-        if service.scheduler.running:
-            service.stop(grace=10)
 
 
 def _runs(path: Path) -> list[CrawlRun]:

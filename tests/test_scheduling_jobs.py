@@ -3,11 +3,9 @@ jobs are moved to 'now' (or into the past, as after downtime) and a stub job rec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
 from feedsvc.config import cron_trigger, load_config
@@ -16,15 +14,6 @@ from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
 from tests.support.scheduling import SLOW_STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
-
-
-@pytest.fixture
-def services() -> Iterator[list[SchedulerService]]:
-    started: list[SchedulerService] = []
-    yield started
-    for service in started:
-        if service.scheduler.running:
-            service.stop(grace=5)
 
 
 def test_jobs_created_from_config(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ on_reload hand-over, waiting until idle, and a stop that leaves nothing running.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ from feedsvc.config import AppConfig
 from feedsvc.models import Source
 from feedsvc.scheduling.service import SchedulerService
 from tests.support.scheduling import STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
-
-
-@pytest.fixture
-def services() -> Iterator[list[SchedulerService]]:
-    started: list[SchedulerService] = []
-    yield started
-    for service in started:
-        if service.scheduler.running:
-            service.stop(grace=5)
 
 
 def test_config_file_change_adds_and_removes_sources(
