@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from feedsvc.config import AppConfig, parse_config  # noqa: E402
-from feedsvc.feeds import pages  # noqa: E402
+from feedsvc.feeds import front_page  # noqa: E402
 from feedsvc.feeds.builder import FeedBuilder  # noqa: E402
 from feedsvc.feeds.spec import (
     FeedFilter,  # noqa: E402
@@ -163,11 +163,11 @@ def measure(cfg: AppConfig, repeat: int) -> dict[str, tuple[float, int, int]]:
     def page(n: int) -> Callable[[], bytes]:
         def render() -> bytes:
             with factory() as session:
-                return pages.render_index(builder, session, n)
+                return front_page.render_index(builder, session, n)
         return render
 
     out: dict[str, tuple[float, int, int]] = {}
-    last = (len(cfg.sources) + pages.SOURCES_PER_PAGE - 1) // pages.SOURCES_PER_PAGE
+    last = (len(cfg.sources) + front_page.SOURCES_PER_PAGE - 1) // front_page.SOURCES_PER_PAGE
     builder.build(FeedSpec("new"), "atom", FeedFilter())  # warm caches and imports for both alike
     page(1)()
     ms, body = median_ms(lambda: builder.build(FeedSpec("new"), "atom", FeedFilter()).body, repeat)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
-from crawler.discover.render import render_source, source_id_for
+from crawler.discover.proposal import render_source, source_id_for
 from crawler.discover.suggest import (
     Suggestion,
     rendered_fills,

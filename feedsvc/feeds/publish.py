@@ -24,7 +24,7 @@ from pathlib import Path
 
 from feedsvc.config import AppConfig
 from feedsvc.errors import StorageError
-from feedsvc.feeds import pages
+from feedsvc.feeds import front_page
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import FeedFilter, FeedSpec, all_specs
@@ -111,9 +111,9 @@ def _publish(cfg: AppConfig, out: Path, progress: Callable[[int, int], None] | N
             done += 1
             if progress:
                 progress(done, total)
-        changed += _write_if_changed(out / OPML_FILE, pages.render_opml_document(builder))
+        changed += _write_if_changed(out / OPML_FILE, front_page.render_opml_document(builder))
         with store.session() as session:
-            changed += _write_if_changed(out / INDEX_FILE, pages.render_index(builder, session, now=datetime.now(UTC)))
+            changed += _write_if_changed(out / INDEX_FILE, front_page.render_index(builder, session, now=datetime.now(UTC)))
         if progress:
             progress(total, total)
     names = {path.relative_to(out).as_posix() for path in written}

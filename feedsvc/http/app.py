@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from feedsvc.config import AppConfig, load_config
 from feedsvc.errors import BadRequest, FeedNotFound, StorageError
-from feedsvc.feeds import pages
+from feedsvc.feeds import front_page
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.feeds.opml import MEDIA_TYPE as OPML_TYPE
 from feedsvc.feeds.render import EPOCH
@@ -143,7 +143,7 @@ async def feed(request: Request) -> Response:
 async def opml(request: Request) -> Response:
     state = _state(request)
     if state.opml is None:  # depends on the config only
-        body = pages.render_opml_document(state.feed_builder())
+        body = front_page.render_opml_document(state.feed_builder())
         state.opml = make_document(body, OPML_TYPE, EPOCH, 0)
     return respond(request, state.opml, state.cfg.server.cache_max_age)
 
@@ -156,12 +156,12 @@ async def index(request: Request) -> Response:
 
     def render() -> bytes:
         with state.sessions()() as session:
-            return pages.render_index(state.feed_builder(), session, page, now=datetime.now(UTC))
+            return front_page.render_index(state.feed_builder(), session, page, now=datetime.now(UTC))
 
     body = await run_in_threadpool(render)
     # Health and last-crawl times change without a data_version bump, so the page is never cached here;
     # it still gets validators and gzip like every other document.
-    doc = make_document(body, pages.HTML_MEDIA_TYPE, datetime.now(UTC), 0)
+    doc = make_document(body, front_page.HTML_MEDIA_TYPE, datetime.now(UTC), 0)
     return respond(request, doc, max_age=0)
 
 

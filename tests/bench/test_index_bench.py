@@ -12,7 +12,7 @@ import lxml.html
 import pytest
 
 from feedsvc.config import parse_config
-from feedsvc.feeds import pages
+from feedsvc.feeds import front_page
 from feedsvc.feeds.builder import FeedBuilder
 from feedsvc.store import Store
 
@@ -39,9 +39,9 @@ def test_index_bench_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
     cfg = parse_config(bench.config_raw(f"sqlite:///{tmp_path / 'index-45-1500.db'}", 45))  # type: ignore[attr-defined]
     with Store.for_config(cfg) as store, store.session() as session:
-        page = lxml.html.fromstring(pages.render_index(FeedBuilder(cfg, store.session_factory), session, 2))
+        page = lxml.html.fromstring(front_page.render_index(FeedBuilder(cfg, store.session_factory), session, 2))
     sections = page.xpath("//article[@class='source']")
-    assert len(sections) == pages.SOURCES_PER_PAGE and sections[0].get("id") == "source-s0020"
+    assert len(sections) == front_page.SOURCES_PER_PAGE and sections[0].get("id") == "source-s0020"
     assert page.xpath("//nav[@class='pager']//span[@aria-current='page']")[0].text == "2"
     first = sections[0]
     assert len(first.xpath(".//svg//rect[@class='ok' or @class='failed']")) == 30

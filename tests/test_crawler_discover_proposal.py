@@ -1,11 +1,11 @@
-"""crawler/discover/render.py: the suggested `[[sources]]` block is valid TOML that loads as the config, says
+"""crawler/discover/proposal.py: the suggested `[[sources]]` block is valid TOML that loads as the config, says
 what each listing was found by, and keeps hostile site text inside its strings and comments."""
 
 from __future__ import annotations
 
 import tomllib
 
-from crawler.discover.render import render_source, source_id_for
+from crawler.discover.proposal import render_source, source_id_for
 from crawler.discover.suggest import Suggestion
 from crawler.extract import ListingEntry
 from feedsvc.config import AppConfig
