@@ -40,10 +40,11 @@ def resolve_url(url: str, base_dir: Path | None = None) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets the feed server read while a crawl writes; busy_timeout waits instead of failing on a lock.
+    # busy_timeout first: it waits instead of failing on a lock, the journal mode switch below included.
+    # WAL lets the feed server read while a crawl writes.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -99,10 +100,9 @@ def create_schema(engine: Engine) -> None:
             return MigrationContext.configure(connection).get_current_revision()
 
     try:
-        if current_revision() == head:
-            return
         # Processes starting together on a new database (a crawl child and the feed server) would race to
-        # create it; one lock makes the second find the first's schema instead of colliding with it.
+        # create it; one lock, taken before the first look, makes the second find the first's schema instead of
+        # colliding with it (or with its journal-mode switch on a brand-new SQLite file).
         with _migration_lock(engine):
             if current_revision() != head:
                 command.upgrade(cfg, "head")
@@ -120,7 +120,14 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     """Hold a lock that serialises schema upgrades: a file lock beside a SQLite file, an advisory lock on PostgreSQL."""
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        with open(f"{database}.migrate-lock", "a+b") as lock_file:
+        try:
+            lock_file = open(f"{database}.migrate-lock", "a+b")  # noqa: SIM115 - held across the yield
+        except OSError:
+            # A folder we cannot write to: nothing here can create or migrate the database either, so there is
+            # no race to prevent; reading an existing one goes on, and a write fails with its own clear error.
+            yield
+            return
+        with lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
                 yield
