@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="sources crawled at once (default: [crawl] concurrent_sources)")
     parser.add_argument("--source-timeout", type=float, default=None,
                         help="close a source's crawl after this many seconds (its run ends partial)")
-    # Items per store transaction (default: the pipeline's); tests/test_crawl_e2e.py kills a crawl between batches.
+    # Items per store transaction (default: the pipeline's); tests/e2e/test_crawl.py kills a crawl between batches.
     parser.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
     return parser.parse_intermixed_args(argv)  # sources may come after options too
 
