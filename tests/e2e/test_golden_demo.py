@@ -21,7 +21,7 @@ from feedsvc.demo.server import DemoSite
 from feedsvc.feeds.render import FORMATS
 from feedsvc.feeds.spec import all_specs
 from feedsvc.http.app import create_app
-from tests.support.crawls import GW_LISTINGS, run_crawler, toml_str
+from tests.support.crawls import demo_site_sources, run_crawler, toml_str
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden" / "demo"
 FIXED_NOW = "2026-11-20T12:00:00+08:00"
@@ -43,35 +43,18 @@ concurrent_requests_per_domain = 1  # one page at a time: item ids (and so tie o
 [server]
 base_url = "http://feeds.invalid"
 
-[[sources]]
-id = "gwdemo"
-title = "示例公文网"
-start_urls = [{site}]
-timezone = "Asia/Shanghai"
-{gw_listings}
-[[sources]]
-id = "blog"
-title = "The feedsvc demo blog"
-start_urls = [{blog}]
-timezone = "UTC"
-  [[sources.listings]]
-  id = "latest"
-  kind = "latest"
-  heading = "Latest posts"
-
+{sources}
 [[topics]]
 id = "reports"
 title = "Reports"
 keywords = ["报告", "report"]
 """
-# The demo portal's listings are the fixture site's (tests/support/crawls.py), with braces kept for .format below.
-CONFIG = CONFIG_TEMPLATE.replace("{gw_listings}", GW_LISTINGS.format(latest_heading="最新文稿").strip("\n") + "\n")
+CONFIG = CONFIG_TEMPLATE
 
 
 def _crawl_demo_into(config_path: Path, db_path: Path, site: DemoSite) -> None:
-    config_path.write_text(CONFIG.format(db=toml_str(f"sqlite:///{db_path}"), site=toml_str(SITE + "/"),
-                                         blog=toml_str(SITE + "/en/")).replace(SITE, site.base_url),
-                           encoding="utf-8")
+    config_path.write_text(CONFIG.format(db=toml_str(f"sqlite:///{db_path}"), sources=demo_site_sources(SITE))
+                           .replace(SITE, site.base_url), encoding="utf-8")
     for source in ("gwdemo", "blog"):
         done = run_crawler(config_path, source, "--now", FIXED_NOW, timeout=120)
         assert done.returncode == 0, done.stderr
@@ -92,8 +75,8 @@ def demo_documents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     with sqlite3.connect(db_path) as conn:
         conn.executescript(DUMP.read_text(encoding="utf-8"))
     config = tmp / "config.toml"
-    config.write_text(CONFIG.format(db=toml_str(f"sqlite:///{db_path}"), site=toml_str(SITE_AT_PORT + "/"),
-                                    blog=toml_str(SITE_AT_PORT + "/en/")), encoding="utf-8")
+    config.write_text(CONFIG.format(db=toml_str(f"sqlite:///{db_path}"), sources=demo_site_sources(SITE_AT_PORT)),
+                      encoding="utf-8")
     cfg = load_config(config)
     documents: dict[str, bytes] = {}
     with TestClient(create_app(cfg, check_interval=0)) as client:

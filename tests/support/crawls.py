@@ -47,6 +47,18 @@ def gw_source(base_url: str, source_id: str = "gwsite", latest_heading: str = "�
     )
 
 
+def demo_site_sources(site: str, gw_listings: str | None = None) -> str:
+    """The bundled demo site's two sources (feedsvc/demo/site), for tests that crawl it: the portal, with the
+    fixture site's listings unless `gw_listings` narrows them, and the English blog."""
+    listings = GW_LISTINGS.format(latest_heading="最新文稿") if gw_listings is None else gw_listings
+    return (
+        f'[[sources]]\nid = "gwdemo"\ntitle = "示例公文网"\nstart_urls = [{toml_str(site + "/")}]\n'
+        f'timezone = "Asia/Shanghai"\n{listings.strip(chr(10))}\n'
+        f'[[sources]]\nid = "blog"\ntitle = "The feedsvc demo blog"\nstart_urls = [{toml_str(site + "/en/")}]\n'
+        'timezone = "UTC"\n  [[sources.listings]]\n  id = "latest"\n  kind = "latest"\n  heading = "Latest posts"\n'
+    )
+
+
 def simple_source(source_id: str, url: str, heading: str = "Latest posts") -> str:
     return (
         f'[[sources]]\nid = "{source_id}"\ntitle = "{source_id}"\nstart_urls = [{toml_str(url)}]\n'
