@@ -14,7 +14,7 @@ Postings layout: records of (int64 item id, float32 weight of the term in that i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,10 +38,11 @@ def unpack(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     return records["id"], records["weight"]
 
 
-def term_rows(index: RelatedIndex, rows: Iterable[int]) -> list[tuple[int, int, bytes]]:
+def term_rows(index: RelatedIndex, rows: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
     """(key, df, postings) for every term of the index, postings from its documents at `rows` (the others,
     near-duplicates, are not listed), plus the collection row. df is the index's own count of documents
-    holding the term (and the collection row every indexed document), not any prior."""
+    holding the term (and the collection row every indexed document), not any prior. A generator: a rebuild
+    writes millions of them."""
     chosen = np.fromiter(rows, dtype=np.int64)
     by_term = sp.csc_matrix(index.matrix[chosen]) if len(chosen) else sp.csc_matrix((0, len(index.keys)))
     records = np.empty(by_term.nnz, dtype=RECORD)
@@ -50,9 +51,9 @@ def term_rows(index: RelatedIndex, rows: Iterable[int]) -> list[tuple[int, int, 
     buffer = records.tobytes()
     bounds = (by_term.indptr * RECORD.itemsize).tolist()
     df = index.local_df.astype(np.int64).tolist()
-    out = [(key, df[k], buffer[bounds[k] : bounds[k + 1]]) for k, key in enumerate(index.keys.tolist())]
-    out.append((COLLECTION_KEY, len(index), b""))
-    return out
+    for k, key in enumerate(index.keys.tolist()):
+        yield key, df[k], buffer[bounds[k] : bounds[k + 1]]
+    yield COLLECTION_KEY, len(index), b""
 
 
 def candidates(index: RelatedIndex, postings: dict[int, bytes],

@@ -157,7 +157,7 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     mark_duplicates(session, dup_of)
     replace_computed_links_many(session, {**refreshed, **lists}, at)
     # Every new item counts in df; only those not hidden as near-duplicates can be found through postings.
-    add_terms(session, term_rows(index, (r for r in range(len(index)) if int(index.ids[r]) not in hidden)))
+    add_terms(session, list(term_rows(index, (r for r in range(len(index)) if int(index.ids[r]) not in hidden))))
     return RelatedStats(items=len(new_docs), linked=sum(1 for v in lists.values() if v),
                         links=sum(len(v) for v in lists.values()), duplicates=len(dup_of),
                         refreshed=len(refreshed))

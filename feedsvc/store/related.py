@@ -10,9 +10,10 @@ frequencies and postings, feedsvc/related/postings.py) never shows in a feed, so
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import cast
 
 from sqlalchemy import Cast, ColumnElement, LargeBinary, Table, and_, delete, func, or_, select, update
@@ -376,13 +377,16 @@ def add_terms(session: Session, rows: Sequence[tuple[int, int, bytes]]) -> None:
 
 
 @wrap_exceptions
-def replace_terms(session: Session, rows: Sequence[tuple[int, int, bytes]]) -> None:
-    """Replace every stored term with these (key, df, postings) rows (a rebuild)."""
+def replace_terms(session: Session, rows: Iterable[tuple[int, int, bytes]]) -> None:
+    """Replace every stored term with these (key, df, postings) rows (a rebuild); rows are consumed in batches,
+    so a generator keeps millions of them out of memory."""
     session.execute(delete(RelatedTerm))
     table = cast(Table, RelatedTerm.__table__)
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     # Straight to the driver's executemany: millions of rows in a rebuild (see replace_computed_links_many).
     sql = f"INSERT INTO {table.name} (key, df, postings) VALUES ({mark}, {mark}, {mark})"
-    for start in range(0, len(rows), 20_000):
-        conn.exec_driver_sql(sql, list(rows[start : start + 20_000]))
+    batch = list(islice(rows := iter(rows), 20_000))
+    while batch:
+        conn.exec_driver_sql(sql, batch)
+        batch = list(islice(rows, 20_000))
