@@ -3,6 +3,7 @@
 Usage:
     python bench/related_quality.py                      # real text, then the generated corpora
     python bench/related_quality.py --quick              # a smoke run: one setting, one seed
+    python bench/related_quality.py --real               # only the real-text table (every variant)
     python bench/related_quality.py --corpus DIR         # real text from DIR (default /work/corpus/related,
                                                          # or $FEEDSVC_RELATED_CORPUS; format: bench/related_real.py)
 
@@ -160,6 +161,7 @@ def real_report(folder: Path, quick: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smoke run: one seed, one corpus setting")
+    parser.add_argument("--real", action="store_true", help="only the real-text table")
     parser.add_argument("--corpus", type=Path,
                         default=Path(os.environ.get("FEEDSVC_RELATED_CORPUS", DEFAULT_CORPUS)),
                         help="folder of real labelled text (manifest_<lang>.json files)")
@@ -169,6 +171,8 @@ def main() -> None:
               "that bench/related_manifest_en.json lists into it, or pass --corpus DIR.", file=sys.stderr)
         sys.exit(2)
     real_report(args.corpus, args.quick)
+    if args.real:
+        return
     pages_report([11] if args.quick else [11, 12, 13, 14, 15])
     if not args.quick:
         print("short bodies:")
