@@ -24,6 +24,8 @@ from feedsvc.related.index import RelatedIndex
 RECORD = np.dtype([("id", "<i8"), ("weight", "<f4")])
 # The row of `related_terms` whose df is the number of items counted.
 COLLECTION_KEY = -1
+# Terms packed at a time when writing them (bounds the memory of a rebuild's write).
+_TERMS_PER_SLICE = 50_000
 
 
 def pack(ids: np.ndarray, weights: np.ndarray) -> bytes:
@@ -41,19 +43,24 @@ def unpack(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
 def term_rows(index: RelatedIndex, rows: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
     """(key, df, postings) for every term of the index, postings from its documents at `rows` (the others,
     near-duplicates, are not listed), plus the collection row. df is the index's own count of documents
-    holding the term (and the collection row every indexed document), not any prior. A generator: a rebuild
-    writes millions of them."""
+    holding the term (and the collection row every indexed document), not any prior. A generator, packing
+    a slice of terms at a time: a rebuild writes millions of them."""
     chosen = np.fromiter(rows, dtype=np.int64)
     by_term = sp.csc_matrix(index.matrix[chosen]) if len(chosen) else sp.csc_matrix((0, len(index.keys)))
-    records = np.empty(by_term.nnz, dtype=RECORD)
-    records["id"] = index.ids[chosen][by_term.indices] if len(chosen) else np.zeros(0, np.int64)
-    records["weight"] = by_term.data
-    buffer = records.tobytes()
-    bounds = (by_term.indptr * RECORD.itemsize).tolist()
-    df = index.local_df.astype(np.int64).tolist()
-    for k, key in enumerate(index.keys.tolist()):
-        yield key, df[k], buffer[bounds[k] : bounds[k + 1]]
-    yield COLLECTION_KEY, len(index), b""
+    item_ids = index.ids[chosen] if len(chosen) else np.zeros(0, np.int64)
+    df = index.local_df
+    for lo in range(0, len(index.keys), _TERMS_PER_SLICE):
+        hi = min(lo + _TERMS_PER_SLICE, len(index.keys))
+        first, last = by_term.indptr[lo], by_term.indptr[hi]
+        records = np.empty(last - first, dtype=RECORD)
+        records["id"] = item_ids[by_term.indices[first:last]]
+        records["weight"] = by_term.data[first:last]
+        buffer = records.tobytes()
+        bounds = ((by_term.indptr[lo : hi + 1] - first) * RECORD.itemsize).tolist()
+        counts = df[lo:hi].astype(np.int64).tolist()
+        for k, key in enumerate(index.keys[lo:hi].tolist()):
+            yield key, counts[k], buffer[bounds[k] : bounds[k + 1]]
+    yield COLLECTION_KEY, len(index.ids), b""
 
 
 def candidates(index: RelatedIndex, postings: dict[int, bytes],

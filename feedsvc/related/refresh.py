@@ -157,7 +157,7 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     mark_duplicates(session, dup_of)
     replace_computed_links_many(session, {**refreshed, **lists}, at)
     # Every new item counts in df; only those not hidden as near-duplicates can be found through postings.
-    add_terms(session, list(term_rows(index, (r for r in range(len(index)) if int(index.ids[r]) not in hidden))))
+    add_terms(session, list(term_rows(index, [r for r in range(len(index.ids)) if int(index.ids[r]) not in hidden])))
     return RelatedStats(items=len(new_docs), linked=sum(1 for v in lists.values() if v),
                         links=sum(len(v) for v in lists.values()), duplicates=len(dup_of),
                         refreshed=len(refreshed))
@@ -190,10 +190,14 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
             part = ids[start : start + step]
             replace_computed_links_many(session, {i: lists[i] for i in part if lists[i]}, at)
             report("write", min(start + step, len(ids)), len(ids))
-        # Every term's df and postings again, with this rebuild's idf: later refreshes weight and find with them.
+        stats = RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
+                             links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))
+        # Texts and lists are done with: freed before the terms are packed, the rebuild's last peak of memory.
         index = indexes[0]
-        hidden = set(dup_of)
-        replace_terms(session, term_rows(index, (r for r in range(len(index)) if int(index.ids[r]) not in hidden)))
+        index.docs = []
+        del docs, lists
+        # Every term's df and postings again, with this rebuild's idf: later refreshes weight and find with them.
+        hidden = np.isin(index.ids, np.fromiter(dup_of, dtype=np.int64, count=len(dup_of)))
+        replace_terms(session, term_rows(index, np.flatnonzero(~hidden).tolist()))
         session.commit()
-    return RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
-                        links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))
+    return stats
