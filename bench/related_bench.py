@@ -3,6 +3,7 @@
 Usage:
     python bench/related_bench.py --items 100000              # the documented figures
     python bench/related_bench.py --items 20000 --crawls 3    # a quick look
+    python bench/related_bench.py --items 1000000 --rebuild-only   # the 1,000,000-item rebuild alone
 
 A synthetic corpus (bench/related_corpus.py: mixed Chinese and English, realistic lengths, ~1% reposts) is
 generated once and handed to fresh child processes, so each peak-memory figure is that measurement's own.
@@ -12,8 +13,8 @@ Engine child (one run):
              the whole of `feedsvc related --rebuild` except database reads and writes; with its phases
   peak RSS   the child's maximum resident memory, and how much of it the corpus itself takes
   quality    precision@5 against the synthetic topics, and repost (near-duplicate) recall
-DB child: the corpus stored in a SQLite file through store_items, then `rebuild_related` (what
-`feedsvc related --rebuild` runs).
+Store child: the corpus stored in a SQLite file through store_items; DB child (another process, so its peak
+memory is the rebuild's own): `rebuild_related` (what `feedsvc related --rebuild` runs).
 Crawl children, the path production runs after every crawl (crawler/run.py): new items stored, then
 `refresh_related` in one transaction and its commit, each crawl in a fresh process (time, peak RSS growth):
   one item   `--crawls` crawls of 1 new item each into the corpus (p50 and max), against tokenising one item
@@ -102,7 +103,8 @@ def engine_child(docs: list[Doc], topics: dict[int, int], queries: list[Doc]) ->
     shown = [(i, [j for j, _ in v[:5]]) for i, v in lists.items() if v and i not in reposts]
     out["precision_at_5_topics"] = sum(
         sum(topics[j] == topics[i] for j in js) / 5 for i, js in shown) / max(1, len(shown))
-    out["items_with_related"] = len(shown) / len(docs)
+    # Reposts are near-duplicates: a reader asking for one is shown its original's list, so they count apart.
+    out["items_with_related"] = len(shown) / max(1, len(docs) - len(reposts))
     del lists
 
     tok = []
@@ -114,29 +116,44 @@ def engine_child(docs: list[Doc], topics: dict[int, int], queries: list[Doc]) ->
     return out
 
 
-def db_child(docs: list[Doc], folder: str) -> dict[str, Any]:
+def _bench_config(folder: str) -> Any:
     from feedsvc.config import parse_config
-    from feedsvc.related.refresh import rebuild_related
+
+    return parse_config({"database": {"url": f"sqlite:///{folder}/bench.db"},
+                         "sources": [{"id": "bench", "title": "Bench", "start_urls": ["http://127.0.0.1/"],
+                                      "listings": [{"id": "latest", "heading": "最新"}]}]})
+
+
+def store_child(docs: list[Doc], folder: str) -> dict[str, Any]:
+    """The corpus stored in a SQLite file, as crawls store items (its own process: the rebuild's peak memory
+    is then the rebuild's alone, not the generated corpus's)."""
     from feedsvc.store import Store
     from feedsvc.store.items import store_items
     from feedsvc.store.sources import sync_sources
 
-    cfg = parse_config({"database": {"url": f"sqlite:///{folder}/bench.db"},
-                        "sources": [{"id": "bench", "title": "Bench", "start_urls": ["http://127.0.0.1/"],
-                                     "listings": [{"id": "latest", "heading": "最新"}]}]})
+    cfg = _bench_config(folder)
+    _store = Store.open(cfg.database.url)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    t0 = time.perf_counter()
+    with _store.session_factory() as session:
+        sync_sources(session, cfg.sources, at)
+        for start in range(0, len(docs), 5000):
+            store_items(session, _records(docs[start : start + 5000]), None, at + timedelta(seconds=start))
+            session.commit()
+    _store.engine.dispose()
+    return {"store_s": time.perf_counter() - t0}
+
+
+def db_child(folder: str) -> dict[str, Any]:
+    """`feedsvc related --rebuild`'s code on the stored corpus."""
+    from feedsvc.related.refresh import rebuild_related
+    from feedsvc.store import Store
+
+    cfg = _bench_config(folder)
     _store = Store.open(cfg.database.url)
     engine, factory = _store.engine, _store.session_factory
     at = datetime(2026, 1, 1, tzinfo=UTC)
-
     out: dict[str, Any] = {}
-    t0 = time.perf_counter()
-    with factory() as session:
-        sync_sources(session, cfg.sources, at)
-        for start in range(0, len(docs), 5000):
-            part = docs[start : start + 5000]
-            store_items(session, _records(part), None, at + timedelta(seconds=start))
-            session.commit()
-    out["store_s"] = time.perf_counter() - t0
     out["rss_before_mb"] = _rss_mb()
     phases = Phases()
     t0, c0 = time.perf_counter(), time.process_time()
@@ -255,7 +272,7 @@ def report(args: argparse.Namespace, gen_s: float, chars: float, r: dict[str, An
           f"   (engine only)")
     print(f"quality   precision@5 vs synthetic topics {r['precision_at_5_topics']:.3f}; reposts caught "
           f"{r['repost_recall']:.3f}; false duplicates {r['false_duplicates']}; "
-          f"items with related items {r['items_with_related']:.3f}")
+          f"items with related items {r['items_with_related']:.3f} (reposts, shown their original's list, apart)")
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["db_phases"].items())
     print(f"sqlite    store corpus {r['store_s']:.1f} s; `related --rebuild` {r['db_rebuild_s']:.1f} s "
           f"(cpu {r['db_rebuild_cpu_s']:.1f} s; {phases}; {r['db_links']:,} links), peak RSS "
@@ -277,16 +294,33 @@ def report(args: argparse.Namespace, gen_s: float, chars: float, r: dict[str, An
           f"(peak RSS +{r['refresh_2000_rss_mb']:.0f} MB)   target < 5 s")
 
 
+def report_rebuild(args: argparse.Namespace, gen_s: float, chars: float, r: dict[str, Any],
+                   one: dict[str, Any]) -> None:
+    print(f"corpus: {args.items:,} items, {chars:,.0f} chars/item on average, generated in {gen_s:.1f} s; "
+          f"load average before: {r['load_before']:.1f} / now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["db_phases"].items())
+    print(f"sqlite    store corpus {r['store_s']:.1f} s; `related --rebuild` {r['db_rebuild_s']:.1f} s "
+          f"(cpu {r['db_rebuild_cpu_s']:.1f} s; {phases}; {r['db_links']:,} links), peak RSS "
+          f"{r['db_rss_peak_mb']:.0f} MB")
+    print(f"one item  a crawl of 1 new item after it, refresh + commit: {one['s'] * 1000:.0f} ms "
+          f"(cpu {one['cpu_s'] * 1000:.0f} ms)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000, help="new items for the one-item tokenising baseline")
     parser.add_argument("--crawls", type=int, default=5, help="crawls of one new item each (the one-item figure)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rebuild-only", action="store_true",
+                        help="only the SQLite store and `related --rebuild` (and one crawl of one item after it)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, path, *rest = args.child
+        if mode == "db":  # reads the database only: the corpus stays out of its memory
+            print(json.dumps(db_child(rest[0])))
+            return
         with open(path, "rb") as fh:
             corpus, topics, queries = pickle.load(fh)
         if mode == "engine":
@@ -296,7 +330,7 @@ def main() -> None:
         elif mode == "crawl":
             result = crawl_child(queries, rest[0], int(rest[1]), int(rest[2]))
         else:
-            result = db_child(corpus, rest[0])
+            result = store_child(corpus, rest[0])
         print(json.dumps(result))
         return
     t0 = time.perf_counter()
@@ -312,8 +346,15 @@ def main() -> None:
             pickle.dump((docs, synth.labels, queries), fh, protocol=pickle.HIGHEST_PROTOCOL)
         del docs
         results: dict[str, Any] = {"load_before": os.getloadavg()[0]}
+        if args.rebuild_only:
+            results.update(run_child("store", payload, [folder]))
+            results.update(run_child("db", payload, [folder]))
+            one = run_child("crawl", payload, [folder, "0", "1"])
+            report_rebuild(args, gen_s, chars, results, one)
+            return
         results.update(run_child("engine", payload, []))
         results.update(run_child("small", payload, [folder]))
+        results.update(run_child("store", payload, [folder]))
         results.update(run_child("db", payload, [folder]))
         results["crawl_of_20"] = run_child("crawl", payload, [folder, "0", "20"])
         results["crawls_of_one"] = [run_child("crawl", payload, [folder, str(20 + k), "1"]) for k in range(args.crawls)]

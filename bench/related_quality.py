@@ -3,10 +3,12 @@
 Usage:
     python bench/related_quality.py                      # real text, then the generated corpora
     python bench/related_quality.py --quick              # a smoke run: one setting, one seed
+    python bench/related_quality.py --real               # only the real-text table (every variant)
     python bench/related_quality.py --corpus DIR         # real text from DIR (default /work/corpus/related,
                                                          # or $FEEDSVC_RELATED_CORPUS; format: bench/related_real.py)
 
-Real labelled text (bench/related_real.py; bench/related_manifest_en.json says which): every item stored in a
+Real labelled text (bench/related_real.py; bench/related_manifest_*.json say which: 20 Newsgroups, the Fudan
+Chinese corpus, AG News), each set related on its own: every item stored in a
 SQLite store and related by `rebuild_related` (what `feedsvc related --rebuild` runs), precision@5 over the
 items that got a list and the share that got one, beside plain TF-IDF (scikit-learn) in the same run, and
 the method with one setting changed at a time (the pure computation, same texts).
@@ -109,11 +111,24 @@ def pages_report(seeds: list[int], lengths: dict[str, tuple[tuple[int, int], tup
 DEFAULT_CORPUS = "/work/corpus/related"
 
 
+def longer_bodies(docs: list[related_real.RealDoc], limit: int, idf_power: float | None = None) -> dict[int, list[int]]:
+    """The pure computation reading more of each body (and optionally another idf power)."""
+    saved = docs_module.MAX_BODY_BYTES, docs_module.MAX_BODY_CHARS, index_module.IDF_POWER
+    docs_module.MAX_BODY_BYTES = docs_module.MAX_BODY_CHARS = limit
+    index_module.IDF_POWER = idf_power if idf_power is not None else saved[2]
+    try:
+        return related_real.engine_lists(docs)
+    finally:
+        docs_module.MAX_BODY_BYTES, docs_module.MAX_BODY_CHARS, index_module.IDF_POWER = saved
+
+
 def real_report(folder: Path, quick: bool) -> None:
     """The real-text table: production path, plain TF-IDF, and one setting changed at a time."""
     docs = related_real.load_corpus(folder)
     variants = [("chosen (production path: store + rebuild_related)", lambda: related_real.production_lists(docs)),
-                ("plain TF-IDF (scikit-learn, same run)", lambda: related_real.tfidf_lists(docs))]
+                ("plain TF-IDF (scikit-learn, same run)", lambda: related_real.tfidf_lists(docs)),
+                ("BM25 (k1 1.2, b 0.75; same terms, same run)", lambda: related_real.bm25_lists(docs)),
+                ("LSA: plain TF-IDF in 100 dimensions", lambda: related_real.lsa_lists(docs, 100))]
     variants.append(("  chosen, ranking only (min_score 0: full top 5)",
                      lambda: related_real.engine_lists(docs, min_score=0.0)))
     if not quick:
@@ -128,14 +143,17 @@ def real_report(folder: Path, quick: bool) -> None:
                     for key, value in saved.items():
                         setattr(index_module, key, value)
             return name, run
-        variants += [changed("  idf^1.5", IDF_POWER=1.5),
+        variants += [("LSA: plain TF-IDF in 50 dimensions", lambda: related_real.lsa_lists(docs, 50)),
+                     changed("  idf^1.5", IDF_POWER=1.5),
                      changed("  plain idf", IDF_POWER=1.0),
                      changed("  64-term signatures (the old cap)", SIGNATURE_TERMS=64),
                      changed("  every term (no signature cap)", SIGNATURE_TERMS=100_000),
                      changed("  terms seen in one item dropped", MIN_DF=2),
                      changed("  absolute min_score only (no relative cut)", RELATIVE_CUT=1e9),
                      changed("  old method: idf^2, 64 terms, absolute cut", IDF_POWER=2.0, SIGNATURE_TERMS=64,
-                             RELATIVE_CUT=1e9)]
+                             RELATIVE_CUT=1e9),
+                     ("  body read up to 14,400 bytes (4x)", lambda: longer_bodies(docs, 14_400)),
+                     ("  body up to 14,400 bytes and plain idf", lambda: longer_bodies(docs, 14_400, 1.0))]
     related_real.report(docs, variants)  # type: ignore[arg-type]
     print()
 
@@ -143,6 +161,7 @@ def real_report(folder: Path, quick: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smoke run: one seed, one corpus setting")
+    parser.add_argument("--real", action="store_true", help="only the real-text table")
     parser.add_argument("--corpus", type=Path,
                         default=Path(os.environ.get("FEEDSVC_RELATED_CORPUS", DEFAULT_CORPUS)),
                         help="folder of real labelled text (manifest_<lang>.json files)")
@@ -152,6 +171,8 @@ def main() -> None:
               "that bench/related_manifest_en.json lists into it, or pass --corpus DIR.", file=sys.stderr)
         sys.exit(2)
     real_report(args.corpus, args.quick)
+    if args.real:
+        return
     pages_report([11] if args.quick else [11, 12, 13, 14, 15])
     if not args.quick:
         print("short bodies:")

@@ -1,11 +1,13 @@
 """Relatedness on real labelled text: the corpus on disk, the production rebuild on a SQLite store, and plain
 TF-IDF (scikit-learn) over the same texts in the same run.
 
-Corpus folder (default /work/corpus/related, or $FEEDSVC_RELATED_CORPUS): `manifest_<lang>.json` files, each
-{"repo", "commit", "sampling", "files": [{"local", "category", "path", "sha256"}]}, the `local` paths relative to
-the folder. A file is a post or article as published: optional mail/news headers ("Subject: ..."), a blank
-line, the body; without a Subject header the first line is the title. bench/related_manifest_en.json says
-where the English sample came from; the texts themselves are not in the repository.
+Corpus folder (default /work/corpus/related, or $FEEDSVC_RELATED_CORPUS): `manifest_<set>.json` files, each
+{"repo", "commit", "sampling", "files": [{"local", "category", "path" or "row", "sha256"}]}, the `local` paths
+relative to the folder. Each set is related as a collection of its own (its own store); a set named zh... is
+Chinese. A file is a post or article as published: optional mail/news headers ("Subject: ..."), a blank line,
+the body; without a Subject header the first line is the title. bench/related_manifest_<set>.json say where
+each sample came from (20 Newsgroups: en, the Fudan corpus: zh, AG News: en-agnews); the texts themselves are
+not in the repository.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from feedsvc.related.docs import to_doc
 from feedsvc.related.scoring import compute_related
@@ -65,12 +70,19 @@ def _html(body: str) -> str:
 
 
 def production_lists(docs: list[RealDoc], limit: int = 10, min_score: float = 0.08) -> dict[int, list[int]]:
-    """Every item's related list as `feedsvc related --rebuild` stores it, from a real SQLite store."""
+    """Every item's related list as `feedsvc related --rebuild` stores it, from a real SQLite store (one per set)."""
+    out: dict[int, list[int]] = {}
+    for lang in sorted({d.lang for d in docs}):
+        out.update(_production_lists([d for d in docs if d.lang == lang], limit, min_score))
+    return out
+
+
+def _production_lists(docs: list[RealDoc], limit: int, min_score: float) -> dict[int, list[int]]:
     from feedsvc.config import parse_config
     from feedsvc.related.refresh import rebuild_related
     from feedsvc.store import Store
     from feedsvc.store.items import ItemRecord, store_items
-    from feedsvc.store.related import computed_links
+    from feedsvc.store.related import related_items
     from feedsvc.store.sources import sync_sources
 
     with tempfile.TemporaryDirectory() as folder:
@@ -88,34 +100,83 @@ def production_lists(docs: list[RealDoc], limit: int = 10, min_score: float = 0.
         rebuild_related(store.session_factory, cfg, T0 + timedelta(hours=1))
         with store.session_factory() as session:
             by_id = dict(zip(ids, (d.id for d in docs), strict=True))
-            stored = computed_links(session, ids)
+            # What a reader is shown (`feedsvc related ID`, the item's related feed): a near-duplicate shows
+            # its original's list.
+            shown = {by_id[i]: [by_id[item.id] for item, _score in related_items(session, i, limit)] for i in ids}
         store.engine.dispose()
-    return {by_id[i]: [by_id[j] for j, _ in v] for i, v in stored.items() if v}
+    return {i: v for i, v in shown.items() if v}
 
 
 def engine_lists(docs: list[RealDoc], limit: int = 10, min_score: float = 0.08) -> dict[int, list[int]]:
-    """The same pure computation without the store (for comparing settings quickly)."""
-    items = [to_doc(ItemText(d.id, d.title, None, _html(d.body), T0 + timedelta(seconds=d.id), None, "real"))
-             for d in docs]
-    lists, _dups = compute_related(items, limit, min_score)
-    return {i: [j for j, _ in v] for i, v in lists.items() if v}
+    """The same pure computation without the store (for comparing settings quickly), per set."""
+    out: dict[int, list[int]] = {}
+    for lang in sorted({d.lang for d in docs}):
+        items = [to_doc(ItemText(d.id, d.title, None, _html(d.body), T0 + timedelta(seconds=d.id), None, "real"))
+                 for d in docs if d.lang == lang]
+        lists, dups = compute_related(items, limit, min_score)
+        shown = {i: [j for j, _ in v] for i, v in lists.items()}
+        # A near-duplicate shows its original's list, as in production (store.related.related_items).
+        shown.update((dup, [j for j in shown.get(original, []) if j != dup]) for dup, original in dups.items())
+        out.update((i, v) for i, v in shown.items() if v)
+    return out
+
+
+def _vectorizer_args(lang: str) -> dict[str, object]:
+    return {"analyzer": "char_wb", "ngram_range": (2, 2)} if lang.startswith("zh") else {}
+
+
+def _top_lists(part: list[RealDoc], scores: np.ndarray, k: int) -> dict[int, list[int]]:
+    np.fill_diagonal(scores, -np.inf)
+    out: dict[int, list[int]] = {}
+    for row, doc in enumerate(part):
+        order = np.argsort(-scores[row], kind="stable")[:k]
+        out[doc.id] = [part[c].id for c in order if scores[row, c] > 0]
+    return out
+
+
+def _per_set(docs: list[RealDoc], lists: Callable[[list[RealDoc], str], dict[int, list[int]]]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for lang in sorted({d.lang for d in docs}):
+        out.update(lists([d for d in docs if d.lang == lang], lang))
+    return out
 
 
 def tfidf_lists(docs: list[RealDoc], k: int = 10) -> dict[int, list[int]]:
-    """Plain TF-IDF per language, scikit-learn: 1 + ln tf, smoothed idf, unit length, cosine; words for
-    English, character bigrams (char_wb) for Chinese; title + whole body."""
-    out: dict[int, list[int]] = {}
-    for lang in sorted({d.lang for d in docs}):
-        part = [d for d in docs if d.lang == lang]
-        vectorizer = (TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 2)) if lang == "zh"
-                      else TfidfVectorizer(sublinear_tf=True))
-        matrix = vectorizer.fit_transform([d.title + "\n" + d.body for d in part])
-        scores = (matrix @ matrix.T).toarray()
-        np.fill_diagonal(scores, -1.0)
-        for row, doc in enumerate(part):
-            order = np.argsort(-scores[row], kind="stable")[:k]
-            out[doc.id] = [part[c].id for c in order if scores[row, c] > 0]
-    return out
+    """Plain TF-IDF per set, scikit-learn: 1 + ln tf, smoothed idf, unit length, cosine; words for English,
+    character bigrams (char_wb) for Chinese; title + whole body."""
+    def lists(part: list[RealDoc], lang: str) -> dict[int, list[int]]:
+        matrix = TfidfVectorizer(sublinear_tf=True, **_vectorizer_args(lang)).fit_transform(  # type: ignore[arg-type]
+            [d.title + "\n" + d.body for d in part])
+        return _top_lists(part, (matrix @ matrix.T).toarray(), k)
+    return _per_set(docs, lists)
+
+
+def bm25_lists(docs: list[RealDoc], k: int = 10, k1: float = 1.2, b: float = 0.75) -> dict[int, list[int]]:
+    """BM25 document vectors (Okapi tf saturation with length normalisation, idf ln(1 + (n - df + 0.5) /
+    (df + 0.5))), unit length, cosine; same terms and texts as plain TF-IDF."""
+    def lists(part: list[RealDoc], lang: str) -> dict[int, list[int]]:
+        counts = sp.csr_matrix(CountVectorizer(**_vectorizer_args(lang)).fit_transform(  # type: ignore[arg-type]
+            [d.title + "\n" + d.body for d in part]), dtype=np.float64)
+        n = counts.shape[0]
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        length = np.asarray(counts.sum(axis=1)).ravel()
+        rows = np.repeat(np.arange(n), np.diff(counts.indptr))
+        tf = counts.data
+        counts.data = tf * (k1 + 1) / (tf + k1 * (1 - b + b * length[rows] / length.mean())) * idf[counts.indices]
+        matrix = normalize(counts)
+        return _top_lists(part, (matrix @ matrix.T).toarray(), k)
+    return _per_set(docs, lists)
+
+
+def lsa_lists(docs: list[RealDoc], dims: int = 100, k: int = 10) -> dict[int, list[int]]:
+    """LSA: plain TF-IDF reduced to `dims` dimensions (TruncatedSVD), unit length, cosine."""
+    def lists(part: list[RealDoc], lang: str) -> dict[int, list[int]]:
+        matrix = TfidfVectorizer(sublinear_tf=True, **_vectorizer_args(lang)).fit_transform(  # type: ignore[arg-type]
+            [d.title + "\n" + d.body for d in part])
+        reduced = normalize(TruncatedSVD(min(dims, matrix.shape[1] - 1), random_state=0).fit_transform(matrix))
+        return _top_lists(part, reduced @ reduced.T, k)
+    return _per_set(docs, lists)
 
 
 def quality(docs: list[RealDoc], lists: dict[int, list[int]], k: int = 5) -> dict[str, tuple[float, float]]:
@@ -137,10 +198,11 @@ def report(docs: list[RealDoc], variants: list[tuple[str, Callable[[], dict[int,
     counts = ", ".join(f"{lang} {sum(d.lang == lang for d in docs)} items in "
                        f"{len({d.category for d in docs if d.lang == lang})} categories" for lang in langs)
     echo(f"real labelled text: {counts}")
-    echo(f"{'method':<52}" + "".join(f"{'p@5 ' + lang:>9}{'answered':>10}" for lang in langs))
+    echo(f"{'method':<52}" + "".join(f"{'p@5 ' + lang:>{max(9, len(lang) + 5)}}{'answered':>10}"
+                                     for lang in langs))
     results: dict[str, dict[str, tuple[float, float]]] = {}
     for name, make in variants:
         results[name] = quality(docs, make())
-        echo(f"{name:<52}" + "".join(f"{results[name][lang][0]:9.3f}{results[name][lang][1]:10.1%}"
-                                     for lang in langs))
+        echo(f"{name:<52}" + "".join(f"{results[name][lang][0]:{max(9, len(lang) + 5)}.3f}"
+                                     f"{results[name][lang][1]:10.1%}" for lang in langs))
     return results

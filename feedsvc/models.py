@@ -232,17 +232,20 @@ class RelatedLink(Base):
     updated_at: Mapped[datetime]
 
 
-class ItemSignature(Base):
-    """An item's relatedness signature (feedsvc/related/signatures.py): its heaviest TF-IDF terms, packed.
+class RelatedTerm(Base):
+    """A relatedness term (feedsvc/related/tokens.py key): how many items hold it, and the items whose signature
+    (heaviest TF-IDF terms) includes it, with their weights (feedsvc/related/postings.py: packed records).
 
-    Written when the item is first related (or rebuilt), so a crawl's refresh compares new items with
-    stored signatures instead of re-tokenising the newest items every time.
+    Written by `feedsvc related --rebuild` and appended to after every crawl, so a crawl's refresh reads only
+    its new items' terms instead of rebuilding the collection's statistics. The row with key -1 holds the
+    number of items counted (its df).
     """
 
-    __tablename__ = "item_signatures"
+    __tablename__ = "related_terms"
 
-    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
-    terms: Mapped[bytes] = mapped_column(LargeBinary)
+    key: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    df: Mapped[int] = mapped_column(BigInteger)
+    postings: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CrawlRun(Base):

@@ -1,5 +1,5 @@
 """feedsvc/related/refresh.py through the real database (SQLite and PostgreSQL): the post-crawl refresh, the
-rebuild, near-duplicate marks, bounded reads, stored signatures, and cached feeds invalidated by both."""
+rebuild, near-duplicate marks, bounded reads, stored terms (df and postings), and cached feeds invalidated by both."""
 
 from __future__ import annotations
 
@@ -128,13 +128,16 @@ def test_refresh_issues_the_same_few_queries_for_few_or_many_new_items(
     assert counted[0] == counted[1] and counted[1] <= 20, counted
 
 
-def test_refresh_compares_new_items_with_stored_signatures(session_factory: sessionmaker[Session],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """After a rebuild every item has a signature; a refresh reads texts only of its new items (and of
-    near-duplicate suspects), not of the window, and stores the new items' signatures."""
+def test_refresh_compares_new_items_with_stored_terms(session_factory: sessionmaker[Session],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a rebuild every term has its df and postings stored; a refresh reads texts only of its new items
+    (and of near-duplicate suspects), not of stored ones, finds candidates through the stored postings, and
+    adds the new items' counts and postings."""
     from sqlalchemy import update
 
     from feedsvc.related import refresh as recommend
+    from feedsvc.related.postings import COLLECTION_KEY, unpack
+    from feedsvc.store.related import term_df, term_postings
 
     with session_factory() as session:
         store_articles(session, ARTICLES, T0)
@@ -146,11 +149,11 @@ def test_refresh_compares_new_items_with_stored_signatures(session_factory: sess
         return item_texts(session, item_ids)
 
     monkeypatch.setattr(recommend, "item_texts", spy)
-    monkeypatch.setattr(recommend, "IDF_SAMPLE", 0)
+    monkeypatch.setattr(recommend, "BOILERPLATE_SAMPLE", 0)
     with session_factory() as session:
         ids = url_ids(session)
-        assert signature_count(session, list(ids.values())) == len(ARTICLES)
-        # The stored text of f1 changes; its signature (flood) is what the refresh compares with.
+        assert term_df(session, [COLLECTION_KEY]) == {COLLECTION_KEY: len(ARTICLES)}
+        # The stored text of f1 changes; its stored postings (flood) are what the refresh compares with.
         session.execute(update(Item).where(Item.id == ids["http://gw/f1"]).values(
             title="Club wins the cup", summary=FOOTBALL, content=FOOTBALL))
         new_ids = store_articles(session, [("http://gw/f3", "防汛抢险物资储备检查通报", FLOOD[20:] + "抢险物资储备检查。")],
@@ -160,8 +163,10 @@ def test_refresh_compares_new_items_with_stored_signatures(session_factory: sess
         assert read == new_ids
         listed = [i.url for i, _ in related_items(session, new_ids[0], 5)]
         assert listed[:2] == ["http://gw/f2", "http://gw/f1"] or listed[:2] == ["http://gw/f1", "http://gw/f2"]
-        assert signature_count(session, new_ids) == 1
-
+        assert term_df(session, [COLLECTION_KEY]) == {COLLECTION_KEY: len(ARTICLES) + 1}
+        flood = 0x9632 << 16 | 0x6C5B  # the bigram 防汛
+        posted = {int(i) for i in unpack(term_postings(session, [flood])[flood])[0]}
+        assert {new_ids[0], ids["http://gw/f1"], ids["http://gw/f2"]} <= posted
 
 
 def test_crawl_by_crawl_refreshes_keep_precision_and_catch_every_near_duplicate(session: Session) -> None:
@@ -228,12 +233,3 @@ def test_refresh_and_rebuild_invalidate_cached_feeds(tmp_path: pytest.TempPathFa
     finally:
         engine.dispose()
 
-
-def signature_count(session: Session, item_ids: list[int]) -> int:
-    """How many of these items have a stored signature, read straight from the table."""
-    from sqlalchemy import func, select
-
-    from feedsvc.models import ItemSignature
-
-    return session.scalar(select(func.count()).select_from(ItemSignature)
-                          .where(ItemSignature.item_id.in_(set(item_ids)))) or 0

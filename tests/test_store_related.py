@@ -12,13 +12,18 @@ from feedsvc.models import Item
 from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.meta import data_version
 from feedsvc.store.related import (
+    add_terms,
     clear_computed_links,
     clear_duplicates,
     coappearance_counts,
     inline_related,
+    live_items,
     mark_duplicates,
     related_items,
     replace_computed_links_many,
+    replace_terms,
+    term_df,
+    term_postings,
 )
 from feedsvc.store.runs import start_run
 from feedsvc.store.sources import sync_sources
@@ -97,3 +102,24 @@ def test_writes_that_change_feeds_bump_the_data_version(session: Session) -> Non
     clear_duplicates(session)
     assert data_version(session) == version + 4
     session.commit()
+
+
+def test_terms_are_replaced_then_added_to_in_the_database(session: Session) -> None:
+    """A rebuild replaces every term; a refresh adds df and appends postings (blobs stay bytes on SQLite)."""
+    big = (1 << 40) + 5
+    replace_terms(session, [(-1, 3, b""), (7, 2, b"\x00\x01"), (big, 1, b"")])
+    add_terms(session, [(-1, 1, b""), (7, 1, b"\x02\x00"), (9, 1, b"\xff")])
+    add_terms(session, [(9, 1, b"\xfe")])
+    session.commit()
+    assert term_df(session, [-1, 7, 9, big, 11]) == {-1: 4, 7: 3, 9: 2, big: 1}
+    assert term_postings(session, [7, 9, big]) == {7: b"\x00\x01\x02\x00", 9: b"\xff\xfe"}
+    replace_terms(session, [(-1, 1, b"")])
+    assert term_df(session, [-1, 7]) == {-1: 1}
+
+
+def test_live_items_leave_out_duplicates_and_missing_ids(session: Session) -> None:
+    store_articles(session, ARTICLES[:3], T0)
+    session.commit()
+    ids = sorted(url_ids(session).values())
+    mark_duplicates(session, {ids[1]: ids[0]})
+    assert live_items(session, [*ids, 10_000]) == {ids[0]: True, ids[2]: True}

@@ -4,8 +4,8 @@ before they are vectorised. Pure (no I/O).
 
 Why here and not in the crawler's article cleaning (crawler/article.py): boilerplate is defined by
 repetition across a site's pages, and only relatedness sees a collection (the rebuild has every item, a
-post-crawl refresh the newest IDF_SAMPLE items plus the crawl's own); the crawler sees one page at a time and
-has no store access by design. The crawler keeps its structural cleaning (nav/footer/aside tags, furniture
+post-crawl refresh the crawl's own items plus the newest BOILERPLATE_SAMPLE of each of their sites); the
+crawler sees one page at a time and has no store access by design. The crawler keeps its structural cleaning (nav/footer/aside tags, furniture
 classes); what that misses inside an article's body is caught here. Feeds keep showing the body as the site
 wrote it: only what relatedness reads changes. Measured in bench/related_quality.py (real-page corpus).
 """

@@ -12,6 +12,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
@@ -40,6 +41,11 @@ MIN_DF = 1
 RELATIVE_CUT = 0.5
 # Candidates ranked per document before near-duplicates are set aside and the list is cut to `limit`.
 SLACK = 10
+
+# Rows per sparse product when every document is ranked (a rebuild): the worker threads keep a few blocks'
+# products in flight, the largest allocation of a rebuild; 256 rows instead of 1,024 took the peak of 50,000
+# generated items from 712 to 580 MB for ~10% more CPU (bench/related_bench.py).
+NEIGHBOUR_BLOCK = 256
 
 # Documents tokenised together: numpy's per-call overhead is paid per batch instead of per document.
 BATCH = 2000
@@ -77,11 +83,22 @@ def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
     return rows, cols, weights
 
 
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """Document frequencies of documents outside an index, over `items` documents: `df(keys)` gives term key ->
+    df for the keys asked (absent: 0). A function, so only the index's own terms are looked up (in the store)."""
+
+    df: Callable[[list[int]], dict[int, int]]
+    items: int
+
+
 class RelatedIndex:
     """Signatures of a set of documents: every document's neighbours, or any document's matches."""
 
     def __init__(self, docs: Sequence[Doc], mode: TokenMode = "bigram", max_df: int | None = None,
-                 min_df: int = 1) -> None:
+                 min_df: int = 1, prior: Prior | None = None) -> None:
+        """`prior`: the rest of the collection's document frequencies (a crawl's refresh indexes only its new
+        items, weighted by the whole collection's idf: stored df plus theirs)."""
         self.mode: TokenMode = mode
         self.docs = list(docs)
         n = len(self.docs)
@@ -104,16 +121,23 @@ class RelatedIndex:
             cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
             df += np.bincount(cols, minlength=len(self.keys))
             coded.append((rows16, cols, counts16))
+        self.local_df = df
+        total = n
+        if prior is not None:
+            terms: list[int] = self.keys.tolist()
+            known = prior.df(terms)
+            df = df + np.fromiter((known.get(k, 0) for k in terms), dtype=np.int64, count=len(terms))
+            total += prior.items
         self.df = df.astype(np.float32)
-        self.idf = ((np.log((n + 1) / (self.df + 1)) + 1.0) ** IDF_POWER).astype(np.float32)
-        self.max_df = max_df if max_df is not None else max(MIN_MAX_DF, int(MAX_DF_RATIO * n))
+        self.idf = ((np.log((total + 1) / (self.df + 1)) + 1.0) ** IDF_POWER).astype(np.float32)
+        self.max_df = max_df if max_df is not None else max(MIN_MAX_DF, int(MAX_DF_RATIO * total))
         # Terms more common than that are left out of signatures: they say little about any one document
         # and their long postings lists are what makes comparing everything with everything slow.
         self.idf[self.df > self.max_df] = 0.0
         # When every document is indexed (a rebuild), a term seen in one links it to nothing, yet it takes
         # weight from the terms it shares; a query or a sample of the collection keeps such terms.
         self.idf[self.df < min_df] = 0.0
-        self._unseen_idf = (math.log(n + 1) + 1.0) ** IDF_POWER
+        self._unseen_idf = (math.log(total + 1) + 1.0) ** IDF_POWER
         sig_rows, sig_cols, sig_vals = [], [], []
         for start in range(0, n, BATCH):
             rows16, cols, counts16 = coded.pop(0)
@@ -139,6 +163,7 @@ class RelatedIndex:
         index.mode, index.docs, index.ids = "bigram", list(docs), np.asarray(ids, dtype=np.int64)
         index._has_text, index.keys, index.matrix = has_text.astype(bool), keys, matrix
         index.df = index.idf = np.zeros(len(keys), dtype=np.float32)
+        index.local_df = np.zeros(len(keys), dtype=np.int64)
         index.max_df, index._unseen_idf = 0, 0.0
         index._inverted = sp.csr_matrix(matrix.T)
         return index
@@ -240,7 +265,7 @@ class RelatedIndex:
     def _product(self, start: int, stop: int) -> sp.csr_matrix:
         return sp.csr_matrix(self.matrix[start:stop] @ self._inverted)
 
-    def neighbours(self, limit: int, min_score: float = 0.0, block: int = 1024,
+    def neighbours(self, limit: int, min_score: float = 0.0, block: int = NEIGHBOUR_BLOCK,
                    progress: Callable[[int], None] | None = None) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
         """Every document's (related, near-duplicates), block by block to bound memory; progress(done).
 

@@ -12,39 +12,42 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+import scipy.sparse as sp
 from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import AppConfig
 from feedsvc.related.boilerplate import remove_boilerplate
 from feedsvc.related.docs import Doc, Scored, to_doc
 from feedsvc.related.duplicates import assign_duplicates
-from feedsvc.related.index import MAX_DF_RATIO, MIN_MAX_DF, RelatedIndex
+from feedsvc.related.index import SLACK, Prior, RelatedIndex
+from feedsvc.related.postings import COLLECTION_KEY, candidates, term_rows
 from feedsvc.related.scoring import EXTRA_CANDIDATES, Progress, compute_related, related_list
-from feedsvc.related.signatures import index_from_signatures, packed_row, unpack
 from feedsvc.store.items import count_items
 from feedsvc.store.related import (
+    add_terms,
     clear_computed_links,
     clear_duplicates,
     coappearance_counts,
     computed_links,
     item_texts,
     iter_item_texts,
+    live_items,
     mark_duplicates,
+    recent_item_texts,
     replace_computed_links_many,
+    replace_terms,
     site_link_pairs,
+    term_df,
+    term_postings,
 )
-from feedsvc.store.signatures import clear_signatures, recent_signatures, store_signatures
 
-# After a crawl, new items are compared with the stored signatures of the newest this-many items (the whole
-# database when smaller): it bounds the work per crawl however large the database grows (reading 50,000
-# signatures is about 0.5 s; bench/related_bench.py --db); `feedsvc related --rebuild` relates everything
-# with everything.
-REFRESH_WINDOW = 50_000
-# A crawl's new items are weighted with the idf of themselves plus the newest stored items, up to this many
-# documents: tokenising them is a fixed cost of every refresh (2,000 took 0.7 of the 1.9 CPU seconds of a
-# one-item refresh into 50,000 items, bench/related_bench.py) and a sample estimates df. Boilerplate is
-# learned from the same sample: a site needs max(5, 10%) of its items there (feedsvc/related/boilerplate.py).
-IDF_SAMPLE = 500
+# Site boilerplate is learned from a crawl's new items plus the newest this-many stored items of each of their
+# sites (a segment must recur in max(5, 10%) of a site's documents: feedsvc/related/boilerplate.py).
+BOILERPLATE_SAMPLE = 50
+# Candidates ranked by score per new item before the stored ones are checked (still there, not duplicates):
+# a few times what a list needs, so items merged away or hidden since their postings were written leave
+# enough behind.
+CANDIDATE_FACTOR = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +59,12 @@ class RelatedStats:
     refreshed: int = 0
 
 
-def _sample_max_df(sample: int, total: int) -> int:
-    """The index's max_df for the whole collection, scaled to a sample of it (the same share of documents)."""
-    full = max(MIN_MAX_DF, int(MAX_DF_RATIO * total))
-    return full if sample >= total else max(1, round(full * sample / total))
+def _boilerplate_sample(session: Session, docs: list[Doc], skip: set[int]) -> list[Doc]:
+    sample: list[Doc] = []
+    for source in sorted({d.source for d in docs}):
+        sample += [to_doc(t) for t in recent_item_texts(session, BOILERPLATE_SAMPLE + len(skip), source_id=source)
+                   if t.id not in skip][:BOILERPLATE_SAMPLE]
+    return sample
 
 
 def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfig, at: datetime) -> RelatedStats:
@@ -68,10 +73,12 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     Runs in the caller's transaction (the crawler commits afterwards). Items the new ones now relate to
     get them merged into their lists when they score high enough, so those lists stay current too.
 
-    Bounded work: only the new items (and window items that have no signature yet) are tokenised, with
-    an idf taken from them plus the newest stored items up to IDF_SAMPLE; they are compared with the
-    stored signatures of the newest REFRESH_WINDOW items; candidates' texts are read only where the
-    near-duplicate rules need them. Reads and writes are a fixed number of statements per 900 items.
+    Bounded work, whatever the size of the database: the new items are tokenised and weighted with the
+    stored document frequencies of their terms (table `related_terms`); their candidates come from the
+    stored postings of their signature terms; texts are read only of the new items, a sample of their
+    sites' newest items (boilerplate), and candidates the near-duplicate rules look at. Their counts and
+    postings are then added to the stored terms. Reads and writes are a fixed number of statements per
+    900 items or terms.
     """
     if not new_item_ids:
         return RelatedStats()
@@ -79,43 +86,52 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     wanted = set(new_item_ids)
     new_docs = sorted((to_doc(t) for t in item_texts(session, sorted(wanted)) if t.duplicate_of is None),
                       key=lambda d: (d.order, d.id))
-    window = [(i, blob) for i, blob in recent_signatures(session, REFRESH_WINDOW) if i not in wanted]
-    unsigned = [i for i, blob in window if blob is None]
-    sample = [i for i, blob in window[: max(0, IDF_SAMPLE - len(new_docs))] if blob is not None]
+    if not new_docs:
+        return RelatedStats()
+    docs = new_docs + _boilerplate_sample(session, new_docs, wanted)
+    boilerplate = remove_boilerplate(docs)
+    new_docs = docs[: len(new_docs)]
     known = {d.id: d for d in new_docs}
-    known.update((t.id, to_doc(t)) for t in item_texts(session, unsigned + sample))
-    vocab_docs = new_docs + [known[i] for i in unsigned + sample if i in known]
-    # Boilerplate as the sample shows it: the newest items are mostly of the sites crawled lately.
-    boilerplate = remove_boilerplate(vocab_docs)
-    new_docs = vocab_docs[: len(new_docs)]
-    known.update((d.id, d) for d in vocab_docs)
-    vocab = RelatedIndex(vocab_docs, max_df=_sample_max_df(len(vocab_docs), len(window) + len(new_docs)))
-    fresh = {d.id: packed_row(vocab, row) for row, d in enumerate(vocab_docs[: len(new_docs) + len(unsigned)])}
-    del vocab
-    ids = [i for i, blob in window if blob is not None or i in fresh] + [d.id for d in new_docs]
-    blobs = [blob if blob is not None else fresh[i] for i, blob in window if blob is not None or i in fresh]
-    # One shared placeholder for the window: only candidates the near-duplicate rules read get a Doc.
+    stored_items = term_df(session, [COLLECTION_KEY]).get(COLLECTION_KEY, 0)
+    index = RelatedIndex(new_docs, prior=Prior(lambda keys: term_df(session, keys), stored_items))
+    signature_keys = index.keys[np.unique(index.matrix.indices)]
+    stored_ids, stored_rows = candidates(index, term_postings(session, signature_keys.tolist()), wanted)
+
+    # The best few candidates of each new item, then only those still live (not merged away, not hidden).
+    scores = sp.csr_matrix(index.matrix @ stored_rows.T)
+    keep = CANDIDATE_FACTOR * (limit + EXTRA_CANDIDATES + SLACK)
+    picked: list[np.ndarray] = []
+    for row in range(scores.shape[0]):
+        lo, hi = scores.indptr[row], scores.indptr[row + 1]
+        cols, values = scores.indices[lo:hi], scores.data[lo:hi]
+        picked.append(cols if len(cols) <= keep else cols[np.argpartition(-values, keep)[:keep]])
+    chosen = np.unique(np.concatenate(picked)) if picked else np.zeros(0, np.int64)
+    live = live_items(session, stored_ids[chosen].tolist())
+    chosen = np.asarray([c for c in chosen.tolist() if int(stored_ids[c]) in live], dtype=np.int64)
+    ids = np.concatenate((stored_ids[chosen], index.ids))
+    has_text = np.concatenate((np.fromiter((live[int(i)] for i in stored_ids[chosen]), dtype=bool,
+                                           count=len(chosen)),
+                               np.fromiter((index.has_text(r) for r in range(len(index))), dtype=bool,
+                                           count=len(index))))
+    # One shared placeholder for stored candidates: only those the near-duplicate rules read get a Doc.
     placeholder = Doc(0, "")
-    new_blobs = [fresh[d.id] for d in new_docs]
-    # Only the new items' terms can score: indexing the window's other terms would be most of the work.
-    new_keys = np.concatenate([unpack(b)[0] for b in new_blobs]) if new_blobs else np.zeros(0, np.int64)
-    index = index_from_signatures(ids, [known.get(i, placeholder) for i in ids], blobs + new_blobs,
-                                  only_keys=new_keys)
+    ranking = RelatedIndex.from_matrix(ids, [placeholder] * len(chosen) + new_docs, has_text, index.keys,
+                                       sp.csr_matrix(sp.vstack([stored_rows[chosen], index.matrix])))
 
     def resolve(rows: np.ndarray) -> None:
         """Read the texts of the candidates the near-duplicate rules will look at."""
-        missing = {int(index.ids[r]): int(r) for r in rows.tolist() if int(index.ids[r]) not in known}
+        missing = {int(ranking.ids[r]): int(r) for r in rows.tolist() if int(ranking.ids[r]) not in known}
         texts = [to_doc(text) for text in item_texts(session, sorted(missing))]
         boilerplate.strip_docs(texts)
         for doc in texts:
-            known[doc.id] = index.docs[missing[doc.id]] = doc
+            known[doc.id] = ranking.docs[missing[doc.id]] = doc
 
     site_pairs = site_link_pairs(session, [d.id for d in new_docs])
     coappear = coappearance_counts(session, [d.id for d in new_docs])
     found: dict[int, list[Scored]] = {}
     dups: dict[int, list[Scored]] = {}
-    for doc, rel, dup in index.neighbours_of(range(len(ids) - len(new_docs), len(ids)),
-                                             limit + EXTRA_CANDIDATES, min_score, resolve=resolve):
+    for doc, rel, dup in ranking.neighbours_of(range(len(chosen), len(ids)), limit + EXTRA_CANDIDATES,
+                                               min_score, resolve=resolve):
         found[doc.id], dups[doc.id] = rel, dup
     dup_of = assign_duplicates(known, dups)
     hidden = set(dup_of)
@@ -140,7 +156,8 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
 
     mark_duplicates(session, dup_of)
     replace_computed_links_many(session, {**refreshed, **lists}, at)
-    store_signatures(session, fresh)
+    # Every new item counts in df; only those not hidden as near-duplicates can be found through postings.
+    add_terms(session, list(term_rows(index, [r for r in range(len(index.ids)) if int(index.ids[r]) not in hidden])))
     return RelatedStats(items=len(new_docs), linked=sum(1 for v in lists.values() if v),
                         links=sum(len(v) for v in lists.values()), duplicates=len(dup_of),
                         refreshed=len(refreshed))
@@ -173,13 +190,14 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
             part = ids[start : start + step]
             replace_computed_links_many(session, {i: lists[i] for i in part if lists[i]}, at)
             report("write", min(start + step, len(ids)), len(ids))
-        # Every signature again, with this rebuild's idf: later refreshes compare new items with them.
-        clear_signatures(session)
+        stats = RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
+                             links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))
+        # Texts and lists are done with: freed before the terms are packed, the rebuild's last peak of memory.
         index = indexes[0]
-        for start in range(0, len(index), step):
-            rows = range(start, min(start + step, len(index)))
-            store_signatures(session, {int(index.ids[r]): packed_row(index, r) for r in rows},
-                                            replace=False)
+        index.docs = []
+        del docs, lists
+        # Every term's df and postings again, with this rebuild's idf: later refreshes weight and find with them.
+        hidden = np.isin(index.ids, np.fromiter(dup_of, dtype=np.int64, count=len(dup_of)))
+        replace_terms(session, term_rows(index, np.flatnonzero(~hidden).tolist()))
         session.commit()
-    return RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
-                        links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))
+    return stats

@@ -10,7 +10,7 @@ Method (measured in bench/related_quality.py):
 Term keys let the hot paths run in numpy: a Chinese bigram is its two code points packed into one int64
 (`first << 16 | second`; a lone character is `char << 16`), computed for a whole batch of texts at once; an
 English word is a 40-bit blake2b hash of its stem (cached; stable across processes, so signatures can be
-stored: feedsvc/related/signatures.py); a jieba word is a 39-bit hash.
+stored: feedsvc/related/postings.py); a jieba word is a 39-bit hash.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from feedsvc.models import Appearance, Item, ItemAlias, ItemSignature, ListingItem, RelatedLink
+from feedsvc.models import Appearance, Item, ItemAlias, ListingItem, RelatedLink
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, insert_for
 
 
@@ -77,7 +77,6 @@ def _move_references(session: Session, keeper: int, others: list[int]) -> None:
     session.execute(update(ItemAlias).where(ItemAlias.item_id.in_(others)).values(item_id=keeper))
     session.execute(update(Item).where(Item.id == keeper, Item.duplicate_of.in_(others)).values(duplicate_of=None))
     session.execute(update(Item).where(Item.duplicate_of.in_(others)).values(duplicate_of=keeper))
-    session.execute(delete(ItemSignature).where(ItemSignature.item_id.in_(others)))
 
     listing_rows = [dict(row._mapping) for row in session.execute(
         select(ListingItem.__table__).where(ListingItem.item_id.in_(others)).order_by(ListingItem.first_seen))]

@@ -1,23 +1,25 @@
-"""The `related_links` table and the item reads relatedness needs; `items.duplicate_of` marks.
+"""The `related_links` and `related_terms` tables and the item reads relatedness needs; `items.duplicate_of` marks.
 
 origin 'site' rows are the page's own "you may also like" list (written by items.store_items); origin
 'computed' rows are ours (written here, from feedsvc/related/refresh.py), ranked 1..k per item. Datetimes are
 timezone-aware UTC. Nothing here commits: the caller owns the transaction. Every write that changes what
-feeds show (links, duplicate marks) bumps the data version, so cached feeds are rebuilt.
+feeds show (links, duplicate marks) bumps the data version, so cached feeds are rebuilt; `related_terms` (document
+frequencies and postings, feedsvc/related/postings.py) never shows in a feed, so writing it does not.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from itertools import islice
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from feedsvc.models import Appearance, Item, ListingItem, RelatedLink
+from feedsvc.models import Appearance, Item, ListingItem, RelatedLink, RelatedTerm
 from feedsvc.store._base import MAX_PARAMS_PER_STATEMENT, chunks, wrap_exceptions
 from feedsvc.store.meta import bump_data_version
 
@@ -230,11 +232,14 @@ def iter_item_texts(session: Session, batch: int = 5000, include_duplicates: boo
 
 
 @wrap_exceptions
-def recent_item_texts(session: Session, limit: int, since: datetime | None = None) -> list[ItemText]:
-    """The newest `limit` items that are not duplicates, newest first."""
+def recent_item_texts(session: Session, limit: int, since: datetime | None = None,
+                      source_id: str | None = None) -> list[ItemText]:
+    """The newest `limit` items that are not duplicates (of one source, if given), newest first."""
     stmt = select(*_TEXT_COLUMNS).where(Item.duplicate_of.is_(None))
     if since is not None:
         stmt = stmt.where(Item.first_seen >= since)
+    if source_id is not None:
+        stmt = stmt.where(Item.source_id == source_id)
     stmt = stmt.order_by(Item.first_seen.desc(), Item.id.desc()).limit(limit)
     return [ItemText(*row) for row in session.execute(stmt)]
 
@@ -312,3 +317,80 @@ def coappearance_counts(session: Session, item_ids: Sequence[int] | None = None,
             for x, y, n in session.execute(bounded.where(a.item_id.in_(part))):
                 counts[(min(int(x), int(y)), max(int(x), int(y)))] = int(n)
     return counts
+
+
+@wrap_exceptions
+def live_items(session: Session, item_ids: Sequence[int]) -> dict[int, bool]:
+    """Which of these items exist and are not near-duplicates: id -> whether it has body text (summary or
+    content). Postings may name items merged away or marked as duplicates since; this screens them out."""
+    has_text = or_(func.coalesce(Item.summary, "") != "", func.coalesce(Item.content, "") != "")
+    out: dict[int, bool] = {}
+    for part in chunks(sorted(set(item_ids)), MAX_PARAMS_PER_STATEMENT):
+        if part:
+            stmt = select(Item.id, has_text).where(Item.id.in_(part), Item.duplicate_of.is_(None))
+            out.update((int(i), bool(t)) for i, t in session.execute(stmt))
+    return out
+
+
+def _terms_sql(session: Session) -> tuple[Any, str]:
+    """(the connection, its placeholder): the term statements go straight to the driver. A crawl of 2,000
+    items reads and writes ~100,000 terms, and SQLAlchemy's per-parameter processing of IN lists and
+    upserts cost several times the statements themselves."""
+    conn = session.connection()
+    return conn, "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _term_lookup(session: Session, column: str, keys: Sequence[int], where: str = "") -> list[tuple[int, Any]]:
+    conn, mark = _terms_sql(session)
+    out: list[tuple[int, Any]] = []
+    for part in chunks(sorted(set(keys)), MAX_PARAMS_PER_STATEMENT):
+        if part:
+            sql = (f'SELECT "key", {column} FROM related_terms WHERE "key" IN ({", ".join([mark] * len(part))})'
+                   f"{where}")
+            out.extend(conn.exec_driver_sql(sql, tuple(part)).fetchall())
+    return out
+
+
+@wrap_exceptions
+def term_df(session: Session, keys: Sequence[int]) -> dict[int, int]:
+    """Stored document frequencies of these term keys (absent: no item holds the term)."""
+    return {int(k): int(df) for k, df in _term_lookup(session, "df", keys)}
+
+
+@wrap_exceptions
+def term_postings(session: Session, keys: Sequence[int]) -> dict[int, bytes]:
+    """Stored postings (packed, feedsvc/related/postings.py) of these term keys."""
+    return {int(k): bytes(p) for k, p in _term_lookup(session, "postings", keys, " AND length(postings) > 0")}
+
+
+@wrap_exceptions
+def add_terms(session: Session, rows: Sequence[tuple[int, int, bytes]]) -> None:
+    """Add (key, df, postings) to the stored terms: df added, postings appended, in the database itself
+    (INSERT ... ON CONFLICT DO UPDATE), so two crawls relating at once never lose each other's counts."""
+    if not rows:
+        return
+    conn, mark = _terms_sql(session)
+    # || is text concatenation in SQLite: the cast keeps the result a blob (PostgreSQL's bytea || is bytea).
+    blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
+    sql = (f'INSERT INTO related_terms ("key", df, postings) VALUES ({mark}, {mark}, {mark}) '
+           f'ON CONFLICT ("key") DO UPDATE SET df = related_terms.df + excluded.df, '
+           f"postings = CAST(related_terms.postings || excluded.postings AS {blob})")
+    ordered = sorted(rows)
+    for start in range(0, len(ordered), 5000):
+        conn.exec_driver_sql(sql, ordered[start : start + 5000])
+
+
+@wrap_exceptions
+def replace_terms(session: Session, rows: Iterable[tuple[int, int, bytes]]) -> None:
+    """Replace every stored term with these (key, df, postings) rows (a rebuild); rows are consumed in batches,
+    so a generator keeps millions of them out of memory."""
+    session.execute(delete(RelatedTerm))
+    table = cast(Table, RelatedTerm.__table__)
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    # Straight to the driver's executemany: millions of rows in a rebuild (see replace_computed_links_many).
+    sql = f'INSERT INTO {table.name} ("key", df, postings) VALUES ({mark}, {mark}, {mark})'
+    batch = list(islice(rows := iter(rows), 20_000))
+    while batch:
+        conn.exec_driver_sql(sql, batch)
+        batch = list(islice(rows, 20_000))

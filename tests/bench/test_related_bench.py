@@ -60,6 +60,12 @@ def test_related_bench_smoke() -> None:
     assert "refresh   a crawl of 20 new items into 200" in out and "rebuild   index + all neighbours" in out
 
 
+def test_related_bench_rebuild_only_smoke() -> None:
+    out = _run("bench/related_bench.py", "--items", "200", "--queries", "21", "--rebuild-only")
+    assert "`related --rebuild`" in out and "one item  a crawl of 1 new item after it" in out
+    assert "baseline" not in out  # the engine-only and refresh children are skipped
+
+
 def test_related_quality_smoke(tmp_path: Path) -> None:
     _corpus(tmp_path)
     out = _run("bench/related_quality.py", "--quick", "--corpus", str(tmp_path))
