@@ -45,6 +45,10 @@ class RenderTimeout(Exception):
     """The page was still busy when its wall-clock limit ran out; its renderer was closed."""
 
 
+class RendererCrashed(Exception):
+    """The page's renderer died (out of memory, or killed for using too much) before the page was read."""
+
+
 class PageTooLarge(Exception):
     """The rendered DOM is larger than the crawl's page-size cap."""
 
@@ -184,6 +188,9 @@ async def render_page(browser: Any, document: Response, fetch: Fetch, blocked: B
         routes.page = await context.new_page()
         context.on("page", routes.on_page)
 
+        crashed = asyncio.get_running_loop().create_future()
+        routes.page.on("crash", lambda _page: crashed.done() or crashed.set_result(True))
+
         async def load() -> str:
             await routes.page.goto(document.url, wait_until="load", timeout=limit * 1000)
             await _settle(routes.page, settle)
@@ -191,11 +198,25 @@ async def render_page(browser: Any, document: Response, fetch: Fetch, blocked: B
 
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+        loading = asyncio.ensure_future(load())
         try:
-            return await asyncio.wait_for(load(), limit)
+            # A crashed renderer does not always fail the pending wait: stop at the crash, not at the limit.
+            await asyncio.wait_for(asyncio.wait([loading, crashed], return_when=asyncio.FIRST_COMPLETED), limit)
+            if not loading.done():
+                raise RendererCrashed("the page's renderer crashed (out of memory?)")
+            return loading.result()
         except (TimeoutError, PlaywrightTimeout) as exc:
             raise RenderTimeout(f"page still busy after {limit:g}s in the browser (crawl.timeout); "
                                 "its renderer was closed") from exc
+        except Exception as exc:
+            if crashed.done() and not isinstance(exc, RendererCrashed):
+                raise RendererCrashed("the page's renderer crashed (out of memory?)") from exc
+            raise
+        finally:
+            if not loading.done():
+                loading.cancel()
+                with suppress(BaseException):
+                    await loading
     finally:
         try:
             await asyncio.wait_for(context.close(), CLOSE_LIMIT)

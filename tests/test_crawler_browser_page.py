@@ -326,3 +326,28 @@ def test_one_browser_serves_every_source_of_a_crawl_process(tmp_path: Path, site
         assert len(browsers) == 1, browsers  # two sources rendering at once, one Chromium
     finally:
         _kill_and_wait(proc, family)
+
+
+# Memory the JS heap cap does not see, allocated without end before the page's load event; each grew a renderer
+# past 1 GB within seconds when measured without the watchdog.
+HOGS = {
+    "arraybuffers": "var keep = []; for (;;) { var b = new Uint8Array(64 << 20);"
+                    " for (var i = 0; i < b.length; i += 4096) { b[i] = 1; } keep.push(b); }",
+    "canvases": "var keep = []; for (;;) { var c = document.createElement('canvas'); c.width = 4096;"
+                " c.height = 4096; var x = c.getContext('2d'); x.fillStyle = 'red'; x.fillRect(0, 0, 4096, 4096);"
+                " x.getImageData(0, 0, 1, 1); keep.push(c); }",
+    "dom": "for (var n = 0; ; n++) { var d = document.createElement('div'); d.className = 'c' + n;"
+           " d.textContent = 'entry ' + n + ' '.repeat(200); document.body.appendChild(d); }",
+}
+
+
+@pytest.mark.parametrize("hog", sorted(HOGS))
+def test_renderer_memory_outside_the_js_heap_is_capped(tmp_path: Path, site: SiteServer, hog: str) -> None:
+    site.pages["/"] = Page(page(HOGS[hog]), "text/html; charset=utf-8")
+    started = time.monotonic()
+    done = crawl(tmp_path, site, timeout=90, wait=150)
+    assert done["status"] == "partial", done
+    assert "renderer used over 1024 MB of memory; it was killed" in done["message"], done
+    assert "still busy" not in done["message"], done  # stopped by memory, well before the 90 s limit
+    assert time.monotonic() - started < 80
+    assert done["counts"]["listing_counts"]["latest"] == 2  # the plain page's list was kept
