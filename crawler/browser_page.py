@@ -4,7 +4,7 @@ The page's document is the response Scrapy already fetched (through the crawl fe
 DOWNLOAD_MAXSIZE), handed to Chromium with `route.fulfill`. Every other request of the page — subresources,
 fetch/XHR, a worker's requests — is turned into a Scrapy request and sent through the crawl's downloader, so
 the same fence (the source's hosts, the resolved address), robots.txt and the source's delay apply, and the
-answer is fulfilled back. What a page may not do at all is refused and counted: WebSockets, popups
+answer is fulfilled back. What a page may not do at all is refused and counted: WebSockets (its workers' too), popups
 (`window.open`, `target=_blank`), navigating away (form posts, `location = …`), beacons, and requests past
 `MAX_PAGE_REQUESTS`. The Chromium flags in crawler/browser.py are a second wall for whatever Playwright does not
 route. A render that outlives its wall-clock limit has its context (and so its renderer) closed.
@@ -147,6 +147,11 @@ class PageRoutes:
         with suppress(Exception):
             await ws.close(code=1008, reason="refused")
 
+    def on_worker_websocket(self, ws: Any) -> None:
+        # Playwright's WebSocket routing covers the page's own sockets only; a worker's socket shows up here, and
+        # the Chromium flags (crawler/browser.py) already keep it from connecting anywhere: count it as refused.
+        self.blocked(ws.url, "a worker of the rendered page may not open WebSockets")
+
     def on_page(self, page: Any) -> None:
         if page is self.page:
             return
@@ -186,6 +191,7 @@ async def render_page(browser: Any, document: Response, fetch: Fetch, blocked: B
         await context.route("**/*", routes.on_route)
         await context.route_web_socket("**/*", routes.on_websocket)
         routes.page = await context.new_page()
+        routes.page.on("websocket", routes.on_worker_websocket)
         context.on("page", routes.on_page)
 
         crashed = asyncio.get_running_loop().create_future()

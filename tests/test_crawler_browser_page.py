@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.crawls import child_env, done_event, run_crawler, toml_str, write_config
+from tests.support.crawls import child_env, done_event, events, run_crawler, toml_str, write_config
 from tests.support.site_server import DATA, Page, SiteServer
 from tests.test_crawler_browser import need_chromium
 
@@ -351,3 +351,115 @@ def test_renderer_memory_outside_the_js_heap_is_capped(tmp_path: Path, site: Sit
     assert "still busy" not in done["message"], done  # stopped by memory, well before the 90 s limit
     assert time.monotonic() - started < 80
     assert done["counts"]["listing_counts"]["latest"] == 2  # the plain page's list was kept
+
+
+def test_a_hung_chromium_is_killed_and_the_next_source_gets_a_new_one(tmp_path: Path, site: SiteServer) -> None:
+    """The browser process itself stops answering (SIGSTOP, as a wedged Chromium would): the page's wall-clock
+    limit ends its render, closing it cannot finish, so the browser is killed; the next source renders with a
+    newly launched one."""
+    need_chromium()
+    seen = _spinning_site(site, ["/"])
+    site.pages["/b/"] = Page(page("fill();"), "text/html; charset=utf-8")
+    second = source(site.base_url + "/b", "browser").replace('id = "hp"', 'id = "hp2"')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [source(site.base_url), second],
+                          timeout=6, retries=0, crawl_extra="concurrent_sources = 1")
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.run", "hp", "hp2", "--config", str(config),
+                             "--progress-json", "--now", "2026-01-05T12:00:00+08:00"],
+                            env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert seen["/"].wait(90), "the page never ran its script"
+        browsers = _browsers(_descendants(proc.pid))
+        assert len(browsers) == 1, browsers
+        hung = browsers.pop()
+        os.kill(hung, signal.SIGSTOP)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    done = {e["source"]: e for e in events(stdout) if e["event"] == "done"}
+    assert done["hp"]["status"] == "partial", done
+    assert "did not close a busy page" in done["hp"]["message"] and "it was killed" in done["hp"]["message"], done
+    assert done["hp"]["counts"]["listing_counts"]["latest"] == 2  # the source went on with the plain page
+    assert done["hp2"]["status"] == "ok", (done, stderr[-2000:])
+    assert done["hp2"]["counts"]["listing_counts"] == {"latest": 2, "ranking": 3}  # rendered by a new Chromium
+    assert not _alive(hung)
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def test_a_spinning_renderer_is_killed_and_the_same_browser_renders_the_next_page(tmp_path: Path,
+                                                                                  site: SiteServer) -> None:
+    """`while (true) {}` after load: at the wall-clock limit its renderer process dies, not the browser, and the
+    source's next page renders in the same Chromium (one page at a time, so it waits for the first to end)."""
+    need_chromium()
+    seen = _spinning_site(site, ["/"])
+    site.pages["/b/"] = Page(page('fetch("/b/marker").then(fill);'), "text/html; charset=utf-8")
+    state: dict[str, Any] = {}
+    record = site.record
+
+    def watch(entry: Any) -> None:  # runs before the page gets its answer: the crawl waits on it
+        if entry.path == "/b/marker":
+            state["spinner_alive"] = _alive(state["spinner"])
+            state["browsers"] = _browsers(_descendants(state["crawl"]))
+        record(entry)
+
+    site.record = watch  # type: ignore[method-assign]
+    both = source(site.base_url).replace(f'start_urls = [{toml_str(site.base_url + "/")}]',
+                                         f'start_urls = [{toml_str(site.base_url + "/")}, '
+                                         f'{toml_str(site.base_url + "/b/")}]')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [both], timeout=6, retries=0,
+                          crawl_extra="browser_pages = 1")
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.run", "hp", "--config", str(config), "--progress-json",
+                             "--now", "2026-01-05T12:00:00+08:00"], env=child_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        state["crawl"] = proc.pid
+        assert seen["/"].wait(90), "the page never ran its script"
+        family = _descendants(proc.pid)
+        browsers = _browsers(family)
+        renderers = [pid for pid in _chromium(family) if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        before = {pid: _cpu_ticks(pid) for pid in renderers}
+        time.sleep(1)  # long enough for a spinning renderer to burn ticks; the limit is 6 s
+        state["spinner"] = max(renderers, key=lambda pid: _cpu_ticks(pid) - before[pid])
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    done = done_event(stdout)
+    assert "still busy after 6s" in done["message"], done
+    assert state.get("spinner_alive") is False, (state, stderr[-2000:])  # dead before the next page rendered
+    assert state["browsers"] == browsers  # the same Chromium: only the renderer was killed
+    assert done["counts"]["listing_counts"]["ranking"] == 3  # the next page rendered
+
+
+def _browsers(pids: set[int]) -> set[int]:
+    return {pid for pid in _chromium(pids) if b"--type=" not in Path(f"/proc/{pid}/cmdline").read_bytes()}
+
+
+def test_a_workers_websocket_is_refused_and_counted(tmp_path: Path, site: SiteServer,
+                                                    other: ConnectionCounter) -> None:
+    """Playwright's WebSocket routing does not reach workers; their sockets are counted with the page's
+    refusals (the Chromium flags keep them from connecting: tests/test_crawler_browser.py)."""
+    opener = (f'var s = new WebSocket("ws://{other.host}:{other.port}/worker-ws");'
+              ' s.onclose = s.onerror = function () { postMessage("refused"); };')
+    js(site, "/worker.js", opener)
+    script = f"""
+function run(w) {{ return new Promise(function (resolve) {{ w.onmessage = resolve; w.onerror = resolve; }}); }}
+Promise.all([run(new Worker("/worker.js")),
+             run(new Worker(URL.createObjectURL(new Blob([{opener!r}]))))]).then(fill);
+"""
+    site.pages["/"] = Page(page(script), "text/html; charset=utf-8")
+    done = crawl(tmp_path, site)
+    assert done["counts"]["listing_counts"] == {"latest": 2, "ranking": 3}, done  # rendered after both workers
+    assert other.hits == [], other.hits
+    message = done["message"]
+    assert "; 2 rendered-page request(s) blocked (e.g. ws://127.0.0.2:" in message, message
+    assert "a worker of the rendered page may not open WebSockets" in message, message
