@@ -194,8 +194,13 @@ async def render_page(browser: Any, document: Response, fetch: Fetch, blocked: B
         routes.page.on("websocket", routes.on_worker_websocket)
         context.on("page", routes.on_page)
 
-        crashed = asyncio.get_running_loop().create_future()
-        routes.page.on("crash", lambda _page: crashed.done() or crashed.set_result(True))
+        crashed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def on_crash(_page: Any) -> None:
+            if not crashed.done():
+                crashed.set_result(True)
+
+        routes.page.on("crash", on_crash)
 
         async def load() -> str:
             await routes.page.goto(document.url, wait_until="load", timeout=limit * 1000)
@@ -204,13 +209,13 @@ async def render_page(browser: Any, document: Response, fetch: Fetch, blocked: B
 
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-        loading = asyncio.ensure_future(load())
+        loading: asyncio.Future[Any] = asyncio.ensure_future(load())
         try:
             # A crashed renderer does not always fail the pending wait: stop at the crash, not at the limit.
             await asyncio.wait_for(asyncio.wait([loading, crashed], return_when=asyncio.FIRST_COMPLETED), limit)
             if not loading.done():
                 raise RendererCrashed("the page's renderer crashed (out of memory?)")
-            return loading.result()
+            return str(loading.result())
         except (TimeoutError, PlaywrightTimeout) as exc:
             raise RenderTimeout(f"page still busy after {limit:g}s in the browser (crawl.timeout); "
                                 "its renderer was closed") from exc

@@ -55,7 +55,6 @@ def test_a_failed_commit_is_a_storage_error_in_one_line(tmp_path: Path) -> None:
     from sqlalchemy.orm import sessionmaker
 
     from feedsvc.models import CrawlRun
-
     from feedsvc.store.db import write_transaction
 
     engine = make_engine(f"sqlite:///{tmp_path / 'f.db'}")
