@@ -144,7 +144,7 @@ class ProcessBrowser:
         async with self._pages:
             browser = await self._launched(handler)
             killed_before = self.memory_kills
-            watch = asyncio.ensure_future(self._watch_memory())
+            watch = asyncio.ensure_future(self.watch_memory())
             try:
                 return await render_page(browser, document, handler.fetch, handler.blocked,
                                          user_agent=handler.user_agent, limit=handler.limit,
@@ -162,7 +162,7 @@ class ProcessBrowser:
             finally:
                 watch.cancel()
 
-    async def _watch_memory(self) -> None:
+    async def watch_memory(self) -> None:
         """While a page renders: kill any renderer of this process over RENDERER_MEMORY_MB (the page crashes,
         the browser and the other pages go on)."""
         while True:
