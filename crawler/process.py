@@ -302,8 +302,8 @@ class CrawlProcess:
         # Ends of earlier runs of this source that a full disk kept out of the database: written now, and said.
         folder = Path(http_cache_dir(self.cfg, state.source))
         earlier = pending_ends(folder, state.source.id)
-        message += "".join(f"; run {e.run_id} could not record its end then, recorded now: {e.status}: {e.message}"
-                           for e in earlier)
+        message += "".join(f"; run {e.run_id} could not record its end then, recorded now: {e.status}: "
+                           f"{e.message[:300]}" for e in earlier)
         try:
             with write_transaction(self.session_factory) as session:
                 for end in earlier:
