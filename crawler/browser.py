@@ -25,7 +25,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler.browser_page import BrowserStuck, PageTooLarge, RenderTimeout, render_page
+from crawler.browser_page import BrowserStuck, PageTooLarge, RendererCrashed, RenderTimeout, render_page
 from feedsvc.config import browser_missing
 
 if TYPE_CHECKING:
@@ -39,6 +39,11 @@ BLOCKED_STAT = "feedsvc/browser_blocked"
 BLOCKED_EXAMPLE_STAT = "feedsvc/browser_blocked_example"
 # A rendered page's JavaScript heap, in MB: a listing needs a few; a hostile page took gigabytes without a cap.
 JS_HEAP_MB = 256
+# A rendered page's renderer process, in MB of resident memory: what the JS heap cap does not see (ArrayBuffers,
+# canvases, DOM nodes — each grew a renderer past 1 GB within 10 s when measured). A listing page's renderer
+# uses 60-200 MB. Checked every MEMORY_POLL seconds while a page renders; a renderer over it is killed.
+RENDERER_MEMORY_MB = 1024
+MEMORY_POLL = 0.2
 # Nothing listens on the discard port; a connection that escaped Playwright's routing goes there and fails.
 DEAD_PROXY = "http://127.0.0.1:9"
 # Playwright cannot download its own browsers here; these flags keep the system Chromium quiet, offline and small.
@@ -102,6 +107,24 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+def _renderers() -> list[int]:
+    """This process's Chromium renderer processes (one per page: each page has its own browser context)."""
+    found = []
+    for pid in _descendants(os.getpid()):
+        with suppress(OSError):
+            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
+
+
+def _resident_mb(pid: int) -> int:
+    """Resident memory of `pid` in MB (0 once it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 class ProcessBrowser:
     """The crawl process's one Chromium: shared by every crawler of the process, at most `pages` pages at once."""
 
@@ -112,6 +135,7 @@ class ProcessBrowser:
         self._browser: Any = None
         self._pages: asyncio.Semaphore | None = None
         self.launches = 0
+        self.memory_kills = 0
 
     async def render(self, handler: BrowserDownloadHandler, document: Response) -> str:
         self.users.add(id(handler))
@@ -119,6 +143,8 @@ class ProcessBrowser:
             self._pages = asyncio.Semaphore(handler.pages)
         async with self._pages:
             browser = await self._launched(handler)
+            killed_before = self.memory_kills
+            watch = asyncio.ensure_future(self.watch_memory())
             try:
                 return await render_page(browser, document, handler.fetch, handler.blocked,
                                          user_agent=handler.user_agent, limit=handler.limit,
@@ -128,6 +154,26 @@ class ProcessBrowser:
                 await self.kill()
                 raise RenderTimeout(f"the browser did not close a busy page within its limit ({exc}); "
                                     "it was killed") from exc
+            except RendererCrashed as exc:
+                if self.memory_kills > killed_before:
+                    raise RendererCrashed(f"the page's renderer used over {RENDERER_MEMORY_MB} MB of memory; "
+                                          "it was killed") from exc
+                raise
+            finally:
+                watch.cancel()
+
+    async def watch_memory(self) -> None:
+        """While a page renders: kill any renderer of this process over RENDERER_MEMORY_MB (the page crashes,
+        the browser and the other pages go on)."""
+        while True:
+            await asyncio.sleep(MEMORY_POLL)
+            for pid in _renderers():
+                used = _resident_mb(pid)
+                if used > RENDERER_MEMORY_MB:
+                    log.warning("renderer pid=%d uses %d MB, over %d MB: killing it", pid, used, RENDERER_MEMORY_MB)
+                    with suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                        self.memory_kills += 1
 
     async def _launched(self, handler: BrowserDownloadHandler) -> Any:
         async with self._lock:

@@ -4,7 +4,7 @@ The page's document is the response Scrapy already fetched (through the crawl fe
 DOWNLOAD_MAXSIZE), handed to Chromium with `route.fulfill`. Every other request of the page — subresources,
 fetch/XHR, a worker's requests — is turned into a Scrapy request and sent through the crawl's downloader, so
 the same fence (the source's hosts, the resolved address), robots.txt and the source's delay apply, and the
-answer is fulfilled back. What a page may not do at all is refused and counted: WebSockets, popups
+answer is fulfilled back. What a page may not do at all is refused and counted: WebSockets (its workers' too), popups
 (`window.open`, `target=_blank`), navigating away (form posts, `location = …`), beacons, and requests past
 `MAX_PAGE_REQUESTS`. The Chromium flags in crawler/browser.py are a second wall for whatever Playwright does not
 route. A render that outlives its wall-clock limit has its context (and so its renderer) closed.
@@ -43,6 +43,10 @@ CLOSE_LIMIT = 5.0
 
 class RenderTimeout(Exception):
     """The page was still busy when its wall-clock limit ran out; its renderer was closed."""
+
+
+class RendererCrashed(Exception):
+    """The page's renderer died (out of memory, or killed for using too much) before the page was read."""
 
 
 class PageTooLarge(Exception):
@@ -143,6 +147,11 @@ class PageRoutes:
         with suppress(Exception):
             await ws.close(code=1008, reason="refused")
 
+    def on_worker_websocket(self, ws: Any) -> None:
+        # Playwright's WebSocket routing covers the page's own sockets only; a worker's socket shows up here, and
+        # the Chromium flags (crawler/browser.py) already keep it from connecting anywhere: count it as refused.
+        self.blocked(ws.url, "a worker of the rendered page may not open WebSockets")
+
     def on_page(self, page: Any) -> None:
         if page is self.page:
             return
@@ -182,7 +191,16 @@ async def render_page(browser: Any, document: Response, fetch: Fetch, blocked: B
         await context.route("**/*", routes.on_route)
         await context.route_web_socket("**/*", routes.on_websocket)
         routes.page = await context.new_page()
+        routes.page.on("websocket", routes.on_worker_websocket)
         context.on("page", routes.on_page)
+
+        crashed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def on_crash(_page: Any) -> None:
+            if not crashed.done():
+                crashed.set_result(True)
+
+        routes.page.on("crash", on_crash)
 
         async def load() -> str:
             await routes.page.goto(document.url, wait_until="load", timeout=limit * 1000)
@@ -191,11 +209,25 @@ async def render_page(browser: Any, document: Response, fetch: Fetch, blocked: B
 
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+        loading: asyncio.Future[Any] = asyncio.ensure_future(load())
         try:
-            return await asyncio.wait_for(load(), limit)
+            # A crashed renderer does not always fail the pending wait: stop at the crash, not at the limit.
+            await asyncio.wait_for(asyncio.wait([loading, crashed], return_when=asyncio.FIRST_COMPLETED), limit)
+            if not loading.done():
+                raise RendererCrashed("the page's renderer crashed (out of memory?)")
+            return str(loading.result())
         except (TimeoutError, PlaywrightTimeout) as exc:
             raise RenderTimeout(f"page still busy after {limit:g}s in the browser (crawl.timeout); "
                                 "its renderer was closed") from exc
+        except Exception as exc:
+            if crashed.done() and not isinstance(exc, RendererCrashed):
+                raise RendererCrashed("the page's renderer crashed (out of memory?)") from exc
+            raise
+        finally:
+            if not loading.done():
+                loading.cancel()
+                with suppress(BaseException):
+                    await loading
     finally:
         try:
             await asyncio.wait_for(context.close(), CLOSE_LIMIT)

@@ -297,9 +297,10 @@ class StoreArticle:
                                  f"{self.storage_error}; {len(self.lost_urls)} item(s) seen but not stored")
 
     def _write(self, batch: list[ItemRecord]) -> StoreResult:
+        from feedsvc.store.db import write_transaction
         from feedsvc.store.items import store_items
 
-        with self.session_factory() as session, session.begin():
+        with write_transaction(self.session_factory) as session:  # a full disk fails at commit: counted too
             return store_items(session, batch, self.run_id, self.at)
 
     def _fail(self, exc: Exception, batch: list[ItemRecord]) -> None:

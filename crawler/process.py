@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -288,21 +289,42 @@ class CrawlProcess:
                   message=f"error: crawl of {state.source.id!r} crashed: {state.crash} (run with -vv for details)")
 
     def _finish(self, state: SourceCrawl) -> None:
+        from crawler.settings import http_cache_dir
+        from crawler.unrecorded import forget_ends, keep_end, pending_ends
+        from feedsvc.store.db import write_transaction
         from feedsvc.store.listing_pages import record_listing_pages
-        from feedsvc.store.runs import finish_run, record_crawl_error
+        from feedsvc.store.runs import RunEnd, finish_run, record_crawl_error, record_late_end
 
         name = lease_name(state.source.id)
         status, message = state.verdict(self.keeper.lost(name))
         counts = state.counts()
         at = (state.now or self.now) + timedelta(seconds=time.monotonic() - (state.started or self.started_at))
-        with self.session_factory() as session, session.begin():
-            finish_run(session, state.run_id, status, counts, at, message)
-            blocked = state.report.robots_blocked if state.report is not None else []
-            if blocked:  # not an error of the crawl (status stays), but admins should see what robots.txt keeps out
-                record_crawl_error(session, state.source.id, state.run_id, blocked[0], ErrorKind.ROBOTS,
-                                   f"robots.txt forbids {len(blocked)} page(s), e.g. {blocked[0]}", at)
-            if state.report is not None and status.succeeded:
-                record_listing_pages(session, state.source.id, state.report.found_pages, at)
+        # Ends of earlier runs of this source that a full disk kept out of the database: written now, and said.
+        folder = Path(http_cache_dir(self.cfg, state.source))
+        earlier = pending_ends(folder, state.source.id)
+        message += "".join(f"; run {e.run_id} could not record its end then, recorded now: {e.status}: "
+                           f"{e.message[:300]}" for e in earlier)
+        try:
+            with write_transaction(self.session_factory) as session:
+                for end in earlier:
+                    record_late_end(session, end)
+                finish_run(session, state.run_id, status, counts, at, message)
+                blocked = state.report.robots_blocked if state.report is not None else []
+                if blocked:  # not an error of the crawl (status stays), but admins should see what robots.txt keeps out
+                    record_crawl_error(session, state.source.id, state.run_id, blocked[0], ErrorKind.ROBOTS,
+                                       f"robots.txt forbids {len(blocked)} page(s), e.g. {blocked[0]}", at)
+                if state.report is not None and status.succeeded:
+                    record_listing_pages(session, state.source.id, state.report.found_pages, at)
+            forget_ends(folder, earlier)
+        except FeedsvcError as exc:  # a full disk: the smallest write that keeps the verdict, else a file
+            log.error("could not record the end of run %s source=%s: %s", state.run_id, state.source.id, exc)
+            try:
+                with write_transaction(self.session_factory) as session:
+                    finish_run(session, state.run_id, status, counts, at, message)
+            except FeedsvcError as again:
+                kept = keep_end(folder, RunEnd(state.run_id, state.source.id, status, message, at, counts))
+                message += (f"; this end could not be written to the database ({again})"
+                            + ("; the next run of the source records it" if kept else ""))
         state.status = status
         self.keeper.release(name)
         self.emit("done", source=state.source.id, run_id=state.run_id, status=status, counts=asdict(counts),

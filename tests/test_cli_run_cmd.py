@@ -122,6 +122,8 @@ def test_demo_crawls_serves_and_stops_cleanly(procs: list[Proc], tmp_path: Path)
     procs.append(proc)
     base = proc.wait_line(r"Serving feeds on (http://127\.0\.0\.1:\d+)/", timeout=120).group(1)
     assert re.search(r"gwdemo\s.*ok", proc.output) and f"{base}/feeds/new.atom" in proc.output
+    board = proc.output.split("Serving feeds on")[0]
+    assert " INFO " not in board and "after crawl:" not in board, board  # nothing logged into the live board
 
     new = feedparser.parse(httpx.get(f"{base}/feeds/new.atom", timeout=10).content)
     assert new.bozo == 0 and len(new.entries) >= 30

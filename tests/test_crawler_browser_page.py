@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.crawls import child_env, done_event, run_crawler, toml_str, write_config
+from tests.support.crawls import child_env, done_event, events, run_crawler, toml_str, write_config
 from tests.support.site_server import DATA, Page, SiteServer
 from tests.test_crawler_browser import need_chromium
 
@@ -326,3 +326,93 @@ def test_one_browser_serves_every_source_of_a_crawl_process(tmp_path: Path, site
         assert len(browsers) == 1, browsers  # two sources rendering at once, one Chromium
     finally:
         _kill_and_wait(proc, family)
+
+
+# Memory the JS heap cap does not see, allocated without end before the page's load event; each grew a renderer
+# past 1 GB within seconds when measured without the watchdog.
+HOGS = {
+    "arraybuffers": "var keep = []; for (;;) { var b = new Uint8Array(64 << 20);"
+                    " for (var i = 0; i < b.length; i += 4096) { b[i] = 1; } keep.push(b); }",
+    "canvases": "var keep = []; for (;;) { var c = document.createElement('canvas'); c.width = 4096;"
+                " c.height = 4096; var x = c.getContext('2d'); x.fillStyle = 'red'; x.fillRect(0, 0, 4096, 4096);"
+                " x.getImageData(0, 0, 1, 1); keep.push(c); }",
+    "dom": "for (var n = 0; ; n++) { var d = document.createElement('div'); d.className = 'c' + n;"
+           " d.textContent = 'entry ' + n + ' '.repeat(200); document.body.appendChild(d); }",
+}
+
+
+@pytest.mark.parametrize("hog", sorted(HOGS))
+def test_renderer_memory_outside_the_js_heap_is_capped(tmp_path: Path, site: SiteServer, hog: str) -> None:
+    site.pages["/"] = Page(page(HOGS[hog]), "text/html; charset=utf-8")
+    started = time.monotonic()
+    done = crawl(tmp_path, site, timeout=90, wait=150)
+    assert done["status"] == "partial", done
+    assert "renderer used over 1024 MB of memory; it was killed" in done["message"], done
+    assert "still busy" not in done["message"], done  # stopped by memory, well before the 90 s limit
+    assert time.monotonic() - started < 80
+    assert done["counts"]["listing_counts"]["latest"] == 2  # the plain page's list was kept
+
+
+def test_a_hung_chromium_is_killed_and_the_next_source_gets_a_new_one(tmp_path: Path, site: SiteServer) -> None:
+    """The browser process itself stops answering (SIGSTOP, as a wedged Chromium would): the page's wall-clock
+    limit ends its render, closing it cannot finish, so the browser is killed; the next source renders with a
+    newly launched one."""
+    need_chromium()
+    seen = _spinning_site(site, ["/"])
+    site.pages["/b/"] = Page(page("fill();"), "text/html; charset=utf-8")
+    second = source(site.base_url + "/b", "browser").replace('id = "hp"', 'id = "hp2"')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [source(site.base_url), second],
+                          timeout=6, retries=0, crawl_extra="concurrent_sources = 1")
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.run", "hp", "hp2", "--config", str(config),
+                             "--progress-json", "--now", "2026-01-05T12:00:00+08:00"],
+                            env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert seen["/"].wait(90), "the page never ran its script"
+        browsers = _browsers(_descendants(proc.pid))
+        assert len(browsers) == 1, browsers
+        hung = browsers.pop()
+        os.kill(hung, signal.SIGSTOP)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    done = {e["source"]: e for e in events(stdout) if e["event"] == "done"}
+    assert done["hp"]["status"] == "partial", done
+    assert "did not close a busy page" in done["hp"]["message"] and "it was killed" in done["hp"]["message"], done
+    assert done["hp"]["counts"]["listing_counts"]["latest"] == 2  # the source went on with the plain page
+    assert done["hp2"]["status"] == "ok", (done, stderr[-2000:])
+    assert done["hp2"]["counts"]["listing_counts"] == {"latest": 2, "ranking": 3}  # rendered by a new Chromium
+    assert not _alive(hung)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone meanwhile
+        return b""
+
+
+def _browsers(pids: set[int]) -> set[int]:
+    return {pid for pid in _chromium(pids) if (line := _cmdline(pid)) and b"--type=" not in line}
+
+
+def test_a_workers_websocket_is_refused_and_counted(tmp_path: Path, site: SiteServer,
+                                                    other: ConnectionCounter) -> None:
+    """Playwright's WebSocket routing does not reach workers; their sockets are counted with the page's
+    refusals (the Chromium flags keep them from connecting: tests/test_crawler_browser.py)."""
+    opener = (f'var s = new WebSocket("ws://{other.host}:{other.port}/worker-ws");'
+              ' s.onclose = s.onerror = function () { postMessage("refused"); };')
+    js(site, "/worker.js", opener)
+    script = f"""
+function run(w) {{ return new Promise(function (resolve) {{ w.onmessage = resolve; w.onerror = resolve; }}); }}
+Promise.all([run(new Worker("/worker.js")),
+             run(new Worker(URL.createObjectURL(new Blob([{opener!r}]))))]).then(fill);
+"""
+    site.pages["/"] = Page(page(script), "text/html; charset=utf-8")
+    done = crawl(tmp_path, site)
+    assert done["counts"]["listing_counts"] == {"latest": 2, "ranking": 3}, done  # rendered after both workers
+    assert other.hits == [], other.hits
+    message = done["message"]
+    assert "; 2 rendered-page request(s) blocked (e.g. ws://127.0.0.2:" in message, message
+    assert "a worker of the rendered page may not open WebSockets" in message, message

@@ -44,3 +44,29 @@ def test_relative_sqlite_path_resolves_against_config_folder(tmp_path: Path) -> 
     create_schema(engine)
     assert (tmp_path / "data" / "feeds.db").exists()
     engine.dispose()
+
+
+def test_a_failed_commit_is_a_storage_error_in_one_line(tmp_path: Path) -> None:
+    """A full disk fails at commit, where SQLite writes its WAL; a deferred foreign key is checked there too,
+    which makes a real commit-time failure without filling a disk (tests/hostile/test_disk_full.py does that)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import sessionmaker
+
+    from feedsvc.models import CrawlRun
+    from feedsvc.store.db import write_transaction
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'f.db'}")
+    create_schema(engine)
+    factory = sessionmaker(engine)
+    try:
+        with pytest.raises(StorageError) as caught, write_transaction(factory) as session:
+            session.execute(text("PRAGMA defer_foreign_keys = ON"))
+            session.add(CrawlRun(source_id="nobody", started_at=datetime(2026, 1, 1, tzinfo=UTC), status="running",
+                                 trigger="manual", listing_counts={}))
+        assert str(caught.value) == "Database error on commit: FOREIGN KEY constraint failed"
+        with factory() as session:
+            assert session.execute(text("SELECT count(*) FROM crawl_runs")).scalar_one() == 0
+    finally:
+        engine.dispose()

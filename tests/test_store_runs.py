@@ -44,3 +44,23 @@ def test_failure_counts_on_the_source_and_success_resets_it(session: Session, db
     source = session.get(Source, "gw")
     assert source is not None and (source.error_count, source.last_error, source.last_status) == (0, None, "ok")
     assert data_version(session) == 1
+
+
+def test_a_late_end_closes_the_run_start_run_aborted_and_nothing_else(session: Session, db_url: str) -> None:
+    from feedsvc.store.runs import RunEnd, record_late_end
+
+    sync_sources(session, make_config(db_url).sources, T0)
+    full = start_run(session, "gw", T0)  # its process could not write its end: a full disk
+    later = start_run(session, "gw", T0 + timedelta(minutes=1))  # aborts it, "did not finish"
+    end = RunEnd(full, "gw", RunStatus.FAILED, "database write failed: database or disk is full", T0,
+                 RunCounts(pages=3))
+    assert record_late_end(session, end)
+    finish_run(session, later, RunStatus.OK, RunCounts(), T0 + timedelta(minutes=2), "fine")
+    assert not record_late_end(session, RunEnd(later, "gw", RunStatus.FAILED, "stale", T0))  # closed: kept
+    assert not record_late_end(session, RunEnd(full, "other", RunStatus.OK, "wrong source", T0))
+    session.commit()
+    run = get_run(session, full)
+    assert run is not None and (run.status, run.message, run.pages) == (
+        RunStatus.FAILED, "database write failed: database or disk is full", 3)
+    closed = get_run(session, later)
+    assert closed is not None and closed.message == "fine"

@@ -72,7 +72,6 @@ def run_demo(args: argparse.Namespace) -> int:
     from feedsvc.demo.server import DemoSite
     from feedsvc.runtime import bind_socket, run_service
 
-    _logging_for_service()
     console = Console(highlight=False)
 
     def interrupt(_sig: int, _frame: Any) -> None:
@@ -101,6 +100,9 @@ def run_demo(args: argparse.Namespace) -> int:
         if args.no_serve or sock is None:
             return 1 if failed else 0
         signal.signal(signal.SIGTERM, previous)
+        # Only now: the service logs each scheduled crawl, but the board above says all of the first one, and an
+        # INFO line printed into it while it is live splits it.
+        _logging_for_service()
         print(f"Serving feeds on {base_url}/ with scheduled re-crawls. Press Ctrl-C to stop.", flush=True)
         return run_service(str(setup.config_path), cfg=setup.cfg, sock=sock, access_log=False, log_level="warning")
     finally:

@@ -41,8 +41,13 @@ def wrap_exceptions(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except sa_exc.SQLAlchemyError as exc:
-            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            first = detail[0] if detail else exc.__class__.__name__
-            raise StorageError(f"Database error in {func.__name__}: {first}") from exc
+            raise storage_error(exc, f"in {func.__name__}") from exc
 
     return wrapper
+
+
+def storage_error(exc: sa_exc.SQLAlchemyError, where: str) -> StorageError:
+    """A one-line StorageError for `exc` ("Database error in store_items: database or disk is full")."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = detail[0] if detail else exc.__class__.__name__
+    return StorageError(f"Database error {where}: {first}")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from feedsvc.config import database_setting
 from feedsvc.errors import StorageError
+from feedsvc.store._base import storage_error
 from feedsvc.store.search import register_sqlite_functions
 
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
@@ -75,6 +76,27 @@ def make_engine(url: str, base_dir: Path | None = None, **kwargs: Any) -> Engine
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextlib.contextmanager
+def write_transaction(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session in one transaction, committed when the block ends. A failed commit is a StorageError like a
+    failed statement: on a full disk SQLite's WAL (and PostgreSQL's) is written at commit, so "database or
+    disk is full" comes from the commit, after every store function returned."""
+    with session_factory() as session:
+        transaction = session.begin()
+        try:
+            yield session
+        except BaseException:
+            transaction.rollback()
+            raise
+        try:
+            transaction.commit()
+        except SQLAlchemyError as exc:
+            # SQLite keeps the transaction open after some failed COMMITs (a deferred constraint): end it here.
+            with contextlib.suppress(SQLAlchemyError):
+                session.rollback()
+            raise storage_error(exc, "on commit") from exc
 
 
 def _alembic_config(engine: Engine) -> Any:

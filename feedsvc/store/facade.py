@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from feedsvc.store.db import create_schema, make_engine, make_session_factory
+from feedsvc.store.db import create_schema, make_engine, make_session_factory, write_transaction
 
 if TYPE_CHECKING:
     from feedsvc.config import AppConfig
@@ -49,7 +49,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: committed when the block ends, rolled back if it raises."""
-        with self.session_factory() as session, session.begin():
+        with write_transaction(self.session_factory) as session:
             yield session
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from feedsvc.errors import FeedsvcError
 from feedsvc.models import Lease
 from feedsvc.store._base import insert_for, wrap_exceptions
+from feedsvc.store.db import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class LeaseKeeper:
     def acquire_many(self, names: list[str]) -> dict[str, str | None]:
         """Each name → None when acquired, else its current holder; one transaction for all of them."""
         out: dict[str, str | None] = {}
-        with self.session_factory() as session, session.begin():
+        with write_transaction(self.session_factory) as session:
             for name in names:
                 if acquire_lease(session, name, self.owner, datetime.now(UTC), self.ttl):
                     out[name] = None
@@ -169,7 +170,7 @@ class LeaseKeeper:
         with self._lock:
             names = sorted(self._held - self._lost)
         try:
-            with self.session_factory() as session, session.begin():
+            with write_transaction(self.session_factory) as session:
                 gone = [n for n in names if not renew_lease(session, n, self.owner, datetime.now(UTC), self.ttl)]
                 if progress is not None:
                     progress(session)
@@ -186,7 +187,7 @@ class LeaseKeeper:
                 return
             self._held.discard(name)
         try:
-            with self.session_factory() as session, session.begin():
+            with write_transaction(self.session_factory) as session:
                 release_lease(session, name, self.owner)
         except FeedsvcError as exc:  # it expires on its own after ttl
             log.warning("could not release lease %s: %s", name, exc)

@@ -84,6 +84,32 @@ def finish_run(
         bump_data_version(session)
 
 
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """How a run ended, as its crawl process saw it; kept outside the database when the database could not take
+    it (a full disk), until the next run of the source records it (`record_late_end`)."""
+
+    run_id: int
+    source_id: str
+    status: str
+    message: str
+    at: datetime
+    counts: RunCounts = field(default_factory=RunCounts)
+
+
+@wrap_exceptions
+def record_late_end(session: Session, end: RunEnd) -> bool:
+    """Close run `end.run_id` with the outcome its own process could not write. Only a run still open, or
+    closed by `start_run` as aborted for want of that outcome, is changed; True when it was."""
+    done = session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.id == end.run_id, CrawlRun.source_id == end.source_id,
+               CrawlRun.status.in_([RunStatus.RUNNING, RunStatus.ABORTED]))
+        .values(status=end.status, finished_at=end.at, message=end.message, **_count_values(end.counts))
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
 @wrap_exceptions
 def record_crawl_error(
     session: Session, source_id: str, run_id: int | None, url: str | None, kind: str, message: str, at: datetime
