@@ -253,16 +253,12 @@ def _inner_html(root: etree._Element) -> str:
 
 
 def _fix_attrs(el: etree._Element, base_url: str) -> None:
-    """Absolute links and image sources, lazy-loaded images made real, event handlers and styles dropped."""
+    """Absolute links and image sources, event handlers and styles dropped (lazy-loaded images got their real
+    source with the page's visible copy: crawler/article_body.py `load_lazy_images`)."""
     attrib = el.attrib
     for name in [name for name in attrib if name.startswith("on") or name == "style"]:
         del attrib[name]
     tag = el.tag
-    if tag == "img" and not attrib.get("src"):
-        for lazy in ("data-src", "data-original", "data-lazy-src"):
-            if attrib.get(lazy):
-                attrib["src"] = attrib[lazy]
-                break
     for tag_name, attr in _URL_ATTRS:
         if tag == tag_name and attrib.get(attr):
             value = "".join(attrib[attr].split())

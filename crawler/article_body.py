@@ -7,6 +7,7 @@ heuristic (which stays as the fallback in crawler/article.py for pages where tra
 from __future__ import annotations
 
 import copy
+import re
 
 import trafilatura
 from lxml import etree
@@ -32,14 +33,106 @@ _SHORT_PAGE_CHARS = 2000  # visible characters in the whole page, navigation inc
 _X_PAGE_TEXT = etree.XPath("string(//body)")
 
 
+# Lazy-loaded images: a script copies one of these into `src` once the image scrolls into view, so the page as
+# fetched holds a placeholder (nothing, a data: URI or a grey GIF) where the picture is.
+_LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-actualsrc", "data-echo")
+_LAZY_SRCSET = ("data-srcset", "data-lazy-srcset")
+# "url 480w, url 960w" or "url 1x, url 2x"; a data: URI holds commas, so it runs to the next space.
+_SRCSET_ITEM = re.compile(r"\s*(data:\S*|[^\s,][^\s]*?)(?:\s+(\d+(?:\.\d+)?)[wx])?\s*(?:,|$)")
+_X_NOSCRIPT_IMG = etree.XPath("//body//noscript[.//img]")
+
+
 def visible_tree(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
-    """A copy of the page without comments, processing instructions and hidden elements (tails kept). The
-    extractor needs a tree of its own anyway (it cleans in place), and it cannot handle comment nodes."""
+    """A copy of the page without comments, processing instructions and hidden elements (tails kept), with
+    lazy-loaded images given their real source (`load_lazy_images`). The extractor needs a tree of its own anyway
+    (it cleans in place), and it cannot handle comment nodes."""
     tree = copy.deepcopy(root)
     etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     for el in _X_HIDDEN(tree):
         drop_element(el)
+    load_lazy_images(tree)
     return tree
+
+
+def load_lazy_images(tree: etree._Element) -> None:
+    """Give every lazy-loaded image its real URL in `src`, in place, as the page's script would: a lazy attribute
+    (data-src, data-original, …) wins over the placeholder `src`, then the largest candidate of a lazy srcset,
+    then, when `src` is empty or a data: URI, of `srcset` or the enclosing <picture>'s <source>. A <noscript>
+    copy of the image (the no-script fallback after a placeholder) gives the URL and is dropped; a <noscript>
+    image standing alone is unwrapped, since both trafilatura and our cleaner drop <noscript>."""
+    for noscript in _X_NOSCRIPT_IMG(tree):
+        fallback = next(noscript.iter("img"))
+        previous = _placeholder_before(noscript)
+        src = (fallback.get("src") or "").strip()
+        if previous is not None and src and not src.startswith("data:"):
+            for name in (*_LAZY_SRC, *_LAZY_SRCSET, "srcset"):
+                previous.attrib.pop(name, None)
+            previous.set("src", src)
+            if fallback.get("alt") and not previous.get("alt"):
+                previous.set("alt", fallback.get("alt"))
+            drop_element(noscript)
+        elif previous is None and fallback.get("width") not in ("0", "1"):  # not a tracking pixel
+            _unwrap(noscript)
+    for img in tree.iter("img"):
+        attrib = img.attrib
+        real = next((attrib[name].strip() for name in _LAZY_SRC
+                     if attrib.get(name, "").strip() and not attrib[name].startswith("data:")), None)
+        if real is None:
+            real = next((best for name in _LAZY_SRCSET if (best := largest_candidate(attrib.get(name)))), None)
+        if real is None and (attrib.get("src") or "data:").strip().startswith("data:"):
+            real = largest_candidate(attrib.get("srcset"))
+            # (libxml2 does not know <source> is empty: the <img> after it lands inside it)
+            picture = next((el for el in img.iterancestors("picture", "source") if el.tag == "picture"), None)
+            if real is None and picture is not None:
+                real = next((best for source in picture.iter("source")
+                             if (best := largest_candidate(source.get("srcset") or source.get("data-srcset")))),
+                            None)
+        if real is not None:
+            attrib["src"] = real
+
+
+def _placeholder_before(noscript: etree._Element) -> etree._Element | None:
+    """The image a <noscript> fallback stands for: an <img> just before it, or the only <img> of a text-less
+    wrapper just before it (`<span class="lazy"><img …></span><noscript>…`)."""
+    previous = noscript.getprevious()
+    if previous is None or (previous.tail or "").strip():
+        return None
+    if previous.tag == "img":
+        return previous
+    images = list(previous.iter("img"))
+    return images[0] if len(images) == 1 and not "".join(previous.itertext()).strip() else None
+
+
+def largest_candidate(srcset: str | None) -> str | None:
+    """The URL of a srcset's widest (or highest-density) candidate; None for an empty or data: one."""
+    best: tuple[float, str] | None = None
+    for found in _SRCSET_ITEM.finditer(srcset or ""):
+        url, size = found[1], float(found[2] or 1)
+        if not url.startswith("data:") and (best is None or size > best[0]):
+            best = (size, url)
+    return best[1] if best else None
+
+
+def _unwrap(el: etree._Element) -> None:
+    """Replace an element by its children (its text and tail kept in place)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    index = parent.index(el)
+    children = list(el)
+    if el.text:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.text
+        else:
+            parent.text = (parent.text or "") + el.text
+    if children:
+        children[-1].tail = (children[-1].tail or "") + (el.tail or "")
+    elif el.tail:
+        el.text, el.tail = el.tail, None
+        drop_element(el)
+        return
+    parent[index:index + 1] = children
 
 
 def drop_element(el: etree._Element) -> None:

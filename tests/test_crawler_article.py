@@ -113,3 +113,42 @@ def test_configured_body_selector_wins_over_the_automatic_choice() -> None:
     correction to an earlier version of this story, about the length of the path.</p></div></body></html>"""
     text = _body_text(page, ArticleSelectors(body="div.note"))
     assert text.startswith("Editor's note") and "city council" not in text
+
+
+def test_lazy_loaded_images_keep_their_real_source_in_the_body() -> None:
+    # A WordPress-style lazy image with its <noscript> fallback, and a jQuery-lazyload one with a grey placeholder.
+    page = f"""<html><head><title>River path to grow by four kilometres</title></head><body><article>
+    <h1>River path to grow by four kilometres</h1>
+    <figure><img src="data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%3E%3C/svg%3E"
+      data-lazy-src="../../up/2026/10/mill.jpg" data-lazy-srcset="../../up/2026/10/mill-300x200.jpg 300w"
+      alt="The old mill"><noscript><img src="../../up/2026/10/mill.jpg" alt="The old mill"></noscript></figure>
+    {_STORY}<p><img class="lazy" src="/static/grey.gif" data-original="//cdn.gw.test/up/bridge.png"></p>
+    <p>The second bridge, shown above, is the costlier of the two and will be built last, after the path.</p>
+    </article></body></html>"""
+    for selectors in (ArticleSelectors(), ArticleSelectors(body="article")):
+        body = extract_article(Selector(text=page), selectors, BASE).content_html or ""
+        assert 'src="http://gw.test/up/2026/10/mill.jpg"' in body, body
+        assert 'src="http://cdn.gw.test/up/bridge.png"' in body, body
+        assert "data:image" not in body and "grey.gif" not in body
+
+
+def test_hidden_text_is_never_title_or_body_whichever_way_it_is_found() -> None:
+    hidden_h1s = ('<h1 hidden>Hidden headline one</h1>', '<h1 aria-hidden="true">Hidden headline two</h1>',
+                  '<h1 style="DISPLAY : NONE">Hidden headline three</h1>')
+    for hidden_h1 in hidden_h1s:
+        page = f"""<html><head><title>Site</title></head><body>{hidden_h1}
+        <div class="story"><h1>River path to grow by four kilometres</h1>
+        <div style="display:none"><p>A paragraph hidden by an inline style that is long enough to be text.</p></div>
+        {_STORY}<p aria-hidden="true">An aria-hidden paragraph that repeats a quote from the story at length.</p>
+        </div></body></html>"""
+        for selectors in (ArticleSelectors(), ArticleSelectors(title="h1", body="div.story", summary="div.story")):
+            content = extract_article(Selector(text=page), selectors, BASE)
+            assert content.title == "River path to grow by four kilometres", (hidden_h1, selectors)
+            for field in (content.content_html or "", content.summary or ""):
+                assert "The city council voted" in field
+                assert "hidden by an inline style" not in field and "aria-hidden paragraph" not in field
+    # Where trafilatura finds nothing and our structural fallback chooses, hidden text stays out too.
+    short = """<html><body><div class="content"><p hidden>Hidden words that nobody sees on the page.</p>
+    <p>Notice: the office is closed on Friday for the holiday.</p></div></body></html>"""
+    body = extract_article(Selector(text=short), ArticleSelectors(), BASE).content_html or ""
+    assert "office is closed" in body and "Hidden words" not in body
