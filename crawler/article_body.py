@@ -28,6 +28,10 @@ _X_HOLDS_ARTICLE = etree.XPath("boolean(descendant-or-self::*[self::h1 or self::
                                "@itemprop='articleBody'])")
 _X_SLIDES = etree.XPath(".//img | .//li")
 
+_X_LINK_HEADINGS = etree.XPath("//body//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6][.//a]")
+_X_TEXT = etree.XPath("normalize-space(.)")
+_CARD_CHARS = 1000  # a teaser's title and summary; an article's section is longer
+
 MIN_BODY_TEXT = 40  # characters of text, spaces not counted
 _PARAGRAPH_CHARS = 100
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -60,6 +64,35 @@ def visible_tree(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
         drop_element(el)
     load_lazy_images(tree)
     return tree
+
+
+def drop_teaser_lists(tree: etree._Element) -> None:
+    """Remove, in place, lists of teaser cards (a stream of other stories, "Other opinion columns", "Related"):
+    an element of which at least three children, and most, are short cards headed by a link to another page
+    (`<li><h3><a href=…>Title</a></h3><p>Summary…</p></li>`). Trafilatura keeps the cards' summaries as text when
+    the list shares the article's container. Never an element holding the headline or the article itself; for the
+    automatic choice only."""
+    cards: dict[etree._Element, set[etree._Element]] = {}
+    for heading in _X_LINK_HEADINGS(tree):
+        text = "".join("".join(heading.itertext()).split())
+        linked = sum(len("".join("".join(a.itertext()).split())) for a in heading.iter("a")
+                     if not (a.get("href") or "#").startswith("#"))
+        if not text or linked * 2 < len(text):
+            continue
+        child = heading
+        for parent in heading.iterancestors():
+            if parent.tag in ("body", "html"):
+                break
+            cards.setdefault(parent, set()).add(child)
+            child = parent
+    for parent, children in cards.items():
+        if len(children) < 3 or parent.getparent() is None:
+            continue
+        siblings = [el for el in parent if isinstance(el.tag, str)]
+        if len(children) * 2 <= len(siblings) or _X_HOLDS_ARTICLE(parent):
+            continue
+        if all(len(_X_TEXT(card)) < _CARD_CHARS for card in children):
+            drop_element(parent)
 
 
 def drop_galleries(tree: etree._Element) -> None:
