@@ -33,7 +33,8 @@ _X_TEXT = etree.XPath("normalize-space(.)")
 _CARD_CHARS = 1000  # a teaser's title and summary; an article's section is longer
 
 MIN_BODY_TEXT = 40  # characters of text, spaces not counted
-_PARAGRAPH_CHARS = 100
+_PARAGRAPH_CHARS = 100  # (a quarter of it in CJK characters: one says about a word's worth)
+_HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Under 250 characters of main text trafilatura tries its other algorithms and may settle on a flat whole-page
 # text. On a real page that rescue finds the article (without it the corpus F1 fell from 0.93 to 0.92); on a
@@ -223,20 +224,27 @@ def main_text(root: lxml_html.HtmlElement) -> etree._Element | None:
         return None
     for graphic in body.iter("graphic"):  # trafilatura's image element
         graphic.tag = "img"
-    trim_tail(body)
+    trim_edges(body)
     return body
 
 
-def trim_tail(body: etree._Element) -> None:
-    """Drop, in place, the page furniture trafilatura keeps after the article when it shares the article's
-    container: walking back from the end, headings ("You might also like", "Most read"), link lists and "Next
-    article" links, empty blocks, and on a Chinese page any block shorter than a paragraph ("责任编辑：…",
-    "【打印】【关闭】"). The walk stops at the first other block: an English page's short last line ("Update:
-    …", a sign-off) is the article's."""
+def trim_edges(body: etree._Element) -> None:
+    """Drop, in place, the page furniture trafilatura keeps around the article when it shares the article's
+    container. Before the article: navigation (link bars, breadcrumbs) and empty blocks. After it, walking back
+    from the end: headings ("You might also like", "Most read"), link lists and "Next article" links, empty
+    blocks, and on a Chinese page any block shorter than a sentence or two ("责任编辑：…", "【打印】【关闭】").
+    Each walk stops at the first other block: an English page's short last line ("Update: …", a sign-off) is
+    the article's."""
     blocks = list(body)
     cjk = _is_cjk("".join(body.itertext()))
     for el in reversed(blocks):
-        if not _is_furniture(el, cjk):
+        if _is_picture(el):
+            continue  # kept, but the walk goes on: a sharing widget's icon is not the article's end
+        if not (el.tag in _HEADINGS or _is_navigation(el) or (cjk and _is_short(el))):
+            break
+        drop_element(el)
+    for el in blocks:
+        if el.getparent() is None or not _is_navigation(el):
             break
         drop_element(el)
 
@@ -245,13 +253,19 @@ def _is_cjk(text: str) -> bool:
     return len(_CJK.findall(text)) * 3 > len("".join(text.split()))
 
 
-def _is_furniture(el: etree._Element, cjk: bool) -> bool:
-    if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-        return True
+def _is_navigation(el: etree._Element) -> bool:
+    """Empty (no text, no picture), or at least half of its text is link text."""
     text = "".join("".join(el.itertext()).split())
     if not text:
         return el.tag != "img" and next(el.iter("img"), None) is None
     links = sum(len("".join("".join(a.itertext()).split())) for a in el.iter("a"))
-    if links * 2 >= len(text):
-        return True
-    return cjk and len(text) * 4 < _PARAGRAPH_CHARS
+    return links * 2 >= len(text)
+
+
+def _is_picture(el: etree._Element) -> bool:
+    return (el.tag == "img" or next(el.iter("img"), None) is not None) and not "".join(el.itertext()).strip()
+
+
+def _is_short(el: etree._Element) -> bool:
+    """Some text, under a quarter of a paragraph (a picture is not short text)."""
+    return 0 < len("".join("".join(el.itertext()).split())) * 4 < _PARAGRAPH_CHARS

@@ -179,7 +179,7 @@ def test_a_slideshow_inside_the_article_is_not_kept_but_a_single_figure_is() -> 
     assert "Slide 3: a different story" in (configured.content_html or "")
 
 
-def test_furniture_after_the_article_is_trimmed_but_its_last_short_line_is_not() -> None:
+def test_furniture_around_the_article_is_trimmed_but_its_last_short_line_is_not() -> None:
     page = f"""<html><head><title>River path to grow by four kilometres</title></head><body><div class="main">
     <h1>River path to grow by four kilometres</h1>{_STORY}
     <p><em>Update, 5 p.m.: the council published the vote count.</em></p>
@@ -189,12 +189,13 @@ def test_furniture_after_the_article_is_trimmed_but_its_last_short_line_is_not()
     </div></body></html>"""
     text = _body_text(page)
     assert text.endswith("Update, 5 p.m.: the council published the vote count."), text
-    zh = """<html><head><title>沿江步道将延长四公里</title></head><body><div class="main"><h1>沿江步道将延长四公里</h1>
-    <p>市政府周二宣布，沿江步道将延长四公里，这一计划十年前首次提出，曾因桥梁造价的争议两度推迟。</p>
+    zh = """<html><head><title>沿江步道将延长四公里</title></head><body><div class="main">
+    <p><a href="/">文学城首页</a> | <a href="/n">新闻直通车</a> | <a href="/b">热点论坛</a> | <a href="/h">使用帮助</a></p>
+    <h1>沿江步道将延长四公里</h1><p>市政府周二宣布，沿江步道将延长四公里，这一计划十年前首次提出，曾因桥梁造价的争议两度推迟。</p>
     <p>工程将于明年春天开工，分段开放，第一段在暑假前开放，如果预算不变，全线将在两年内贯通。</p>
     <p>沿线居民表示欢迎，但希望增加照明和长椅，市政府表示将在下月公布详细设计时一并考虑。</p>
     <p>责任编辑：王明</p><p>【<a href="javascript:print()">打印</a>】【<a href="#">关闭</a>】</p>
     <ul><li><a href="/a/5">市长就预算争议辞职</a></li><li><a href="/a/6">暴雨致全市学校停课</a></li></ul>
     </div></body></html>"""
     text = _body_text(zh)
-    assert text.endswith("市政府表示将在下月公布详细设计时一并考虑。"), text
+    assert text.startswith("市政府周二宣布") and text.endswith("市政府表示将在下月公布详细设计时一并考虑。"), text
