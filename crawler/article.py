@@ -20,14 +20,7 @@ from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
-from crawler.article_body import (
-    MIN_BODY_TEXT,
-    drop_element,
-    drop_galleries,
-    drop_teaser_lists,
-    main_text,
-    visible_tree,
-)
+from crawler.article_body import MIN_BODY_TEXT, drop_element, main_text, prepare_page, visible_tree
 from crawler.blocks import heading_and_block, select
 from crawler.dates import find_date_text, machine_date_value
 from feedsvc.config import ArticleSelectors
@@ -177,9 +170,7 @@ def _body(page: Selector, selectors: ArticleSelectors) -> tuple[etree._Element |
     if selectors.body:
         found = select(page, selectors.body)
         return (found[0].root if found and not isinstance(found[0].root, str) else None), False
-    # (on the page's visible copy: the title and date were read already)
-    drop_galleries(page.root)
-    drop_teaser_lists(page.root)
+    prepare_page(page.root)  # (the page's visible copy: the title and date were read already)
     main = main_text(page.root)
     if main is not None:
         return main, True

@@ -30,6 +30,7 @@ _X_SLIDES = etree.XPath(".//img | .//li")
 
 _X_LINK_HEADINGS = etree.XPath("//body//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6][.//a]")
 _X_TEXT = etree.XPath("normalize-space(.)")
+_X_QUOTED_TABLES = etree.XPath("//body//blockquote[table and count(*) = 1]")
 _CARD_CHARS = 1000  # a teaser's title and summary; an article's section is longer
 
 MIN_BODY_TEXT = 40  # characters of text, spaces not counted
@@ -67,12 +68,22 @@ def visible_tree(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     return tree
 
 
+def prepare_page(tree: etree._Element) -> None:
+    """Ready the page's visible copy, in place, for the automatic choice of the main text (a configured body
+    selector never sees this: it may name what is dropped here): slideshows and teaser lists go, and a table
+    indented with a <blockquote> is freed from it (trafilatura flattens a quoted table into loose cells and loses
+    the plain-text ones)."""
+    drop_galleries(tree)
+    drop_teaser_lists(tree)
+    for quote in _X_QUOTED_TABLES(tree):
+        _unwrap(quote)
+
+
 def drop_teaser_lists(tree: etree._Element) -> None:
     """Remove, in place, lists of teaser cards (a stream of other stories, "Other opinion columns", "Related"):
     an element of which at least three children, and most, are short cards headed by a link to another page
     (`<li><h3><a href=…>Title</a></h3><p>Summary…</p></li>`). Trafilatura keeps the cards' summaries as text when
-    the list shares the article's container. Never an element holding the headline or the article itself; for the
-    automatic choice only."""
+    the list shares the article's container. Never an element holding the headline or the article itself."""
     cards: dict[etree._Element, set[etree._Element]] = {}
     for heading in _X_LINK_HEADINGS(tree):
         text = "".join("".join(heading.itertext()).split())
@@ -100,7 +111,7 @@ def drop_galleries(tree: etree._Element) -> None:
     """Remove, in place, slideshows and carousels: an element whose class or id says gallery, slideshow, carousel
     or slider, holding at least three pictures or slides. Their captions are not the article's text, and
     trafilatura keeps them when they sit inside the article. Never an element holding the headline or the article
-    itself, never a single figure; for the automatic choice only (a configured body selector may name a gallery)."""
+    itself, never a single figure."""
     for el in _X_MARKED(tree):
         if el.getparent() is None or not _GALLERY.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
             continue
