@@ -251,7 +251,10 @@ def trim_edges(body: etree._Element) -> None:
     for el in reversed(blocks):
         if _is_picture(el):
             continue  # kept, but the walk goes on: a sharing widget's icon is not the article's end
-        if not (el.tag in _HEADINGS or _is_navigation(el) or (cjk and _is_short(el))):
+        previous = el.getprevious()
+        # (a short line under a heading at the end is a widget: "Comments" / "Loading comments…")
+        short_is_furniture = cjk or (previous is not None and previous.tag in _HEADINGS)
+        if not (el.tag in _HEADINGS or _is_navigation(el) or (short_is_furniture and _is_short(el))):
             break
         drop_element(el)
     for el in blocks:
