@@ -57,7 +57,7 @@ def test_trim_edges_drops_navigation_before_and_furniture_after_the_article() ->
     <p>市政府周二宣布，沿江步道将延长四公里，这一计划十年前首次提出，曾因桥梁造价的争议两度推迟。</p><img src="/a.jpg">
     <p>沿线居民表示欢迎。</p><p>责任编辑：王明</p><h3>相关新闻</h3><ul><li><a href="/5">市长辞职</a></li></ul></div>""")
     trim_edges(body)
-    assert [el.tag for el in body] == ["p", "img"]  # the short closing line goes too on a Chinese page
+    assert [" ".join(el.text_content().split())[:6] or el.tag for el in body] == ["市政府周二宣", "img", "沿线居民表示"]
     english = lxml_html.fragment_fromstring("""<div><p><a href="/">Home</a> › <a href="/news">News</a></p>
     <p>The city council voted on Tuesday to extend the river path by four kilometres, a plan first proposed.</p>
     <p>Update: the vote count was published.</p><p><a href="/a/7">The next story</a> Next Article</p>
