@@ -249,7 +249,7 @@ def trim_edges(body: etree._Element) -> None:
     blocks = list(body)
     cjk = _is_cjk("".join(body.itertext()))
     for el in reversed(blocks):
-        if _is_picture(el):
+        if _is_figure(el):
             continue  # kept, but the walk goes on: a sharing widget's icon is not the article's end
         previous = el.getprevious()
         # (a short line under a heading at the end is a widget: "Comments" / "Loading comments…")
@@ -276,8 +276,11 @@ def _is_navigation(el: etree._Element) -> bool:
     return links * 2 >= len(text)
 
 
-def _is_picture(el: etree._Element) -> bool:
-    return (el.tag == "img" or next(el.iter("img"), None) is not None) and not "".join(el.itertext()).strip()
+def _is_figure(el: etree._Element) -> bool:
+    """A picture with at most a caption's worth of text ("图1 附件：下载本文")."""
+    if el.tag != "img" and next(el.iter("img"), None) is None:
+        return False
+    return len("".join("".join(el.itertext()).split())) < _PARAGRAPH_CHARS
 
 
 def _is_short(el: etree._Element) -> bool:
