@@ -162,7 +162,8 @@ def test_a_slideshow_inside_the_article_is_not_kept_but_a_single_figure_is() -> 
     {n}</h2><p>Slide {n}: a different story entirely, about a bank that lost money last year, a general strike in a
     far city or a film premiere on a rainy night, each with its own description.</p><p class="credits">GETTY
     IMAGES</p></li>""" for n in range(1, 21))
-    page = f"""<html><head><title>River path to grow by four kilometres</title></head><body><article>
+    page = f"""<html><head><title>River path to grow by four kilometres</title></head>
+    <body class="article inline-gallery"><article>
     <h1>River path to grow by four kilometres</h1><div itemprop="articleBody">{_STORY}
     <div class="dnd-widget-wrapper type-gallery"><div class="full-gallery"><div class="scroller">
     <h2 class="gallery-title">Business news in pictures</h2><div class="images"><ul>{images}</ul></div>
