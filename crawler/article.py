@@ -20,7 +20,7 @@ from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
-from crawler.article_body import MIN_BODY_TEXT, drop_element, main_text, visible_tree
+from crawler.article_body import MIN_BODY_TEXT, drop_element, main_text, prepare_page, visible_tree
 from crawler.blocks import heading_and_block, select
 from crawler.dates import find_date_text, machine_date_value
 from feedsvc.config import ArticleSelectors
@@ -170,6 +170,7 @@ def _body(page: Selector, selectors: ArticleSelectors) -> tuple[etree._Element |
     if selectors.body:
         found = select(page, selectors.body)
         return (found[0].root if found and not isinstance(found[0].root, str) else None), False
+    prepare_page(page.root)  # (the page's visible copy: the title and date were read already)
     main = main_text(page.root)
     if main is not None:
         return main, True
@@ -253,16 +254,12 @@ def _inner_html(root: etree._Element) -> str:
 
 
 def _fix_attrs(el: etree._Element, base_url: str) -> None:
-    """Absolute links and image sources, lazy-loaded images made real, event handlers and styles dropped."""
+    """Absolute links and image sources, event handlers and styles dropped (lazy-loaded images got their real
+    source with the page's visible copy: crawler/article_body.py `load_lazy_images`)."""
     attrib = el.attrib
     for name in [name for name in attrib if name.startswith("on") or name == "style"]:
         del attrib[name]
     tag = el.tag
-    if tag == "img" and not attrib.get("src"):
-        for lazy in ("data-src", "data-original", "data-lazy-src"):
-            if attrib.get(lazy):
-                attrib["src"] = attrib[lazy]
-                break
     for tag_name, attr in _URL_ATTRS:
         if tag == tag_name and attrib.get(attr):
             value = "".join(attrib[attr].split())

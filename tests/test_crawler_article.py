@@ -113,3 +113,90 @@ def test_configured_body_selector_wins_over_the_automatic_choice() -> None:
     correction to an earlier version of this story, about the length of the path.</p></div></body></html>"""
     text = _body_text(page, ArticleSelectors(body="div.note"))
     assert text.startswith("Editor's note") and "city council" not in text
+
+
+def test_lazy_loaded_images_keep_their_real_source_in_the_body() -> None:
+    # A WordPress-style lazy image with its <noscript> fallback, and a jQuery-lazyload one with a grey placeholder.
+    page = f"""<html><head><title>River path to grow by four kilometres</title></head><body><article>
+    <h1>River path to grow by four kilometres</h1>
+    <figure><img src="data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%3E%3C/svg%3E"
+      data-lazy-src="../../up/2026/10/mill.jpg" data-lazy-srcset="../../up/2026/10/mill-300x200.jpg 300w"
+      alt="The old mill"><noscript><img src="../../up/2026/10/mill.jpg" alt="The old mill"></noscript></figure>
+    {_STORY}<p><img class="lazy" src="/static/grey.gif" data-original="//cdn.gw.test/up/bridge.png"></p>
+    <p>The second bridge, shown above, is the costlier of the two and will be built last, after the path.</p>
+    </article></body></html>"""
+    for selectors in (ArticleSelectors(), ArticleSelectors(body="article")):
+        body = extract_article(Selector(text=page), selectors, BASE).content_html or ""
+        assert 'src="http://gw.test/up/2026/10/mill.jpg"' in body, body
+        assert 'src="http://cdn.gw.test/up/bridge.png"' in body, body
+        assert "data:image" not in body and "grey.gif" not in body
+
+
+def test_hidden_text_is_never_title_or_body_whichever_way_it_is_found() -> None:
+    hidden_h1s = ('<h1 hidden>Hidden headline one</h1>', '<h1 aria-hidden="true">Hidden headline two</h1>',
+                  '<h1 style="DISPLAY : NONE">Hidden headline three</h1>')
+    for hidden_h1 in hidden_h1s:
+        page = f"""<html><head><title>Site</title></head><body>{hidden_h1}
+        <div class="story"><h1>River path to grow by four kilometres</h1>
+        <div style="display:none"><p>A paragraph hidden by an inline style that is long enough to be text.</p></div>
+        {_STORY}<p aria-hidden="true">An aria-hidden paragraph that repeats a quote from the story at length.</p>
+        </div></body></html>"""
+        for selectors in (ArticleSelectors(), ArticleSelectors(title="h1", body="div.story", summary="div.story")):
+            content = extract_article(Selector(text=page), selectors, BASE)
+            assert content.title == "River path to grow by four kilometres", (hidden_h1, selectors)
+            for field in (content.content_html or "", content.summary or ""):
+                assert "The city council voted" in field
+                assert "hidden by an inline style" not in field and "aria-hidden paragraph" not in field
+    # Where trafilatura finds nothing and our structural fallback chooses, hidden text stays out too.
+    short = """<html><body><div class="content"><p hidden>Hidden words that nobody sees on the page.</p>
+    <p>Notice: the office is closed on Friday for the holiday.</p></div></body></html>"""
+    body = extract_article(Selector(text=short), ArticleSelectors(), BASE).content_html or ""
+    assert "office is closed" in body and "Hidden words" not in body
+
+
+def test_a_slideshow_inside_the_article_is_not_kept_but_a_single_figure_is() -> None:
+    # A news site's inline "in pictures" gallery: lazy slide images, then a legend per slide, whose captions
+    # outweigh the story (on the real page 16,000 characters against 4,000).
+    images = "".join(f'<li data-gallery-item="{n}" data-original="/g/{n}.jpg"></li>' for n in range(1, 21))
+    legends = "".join(f"""<li data-gallery-legend="{n}"><h2><span class="counter">{n}/20</span> Headline of slide
+    {n}</h2><p>Slide {n}: a different story entirely, about a bank that lost money last year, a general strike in a
+    far city or a film premiere on a rainy night, each with its own description.</p><p class="credits">GETTY
+    IMAGES</p></li>""" for n in range(1, 21))
+    page = f"""<html><head><title>River path to grow by four kilometres</title></head>
+    <body class="article inline-gallery"><article>
+    <h1>River path to grow by four kilometres</h1><div itemprop="articleBody">{_STORY}
+    <div class="dnd-widget-wrapper type-gallery"><div class="full-gallery"><div class="scroller">
+    <h2 class="gallery-title">Business news in pictures</h2><div class="images"><ul>{images}</ul></div>
+    <ul class="legends">{legends}</ul></div></div></div>
+    <figure class="gallery-single"><img src="/p/route.jpg"><figcaption>The route</figcaption></figure>
+    <p>The council will publish the detailed design next month, with the cost of each stage.</p></div>
+    </article></body></html>"""
+    body = extract_article(Selector(text=page), ArticleSelectors(), BASE).content_html or ""
+    assert "Residents along the route" in body and "detailed design next month" in body
+    assert "Slide" not in body and "in pictures" not in body
+    assert "http://gw.test/p/route.jpg" in body
+    # A configured body selector naming the gallery gets it.
+    configured = extract_article(Selector(text=page), ArticleSelectors(body="div.full-gallery"), BASE)
+    assert "Slide 3: a different story" in (configured.content_html or "")
+
+
+def test_furniture_around_the_article_is_trimmed_but_its_last_short_line_is_not() -> None:
+    page = f"""<html><head><title>River path to grow by four kilometres</title></head><body><div class="main">
+    <h1>River path to grow by four kilometres</h1>{_STORY}
+    <p><em>Update, 5 p.m.: the council published the vote count.</em></p>
+    <p><a href="/a/7">Satoshi Nakamoto's greatest creation</a> Next Article</p>
+    <h3>You Might Also Like</h3><ul><li><a href="/a/5">Mayor resigns after budget row</a></li>
+    <li><a href="/a/6">Storm closes schools across the county</a></li></ul><h2>Most Read</h2>
+    </div></body></html>"""
+    text = _body_text(page)
+    assert text.endswith("Update, 5 p.m.: the council published the vote count."), text
+    zh = """<html><head><title>沿江步道将延长四公里</title></head><body><div class="main">
+    <p><a href="/">文学城首页</a> | <a href="/n">新闻直通车</a> | <a href="/b">热点论坛</a> | <a href="/h">使用帮助</a></p>
+    <h1>沿江步道将延长四公里</h1><p>市政府周二宣布，沿江步道将延长四公里，这一计划十年前首次提出，曾因桥梁造价的争议两度推迟。</p>
+    <p>工程将于明年春天开工，分段开放，第一段在暑假前开放，如果预算不变，全线将在两年内贯通。</p>
+    <p>沿线居民表示欢迎，但希望增加照明和长椅，市政府表示将在下月公布详细设计时一并考虑。</p>
+    <p>责任编辑：王明</p><p>【<a href="javascript:print()">打印</a>】【<a href="#">关闭</a>】</p>
+    <ul><li><a href="/a/5">市长就预算争议辞职</a></li><li><a href="/a/6">暴雨致全市学校停课</a></li></ul>
+    </div></body></html>"""
+    text = _body_text(zh)
+    assert text.startswith("市政府周二宣布") and text.endswith("市政府表示将在下月公布详细设计时一并考虑。"), text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import html as lxml_html
 
-from crawler.article_body import main_text, visible_tree
+from crawler.article_body import largest_candidate, main_text, trim_edges, visible_tree
 
 PAGE = """<html><body><!-- a comment --><div hidden>gone one</div><span aria-hidden="true">gone two</span>
 <p style="DISPLAY: None">gone three</p> tail stays <article><h2>Heading</h2>
@@ -26,3 +26,43 @@ def test_main_text_keeps_paragraphs_links_and_images() -> None:
     markup = lxml_html.tostring(body, encoding="unicode")
     assert '<a href="../x.html">relative link</a>' in markup and '<img src="/i.png"' in markup
     assert main_text(lxml_html.document_fromstring("<html><body><p>Too short.</p></body></html>")) is None
+
+
+def test_lazy_images_get_their_real_source() -> None:
+    # The shapes lazy loaders write (WordPress, lazysizes, jQuery lazyload, Chinese CMSs), placeholders in `src`.
+    page = """<html><body><article>
+    <img src="data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%3E%3C/svg%3E" data-lazy-src="/up/a.jpg"
+      data-lazy-srcset="/up/a-300.jpg 300w, /up/a.jpg 1024w"><noscript><img src="/up/a.jpg" alt="Mill"></noscript>
+    <img class="lazy" src="/images/grey.gif" data-original="/up/b.jpg">
+    <img class="lazyload" src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-srcset="/up/c-480.jpg 480w, /up/c-960.jpg 960w">
+    <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" srcset="/up/d.jpg 1x, /up/d@2x.jpg 2x">
+    <picture><source srcset="/up/e.webp" type="image/webp"><img alt="no src at all"></picture>
+    <img src="/up/f.jpg" srcset="/up/f-small.jpg 320w">
+    <p>Before <noscript><img src="/up/g.jpg" alt="Only without scripts"></noscript> after.</p>
+    <noscript><img src="https://pixel.test/tr?id=1" width="1" height="1"></noscript>
+    </article></body></html>"""
+    tree = visible_tree(lxml_html.document_fromstring(page))
+    assert [(img.get("src"), img.get("alt")) for img in tree.iter("img")] == [
+        ("/up/a.jpg", "Mill"), ("/up/b.jpg", None), ("/up/c-960.jpg", None), ("/up/d@2x.jpg", None),
+        ("/up/e.webp", "no src at all"), ("/up/f.jpg", None), ("/up/g.jpg", "Only without scripts"),
+        ("https://pixel.test/tr?id=1", None)]
+    assert len(tree.xpath("//noscript")) == 1  # the pixel's, left for the cleaners to drop
+    assert " ".join(tree.xpath("string(//p)").split()) == "Before after."
+    assert largest_candidate("data:image/gif;base64,R0lGOD 1x") is None and largest_candidate("") is None
+    assert largest_candidate("/a.jpg 1x,/b.jpg 2x") == "/b.jpg"
+
+
+def test_trim_edges_drops_navigation_before_and_furniture_after_the_article() -> None:
+    body = lxml_html.fragment_fromstring("""<div><p></p><p><a href="/">首页</a> | <a href="/n">新闻直通车</a></p>
+    <p>市政府周二宣布，沿江步道将延长四公里，这一计划十年前首次提出，曾因桥梁造价的争议两度推迟。</p><img src="/a.jpg">
+    <p>沿线居民表示欢迎。</p><p>责任编辑：王明</p><h3>相关新闻</h3><ul><li><a href="/5">市长辞职</a></li></ul></div>""")
+    trim_edges(body)
+    assert [" ".join(el.text_content().split())[:6] or el.tag for el in body] == ["市政府周二宣", "img", "沿线居民表示"]
+    english = lxml_html.fragment_fromstring("""<div><p><a href="/">Home</a> › <a href="/news">News</a></p>
+    <p>The city council voted on Tuesday to extend the river path by four kilometres, a plan first proposed.</p>
+    <p>Update: the vote count was published.</p><p><a href="/a/7">The next story</a> Next Article</p>
+    <h3>Most read</h3><ul><li><a href="/a/5">Mayor resigns</a></li></ul><img src="/ad.gif"><h3>Comments</h3>
+    <p>Loading comments…</p><p></p></div>""")
+    trim_edges(english)
+    assert [" ".join(el.text_content().split())[:20] or el.tag for el in english] == [
+        "The city council vot", "Update: the vote cou", "img"]  # a picture is kept, and the walk goes past it

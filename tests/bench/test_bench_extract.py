@@ -77,6 +77,8 @@ def test_extract_quality_scores_each_extractor_on_a_tiny_corpus(tmp_path: Path) 
     assert en and float(en[1]) > 0.9, out
     assert re.search(r"^## en/snippets\n.*\nfeedsvc\s+1\s+1\.000\s+1\.000\s+1\.000", out, re.M), out
     assert re.search(r"^htmldate\s+1\s+-\s+-\s+-", out, re.M), out
+    assert re.search(r"^versions: trafilatura \S+, readability-lxml \S+", out, re.M), out
+    assert len(re.findall(r"^feedsvc - trafilatura: F1 [+-]\d\.\d{3}, CPU per page \d+\.\d\dx$", out, re.M)) == 3, out
 
 
 def test_extract_quality_without_a_corpus_says_how_to_build_it(tmp_path: Path) -> None:
