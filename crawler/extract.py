@@ -74,11 +74,8 @@ def extract_items(block: Selector, listing: ListingConfig | None, base_url: str,
     items costs what its first few hundred do."""
     listing = listing or _DETECT
     entries: list[ListingEntry] = []
-    items: Iterator[Selector]
-    if listing.item:
-        items = iter(select(block, listing.item))
-    else:
-        items = (Selector(root=el, type="html") for el in iter_items(block.root))
+    items: Iterator[etree._Element]
+    items = (hit.root for hit in select(block, listing.item)) if listing.item else iter_items(block.root)
     if limit is not None:
         items = islice(items, (limit + 1) * _LOOK_AHEAD)
     for item in items:
@@ -95,12 +92,14 @@ _LOOK_AHEAD = 4
 _DETECT = ListingConfig(id="detected", block="*")  # defaults only: item detected, first link, its text
 
 
-def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> ListingEntry | None:
-    # The default path walks lxml elements directly: a parsel query per item costs more than the rest together.
-    element: etree._Element = item.root
+def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank: int) -> ListingEntry | None:
+    # The default path walks lxml elements directly: a parsel query per item costs more than the rest together,
+    # and so does wrapping each item in a Selector only the configured selectors need.
+    item = Selector(root=element, type="html") if listing.link or listing.title or listing.date else None
     link: etree._Element | None = None
     heading = _item_heading(element) if not listing.title else None
     if listing.link:
+        assert item is not None
         href = _first_href(select(item, listing.link))
     else:
         link = _heading_link(heading, element) if heading is not None else None
@@ -110,6 +109,7 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     if href is None or not is_followable(href):
         return None
     if listing.title:
+        assert item is not None
         title = clean_scraped_title(_joined_text(select(item, listing.title)))
     else:  # a card's own heading is its title (the link may be an image or "read more")
         title = clean_scraped_title(visible_text(heading)) if heading is not None else ""
@@ -119,6 +119,7 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
         title = _link_title(link)
     date_value: str | None = None
     if listing.date:
+        assert item is not None
         dated = select(item, listing.date)
         date_text = normalize_space(_joined_text(dated)) or None
         date_value = next((v for hit in dated if not isinstance(hit.root, str)
@@ -148,6 +149,8 @@ def title_link(item: etree._Element) -> etree._Element | None:
     links = [a for a in ([item] if item.tag == "a" else item.iter("a")) if is_followable(a.get("href"))]
     if not links:
         return None
+    if len(links) == 1:
+        return links[0]  # the one link is the title link whatever its text
     lengths = [len(normalize_space(visible_text(a))) for a in links]
     longest = max(lengths)
     if longest == 0:

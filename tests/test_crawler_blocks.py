@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+
+from lxml import etree
 from parsel import Selector
 
 from crawler.blocks import detect_items, find_block, heading_and_block, is_xpath
@@ -41,3 +44,28 @@ def test_repeated_items_are_detected_and_heading_and_block_returns_both() -> Non
     heading, block = found
     assert heading.tag == "h2" and block.get("class") == "cards"
     assert [el.tag for el in detect_items(block)] == ["article", "article", "article"]
+
+
+def _fresh_items(el: etree._Element) -> list[str]:
+    """detect_items on a copy of the page, so no memo of this page can answer."""
+    path = el.getroottree().getpath(el)
+    clone = copy.deepcopy(el.getroottree().getroot())
+    (twin,) = clone.xpath(path)
+    return [clone.getroottree().getpath(i) for i in detect_items(twin)]
+
+
+def test_items_found_for_a_box_serve_every_block_inside_it_as_a_fresh_search_would() -> None:
+    # The box is searched first (find_block asks whether the list is one of its items), then the list; and
+    # a nested list of cards whose items hold small lists of their own.
+    items = "".join(f'<li><a href="/a/{n}.html">第{n}条新闻的标题</a><span>10-{n:02d}</span></li>' for n in range(1, 13))
+    cards = "".join(f'<div class="card"><h3><a href="/c/{n}">Card number {n} title</a></h3><ul><li><a href="/t/{n}a">tag a'
+                    f'</a></li><li><a href="/t/{n}b">tag b</a></li></ul></div>' for n in range(1, 4))
+    page = Selector(text=f'<html><body><div class="box"><h2>最新文稿</h2><ul class="list">{items}</ul></div>'
+                         f'<div class="cards"><h2>Cards</h2><div class="row">{cards}</div></div></body></html>')
+    for heading in ("最新文稿", "Cards"):
+        block = find_block(page, None, heading, None)
+        assert block is not None
+        for el in [block.root, *block.root.iterancestors(), *block.root.iterdescendants()]:
+            assert [el.getroottree().getpath(i) for i in detect_items(el)] == _fresh_items(el)
+    latest = find_block(page, None, "最新文稿", None)
+    assert latest is not None and len(detect_items(latest.root)) == 12
