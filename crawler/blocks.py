@@ -284,8 +284,9 @@ _MAX_VISITED = 20_000
 _MAX_HEADINGS = 1000
 
 
-# Children that are never listing items: text formatting, headings of the box, and the `<dd>` of a `<dt>`.
-_NOT_ITEMS = _INLINE.difference({"a"}) | _HEADINGS | {"dd", "thead", "tbody", "option"}
+# Children that are never listing items: text formatting, headings of the box, and the `<dd>` of a `<dt>`. A
+# `<tbody>` may be one (forums give each thread its own, `<tbody id="normalthread_…">`); a lone one never repeats.
+_NOT_ITEMS = _INLINE.difference({"a"}) | _HEADINGS | {"dd", "thead", "option"}
 _MAX_ITEM_DEPTH = 6
 
 

@@ -16,7 +16,13 @@ from parsel import Selector, SelectorList
 
 from crawler.article import ArticleContent, extract_article, join_url
 from crawler.blocks import HEADING_TAGS, find_block, iter_items, select
-from crawler.dates import find_date_text, machine_date_value, split_leading_date, split_trailing_date
+from crawler.dates import (
+    bare_date_text,
+    find_date_text,
+    machine_date_value,
+    split_leading_date,
+    split_trailing_date,
+)
 from crawler.vocabulary import NEXT_LABELS, PAGE_NUMBER
 from feedsvc.config import ListingConfig
 from feedsvc.text import clean_scraped_title, normalize_space
@@ -112,7 +118,7 @@ def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank:
         assert item is not None
         title = clean_scraped_title(_joined_text(select(item, listing.title)))
     else:  # a card's own heading is its title (the link may be an image or "read more")
-        title = clean_scraped_title(visible_text(heading)) if heading is not None else ""
+        title = _heading_title(heading, link) if heading is not None else ""
     if not title:
         if link is None:
             link = next((a for a in element.iter("a") if a.get("href") is not None), None)
@@ -128,11 +134,11 @@ def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank:
         date_text, date_value = None, _machine_date(element)
     # A date in the item outside the link (`<span>10-12</span>`) is the date as the site lays it out.
     if date_text is None:
-        date_text = find_date_text(normalize_space(" ".join(_text_outside_links(element))))
+        date_text = _outside_date(list(_text_outside_links(element)))
     if date_text is None and date_value is None and link is not None:
         date_text = _date_inside(link, title)
     if date_text is None and element.tag == "dt":  # `<dt><a>title</a></dt><dd>2024-10-12</dd>`
-        date_text = find_date_text(normalize_space(" ".join(t for dd in _dds(element) for t in _text_outside_links(dd))))
+        date_text = _outside_date([t for dd in _dds(element) for t in _text_outside_links(dd)])
     glued, title = split_leading_date(title)
     if glued is None:
         glued, title = split_trailing_date(title)
@@ -176,6 +182,28 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 def _hidden(element: etree._Element) -> bool:
     return (element.get("hidden") is not None or element.get("aria-hidden") == "true"
             or bool(_HIDDEN_STYLE.search(element.get("style") or "")))
+
+
+_BRACKETED = re.compile(r"[(\[【（［「『〔〈《][^)\]】）］」』〕〉》]*[)\]】）］」』〕〉》]")
+
+
+def _heading_title(heading: etree._Element, link: etree._Element | None) -> str:
+    """A card heading's text; the title link's own text when the heading adds only a date and bracketed marks to it
+    (`<h4><a>見出し</a> （2018/6/18 14:10） ［有料会員限定］</h4>`): those are not the headline."""
+    if link is not None and any(el is link for el in heading.iter("a")):
+        rest = _BRACKETED.sub(" ", normalize_space(" ".join(_text_outside_links(heading))))
+        while found := find_date_text(rest):
+            rest = rest.replace(found, " ")
+        if not re.sub(r"[\W_]", "", rest) and (text := _link_title(link)):
+            return text
+    return clean_scraped_title(visible_text(heading))
+
+
+def _outside_date(texts: list[str]) -> str | None:
+    """The date among an item's texts outside its links: searched for in them all, else a text that is only a time
+    (`08:52`, today) or a month (`2019-07`), as forum and news lists show today's items."""
+    return find_date_text(normalize_space(" ".join(texts))) or next(
+        (found for text in texts if (found := bare_date_text(text))), None)
 
 
 def _date_inside(link: etree._Element, title: str) -> str | None:
