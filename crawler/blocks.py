@@ -178,12 +178,20 @@ class _Group:
     def holds(self, el: etree._Element, block: etree._Element) -> bool:
         if self.parent is None:
             return _tag(el) == "li" and el is not block and any(anc is block for anc in el.iterancestors())
-        return el.getparent() is self.parent and _tag(el) == self.tag and _class_key(el) == self.cls
+        return el.getparent() is self.parent and self._same_kind(el)
 
     def members(self, block: etree._Element) -> Iterator[etree._Element]:
         if self.parent is None:
             return (el for el in block.iter("li") if el is not block)
-        return (el for el in self.parent if _tag(el) == self.tag and _class_key(el) == self.cls)
+        return (el for el in self.parent if self._same_kind(el))
+
+    def _same_kind(self, el: etree._Element) -> bool:
+        """The group's tag and class words; an item with a class word more (`teaser ts-audio` among `teaser`
+        items) is one of them too, unless the group has no class at all."""
+        if _tag(el) != self.tag:
+            return False
+        key = _class_key(el)
+        return key == self.cls or (bool(self.cls) and set(self.cls.split()) <= set(key.split()))
 
 
 # The item group per element of a page, kept while the page's root element lives: discovery asks it of every
@@ -314,12 +322,17 @@ _POSITION_WORDS = frozenset({"first", "last", "odd", "even", "on", "active", "cu
                              "top", "bottom", "alt", "clearfix", "cf", "hide", "show", "hidden"})
 
 
+_SUFFIX = re.compile(r"[-_]")
+
+
 def _class_key(el: etree._Element) -> str:
     """An item's class for grouping siblings: position words dropped, numbered variants (`change1`) as one."""
     value = el.get("class")
     if not value:
         return ""
-    words = {w.rstrip("0123456789-_") for w in value.split() if w.lower() not in _POSITION_WORDS}
+    # `news_first` marks the first of `news_article` items as `first` does.
+    words = {w.rstrip("0123456789-_") for w in value.split()
+             if w.lower() not in _POSITION_WORDS and _SUFFIX.split(w.lower())[-1] not in _POSITION_WORDS}
     return " ".join(sorted(w for w in words if w))
 
 

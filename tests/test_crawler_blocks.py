@@ -69,3 +69,22 @@ def test_items_found_for_a_box_serve_every_block_inside_it_as_a_fresh_search_wou
             assert [el.getroottree().getpath(i) for i in detect_items(el)] == _fresh_items(el)
     latest = find_block(page, None, "最新文稿", None)
     assert latest is not None and len(detect_items(latest.root)) == 12
+
+
+def test_a_first_item_marked_by_a_suffixed_class_is_still_an_item() -> None:
+    # A portal marks its first card `news_first` (the others `data_row news_article` only).
+    cards = "".join(f'<div class="data_row news_article{" news_first" if n == 1 else ""}"><h3><a href="/a/{n}">第{n}条国际新闻的标题'
+                    f'</a></h3><span class="time">{n}小时前</span></div>' for n in range(1, 5))
+    page = Selector(text=f'<html><body><div id="list">{cards}</div></body></html>')
+    items = detect_items(page.css("#list")[0].root)
+    assert [i.xpath("string(.//a)") for i in items] == [f"第{n}条国际新闻的标题" for n in range(1, 5)]
+
+
+def test_an_item_with_a_class_word_more_is_one_of_the_items() -> None:
+    # A news list marks its audio story `teaser ts-audio` among `teaser` items; a classless list stays strict.
+    lis = "".join(f'<li class="teaser{" ts-audio" if n == 3 else ""}"><a href="/a/{n}">第{n}条新闻的标题</a><p>2012年7月{n}日</p></li>'
+                  for n in range(1, 5))
+    page = Selector(text=f'<html><body><ul id="news">{lis}</ul><ul id="plain"><li><a href="/b/1">第一条普通的标题</a></li>'
+                         '<li><a href="/b/2">第二条普通的标题</a></li><li class="ad"><a href="/ad">广告位招租的标题</a></li></ul></body></html>')
+    assert len(detect_items(page.css("#news")[0].root)) == 4
+    assert len(detect_items(page.css("#plain")[0].root)) == 2
