@@ -54,6 +54,18 @@ def _key(text: str) -> str:
     return normalize_space(text).strip(DECOR).casefold()
 
 
+# Characters `_key` keeps whatever their place (not whitespace, not decoration); casefolding never shortens text.
+_SUBSTANTIVE = re.compile(rf"[^\s{re.escape(DECOR)}]")
+
+
+def _shows_only(text: str, want: str) -> bool:
+    """`_key(text) == want`, without normalising a whole box's text to learn it is more than a heading: text with
+    more kept characters than `want` has cannot be it."""
+    if next(islice(_SUBSTANTIVE.finditer(text), len(want), None), None) is not None:
+        return False
+    return _key(text) == want
+
+
 # The same text as "".join(el.itertext()), built inside libxml2: iterating from Python makes an element object
 # for every descendant, and a heading's box can hold a thousand-item list.
 _full_text: etree.XPath = etree.XPath("string()", smart_strings=False)
@@ -80,13 +92,13 @@ def _heading_candidates(page: Selector, heading: str) -> Iterator[etree._Element
         # The heading text split over child elements (`<h2><b>Latest</b> posts</h2>`): deepest elements holding it.
         whole = text.replace("(.,", "(string(.),")
         deepest = root.xpath(f".//*[contains({whole}, $h)][not(*[contains({whole}, $h)])]", h=needle)
-        hits = [el for el in deepest if _key(_full_text(el)) == want and not el.xpath("ancestor-or-self::head")]
+        hits = [el for el in deepest if _shows_only(_full_text(el), want) and not el.xpath("ancestor-or-self::head")]
     for el in hits:
         own = [t for t in el.xpath("text()") if _key(t)]
-        if own and not any(_key(t) == want for t in own) and _key(_full_text(el)) != want:
+        if own and not any(_key(t) == want for t in own) and not _shows_only(_full_text(el), want):
             continue
         while (parent := el.getparent()) is not None and _tag(parent) not in ("body", "html"):
-            if _key(_full_text(parent)) != want:
+            if not _shows_only(_full_text(parent), want):
                 break
             # A box whose list is still empty (filled by script) shows only its heading's text too: the list
             # beside the heading means the parent is the box, not a wider heading.

@@ -86,6 +86,8 @@ _DAY_WORDS = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}
 # Brackets: ASCII, CJK and full-width ones (`【】`, `（）`, `［］`, `「」`, `〔〕`); Japanese lists add 付 ("dated").
 _OPEN = "[(\\[【（［「『〔〈《]"
 _CLOSE = "[)\\]】）］」』〕〉》]"
+_LEAD_CHARS = "([【（［「『〔〈《昨前今刚"
+_TRAIL_CHARS = ")]】）］」』〕〉》日付"
 _CLOCK = r"(?:[01]?\d|2[0-3])[:：][0-5]\d(?:[:：][0-5]\d)?"
 _FULL_DAY = (r"(?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9])"
              r"|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
@@ -179,8 +181,14 @@ def parse_machine_date(value: str, tz: ZoneInfo | timezone) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
 
 
+# Every searched form holds a digit, a day word, or 前 / ago: text without any holds no date (most titles, labels).
+_MAYBE_DATE = re.compile(r"[\d今昨前刚]|today|yesterday|just now|ago", re.IGNORECASE)
+
+
 def find_date_text(text: str) -> str | None:
     """The first date-looking substring of `text` (fullest forms preferred), exactly as written, or None."""
+    if not _MAYBE_DATE.search(text):
+        return None
     for _kind, pattern in _SEARCH:
         match = pattern.search(text)
         if match:
@@ -206,6 +214,8 @@ def split_leading_date(text: str) -> tuple[str | None, str]:
     Titles that merely start with digits (`2024年度…`, `12345 items`, `3-5年规划`) are returned whole.
     """
     stripped = text.lstrip()
+    if not stripped or not (stripped[0].isdecimal() or stripped[0] in _LEAD_CHARS):
+        return None, text  # every leading form starts with a digit, a bracket or a day word: most titles do not
     relative = _LEAD_REL.match(stripped)
     if relative and stripped[relative.end():].strip():
         return relative.group(1), stripped[relative.end():].strip().lstrip("|-—–:：·,，、").strip()
@@ -224,6 +234,9 @@ def split_leading_date(text: str) -> tuple[str | None, str]:
 
 def split_trailing_date(text: str) -> tuple[str | None, str]:
     """Split a date at the end of a title: `Title 2024-10-12` → ("2024-10-12", "Title"); else (None, text)."""
+    end = text.rstrip()[-1:]
+    if not end or not (end.isdecimal() or end in _TRAIL_CHARS):
+        return None, text  # every trailing form ends with a digit, 日, 付 or a closing bracket
     for pattern in (_TRAIL_FULL, _TRAIL_MD):
         match = pattern.search(text)
         if match and text[: match.start()].strip():

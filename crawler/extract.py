@@ -102,6 +102,9 @@ def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank:
     # The default path walks lxml elements directly: a parsel query per item costs more than the rest together,
     # and so does wrapping each item in a Selector only the configured selectors need.
     item = Selector(root=element, type="html") if listing.link or listing.title or listing.date else None
+    # Held for the rest of this call: lxml makes a Python object (through lxml.html's Python-level class lookup)
+    # each time an element is reached with none alive, and the steps below walk the item's elements five times.
+    alive = list(element.iter())
     link: etree._Element | None = None
     heading = _item_heading(element) if not listing.title else None
     if listing.link:
@@ -146,6 +149,7 @@ def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank:
         return None
     url = join_url(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
     date_text = date_text or glued
+    del alive
     return ListingEntry(url=url, title=title, date_text=date_text or date_value, rank=rank, date_value=date_value)
 
 
@@ -290,8 +294,9 @@ def _link_title(link: etree._Element | None) -> str:
     if link is None:
         return ""
     text = clean_scraped_title(visible_text(link))
-    attr = clean_scraped_title(link.get("title") or "")
-    if attr and (not text or (text.endswith(_ELLIPSIS) and attr.startswith(text.rstrip(".…")))):
+    raw = link.get("title") if not text or text.endswith(_ELLIPSIS) else None  # cleaned only when it may serve
+    attr = clean_scraped_title(raw) if raw else ""
+    if attr and (not text or attr.startswith(text.rstrip(".…"))):
         return attr
     if text:
         return text
