@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from lxml import etree
@@ -54,8 +54,21 @@ def _key(text: str) -> str:
     return normalize_space(text).strip(DECOR).casefold()
 
 
-def _full_text(el: etree._Element) -> str:
-    return "".join(el.itertext())
+# Characters `_key` keeps whatever their place (not whitespace, not decoration); casefolding never shortens text.
+_SUBSTANTIVE = re.compile(rf"[^\s{re.escape(DECOR)}]")
+
+
+def _shows_only(text: str, want: str) -> bool:
+    """`_key(text) == want`, without normalising a whole box's text to learn it is more than a heading: text with
+    more kept characters than `want` has cannot be it."""
+    if next(islice(_SUBSTANTIVE.finditer(text), len(want), None), None) is not None:
+        return False
+    return _key(text) == want
+
+
+# The same text as "".join(el.itertext()), built inside libxml2: iterating from Python makes an element object
+# for every descendant, and a heading's box can hold a thousand-item list.
+_full_text: etree.XPath = etree.XPath("string()", smart_strings=False)
 
 
 def _tag(el: object) -> str:
@@ -79,13 +92,13 @@ def _heading_candidates(page: Selector, heading: str) -> Iterator[etree._Element
         # The heading text split over child elements (`<h2><b>Latest</b> posts</h2>`): deepest elements holding it.
         whole = text.replace("(.,", "(string(.),")
         deepest = root.xpath(f".//*[contains({whole}, $h)][not(*[contains({whole}, $h)])]", h=needle)
-        hits = [el for el in deepest if _key(_full_text(el)) == want and not el.xpath("ancestor-or-self::head")]
+        hits = [el for el in deepest if _shows_only(_full_text(el), want) and not el.xpath("ancestor-or-self::head")]
     for el in hits:
         own = [t for t in el.xpath("text()") if _key(t)]
-        if own and not any(_key(t) == want for t in own) and _key(_full_text(el)) != want:
+        if own and not any(_key(t) == want for t in own) and not _shows_only(_full_text(el), want):
             continue
         while (parent := el.getparent()) is not None and _tag(parent) not in ("body", "html"):
-            if _key(_full_text(parent)) != want:
+            if not _shows_only(_full_text(parent), want):
                 break
             # A box whose list is still empty (filled by script) shows only its heading's text too: the list
             # beside the heading means the parent is the box, not a wider heading.
@@ -170,16 +183,27 @@ class _Group:
     parent: etree._Element | None
     tag: str = "li"
     cls: str = ""
+    # True when the walk proved no other element of the block could hold a better group: then every block
+    # between this one and `parent` has this group too (see _item_group).
+    settled: bool = field(default=False, compare=False)
 
     def holds(self, el: etree._Element, block: etree._Element) -> bool:
         if self.parent is None:
             return _tag(el) == "li" and el is not block and any(anc is block for anc in el.iterancestors())
-        return el.getparent() is self.parent and _tag(el) == self.tag and _class_key(el) == self.cls
+        return el.getparent() is self.parent and self._same_kind(el)
 
     def members(self, block: etree._Element) -> Iterator[etree._Element]:
         if self.parent is None:
             return (el for el in block.iter("li") if el is not block)
-        return (el for el in self.parent if _tag(el) == self.tag and _class_key(el) == self.cls)
+        return (el for el in self.parent if self._same_kind(el))
+
+    def _same_kind(self, el: etree._Element) -> bool:
+        """The group's tag and class words; an item with a class word more (`teaser ts-audio` among `teaser`
+        items) is one of them too, unless the group has no class at all."""
+        if _tag(el) != self.tag:
+            return False
+        key = _class_key(el)
+        return key == self.cls or (bool(self.cls) and set(self.cls.split()) <= set(key.split()))
 
 
 # The item group per element of a page, kept while the page's root element lives: discovery asks it of every
@@ -203,12 +227,26 @@ def _item_group(block: etree._Element) -> _Group:
     if memo is None and root is not None:
         memo = _ITEMS_MEMO[root] = {}
     group = memo.get(block) if memo is not None else None
+    if group is None and memo:
+        group = _settled_above(block, memo)
     # A tree cut in place (an article's excluded blocks) invalidates what was found under the cut.
     if group is None or (group.parent is not None and group.parent is not block and not _under(group.parent, block)):
         group = _detect_group(block)
-        if memo is not None:
-            memo[block] = group
+    if memo is not None:
+        memo[block] = group
     return group
+
+
+def _settled_above(block: etree._Element, memo: dict[etree._Element, _Group]) -> _Group | None:
+    """A settled group found for an ancestor of `block` whose items lie inside `block`: `block`'s own walk would
+    find it again, since every element that could hold a rival was looked at and lost (a heading's box is
+    searched, then the list inside it)."""
+    for anc in block.iterancestors():
+        group = memo.get(anc)
+        if group is not None and group.settled and group.parent is not None and (
+                group.parent is block or _under(group.parent, block)):
+            return group
+    return None
 
 
 def _under(el: etree._Element, block: etree._Element) -> bool:
@@ -226,21 +264,36 @@ def _detect_group(block: etree._Element) -> _Group:
     """
     best: tuple[int, int, int, int] = (0, 1, 0, 0)
     found = _Group(None)
-    for depth, parent in _walk(block, 0, [_MAX_VISITED]):
+    sizes: list[int] = []  # element children of each element looked at
+    for depth, parent, children in _walk(block):
+        sizes.append(len(children))
+        # The rank's first place (titled members) is at most the member count, so an element with fewer children
+        # than the best group's, or a group smaller than it, cannot win and is not looked into: once a long list
+        # is found, its items' own children cost nothing.
+        if len(children) < max(2, best[0]):
+            continue
         groups: dict[tuple[str, str], list[etree._Element]] = {}
-        for child in islice(parent, _SAMPLE_CHILDREN):
-            tag = _tag(child)
-            if tag and tag not in _NOT_ITEMS:
+        for child in children:
+            tag = child.tag.lower()
+            if tag not in _NOT_ITEMS:
                 groups.setdefault((tag, _class_key(child)), []).append(child)
         for (tag, cls), members in groups.items():
+            if len(members) < max(2, best[0]):
+                continue
             linked = [m for m in members if _has_link(m)]
-            if len(linked) < 2 or (tag == "a" and _repeats(parent) and _headlines(linked) < 2):
+            if len(linked) < max(2, best[0]) or (tag == "a" and _repeats(parent) and _headlines(linked) < 2):
                 continue  # a card's links (image, channel, one title, author) when the card itself repeats
             # Pagination (`1 2 3 下一页`) also repeats links: members with title-length text count first.
             titled = sum(1 for m in linked if len(normalize_space(_full_text(m))) > 4)
             rank = (titled, len(linked), int(tag == "li"), -depth)
             if rank > best:
                 best, found = rank, _Group(parent, tag, cls)
+        # Only an element with at least best[0] children can hold a better group: when every such element of the
+        # block has been looked at already (counted inside libxml2), the rest of the walk cannot change the answer.
+        if found.parent is parent and _X_WIDE(block, k=best[0]) <= sum(1 for n in sizes if n >= best[0]):
+            # Within the visit budget, a walk from any block between this one and the group's parent meets the
+            # same candidates in the same order, deeper levels included (they hold no element that wide).
+            return replace(found, settled=_X_COUNT(block) < _MAX_VISITED)
     # Nothing repeats (a one-entry list): the `li` elements, as when `item = "li"` was the default.
     return found
 
@@ -251,21 +304,29 @@ _MAX_VISITED = 20_000
 _MAX_HEADINGS = 1000
 
 
-# Children that are never listing items: text formatting, headings of the box, and the `<dd>` of a `<dt>`.
-_NOT_ITEMS = _INLINE.difference({"a"}) | _HEADINGS | {"dd", "thead", "tbody", "option"}
+# Children that are never listing items: text formatting, headings of the box, and the `<dd>` of a `<dt>`. A
+# `<tbody>` may be one (forums give each thread its own, `<tbody id="normalthread_…">`); a lone one never repeats.
+_NOT_ITEMS = _INLINE.difference({"a"}) | _HEADINGS | {"dd", "thead", "option"}
 _MAX_ITEM_DEPTH = 6
 
 
-def _walk(el: etree._Element, depth: int, budget: list[int]) -> Iterator[tuple[int, etree._Element]]:
-    """Elements down to _MAX_ITEM_DEPTH, the first _SAMPLE_CHILDREN children of each, `budget[0]` in all."""
-    budget[0] -= 1
-    yield depth, el
-    if depth < _MAX_ITEM_DEPTH:
-        for child in islice(el, _SAMPLE_CHILDREN):
-            if budget[0] <= 0:
-                return
-            if isinstance(child.tag, str):
-                yield from _walk(child, depth + 1, budget)
+_X_WIDE = etree.XPath("count(descendant-or-self::*[count(*) >= $k])")
+_X_COUNT = etree.XPath("count(descendant-or-self::*)")
+
+
+def _walk(block: etree._Element) -> Iterator[tuple[int, etree._Element, list[etree._Element]]]:
+    """(depth, element, its element children among its first _SAMPLE_CHILDREN) in document order, down to
+    _MAX_ITEM_DEPTH, _MAX_VISITED elements in all. A loop, not recursion: nested generators cost each element one
+    resumption per level."""
+    stack: list[tuple[int, etree._Element]] = [(0, block)]
+    budget = _MAX_VISITED
+    while stack and budget > 0:
+        depth, el = stack.pop()
+        budget -= 1
+        children = [c for c in islice(el, _SAMPLE_CHILDREN) if isinstance(c.tag, str)]
+        yield depth, el, children
+        if depth < _MAX_ITEM_DEPTH:
+            stack.extend((depth + 1, c) for c in reversed(children))
 
 
 # Class words that mark one item's place or state, not its kind (`li.first`, `li.odd`, `li.current`).
@@ -273,9 +334,17 @@ _POSITION_WORDS = frozenset({"first", "last", "odd", "even", "on", "active", "cu
                              "top", "bottom", "alt", "clearfix", "cf", "hide", "show", "hidden"})
 
 
+_SUFFIX = re.compile(r"[-_]")
+
+
 def _class_key(el: etree._Element) -> str:
     """An item's class for grouping siblings: position words dropped, numbered variants (`change1`) as one."""
-    words = {w.rstrip("0123456789-_") for w in (el.get("class") or "").split() if w.lower() not in _POSITION_WORDS}
+    value = el.get("class")
+    if not value:
+        return ""
+    # `news_first` marks the first of `news_article` items as `first` does.
+    words = {w.rstrip("0123456789-_") for w in value.split()
+             if w.lower() not in _POSITION_WORDS and _SUFFIX.split(w.lower())[-1] not in _POSITION_WORDS}
     return " ".join(sorted(w for w in words if w))
 
 

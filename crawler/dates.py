@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
+from feedsvc.text import normalize_space
+
 SLACK = timedelta(days=1)
 
 _MONTHS = {
@@ -46,8 +48,9 @@ _EN_MDY = rf"\b{_MONTH}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)
 _EN_DMY = rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b{_TIME}"
 # US order with a year (`12/31/2014`, as `10/12` is month/day already); a time before it is left aside.
 _MDY = r"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])/(?P<d>0[1-9]|[12]\d|3[01]|[1-9])/(?P<y>(?:19|20)\d{2})(?![\d/])"
-_REL_CN = r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|日|周|星期|个月|月|年)\s*前"
-_REL_EN = r"\b(?P<n>\d+|an?|one)\s+(?P<unit>second|minute|hour|day|week|month|year)s?\s+ago\b"
+_REL_CN = r"(?P<n>\d+|[一两二三四五六七八九十半])\s*(?P<unit>秒|分钟|小时|天|日|周|星期|个月|月|年)\s*前"
+_REL_EN = (r"\b(?P<n>\d+|an?|one)\s*(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?"
+           r"|years?|yrs?)\s+ago\b")
 _DAYWORD = rf"(?P<word>今天|昨天|前天|刚刚|today|yesterday|just now){_TIME.replace('[ T]+', '[ T]*')}"
 
 _KINDS: tuple[tuple[str, str], ...] = (
@@ -73,27 +76,37 @@ _SEARCH = _FULL
 
 _ZONED_TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?\s*(?:[+-]\d{4}|GMT|UTC|UT)\b")
 _OTHER_SCRIPT = re.compile("[^\x00-\x7f\u2000-\u206f\u3000-\u9fff\uff00-\uffef]")
+_CN_NUMBERS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_EN_UNITS = {"sec": "seconds", "min": "minutes", "hr": "hours", "wk": "weeks", "yr": "years"}
 _CN_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days", "日": "days", "周": "weeks",
              "星期": "weeks", "个月": "months", "月": "months", "年": "years"}
 _DAY_WORDS = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}
 
-# Leading/trailing dates glued to titles: `10-122024年…`, `[10-12] 标题`, `标题 2024-10-12`.
-_LEAD_FULL = re.compile(r"^[\[(【]?\s*((?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9])"
-                        r"(?:\s+(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?)\s*[\])】]?")
-# `<a><span>6小时前</span> 标题</a>`: a relative date or day word before the title.
-_LEAD_REL = re.compile(r"^[\[(【]?\s*(\d+\s*(?:秒|分钟|小时|天|周|个月)\s*前|(?:昨天|前天|今天|刚刚)(?=[\s\])】]))\s*[\])】]?")
-_LEAD_MD = re.compile(r"^[\[(【]?\s*((?:0?[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*[\])】]?")
+# Leading/trailing dates glued to titles: `10-122024年…`, `[10-12] 标题`, `标题 2024-10-12`, `見出し（2018/6/18 14:10）`.
+# Brackets: ASCII, CJK and full-width ones (`【】`, `（）`, `［］`, `「」`, `〔〕`); Japanese lists add 付 ("dated").
+_OPEN = "[(\\[【（［「『〔〈《]"
+_CLOSE = "[)\\]】）］」』〕〉》]"
+_LEAD_CHARS = "([【（［「『〔〈《昨前今刚"
+_TRAIL_CHARS = ")]】）］」』〕〉》日付"
+_CLOCK = r"(?:[01]?\d|2[0-3])[:：][0-5]\d(?:[:：][0-5]\d)?"
+_FULL_DAY = (r"(?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9])"
+             r"|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
+_LEAD_FULL = re.compile(rf"^{_OPEN}?\s*((?:{_FULL_DAY})(?:\s*{_CLOCK})?)\s*付?\s*{_CLOSE}?")
+# `<a><span>6小时前</span> 标题</a>`: a relative date or day word (with its time) before the title.
+_LEAD_REL = re.compile(rf"^{_OPEN}?\s*(\d+\s*(?:秒|分钟|小时|天|周|个月)\s*前|(?:昨天|前天|今天|刚刚)(?:\s*{_CLOCK})?(?=[\s\])】）］]|$)"
+                       rf"|\d+\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b)\s*{_CLOSE}?", re.I)
+_LEAD_MD = re.compile(rf"^{_OPEN}?\s*((?:0?[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*{_CLOSE}?")
 # After a month-day, a digit run is only a glued year when it is one (`10-122024年…`); a unit after the
 # numbers means the title itself starts with a range (`3-5年规划`, `12-15岁`, `1-2月经济运行`).
 _AFTER_MD_OK = re.compile(r"^(?:$|\s|(?:19|20)\d{2}(?!\d)|[^\d年月日号天个岁周%万亿元次期届名人项条.\-/:])")
 _TRAIL_FULL = re.compile(
-    r"(?:(?<=[\s\[(【])|(?<=[^\x00-\x7f]))[\[(【]?\s*"
-    r"((?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9])(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
-    r"|(?:19|20)\d{2}年\d{1,2}月\d{1,2}日)"
-    r"\s*[\])】]?\s*$"
+    rf"(?:(?<=[\s\[(【（［「『〔〈《])|(?<=[^\x00-\x7f])){_OPEN}?\s*"
+    r"((?:19|20)\d{2}([-/.])(?:0?[1-9]|1[0-2])\2(?:0[1-9]|[12]\d|3[01]|[1-9])(?:\s+\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
+    r"|(?:19|20)\d{2}年\d{1,2}月\d{1,2}日(?:\s*\d{1,2}[:：]\d{2})?)"
+    rf"\s*付?\s*{_CLOSE}?\s*$"
 )
 # A trailing month-day needs a space or bracket before it: `第3-12` glued to CJK is part of the title.
-_TRAIL_MD = re.compile(r"(?:\s+[\[(【]?|[\[(【])\s*((?:0?[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*[\])】]?\s*$")
+_TRAIL_MD = re.compile(rf"(?:\s+{_OPEN}?|{_OPEN})\s*((?:0?[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]|[1-9]))\s*{_CLOSE}?\s*$")
 
 
 def parse_date(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
@@ -168,13 +181,31 @@ def parse_machine_date(value: str, tz: ZoneInfo | timezone) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
 
 
+# Every searched form holds a digit, a day word, or 前 / ago: text without any holds no date (most titles, labels).
+_MAYBE_DATE = re.compile(r"[\d今昨前刚]|today|yesterday|just now|ago", re.IGNORECASE)
+
+
 def find_date_text(text: str) -> str | None:
     """The first date-looking substring of `text` (fullest forms preferred), exactly as written, or None."""
+    if not _MAYBE_DATE.search(text):
+        return None
     for _kind, pattern in _SEARCH:
         match = pattern.search(text)
         if match:
             return match.group(0).strip()
     return None
+
+
+_BARE = re.compile(rf"{_OPEN}?\s*((?:{_ONLY_TIME.pattern})|(?:{_YEAR_MONTH.pattern}))\s*{_CLOSE}?")
+
+
+def bare_date_text(text: str) -> str | None:
+    """A time alone (`08:52`) or a month alone (`2019-07`, `[2019年7月]`) when it is the whole of `text`, else None.
+
+    Such forms are dates only as a text of their own (an item's date cell, a `<span>`): searched for in free text,
+    `收看01:49` would make a video's length today's time and `v2019-07` a month."""
+    match = _BARE.fullmatch(normalize_space(text))
+    return match.group(1) if match else None
 
 
 def split_leading_date(text: str) -> tuple[str | None, str]:
@@ -183,6 +214,8 @@ def split_leading_date(text: str) -> tuple[str | None, str]:
     Titles that merely start with digits (`2024年度…`, `12345 items`, `3-5年规划`) are returned whole.
     """
     stripped = text.lstrip()
+    if not stripped or not (stripped[0].isdecimal() or stripped[0] in _LEAD_CHARS):
+        return None, text  # every leading form starts with a digit, a bracket or a day word: most titles do not
     relative = _LEAD_REL.match(stripped)
     if relative and stripped[relative.end():].strip():
         return relative.group(1), stripped[relative.end():].strip().lstrip("|-—–:：·,，、").strip()
@@ -191,7 +224,7 @@ def split_leading_date(text: str) -> tuple[str | None, str]:
         if not match:
             continue
         rest = stripped[match.end():]
-        bracketed = stripped[0] in "[(【"
+        bracketed = stripped[0] in "[(【（［「『〔〈《"
         title = rest.strip().lstrip("|-—–:：·,，、").strip()
         if title and (bracketed or _AFTER_MD_OK.match(stripped[match.end(1):])):
             return match.group(1), title
@@ -201,10 +234,13 @@ def split_leading_date(text: str) -> tuple[str | None, str]:
 
 def split_trailing_date(text: str) -> tuple[str | None, str]:
     """Split a date at the end of a title: `Title 2024-10-12` → ("2024-10-12", "Title"); else (None, text)."""
+    end = text.rstrip()[-1:]
+    if not end or not (end.isdecimal() or end in _TRAIL_CHARS):
+        return None, text  # every trailing form ends with a digit, 日, 付 or a closing bracket
     for pattern in (_TRAIL_FULL, _TRAIL_MD):
         match = pattern.search(text)
         if match and text[: match.start()].strip():
-            return match.group(1), text[: match.start()].rstrip(" \t-—|:：·,，")
+            return match.group(1), text[: match.start()].rstrip(" \t\u3000-—|:：·,，")
     return None, text
 
 
@@ -253,8 +289,14 @@ def _resolve(kind: str, match: re.Match[str], now: datetime, tz: ZoneInfo) -> da
         return None  # 2024-02-30 and friends: looks like a date, is not one
     if kind in ("rel_cn", "rel_en"):
         raw = groups["n"].lower()
-        amount = 1 if raw in ("a", "an", "one") else int(raw)
-        unit = _CN_UNITS[groups["unit"]] if kind == "rel_cn" else groups["unit"].lower() + "s"
+        if kind == "rel_cn":
+            unit = _CN_UNITS[groups["unit"]]
+            if raw == "半":  # 半小时前: half an hour; half a day, month or year is too vague to date
+                return (now - timedelta(minutes=30)).astimezone(UTC) if unit == "hours" else None
+        else:
+            word = groups["unit"].lower().rstrip("s")
+            unit = _EN_UNITS.get(word, word + "s")
+        amount = 1 if raw in ("a", "an", "one") else _CN_NUMBERS.get(raw) or int(raw)
         try:
             return _relative(amount, unit, now, tz)
         except (ValueError, OverflowError):

@@ -16,7 +16,13 @@ from parsel import Selector, SelectorList
 
 from crawler.article import ArticleContent, extract_article, join_url
 from crawler.blocks import HEADING_TAGS, find_block, iter_items, select
-from crawler.dates import find_date_text, machine_date_value, split_leading_date, split_trailing_date
+from crawler.dates import (
+    bare_date_text,
+    find_date_text,
+    machine_date_value,
+    split_leading_date,
+    split_trailing_date,
+)
 from crawler.vocabulary import NEXT_LABELS, PAGE_NUMBER
 from feedsvc.config import ListingConfig
 from feedsvc.text import clean_scraped_title, normalize_space
@@ -74,11 +80,8 @@ def extract_items(block: Selector, listing: ListingConfig | None, base_url: str,
     items costs what its first few hundred do."""
     listing = listing or _DETECT
     entries: list[ListingEntry] = []
-    items: Iterator[Selector]
-    if listing.item:
-        items = iter(select(block, listing.item))
-    else:
-        items = (Selector(root=el, type="html") for el in iter_items(block.root))
+    items: Iterator[etree._Element]
+    items = (hit.root for hit in select(block, listing.item)) if listing.item else iter_items(block.root)
     if limit is not None:
         items = islice(items, (limit + 1) * _LOOK_AHEAD)
     for item in items:
@@ -95,12 +98,17 @@ _LOOK_AHEAD = 4
 _DETECT = ListingConfig(id="detected", block="*")  # defaults only: item detected, first link, its text
 
 
-def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> ListingEntry | None:
-    # The default path walks lxml elements directly: a parsel query per item costs more than the rest together.
-    element: etree._Element = item.root
+def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank: int) -> ListingEntry | None:
+    # The default path walks lxml elements directly: a parsel query per item costs more than the rest together,
+    # and so does wrapping each item in a Selector only the configured selectors need.
+    item = Selector(root=element, type="html") if listing.link or listing.title or listing.date else None
+    # Held for the rest of this call: lxml makes a Python object (through lxml.html's Python-level class lookup)
+    # each time an element is reached with none alive, and the steps below walk the item's elements five times.
+    alive = list(element.iter())
     link: etree._Element | None = None
     heading = _item_heading(element) if not listing.title else None
     if listing.link:
+        assert item is not None
         href = _first_href(select(item, listing.link))
     else:
         link = _heading_link(heading, element) if heading is not None else None
@@ -110,15 +118,17 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
     if href is None or not is_followable(href):
         return None
     if listing.title:
+        assert item is not None
         title = clean_scraped_title(_joined_text(select(item, listing.title)))
     else:  # a card's own heading is its title (the link may be an image or "read more")
-        title = clean_scraped_title(visible_text(heading)) if heading is not None else ""
+        title = _heading_title(heading, link) if heading is not None else ""
     if not title:
         if link is None:
             link = next((a for a in element.iter("a") if a.get("href") is not None), None)
         title = _link_title(link)
     date_value: str | None = None
     if listing.date:
+        assert item is not None
         dated = select(item, listing.date)
         date_text = normalize_space(_joined_text(dated)) or None
         date_value = next((v for hit in dated if not isinstance(hit.root, str)
@@ -127,11 +137,11 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
         date_text, date_value = None, _machine_date(element)
     # A date in the item outside the link (`<span>10-12</span>`) is the date as the site lays it out.
     if date_text is None:
-        date_text = find_date_text(normalize_space(" ".join(_text_outside_links(element))))
+        date_text = _outside_date(list(_text_outside_links(element)))
     if date_text is None and date_value is None and link is not None:
         date_text = _date_inside(link, title)
     if date_text is None and element.tag == "dt":  # `<dt><a>title</a></dt><dd>2024-10-12</dd>`
-        date_text = find_date_text(normalize_space(" ".join(t for dd in _dds(element) for t in _text_outside_links(dd))))
+        date_text = _outside_date([t for dd in _dds(element) for t in _text_outside_links(dd)])
     glued, title = split_leading_date(title)
     if glued is None:
         glued, title = split_trailing_date(title)
@@ -139,6 +149,7 @@ def _entry(item: Selector, listing: ListingConfig, base_url: str, rank: int) -> 
         return None
     url = join_url(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
     date_text = date_text or glued
+    del alive
     return ListingEntry(url=url, title=title, date_text=date_text or date_value, rank=rank, date_value=date_value)
 
 
@@ -148,6 +159,8 @@ def title_link(item: etree._Element) -> etree._Element | None:
     links = [a for a in ([item] if item.tag == "a" else item.iter("a")) if is_followable(a.get("href"))]
     if not links:
         return None
+    if len(links) == 1:
+        return links[0]  # the one link is the title link whatever its text
     lengths = [len(normalize_space(visible_text(a))) for a in links]
     longest = max(lengths)
     if longest == 0:
@@ -173,6 +186,28 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 def _hidden(element: etree._Element) -> bool:
     return (element.get("hidden") is not None or element.get("aria-hidden") == "true"
             or bool(_HIDDEN_STYLE.search(element.get("style") or "")))
+
+
+_BRACKETED = re.compile(r"[(\[【（［「『〔〈《][^)\]】）］」』〕〉》]*[)\]】）］」』〕〉》]")
+
+
+def _heading_title(heading: etree._Element, link: etree._Element | None) -> str:
+    """A card heading's text; the title link's own text when the heading adds only a date and bracketed marks to it
+    (`<h4><a>見出し</a> （2018/6/18 14:10） ［有料会員限定］</h4>`): those are not the headline."""
+    if link is not None and any(el is link for el in heading.iter("a")):
+        rest = _BRACKETED.sub(" ", normalize_space(" ".join(_text_outside_links(heading))))
+        while found := find_date_text(rest):
+            rest = rest.replace(found, " ")
+        if not re.sub(r"[\W_]", "", rest) and (text := _link_title(link)):
+            return text
+    return clean_scraped_title(visible_text(heading))
+
+
+def _outside_date(texts: list[str]) -> str | None:
+    """The date among an item's texts outside its links: searched for in them all, else a text that is only a time
+    (`08:52`, today) or a month (`2019-07`), as forum and news lists show today's items."""
+    return find_date_text(normalize_space(" ".join(texts))) or next(
+        (found for text in texts if (found := bare_date_text(text))), None)
 
 
 def _date_inside(link: etree._Element, title: str) -> str | None:
@@ -259,8 +294,9 @@ def _link_title(link: etree._Element | None) -> str:
     if link is None:
         return ""
     text = clean_scraped_title(visible_text(link))
-    attr = clean_scraped_title(link.get("title") or "")
-    if attr and (not text or (text.endswith(_ELLIPSIS) and attr.startswith(text.rstrip(".…")))):
+    raw = link.get("title") if not text or text.endswith(_ELLIPSIS) else None  # cleaned only when it may serve
+    attr = clean_scraped_title(raw) if raw else ""
+    if attr and (not text or attr.startswith(text.rstrip(".…"))):
         return attr
     if text:
         return text

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+
+from lxml import etree
 from parsel import Selector
 
 from crawler.blocks import detect_items, find_block, heading_and_block, is_xpath
@@ -41,3 +44,47 @@ def test_repeated_items_are_detected_and_heading_and_block_returns_both() -> Non
     heading, block = found
     assert heading.tag == "h2" and block.get("class") == "cards"
     assert [el.tag for el in detect_items(block)] == ["article", "article", "article"]
+
+
+def _fresh_items(el: etree._Element) -> list[str]:
+    """detect_items on a copy of the page, so no memo of this page can answer."""
+    path = el.getroottree().getpath(el)
+    clone = copy.deepcopy(el.getroottree().getroot())
+    (twin,) = clone.xpath(path)
+    return [clone.getroottree().getpath(i) for i in detect_items(twin)]
+
+
+def test_items_found_for_a_box_serve_every_block_inside_it_as_a_fresh_search_would() -> None:
+    # The box is searched first (find_block asks whether the list is one of its items), then the list; and
+    # a nested list of cards whose items hold small lists of their own.
+    items = "".join(f'<li><a href="/a/{n}.html">第{n}条新闻的标题</a><span>10-{n:02d}</span></li>' for n in range(1, 13))
+    cards = "".join(f'<div class="card"><h3><a href="/c/{n}">Card number {n} title</a></h3><ul><li><a href="/t/{n}a">tag a'
+                    f'</a></li><li><a href="/t/{n}b">tag b</a></li></ul></div>' for n in range(1, 4))
+    page = Selector(text=f'<html><body><div class="box"><h2>最新文稿</h2><ul class="list">{items}</ul></div>'
+                         f'<div class="cards"><h2>Cards</h2><div class="row">{cards}</div></div></body></html>')
+    for heading in ("最新文稿", "Cards"):
+        block = find_block(page, None, heading, None)
+        assert block is not None
+        for el in [block.root, *block.root.iterancestors(), *block.root.iterdescendants()]:
+            assert [el.getroottree().getpath(i) for i in detect_items(el)] == _fresh_items(el)
+    latest = find_block(page, None, "最新文稿", None)
+    assert latest is not None and len(detect_items(latest.root)) == 12
+
+
+def test_a_first_item_marked_by_a_suffixed_class_is_still_an_item() -> None:
+    # A portal marks its first card `news_first` (the others `data_row news_article` only).
+    cards = "".join(f'<div class="data_row news_article{" news_first" if n == 1 else ""}"><h3><a href="/a/{n}">第{n}条国际新闻的标题'
+                    f'</a></h3><span class="time">{n}小时前</span></div>' for n in range(1, 5))
+    page = Selector(text=f'<html><body><div id="list">{cards}</div></body></html>')
+    items = detect_items(page.css("#list")[0].root)
+    assert [i.xpath("string(.//a)") for i in items] == [f"第{n}条国际新闻的标题" for n in range(1, 5)]
+
+
+def test_an_item_with_a_class_word_more_is_one_of_the_items() -> None:
+    # A news list marks its audio story `teaser ts-audio` among `teaser` items; a classless list stays strict.
+    lis = "".join(f'<li class="teaser{" ts-audio" if n == 3 else ""}"><a href="/a/{n}">第{n}条新闻的标题</a><p>2012年7月{n}日</p></li>'
+                  for n in range(1, 5))
+    page = Selector(text=f'<html><body><ul id="news">{lis}</ul><ul id="plain"><li><a href="/b/1">第一条普通的标题</a></li>'
+                         '<li><a href="/b/2">第二条普通的标题</a></li><li class="ad"><a href="/ad">广告位招租的标题</a></li></ul></body></html>')
+    assert len(detect_items(page.css("#news")[0].root)) == 4
+    assert len(detect_items(page.css("#plain")[0].root)) == 2

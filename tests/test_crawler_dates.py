@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.dates import find_date_text, parse_date, split_leading_date, split_trailing_date
+from crawler.dates import bare_date_text, find_date_text, parse_date, split_leading_date, split_trailing_date
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Crawl day 2026-01-05 in Shanghai (12:00 local).
@@ -217,3 +217,70 @@ def test_months_ago_from_a_long_month_lands_on_the_shorter_months_last_day() -> 
     shanghai = ZoneInfo("Asia/Shanghai")
     got = parse_date("1个月前", datetime(2026, 3, 31, 4, tzinfo=UTC), shanghai)
     assert got is not None and got.astimezone(shanghai).date() == date(2026, 2, 28)
+
+
+NOW = datetime(2020, 7, 4, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("半小时前", datetime(2020, 7, 4, 11, 30, tzinfo=UTC)),
+        ("两天前", sh(2020, 7, 2)),
+        ("十分钟前", datetime(2020, 7, 4, 11, 50, tzinfo=UTC)),
+        ("5 mins ago", datetime(2020, 7, 4, 11, 55, tzinfo=UTC)),
+        ("3 hrs ago", datetime(2020, 7, 4, 9, 0, tzinfo=UTC)),
+        ("昨天 08:52", sh(2020, 7, 3, 8, 52)),
+        ("yesterday 10:00", sh(2020, 7, 3, 10, 0)),
+        ("08:52", sh(2020, 7, 4, 8, 52)),  # a time alone: today in the source's zone
+        ("2019-07", sh(2019, 7, 1)),  # a month alone: its first day
+        ("2019年7月", sh(2019, 7, 1)),
+    ],
+)
+def test_relative_time_alone_and_month_alone(text: str, expected: datetime) -> None:
+    assert parse_date(text, NOW, SHANGHAI) == expected
+    # In free text only the relative forms are searched for; a time or month alone must be the whole text.
+    alone = text in ("08:52", "2019-07", "2019年7月")
+    assert find_date_text(f"发布 {text} 来源") == (None if alone else text)
+
+
+def test_half_a_day_is_no_date() -> None:
+    assert parse_date("半天前", NOW, SHANGHAI) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("08:52", "08:52"), (" (08:52) ", "08:52"), ("[2019-07]", "2019-07"), ("2019年7月", "2019年7月"),
+     ("收看01:49", None), ("v2019-07", None), ("25:00", None), ("标题 08:52", None)],
+)
+def test_bare_date_text_is_a_time_or_month_that_is_the_whole_text(text: str, expected: str | None) -> None:
+    assert bare_date_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2019-08-06 15:09:13标题内容", ("2019-08-06 15:09:13", "标题内容")),  # no time left in the title
+        ("昨天 08:52 新闻标题", ("昨天 08:52", "新闻标题")),
+        ("3 hours ago Leaders meet", ("3 hours ago", "Leaders meet")),
+        ("[2019年08月06日]标题", ("2019年08月06日", "标题")),
+        ("「2019.08.06」タイトル", ("2019.08.06", "タイトル")),
+        ("（2018/6/15付）見出し", ("2018/6/15", "見出し")),
+    ],
+)
+def test_split_leading_dates_with_times_day_words_and_cjk_brackets(text: str, expected: tuple[str | None, str]) -> None:
+    assert split_leading_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("金正恩氏が習近平氏に書簡 朝鮮中央通信 （2018/6/16 10:20）", ("2018/6/16 10:20", "金正恩氏が習近平氏に書簡 朝鮮中央通信")),
+        ("米、北朝鮮非核化まで制裁継続 （2018/6/15付）", ("2018/6/15", "米、北朝鮮非核化まで制裁継続")),
+        ("タイトル（2019年8月6日）", ("2019年8月6日", "タイトル")),
+        ("标题［10-12］", ("10-12", "标题")),
+        ("标题〔2019-08-06 15:09〕", ("2019-08-06 15:09", "标题")),
+    ],
+)
+def test_split_trailing_dates_in_cjk_and_full_width_brackets(text: str, expected: tuple[str | None, str]) -> None:
+    assert split_trailing_date(text) == expected

@@ -132,3 +132,22 @@ def test_without_chromium_an_empty_box_is_noted_with_the_install_hint(
     (note,) = [line for line in result.stderr.splitlines() if line.startswith("note:")]
     assert "'阅读排行' is empty in the page's HTML" in note and "cannot render pages: apt-get install chromium" in note
     assert len(site.requests("/")) == 1 and not site.requests("/rank.json")
+
+
+def test_a_source_set_to_never_render_gets_its_empty_box_noted_with_that_reason_and_nothing_itemless(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path
+) -> None:
+    # Chromium may well be installed: the source's render = "never" is obeyed all the same.
+    site = make_site_server(BLOG)
+    site.pages["/"] = Page(FILLS_NOTHING.encode(), "text/html; charset=utf-8")
+    source = (f'[[sources]]\nid = "plain"\ntitle = "Plain"\nstart_urls = ["{site.base_url}/"]\nrender = "never"\n'
+              '[[sources.listings]]\nid = "latest"\nheading = "最新文稿"\n')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [source])
+    result = run_crawler(config, f"--suggest={site.base_url}/", "--id", "plain2")
+    assert result.returncode == 0, result.stderr
+    (proposed,) = tomllib.loads(result.stdout)["sources"]
+    assert [lst["heading"] for lst in proposed["listings"]] == ["最新文稿"] and "render" not in proposed
+    assert "阅读排行" not in result.stdout  # the empty box is not written
+    (note,) = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert "'阅读排行' is empty in the page's HTML" in note and "source 'plain' has render = \"never\"" in note
+    assert len(site.requests("/")) == 1  # not rendered

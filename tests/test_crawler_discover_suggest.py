@@ -1,11 +1,17 @@
 """crawler/discover/suggest.py `rendered_fills`: an empty box becomes a proposal only when the rendered page shows
-it with mostly dated items (the rest of the module is measured by tests/test_suggest.py's layouts and the fetch
-tests)."""
+it with mostly dated items; a forum's thread list (one <tbody> per thread) is proposed (the rest of the module is
+measured by tests/test_suggest.py's layouts and the fetch tests)."""
 
 from __future__ import annotations
 
-from crawler.discover.suggest import Suggestion, rendered_fills
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from parsel import Selector
+
+from crawler.discover.suggest import Suggestion, rendered_fills, suggest_listings
 from crawler.extract import ListingEntry
+from tests.support.site_server import DATA
 
 
 def _entries(dated: int, undated: int) -> list[ListingEntry]:
@@ -23,3 +29,12 @@ def test_only_boxes_shown_dated_after_rendering_are_proposed() -> None:
     assert (proposed.id, proposed.heading, proposed.pagination, len(proposed.entries)) == ("ranking", "阅读排行", "div.pages a", 4)
     assert proposed.note and "filled by script" in proposed.note
     assert rendered_fills([], boxes) == []  # the script filled nothing
+
+
+def test_a_forum_thread_list_with_one_tbody_per_thread_is_proposed() -> None:
+    page = Selector(text=(DATA / "forum" / "threads.html").read_text(encoding="utf-8"))
+    (found,) = suggest_listings(page, "https://bbs.example.com/forum-2-1.html", datetime(2019, 8, 6, 4, tzinfo=UTC),
+                                ZoneInfo("Asia/Shanghai"))
+    assert found.block == "#threadlisttableid"
+    assert [e.url.rsplit("/", 1)[1] for e in found.entries] == [f"thread-{n}-1-1.html" for n in (8101, 8099, 8095, 8090, 8088)]
+    assert [e.date_text for e in found.entries][:2] == ["08:52", "半小时前"]

@@ -445,3 +445,45 @@ def test_configured_item_selector_is_still_obeyed() -> None:
     assert [e.title for e in entries or []] == ["First post", "Second post", "Third post"]
     # Items named `li` here are the tag lists: the headings are outside them, so this is not the block.
     assert extract_listing(page(CARDS), ListingConfig(id="f", heading="Featured", item="li"), BASE) is None
+
+
+def test_forum_threads_one_tbody_each_are_the_items_with_their_dates() -> None:
+    # Discuz-style: one <tbody> per thread; each carries an icon link, a type link, the title, author, reply
+    # count and last-post links. Today's thread shows only its time, another a relative date.
+    page = load_page("forum", "threads.html")
+    entries = extract_listing(page, listing(block="#threadlisttableid"), "https://bbs.example.com/forum-2-1.html")
+    assert entries is not None
+    assert [(e.url.rsplit("/", 1)[1], e.title, e.date_text) for e in entries] == [
+        ("thread-8101-1-1.html", "周末去哪里骑行比较好？求推荐路线", "08:52"),
+        ("thread-8099-1-1.html", "新手请教：二手车过户需要准备哪些材料", "半小时前"),
+        ("thread-8095-1-1.html", "本地老街改造方案公示，大家怎么看", "2019-8-5"),
+        ("thread-8090-1-1.html", "分享一组夏天的荷花照片（多图）", "2019-8-4"),
+        ("thread-8088-1-1.html", "小区停车位收费标准有变化吗", "2019-8-3"),
+    ]
+    now = datetime(2019, 8, 6, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+    assert parse_date("08:52", now, SHANGHAI) == datetime(2019, 8, 6, 0, 52, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("cell", "date_text"), [
+    ("<span>08:52</span>", "08:52"),  # a time alone in a cell of its own: today
+    ("<em>[2019-07]</em>", "2019-07"),  # a month alone
+    ("<span>收看01:49</span>", None),  # in other words it is a video's length, not a date
+    ("<span>3 hrs ago</span>", "3 hrs ago"),
+    ("<span>两天前</span>", "两天前"),
+])
+def test_a_time_or_month_alone_outside_the_link_is_the_item_s_date(cell: str, date_text: str | None) -> None:
+    block = Selector(text=f'<ul><li><a href="/1">第一条新闻的标题</a>{cell}</li><li><a href="/2">第二条新闻的标题</a>{cell}</li></ul>')
+    assert [e.date_text for e in extract_items(block, None, "http://site.example/")] == [date_text] * 2
+
+
+def test_a_heading_s_bracketed_date_and_marks_are_not_its_title() -> None:
+    # A real Japanese news layout: the card heading holds the title link, its date in full-width brackets and a
+    # members-only mark; a heading that adds words of its own keeps them.
+    block = Selector(text="""<ul>
+    <li><h4><a href="/a/1"><span>[FT]米朝首脳会談、クシュナー氏が橋渡し</span></a> <span>（2018/6/18 14:10）</span>
+        <span>［有料会員限定］</span></h4></li>
+    <li><h4><a href="/a/2"><span>米、北朝鮮非核化まで制裁継続</span></a> <span>（2018/6/15付）</span></h4></li>
+    <li><h4><a href="/c/world">World</a>: Leaders meet in Geneva</h4><span>2018-06-14</span></li></ul>""")
+    assert [(e.title, e.date_text) for e in extract_items(block, None, "http://site.example/")] == [
+        ("[FT]米朝首脳会談、クシュナー氏が橋渡し", "2018/6/18 14:10"), ("米、北朝鮮非核化まで制裁継続", "2018/6/15"),
+        ("World: Leaders meet in Geneva", "2018-06-14")]

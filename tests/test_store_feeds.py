@@ -167,3 +167,21 @@ def test_undated_ranking_items_are_not_new_items(session_factory: sessionmaker[S
           T0 + timedelta(hours=1))
     with session_factory() as session:
         assert "Old hot story" in _titles(source_items(session, "gw", FeedFilter()))
+
+
+def test_undated_recommended_items_are_not_new_items_either(session_factory: sessionmaker[Session], db_url: str) -> None:
+    """An editors' selection of old stories with no dates is a pick like a ranking: not news in the source feed or
+    /feeds/new, still in the recommended listing's own feed."""
+    cfg = make_config(db_url)
+    crawl(session_factory, cfg, "gw", [
+        listed("gw", "recommended", "http://gw.test/pick", "Old pick", 1, kind="recommended"),
+        listed("gw", "recommended", "http://gw.test/dated-pick", "Dated pick", 2, published=T0 - timedelta(days=3),
+               kind="recommended"),
+        listed("gw", "latest", "http://gw.test/new", "Undated latest"),
+    ], T0)
+    with session_factory() as session:
+        shown = {"Dated pick", "Undated latest"}
+        assert set(_titles(source_items(session, "gw", FeedFilter()))) == shown
+        assert set(_titles(newest_items(session, FeedFilter()))) == shown
+        picks = [x.item.title for x in listing_entries(session, "gw", "recommended", FeedFilter())]
+        assert picks == ["Old pick", "Dated pick"]

@@ -61,16 +61,23 @@ def run_suggest(cfg: AppConfig, url: str, source_id: str | None, title: str | No
     from crawler.settings import scrapy_settings
 
     sid = source_id or source_id_for(url)
-    source = SourceConfig(id=sid, title=title or sid, start_urls=[url], listings=[ListingConfig(id="probe", block="body")])
+    # A configured source for this page that its admin set to render = "never" is not rendered here either.
+    never = next((s for s in cfg.sources if s.render == "never" and (s.id == source_id or url in s.start_urls)), None)
+    source = SourceConfig(id=sid, title=title or sid, start_urls=[url], listings=[ListingConfig(id="probe", block="body")],
+                          render="never" if never else "auto")
     settings = scrapy_settings(cfg, source)
     settings.update(HTTPCACHE_ENABLED=False, ITEM_PIPELINES={}, LOG_LEVEL=("ERROR", "INFO", "DEBUG")[min(verbose, 2)])
     state = SuggestState()
-    # The source's default render = "auto" gave the settings the browser's handler when this machine can render.
+    # The source's render = "auto" gave the settings the browser's handler when this machine can render.
     missing = None if settings.get("FEEDSVC_BROWSER") else str(settings.get("FEEDSVC_BROWSER_MISSING") or INSTALL_HINT)
-    state.empty_why = (f"rendering would be needed to see whether a script fills it with dated items, and this "
-                       f"machine cannot render pages: {missing}") if missing else ""
+    if never is not None:
+        state.empty_why = (f"source {never.id!r} has render = \"never\", so the page is not rendered to see whether a "
+                           f"script fills it with dated items (render = \"auto\" would)")
+    elif missing:
+        state.empty_why = (f"rendering would be needed to see whether a script fills it with dated items, and this "
+                           f"machine cannot render pages: {missing}")
     process = CrawlerProcess(settings)
-    process.crawl(_spider_class(), url=url, now=now, state=state, browser=missing is None)
+    process.crawl(_spider_class(), url=url, now=now, state=state, browser=never is None and missing is None)
     process.start()
     for problem in state.problems:
         print(f"problem: {problem}", file=sys.stderr)

@@ -63,8 +63,9 @@ def _item_conditions(flt: ItemFilter, first_seen: Any = Item.first_seen) -> list
     return [Item.duplicate_of.is_(None), *_filter_conditions(flt, first_seen)]
 
 
-# Listing kinds whose items are picks, not arrivals: being listed there is no sign that an item is new.
-PICK_KINDS = ("ranking",)
+# Listing kinds whose items are picks, not arrivals: being listed there is no sign that an item is new (a hot list
+# or an editors' selection of old stories).
+PICK_KINDS = ("ranking", "recommended")
 
 
 def _claims_news() -> ColumnElement[bool]:

@@ -1,0 +1,63 @@
+"""Rebuilds the real-page suggest corpus (/work/corpus/suggest) from local git mirrors of the repositories that
+bench/data/suggest_manifest.json names, checking every file's sha256.
+
+Usage: python bench/suggest_corpus.py --mirrors /work/.mirror [--corpus DIR] [--manifest PATH]
+
+The mirrors are `owner+name/repo` git directories (the search tool's `fetch` makes them). Nothing fetched is
+committed: the pages stay in the corpus directory; the manifest (repo, path, commit, sha256) is what git keeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+MANIFEST = Path(__file__).resolve().parent / "data" / "suggest_manifest.json"
+
+
+def _blob(mirror: Path, commit: str, path: str) -> bytes | None:
+    done = subprocess.run(["git", "-C", str(mirror), "show", f"{commit}:{path}"], capture_output=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def build(mirrors: Path, corpus: Path, manifest: Path = MANIFEST) -> list[str]:
+    """Writes every manifest file whose blob is found with the right sha256; returns one problem line per other."""
+    problems: list[str] = []
+    corpus.mkdir(parents=True, exist_ok=True)
+    for entry in json.loads(manifest.read_text(encoding="utf-8")):
+        mirror = mirrors / entry["repo"].replace("/", "+") / "repo"
+        where = f"{entry['repo']}:{entry['path']}@{entry['commit'][:10]}"
+        data = _blob(mirror, entry["commit"], entry["path"]) if mirror.exists() else None
+        if data is None:
+            problems.append(f"{entry['file']}: {where} not in {mirror} (fetch that repository first)")
+            continue
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            problems.append(f"{entry['file']}: {where} has another sha256 than the manifest's")
+            continue
+        (corpus / entry["file"]).write_bytes(data)
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirrors", type=Path, required=True, help="folder with owner+name/repo git mirrors")
+    parser.add_argument("--corpus", type=Path, default=Path("/work/corpus/suggest"))
+    parser.add_argument("--manifest", type=Path, default=MANIFEST)
+    args = parser.parse_args(argv)
+    if not args.mirrors.is_dir():
+        print(f"error: no mirrors folder at {args.mirrors}", file=sys.stderr)
+        return 2
+    problems = build(args.mirrors, args.corpus, args.manifest)
+    total = len(json.loads(args.manifest.read_text(encoding="utf-8")))
+    for line in problems:
+        print(f"missing: {line}", file=sys.stderr)
+    print(f"{total - len(problems)}/{total} files in {args.corpus}, sha256 checked")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
