@@ -18,8 +18,8 @@ from feedsvc.store import Store
 from feedsvc.store.feeds import listing_entries
 from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.runs import RunCounts, finish_run, record_crawl_error, start_run
-from tests.e2e.test_golden_demo import CONFIG, DUMP, SITE, SITE_AT_PORT
-from tests.support.crawls import toml_str
+from tests.e2e.test_golden_demo import CONFIG, DUMP, SITE_AT_PORT
+from tests.support.crawls import demo_site_sources, toml_str
 
 FIRST_CRAWL = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
@@ -31,8 +31,8 @@ def demo_database(tmp: Path, site_url: str, base_url: str) -> AppConfig:
     with sqlite3.connect(db_path) as conn:
         conn.executescript(dump)
     config = tmp / "config.toml"
-    text = CONFIG.format(db=toml_str(f"sqlite:///{db_path}"), site=toml_str(SITE + "/"), blog=toml_str(SITE + "/en/"))
-    text = text.replace(SITE, site_url).replace('base_url = "http://feeds.invalid"', f"base_url = {toml_str(base_url)}")
+    text = CONFIG.format(db=toml_str(f"sqlite:///{db_path}"), sources=demo_site_sources(site_url))
+    text = text.replace('base_url = "http://feeds.invalid"', f"base_url = {toml_str(base_url)}")
     config.write_text(text, encoding="utf-8")
     cfg = load_config(config)
     later_crawls(cfg)
