@@ -77,13 +77,14 @@ def job_ids(db_url: str) -> set[str]:
 
 
 def test_scheduler_py_reloads_on_sighup_and_stops_on_sigterm(procs: list[Proc], tmp_path: Path, db_url: str) -> None:
-    path = write_config(tmp_path / "config.toml", db_url, [source_toml("alpha")], watch_config=False)
+    path = write_config(tmp_path / "config.toml", db_url, [source_toml("alpha", schedule="0 4 1 1 *")],
+                        watch_config=False)
     proc = Proc([sys.executable, str(ROOT / "scheduler.py"), "--config", str(path)], cwd=tmp_path)
     procs.append(proc)
-    wait_for(lambda: job_ids(db_url) == {"crawl:alpha"}, timeout=30, what="the first job")
+    wait_for(lambda: job_ids(db_url) == {"schedule:0 4 1 1 *"}, timeout=30, what="the first job")
     write_config(path, db_url, [source_toml("beta")], watch_config=False)
     proc.popen.send_signal(signal.SIGHUP)
-    wait_for(lambda: job_ids(db_url) == {"crawl:beta"}, timeout=15, what="the reload")
+    wait_for(lambda: job_ids(db_url) == {"schedule:0 3 1 1 *"}, timeout=15, what="the reload")
     status = subprocess.run([sys.executable, "-m", "feedsvc", "status", "--config", str(path)], cwd=tmp_path,
                             env={**child_env(), "COLUMNS": "200"}, capture_output=True, text=True, timeout=60)
     beta = next(line for line in status.stdout.splitlines() if "beta" in line)
