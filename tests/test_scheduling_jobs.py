@@ -6,17 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
 from feedsvc.config import cron_trigger, load_config
 from feedsvc.models import Source
-from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry_delay
+from feedsvc.scheduling.jobs import build_scheduler, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
 from tests.support.scheduling import (
     SLOW_STUB_JOB,
     calls,
     line_job_id,
+    move_next_run,
     run_now,
     source_toml,
     start,
@@ -67,6 +66,25 @@ def test_start_persists_jobs_and_next_run(services: list[SchedulerService], tmp_
         assert source is not None and source.next_run_at == job.next_run_time.astimezone(UTC)
 
 
+def test_jitter_delays_a_schedule_line_once_for_all_its_sources(services: list[SchedulerService],
+                                                                tmp_path: Path) -> None:
+    """Issue 17: the default jitter moves the whole night, so every source of the line is due at the same moment
+    (one crawl child), and `feedsvc status` shows each source that moment."""
+    ids = [f"s{i}" for i in range(5)]
+    path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml(s) for s in ids],
+                        default_schedule="0 3 * * *", jitter=600)
+    service = start(services, path)
+    [job] = service.scheduler.get_jobs()
+    assert job.id == "schedule:0 3 * * *" and job.args[1] == ids and job.trigger.jitter == 600
+    when = job.next_run_time.astimezone(UTC)
+    assert (when.hour, when.minute) in {(3, m) for m in range(11)}  # 03:00 plus up to 600 s
+    with service.session_factory() as session:
+        assert {session.get(Source, s).next_run_at for s in ids} == {when}  # type: ignore[union-attr]
+    run_now(service, "s3")
+    assert service.wait_idle()
+    assert sorted(c[0] for c in calls(tmp_path)) == ids  # the line fired once, with all of them
+
+
 def test_restart_keeps_next_run_time(services: list[SchedulerService], tmp_path: Path, db_url: str) -> None:
     # Jitter makes every fresh computation differ, so an equal time proves the stored one was kept.
     path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], jitter=3600)
@@ -77,27 +95,11 @@ def test_restart_keeps_next_run_time(services: list[SchedulerService], tmp_path:
     assert second.scheduler.get_job(line_job_id(second, "gw")).next_run_time == kept
 
 
-def _set_next_run_while_down(path: Path, job_id: str, when: datetime) -> None:
-    """Stand in for downtime: the stored next run lies in the past when the scheduler comes back.
-
-    Edits the job store directly; no scheduler runs meanwhile.
-    """
-    cfg = load_config(path)
-    _store = Store.open(cfg.database.url, cfg.base_dir)
-    engine, _ = _store.engine, _store.session_factory
-    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
-    store.start(build_scheduler(engine, cfg), "default")
-    job = store.lookup_job(job_id)
-    job._modify(next_run_time=when)
-    store.update_job(job)
-    engine.dispose()
-
-
 def test_missed_runs_run_once_after_restart(services: list[SchedulerService], tmp_path: Path, db_url: str) -> None:
     path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], default_schedule="0 * * * *",
                         misfire_grace_time=7200)
     start(services, path).stop()
-    _set_next_run_while_down(path, "schedule:0 * * * *", datetime.now(UTC) - timedelta(hours=5, minutes=1))
+    move_next_run(path, "schedule:0 * * * *", datetime.now(UTC) - timedelta(hours=5, minutes=1))
     service = start(services, path)
     assert service.wait_idle(), "the missed run"
     assert [c[:2] for c in calls(tmp_path)] == [("gw", 1)]  # five hourly slots missed, one run
@@ -108,7 +110,7 @@ def test_missed_run_beyond_grace_time_is_skipped(services: list[SchedulerService
     path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")],
                         default_schedule="0 3 1 1 *", misfire_grace_time=60)
     start(services, path).stop()
-    _set_next_run_while_down(path, "schedule:0 3 1 1 *", datetime.now(UTC) - timedelta(days=10))
+    move_next_run(path, "schedule:0 3 1 1 *", datetime.now(UTC) - timedelta(days=10))
     service = start(services, path)
     assert service.wait_idle(), "reschedule"
     assert service.scheduler.get_job("schedule:0 3 1 1 *").next_run_time > datetime.now(UTC)

@@ -128,3 +128,25 @@ def line_job_id(service: SchedulerService, source_id: str) -> str:
 def run_now(service: SchedulerService, source_id: str) -> None:
     """Fire now the schedule line that crawls `source_id` (with every other source of that line)."""
     service.scheduler.modify_job(line_job_id(service, source_id), next_run_time=datetime.now(UTC))
+
+
+def move_next_run(path: Path, job_id: str, when: datetime) -> None:
+    """Stand in for downtime: the stored next run of `job_id` becomes `when` (in the past: the scheduler was down
+    over it, and its missed-run rule decides when it starts again). Edits the job store directly; no scheduler may
+    run meanwhile."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    from feedsvc.config import load_config
+    from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler
+    from feedsvc.store import Store
+
+    cfg = load_config(path)
+    store = Store.open(cfg.database.url, cfg.base_dir)
+    try:
+        jobs = SQLAlchemyJobStore(engine=store.engine, tablename=JOB_TABLE)
+        jobs.start(build_scheduler(store.engine, cfg), "default")
+        job = jobs.lookup_job(job_id)
+        job._modify(next_run_time=when)
+        jobs.update_job(job)
+    finally:
+        store.close()
