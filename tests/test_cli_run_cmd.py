@@ -77,13 +77,14 @@ def job_ids(db_url: str) -> set[str]:
 
 
 def test_scheduler_py_reloads_on_sighup_and_stops_on_sigterm(procs: list[Proc], tmp_path: Path, db_url: str) -> None:
-    path = write_config(tmp_path / "config.toml", db_url, [source_toml("alpha")], watch_config=False)
+    path = write_config(tmp_path / "config.toml", db_url, [source_toml("alpha", schedule="0 4 1 1 *")],
+                        watch_config=False)
     proc = Proc([sys.executable, str(ROOT / "scheduler.py"), "--config", str(path)], cwd=tmp_path)
     procs.append(proc)
-    wait_for(lambda: job_ids(db_url) == {"crawl:alpha"}, timeout=30, what="the first job")
+    wait_for(lambda: job_ids(db_url) == {"schedule:0 4 1 1 *"}, timeout=30, what="the first job")
     write_config(path, db_url, [source_toml("beta")], watch_config=False)
     proc.popen.send_signal(signal.SIGHUP)
-    wait_for(lambda: job_ids(db_url) == {"crawl:beta"}, timeout=15, what="the reload")
+    wait_for(lambda: job_ids(db_url) == {"schedule:0 3 1 1 *"}, timeout=15, what="the reload")
     status = subprocess.run([sys.executable, "-m", "feedsvc", "status", "--config", str(path)], cwd=tmp_path,
                             env={**child_env(), "COLUMNS": "200"}, capture_output=True, text=True, timeout=60)
     beta = next(line for line in status.stdout.splitlines() if "beta" in line)
@@ -162,13 +163,15 @@ def test_bundled_demo_site_is_the_generators_output(tmp_path: Path) -> None:
     assert re.search(r'target="_blank">\d\d-\d\d[^<]', index)  # month-day glued to the title, no year
 
 
-def test_feedsvc_run_gathers_a_schedule_into_one_after_crawl_step(procs: list[Proc], tmp_path: Path,
-                                                                 site_server: Any) -> None:
-    """Issue 17: many sources on one cron line are one crawl child and one after-crawl step, not one per source."""
+def test_feedsvc_run_crawls_a_jittered_schedule_line_in_one_child_and_one_after_crawl_step(
+        procs: list[Proc], tmp_path: Path, site_server: Any) -> None:
+    """Issue 17: many sources on one cron line, with jitter, are one crawl child and one after-crawl step, not one
+    per source. The jitter (600 s, capped to 6 s for a line that runs every minute) delays the line, not each
+    source: with a jitter per source these six would start seconds apart, in several children."""
     db_url = f"sqlite:///{tmp_path}/db.sqlite"
     ids = [f"s{i}" for i in range(6)]
     path = write_config(tmp_path / "config.toml", db_url,
-                        [source_toml(s, site_server.base_url + "/", schedule="* * * * *") for s in ids])
+                        [source_toml(s, site_server.base_url + "/", schedule="* * * * *") for s in ids], jitter=600)
     proc = Proc([sys.executable, "-m", "feedsvc", "run", "--config", str(path), "--port", "0", "--no-access-log"],
                 cwd=tmp_path)
     procs.append(proc)
@@ -178,3 +181,10 @@ def test_feedsvc_run_gathers_a_schedule_into_one_after_crawl_step(procs: list[Pr
     assert len(re.findall(r"crawl gathering sources=6 ", proc.output)) >= 1
     steps = [int(n) for n in re.findall(r"after crawl: (\d+) run\(s\)", proc.output)]
     assert steps and all(n == 6 for n in steps), proc.output  # never a step per source
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        pids = {row[0] for row in conn.execute(text("select pid from crawl_runs"))}
+    engine.dispose()
+    assert len(pids) == 1, proc.output  # one crawl child for the whole line
+    for source in ids:  # each finish is logged as its crawl ends, with the crawl's own time
+        assert re.search(rf"crawl finish source={source} status=(ok|partial) trigger=schedule in \d", proc.output)

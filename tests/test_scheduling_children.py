@@ -21,7 +21,7 @@ from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
 from feedsvc.store.leases import acquire_lease, lease_holder, release_lease
 from tests.support.crawls import gw_source
-from tests.support.scheduling import config_toml, wait_for
+from tests.support.scheduling import config_toml, line_job_id, run_now, wait_for
 from tests.support.site_server import SiteServer
 
 CRAWL_SETTINGS = "[crawl]\ndownload_delay = 0\nautothrottle = false\ntimeout = 3\nretries = 0\n"
@@ -98,7 +98,7 @@ def test_failed_crawls_are_retried_and_recorded(services: list[SchedulerService]
     closed = "http://127.0.0.1:9"  # discard port: connection refused, the crawl fails
     path = write(tmp_path / "config.toml", db_url, [gw_source(closed, "gw")], max_tries=2, retry_backoff=1)
     service = start(services, path)
-    service.scheduler.modify_job("crawl:gw", next_run_time=datetime.now(UTC))
+    run_now(service, "gw")
     wait_for(lambda: len([r for r in runs(path) if r.status != "running"]) >= 2, timeout=60, what="two attempts")
     wait_for(lambda: service.scheduler.get_job("retry:gw") is None, what="no third attempt")
     made = runs(path)
@@ -114,7 +114,7 @@ def test_crawl_killed_with_sigkill_leaves_scheduler_and_database_consistent(
     site = make_site_server(delay=0.4)
     path = write(tmp_path / "config.toml", db_url, [gw_source(site.base_url, "gw")], max_tries=2, retry_backoff=1)
     service = start(services, path)
-    service.scheduler.modify_job("crawl:gw", next_run_time=datetime.now(UTC))
+    run_now(service, "gw")
     running = wait_for(lambda: [r for r in runs(path) if r.status == "running" and r.pid], timeout=30,
                        what="a running crawl")
     wait_for(lambda: len(site.requests()) >= 3, what="the crawl under way")
@@ -122,7 +122,7 @@ def test_crawl_killed_with_sigkill_leaves_scheduler_and_database_consistent(
     first = wait_for(lambda: next((r for r in runs(path) if r.id == running[0].id and r.status != "running"), None),
                      timeout=30, what="the killed run closed")
     assert first.status == "aborted" and first.finished_at is not None
-    assert service.scheduler.running and service.scheduler.get_job("crawl:gw") is not None
+    assert service.scheduler.running and service.scheduler.get_job(line_job_id(service, "gw")) is not None
     # the retry takes the freed lease and completes what the killed run started
     second = wait_for(lambda: next((r for r in runs(path) if r.id != first.id and r.status != "running"), None),
                       timeout=60, what="the retry")
@@ -135,7 +135,7 @@ def test_stop_while_crawling_finishes_safely(services: list[SchedulerService], t
     site = make_site_server(delay=0.6)
     path = write(tmp_path / "config.toml", db_url, [gw_source(site.base_url, "gw")])
     service = start(services, path)
-    service.scheduler.modify_job("crawl:gw", next_run_time=datetime.now(UTC))
+    run_now(service, "gw")
     wait_for(lambda: [r for r in runs(path) if r.status == "running" and r.pid], timeout=30, what="a running crawl")
     wait_for(lambda: len(site.requests()) >= 3, what="the crawl under way")
     service.stop(grace=20)
@@ -151,7 +151,7 @@ def test_stop_while_crawling_finishes_safely(services: list[SchedulerService], t
         jobs = {row[0] for row in session.execute(text("select id from apscheduler_jobs"))}
     engine.dispose()
     # an interrupted crawl leaves a persisted retry behind, so it is completed after the restart
-    assert jobs == {"crawl:gw", "retry:gw"}
+    assert jobs == {"schedule:0 3 1 1 *", "retry:gw"}
 
 
 def test_a_hanging_crawl_is_stopped_at_the_time_limit(services: list[SchedulerService], tmp_path: Path,
@@ -164,9 +164,9 @@ def test_a_hanging_crawl_is_stopped_at_the_time_limit(services: list[SchedulerSe
                  crawl_timeout=20, max_tries=1)
     path.write_text(path.read_text(encoding="utf-8").replace("timeout = 3\n", "timeout = 60\n"), encoding="utf-8")
     service = start(services, path)
-    service.scheduler.modify_job("crawl:gw", next_run_time=datetime.now(UTC))
+    run_now(service, "gw")
     made = wait_for(lambda: [r for r in runs(path) if r.status != "running"], timeout=120, what="the stopped run")
     assert made[0].status == "aborted" and made[0].finished_at is not None
     assert (made[0].finished_at - made[0].started_at) < timedelta(seconds=60)
-    assert service.scheduler.running and service.scheduler.get_job("crawl:gw") is not None
+    assert service.scheduler.running and service.scheduler.get_job(line_job_id(service, "gw")) is not None
     wait_for(lambda: "crawl finish source=gw status=timeout" in caplog.text, what="the finish log line")

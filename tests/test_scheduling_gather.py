@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from feedsvc.models import CrawlRun
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
 from tests.support.crawls import gw_source
-from tests.support.scheduling import config_toml, wait_for
+from tests.support.scheduling import config_toml, run_now, wait_for
 from tests.support.site_server import SiteServer
 
 
@@ -33,9 +32,7 @@ def test_sources_due_together_share_one_crawler_process(services: list[Scheduler
     service = SchedulerService(str(path), poll_interval=0.2, gather=1.0)
     service.start()
     services.append(service)
-    now = datetime.now(UTC)
-    for source in ("one", "two", "three"):
-        service.scheduler.modify_job(f"crawl:{source}", next_run_time=now)
+    run_now(service, "one")  # the line of all three
     wait_for(lambda: len([r for r in _runs(path) if r.status != "running"]) == 3, timeout=90, what="three runs")
     assert service.wait_idle(30)
     runs = _runs(path)
@@ -67,9 +64,7 @@ def test_with_crawl_redis_a_gathering_goes_to_the_crawl_nodes(services: list[Sch
                              "--key", redis_key, "--no-related"], env=child_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        now = datetime.now(UTC)
-        for source in ("one", "two"):
-            service.scheduler.modify_job(f"crawl:{source}", next_run_time=now)
+        run_now(service, "one")  # and "two": one schedule line
         wait_for(lambda: len([r for r in _runs(path) if r.status != "running"]) == 2, timeout=120, what="two runs")
         assert service.wait_idle(60)
         crawler_pid = _runs(path)[0].pid

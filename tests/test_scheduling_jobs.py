@@ -6,14 +6,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-
 from feedsvc.config import cron_trigger, load_config
 from feedsvc.models import Source
-from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler, job_specs, retry_delay
+from feedsvc.scheduling.jobs import build_scheduler, job_specs, retry_delay
 from feedsvc.scheduling.service import SchedulerService
 from feedsvc.store import Store
-from tests.support.scheduling import SLOW_STUB_JOB, calls, run_now, source_toml, start, wait_for, write_config
+from tests.support.scheduling import (
+    SLOW_STUB_JOB,
+    calls,
+    line_job_id,
+    move_next_run,
+    run_now,
+    source_toml,
+    start,
+    wait_for,
+    write_config,
+)
 
 
 def test_jobs_created_from_config(tmp_path: Path) -> None:
@@ -21,8 +29,9 @@ def test_jobs_created_from_config(tmp_path: Path) -> None:
         source_toml("gw"), source_toml("blog", schedule="15 6 * * 0"), source_toml("off", enabled=False),
     ], timezone="Asia/Shanghai", default_schedule="30 2 * * *", jitter=120)
     specs = {spec.job_id: spec for spec in job_specs(load_config(path))}
-    assert sorted(specs) == ["crawl:blog", "crawl:gw"]  # disabled sources get no job
-    gw, blog = specs["crawl:gw"].trigger, specs["crawl:blog"].trigger
+    assert sorted(specs) == ["schedule:15 6 * * 0", "schedule:30 2 * * *"]  # disabled sources get no job
+    assert specs["schedule:30 2 * * *"].source_ids == ("gw",)
+    gw, blog = specs["schedule:30 2 * * *"].trigger, specs["schedule:15 6 * * 0"].trigger
     assert str(gw.timezone) == "Asia/Shanghai" and gw.jitter == 120
     fields = {f.name: str(f) for f in gw.fields}
     assert (fields["hour"], fields["minute"]) == ("2", "30")
@@ -47,9 +56,9 @@ def test_start_persists_jobs_and_next_run(services: list[SchedulerService], tmp_
     path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], timezone="Asia/Shanghai",
                         default_schedule="0 3 * * *", jitter=600)
     service = start(services, path)
-    job = service.scheduler.get_job("crawl:gw")
+    job = service.scheduler.get_job("schedule:0 3 * * *")
     assert job is not None and job.max_instances == 1 and job.coalesce is True
-    assert job.misfire_grace_time == 6 * 3600 and job.args == (str(path.resolve()), "gw")
+    assert job.misfire_grace_time == 6 * 3600 and job.args == (str(path.resolve()), ["gw"])
     local = job.next_run_time.astimezone(job.trigger.timezone)
     assert local.hour == 3 and local.minute < 11  # 03:00 Shanghai plus up to 600 s jitter
     with service.session_factory() as session:
@@ -57,51 +66,54 @@ def test_start_persists_jobs_and_next_run(services: list[SchedulerService], tmp_
         assert source is not None and source.next_run_at == job.next_run_time.astimezone(UTC)
 
 
+def test_jitter_delays_a_schedule_line_once_for_all_its_sources(services: list[SchedulerService],
+                                                                tmp_path: Path) -> None:
+    """Issue 17: the default jitter moves the whole night, so every source of the line is due at the same moment
+    (one crawl child), and `feedsvc status` shows each source that moment."""
+    ids = [f"s{i}" for i in range(5)]
+    path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml(s) for s in ids],
+                        default_schedule="0 3 * * *", jitter=600)
+    service = start(services, path)
+    [job] = service.scheduler.get_jobs()
+    assert job.id == "schedule:0 3 * * *" and job.args[1] == ids and job.trigger.jitter == 600
+    when = job.next_run_time.astimezone(UTC)
+    assert (when.hour, when.minute) in {(3, m) for m in range(11)}  # 03:00 plus up to 600 s
+    with service.session_factory() as session:
+        assert {session.get(Source, s).next_run_at for s in ids} == {when}  # type: ignore[union-attr]
+    run_now(service, "s3")
+    assert service.wait_idle()
+    assert sorted(c[0] for c in calls(tmp_path)) == ids  # the line fired once, with all of them
+
+
 def test_restart_keeps_next_run_time(services: list[SchedulerService], tmp_path: Path, db_url: str) -> None:
     # Jitter makes every fresh computation differ, so an equal time proves the stored one was kept.
     path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], jitter=3600)
     first = start(services, path)
-    kept = first.scheduler.get_job("crawl:gw").next_run_time
+    kept = first.scheduler.get_job(line_job_id(first, "gw")).next_run_time
     first.stop()
     second = start(services, path)
-    assert second.scheduler.get_job("crawl:gw").next_run_time == kept
-
-
-def _set_next_run_while_down(path: Path, job_id: str, when: datetime) -> None:
-    """Stand in for downtime: the stored next run lies in the past when the scheduler comes back.
-
-    Edits the job store directly; no scheduler runs meanwhile.
-    """
-    cfg = load_config(path)
-    _store = Store.open(cfg.database.url, cfg.base_dir)
-    engine, _ = _store.engine, _store.session_factory
-    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
-    store.start(build_scheduler(engine, cfg), "default")
-    job = store.lookup_job(job_id)
-    job._modify(next_run_time=when)
-    store.update_job(job)
-    engine.dispose()
+    assert second.scheduler.get_job(line_job_id(second, "gw")).next_run_time == kept
 
 
 def test_missed_runs_run_once_after_restart(services: list[SchedulerService], tmp_path: Path, db_url: str) -> None:
     path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], default_schedule="0 * * * *",
                         misfire_grace_time=7200)
     start(services, path).stop()
-    _set_next_run_while_down(path, "crawl:gw", datetime.now(UTC) - timedelta(hours=5, minutes=1))
+    move_next_run(path, "schedule:0 * * * *", datetime.now(UTC) - timedelta(hours=5, minutes=1))
     service = start(services, path)
     assert service.wait_idle(), "the missed run"
     assert [c[:2] for c in calls(tmp_path)] == [("gw", 1)]  # five hourly slots missed, one run
-    assert service.scheduler.get_job("crawl:gw").next_run_time > datetime.now(UTC)
+    assert service.scheduler.get_job("schedule:0 * * * *").next_run_time > datetime.now(UTC)
 
 
 def test_missed_run_beyond_grace_time_is_skipped(services: list[SchedulerService], tmp_path: Path) -> None:
     path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")],
                         default_schedule="0 3 1 1 *", misfire_grace_time=60)
     start(services, path).stop()
-    _set_next_run_while_down(path, "crawl:gw", datetime.now(UTC) - timedelta(days=10))
+    move_next_run(path, "schedule:0 3 1 1 *", datetime.now(UTC) - timedelta(days=10))
     service = start(services, path)
     assert service.wait_idle(), "reschedule"
-    assert service.scheduler.get_job("crawl:gw").next_run_time > datetime.now(UTC)
+    assert service.scheduler.get_job("schedule:0 3 1 1 *").next_run_time > datetime.now(UTC)
     assert calls(tmp_path) == []
 
 
@@ -109,7 +121,7 @@ def test_failed_runs_are_retried_with_backoff(services: list[SchedulerService], 
     path = write_config(tmp_path / "config.toml", db_url, [source_toml("gw")], max_tries=3, retry_backoff=1)
     (tmp_path / "plan-gw.txt").write_text("failed\ncrashed\ntimeout\n")
     service = start(services, path)
-    run_now(service, "crawl:gw")
+    run_now(service, "gw")
     wait_for(lambda: len(calls(tmp_path)) >= 3, timeout=15, what="three attempts")
     assert service.wait_idle(), "the third attempt reported back"
     made = calls(tmp_path)
@@ -124,8 +136,7 @@ def test_success_and_busy_end_the_retries(services: list[SchedulerService], tmp_
     (tmp_path / "plan-gw.txt").write_text("failed\nok\n")
     (tmp_path / "plan-blog.txt").write_text("busy\n")
     service = start(services, path)
-    run_now(service, "crawl:gw")
-    run_now(service, "crawl:blog")
+    run_now(service, "gw")  # and blog: one schedule line
     wait_for(lambda: len(calls(tmp_path)) >= 3, what="gw twice, blog once")
     assert service.wait_idle()
     assert sorted(c[:2] for c in calls(tmp_path)) == [("blog", 1), ("gw", 1), ("gw", 2)]
@@ -138,11 +149,11 @@ def test_retry_delay_doubles() -> None:
 def test_a_source_never_runs_twice_at_once(services: list[SchedulerService], tmp_path: Path) -> None:
     path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")])
     service = start(services, path, job=SLOW_STUB_JOB)
-    run_now(service, "crawl:gw")
+    run_now(service, "gw")
     wait_for(lambda: (tmp_path / "spans.log").exists(), what="first run")
-    run_now(service, "crawl:gw")  # due again while the first is still running: max_instances refuses it
+    run_now(service, "gw")  # due again while the first is still running: max_instances refuses it
     assert service.wait_idle(), "the first run ended"
-    run_now(service, "crawl:gw")
+    run_now(service, "gw")
     wait_for(lambda: (tmp_path / "spans.log").read_text().count("end") >= 2, what="second run")
     events = [line.split() for line in (tmp_path / "spans.log").read_text().splitlines()]
     assert [e[0] for e in events] == ["start", "end", "start", "end"]  # never start, start
@@ -182,9 +193,9 @@ def test_crawl_job_skips_removed_sources_and_reports_config_errors(tmp_path: Pat
 
     path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/db.sqlite", [source_toml("gw")])
     cfg = load_config(path)
-    assert crawl_job(str(path), "gone")["status"] == "skipped"  # removed from the config after it was queued
+    assert crawl_job(str(path), "gone")[0]["status"] == "skipped"  # removed from the config after it was queued
     path.write_text(path.read_text() + "\n[nonsense]\n")
-    result = crawl_job(str(path), "gw")
+    [result] = crawl_job(str(path), ["gw"])
     assert result["status"] == "config" and "nonsense" in result["message"]
     _store = Store.open(cfg.database.url, cfg.base_dir)
     engine, _ = _store.engine, _store.session_factory

@@ -15,9 +15,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from feedsvc.config import AppConfig
 from feedsvc.models import RunStatus
@@ -68,20 +69,23 @@ class ChildTracker:
             self._active.pop(key, None)
 
     def run(self, config_path: str, source_ids: Sequence[str], *, trigger: str, timeout: float | None,
-            window: int | None = None, source_timeout: float | None = None) -> ChildOutcome:
-        """run_child, remembering the child so `stop_all` can reach it."""
+            window: int | None = None, source_timeout: float | None = None,
+            on_event: Callable[[dict[str, Any]], None] | None = None) -> ChildOutcome:
+        """run_child, remembering the child so `stop_all` can reach it; `on_event` sees the child's events too."""
         entry = Tracked(tuple(source_ids))
 
-        def on_event(event: dict[str, object]) -> None:
+        def note(event: dict[str, Any]) -> None:
             pid = event.get("pid")
             if event.get("event") == "start" and entry.pid is None and isinstance(pid, int):
                 entry.pid = pid
                 if self._stopping.is_set():  # shutdown began while the child was starting up
                     self._signal(entry)
+            if on_event is not None:
+                on_event(event)
 
         key = self.track(entry)
         try:
-            return run_child(config_path, source_ids, trigger=trigger, timeout=timeout, on_event=on_event,
+            return run_child(config_path, source_ids, trigger=trigger, timeout=timeout, on_event=note,
                              window=window, source_timeout=source_timeout)
         finally:
             self.forget(key)

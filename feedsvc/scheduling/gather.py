@@ -1,11 +1,11 @@
 """CrawlGather: sources whose jobs come due together are crawled together, in one crawl child process.
 
-Each source keeps its own APScheduler job (`crawl:<source>`, its own next run and retries); when a job fires
-it joins the gathering that is open (or opens one), which starts `gather` seconds after it opened. Every job
-thread then waits for its own source's outcome. The leader settles the runs of a child that died, then hands
-the finished runs to the service's one AfterCrawl (debounced: one step for many gatherings, never one per
-source). Owned by one SchedulerService, with its ChildTracker; holds the config the service loaded, so a job
-firing does not read the file again.
+A job (a schedule line's, with all its sources, or one source's retry) joins the gathering that is open (or opens
+one), which starts `gather` seconds after it opened, so lines and retries firing in the same moment share a child.
+Every job thread then waits for its own sources' outcomes. Each source's finish is logged when the child reports
+it. The leader settles the runs of a child that died, then hands the finished runs to the service's one AfterCrawl
+(debounced: one step for many gatherings, never one per source). Owned by one SchedulerService, with its
+ChildTracker; holds the config the service loaded, so a job firing does not read the file again.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from feedsvc.after_crawl import AfterCrawl
 from feedsvc.config import AppConfig, load_config
@@ -62,22 +65,22 @@ class CrawlGather:
             cfg = self._configs.get(config_path)
         return cfg if cfg is not None else load_config(config_path)
 
-    def crawl(self, cfg: AppConfig, config_path: str, source_id: str, trigger: str) -> CrawlOutcome:
-        """Crawl `source_id` in the next batch; blocks until that batch ended."""
+    def crawl(self, cfg: AppConfig, config_path: str, source_ids: Sequence[str], trigger: str) -> list[CrawlOutcome]:
+        """Crawl `source_ids` in the next gathering; blocks until its child ended. One outcome per source."""
         key = (config_path, trigger)
         with self._lock:
             batch = self._open.get(key)
             leader = batch is None
             if batch is None:
                 batch = self._open[key] = _Gathering(config_path, trigger)
-            if source_id not in batch.sources:
-                batch.sources.append(source_id)
+            batch.sources.extend(s for s in source_ids if s not in batch.sources)
         if leader:
             self._lead(cfg, key, batch)
         else:
             batch.done.wait()
-        return batch.outcomes.get(source_id) or CrawlOutcome(
+        return [batch.outcomes.get(source_id) or CrawlOutcome(
             source_id, -1, RunStatus.CRASHED, None, None, "the batch ended without a word about this source")
+            for source_id in source_ids]
 
     def _lead(self, cfg: AppConfig, key: tuple[str, str], batch: _Gathering) -> None:
         try:
@@ -100,13 +103,19 @@ class CrawlGather:
                 log.info("crawl gathering sources=%d trigger=%s on crawl nodes", n, batch.trigger)
                 from feedsvc.scheduling import queue
 
+                finishes = _FinishLog(batch.trigger)
                 outcomes = queue.crawl_on_nodes(cfg, cfg.crawl.redis, batch.sources, trigger=batch.trigger,
-                                                key=queue.QUEUE_KEY, timeout=timeout + 60.0 * math.ceil(n / window))
+                                                key=queue.QUEUE_KEY, timeout=timeout + 60.0 * math.ceil(n / window),
+                                                on_event=finishes.on_event)
+                finishes.rest(outcomes)
                 batch.outcomes.update({o.source_id: o for o in outcomes})
                 return
             log.info("crawl gathering sources=%d trigger=%s", n, batch.trigger)
+            finishes = _FinishLog(batch.trigger)
             result = self.tracker.run(batch.config_path, batch.sources, trigger=batch.trigger, timeout=timeout,
-                                      window=window if n > 1 else None, source_timeout=per_source if n > 1 else None)
+                                      window=window if n > 1 else None, source_timeout=per_source if n > 1 else None,
+                                      on_event=finishes.on_event)
+            finishes.rest(result.outcomes)
             batch.outcomes.update({o.source_id: o for o in result.outcomes})
             settle_runs(cfg, result.outcomes)  # before any downstream work: a dead child's runs are closed
             if self.after is not None:
@@ -117,3 +126,35 @@ class CrawlGather:
                 step.close()
         finally:
             batch.done.set()
+
+
+class _FinishLog:
+    """Logs each source's finish as its child reports it (with the crawl's own time), and at the end the sources the
+    child said nothing final about (killed, timed out, busy)."""
+
+    def __init__(self, trigger: str) -> None:
+        self.trigger = trigger
+        self.started: dict[str, float] = {}
+        self.logged: set[str] = set()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        source, kind = str(event.get("source", "")), event.get("event")
+        if kind in ("start", "crawling"):  # "crawling": a crawl node took it
+            self.started[source] = time.monotonic()
+        elif kind == "done":
+            elapsed = event.get("elapsed_seconds")
+            if not isinstance(elapsed, (int, float)):
+                elapsed = time.monotonic() - self.started.get(source, time.monotonic())
+            counts = event.get("counts") or {}
+            log.info("crawl finish source=%s status=%s trigger=%s in %.1fs: %d page(s) (%d not modified), %d item(s) "
+                     "(%d new), %d error(s)%s", source, event.get("status"), self.trigger, elapsed,
+                     counts.get("pages", 0), counts.get("not_modified", 0), counts.get("items_seen", 0),
+                     counts.get("items_new", 0), counts.get("errors", 0),
+                     f": {event['message']}" if event.get("message") else "")
+            self.logged.add(source)
+
+    def rest(self, outcomes: Sequence[CrawlOutcome]) -> None:
+        for outcome in outcomes:
+            if outcome.source_id not in self.logged or outcome.status in (RunStatus.TIMEOUT, RunStatus.CRASHED):
+                log.info("crawl finish source=%s status=%s trigger=%s: %s", outcome.source_id, outcome.status,
+                         self.trigger, outcome.message)

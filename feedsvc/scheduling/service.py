@@ -70,6 +70,8 @@ class SchedulerService:
         self.watcher = ConfigWatcher(self.config_path, self.reload, poll_interval, self.cfg.scheduler.watch_config)
         self._reload_lock = threading.Lock()
         self._known_sources: set[str] = set()
+        self._stored_next: dict[str, datetime | None] = {}  # what sources.next_run_at holds, as we last wrote it
+        self._next_lock = threading.Lock()
         self._in_flight = 0  # jobs submitted and not yet reported back (their retry may still be scheduled)
         self._idle = threading.Condition()
         self.reloads = 0  # applied reloads, for logs and tests
@@ -152,6 +154,8 @@ class SchedulerService:
             self.crawls.use_config(self.config_path, cfg)
             self.watcher.watch_file = cfg.scheduler.watch_config
             self._known_sources |= {s.id for s in cfg.sources}
+            with self._next_lock:  # rows may have been (re)created: write every source's next run once
+                self._stored_next.clear()
             self._store_next_runs()
         log.info("scheduler %s: %s", "jobs" if initial else "config applied", report)
 
@@ -160,7 +164,9 @@ class SchedulerService:
         if self.tracker.stopping():
             return  # the job store may already be detached: it would read as "nothing scheduled"
         try:
-            store_next_runs(self.session_factory, next_runs(self.scheduler), self._known_sources)
+            with self._next_lock:  # job events arrive on several threads; the cache of written values is shared
+                store_next_runs(self.session_factory, next_runs(self.scheduler), self._known_sources,
+                                self._stored_next)
         except FeedsvcError:
             log.exception("cannot record next run times")
 
@@ -173,12 +179,14 @@ class SchedulerService:
         elif event.code == EVENT_JOB_ERROR:
             log.error("crawl job=%s raised %r", event.job_id, getattr(event, "exception", None))
         elif event.code == EVENT_JOB_EXECUTED:
-            result: Any = getattr(event, "retval", None)
-            if isinstance(result, dict) and "source_id" in result:
+            retval: Any = getattr(event, "retval", None)
+            for result in retval if isinstance(retval, list) else [retval]:  # one per source of the job
+                if not (isinstance(result, dict) and "source_id" in result):
+                    continue
                 try:
                     schedule_retry(self.scheduler, self.cfg, result, self.job_func)
                 except Exception:
-                    log.exception("cannot schedule a retry for job=%s", event.job_id)
+                    log.exception("cannot schedule a retry for source=%s job=%s", result["source_id"], event.job_id)
         if event.code == EVENT_JOB_SUBMITTED:
             with self._idle:
                 self._in_flight += 1

@@ -52,21 +52,26 @@ def write_config(path: Path, db_url: str, sources: list[str], **scheduler: Any) 
     return path
 
 
-def record_job(config_path: str, source_id: str, attempt: int = 1, **_service: Any) -> dict[str, Any]:
-    """Stub crawl job: appends 'source attempt time' to calls.log next to the config and returns the next
-    status from plan-<source>.txt (one status per line, consumed in order; 'ok' when none is left)."""
+def record_job(config_path: str, sources: str | list[str], attempt: int = 1,
+               **_service: Any) -> list[dict[str, Any]]:
+    """Stub crawl job (a schedule line's sources, or one source's retry): appends 'source attempt time' per source to
+    calls.log next to the config and returns each source's next status from plan-<source>.txt (one status per line,
+    consumed in order; 'ok' when none is left)."""
     folder = Path(config_path).parent
-    with (folder / "calls.log").open("a", encoding="utf-8") as fh:
-        fh.write(f"{source_id} {attempt} {time.time():.3f}\n")
-    plan = folder / f"plan-{source_id}.txt"
-    status = "ok"
-    if plan.exists():
-        lines = plan.read_text().split()
-        if lines:
-            status = lines[0]
-            plan.write_text("\n".join(lines[1:]))
-    return {"config_path": config_path, "source_id": source_id, "attempt": attempt, "status": status,
-            "message": f"stub {status}"}
+    results = []
+    for source_id in [sources] if isinstance(sources, str) else sources:
+        with (folder / "calls.log").open("a", encoding="utf-8") as fh:
+            fh.write(f"{source_id} {attempt} {time.time():.3f}\n")
+        plan = folder / f"plan-{source_id}.txt"
+        status = "ok"
+        if plan.exists():
+            lines = plan.read_text().split()
+            if lines:
+                status = lines[0]
+                plan.write_text("\n".join(lines[1:]))
+        results.append({"config_path": config_path, "source_id": source_id, "attempt": attempt, "status": status,
+                        "message": f"stub {status}"})
+    return results
 
 
 def calls(folder: Path) -> list[tuple[str, int, float]]:
@@ -93,7 +98,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
 SLOW_STUB_JOB = "tests.support.scheduling:slow_job"
 
 
-def slow_job(config_path: str, source_id: str, attempt: int = 1, **_service: Any) -> dict[str, Any]:
+def slow_job(config_path: str, sources: str | list[str], attempt: int = 1, **_service: Any) -> list[dict[str, Any]]:
     """Stub crawl that takes 1 s and records its start and end, to check two runs never overlap."""
     folder = Path(config_path).parent
     with (folder / "spans.log").open("a", encoding="utf-8") as fh:
@@ -101,7 +106,8 @@ def slow_job(config_path: str, source_id: str, attempt: int = 1, **_service: Any
     time.sleep(1.0)
     with (folder / "spans.log").open("a", encoding="utf-8") as fh:
         fh.write(f"end {time.time():.3f}\n")
-    return {"config_path": config_path, "source_id": source_id, "attempt": attempt, "status": "ok"}
+    return [{"config_path": config_path, "source_id": source_id, "attempt": attempt, "status": "ok"}
+            for source_id in ([sources] if isinstance(sources, str) else sources)]
 
 
 def start(services: list[SchedulerService], path: Path, job: str = STUB_JOB, poll: float = 0.2) -> SchedulerService:
@@ -111,5 +117,36 @@ def start(services: list[SchedulerService], path: Path, job: str = STUB_JOB, pol
     return service
 
 
-def run_now(service: SchedulerService, job_id: str) -> None:
-    service.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+def line_job_id(service: SchedulerService, source_id: str) -> str:
+    """The id of the schedule line job that crawls `source_id`."""
+    for job in service.scheduler.get_jobs():
+        if job.id.startswith("schedule:") and source_id in job.args[1]:
+            return str(job.id)
+    raise AssertionError(f"no schedule line job crawls {source_id!r}")
+
+
+def run_now(service: SchedulerService, source_id: str) -> None:
+    """Fire now the schedule line that crawls `source_id` (with every other source of that line)."""
+    service.scheduler.modify_job(line_job_id(service, source_id), next_run_time=datetime.now(UTC))
+
+
+def move_next_run(path: Path, job_id: str, when: datetime) -> None:
+    """Stand in for downtime: the stored next run of `job_id` becomes `when` (in the past: the scheduler was down
+    over it, and its missed-run rule decides when it starts again). Edits the job store directly; no scheduler may
+    run meanwhile."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    from feedsvc.config import load_config
+    from feedsvc.scheduling.jobs import JOB_TABLE, build_scheduler
+    from feedsvc.store import Store
+
+    cfg = load_config(path)
+    store = Store.open(cfg.database.url, cfg.base_dir)
+    try:
+        jobs = SQLAlchemyJobStore(engine=store.engine, tablename=JOB_TABLE)
+        jobs.start(build_scheduler(store.engine, cfg), "default")
+        job = jobs.lookup_job(job_id)
+        job._modify(next_run_time=when)
+        jobs.update_job(job)
+    finally:
+        store.close()
