@@ -3,20 +3,25 @@ process, `[crawl] concurrent_sources` at a time) against today's one-process-per
 spider over the same sites, in the same run. Prints wall time, CPU, peak RSS and ratios; checks politeness.
 
 Usage: python bench/crawl_many_bench.py [--sources 10 100 1000] [--per-source-max 100] [--window 100]
-       [--parallel 4] [--skip-bare] [--delay 1.0] [--nodes 1 2]
+       [--parallel 4] [--skip-bare] [--bare-crawlers] [--delay 1.0] [--nodes 1 2]
+
+--bare-crawlers: the bare spider again as one Scrapy Crawler per site (all at once), against the one spider
+whose downloader keeps a slot per host: the per-source cost of the Crawler-per-source design.
 
 --nodes K: the same sources through K crawl nodes (`feedsvc worker`, on this machine) fed by
 `feedsvc crawl --redis` (Redis at $FEEDSVC_BENCH_REDIS_URL, default redis://127.0.0.1:6379/14).
 
 Each site is a distinct host (127.0.1.1, 127.0.1.2, … then 127.0.2.1 …, all on one port) serving a listing of
-14 articles and the 14 article pages, from one asyncio server process. Every source is configured with a 1 s
+14 articles and the 14 article pages, from one asyncio server process listening once on the wildcard address
+(every 127.x.y.z reaches it; peers off loopback are refused), so 10,000 sites cost connections, not sockets. Every source is configured with a 1 s
 delay and 1 request at a time; the server counts the requests in flight per host (each response takes
 20 ms, so overlapping requests would show) and the shortest gap between two requests to one host. Any host
 that saw more than one request at a time fails the run. "per-source" is the way crawls ran before: one
 `python -m crawler.run SOURCE` per source, --parallel at a time (the scheduler ran 4); it runs only up to
 --per-source-max sources (its time grows linearly, so beyond that it is extrapolated from the largest measured
 run and marked "~").
-CPU is user+system of every child process; peak RSS is the largest single process (the crawler).
+CPU is user+system of every child process; "rss MB" is the largest single process, "all MB" the peak of all
+the run's processes together (a parent and its crawl children; sampled twice a second).
 """
 
 from __future__ import annotations

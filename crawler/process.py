@@ -148,6 +148,7 @@ class CrawlProcess:
         self._hosts = HostBudget()
         self._held: list[SourceCrawl] = []
         self._cooling = 0
+        self._reactor_stopping = False
         self.keep_running = False  # a worker's batch stays open for sources that arrive later (crawler.node)
         self.process: Any = None
 
@@ -266,9 +267,7 @@ class CrawlProcess:
         self._hosts.give_back(state.hosts)
         self._queue.extendleft(reversed(self._held))  # held sources go first, in their order
         self._held.clear()
-        self._fill()
-        if self._active == 0 and self._cooling == 0 and not self._queue and not self.keep_running:
-            self._stop_reactor()
+        self._fill()  # stops the reactor when nothing is left
 
     def _feeder_done(self) -> None:
         self.keep_running = False
@@ -304,8 +303,9 @@ class CrawlProcess:
         from twisted.internet import reactor as installed
 
         reactor: Any = installed
-        if reactor.running and not self.process.stopping:  # after a stop signal, Scrapy stops it itself
-            reactor.callLater(0, reactor.stop)
+        if reactor.running and not self.process.stopping and not self._reactor_stopping:
+            self._reactor_stopping = True  # once: a second reactor.stop raises ReactorNotRunning
+            reactor.callLater(0, reactor.stop)  # after a stop signal, Scrapy stops it itself
 
     def _crawler_done(self, state: SourceCrawl, result: Any) -> None:
         self._active -= 1
