@@ -2,6 +2,11 @@
 that parses the same pages and stores nothing, in the same run; and the peak memory (RSS) of each crawl process.
 
 Usage: python bench/crawl_bench.py [--pages 5000] [--concurrency 8] [--server-procs 2] [--rounds 1] [--bare-concurrent-items 100]
+       [--render auto|never] [--whole]
+
+--whole compares whole processes instead: `feedsvc crawl` (the parent command, its crawl child and the
+after-crawl related refresh, on a fresh database) against the bare spider's process; wall time, CPU of all
+processes, and the peak RSS of all of them together.
 
 A site of about --pages pages is generated in memory (listing pages with a 推荐文稿 block, an empty
 script-filled 阅读排行 and a 20-item 最新文稿 list with numbered pagination; article pages with a body and a
@@ -172,11 +177,25 @@ BARE_SPIDER = textwrap.dedent('''
 
 
 def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str, str, float]:
-    """Run a crawl child; (wall seconds, peak RSS in KiB, stdout, stderr, CPU seconds user+sys)."""
+    """Run a crawl child; (wall seconds, peak RSS in KiB, stdout, stderr, CPU seconds user+sys). CPU includes
+    the child's own children (`feedsvc crawl` starts the crawl process); the peak RSS is the largest of the
+    processes, or of all of them together when they overlapped (sampled every 50 ms)."""
+    import threading
+
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, text=True)
+        peak, done = [0], threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], tree_rss(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
+        done.set()
+        sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started
         out.seek(0)
@@ -184,10 +203,50 @@ def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str, str
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
         sys.exit(f"crawl failed ({proc.returncode}): {' '.join(cmd)}\n{stderr[-3000:]}")
-    return wall, int(usage.ru_maxrss), stdout, stderr, usage.ru_utime + usage.ru_stime
+    return wall, max(int(usage.ru_maxrss), peak[0] // 1024), stdout, stderr, usage.ru_utime + usage.ru_stime
 
 
-def ours(base: str, work: Path, pages: int, concurrency: int, env: dict[str, str]) -> dict[str, Any]:
+def tree_rss(root: int) -> int:
+    """Bytes resident in `root` and every process below it right now."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    parents[int(entry)] = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    tree, todo = {root}, [root]
+    while todo:
+        pid = todo.pop()
+        kids = [p for p, pp in parents.items() if pp == pid and p not in tree]
+        tree.update(kids)
+        todo += kids
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def ours(base: str, work: Path, pages: int, concurrency: int, env: dict[str, str],
+         whole: bool = False, render: str = "auto") -> dict[str, Any]:
+    config = write_config(base, work, pages, concurrency, render)
+    if whole:  # the real command: parent, crawl child, the after-crawl step (related refresh) on a fresh database
+        wall, rss, _, _, cpu = run_child([sys.executable, "-m", "feedsvc", "crawl", "--config", str(config)], env)
+        return {"wall": wall, "rss_kib": rss, "cpu": cpu, **stored(work / "bench.db")}
+    # The related-items refresh that follows a real crawl is not part of the crawl rate (bench/related_bench.py).
+    cmd = [sys.executable, "-m", "crawler.run", "bench", "--config", str(config), "--progress-json"]
+    wall, rss, stdout, _, cpu = run_child(cmd, env)
+    done = [json.loads(line) for line in stdout.splitlines() if '"event": "done"' in line][-1]
+    return {"pages": done["counts"]["pages"], "elapsed": done.get("elapsed_seconds"), "wall": wall, "rss_kib": rss,
+            "status": done["status"], "items": done["counts"]["items_seen"], "cpu": cpu}
+
+
+def write_config(base: str, work: Path, pages: int, concurrency: int, render: str) -> Path:
     config = work / "bench.toml"
     config.write_text(textwrap.dedent(f'''
         [database]
@@ -204,6 +263,7 @@ def ours(base: str, work: Path, pages: int, concurrency: int, env: dict[str, str
         title = "bench"
         start_urls = ["{base}/"]
         timezone = "Asia/Shanghai"
+        render = "{render}"
           [[sources.listings]]
           id = "recommended"
           kind = "recommended"
@@ -221,12 +281,17 @@ def ours(base: str, work: Path, pages: int, concurrency: int, env: dict[str, str
           kind = "related"
           heading = "您可能感兴趣的文稿"
     '''), encoding="utf-8")
-    # The related-items refresh that follows a real crawl is not part of the crawl rate (bench/related_bench.py).
-    cmd = [sys.executable, "-m", "crawler.run", "bench", "--config", str(config), "--progress-json"]
-    wall, rss, stdout, _, cpu = run_child(cmd, env)
-    done = [json.loads(line) for line in stdout.splitlines() if '"event": "done"' in line][-1]
-    return {"pages": done["counts"]["pages"], "elapsed": done.get("elapsed_seconds"), "wall": wall, "rss_kib": rss,
-            "status": done["status"], "items": done["counts"]["items_seen"], "cpu": cpu}
+    return config
+
+
+def stored(db: Path) -> dict[str, Any]:
+    """What `feedsvc crawl` left in the database: the last run's pages, items and status."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        pages, items, status = conn.execute(
+            "SELECT pages, items_seen, status FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
+    return {"pages": pages, "items": items, "status": status, "elapsed": None}
 
 
 def bare(base: str, work: Path, concurrency: int, items: int, env: dict[str, str]) -> dict[str, Any]:
@@ -245,6 +310,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="alternate bare/ours this many times")
     parser.add_argument("--bare-concurrent-items", type=int, default=100,
                         help="CONCURRENT_ITEMS of the bare spider (default: Scrapy's default, 100)")
+    parser.add_argument("--render", choices=("auto", "never"), default="auto",
+                        help="the source's render setting (auto: the site's script-filled ranking starts Chromium; "
+                             "never: the same plain pages the bare spider fetches)")
+    parser.add_argument("--whole", action="store_true",
+                        help="run the whole `feedsvc crawl` command (parent, child, related refresh; fresh database) "
+                             "and compare whole-process wall time, CPU and peak RSS with the bare spider's process")
     args = parser.parse_args()
 
     site = build_site(args.pages)
@@ -260,11 +331,14 @@ def main() -> None:
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory() as tmp:
                 b = bare(base, Path(tmp), args.concurrency, args.bare_concurrent_items, env)
-                o = ours(base, Path(tmp), args.pages, args.concurrency, env)
+                o = ours(base, Path(tmp), args.pages, args.concurrency, env, whole=args.whole, render=args.render)
             results.append((b, o))
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGTERM)
+    if args.whole:
+        report_whole(results)
+        return
     ratios = []
     for n, (b, o) in enumerate(results, 1):
         b_rate, o_rate = b["pages"] / b["elapsed"], o["pages"] / o["elapsed"]
@@ -278,6 +352,24 @@ def main() -> None:
         print(f"  ratio feedsvc/bare = {o_rate / b_rate:.2f} (target >= 0.7)")
     if len(ratios) > 1:
         print(f"median ratio over {len(ratios)} rounds: {statistics.median(ratios):.2f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (other work on the machine skews both crawlers)")
+
+
+def report_whole(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    speed, memory = [], []
+    for n, (b, o) in enumerate(results, 1):
+        speed.append(b["wall"] / o["wall"])
+        memory.append(o["rss_kib"] / b["rss_kib"])
+        print(f"round {n}:")
+        print(f"  bare scrapy  : {b['pages']} pages, whole process {b['wall']:.2f}s wall, CPU {b['cpu']:.2f}s, "
+              f"peak RSS {b['rss_kib'] / 1024:.0f} MiB")
+        print(f"  feedsvc crawl: {o['pages']} pages, whole process {o['wall']:.2f}s wall, CPU {o['cpu']:.2f}s, "
+              f"peak RSS {o['rss_kib'] / 1024:.0f} MiB, {o['items']} items stored, status {o['status']}")
+        print(f"  speed bare wall / feedsvc wall = {speed[-1]:.2f} (target >= 0.6), CPU ratio "
+              f"{b['cpu'] / o['cpu']:.2f}, memory feedsvc / bare = {memory[-1]:.2f} (target <= 1.5)")
+    if len(results) > 1:
+        print(f"median over {len(results)} rounds: speed {statistics.median(speed):.2f}, "
+              f"memory {statistics.median(memory):.2f}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other work on the machine skews both crawlers)")
 
 

@@ -3,20 +3,25 @@ process, `[crawl] concurrent_sources` at a time) against today's one-process-per
 spider over the same sites, in the same run. Prints wall time, CPU, peak RSS and ratios; checks politeness.
 
 Usage: python bench/crawl_many_bench.py [--sources 10 100 1000] [--per-source-max 100] [--window 100]
-       [--parallel 4] [--skip-bare] [--delay 1.0] [--nodes 1 2]
+       [--parallel 4] [--skip-bare] [--bare-crawlers] [--delay 1.0] [--nodes 1 2]
+
+--bare-crawlers: the bare spider again as one Scrapy Crawler per site (all at once), against the one spider
+whose downloader keeps a slot per host: the per-source cost of the Crawler-per-source design.
 
 --nodes K: the same sources through K crawl nodes (`feedsvc worker`, on this machine) fed by
 `feedsvc crawl --redis` (Redis at $FEEDSVC_BENCH_REDIS_URL, default redis://127.0.0.1:6379/14).
 
 Each site is a distinct host (127.0.1.1, 127.0.1.2, … then 127.0.2.1 …, all on one port) serving a listing of
-14 articles and the 14 article pages, from one asyncio server process. Every source is configured with a 1 s
+14 articles and the 14 article pages, from one asyncio server process listening once on the wildcard address
+(every 127.x.y.z reaches it; peers off loopback are refused), so 10,000 sites cost connections, not sockets. Every source is configured with a 1 s
 delay and 1 request at a time; the server counts the requests in flight per host (each response takes
 20 ms, so overlapping requests would show) and the shortest gap between two requests to one host. Any host
 that saw more than one request at a time fails the run. "per-source" is the way crawls ran before: one
 `python -m crawler.run SOURCE` per source, --parallel at a time (the scheduler ran 4); it runs only up to
 --per-source-max sources (its time grows linearly, so beyond that it is extrapolated from the largest measured
 run and marked "~").
-CPU is user+system of every child process; peak RSS is the largest single process (the crawler).
+CPU is user+system of every child process; "rss MB" is the largest single process, "all MB" the peak of all
+the run's processes together (a parent and its crawl children; sampled twice a second).
 """
 
 from __future__ import annotations
@@ -79,6 +84,9 @@ class Sites:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         addr = writer.get_extra_info("sockname")[0]
+        if not addr.startswith("127."):
+            writer.close()
+            return
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -121,9 +129,11 @@ class Sites:
         await writer.drain()
 
     async def serve(self) -> None:
-        servers = [await asyncio.start_server(self.handle, host(i), self.port, backlog=64) for i in range(self.n)]
+        # One listening socket on the wildcard address answers every 127.x.y.z (Linux routes all of 127/8 to
+        # lo): 10,000 sites need 10,000 connections, not 10,000 more listening sockets. Other peers are refused.
+        server = await asyncio.start_server(self.handle, "0.0.0.0", self.port, backlog=4096)
         print("ready", flush=True)
-        await asyncio.gather(*(s.serve_forever() for s in servers))
+        await server.serve_forever()
 
 
 def _index(addr: str) -> int:
@@ -135,7 +145,7 @@ def start_sites(n: int) -> tuple[subprocess.Popen[str], int]:
     import socket
 
     with socket.socket() as sock:
-        sock.bind((host(0), 0))
+        sock.bind(("0.0.0.0", 0))
         port = int(sock.getsockname()[1])
     proc = subprocess.Popen([sys.executable, __file__, "--serve", str(n), str(port)], stdout=subprocess.PIPE,
                             text=True)
@@ -171,18 +181,58 @@ def env() -> dict[str, str]:
     return out
 
 
+def tree_rss(root: int) -> int:
+    """Bytes resident in every process below `root` right now (a crawl is a parent and one or more children)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    parents[int(entry)] = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    below, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        kids = [p for p, pp in parents.items() if pp == pid and p not in below]
+        below.update(kids)
+        todo += kids
+    total = 0
+    for pid in below:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def measure(run: Any) -> dict[str, float]:
     """Wall, CPU and peak RSS of the processes `run()` starts, measured in a forked child of this script so
-    RUSAGE_CHILDREN (CPU summed, RSS the largest single process) covers this run only."""
+    RUSAGE_CHILDREN (CPU summed, RSS the largest single process) covers this run only; `tree_mb` is the peak of
+    all of them together (sampled twice a second)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: run, then report its children's usage
+        import threading
+
         os.close(read)
+        me, peak, done = os.getpid(), [0], threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.5):
+                peak[0] = max(peak[0], tree_rss(me))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         started = time.monotonic()
         extra = run() or {}
         wall = time.monotonic() - started
+        done.set()
+        sampler.join()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        report = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024, **extra}
+        report = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+                  "tree_mb": max(peak[0], usage.ru_maxrss * 1024) / 2**20, **extra}
         os.write(write, json.dumps(report).encode())
         os._exit(0)
     os.close(write)
@@ -235,12 +285,12 @@ BARE_SPIDER = textwrap.dedent('''
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
-    URLS = sys.argv[2:]
+    MODE, URLS = sys.argv[2], sys.argv[3:]
 
     class Bare(scrapy.Spider):
         name = "bare"
         async def start(self):
-            for url in URLS:
+            for url in self.urls:
                 yield scrapy.Request(url, callback=self.parse)
         def parse(self, response):
             for href in response.css("li a::attr(href)").getall():
@@ -251,16 +301,21 @@ BARE_SPIDER = textwrap.dedent('''
     process = CrawlerProcess({"DOWNLOAD_DELAY": float(sys.argv[1]), "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
                               "CONCURRENT_REQUESTS": 10000, "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False,
                               "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False})
-    process.crawl(Bare)
+    if MODE == "crawlers":  # one Crawler (own engine, downloader, slots) per site, all at once
+        for url in URLS:
+            process.crawl(Bare, urls=[url])
+    else:  # one spider; Scrapy's downloader keeps one slot per host
+        process.crawl(Bare, urls=URLS)
     process.start()
 ''')
 
 
-def bare_spider(urls: list[str], delay: float) -> dict[str, float]:
+def bare_spider(urls: list[str], delay: float, mode: str = "slots") -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:  # a file, not -c: Scrapy reads its callbacks' source
         script = Path(tmp) / "bare.py"
         script.write_text(BARE_SPIDER, encoding="utf-8")
-        result = subprocess.run([sys.executable, str(script), str(delay), *urls], capture_output=True, text=True)
+        result = subprocess.run([sys.executable, str(script), str(delay), mode, *urls], capture_output=True,
+                                text=True)
     return {"ok": float(result.returncode == 0)}
 
 
@@ -302,6 +357,10 @@ def bench(n: int, args: argparse.Namespace) -> list[tuple[str, dict[str, float]]
             urls = [f"http://{host(i)}:{port}/" for i in range(n)]
             rows.append(("bare scrapy", {**measure(lambda: bare_spider(urls, args.delay)),
                                          **politeness(port, n, args.delay)}))
+            if args.bare_crawlers:
+                site_stats(port, reset=True)
+                rows.append(("bare, crawler/site", {**measure(lambda: bare_spider(urls, args.delay, "crawlers")),
+                                                    **politeness(port, n, args.delay)}))
     finally:
         sites.send_signal(signal.SIGTERM)
         sites.wait()
@@ -319,11 +378,14 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--delay", type=float, default=1.0)
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--bare-crawlers", action="store_true",
+                        help="also run the bare spider as one Scrapy Crawler per site (the per-source overhead of "
+                             "one Crawler each, against one spider with a download slot per host)")
     parser.add_argument("--nodes", type=int, nargs="*", default=[],
                         help="also crawl through this many `feedsvc worker` nodes fed from Redis, e.g. --nodes 1 2")
     args = parser.parse_args()
-    print(f"{'sources':>7} {'crawl':<16} {'wall s':>8} {'cpu s':>7} {'rss MB':>7} {'pages':>6} {'max/site':>8} "
-          f"{'min gap':>7} {'vs feedsvc':>10}")
+    print(f"{'sources':>7} {'crawl':<18} {'wall s':>8} {'cpu s':>7} {'rss MB':>7} {'all MB':>7} {'pages':>6} "
+          f"{'max/site':>8} {'min gap':>7} {'vs feedsvc':>10}")
     per_source_rate, basis = 17.0 / args.parallel, "assumed: ~17 s per polite source"
     for n in args.sources:
         rows = bench(n, args)
@@ -332,7 +394,8 @@ def main() -> None:
             per_source_rate, basis = measured, "extrapolated from the largest measured run"
         base = rows[0][1]["wall"]
         for name, r in rows:
-            print(f"{n:>7} {name:<16} {r['wall']:>8.1f} {r['cpu']:>7.1f} {r['rss_mb']:>7.0f} {r['pages']:>6.0f} "
+            print(f"{n:>7} {name:<18} {r['wall']:>8.1f} {r['cpu']:>7.1f} {r['rss_mb']:>7.0f} {r['tree_mb']:>7.0f} "
+                  f"{r['pages']:>6.0f} "
                   f"{r['max_inflight']:>8.0f} {r['min_gap']:>7.2f} {r['wall'] / base:>9.2f}x"
                   + ("" if r.get("ok", 1) else "  (errors)"), flush=True)
         if n > args.per_source_max:

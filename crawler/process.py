@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from crawler.browser import BLOCKED_EXAMPLE_STAT, BLOCKED_STAT
 from crawler.offsite import MALFORMED_EXAMPLE_STAT, MALFORMED_STAT, OFFSITE_EXAMPLE_STAT, OFFSITE_STAT
 from feedsvc.config import AppConfig, SourceConfig
+from feedsvc.config.hosts import HostBudget, source_hosts
 from feedsvc.errors import FeedsvcError
 from feedsvc.models import ErrorKind, RunStatus
 from feedsvc.store.leases import LeaseKeeper, lease_name
@@ -34,6 +35,8 @@ from feedsvc.store.runs import RunCounts
 log = logging.getLogger("crawler.run")
 
 Emit = Callable[..., None]
+# Libraries whose debug records are many (one or more per page) and shown only with -vv.
+QUIET_LOGGERS = ("scrapy", "trafilatura", "htmldate", "courlan")
 
 
 @dataclass
@@ -56,6 +59,10 @@ class SourceCrawl:
     trigger: str | None = None
     receivers: list[tuple[Callable[..., None], object]] = field(default_factory=list)
     _last_items: float = 0.0
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        return source_hosts(self.source)
 
     @property
     def new_ids(self) -> list[int]:
@@ -137,6 +144,12 @@ class CrawlProcess:
         self.stop_requested = threading.Event()
         self._queue: deque[SourceCrawl] = deque()
         self._active = 0
+        # Sources sharing a host with one crawling now wait in _held; a finished source's hosts stay taken for
+        # its delay (_cooling counts those), so the next source's first request keeps the gap.
+        self._hosts = HostBudget()
+        self._held: list[SourceCrawl] = []
+        self._cooling = 0
+        self._reactor_stopping = False
         self.keep_running = False  # a worker's batch stays open for sources that arrive later (crawler.node)
         self.process: Any = None
 
@@ -189,12 +202,15 @@ class CrawlProcess:
 
         from crawler.pipelines import close_shared_stores
 
-        self.process = _Process({"LOG_LEVEL": ("WARNING", "INFO", "DEBUG")[min(self.verbose, 2)],
-                                 "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level = ("WARNING", "INFO", "DEBUG")[min(self.verbose, 2)]
+        self.process = _Process({"LOG_LEVEL": level, "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
                                  "TELNETCONSOLE_ENABLED": False})
+        # Scrapy filters by level only in its root handler (every Crawler resets the root logger to NOTSET), so
+        # each "Crawled (200)" and "Scraped from" debug record was built and then dropped: filter at the source.
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(level)
         self.keep_running = feeder is not None
-        for _ in range(self.window):
-            self._start_next()
+        self._start_next()  # the first crawler installs the reactor; the others start once it runs (_fill)
         if feeder is not None:
             feeder(self.process).addBoth(lambda _: self._feeder_done())
         elif self._active == 0:  # every source failed to start: there is nothing to run the reactor for
@@ -207,6 +223,7 @@ class CrawlProcess:
 
         reactor: Any = installed
         reactor.callWhenRunning(early_stop)
+        reactor.callWhenRunning(self._fill)
         try:
             self.process.start(stop_after_crawl=False)
         finally:
@@ -216,19 +233,42 @@ class CrawlProcess:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    def _start_next(self) -> None:
+    def _fill(self) -> None:
+        """Start sources up to the window, one per reactor turn: a window of hundreds starting in one go would
+        hold the reactor (and the first sources' downloads) for seconds."""
+        if self._active < self.window and self._start_next():
+            from twisted.internet import reactor
+
+            clock: Any = reactor
+            clock.callLater(0, self._fill)
+
+    def _start_next(self) -> bool:
+        """Start the next source whose hosts are free; False when none could start."""
         while self._queue and not self.process.stopping:
             state = self._queue.popleft()
+            if not self._hosts.free(state.hosts):
+                self._held.append(state)
+                continue
+            self._hosts.take(state.hosts)
             try:
                 deferred = self._start(state)
             except Exception as exc:  # a bad source must not stop the others
+                self._hosts.give_back(state.hosts)
                 self._crashed(state, exc)
                 continue
             self._active += 1
             deferred.addBoth(lambda _result, s=state: self._crawler_done(s, _result))
-            return
-        if self._active == 0 and not self.keep_running:
+            return True
+        if self._active == 0 and self._cooling == 0 and not self.keep_running:
             self._stop_reactor()
+        return False
+
+    def _release_hosts(self, state: SourceCrawl) -> None:
+        self._cooling -= 1
+        self._hosts.give_back(state.hosts)
+        self._queue.extendleft(reversed(self._held))  # held sources go first, in their order
+        self._held.clear()
+        self._fill()  # stops the reactor when nothing is left
 
     def _feeder_done(self) -> None:
         self.keep_running = False
@@ -237,7 +277,7 @@ class CrawlProcess:
 
     def free_slots(self) -> int:
         """How many more sources could start right now."""
-        return max(0, self.window - self._active - len(self._queue))
+        return max(0, self.window - self._active - len(self._queue) - len(self._held))
 
     def add(self, source: SourceConfig, trigger: str, now: datetime) -> None:
         """Take one more source into a running batch (a worker's job): its lease, its run, its turn."""
@@ -256,7 +296,7 @@ class CrawlProcess:
             state.run_id = start_run(session, source.id, now, pid=os.getpid(), trigger=trigger)
         self.emit("start", source=source.id, run_id=state.run_id, pid=os.getpid(), now=now.isoformat())
         self._queue.append(state)
-        self._start_next()
+        self._fill()
 
     def _stop_reactor(self) -> None:
         if "twisted.internet.reactor" not in sys.modules:  # importing it would install the wrong reactor
@@ -264,8 +304,9 @@ class CrawlProcess:
         from twisted.internet import reactor as installed
 
         reactor: Any = installed
-        if reactor.running and not self.process.stopping:  # after a stop signal, Scrapy stops it itself
-            reactor.callLater(0, reactor.stop)
+        if reactor.running and not self.process.stopping and not self._reactor_stopping:
+            self._reactor_stopping = True  # once: a second reactor.stop raises ReactorNotRunning
+            reactor.callLater(0, reactor.stop)  # after a stop signal, Scrapy stops it itself
 
     def _crawler_done(self, state: SourceCrawl, result: Any) -> None:
         self._active -= 1
@@ -278,7 +319,14 @@ class CrawlProcess:
             self._finish(state)
         except Exception:
             log.exception("could not close the run of source=%s", state.source.id)
-        self._start_next()
+        from twisted.internet import reactor
+
+        from crawler.settings import source_delay
+
+        self._cooling += 1
+        clock: Any = reactor
+        clock.callLater(source_delay(self.cfg, state.source), self._release_hosts, state)
+        self._fill()
 
     def _crashed(self, state: SourceCrawl, exc: BaseException) -> None:
         log.debug("crawl of %s crashed", state.source.id, exc_info=exc)
@@ -344,7 +392,12 @@ class CrawlProcess:
         from scrapy.crawler import Crawler
 
         from crawler.middlewares import crawl_error, page_crawled
-        from crawler.settings import scrapy_settings, source_follows_articles, source_max_pages
+        from crawler.settings import (
+            crawler_settings,
+            scrapy_settings,
+            source_follows_articles,
+            source_max_pages,
+        )
         from crawler.spiders.listing import ArticleListSpider
 
         source = state.source
@@ -357,7 +410,7 @@ class CrawlProcess:
         if self.source_timeout:
             settings["CLOSESPIDER_TIMEOUT"] = self.source_timeout
         # The first crawler installs the reactor, as CrawlerProcess.create_crawler would.
-        crawler = Crawler(ArticleListSpider, settings, init_reactor=not self.process.reactor_ready)
+        crawler = Crawler(ArticleListSpider, crawler_settings(settings), init_reactor=not self.process.reactor_ready)
         self.process.reactor_ready = True
         state.crawler = crawler
         lease = lease_name(source.id)

@@ -12,8 +12,10 @@ With --progress-json, stdout carries one JSON event per line (start, crawling, p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -113,5 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     return CrawlExit.OK if all(s.status is not None and s.status.succeeded for s in states) else CrawlExit.FAILED
 
 
+def exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown: after a crawl it spent ~0.7 CPU-s (a fifth of a
+    300-page crawl) freeing the heap object by object, and joining idle threads, for a process about to vanish.
+    Every run is closed and the store shut by now; only the standard streams and log handlers need flushing."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nobody is reading
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy import select
 
-from feedsvc.cli.crawl_progress import CrawlBoard, print_summary
+from feedsvc.cli.crawl_progress import CrawlBoard, crawl_children, crawl_with_board, print_summary
+from feedsvc.config import load_config
+from feedsvc.models import CrawlRun
 from feedsvc.scheduling.child import CrawlOutcome
+from feedsvc.store import Store
 from feedsvc.store.runs import RunCounts
+from tests.support.crawls import gw_source, write_config
+from tests.support.site_server import SiteServer
 
 
 def _text(renderable: object, height: int = 40) -> str:
@@ -57,3 +65,21 @@ def test_big_crawls_get_totals_not_a_thousand_rows() -> None:
     print_summary(outcomes, Console(file=out, width=120), Console(file=io.StringIO()))
     assert out.getvalue().strip() == ("Crawl summary: 60 sources, 60 ok; 840 items (840 new). "
                                       "`feedsvc status` lists every source.")
+
+
+def test_a_big_crawl_is_split_between_two_children_by_host(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path
+) -> None:
+    site, other = make_site_server(), make_site_server()
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [
+        gw_source(site.base_url, "one"), gw_source(other.base_url, "apart"), gw_source(site.base_url, "two"),
+    ], crawl_extra="concurrent_sources = 2")
+    cfg = load_config(config)
+    assert crawl_children(cfg, ["one", "apart"]) == 1  # one child holds them all at once
+    child = crawl_with_board(cfg, ["one", "apart", "two"], Console(file=io.StringIO()), related=False,
+                             children=2, now=None, timeout=120)
+    assert [(o.source_id, o.status) for o in child.outcomes] == [("one", "ok"), ("apart", "ok"), ("two", "ok")]
+    assert len(child.finished) == 3
+    with Store.for_config(cfg) as store, store.session() as session:
+        pids = {run.source_id: run.pid for run in session.scalars(select(CrawlRun))}
+    assert pids["one"] == pids["two"] != pids["apart"]  # a host's sources share a child

@@ -89,3 +89,19 @@ def test_killed_crawl_marks_every_source_aborted_and_the_next_run_completes(
     again = run_child(str(config), ids, timeout=300)
     assert [o.status for o in again.outcomes] == ["ok", "ok", "ok"], [o.message for o in again.outcomes]
     assert {s: [r.status for r in rs] for s, rs in _runs(config).items()} == {s: ["aborted", "ok"] for s in ids}
+
+
+def test_sources_sharing_a_host_crawl_one_after_the_other(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path
+) -> None:
+    """One politeness budget per host: with room for all three, the two sources on one site never overlap."""
+    site, other = make_site_server(), make_site_server()
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [
+        gw_source(site.base_url, "one"), gw_source(other.base_url, "apart"), gw_source(site.base_url, "two"),
+    ])
+    result = run_crawler(config, "one", "apart", "two", "--progress-json", "--now", FIXED_NOW, "--window", "3",
+                         timeout=120)
+    assert result.returncode == 0, result.stderr
+    order = [(e["event"], e["source"]) for e in events(result.stdout) if e["event"] in ("crawling", "done")]
+    assert order.index(("crawling", "two")) > order.index(("done", "one"))
+    assert order.index(("crawling", "apart")) < order.index(("done", "one"))  # another host does not wait

@@ -29,3 +29,16 @@ def test_crawl_bench_prints_both_crawls_and_ratio() -> None:
     ratio = re.search(r"^  ratio feedsvc/bare = ([\d.]+) \(target >= 0.7\)$", out, re.M)
     assert ratio and float(ratio[1]) > 0, out
     assert re.search(r"^load average at the end: [\d.]+", out, re.M), out
+
+
+def test_crawl_bench_whole_command_prints_speed_and_memory_ratios() -> None:
+    # README: `python bench/crawl_bench.py --pages 325 --whole --render never --rounds 3`
+    done = subprocess.run([sys.executable, "bench/crawl_bench.py", "--pages", "40", "--whole", "--render", "never"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    out = done.stdout
+    ours = re.search(r"^  feedsvc crawl: (\d+) pages, whole process .* (\d+) items stored, status (\w+)$", out, re.M)
+    assert ours and int(ours[1]) >= 41 and (ours[2], ours[3]) == ("40", "ok"), out
+    assert re.search(r"^  speed bare wall / feedsvc wall = [\d.]+ \(target >= 0.6\), CPU ratio [\d.]+, "
+                     r"memory feedsvc / bare = [\d.]+ \(target <= 1.5\)$", out, re.M), out
