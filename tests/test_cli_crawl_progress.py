@@ -9,10 +9,10 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy import select
 
-from feedsvc.cli.crawl_progress import CrawlBoard, crawl_children, crawl_with_board, print_summary
+from feedsvc.cli.crawl_progress import CrawlBoard, crawl_with_board, print_summary
 from feedsvc.config import load_config
 from feedsvc.models import CrawlRun
-from feedsvc.scheduling.child import CrawlOutcome
+from feedsvc.scheduling.child import CrawlOutcome, crawl_children
 from feedsvc.store import Store
 from feedsvc.store.runs import RunCounts
 from tests.support.crawls import gw_source, write_config

@@ -41,6 +41,28 @@ def test_sources_due_together_share_one_crawler_process(services: list[Scheduler
     assert len({r.pid for r in runs}) == 1  # one child crawled all three
 
 
+def test_a_night_larger_than_one_child_uses_two_children_and_keeps_a_host_in_one(
+        services: list[SchedulerService], tmp_path: Path, site_server: SiteServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past `concurrent_sources` a scheduled batch is split like `feedsvc crawl`'s: two children, split by host."""
+    monkeypatch.delenv("FEEDSVC_DATABASE_URL", raising=False)
+    other_host = site_server.base_url.replace("127.0.0.1", "localhost")
+    path = tmp_path / "config.toml"
+    sources = [gw_source(site_server.base_url, "one"), gw_source(site_server.base_url, "two"),
+               gw_source(other_host, "three")]
+    path.write_text(config_toml(f"sqlite:///{tmp_path}/db.sqlite", sources)
+                    .replace("[crawl]\n", "[crawl]\nconcurrent_sources = 1\n"), encoding="utf-8")
+    service = SchedulerService(str(path), poll_interval=0.2, gather=1.0)
+    service.start()
+    services.append(service)
+    run_now(service, "one")
+    wait_for(lambda: len([r for r in _runs(path) if r.status != "running"]) == 3, timeout=120, what="three runs")
+    assert service.wait_idle(30)
+    pids = {r.source_id: r.pid for r in _runs(path)}
+    assert pids["one"] == pids["two"]  # one host: one child, one politeness budget
+    assert pids["three"] != pids["one"]
+
+
 def test_with_crawl_redis_a_gathering_goes_to_the_crawl_nodes(services: list[SchedulerService], tmp_path: Path,
                                                              site_server: SiteServer, redis_key: str,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:

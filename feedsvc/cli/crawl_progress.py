@@ -6,10 +6,8 @@ a thousand sources stay one screen: a totals line, then the sources crawling now
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -22,9 +20,8 @@ from rich.text import Text
 from feedsvc.after_crawl import AfterCrawl
 from feedsvc.cli.tables import Column, TextTable
 from feedsvc.config import AppConfig
-from feedsvc.config.hosts import split_sources
 from feedsvc.models import RunStatus
-from feedsvc.scheduling.child import ChildOutcome, CrawlOutcome, run_child
+from feedsvc.scheduling.child import ChildOutcome, CrawlOutcome, run_child, run_shared
 from feedsvc.text import safe_text
 
 COLOURS: dict[str, str] = {RunStatus.OK: "green", RunStatus.PARTIAL: "yellow", RunStatus.RUNNING: "cyan",
@@ -120,29 +117,16 @@ def _succeeded(state: str) -> bool:
     return state in set(RunStatus) and RunStatus(state).succeeded
 
 
-def crawl_children(cfg: AppConfig, source_ids: Sequence[str]) -> int:
-    """How many crawl children share a crawl: one per core (at most two), once there are more sources than one
-    child crawls at once; a child is one core's worth of Scrapy, and below that one child is not the limit."""
-    if len(source_ids) <= cfg.crawl.concurrent_sources:
-        return 1
-    return max(1, min(2, os.cpu_count() or 1))
-
-
 def crawl_with_board(cfg: AppConfig, source_ids: Sequence[str], console: Console, *, related: bool = True,
                      children: int | None = None, **options: Any) -> ChildOutcome:
     """run_child (options: now, timeout, source_timeout…) with the live board on `console`, then one after-crawl
     step for every run it finished (`related=False`: no related refresh). The sources are split between
-    `children` crawl children (default: crawl_children) by host, so sources sharing a host crawl in one child."""
+    `children` crawl children (default: feedsvc.scheduling.child.crawl_children) by host, so sources sharing a
+    host crawl in one child."""
     ids = list(dict.fromkeys(source_ids))
-    by_id = {s.id: s for s in cfg.sources}
-    shares = [[s.id for s in share]
-              for share in split_sources([by_id[i] for i in ids], children or crawl_children(cfg, ids))]
-    with CrawlBoard(ids, console) as board, ThreadPoolExecutor(len(shares)) as pool:
-        parts = list(pool.map(lambda share: run_child(cfg.path, share, on_event=board.on_event, **options),
-                              shares))
-    outcome = {o.source_id: o for part in parts for o in part.outcomes}
-    child = ChildOutcome([outcome[i] for i in ids], [run for part in parts for run in part.finished],
-                         max((part.returncode for part in parts), key=abs))
+    with CrawlBoard(ids, console) as board:
+        child = run_shared(cfg, ids, lambda share: run_child(cfg.path, share, on_event=board.on_event, **options),
+                           children)
     after = AfterCrawl(cfg, related=related)
     after.add(child.finished)
     after.close()

@@ -2,9 +2,10 @@
 
 A source's names are its start URLs' hosts (with the port when one is given: two test servers on 127.0.0.1 are
 two sites) and its allowed domains; a name also covers its subdomains and its host on any port (allowed_domains
-do in the crawl fence), so `example.com` meets `news.example.com` and `news.example.com:8080`. Used twice: `feedsvc crawl`
-splits sources between crawl children by `host_groups` (a group never spans two children), and a crawl child
-holds a group's later sources back while one of them crawls (`HostBudget`).
+do in the crawl fence), so `example.com` meets `news.example.com` and `news.example.com:8080`. Used twice: every
+crawl (`feedsvc crawl` and the scheduler's, through feedsvc.scheduling.child.run_shared) splits sources between
+crawl children by `host_groups` (a group never spans two children), and a crawl child holds a group's later
+sources back while one of them crawls (`HostBudget`).
 """
 
 from __future__ import annotations

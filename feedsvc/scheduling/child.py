@@ -20,12 +20,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
 from feedsvc.after_crawl import FinishedRun
-from feedsvc.config import parse_now
+from feedsvc.config import AppConfig, parse_now
+from feedsvc.config.hosts import split_sources
 from feedsvc.errors import CrawlExit
 from feedsvc.models import RunStatus
 from feedsvc.store.runs import RunCounts
@@ -68,6 +70,36 @@ class ChildOutcome:
     outcomes: list[CrawlOutcome]
     finished: list[FinishedRun]
     returncode: int = 0
+
+
+def crawl_children(cfg: AppConfig, source_ids: Sequence[str]) -> int:
+    """How many crawl children share a crawl: one per core (at most two), once there are more sources than one
+    child crawls at once; a child is one core's worth of Scrapy, and below that one child is not the limit."""
+    if len(source_ids) <= cfg.crawl.concurrent_sources:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def run_shared(cfg: AppConfig, source_ids: Sequence[str], run_share: Callable[[list[str]], ChildOutcome],
+               children: int | None = None) -> ChildOutcome:
+    """`source_ids` split by host between `children` crawl children (default: crawl_children), each share run by
+    `run_share` at the same time, as one outcome in the order asked. `feedsvc crawl` and the scheduler both crawl
+    through here, so a night uses the cores a manual crawl does and sources sharing a host stay in one child."""
+    ids = list(dict.fromkeys(source_ids))
+    by_id = {s.id: s for s in cfg.sources}
+    shares = [[s.id for s in share] for share in
+              split_sources([by_id[i] for i in ids if i in by_id], children or crawl_children(cfg, ids))]
+    # A source the config no longer has goes to a child all the same, which reports it (a config error).
+    unknown = [i for i in ids if i not in by_id]
+    if unknown:
+        shares = [shares[0] + unknown, *shares[1:]] if shares else [unknown]
+    if len(shares) == 1:
+        return run_share(shares[0])
+    with ThreadPoolExecutor(len(shares)) as pool:
+        parts = list(pool.map(run_share, shares))
+    outcome = {o.source_id: o for part in parts for o in part.outcomes}
+    return ChildOutcome([outcome[i] for i in ids], [run for part in parts for run in part.finished],
+                        max((part.returncode for part in parts), key=abs))
 
 
 def crawl_command(config_path: str, source_ids: Sequence[str], *, now: datetime | None = None,

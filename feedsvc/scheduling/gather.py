@@ -21,7 +21,7 @@ from typing import Any
 from feedsvc.after_crawl import AfterCrawl
 from feedsvc.config import AppConfig, load_config
 from feedsvc.models import RunStatus
-from feedsvc.scheduling.child import CrawlOutcome
+from feedsvc.scheduling.child import CrawlOutcome, run_shared
 from feedsvc.scheduling.children import ChildTracker, settle_runs
 
 log = logging.getLogger("feedsvc.scheduler")
@@ -112,9 +112,9 @@ class CrawlGather:
                 return
             log.info("crawl gathering sources=%d trigger=%s", n, batch.trigger)
             finishes = _FinishLog(batch.trigger)
-            result = self.tracker.run(batch.config_path, batch.sources, trigger=batch.trigger, timeout=timeout,
-                                      window=window if n > 1 else None, source_timeout=per_source if n > 1 else None,
-                                      on_event=finishes.on_event)
+            result = run_shared(cfg, batch.sources, lambda share: self.tracker.run(
+                batch.config_path, share, trigger=batch.trigger, timeout=timeout, window=window if n > 1 else None,
+                source_timeout=per_source if n > 1 else None, on_event=finishes.on_event))
             finishes.rest(result.outcomes)
             batch.outcomes.update({o.source_id: o for o in result.outcomes})
             settle_runs(cfg, result.outcomes)  # before any downstream work: a dead child's runs are closed
