@@ -142,12 +142,25 @@ def test_serve_on_a_file_that_is_not_a_database_is_one_error_line(tmp_path: Path
 
 
 def test_serve_on_a_read_only_database_is_one_error_line(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root may write a read-only file; run the suite as a normal user to cover this")
     config = _config(tmp_path, f"sqlite:///{tmp_path}/f.db")
     Store.for_config(load_config(config)).close()
-    (tmp_path / "f.db").chmod(0o444)
-    assert "no read/write permission" in _serve_fails(config)
+    if os.geteuid() != 0:
+        (tmp_path / "f.db").chmod(0o444)
+        assert "no read/write permission" in _serve_fails(config)
+        return
+    # Root writes a mode-444 file anyway; a read-only mount refuses root too.
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"root, and cannot mount a tmpfs to make a read-only database: {mounted.stderr.strip()}")
+    try:
+        (mount / "f.db").write_bytes((tmp_path / "f.db").read_bytes())
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        assert "no read/write permission" in _serve_fails(_config(tmp_path, f"sqlite:///{mount}/f.db"))
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_serve_on_a_missing_postgresql_database_is_one_error_line(tmp_path: Path) -> None:
