@@ -37,6 +37,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
+from process_tree import tree_rss
+
 ROOT = Path(__file__).resolve().parent.parent
 PER_LIST = 20
 
@@ -204,32 +206,6 @@ def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str, str
     if proc.returncode != 0:
         sys.exit(f"crawl failed ({proc.returncode}): {' '.join(cmd)}\n{stderr[-3000:]}")
     return wall, max(int(usage.ru_maxrss), peak[0] // 1024), stdout, stderr, usage.ru_utime + usage.ru_stime
-
-
-def tree_rss(root: int) -> int:
-    """Bytes resident in `root` and every process below it right now."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    parents[int(entry)] = int(f.read().rsplit(b")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    tree, todo = {root}, [root]
-    while todo:
-        pid = todo.pop()
-        kids = [p for p, pp in parents.items() if pp == pid and p not in tree]
-        tree.update(kids)
-        todo += kids
-    total = 0
-    for pid in tree:
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
 
 
 def ours(base: str, work: Path, pages: int, concurrency: int, env: dict[str, str],

@@ -42,6 +42,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from process_tree import tree_rss
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = 14
 REDIS = os.environ.get("FEEDSVC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -181,32 +183,6 @@ def env() -> dict[str, str]:
     return out
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in every process below `root` right now (a crawl is a parent and one or more children)."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    parents[int(entry)] = int(f.read().rsplit(b")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    below, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        kids = [p for p, pp in parents.items() if pp == pid and p not in below]
-        below.update(kids)
-        todo += kids
-    total = 0
-    for pid in below:
-        try:
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
-
 def measure(run: Any) -> dict[str, float]:
     """Wall, CPU and peak RSS of the processes `run()` starts, measured in a forked child of this script so
     RUSAGE_CHILDREN (CPU summed, RSS the largest single process) covers this run only; `tree_mb` is the peak of
@@ -221,7 +197,7 @@ def measure(run: Any) -> dict[str, float]:
 
         def sample() -> None:
             while not done.wait(0.5):
-                peak[0] = max(peak[0], tree_rss(me))
+                peak[0] = max(peak[0], tree_rss(me, include_root=False))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

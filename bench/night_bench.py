@@ -37,8 +37,8 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(BENCH), str(ROOT)]
 
 import crawl_many_bench  # noqa: E402  (bench/ is not a package: its scripts import each other by path)
+from process_tree import tree_rss  # noqa: E402
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
 STEP = re.compile(r"after crawl: (\d+) run\(s\)")
 
 
@@ -47,28 +47,6 @@ def night_config(folder: Path, n: int, port: int, delay: float, window: int) -> 
     path = crawl_many_bench.write_config(folder, n, port, delay, window)
     path.write_text(path.read_text(encoding="utf-8") + '\n[server]\npublish_dir = "public"\n', encoding="utf-8")
     return path
-
-
-def tree_rss(root: int) -> int:
-    """Bytes resident in `root` and every process below it, now."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        parents[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(fields[21]) * PAGE
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total
 
 
 class Measured:
