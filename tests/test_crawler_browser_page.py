@@ -316,7 +316,10 @@ def test_chromium_dies_with_a_sigkilled_crawl(tmp_path: Path, site: SiteServer) 
 
 def test_one_browser_serves_every_source_of_a_crawl_process(tmp_path: Path, site: SiteServer) -> None:
     seen = _spinning_site(site, ["/", "/b/"])
-    second = source(site.base_url + "/b", "browser").replace('id = "hp"', 'id = "hp2"')
+    # Another host name for the same server: sources sharing a host take turns (one politeness budget), and this
+    # test needs two sources rendering at once.
+    other_host = site.base_url.replace("127.0.0.1", "localhost")
+    second = source(other_host + "/b", "browser").replace('id = "hp"', 'id = "hp2"')
     proc = _start_crawl(tmp_path, [source(site.base_url, "browser"), second], ["hp", "hp2"])
     family: set[int] = set()
     try:
@@ -360,7 +363,10 @@ def test_a_hung_chromium_is_killed_and_the_next_source_gets_a_new_one(tmp_path: 
     need_chromium()
     seen = _spinning_site(site, ["/"])
     site.pages["/b/"] = Page(page("fill();"), "text/html; charset=utf-8")
-    second = source(site.base_url + "/b", "browser").replace('id = "hp"', 'id = "hp2"')
+    # Another host name for the same server: sources sharing a host take turns (one politeness budget), and this
+    # test needs two sources rendering at once.
+    other_host = site.base_url.replace("127.0.0.1", "localhost")
+    second = source(other_host + "/b", "browser").replace('id = "hp"', 'id = "hp2"')
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'feeds.db'}", [source(site.base_url), second],
                           timeout=6, retries=0, crawl_extra="concurrent_sources = 1")
     proc = subprocess.Popen([sys.executable, "-m", "crawler.run", "hp", "hp2", "--config", str(config),
