@@ -23,17 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from crawler.browser import CHROMIUM_ARGS, RENDERER_MEMORY_MB, ProcessBrowser, _renderers, _resident_mb  # noqa: E402
+from tests.support.memory_hogs import HOGS as MEMORY_HOGS  # noqa: E402
 
 HOGS = {
     "ordinary": "document.body.appendChild(document.createElement('ul')).innerHTML ="
                 " '<li>one</li>'.repeat(50);",
-    "arraybuffers": "var keep = []; for (;;) { var b = new Uint8Array(64 << 20);"
-                    " for (var i = 0; i < b.length; i += 4096) { b[i] = 1; } keep.push(b); }",
-    "canvases": "var keep = []; for (;;) { var c = document.createElement('canvas'); c.width = 4096;"
-                " c.height = 4096; var x = c.getContext('2d'); x.fillStyle = 'red'; x.fillRect(0, 0, 4096, 4096);"
-                " x.getImageData(0, 0, 1, 1); keep.push(c); }",
-    "dom": "for (var n = 0; ; n++) { var d = document.createElement('div'); d.className = 'c' + n;"
-           " d.textContent = 'entry ' + n + ' '.repeat(200); document.body.appendChild(d); }",
+    **MEMORY_HOGS,
 }
 
 

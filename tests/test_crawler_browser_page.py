@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.crawls import child_env, done_event, events, run_crawler, toml_str, write_config
+from tests.support.memory_hogs import HOGS
 from tests.support.site_server import DATA, Page, SiteServer
 from tests.test_crawler_browser import need_chromium
 
@@ -331,17 +332,6 @@ def test_one_browser_serves_every_source_of_a_crawl_process(tmp_path: Path, site
         _kill_and_wait(proc, family)
 
 
-# Memory the JS heap cap does not see, allocated without end before the page's load event; each grew a renderer
-# past 1 GB within seconds when measured without the watchdog.
-HOGS = {
-    "arraybuffers": "var keep = []; for (;;) { var b = new Uint8Array(64 << 20);"
-                    " for (var i = 0; i < b.length; i += 4096) { b[i] = 1; } keep.push(b); }",
-    "canvases": "var keep = []; for (;;) { var c = document.createElement('canvas'); c.width = 4096;"
-                " c.height = 4096; var x = c.getContext('2d'); x.fillStyle = 'red'; x.fillRect(0, 0, 4096, 4096);"
-                " x.getImageData(0, 0, 1, 1); keep.push(c); }",
-    "dom": "for (var n = 0; ; n++) { var d = document.createElement('div'); d.className = 'c' + n;"
-           " d.textContent = 'entry ' + n + ' '.repeat(200); document.body.appendChild(d); }",
-}
 
 
 @pytest.mark.parametrize("hog", sorted(HOGS))
