@@ -79,7 +79,7 @@ def prepare_page(tree: etree._Element) -> None:
     drop_galleries(tree)
     drop_teaser_lists(tree)
     for quote in _X_QUOTED_TABLES(tree):
-        _unwrap(quote)
+        quote.drop_tag()  # lxml.html: the element goes, its text, children and tail stay in place
 
 
 def drop_teaser_lists(tree: etree._Element) -> None:
@@ -139,7 +139,7 @@ def load_lazy_images(tree: etree._Element) -> None:
                 previous.set("alt", fallback.get("alt"))
             drop_element(noscript)
         elif previous is None and fallback.get("width") not in ("0", "1"):  # not a tracking pixel
-            _unwrap(noscript)
+            noscript.drop_tag()
     for img in tree.iter("img"):
         attrib = img.attrib
         real = next((attrib[name].strip() for name in _LAZY_SRC
@@ -178,28 +178,6 @@ def largest_candidate(srcset: str | None) -> str | None:
         if not url.startswith("data:") and (best is None or size > best[0]):
             best = (size, url)
     return best[1] if best else None
-
-
-def _unwrap(el: etree._Element) -> None:
-    """Replace an element by its children (its text and tail kept in place)."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    index = parent.index(el)
-    children = list(el)
-    if el.text:
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.text
-        else:
-            parent.text = (parent.text or "") + el.text
-    if children:
-        children[-1].tail = (children[-1].tail or "") + (el.tail or "")
-    elif el.tail:
-        el.text, el.tail = el.tail, None
-        drop_element(el)
-        return
-    parent[index:index + 1] = children
 
 
 def drop_element(el: etree._Element) -> None:
