@@ -11,33 +11,34 @@ import threading
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
 SITE_ROOT = Path(__file__).resolve().parent / "site"
 _TYPES = {".html": "text/html", ".txt": "text/plain; charset=utf-8", ".css": "text/css"}
 
 
-class DemoSite:
-    """`with DemoSite(port=0) as site: site.base_url` — a static server over `root`, loopback only."""
+class BackgroundServer:
+    """A ThreadingHTTPServer on `host` (loopback) serving from a daemon thread, as a context manager.
 
-    def __init__(self, root: Path = SITE_ROOT, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.root = root.resolve()
+    Subclasses give the request handler class (`handler_class`); the demo site and the test suite's fixture
+    sites share this lifecycle.
+    """
+
+    thread_name = "http-server"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port_wanted = port
-        self.requests = 0
         self._httpd: ThreadingHTTPServer | None = None
 
-    def start(self) -> DemoSite:
-        if not (self.root / "index.html").is_file():
-            from feedsvc.errors import FeedsvcError
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
 
-            raise FeedsvcError(f"The demo site is missing from {self.root}; reinstall feedsvc "
-                               "(or run `python tools/make_demo_site.py` in a source checkout).")
-        handler = type("DemoHandler", (_Handler,), {"site": self})
-        self._httpd = ThreadingHTTPServer((self.host, self.port_wanted), handler)
+    def start(self) -> Self:
+        self._httpd = ThreadingHTTPServer((self.host, self.port_wanted), self.handler_class())
         self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, name="demo-site", daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, name=self.thread_name, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -46,7 +47,7 @@ class DemoSite:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> DemoSite:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -54,12 +55,34 @@ class DemoSite:
 
     @property
     def port(self) -> int:
-        assert self._httpd is not None, "demo site not started"
+        assert self._httpd is not None, "server not started"
         return int(self._httpd.server_address[1])
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+class DemoSite(BackgroundServer):
+    """`with DemoSite(port=0) as site: site.base_url` — a static server over `root`, loopback only."""
+
+    thread_name = "demo-site"
+
+    def __init__(self, root: Path = SITE_ROOT, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
+        self.root = root.resolve()
+        self.requests = 0
+
+    def start(self) -> Self:
+        if not (self.root / "index.html").is_file():
+            from feedsvc.errors import FeedsvcError
+
+            raise FeedsvcError(f"The demo site is missing from {self.root}; reinstall feedsvc "
+                               "(or run `python tools/make_demo_site.py` in a source checkout).")
+        return super().start()
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("DemoHandler", (_Handler,), {"site": self})
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -7,12 +7,13 @@ than one hub.url, 204 otherwise), "slow" (waits `delay` seconds, then 204), "red
 
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from feedsvc.demo.server import BackgroundServer
 
 
 @dataclass
@@ -22,25 +23,27 @@ class HubRequest:
     content_type: str
 
 
-@dataclass
-class Hub:
-    mode: str = "ok"
-    delay: float = 0.0
-    location: str = "ftp://127.0.0.1:21/x"
-    retry_after: str = "7"
-    requests: list[HubRequest] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
+class Hub(BackgroundServer):
+    thread_name = "test-hub"
+
+    def __init__(self, mode: str = "ok", delay: float = 0.0, location: str = "ftp://127.0.0.1:21/x",
+                 retry_after: str = "7") -> None:
+        super().__init__()
+        self.mode = mode
+        self.delay = delay
+        self.location = location
+        self.retry_after = retry_after
+        self.requests: list[HubRequest] = []
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/hub"
+        return f"{self.base_url}/hub"
 
     def urls(self) -> list[str]:
         """Every hub.url received, in order."""
         return [u for r in self.requests for u in r.urls]
 
-    def __enter__(self) -> Hub:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,11 +73,4 @@ class Hub:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        return Handler

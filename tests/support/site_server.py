@@ -20,10 +20,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from feedsvc.demo.server import BackgroundServer
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -47,51 +49,24 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class SiteServer:
-    """ThreadingHTTPServer on an OS-chosen port serving `root`; `pages` overrides or adds paths at run time."""
+class SiteServer(BackgroundServer):
+    """ThreadingHTTPServer on an OS-chosen port serving `root`; `pages` overrides or adds paths at run time.
+
+    Another loopback `host` (127.0.0.2) stands for "another host" in offsite tests."""
 
     def __init__(self, root: Path = DATA / "site", slow_seconds: float = 5.0, delay: float = 0.0,
                  host: str = "127.0.0.1") -> None:
+        super().__init__(host)
         self.root = root.resolve()
-        self.host = host  # another loopback address (127.0.0.2) stands for "another host" in offsite tests
         self.slow_seconds = slow_seconds
         self.delay = delay  # seconds added to every response (lets a test kill a crawl mid-way)
         self.pages: dict[str, Page] = {}
         self.log: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._retry_seen: set[str] = set()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------------------------------
-    def start(self) -> SiteServer:
-        handler = type("Handler", (_Handler,), {"site": self})
-        self._httpd = ThreadingHTTPServer((self.host, 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="siteserver", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> SiteServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return int(self._httpd.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"site": self})
 
     def url(self, path: str) -> str:
         return self.base_url + "/" + path.lstrip("/")
