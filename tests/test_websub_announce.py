@@ -21,20 +21,11 @@ from feedsvc.http.app import create_app
 from feedsvc.store import Store
 from feedsvc.store.websub import hub_summaries
 from feedsvc.websub.announce import announce_feeds, announce_in_background, feed_digests
-from tests.support.crawls import demo_site_sources, run_crawler, toml_str
+from tests.support.crawls import demo_site_sources, gw_listings, run_crawler, toml_str
 from tests.support.hub_server import Hub
 
 # Two of the portal's lists are enough to change feeds and leave others unchanged.
-GW_RANKING_AND_LATEST = """
-  [[sources.listings]]
-  id = "ranking"
-  kind = "ranking"
-  heading = "阅读排行"
-  [[sources.listings]]
-  id = "latest"
-  kind = "latest"
-  heading = "最新文稿"
-"""
+TWO_LISTS = gw_listings(only=("ranking", "latest"), paginate=False)
 NOW = "2026-11-20T12:00:00+08:00"
 BASE = "http://feeds.invalid"
 CONFIG = """
@@ -59,7 +50,7 @@ batch_size = 7
 
 def _write_config(path: Path, db: Path, site: str, hubs: list[str]) -> AppConfig:
     path.write_text(CONFIG.format(db=toml_str(f"sqlite:///{db}"), base=BASE, hubs=toml_str_list(hubs),
-                                  sources=demo_site_sources(site, GW_RANKING_AND_LATEST)), encoding="utf-8")
+                                  sources=demo_site_sources(site, TWO_LISTS)), encoding="utf-8")
     return load_config(path)
 
 

@@ -12,25 +12,21 @@ from typing import Any
 # Crawl day of the fixture site's golden dates (tests/data/site/README.md).
 FIXED_NOW = "2026-01-05T12:00:00+08:00"
 
-GW_LISTINGS = """
-  [[sources.listings]]
-  id = "recommended"
-  kind = "recommended"
-  heading = "推荐文稿"
-  [[sources.listings]]
-  id = "ranking"
-  kind = "ranking"
-  heading = "阅读排行"
-  [[sources.listings]]
-  id = "latest"
-  kind = "latest"
-  heading = "{latest_heading}"
-  pagination = "div.pages a.next"
-  [[sources.listings]]
-  id = "related"
-  kind = "related"
-  heading = "您可能感兴趣的文稿"
-"""
+# The fixture portal's lists, as (id, kind, heading); the latest list pages on through `div.pages a.next`.
+GW_LISTS = (("recommended", "recommended", "推荐文稿"), ("ranking", "ranking", "阅读排行"),
+            ("latest", "latest", "最新文稿"), ("related", "related", "您可能感兴趣的文稿"))
+
+
+def gw_listings(latest_heading: str = "最新文稿", only: tuple[str, ...] | None = None, paginate: bool = True) -> str:
+    """The portal's `[[sources.listings]]` blocks (all four, or those named in `only`)."""
+    blocks = []
+    for listing_id, kind, heading in GW_LISTS:
+        if only is not None and listing_id not in only:
+            continue
+        heading = latest_heading if listing_id == "latest" else heading
+        more = '  pagination = "div.pages a.next"\n' if listing_id == "latest" and paginate else ""
+        blocks.append(f'  [[sources.listings]]\n  id = "{listing_id}"\n  kind = "{kind}"\n  heading = "{heading}"\n{more}')
+    return "\n" + "".join(blocks)
 
 
 def toml_str(value: str) -> str:
@@ -43,14 +39,14 @@ def gw_source(base_url: str, source_id: str = "gwsite", latest_heading: str = "�
         f'timezone = "Asia/Shanghai"\ndrop_query_params = ["from"]\n{extra}\n'
         # Plain HTTP, so page counts do not depend on Chromium being installed (tests/test_crawler_browser.py renders).
         + ("" if "render" in extra else 'render = "never"\n')
-        + GW_LISTINGS.format(latest_heading=latest_heading)
+        + gw_listings(latest_heading)
     )
 
 
-def demo_site_sources(site: str, gw_listings: str | None = None) -> str:
+def demo_site_sources(site: str, listings: str | None = None) -> str:
     """The bundled demo site's two sources (feedsvc/demo/site), for tests that crawl it: the portal, with the
-    fixture site's listings unless `gw_listings` narrows them, and the English blog."""
-    listings = GW_LISTINGS.format(latest_heading="最新文稿") if gw_listings is None else gw_listings
+    fixture site's listings unless `listings` narrows them, and the English blog."""
+    listings = gw_listings() if listings is None else listings
     return (
         f'[[sources]]\nid = "gwdemo"\ntitle = "示例公文网"\nstart_urls = [{toml_str(site + "/")}]\n'
         f'timezone = "Asia/Shanghai"\n{listings.strip(chr(10))}\n'
