@@ -74,7 +74,9 @@ def _same_title(got: str, shown: str) -> bool:
 def _right(entry: ListingEntry | None, want: dict[str, str | None], tz: ZoneInfo) -> bool:
     if entry is None or not _same_title(entry.title, str(want["title"])):
         return False
-    return _day(entry.date_value or entry.date_text, tz) == _day(want["date"], tz)
+    # `day` (ISO) where the shown date is ambiguous (`14 JAN 20`: day, month, two-digit year): the label says which
+    # reading is right, so a misreading on both sides does not count as right.
+    return _day(entry.date_value or entry.date_text, tz) == (want.get("day") or _day(want["date"], tz))
 
 
 def evaluate_real(corpus: Path, labels_path: Path = LABELS) -> RealResult:
