@@ -277,7 +277,7 @@ def _detect_group(block: etree._Element) -> _Group:
             tag = child.tag.lower()
             if tag not in _NOT_ITEMS:
                 groups.setdefault((tag, _class_key(child)), []).append(child)
-        for (tag, cls), members in groups.items():
+        for (tag, cls), members in _merge_kin(groups).items():
             if len(members) < max(2, best[0]):
                 continue
             linked = [m for m in members if _has_link(m)]
@@ -296,6 +296,33 @@ def _detect_group(block: etree._Element) -> _Group:
             return replace(found, settled=_X_COUNT(block) < _MAX_VISITED)
     # Nothing repeats (a one-entry list): the `li` elements, as when `item = "li"` was the default.
     return found
+
+
+# Class keys of two sibling groups that name one kind of item: most words shared, several of them.
+_KIN_SHARE = 0.75
+_KIN_WORDS = 3
+
+
+def _merge_kin(groups: dict[tuple[str, str], list[etree._Element]]) -> dict[tuple[str, str], list[etree._Element]]:
+    """Sibling groups of one tag whose classes differ in a word or two are one group, keyed by the shared words.
+
+    Blog themes class each post by its category or tag (`post hentry type-post category-general` beside
+    `… category-in-house`): split by that word, the list would lose every post of the smaller category."""
+    if len(groups) < 2:
+        return groups
+    merged: dict[tuple[str, str], list[etree._Element]] = {}
+    for (tag, cls), members in sorted(groups.items(), key=lambda g: -len(g[1])):
+        words = set(cls.split())
+        for (other_tag, other_cls), others in merged.items():
+            shared = words & set(other_cls.split())
+            if other_tag == tag and len(shared) >= _KIN_WORDS and len(shared) >= _KIN_SHARE * max(
+                    len(words), len(other_cls.split())):
+                del merged[(other_tag, other_cls)]
+                merged[(tag, " ".join(sorted(shared)))] = others + members
+                break
+        else:
+            merged[(tag, cls)] = members
+    return merged
 
 
 # Real listings hold tens to a few hundred items; these bounds only bite on pages built to be huge.

@@ -80,6 +80,18 @@ def test_a_first_item_marked_by_a_suffixed_class_is_still_an_item() -> None:
     assert [i.xpath("string(.//a)") for i in items] == [f"第{n}条国际新闻的标题" for n in range(1, 5)]
 
 
+def test_posts_classed_by_their_category_are_one_list() -> None:
+    # A WordPress sidebar (luxuriousmagazine.com): each post's class names its category, 3 in one, 2 in another.
+    lis = "".join(f'<li class="post listing post-{n} type-post status-publish hentry category-{cat}">'
+                  f'<a href="/c/{cat}/">{cat}</a><a href="/2019/06/p{n}/">Post number {n} of the sidebar</a>'
+                  f'<time>June {n}, 2019</time></li>' for n, cat in enumerate(["in-house", "general", "general",
+                                                                                "in-house", "general"], 1))
+    page = Selector(text=f'<html><body><ul id="side">{lis}</ul><ul id="menu"><li class="menu-item a1"><a href="/x">X</a>'
+                         '</li><li class="menu-item b2"><a href="/y">Y</a></li></ul></body></html>')
+    assert [a.get("href") for li in detect_items(page.css("#side")[0].root) for a in li.iter("a")][1::2] == [
+        f"/2019/06/p{n}/" for n in range(1, 6)]
+
+
 def test_an_item_with_a_class_word_more_is_one_of_the_items() -> None:
     # A news list marks its audio story `teaser ts-audio` among `teaser` items; a classless list stays strict.
     lis = "".join(f'<li class="teaser{" ts-audio" if n == 3 else ""}"><a href="/a/{n}">第{n}条新闻的标题</a><p>2012年7月{n}日</p></li>'
