@@ -142,6 +142,8 @@ def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank:
         date_text = _date_inside(link, title)
     if date_text is None and element.tag == "dt":  # `<dt><a>title</a></dt><dd>2024-10-12</dd>`
         date_text = _outside_date([t for dd in _dds(element) for t in _text_outside_links(dd)])
+    if date_text is None and element.tag == "a":  # `<a>title</a><font>2005-07-13</font><br>`: a run, no element
+        date_text = _outside_date(list(_run_texts(element)))
     glued, title = split_leading_date(title)
     if glued is None:
         glued, title = split_trailing_date(title)
@@ -260,6 +262,21 @@ def _dds(dt: etree._Element) -> Iterator[etree._Element]:
         if sibling.tag == "dd":
             yield sibling
         sibling = sibling.getnext()
+
+
+def _run_texts(link: etree._Element) -> Iterator[str]:
+    """Text after a bare item link up to the next link or line break: old portals list `<a>title</a>&nbsp;<font>date
+    </font><br>` runs in one cell, with no element per item, so the link and what follows it on its line are one."""
+    if link.tail:
+        yield link.tail
+    for sibling in link.itersiblings():
+        if not isinstance(sibling.tag, str):
+            continue
+        if sibling.tag in ("br", "p", "div", "li", "tr") or (sibling.tag == "a" and sibling.get("href")):
+            return
+        yield from _text_outside_links(sibling)
+        if sibling.tail:
+            yield sibling.tail
 
 
 def _text_outside_links(element: etree._Element) -> Iterator[str]:

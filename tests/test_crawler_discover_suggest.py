@@ -38,3 +38,19 @@ def test_a_forum_thread_list_with_one_tbody_per_thread_is_proposed() -> None:
     assert found.block == "#threadlisttableid"
     assert [e.url.rsplit("/", 1)[1] for e in found.entries] == [f"thread-{n}-1-1.html" for n in (8101, 8099, 8095, 8090, 8088)]
     assert [e.date_text for e in found.entries][:2] == ["08:52", "半小时前"]
+
+
+_NOW = datetime(2005, 7, 18, 4, tzinfo=UTC)
+_SH = ZoneInfo("Asia/Shanghai")
+
+
+def test_bare_link_and_date_runs_in_one_cell_are_a_listing() -> None:
+    # qianlong.com, 2005: no element per item, each a link, its date in a <font> after it, then <br>.
+    runs = "".join(f"<font>v</font>&nbsp;<a href='http://auto.example.com/36/2005/07/{d:02d}/{d}.htm'>第{d}条相关报道的标题文字"
+                   f"</a>&nbsp;<FONT color='gray' size='1'>2005-07-{d:02d} 09:00:04</font><br>" for d in (13, 11, 4))
+    page = Selector(text=f"<html><body><p>正文</p><table class='relbox'><tr><td><table><tr><td class='relgroup'>相关报道</td></tr>"
+                         f"<tr><td class='relcontent'>{runs}</td></tr></table></td></tr></table></body></html>")
+    (found,) = suggest_listings(page, "http://auto.example.com/36/2005/07/18/1.htm", _NOW, _SH)
+    assert found.heading == "相关报道"
+    assert [(e.title, e.date_text) for e in found.entries] == [
+        (f"第{d}条相关报道的标题文字", f"2005-07-{d:02d} 09:00:04") for d in (13, 11, 4)]
