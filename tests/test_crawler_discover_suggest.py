@@ -54,3 +54,16 @@ def test_bare_link_and_date_runs_in_one_cell_are_a_listing() -> None:
     assert found.heading == "相关报道"
     assert [(e.title, e.date_text) for e in found.entries] == [
         (f"第{d}条相关报道的标题文字", f"2005-07-{d:02d} 09:00:04") for d in (13, 11, 4)]
+
+
+def test_a_list_nested_rows_below_its_bulleted_title_row_is_named_by_it() -> None:
+    # sohu.com, 2004: `■相关链接` in one row; the list in the next row, two tables deep, in a CMS's namespaced tag.
+    lis = "".join(f"<li class=relationNews><A href='http://business.example.com/2004071{d}/n{d}.shtml'>第{d}条相关链接的新闻标题</A>"
+                  f"<FONT color=#828282 size=1>(07/1{d} 08:41)</FONT></li>" for d in (3, 2, 1))
+    page = Selector(text="<html><body><p>正文</p><table id='r1'><tr><td>■<span class='main'><strong>相关链接</strong></span></td></tr>"
+                         "<tr><td><table><tr><td width=45><img src='/cc.gif'></td><td><!-- ArticleRelative -->"
+                         f"<sohu_cms_include:relativeArticle>{lis}</sohu_cms_include:relativeArticle></td></tr></table>"
+                         "</td></tr></table></body></html>")
+    (found,) = suggest_listings(page, "http://business.example.com/20040716/n1.shtml", _NOW, _SH)
+    assert (found.heading, found.block) == ("相关链接", None)
+    assert [e.date_text for e in found.entries] == ["07/13 08:41", "07/12 08:41", "07/11 08:41"]

@@ -20,6 +20,7 @@ from crawler.extract import ListingEntry, extract_items
 from crawler.vocabulary import DECOR, LATEST_WORDS, NEXT_LABELS, PAGE_NUMBER, heading_kind
 from feedsvc.text import normalize_space
 
+_CONFIRMED_LEVELS = 6  # wrappers climbed looking for a heading that find_block then confirms
 _MAX_HEADING = 30  # characters; longer text above a block is prose, not its title
 _TITLE_CLASS = re.compile(r"tit|head|hd|caption|label|name|bar", re.I)
 _SIMPLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -61,10 +62,10 @@ def heading_text(el: etree._Element) -> str | None:
     return text if 0 < len(text) <= _MAX_HEADING else None
 
 
-def nearby_heading(element: etree._Element) -> str | None:
-    """The text shown as the title of `element`'s box: a heading just before it, climbing out of wrappers."""
+def nearby_heading(element: etree._Element, levels: int = 3) -> str | None:
+    """The text shown as the title of `element`'s box: a heading just before it, climbing out of `levels` wrappers."""
     el: etree._Element | None = element
-    for _ in range(3):
+    for _ in range(levels):
         if el is None or not isinstance(el.tag, str) or el.tag in ("body", "html"):
             return None
         if el.tag == "table":
@@ -92,8 +93,11 @@ def _same(found: list[ListingEntry] | None, want: list[ListingEntry]) -> bool:
 
 
 def heading_that_finds(page: Selector, element: etree._Element, entries: list[ListingEntry], url: str) -> str | None:
-    """The block's heading text when `heading = "…"` leads the crawler back to exactly these entries."""
-    heading = nearby_heading(element)
+    """The block's heading text when `heading = "…"` leads the crawler back to exactly these entries.
+
+    Table layouts put the title in the row above the list's row, with the list nested cells and tables deep in
+    the next one (sohu.com's 相关链接): the climb goes further than for a guess, since find_block must confirm it."""
+    heading = nearby_heading(element, _CONFIRMED_LEVELS)
     if not heading:
         return None
     block = find_block(page, None, heading, None)
