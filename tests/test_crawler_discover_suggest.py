@@ -67,3 +67,29 @@ def test_a_list_nested_rows_below_its_bulleted_title_row_is_named_by_it() -> Non
     (found,) = suggest_listings(page, "http://business.example.com/20040716/n1.shtml", _NOW, _SH)
     assert (found.heading, found.block) == ("相关链接", None)
     assert [e.date_text for e in found.entries] == ["07/13 08:41", "07/12 08:41", "07/11 08:41"]
+
+
+def test_cards_in_two_side_by_side_columns_are_one_listing_named_by_the_title_bar_opening_the_box() -> None:
+    # phys.org: `<li class="row"><div class="col-12"><h2>Related Stories</h2></div><div class="col-6">3 cards</div>
+    # <div class="col-6">3 cards</div></li>`; a card is a link around an image, an <h5> title and a date.
+    def cards(days: range) -> str:
+        return "".join(f'<a href="https://phys.org/news/2019-08-story-{d}.html" class="news-link"><article><figure>'
+                       f'<img src="x.jpg" alt=""><figcaption><h5>Story number {d} about early tool making</h5>'
+                       f'<p class="text-low">Aug {d:02d}, 2019</p></figcaption></figure></article></a>' for d in days)
+    box = (f'<li class="row no-gutters"><div class="col-12 mb-5"><h2>Related Stories</h2></div>'
+           f'<div class="col-6">{cards(range(1, 4))}</div><div class="col-6">{cards(range(4, 7))}</div></li>')
+    page = Selector(text=f'<html><body><article><p>Text of the article.</p></article><ul id="slider">{box}</ul></body></html>')
+    (found,) = suggest_listings(page, "https://phys.org/news/2019-10-tool.html", datetime(2020, 1, 17, tzinfo=UTC),
+                                ZoneInfo("UTC"))
+    assert found.heading == "Related Stories"
+    assert [(e.title, e.date_text) for e in found.entries] == [
+        (f"Story number {d} about early tool making", f"Aug {d:02d}, 2019") for d in range(1, 7)]
+
+
+def test_columns_with_their_own_headings_stay_separate_lists() -> None:
+    def column(name: str) -> str:
+        links = "".join(f'<li><a href="/{name}/{d}.html">{name} story number {d} of the day</a> 2019-08-0{d}</li>' for d in (1, 2, 3))
+        return f'<div class="col-6"><h2>{name}</h2><ul>{links}</ul></div>'
+    page = Selector(text=f'<html><body><div class="row">{column("World")}{column("Sports")}</div></body></html>')
+    found = suggest_listings(page, "https://news.example.com/", datetime(2019, 8, 6, tzinfo=UTC), ZoneInfo("UTC"))
+    assert [(s.heading, len(s.entries)) for s in found] == [("World", 3), ("Sports", 3)]

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from parsel import Selector
 
-from crawler.blocks import detect_items
+from crawler.blocks import detect_items, item_box
 from crawler.discover.naming import nearby_heading
 from crawler.extract import ListingEntry, extract_items, visible_text
 from crawler.urls import site_of
@@ -58,7 +58,7 @@ def find_candidates(page: Selector, url: str, strict: bool = True) -> list[Candi
         if not isinstance(parent.tag, str) or not _has_repeats(parent):
             continue
         items = detect_items(parent)
-        if not items or items[0].getparent() is not parent:
+        if not items or item_box(parent) is not parent:
             continue  # the items sit deeper: that inner element is the block, visited on its own
         entries = extract_items(Selector(root=parent, type="html"), None, url)
         urls = frozenset(e.url for e in entries)

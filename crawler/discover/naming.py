@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from parsel import Selector
 
-from crawler.blocks import HEADING_TAGS, find_block
+from crawler.blocks import HEADING_TAGS, detect_items, find_block
 from crawler.dates import parse_date
 from crawler.extract import ListingEntry, extract_items
 from crawler.vocabulary import DECOR, LATEST_WORDS, NEXT_LABELS, PAGE_NUMBER, heading_kind
@@ -97,13 +97,22 @@ def heading_that_finds(page: Selector, element: etree._Element, entries: list[Li
 
     Table layouts put the title in the row above the list's row, with the list nested cells and tables deep in
     the next one (sohu.com's 相关链接): the climb goes further than for a guess, since find_block must confirm it."""
-    heading = nearby_heading(element, _CONFIRMED_LEVELS)
-    if not heading:
+    for heading in (nearby_heading(element, _CONFIRMED_LEVELS), _leading_heading(element)):
+        if not heading:
+            continue
+        block = find_block(page, None, heading, None)
+        if block is not None and _same(extract_items(block, None, url), entries):
+            return heading
+    return None
+
+
+def _leading_heading(element: etree._Element) -> str | None:
+    """The title bar that opens the box itself, before its items (`<li><div><h2>Related Stories</h2></div><div>cards
+    </div><div>cards</div></li>`)."""
+    first = next((child for child in element if isinstance(child.tag, str)), None)
+    if first is None or any(first is it for it in detect_items(element)):
         return None
-    block = find_block(page, None, heading, None)
-    if block is None or not _same(extract_items(block, None, url), entries):
-        return None
-    return heading
+    return heading_text(first)
 
 
 def stable_selector(page: Selector, element: etree._Element, entries: list[ListingEntry], url: str) -> str | None:
