@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from parsel import Selector
 
-from crawler.discover.candidates import find_candidates, is_chrome, rankish, why_rejected
+from crawler.discover.candidates import find_candidates, is_chrome, landing_host, rankish, why_rejected
+from crawler.extract import extract_items
 
 URL = "http://site.example/"
 PAGE = """<html><body>
@@ -105,3 +106,16 @@ def test_cards_chrome_words_on_far_wrappers_and_sibling_hosts_do_not_hide_dated_
     assert [(c.element.tag, c.element.get("class"), len(c.entries)) for c in found] == [(
         "ul", None, 3), ("ul", "cards", 3)]
     assert [e.title for e in found[1].entries] == ["卡片一的新闻标题文字", "卡片二的新闻标题文字", "卡片三的新闻标题文字"]
+
+
+def test_ads_served_through_the_sites_own_redirector_are_off_site() -> None:
+    # cn.ent.yahoo.com, 2005: a 消费热点 ad box whose links go through cn.rd.yahoo.com to other sites.
+    ads = "".join(f'<tr><td><nobr><a href="http://cn.rd.yahoo.com/SIG=12d{n}/M=544151/D=cn_ent/S=9649:ST{n}/*http://www.ad{n}.example.com/'
+                  f'index.php?id={n}">第{n}个治脱发白发的特效广告</a></nobr></td></tr>' for n in range(1, 6))
+    page = Selector(text=f'<html><body><div class="bg_lt"><b>消费热点</b></div><div class="pad1"><table>{ads}</table></div></body></html>')
+    table = page.css("table")[0].root
+    entries = extract_items(Selector(root=table, type="html"), None, "http://cn.ent.yahoo.com/050427/347/26pbv.html")
+    assert len(entries) == 5
+    assert why_rejected(table, entries, "cn.ent.yahoo.com") == "offsite"
+    assert landing_host("https://t.example.com/click?u=1&url=https%3A%2F%2Fwww.shop.example%2Fx") == "www.shop.example"
+    assert landing_host("https://news.example.com/2024/story.html") == "news.example.com"

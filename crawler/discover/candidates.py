@@ -80,7 +80,7 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
     if is_chrome(element, dated >= MIN_DATED):
         return "chrome"
     site = site_of(host)
-    same = sum(1 for e in entries if site_of(urlsplit(e.url).hostname or "") == site) / len(entries)
+    same = sum(1 for e in entries if site_of(landing_host(e.url)) == site) / len(entries)
     if same < _MIN_SAME_SITE:
         return "offsite"
     items = detect_items(element)
@@ -92,6 +92,18 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
         if not (rankish(element, nearby_heading(element)) and long_titles >= 0.8):
             return "undated"
     return None
+
+
+# An absolute URL inside another (plain or percent-encoded): a click counter's redirect to where the link lands.
+_EMBEDDED_URL = re.compile(r"https?(?::|%3A)(?://|%2F%2F)([^/?#&*%]+)", re.I)
+
+
+def landing_host(url: str) -> str:
+    """The host a link lands on: the URL a click-counting redirect carries (`cn.rd.yahoo.com/…/*http://www.kb78.com/`,
+    `…/click?url=https%3A%2F%2Fad.example%2F`), else the link's own host. Ad boxes served through the portal's own
+    redirector point off the site all the same."""
+    carried = [m.group(1) for m in _EMBEDDED_URL.finditer(url) if m.start() > 0]
+    return carried[-1].lower().split(":")[0] if carried else urlsplit(url).hostname or ""
 
 
 def _headline_links(item: etree._Element) -> int:
