@@ -119,3 +119,15 @@ def test_ads_served_through_the_sites_own_redirector_are_off_site() -> None:
     assert why_rejected(table, entries, "cn.ent.yahoo.com") == "offsite"
     assert landing_host("https://t.example.com/click?u=1&url=https%3A%2F%2Fwww.shop.example%2Fx") == "www.shop.example"
     assert landing_host("https://news.example.com/2024/story.html") == "news.example.com"
+
+
+def test_a_dated_comment_thread_linking_its_authors_is_not_a_listing() -> None:
+    # politico.com, 2010: each comment links its author's profile and shows its date; authors comment more than once.
+    authors = ["Dread-neck", "poorsinner101", "American911", "poorsinner101", "Dread-neck", "gopvoter"]
+    comments = "".join(f'<li><a href="http://dyn.politico.com/profile_view.cfm?member_id={name}">{name}</a> Oct. 9, 2010'
+                       f'<p>A comment of some length by this reader.</p></li>' for name in authors)
+    page = Selector(text=f'<html><body><ul id="commentsList">{comments}</ul></body></html>')
+    ul = page.css("ul")[0].root
+    entries = extract_items(Selector(root=ul, type="html"), None, "http://www.politico.com/news/stories/1010/43352.html")
+    assert len(entries) == 6 and all(e.date_text for e in entries)
+    assert why_rejected(ul, entries, "www.politico.com") == "repeats"
