@@ -131,3 +131,16 @@ def test_a_dated_comment_thread_linking_its_authors_is_not_a_listing() -> None:
     entries = extract_items(Selector(root=ul, type="html"), None, "http://www.politico.com/news/stories/1010/43352.html")
     assert len(entries) == 6 and all(e.date_text for e in entries)
     assert why_rejected(ul, entries, "www.politico.com") == "repeats"
+
+
+def test_a_comment_list_linking_anchors_on_the_article_itself_is_not_a_listing() -> None:
+    # californiaglobe.com (WordPress): each comment's date links its own anchor on the article's page; an author
+    # with a site of their own links it.
+    page_url = "https://californiaglobe.com/section-2/amazon-liable/"
+    comments = "".join(f'<li><article><footer><b>{"<a href=/r/>Reader 1</a>" if n == 1 else f"Reader {n}"}</b>'
+                       f'<a href="{page_url}#comment-{18676 + n}"><time datetime="2020-08-15T0{n}:35:53-07:00">'
+                       f'August 15, 2020 at {n}:35 am</time></a></footer><p>A comment.</p></article></li>' for n in range(1, 7))
+    page = Selector(text=f'<html><body><ol class="comment-list">{comments}</ol></body></html>')
+    ol = page.css("ol")[0].root
+    entries = extract_items(Selector(root=ol, type="html"), None, page_url)
+    assert why_rejected(ol, entries, "californiaglobe.com") == "repeats"

@@ -26,7 +26,9 @@ _MIN_ITEMS = 3
 MIN_DATED = 0.6  # share of items showing a date for a dated list; glued and year-less dates count
 _MIN_SAME_SITE = 0.8  # share of items linking to this site: link farms and partner boxes point away
 _MIN_UNDATED_TITLE = 8  # characters: an undated ranking must read like article titles, not menu labels
-_MIN_DISTINCT = 0.8  # share of items linking a page no other item links: a comment thread links its authors again and again
+# Share of items linking a page no other item links: a comment thread links its authors again and again, or
+# each comment's anchor on the article's own page.
+_MIN_DISTINCT = 0.8
 _MAX_HEADLINES = 2.0  # per item: a "column" of a front page holds several headlines; an item (a card too) holds one
 
 _REJECT_WHY = {
@@ -35,7 +37,7 @@ _REJECT_WHY = {
     "offsite": "links mostly leave the site",
     "undated": "items carry no dates and do not read like a ranking of articles",
     "columns": "each item holds several lists (a page column, not an item)",
-    "repeats": "items link the same pages again and again (comments by their authors, not articles)",
+    "repeats": "items link the same pages again and again (comments: their authors, or anchors on one page)",
 }
 
 
@@ -85,7 +87,7 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
     same = sum(1 for e in entries if site_of(landing_host(e.url)) == site) / len(entries)
     if same < _MIN_SAME_SITE:
         return "offsite"
-    if len({e.url for e in entries}) < _MIN_DISTINCT * len(entries):
+    if len({e.url.split("#", 1)[0] for e in entries}) < _MIN_DISTINCT * len(entries):  # comment permalinks: one page
         return "repeats"
     items = detect_items(element)
     headlines = sum(_headline_links(it) for it in items) / max(len(items), 1)
