@@ -6,7 +6,7 @@ Article pages live in crawler/article.py and are re-exported here, so callers im
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from urllib.parse import urljoin
@@ -170,24 +170,57 @@ def title_link(item: etree._Element) -> etree._Element | None:
     return next(a for a, n in zip(links, lengths, strict=True) if n >= longest / 2)
 
 
-def visible_text(element: etree._Element) -> str:
-    """The element's text without what the page hides (`hidden`, `aria-hidden`, display:none, script, style)."""
+def visible_text(element: etree._Element, skip: Callable[[etree._Element], bool] | None = None) -> str:
+    """The element's text without what the page hides (`hidden`, `aria-hidden`, display:none, screen-reader-only
+    classes, script, style), nor the descendants `skip` names."""
     if _hidden(element):
         return ""
     parts: list[str] = [element.text or ""]
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in _NO_TEXT.difference({"a"}):
-            parts.append(visible_text(child))
+        if isinstance(child.tag, str) and child.tag not in _NO_TEXT.difference({"a"}) and not (skip and skip(child)):
+            parts.append(visible_text(child, skip))
         parts.append(child.tail or "")
     return "".join(parts)
 
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# Text for screen readers only (Bootstrap's sr-only, WordPress's screen-reader-text, BBC's off-screen `Video`).
+_SCREEN_READER_ONLY = re.compile(r"(?:^|\s)(?:sr-only|visually-?hidden|screen-reader-text|off-?screen|a11y-hidden)(?:\s|$)",
+                                 re.I)
 
 
 def _hidden(element: etree._Element) -> bool:
     return (element.get("hidden") is not None or element.get("aria-hidden") == "true"
-            or bool(_HIDDEN_STYLE.search(element.get("style") or "")))
+            or bool(_HIDDEN_STYLE.search(element.get("style") or ""))
+            or bool(_SCREEN_READER_ONLY.search(element.get("class") or "")))
+
+
+def _headline_text(link: etree._Element) -> str:
+    """A title link's text without the parts that are not its headline: an element showing only a date (read as the
+    item's date) and a summary paragraph (`<a><strong>Title</strong><p>Summary…</p><div>8 July 2020</div></a>`).
+    The whole text when nothing else is left."""
+    # Only a date that opens or closes the link's text is its dateline; one in the middle belongs to the text (a
+    # market quote box: `日経平均 <span>6/19 大引</span> 22,278.48 -1.77%`).
+    if not len(link):
+        return visible_text(link)
+    owners: list[etree._Element | None] = [None] if (link.text or "").strip() else []  # whose text, in reading order
+    for el in link.iterdescendants():
+        if isinstance(el.tag, str) and (el.text or "").strip():
+            owners.append(None if len(el) else el)
+        if (el.tail or "").strip():
+            owners.append(None)
+    ends = [el for el in owners[:1] + owners[-1:] if el is not None]
+
+    def aside(el: etree._Element) -> bool:
+        if el.tag == "p":
+            return True
+        return any(el is end for end in ends) and _only_date(normalize_space(visible_text(el)))
+    return visible_text(link, aside) if normalize_space(visible_text(link, aside)) else visible_text(link)
+
+
+def _only_date(text: str) -> bool:
+    found = find_date_text(text) if text and len(text) <= 40 else None
+    return found is not None and len(found) >= len(text) - 8
 
 
 _BRACKETED = re.compile(r"[(\[【（［「『〔〈《][^)\]】）］」』〕〉》]*[)\]】）］」』〕〉》]")
@@ -310,7 +343,7 @@ def _link_title(link: etree._Element | None) -> str:
     """The link's text, or its title attribute when the text is empty or a truncated form of it (`关于…`)."""
     if link is None:
         return ""
-    text = clean_scraped_title(visible_text(link))
+    text = clean_scraped_title(_headline_text(link))
     raw = link.get("title") if not text or text.endswith(_ELLIPSIS) else None  # cleaned only when it may serve
     attr = clean_scraped_title(raw) if raw else ""
     if attr and (not text or attr.startswith(text.rstrip(".…"))):

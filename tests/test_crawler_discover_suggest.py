@@ -93,3 +93,16 @@ def test_columns_with_their_own_headings_stay_separate_lists() -> None:
     page = Selector(text=f'<html><body><div class="row">{column("World")}{column("Sports")}</div></body></html>')
     found = suggest_listings(page, "https://news.example.com/", datetime(2019, 8, 6, tzinfo=UTC), ZoneInfo("UTC"))
     assert [(s.heading, len(s.entries)) for s in found] == [("World", 3), ("Sports", 3)]
+
+
+def test_a_heading_with_a_bracketed_see_all_link_names_its_list() -> None:
+    # californiaglobe.com: `<div class="abh_name">Latest posts by Evan Symon <span>(<a>see all</a>)</span></div>`.
+    lis = "".join(f'<li><a href="https://californiaglobe.com/section-2/story-{d}/">Story number {d} of the author</a>'
+                  f'<span> - October {d}, 2020</span></li>' for d in (10, 9, 8))
+    page = Selector(text='<html><body><div class="abh_text"><div class="abh_name">Latest posts by Evan Symon <span>'
+                         '(<a href="https://californiaglobe.com/author/evan-symon/">see all</a>)</span></div>'
+                         f'<div class="abh_description"><ul>{lis}</ul></div></div></body></html>')
+    (found,) = suggest_listings(page, "https://californiaglobe.com/section-2/amazon/", datetime(2020, 10, 12, tzinfo=UTC),
+                                ZoneInfo("UTC"))
+    assert found.heading == "Latest posts by Evan Symon"
+    assert [e.date_text for e in found.entries] == ["October 10, 2020", "October 9, 2020", "October 8, 2020"]

@@ -487,3 +487,20 @@ def test_a_heading_s_bracketed_date_and_marks_are_not_its_title() -> None:
     assert [(e.title, e.date_text) for e in extract_items(block, None, "http://site.example/")] == [
         ("[FT]米朝首脳会談、クシュナー氏が橋渡し", "2018/6/18 14:10"), ("米、北朝鮮非核化まで制裁継続", "2018/6/15"),
         ("World: Leaders meet in Geneva", "2018-06-14")]
+
+
+def test_a_card_links_dateline_screen_reader_label_and_summary_are_not_its_title() -> None:
+    # bbc.com: `<a><span class="off-screen">Video</span><span>Title</span><div class="date">10 April 2020</div></a>`
+    # and `<a><strong>Title</strong><p>Summary…</p><div class="date">8 July 2020</div></a>`.
+    html = """<html><body><ul id="more">
+      <li><a href="/news/av/1"><div><div><span class="off-screen"> Video</span> <span class="cta"> Mass graves ramp up </span>
+        </div><div class="date date--v1" data-seconds="1586511090" data-datetime="10 April 2020">10 April 2020</div></div></a></li>
+      <li><a href="/news/2"><strong>Record new cases in US</strong><p>Several states see a surge.</p>
+        <div class="date date--v2" data-datetime="8 July 2020">8 July 2020</div></a></li>
+      <li><a href="/markets/kabu/"><span>日経平均</span><br><span>6/19 大引</span><span>22,278.48</span></a></li>
+    </ul></body></html>"""
+    entries = extract_listing(Selector(text=html), ListingConfig(id="more", block="#more"), "https://www.bbc.com/news/x")
+    assert entries is not None
+    assert [(e.title, e.date_text) for e in entries] == [
+        ("Mass graves ramp up", "10 April 2020"), ("Record new cases in US", "8 July 2020"),
+        ("日経平均6/19 大引22,278.48", None)]  # a date amid a quote's figures is not its dateline

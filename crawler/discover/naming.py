@@ -35,8 +35,13 @@ def _clean(text: str) -> str:
     return normalize_space(text).strip(DECOR)
 
 
+# Brackets left empty once a link's text is set aside: `Latest posts by Evan Symon (<a>see all</a>)`.
+_EMPTY_BRACKETS = re.compile(r"[(\[【（［]\s*[)\]】）］]")
+
+
 def _text_outside_links(el: etree._Element) -> str:
-    return _clean(" ".join(el.xpath(".//text()[not(ancestor::a) and not(ancestor::script) and not(ancestor::style)]")))
+    text = " ".join(el.xpath(".//text()[not(ancestor::a) and not(ancestor::script) and not(ancestor::style)]"))
+    return _clean(_EMPTY_BRACKETS.sub(" ", text))
 
 
 def heading_text(el: etree._Element) -> str | None:
