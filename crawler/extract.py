@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from lxml import etree
 from parsel import Selector, SelectorList
@@ -23,6 +23,7 @@ from crawler.dates import (
     split_leading_date,
     split_trailing_date,
 )
+from crawler.urls import same_site
 from crawler.vocabulary import NEXT_LABELS, PAGE_NUMBER
 from feedsvc.config import ListingConfig
 from feedsvc.text import clean_scraped_title, normalize_space
@@ -150,9 +151,26 @@ def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank:
     if not title:
         return None
     url = join_url(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
+    if (carried := landing_url(url)) != url and same_site(carried, url):
+        url = carried  # the portal's own click counter: the article is what it carries
     date_text = date_text or glued
     del alive
     return ListingEntry(url=url, title=title, date_text=date_text or date_value, rank=rank, date_value=date_value)
+
+
+# An absolute URL carried inside another: `cn.rd.yahoo.com/…/*http://cn.news.yahoo.com/…`, `…/click?url=https%3A%2F%2F…`.
+_CARRIED_URL = re.compile(r"(?<=[*?=/])https?(?::|%3A)(?://|%2F%2F)", re.I)
+
+
+def landing_url(url: str) -> str:
+    """Where a link lands: the URL a click-counting redirect carries, else `url` itself."""
+    starts = [m.start() for m in _CARRIED_URL.finditer(url)]
+    if not starts:
+        return url
+    carried = url[starts[-1]:]
+    if url[starts[-1] - 1] == "=":  # a query parameter: percent-encoded, up to the next parameter
+        carried = unquote(carried.split("&", 1)[0])
+    return carried
 
 
 def title_link(item: etree._Element) -> etree._Element | None:

@@ -504,3 +504,18 @@ def test_a_card_links_dateline_screen_reader_label_and_summary_are_not_its_title
     assert [(e.title, e.date_text) for e in entries] == [
         ("Mass graves ramp up", "10 April 2020"), ("Record new cases in US", "8 July 2020"),
         ("日経平均6/19 大引22,278.48", None)]  # a date amid a quote's figures is not its dateline
+
+
+def test_an_item_through_the_sites_own_click_counter_links_the_article_it_carries() -> None:
+    # cn.news.yahoo.com, 2005: related stories go through cn.rd.yahoo.com; an ad through it carries another site.
+    html = """<html><body><td class="yghd" id="rel">
+      ·<a href="http://cn.rd.yahoo.com/home/articlepage/relatedarticle/news/*http://cn.news.yahoo.com/050403/72/2aji2.html">
+      富夫妻望子成龙假离婚</a><span>（2005-04-03 17:19PM）</span><br>
+      ·<a href="http://cn.rd.yahoo.com/SIG=12d/M=5441/*http://www.kb78.com/index.php?id=274">和爱人接吻口臭怎么办</a><br>
+      ·<a href="https://t.example.com/click?u=1&amp;url=https%3A%2F%2Fnews.example.com%2Fa%2F1.html&amp;x=2">点击计数</a><br>
+    </td></body></html>"""
+    entries = extract_listing(Selector(text=html), ListingConfig(id="rel", block="#rel"), "http://cn.news.yahoo.com/050404/346/2al02.html")
+    assert entries is not None
+    assert [e.url for e in entries] == ["http://cn.news.yahoo.com/050403/72/2aji2.html",
+                                        "http://cn.rd.yahoo.com/SIG=12d/M=5441/*http://www.kb78.com/index.php?id=274",
+                                        "https://news.example.com/a/1.html"]

@@ -15,7 +15,7 @@ from parsel import Selector
 
 from crawler.blocks import detect_items, item_box
 from crawler.discover.naming import nearby_heading
-from crawler.extract import ListingEntry, extract_items, visible_text
+from crawler.extract import ListingEntry, extract_items, landing_url, visible_text
 from crawler.urls import site_of
 from crawler.vocabulary import CHROME_WORDS, RANKING_CLASS, RANKING_WORDS
 from feedsvc.text import normalize_space
@@ -100,16 +100,14 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
     return None
 
 
-# An absolute URL inside another (plain or percent-encoded): a click counter's redirect to where the link lands.
-_EMBEDDED_URL = re.compile(r"https?(?::|%3A)(?://|%2F%2F)([^/?#&*%]+)", re.I)
-
-
 def landing_host(url: str) -> str:
     """The host a link lands on: the URL a click-counting redirect carries (`cn.rd.yahoo.com/…/*http://www.kb78.com/`,
     `…/click?url=https%3A%2F%2Fad.example%2F`), else the link's own host. Ad boxes served through the portal's own
     redirector point off the site all the same."""
-    carried = [m.group(1) for m in _EMBEDDED_URL.finditer(url) if m.start() > 0]
-    return carried[-1].lower().split(":")[0] if carried else urlsplit(url).hostname or ""
+    try:
+        return urlsplit(landing_url(url)).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _headline_links(item: etree._Element) -> int:
