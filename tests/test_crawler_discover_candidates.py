@@ -144,3 +144,12 @@ def test_a_comment_list_linking_anchors_on_the_article_itself_is_not_a_listing()
     ol = page.css("ol")[0].root
     entries = extract_items(Selector(root=ol, type="html"), None, page_url)
     assert why_rejected(ol, entries, "californiaglobe.com") == "repeats"
+
+
+def test_share_buttons_carrying_our_articles_are_off_site() -> None:
+    shares = "".join(f'<li><a href="http://www.facebook.com/sharer/sharer.php?u=https://www.nationnews.com/2021/01/0{n}/story/">'
+                     f'Share story number {n} on Facebook</a> January {n}, 2021</li>' for n in range(1, 5))
+    page = Selector(text=f'<html><body><ul>{shares}</ul></body></html>')
+    ul = page.css("ul")[0].root
+    entries = extract_items(Selector(root=ul, type="html"), None, "https://www.nationnews.com/2022/04/22/schools/")
+    assert why_rejected(ul, entries, "www.nationnews.com") == "offsite"
