@@ -85,8 +85,8 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
         return "chrome"
     site = site_of(host)
     # On the site by its own host and by where it lands: a share button carrying our URL is facebook's.
-    same = sum(1 for e in entries if site_of(urlsplit(e.url).hostname or "") == site == site_of(landing_host(e.url)))
-    same /= len(entries)
+    on_site = sum(1 for e in entries if site_of(urlsplit(e.url).hostname or "") == site == site_of(landing_host(e.url)))
+    same = on_site / len(entries)
     if same < _MIN_SAME_SITE:
         return "offsite"
     if len({e.url.split("#", 1)[0] for e in entries}) < _MIN_DISTINCT * len(entries):  # comment permalinks: one page
