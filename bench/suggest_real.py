@@ -61,7 +61,14 @@ def _title(text: str) -> str:
 
 def _day(text: str | None, tz: ZoneInfo) -> str | None:
     parsed = parse_date(text, NOW, tz) if text else None
-    return parsed.astimezone(tz).date().isoformat() if parsed else None
+    if parsed is None:
+        return None
+    # A machine date with its own offset (`2021-01-07T22:09:10-04:00`) names its day in that offset, as the page
+    # shows it; the zone guessed for the page would move a late evening to the next day.
+    offset = re.search(r"T\d\d:\d\d(?::\d\d(?:\.\d+)?)?([+-]\d\d:?\d\d)$", text or "")
+    if offset:
+        return datetime.fromisoformat(str(text)).date().isoformat()
+    return parsed.astimezone(tz).date().isoformat()
 
 
 def _same_title(got: str, shown: str) -> bool:

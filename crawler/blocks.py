@@ -300,7 +300,8 @@ def _detect_group(block: etree._Element) -> _Group:
             if len(linked) < max(2, best[0]) or (tag == "a" and _repeats(parent) and _headlines(linked) < 2):
                 continue  # a card's links (image, channel, one title, author) when the card itself repeats
             # Pagination (`1 2 3 下一页`) also repeats links: members with title-length text count first.
-            titled = sum(1 for m in linked if len(normalize_space(_full_text(m))) > 4)
+            # Distinct texts: a widget repeated beside each item (a hidden "Social Share" box) says the same each time.
+            titled = len({text for m in linked if len(text := normalize_space(_full_text(m))) > 4})
             rank = (titled, len(linked), int(tag == "li"), -depth)
             if rank > best:
                 best, found = rank, _Group(parent, tag, cls)
@@ -406,6 +407,7 @@ _POSITION_WORDS = frozenset({"first", "last", "odd", "even", "on", "active", "cu
 
 
 _SUFFIX = re.compile(r"[-_]")
+_TAXONOMY = re.compile(r"(?:tag|category|cat|topic|author|format|status|type)-.", re.I)
 
 
 def _class_key(el: etree._Element) -> str:
@@ -413,9 +415,11 @@ def _class_key(el: etree._Element) -> str:
     value = el.get("class")
     if not value:
         return ""
-    # `news_first` marks the first of `news_article` items as `first` does.
+    # `news_first` marks the first of `news_article` items as `first` does; `category-news` and `tag-covid-19` say
+    # what a post is about (WordPress's post classes), not what kind of element it is.
     words = {w.rstrip("0123456789-_") for w in value.split()
-             if w.lower() not in _POSITION_WORDS and _SUFFIX.split(w.lower())[-1] not in _POSITION_WORDS}
+             if w.lower() not in _POSITION_WORDS and _SUFFIX.split(w.lower())[-1] not in _POSITION_WORDS
+             and not _TAXONOMY.match(w)}
     return " ".join(sorted(w for w in words if w))
 
 

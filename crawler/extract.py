@@ -214,26 +214,55 @@ def _hidden(element: etree._Element) -> bool:
 
 
 def _headline_text(link: etree._Element) -> str:
-    """A title link's text without the parts that are not its headline: an element showing only a date (read as the
-    item's date) and a summary paragraph (`<a><strong>Title</strong><p>Summary…</p><div>8 July 2020</div></a>`).
-    The whole text when nothing else is left."""
-    # Only a date that opens or closes the link's text is its dateline; one in the middle belongs to the text (a
-    # market quote box: `日経平均 <span>6/19 大引</span> 22,278.48 -1.77%`).
-    if not len(link):
-        return visible_text(link)
-    owners: list[etree._Element | None] = [None] if (link.text or "").strip() else []  # whose text, in reading order
-    for el in link.iterdescendants():
-        if isinstance(el.tag, str) and (el.text or "").strip():
-            owners.append(None if len(el) else el)
-        if (el.tail or "").strip():
-            owners.append(None)
-    ends = [el for el in owners[:1] + owners[-1:] if el is not None]
+    """A title link's text without the parts that are not its headline. A card link holding blocks (`<a><strong>
+    Title</strong><p>Summary…</p><div>8 July 2020</div></a>`, `<a><p>Title</p><div><p>By …</p><time>…</time></div>
+    </a>`) gives its first block that is not a date; in running text an element showing only a date at its start or
+    end is its dateline (read as the item's date), not title text."""
+    el = link
+    while not _own_text(el):
+        shown = [c for c in el if isinstance(c.tag, str) and normalize_space(visible_text(c))]
+        if len(shown) == 1:
+            el = shown[0]
+        elif len(shown) > 1 and any(c.tag in _BLOCKS for c in shown):
+            texts = [normalize_space(visible_text(c)) for c in shown]
+            first = next((c for c, text in zip(shown, texts, strict=True) if not _only_date(text)), None)
+            # Blocks of bare figures (`22,278.48`, `-1.77%`) make a row of a table (a quote), not a card.
+            if first is None or any(not _LETTER.search(text) and not _only_date(text) for text in texts):
+                break
+            el = first
+        else:
+            break
+    return _running_text(el)
 
-    def aside(el: etree._Element) -> bool:
-        if el.tag == "p":
-            return True
-        return any(el is end for end in ends) and _only_date(normalize_space(visible_text(el)))
-    return visible_text(link, aside) if normalize_space(visible_text(link, aside)) else visible_text(link)
+
+_LETTER = re.compile(r"[^\W\d_]")
+# Elements that lay a card out in blocks (headline, byline, summary, date), not words of one line.
+_BLOCKS = frozenset({"div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "figure",
+                     "figcaption", "section", "header", "footer", "article", "table", "tr", "td", "blockquote"})
+
+
+def _own_text(el: etree._Element) -> bool:
+    """Text of `el` itself (not of its children) shows: the element is running text, not a stack of blocks."""
+    return bool((el.text or "").strip()) or any((child.tail or "").strip() for child in el)
+
+
+def _running_text(el: etree._Element) -> str:
+    """The element's visible text without a date-only element at its start or end: one in the middle belongs to the
+    text (a market quote: `日経平均 <span>6/19 大引</span> 22,278.48 -1.77%`)."""
+    if not len(el):
+        return visible_text(el)
+    owners: list[etree._Element | None] = [None] if (el.text or "").strip() else []  # whose text, in reading order
+    for child in el.iterdescendants():
+        if isinstance(child.tag, str) and (child.text or "").strip():
+            owners.append(None if len(child) else child)
+        if (child.tail or "").strip():
+            owners.append(None)
+    ends = [end for end in owners[:1] + owners[-1:] if end is not None]
+
+    def dateline(child: etree._Element) -> bool:
+        return any(child is end for end in ends) and _only_date(normalize_space(visible_text(child)))
+    text = visible_text(el, dateline)
+    return text if normalize_space(text) else visible_text(el)
 
 
 def _only_date(text: str) -> bool:

@@ -100,3 +100,17 @@ def test_an_item_with_a_class_word_more_is_one_of_the_items() -> None:
                          '<li><a href="/b/2">第二条普通的标题</a></li><li class="ad"><a href="/ad">广告位招租的标题</a></li></ul></body></html>')
     assert len(detect_items(page.css("#news")[0].root)) == 4
     assert len(detect_items(page.css("#plain")[0].root)) == 2
+
+
+def test_wordpress_posts_tagged_differently_are_one_group_and_a_repeated_share_box_is_not_the_items() -> None:
+    # nationnews.com: a hidden share box before each post; each post's classes list its own categories and tags.
+    share = ('<div class="overlay_share_icons"><h2>Social Share</h2><a href="http://www.facebook.com/sharer/sharer.php?'
+             'u=https://www.nationnews.com/{d}/">f</a></div>')
+    post = ('<div class="col-md-12 post-{n} post type-post status-publish hentry {tags}"><a href="/category/news/">News</a>'
+            '<a href="https://www.nationnews.com/{d}/">Story number {n} of the day</a><time>January {n}, 2021</time></div>')
+    tags = ["category-news tag-covid-19 tag-barbados", "category-business tag-port", "category-news tag-nhc tag-a tag-b tag-c"]
+    body = "".join(share.format(d=f"2021/01/0{n}/s{n}") + post.format(n=n, d=f"2021/01/0{n}/s{n}", tags=t)
+                   for n, t in enumerate(tags, 1))
+    page = Selector(text=f'<html><body><div class="row">{body}</div></body></html>')
+    items = detect_items(page.css("div.row")[0].root)
+    assert [it.get("class", "").split()[1] for it in items] == ["post-1", "post-2", "post-3"]

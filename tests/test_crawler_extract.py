@@ -519,3 +519,17 @@ def test_an_item_through_the_sites_own_click_counter_links_the_article_it_carrie
     assert [e.url for e in entries] == ["http://cn.news.yahoo.com/050403/72/2aji2.html",
                                         "http://cn.rd.yahoo.com/SIG=12d/M=5441/*http://www.kb78.com/index.php?id=274",
                                         "https://news.example.com/a/1.html"]
+
+
+def test_a_card_link_laid_out_in_blocks_gives_its_headline_block_and_its_date() -> None:
+    # metrotimes.com: `<a><div><p class="headline">Title</p><div><p>By …</p><time>Nov 8, 2023</time></div></div>
+    # <div><img></div></a>`; nikkei.com's quote rows (figures in blocks) stay one line of text.
+    card = ('<div class="tile"><a href="/food-drink/talking-turkey-{n}"><div><p class="headline">Talking turkey number {n}</p>'
+            '<div class="infoline"><p>By Robert Stempkowski</p><time>Nov {n}, 2023</time></div></div><div><img src="x.jpg"></div></a></div>')
+    quote = '<a href="/markets/kabu/"><ul><li><span>日経平均</span><br><span>6/19 大引</span></li><li>22,278.48</li><li>-1.77%</li></ul></a>'
+    html = f'<html><body><div id="tiles">{"".join(card.format(n=n) for n in (8, 2))}</div><div id="q">{quote}</div></body></html>'
+    entries = extract_listing(Selector(text=html), ListingConfig(id="t", block="#tiles"), "https://www.metrotimes.com/x")
+    assert [(e.title, e.date_text) for e in entries or []] == [("Talking turkey number 8", "Nov 8, 2023"),
+                                                                ("Talking turkey number 2", "Nov 2, 2023")]
+    (row,) = extract_listing(Selector(text=html), ListingConfig(id="q", block="#q", item="a"), "https://www.nikkei.com/") or []
+    assert row.date_text is None and "22,278.48" in row.title
