@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,7 +42,7 @@ class RealResult:
     rankings: int = 0  # undated rankings of the site's articles: proposed by design, not labelled (dated lists only)
     itemless: int = 0
     seconds: float = 0.0
-    missed: list[str] | None = None
+    missed: list[str] = field(default_factory=list)
     heal_items: int = 0  # items of listings configured by class/id, after every class and id is renamed
     heal_back: int = 0
     heal_wrong: int = 0
