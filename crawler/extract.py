@@ -258,11 +258,29 @@ def _running_text(el: etree._Element) -> str:
         if (child.tail or "").strip():
             owners.append(None)
     ends = [end for end in owners[:1] + owners[-1:] if end is not None]
+    badge = owners[0] if owners and owners[0] is not None and _is_badge(owners[0], el) else None
 
-    def dateline(child: etree._Element) -> bool:
-        return any(child is end for end in ends) and _only_date(normalize_space(visible_text(child)))
-    text = visible_text(el, dateline)
+    def aside(child: etree._Element) -> bool:
+        return child is badge or (any(child is end for end in ends) and _only_date(normalize_space(visible_text(child))))
+    text = visible_text(el, aside)
     return text if normalize_space(text) else visible_text(el)
+
+
+# A short label before a headline (`<span class="label-live">Live</span>`, a kicker, a badge) marks the story, it is
+# not its title.
+_BADGE_CLASS = re.compile(r"(?:^|[\s_-])(?:label|badge|kicker|flag|eyebrow)(?:$|[\s_-])", re.I)
+_MAX_BADGE = 12
+
+
+def _is_badge(leaf: etree._Element, within: etree._Element) -> bool:
+    if len(normalize_space(visible_text(leaf))) > _MAX_BADGE:
+        return False
+    node: etree._Element | None = leaf
+    while node is not None and node is not within:
+        if _BADGE_CLASS.search(node.get("class") or ""):
+            return True
+        node = node.getparent()
+    return False
 
 
 def _only_date(text: str) -> bool:

@@ -533,3 +533,15 @@ def test_a_card_link_laid_out_in_blocks_gives_its_headline_block_and_its_date() 
                                                                 ("Talking turkey number 2", "Nov 2, 2023")]
     (row,) = extract_listing(Selector(text=html), ListingConfig(id="q", block="#q", item="a"), "https://www.nikkei.com/") or []
     assert row.date_text is None and "22,278.48" in row.title
+
+
+def test_a_live_badge_before_the_headline_is_not_title_text() -> None:
+    # telegraph.co.uk: `<a><span><span class="label-live"><span class="label-live__copy">Live</span></span>
+    # <span>Headline</span></span></a>`; a short word that is simply the title's first word stays.
+    item = ('<li><h2><a href="/world-news/2022/05/12/{n}/"><span class="list-headline__text">{badge}<span>{title}</span>'
+            '</span></a></h2><time datetime="2022-05-12T15:18:53.105Z">12 May 2022, 4:18pm</time></li>')
+    live = '<span class="label-live label-live--small"><span class="label-live__wrapper"><span class="label-live__copy">Live</span></span></span>'
+    html = ('<html><body><ul id="more">' + item.format(n=1, badge=live, title="Russia-Ukraine latest news")
+            + item.format(n=2, badge="<span>Live</span> ", title="music tonight in Leeds") + "</ul></body></html>")
+    entries = extract_listing(Selector(text=html), ListingConfig(id="more", block="#more"), "https://www.telegraph.co.uk/news/x")
+    assert [e.title for e in entries or []] == ["Russia-Ukraine latest news", "Live music tonight in Leeds"]
