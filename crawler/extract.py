@@ -6,10 +6,10 @@ Article pages live in crawler/article.py and are re-exported here, so callers im
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
-from urllib.parse import unquote, urljoin
+from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector, SelectorList
@@ -23,6 +23,7 @@ from crawler.dates import (
     split_leading_date,
     split_trailing_date,
 )
+from crawler.item_text import NO_TEXT, headline_text, landing_url, visible_text
 from crawler.urls import same_site
 from crawler.vocabulary import NEXT_LABELS, PAGE_NUMBER
 from feedsvc.config import ListingConfig
@@ -43,7 +44,7 @@ __all__ = [
 
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 _ELLIPSIS = ("...", "…", "..")
-_NO_TEXT = frozenset({"a", "script", "style", "noscript"})
+_NO_TEXT = NO_TEXT  # also where an item shows its date: outside links, scripts and styles
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,21 +159,6 @@ def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank:
     return ListingEntry(url=url, title=title, date_text=date_text or date_value, rank=rank, date_value=date_value)
 
 
-# An absolute URL carried inside another: `cn.rd.yahoo.com/…/*http://cn.news.yahoo.com/…`, `…/click?url=https%3A%2F%2F…`.
-_CARRIED_URL = re.compile(r"(?<=[*?=/])https?(?::|%3A)(?://|%2F%2F)", re.I)
-
-
-def landing_url(url: str) -> str:
-    """Where a link lands: the URL a click-counting redirect carries, else `url` itself."""
-    starts = [m.start() for m in _CARRIED_URL.finditer(url)]
-    if not starts:
-        return url
-    carried = url[starts[-1]:]
-    if url[starts[-1] - 1] == "=":  # a query parameter: percent-encoded, up to the next parameter
-        carried = unquote(carried.split("&", 1)[0])
-    return carried
-
-
 def title_link(item: etree._Element) -> etree._Element | None:
     """The link carrying an item's title: a card also links its image, channel, tags, author and comments, so the
     first link with headline-length visible text (at least half the longest's), else the first link at all."""
@@ -186,106 +172,6 @@ def title_link(item: etree._Element) -> etree._Element | None:
     if longest == 0:
         return links[0]  # image links only: the title comes from the image's alt text
     return next(a for a, n in zip(links, lengths, strict=True) if n >= longest / 2)
-
-
-def visible_text(element: etree._Element, skip: Callable[[etree._Element], bool] | None = None) -> str:
-    """The element's text without what the page hides (`hidden`, `aria-hidden`, display:none, screen-reader-only
-    classes, script, style), nor the descendants `skip` names."""
-    if _hidden(element):
-        return ""
-    parts: list[str] = [element.text or ""]
-    for child in element:
-        if isinstance(child.tag, str) and child.tag not in _NO_TEXT.difference({"a"}) and not (skip and skip(child)):
-            parts.append(visible_text(child, skip))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-# Text for screen readers only (Bootstrap's sr-only, WordPress's screen-reader-text, BBC's off-screen `Video`).
-_SCREEN_READER_ONLY = re.compile(r"(?:^|\s)(?:sr-only|visually-?hidden|screen-reader-text|off-?screen|a11y-hidden)(?:\s|$)",
-                                 re.I)
-
-
-def _hidden(element: etree._Element) -> bool:
-    return (element.get("hidden") is not None or element.get("aria-hidden") == "true"
-            or bool(_HIDDEN_STYLE.search(element.get("style") or ""))
-            or bool(_SCREEN_READER_ONLY.search(element.get("class") or "")))
-
-
-def _headline_text(link: etree._Element) -> str:
-    """A title link's text without the parts that are not its headline. A card link holding blocks (`<a><strong>
-    Title</strong><p>Summary…</p><div>8 July 2020</div></a>`, `<a><p>Title</p><div><p>By …</p><time>…</time></div>
-    </a>`) gives its first block that is not a date; in running text an element showing only a date at its start or
-    end is its dateline (read as the item's date), not title text."""
-    el = link
-    while not _own_text(el):
-        shown = [c for c in el if isinstance(c.tag, str) and normalize_space(visible_text(c))]
-        if len(shown) == 1:
-            el = shown[0]
-        elif len(shown) > 1 and any(c.tag in _BLOCKS for c in shown):
-            texts = [normalize_space(visible_text(c)) for c in shown]
-            first = next((c for c, text in zip(shown, texts, strict=True) if not _only_date(text)), None)
-            # Blocks of bare figures (`22,278.48`, `-1.77%`) make a row of a table (a quote), not a card.
-            if first is None or any(not _LETTER.search(text) and not _only_date(text) for text in texts):
-                break
-            el = first
-        else:
-            break
-    return _running_text(el)
-
-
-_LETTER = re.compile(r"[^\W\d_]")
-# Elements that lay a card out in blocks (headline, byline, summary, date), not words of one line.
-_BLOCKS = frozenset({"div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "figure",
-                     "figcaption", "section", "header", "footer", "article", "table", "tr", "td", "blockquote"})
-
-
-def _own_text(el: etree._Element) -> bool:
-    """Text of `el` itself (not of its children) shows: the element is running text, not a stack of blocks."""
-    return bool((el.text or "").strip()) or any((child.tail or "").strip() for child in el)
-
-
-def _running_text(el: etree._Element) -> str:
-    """The element's visible text without a date-only element at its start or end: one in the middle belongs to the
-    text (a market quote: `日経平均 <span>6/19 大引</span> 22,278.48 -1.77%`)."""
-    if not len(el):
-        return visible_text(el)
-    owners: list[etree._Element | None] = [None] if (el.text or "").strip() else []  # whose text, in reading order
-    for child in el.iterdescendants():
-        if isinstance(child.tag, str) and (child.text or "").strip():
-            owners.append(None if len(child) else child)
-        if (child.tail or "").strip():
-            owners.append(None)
-    ends = [end for end in owners[:1] + owners[-1:] if end is not None]
-    badge = owners[0] if owners and owners[0] is not None and _is_badge(owners[0], el) else None
-
-    def aside(child: etree._Element) -> bool:
-        return child is badge or (any(child is end for end in ends) and _only_date(normalize_space(visible_text(child))))
-    text = visible_text(el, aside)
-    return text if normalize_space(text) else visible_text(el)
-
-
-# A short label before a headline (`<span class="label-live">Live</span>`, a kicker, a badge) marks the story, it is
-# not its title.
-_BADGE_CLASS = re.compile(r"(?:^|[\s_-])(?:label|badge|kicker|flag|eyebrow)(?:$|[\s_-])", re.I)
-_MAX_BADGE = 12
-
-
-def _is_badge(leaf: etree._Element, within: etree._Element) -> bool:
-    if len(normalize_space(visible_text(leaf))) > _MAX_BADGE:
-        return False
-    node: etree._Element | None = leaf
-    while node is not None and node is not within:
-        if _BADGE_CLASS.search(node.get("class") or ""):
-            return True
-        node = node.getparent()
-    return False
-
-
-def _only_date(text: str) -> bool:
-    found = find_date_text(text) if text and len(text) <= 40 else None
-    return found is not None and len(found) >= len(text) - 8
 
 
 _BRACKETED = re.compile(r"[(\[【（［「『〔〈《][^)\]】）］」』〕〉》]*[)\]】）］」』〕〉》]")
@@ -408,7 +294,7 @@ def _link_title(link: etree._Element | None) -> str:
     """The link's text, or its title attribute when the text is empty or a truncated form of it (`关于…`)."""
     if link is None:
         return ""
-    text = clean_scraped_title(_headline_text(link))
+    text = clean_scraped_title(headline_text(link))
     raw = link.get("title") if not text or text.endswith(_ELLIPSIS) else None  # cleaned only when it may serve
     attr = clean_scraped_title(raw) if raw else ""
     if attr and (not text or attr.startswith(text.rstrip(".…"))):

@@ -15,7 +15,8 @@ from parsel import Selector
 
 from crawler.blocks import detect_items, item_box
 from crawler.discover.naming import nearby_heading
-from crawler.extract import ListingEntry, extract_items, landing_url, visible_text
+from crawler.extract import ListingEntry, extract_items
+from crawler.item_text import landing_url, visible_text
 from crawler.urls import site_of
 from crawler.vocabulary import CHROME_WORDS, RANKING_CLASS, RANKING_WORDS
 from feedsvc.text import normalize_space
