@@ -133,7 +133,7 @@ def block_after(heading: etree._Element, item: str | None) -> etree._Element | N
             sibling = sibling.getnext()
         parent = node.getparent()
         if sibling is not None:
-            if parent is not None and _is_item(parent, sibling, item):
+            if parent is not None and (_is_item(parent, sibling, item) or _is_column(parent, sibling, item)):
                 return parent
             # The next box with its own heading: our box had no list at all (e.g. `<h3>阅读排行</h3></div>`).
             if _tag(sibling) in _HEADINGS or (sibling.xpath(_ANY_HEADING) and not _headings_in_items(sibling, item)):
@@ -143,6 +143,11 @@ def block_after(heading: etree._Element, item: str | None) -> etree._Element | N
             return None
         node = parent
     return None
+
+
+def _is_column(parent: etree._Element, candidate: etree._Element, item: str | None) -> bool:
+    """True when `candidate` is one of the side-by-side columns `parent`'s items are spread over."""
+    return item is None and any(col is candidate for col in _item_group(parent).columns)
 
 
 def _is_item(parent: etree._Element, candidate: etree._Element, item: str | None) -> bool:
@@ -186,16 +191,20 @@ class _Group:
     # True when the walk proved no other element of the block could hold a better group: then every block
     # between this one and `parent` has this group too (see _item_group).
     settled: bool = field(default=False, compare=False)
+    # Side-by-side columns holding the items (`parent` the first of them), read one after the other.
+    columns: tuple[etree._Element, ...] = field(default=(), compare=False)
 
     def holds(self, el: etree._Element, block: etree._Element) -> bool:
         if self.parent is None:
             return _tag(el) == "li" and el is not block and any(anc is block for anc in el.iterancestors())
-        return el.getparent() is self.parent and self._same_kind(el)
+        parent = el.getparent()
+        homes = self.columns or (self.parent,)
+        return any(parent is home for home in homes) and self._same_kind(el)
 
     def members(self, block: etree._Element) -> Iterator[etree._Element]:
         if self.parent is None:
             return (el for el in block.iter("li") if el is not block)
-        return (el for el in self.parent if self._same_kind(el))
+        return (el for home in self.columns or (self.parent,) for el in home if self._same_kind(el))
 
     def _same_kind(self, el: etree._Element) -> bool:
         """The group's tag and class words; an item with a class word more (`teaser ts-audio` among `teaser`
@@ -214,6 +223,13 @@ _ITEMS_MEMO: weakref.WeakKeyDictionary[etree._Element, dict[etree._Element, _Gro
 def detect_items(block: etree._Element, limit: int | None = None) -> list[etree._Element]:
     """The block's repeated item elements when no `item` selector is configured (the first `limit` of them)."""
     return list(islice(iter_items(block), limit))
+
+
+def item_box(block: etree._Element) -> etree._Element | None:
+    """The element whose children are the block's detected items (the columns' parent when they are spread over
+    side-by-side columns); None when nothing repeats."""
+    group = _item_group(block)
+    return group.columns[0].getparent() if group.columns else group.parent
 
 
 def iter_items(block: etree._Element) -> Iterator[etree._Element]:
@@ -244,7 +260,7 @@ def _settled_above(block: etree._Element, memo: dict[etree._Element, _Group]) ->
     for anc in block.iterancestors():
         group = memo.get(anc)
         if group is not None and group.settled and group.parent is not None and (
-                group.parent is block or _under(group.parent, block)):
+                group.parent is block or _under(group.parent, block)) and all(_under(c, block) for c in group.columns):
             return group
     return None
 
@@ -277,14 +293,15 @@ def _detect_group(block: etree._Element) -> _Group:
             tag = child.tag.lower()
             if tag not in _NOT_ITEMS:
                 groups.setdefault((tag, _class_key(child)), []).append(child)
-        for (tag, cls), members in groups.items():
+        for (tag, cls), members in _merge_kin(groups).items():
             if len(members) < max(2, best[0]):
                 continue
             linked = [m for m in members if _has_link(m)]
             if len(linked) < max(2, best[0]) or (tag == "a" and _repeats(parent) and _headlines(linked) < 2):
                 continue  # a card's links (image, channel, one title, author) when the card itself repeats
             # Pagination (`1 2 3 下一页`) also repeats links: members with title-length text count first.
-            titled = sum(1 for m in linked if len(normalize_space(_full_text(m))) > 4)
+            # Distinct texts: a widget repeated beside each item (a hidden "Social Share" box) says the same each time.
+            titled = len({text for m in linked if len(text := normalize_space(_full_text(m))) > 4})
             rank = (titled, len(linked), int(tag == "li"), -depth)
             if rank > best:
                 best, found = rank, _Group(parent, tag, cls)
@@ -293,9 +310,64 @@ def _detect_group(block: etree._Element) -> _Group:
         if found.parent is parent and _X_WIDE(block, k=best[0]) <= sum(1 for n in sizes if n >= best[0]):
             # Within the visit budget, a walk from any block between this one and the group's parent meets the
             # same candidates in the same order, deeper levels included (they hold no element that wide).
-            return replace(found, settled=_X_COUNT(block) < _MAX_VISITED)
+            return _across_columns(replace(found, settled=_X_COUNT(block) < _MAX_VISITED), block)
     # Nothing repeats (a one-entry list): the `li` elements, as when `item = "li"` was the default.
-    return found
+    return _across_columns(found, block)
+
+
+def _across_columns(group: _Group, block: etree._Element) -> _Group:
+    """The group spread over side-by-side columns: a box laid out as two `div.col-6` of three cards each (phys.org's
+    Related Stories) is one list of six. Only when the columns hold nothing but such items, so columns that each
+    carry their own heading stay separate lists."""
+    column = group.parent
+    box = column.getparent() if column is not None else None
+    if column is None or column is block or box is None or not (box is block or _under(box, block)):
+        return group
+    key = (_tag(column), _class_key(column))
+    columns = tuple(c for c in box if isinstance(c.tag, str) and (_tag(c), _class_key(c)) == key)
+    if len(columns) < 2 or not all(_only_items(c, group) for c in columns):
+        return group
+    return _Group(column, group.tag, group.cls, columns=columns)
+
+
+def _only_items(column: etree._Element, group: _Group) -> bool:
+    """Two or more linked members of the group's kind, and no other child showing text."""
+    members = 0
+    for child in column:
+        if not isinstance(child.tag, str):
+            continue
+        if replace(group, parent=column).holds(child, column) and _has_link(child):
+            members += 1
+        elif normalize_space(_full_text(child)):
+            return False
+    return members >= 2
+
+
+# Class keys of two sibling groups that name one kind of item: most words shared, several of them.
+_KIN_SHARE = 0.75
+_KIN_WORDS = 3
+
+
+def _merge_kin(groups: dict[tuple[str, str], list[etree._Element]]) -> dict[tuple[str, str], list[etree._Element]]:
+    """Sibling groups of one tag whose classes differ in a word or two are one group, keyed by the shared words.
+
+    Blog themes class each post by its category or tag (`post hentry type-post category-general` beside
+    `… category-in-house`): split by that word, the list would lose every post of the smaller category."""
+    if len(groups) < 2:
+        return groups
+    merged: dict[tuple[str, str], list[etree._Element]] = {}
+    for (tag, cls), members in sorted(groups.items(), key=lambda g: -len(g[1])):
+        words = set(cls.split())
+        for (other_tag, other_cls), others in merged.items():
+            shared = words & set(other_cls.split())
+            if other_tag == tag and len(shared) >= _KIN_WORDS and len(shared) >= _KIN_SHARE * max(
+                    len(words), len(other_cls.split())):
+                del merged[(other_tag, other_cls)]
+                merged[(tag, " ".join(sorted(shared)))] = others + members
+                break
+        else:
+            merged[(tag, cls)] = members
+    return merged
 
 
 # Real listings hold tens to a few hundred items; these bounds only bite on pages built to be huge.
@@ -335,6 +407,7 @@ _POSITION_WORDS = frozenset({"first", "last", "odd", "even", "on", "active", "cu
 
 
 _SUFFIX = re.compile(r"[-_]")
+_TAXONOMY = re.compile(r"(?:tag|category|cat|topic|author|format|status|type)-.", re.I)
 
 
 def _class_key(el: etree._Element) -> str:
@@ -342,9 +415,11 @@ def _class_key(el: etree._Element) -> str:
     value = el.get("class")
     if not value:
         return ""
-    # `news_first` marks the first of `news_article` items as `first` does.
+    # `news_first` marks the first of `news_article` items as `first` does; `category-news` and `tag-covid-19` say
+    # what a post is about (WordPress's post classes), not what kind of element it is.
     words = {w.rstrip("0123456789-_") for w in value.split()
-             if w.lower() not in _POSITION_WORDS and _SUFFIX.split(w.lower())[-1] not in _POSITION_WORDS}
+             if w.lower() not in _POSITION_WORDS and _SUFFIX.split(w.lower())[-1] not in _POSITION_WORDS
+             and not _TAXONOMY.match(w)}
     return " ".join(sorted(w for w in words if w))
 
 

@@ -46,6 +46,9 @@ _MD_CN = rf"(?<![\d年])(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号]{_TI
 _MD = rf"(?<![\d./-]){_MD_MONTH}(?P<sep>[-/]){_MD_DAY}(?![\d/-]){_TIME}"
 _EN_MDY = rf"\b{_MONTH}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b{_TIME}"
 _EN_DMY = rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b{_TIME}"
+# `14 JAN 20` (nature.com's lists): day, month, two-digit year; tried before `JAN 20` is read as January 20th. Not
+# before a clock (`5 Jan 20:30` is a time) or more digits.
+_EN_DMY_YY = rf"\b(?P<d>[0-3]?\d)\s+{_MONTH}\s+(?P<yy>\d{{2}})(?![\d:：])"
 # US order with a year (`12/31/2014`, as `10/12` is month/day already); a time before it is left aside.
 _MDY = r"(?<![\d/.])(?P<m>0?[1-9]|1[0-2])/(?P<d>0[1-9]|[12]\d|3[01]|[1-9])/(?P<y>(?:19|20)\d{2})(?![\d/])"
 _REL_CN = r"(?P<n>\d+|[一两二三四五六七八九十半])\s*(?P<unit>秒|分钟|小时|天|日|周|星期|个月|月|年)\s*前"
@@ -58,6 +61,7 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("ymd", _YMD),
     ("ymd", _YMD_CN),
     ("ymd", _MDY),
+    ("en", _EN_DMY_YY),
     ("en", _EN_MDY),
     ("en", _EN_DMY),
     ("rel_cn", _REL_CN),
@@ -283,6 +287,8 @@ def _resolve(kind: str, match: re.Match[str], now: datetime, tz: ZoneInfo) -> da
             day_number = int(groups["d"])
             if groups.get("y"):
                 return _at(date(int(groups["y"]), month, day_number), match, tz)
+            if groups.get("yy"):
+                return _at(date(2000 + int(groups["yy"]), month, day_number), match, tz)
             day = month_day(month, day_number, now, tz)
             return _at(day, match, tz) if day else None
     except ValueError:

@@ -23,6 +23,8 @@ from crawler.dates import (
     split_leading_date,
     split_trailing_date,
 )
+from crawler.item_text import NO_TEXT, headline_text, landing_url, visible_text
+from crawler.urls import same_site
 from crawler.vocabulary import NEXT_LABELS, PAGE_NUMBER
 from feedsvc.config import ListingConfig
 from feedsvc.text import clean_scraped_title, normalize_space
@@ -42,7 +44,7 @@ __all__ = [
 
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "#")
 _ELLIPSIS = ("...", "…", "..")
-_NO_TEXT = frozenset({"a", "script", "style", "noscript"})
+_NO_TEXT = NO_TEXT  # also where an item shows its date: outside links, scripts and styles
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +144,16 @@ def _entry(element: etree._Element, listing: ListingConfig, base_url: str, rank:
         date_text = _date_inside(link, title)
     if date_text is None and element.tag == "dt":  # `<dt><a>title</a></dt><dd>2024-10-12</dd>`
         date_text = _outside_date([t for dd in _dds(element) for t in _text_outside_links(dd)])
+    if date_text is None and element.tag == "a":  # `<a>title</a><font>2005-07-13</font><br>`: a run, no element
+        date_text = _outside_date(list(_run_texts(element)))
     glued, title = split_leading_date(title)
     if glued is None:
         glued, title = split_trailing_date(title)
     if not title:
         return None
     url = join_url(base_url, "".join(href.split()))  # CMSs wrap long hrefs over lines
+    if (carried := landing_url(url)) != url and same_site(carried, url):
+        url = carried  # the portal's own click counter: the article is what it carries
     date_text = date_text or glued
     del alive
     return ListingEntry(url=url, title=title, date_text=date_text or date_value, rank=rank, date_value=date_value)
@@ -166,26 +172,6 @@ def title_link(item: etree._Element) -> etree._Element | None:
     if longest == 0:
         return links[0]  # image links only: the title comes from the image's alt text
     return next(a for a, n in zip(links, lengths, strict=True) if n >= longest / 2)
-
-
-def visible_text(element: etree._Element) -> str:
-    """The element's text without what the page hides (`hidden`, `aria-hidden`, display:none, script, style)."""
-    if _hidden(element):
-        return ""
-    parts: list[str] = [element.text or ""]
-    for child in element:
-        if isinstance(child.tag, str) and child.tag not in _NO_TEXT.difference({"a"}):
-            parts.append(visible_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-
-
-def _hidden(element: etree._Element) -> bool:
-    return (element.get("hidden") is not None or element.get("aria-hidden") == "true"
-            or bool(_HIDDEN_STYLE.search(element.get("style") or "")))
 
 
 _BRACKETED = re.compile(r"[(\[【（［「『〔〈《][^)\]】）］」』〕〉》]*[)\]】）］」』〕〉》]")
@@ -262,6 +248,21 @@ def _dds(dt: etree._Element) -> Iterator[etree._Element]:
         sibling = sibling.getnext()
 
 
+def _run_texts(link: etree._Element) -> Iterator[str]:
+    """Text after a bare item link up to the next link or line break: old portals list `<a>title</a>&nbsp;<font>date
+    </font><br>` runs in one cell, with no element per item, so the link and what follows it on its line are one."""
+    if link.tail:
+        yield link.tail
+    for sibling in link.itersiblings():
+        if not isinstance(sibling.tag, str):
+            continue
+        if sibling.tag in ("br", "p", "div", "li", "tr") or (sibling.tag == "a" and sibling.get("href")):
+            return
+        yield from _text_outside_links(sibling)
+        if sibling.tail:
+            yield sibling.tail
+
+
 def _text_outside_links(element: etree._Element) -> Iterator[str]:
     """Text of `element` that is not inside a link, script or style (where a listing item shows its date)."""
     if not isinstance(element.tag, str) or element.tag in _NO_TEXT:
@@ -293,7 +294,7 @@ def _link_title(link: etree._Element | None) -> str:
     """The link's text, or its title attribute when the text is empty or a truncated form of it (`关于…`)."""
     if link is None:
         return ""
-    text = clean_scraped_title(visible_text(link))
+    text = clean_scraped_title(headline_text(link))
     raw = link.get("title") if not text or text.endswith(_ELLIPSIS) else None  # cleaned only when it may serve
     attr = clean_scraped_title(raw) if raw else ""
     if attr and (not text or attr.startswith(text.rstrip(".…"))):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-# Decorations around heading text: `【推荐文稿】`, `推荐文稿 >>`, `Latest posts:`.
-DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」"
+# Decorations around heading text: `【推荐文稿】`, `推荐文稿 >>`, `Latest posts:`, `■相关链接` (a bullet before it).
+DECOR = " \t\r\n\xa0\u3000:：>»›<«‹·|-—–[]【】「」■□●○◆◇▪▫►▶▸•"
 
 # A box of most-read/popular items (its heading or its class/id).
 RANKING_WORDS = re.compile(r"排行|排名|热门|热点|热读|点击|most\s+(read|viewed|popular)|popular|trending|top\s*\d*", re.I)

@@ -284,3 +284,10 @@ def test_split_leading_dates_with_times_day_words_and_cjk_brackets(text: str, ex
 )
 def test_split_trailing_dates_in_cjk_and_full_width_brackets(text: str, expected: tuple[str | None, str]) -> None:
     assert split_trailing_date(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("14 JAN 20", sh(2020, 1, 14)), ("News Q&A 24 DEC 19", sh(2019, 12, 24))])
+def test_day_month_and_two_digit_year_as_nature_lists_show_them(text: str, expected: datetime) -> None:
+    """`14 JAN 20` is the 14th of January 2020, not January 20th: the day before the month claims the year."""
+    assert find_date_text(text) == text.split("Q&A ")[-1]
+    assert parse_date(text, CRAWL, SHANGHAI) == expected

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from parsel import Selector
 
-from crawler.discover.candidates import find_candidates, is_chrome, rankish, why_rejected
+from crawler.discover.candidates import find_candidates, is_chrome, landing_host, rankish, why_rejected
+from crawler.extract import extract_items
 
 URL = "http://site.example/"
 PAGE = """<html><body>
@@ -105,3 +106,50 @@ def test_cards_chrome_words_on_far_wrappers_and_sibling_hosts_do_not_hide_dated_
     assert [(c.element.tag, c.element.get("class"), len(c.entries)) for c in found] == [(
         "ul", None, 3), ("ul", "cards", 3)]
     assert [e.title for e in found[1].entries] == ["卡片一的新闻标题文字", "卡片二的新闻标题文字", "卡片三的新闻标题文字"]
+
+
+def test_ads_served_through_the_sites_own_redirector_are_off_site() -> None:
+    # cn.ent.yahoo.com, 2005: a 消费热点 ad box whose links go through cn.rd.yahoo.com to other sites.
+    ads = "".join(f'<tr><td><nobr><a href="http://cn.rd.yahoo.com/SIG=12d{n}/M=544151/D=cn_ent/S=9649:ST{n}/*http://www.ad{n}.example.com/'
+                  f'index.php?id={n}">第{n}个治脱发白发的特效广告</a></nobr></td></tr>' for n in range(1, 6))
+    page = Selector(text=f'<html><body><div class="bg_lt"><b>消费热点</b></div><div class="pad1"><table>{ads}</table></div></body></html>')
+    table = page.css("table")[0].root
+    entries = extract_items(Selector(root=table, type="html"), None, "http://cn.ent.yahoo.com/050427/347/26pbv.html")
+    assert len(entries) == 5
+    assert why_rejected(table, entries, "cn.ent.yahoo.com") == "offsite"
+    assert landing_host("https://t.example.com/click?u=1&url=https%3A%2F%2Fwww.shop.example%2Fx") == "www.shop.example"
+    assert landing_host("https://news.example.com/2024/story.html") == "news.example.com"
+
+
+def test_a_dated_comment_thread_linking_its_authors_is_not_a_listing() -> None:
+    # politico.com, 2010: each comment links its author's profile and shows its date; authors comment more than once.
+    authors = ["Dread-neck", "poorsinner101", "American911", "poorsinner101", "Dread-neck", "gopvoter"]
+    comments = "".join(f'<li><a href="http://dyn.politico.com/profile_view.cfm?member_id={name}">{name}</a> Oct. 9, 2010'
+                       f'<p>A comment of some length by this reader.</p></li>' for name in authors)
+    page = Selector(text=f'<html><body><ul id="commentsList">{comments}</ul></body></html>')
+    ul = page.css("ul")[0].root
+    entries = extract_items(Selector(root=ul, type="html"), None, "http://www.politico.com/news/stories/1010/43352.html")
+    assert len(entries) == 6 and all(e.date_text for e in entries)
+    assert why_rejected(ul, entries, "www.politico.com") == "repeats"
+
+
+def test_a_comment_list_linking_anchors_on_the_article_itself_is_not_a_listing() -> None:
+    # californiaglobe.com (WordPress): each comment's date links its own anchor on the article's page; an author
+    # with a site of their own links it.
+    page_url = "https://californiaglobe.com/section-2/amazon-liable/"
+    comments = "".join(f'<li><article><footer><b>{"<a href=/r/>Reader 1</a>" if n == 1 else f"Reader {n}"}</b>'
+                       f'<a href="{page_url}#comment-{18676 + n}"><time datetime="2020-08-15T0{n}:35:53-07:00">'
+                       f'August 15, 2020 at {n}:35 am</time></a></footer><p>A comment.</p></article></li>' for n in range(1, 7))
+    page = Selector(text=f'<html><body><ol class="comment-list">{comments}</ol></body></html>')
+    ol = page.css("ol")[0].root
+    entries = extract_items(Selector(root=ol, type="html"), None, page_url)
+    assert why_rejected(ol, entries, "californiaglobe.com") == "repeats"
+
+
+def test_share_buttons_carrying_our_articles_are_off_site() -> None:
+    shares = "".join(f'<li><a href="http://www.facebook.com/sharer/sharer.php?u=https://www.nationnews.com/2021/01/0{n}/story/">'
+                     f'Share story number {n} on Facebook</a> January {n}, 2021</li>' for n in range(1, 5))
+    page = Selector(text=f'<html><body><ul>{shares}</ul></body></html>')
+    ul = page.css("ul")[0].root
+    entries = extract_items(Selector(root=ul, type="html"), None, "https://www.nationnews.com/2022/04/22/schools/")
+    assert why_rejected(ul, entries, "www.nationnews.com") == "offsite"

@@ -487,3 +487,61 @@ def test_a_heading_s_bracketed_date_and_marks_are_not_its_title() -> None:
     assert [(e.title, e.date_text) for e in extract_items(block, None, "http://site.example/")] == [
         ("[FT]米朝首脳会談、クシュナー氏が橋渡し", "2018/6/18 14:10"), ("米、北朝鮮非核化まで制裁継続", "2018/6/15"),
         ("World: Leaders meet in Geneva", "2018-06-14")]
+
+
+def test_a_card_links_dateline_screen_reader_label_and_summary_are_not_its_title() -> None:
+    # bbc.com: `<a><span class="off-screen">Video</span><span>Title</span><div class="date">10 April 2020</div></a>`
+    # and `<a><strong>Title</strong><p>Summary…</p><div class="date">8 July 2020</div></a>`.
+    html = """<html><body><ul id="more">
+      <li><a href="/news/av/1"><div><div><span class="off-screen"> Video</span> <span class="cta"> Mass graves ramp up </span>
+        </div><div class="date date--v1" data-seconds="1586511090" data-datetime="10 April 2020">10 April 2020</div></div></a></li>
+      <li><a href="/news/2"><strong>Record new cases in US</strong><p>Several states see a surge.</p>
+        <div class="date date--v2" data-datetime="8 July 2020">8 July 2020</div></a></li>
+      <li><a href="/markets/kabu/"><span>日経平均</span><br><span>6/19 大引</span><span>22,278.48</span></a></li>
+    </ul></body></html>"""
+    entries = extract_listing(Selector(text=html), ListingConfig(id="more", block="#more"), "https://www.bbc.com/news/x")
+    assert entries is not None
+    assert [(e.title, e.date_text) for e in entries] == [
+        ("Mass graves ramp up", "10 April 2020"), ("Record new cases in US", "8 July 2020"),
+        ("日経平均6/19 大引22,278.48", None)]  # a date amid a quote's figures is not its dateline
+
+
+def test_an_item_through_the_sites_own_click_counter_links_the_article_it_carries() -> None:
+    # cn.news.yahoo.com, 2005: related stories go through cn.rd.yahoo.com; an ad through it carries another site.
+    html = """<html><body><td class="yghd" id="rel">
+      ·<a href="http://cn.rd.yahoo.com/home/articlepage/relatedarticle/news/*http://cn.news.yahoo.com/050403/72/2aji2.html">
+      富夫妻望子成龙假离婚</a><span>（2005-04-03 17:19PM）</span><br>
+      ·<a href="http://cn.rd.yahoo.com/SIG=12d/M=5441/*http://www.kb78.com/index.php?id=274">和爱人接吻口臭怎么办</a><br>
+      ·<a href="https://t.example.com/click?u=1&amp;url=https%3A%2F%2Fnews.example.com%2Fa%2F1.html&amp;x=2">点击计数</a><br>
+    </td></body></html>"""
+    entries = extract_listing(Selector(text=html), ListingConfig(id="rel", block="#rel"), "http://cn.news.yahoo.com/050404/346/2al02.html")
+    assert entries is not None
+    assert [e.url for e in entries] == ["http://cn.news.yahoo.com/050403/72/2aji2.html",
+                                        "http://cn.rd.yahoo.com/SIG=12d/M=5441/*http://www.kb78.com/index.php?id=274",
+                                        "https://news.example.com/a/1.html"]
+
+
+def test_a_card_link_laid_out_in_blocks_gives_its_headline_block_and_its_date() -> None:
+    # metrotimes.com: `<a><div><p class="headline">Title</p><div><p>By …</p><time>Nov 8, 2023</time></div></div>
+    # <div><img></div></a>`; nikkei.com's quote rows (figures in blocks) stay one line of text.
+    card = ('<div class="tile"><a href="/food-drink/talking-turkey-{n}"><div><p class="headline">Talking turkey number {n}</p>'
+            '<div class="infoline"><p>By Robert Stempkowski</p><time>Nov {n}, 2023</time></div></div><div><img src="x.jpg"></div></a></div>')
+    quote = '<a href="/markets/kabu/"><ul><li><span>日経平均</span><br><span>6/19 大引</span></li><li>22,278.48</li><li>-1.77%</li></ul></a>'
+    html = f'<html><body><div id="tiles">{"".join(card.format(n=n) for n in (8, 2))}</div><div id="q">{quote}</div></body></html>'
+    entries = extract_listing(Selector(text=html), ListingConfig(id="t", block="#tiles"), "https://www.metrotimes.com/x")
+    assert [(e.title, e.date_text) for e in entries or []] == [("Talking turkey number 8", "Nov 8, 2023"),
+                                                                ("Talking turkey number 2", "Nov 2, 2023")]
+    (row,) = extract_listing(Selector(text=html), ListingConfig(id="q", block="#q", item="a"), "https://www.nikkei.com/") or []
+    assert row.date_text is None and "22,278.48" in row.title
+
+
+def test_a_live_badge_before_the_headline_is_not_title_text() -> None:
+    # telegraph.co.uk: `<a><span><span class="label-live"><span class="label-live__copy">Live</span></span>
+    # <span>Headline</span></span></a>`; a short word that is simply the title's first word stays.
+    item = ('<li><h2><a href="/world-news/2022/05/12/{n}/"><span class="list-headline__text">{badge}<span>{title}</span>'
+            '</span></a></h2><time datetime="2022-05-12T15:18:53.105Z">12 May 2022, 4:18pm</time></li>')
+    live = '<span class="label-live label-live--small"><span class="label-live__wrapper"><span class="label-live__copy">Live</span></span></span>'
+    html = ('<html><body><ul id="more">' + item.format(n=1, badge=live, title="Russia-Ukraine latest news")
+            + item.format(n=2, badge="<span>Live</span> ", title="music tonight in Leeds") + "</ul></body></html>")
+    entries = extract_listing(Selector(text=html), ListingConfig(id="more", block="#more"), "https://www.telegraph.co.uk/news/x")
+    assert [e.title for e in entries or []] == ["Russia-Ukraine latest news", "Live music tonight in Leeds"]

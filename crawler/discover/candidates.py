@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 from lxml import etree
 from parsel import Selector
 
-from crawler.blocks import detect_items
+from crawler.blocks import detect_items, item_box
 from crawler.discover.naming import nearby_heading
-from crawler.extract import ListingEntry, extract_items, visible_text
+from crawler.extract import ListingEntry, extract_items
+from crawler.item_text import landing_url, visible_text
 from crawler.urls import site_of
 from crawler.vocabulary import CHROME_WORDS, RANKING_CLASS, RANKING_WORDS
 from feedsvc.text import normalize_space
@@ -26,6 +27,9 @@ _MIN_ITEMS = 3
 MIN_DATED = 0.6  # share of items showing a date for a dated list; glued and year-less dates count
 _MIN_SAME_SITE = 0.8  # share of items linking to this site: link farms and partner boxes point away
 _MIN_UNDATED_TITLE = 8  # characters: an undated ranking must read like article titles, not menu labels
+# Share of items linking a page no other item links: a comment thread links its authors again and again, or
+# each comment's anchor on the article's own page.
+_MIN_DISTINCT = 0.8
 _MAX_HEADLINES = 2.0  # per item: a "column" of a front page holds several headlines; an item (a card too) holds one
 
 _REJECT_WHY = {
@@ -34,6 +38,7 @@ _REJECT_WHY = {
     "offsite": "links mostly leave the site",
     "undated": "items carry no dates and do not read like a ranking of articles",
     "columns": "each item holds several lists (a page column, not an item)",
+    "repeats": "items link the same pages again and again (comments: their authors, or anchors on one page)",
 }
 
 
@@ -58,7 +63,7 @@ def find_candidates(page: Selector, url: str, strict: bool = True) -> list[Candi
         if not isinstance(parent.tag, str) or not _has_repeats(parent):
             continue
         items = detect_items(parent)
-        if not items or items[0].getparent() is not parent:
+        if not items or item_box(parent) is not parent:
             continue  # the items sit deeper: that inner element is the block, visited on its own
         entries = extract_items(Selector(root=parent, type="html"), None, url)
         urls = frozenset(e.url for e in entries)
@@ -80,9 +85,13 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
     if is_chrome(element, dated >= MIN_DATED):
         return "chrome"
     site = site_of(host)
-    same = sum(1 for e in entries if site_of(urlsplit(e.url).hostname or "") == site) / len(entries)
+    # On the site by its own host and by where it lands: a share button carrying our URL is facebook's.
+    on_site = sum(1 for e in entries if site_of(urlsplit(e.url).hostname or "") == site == site_of(landing_host(e.url)))
+    same = on_site / len(entries)
     if same < _MIN_SAME_SITE:
         return "offsite"
+    if len({e.url.split("#", 1)[0] for e in entries}) < _MIN_DISTINCT * len(entries):  # comment permalinks: one page
+        return "repeats"
     items = detect_items(element)
     headlines = sum(_headline_links(it) for it in items) / max(len(items), 1)
     if headlines >= _MAX_HEADLINES:
@@ -92,6 +101,16 @@ def why_rejected(element: etree._Element, entries: list[ListingEntry], host: str
         if not (rankish(element, nearby_heading(element)) and long_titles >= 0.8):
             return "undated"
     return None
+
+
+def landing_host(url: str) -> str:
+    """The host a link lands on: the URL a click-counting redirect carries (`cn.rd.yahoo.com/…/*http://www.kb78.com/`,
+    `…/click?url=https%3A%2F%2Fad.example%2F`), else the link's own host. Ad boxes served through the portal's own
+    redirector point off the site all the same."""
+    try:
+        return urlsplit(landing_url(url)).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _headline_links(item: etree._Element) -> int:

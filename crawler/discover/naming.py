@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from parsel import Selector
 
-from crawler.blocks import HEADING_TAGS, find_block
+from crawler.blocks import HEADING_TAGS, detect_items, find_block
 from crawler.dates import parse_date
 from crawler.extract import ListingEntry, extract_items
 from crawler.vocabulary import DECOR, LATEST_WORDS, NEXT_LABELS, PAGE_NUMBER, heading_kind
 from feedsvc.text import normalize_space
 
+_CONFIRMED_LEVELS = 6  # wrappers climbed looking for a heading that find_block then confirms
 _MAX_HEADING = 30  # characters; longer text above a block is prose, not its title
 _TITLE_CLASS = re.compile(r"tit|head|hd|caption|label|name|bar", re.I)
 _SIMPLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -34,8 +35,13 @@ def _clean(text: str) -> str:
     return normalize_space(text).strip(DECOR)
 
 
+# Brackets left empty once a link's text is set aside: `Latest posts by Evan Symon (<a>see all</a>)`.
+_EMPTY_BRACKETS = re.compile(r"[(\[【（［]\s*[)\]】）］]")
+
+
 def _text_outside_links(el: etree._Element) -> str:
-    return _clean(" ".join(el.xpath(".//text()[not(ancestor::a) and not(ancestor::script) and not(ancestor::style)]")))
+    text = " ".join(el.xpath(".//text()[not(ancestor::a) and not(ancestor::script) and not(ancestor::style)]"))
+    return _clean(_EMPTY_BRACKETS.sub(" ", text))
 
 
 def heading_text(el: etree._Element) -> str | None:
@@ -61,10 +67,10 @@ def heading_text(el: etree._Element) -> str | None:
     return text if 0 < len(text) <= _MAX_HEADING else None
 
 
-def nearby_heading(element: etree._Element) -> str | None:
-    """The text shown as the title of `element`'s box: a heading just before it, climbing out of wrappers."""
+def nearby_heading(element: etree._Element, levels: int = 3) -> str | None:
+    """The text shown as the title of `element`'s box: a heading just before it, climbing out of `levels` wrappers."""
     el: etree._Element | None = element
-    for _ in range(3):
+    for _ in range(levels):
         if el is None or not isinstance(el.tag, str) or el.tag in ("body", "html"):
             return None
         if el.tag == "table":
@@ -92,14 +98,26 @@ def _same(found: list[ListingEntry] | None, want: list[ListingEntry]) -> bool:
 
 
 def heading_that_finds(page: Selector, element: etree._Element, entries: list[ListingEntry], url: str) -> str | None:
-    """The block's heading text when `heading = "…"` leads the crawler back to exactly these entries."""
-    heading = nearby_heading(element)
-    if not heading:
+    """The block's heading text when `heading = "…"` leads the crawler back to exactly these entries.
+
+    Table layouts put the title in the row above the list's row, with the list nested cells and tables deep in
+    the next one (sohu.com's 相关链接): the climb goes further than for a guess, since find_block must confirm it."""
+    for heading in (nearby_heading(element, _CONFIRMED_LEVELS), _leading_heading(element)):
+        if not heading:
+            continue
+        block = find_block(page, None, heading, None)
+        if block is not None and _same(extract_items(block, None, url), entries):
+            return heading
+    return None
+
+
+def _leading_heading(element: etree._Element) -> str | None:
+    """The title bar that opens the box itself, before its items (`<li><div><h2>Related Stories</h2></div><div>cards
+    </div><div>cards</div></li>`)."""
+    first = next((child for child in element if isinstance(child.tag, str)), None)
+    if first is None or any(first is it for it in detect_items(element)):
         return None
-    block = find_block(page, None, heading, None)
-    if block is None or not _same(extract_items(block, None, url), entries):
-        return None
-    return heading
+    return heading_text(first)
 
 
 def stable_selector(page: Selector, element: etree._Element, entries: list[ListingEntry], url: str) -> str | None:
