@@ -17,6 +17,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.settings import use_config
 
+from crawler.article_tables import unwrap_layout_tables
+
 # Text a visitor cannot see must never become a title or body: the `hidden` attribute, aria-hidden, and inline
 # display:none / visibility:hidden. (Stylesheet rules are not evaluated: that needs a browser.)
 _STYLE = "translate(@style, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ ', 'abcdefghijklmnopqrstuvwxyz')"  # lower case, spaces out
@@ -73,9 +75,10 @@ def visible_tree(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
 
 def prepare_page(tree: etree._Element) -> None:
     """Ready the page's visible copy, in place, for the automatic choice of the main text (a configured body
-    selector never sees this: it may name what is dropped here): slideshows and teaser lists go, and a table
-    indented with a <blockquote> is freed from it (trafilatura flattens a quoted table into loose cells and loses
-    the plain-text ones)."""
+    selector never sees this: it may name what is dropped here): layout tables become blocks
+    (crawler/article_tables.py), slideshows and teaser lists go, and a table indented with a <blockquote> is freed
+    from it (trafilatura flattens a quoted table into loose cells and loses the plain-text ones)."""
+    unwrap_layout_tables(tree)
     drop_galleries(tree)
     drop_teaser_lists(tree)
     for quote in _X_QUOTED_TABLES(tree):
