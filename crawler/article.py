@@ -115,21 +115,24 @@ def _title(page: Selector, selectors: ArticleSelectors) -> tuple[str | None, etr
     head_title = clean_scraped_title(_first(_X_TITLE(root)))
     h1s = [(clean_scraped_title(_X_STRING(h)), h) for h in _X_H1(root)]
     h1s = [(text, el) for text, el in h1s if text]
-    # A logo is often an <h1> too; the article's h1 is the one the <title> repeats.
+    # A logo is often an <h1> too; the article's h1 is the one the <title> repeats, and more than its site-name
+    # part ("Salon", "V8", "痞客邦 PIXNET" are in their page's <title> too, beside the headline).
     for text, el in h1s:
-        if text in head_title:
+        if text in head_title and len(text) * 2 >= len(head_title):
             return text, el
-    # No h1 repeats the <title>: the first h1 is then as often the site's logo ("Salon", "V8"), so the page's
-    # own og:title goes first (measured on the readability test pages: bench/extract_quality.py).
+    # No h1 repeats the <title>: the first h1 is then as often the site's logo or a section's name, so the page's
+    # own og:title goes first, then the <title> (measured on the readability test pages: bench/extract_quality.py).
     og = clean_scraped_title(_first(_X_OG_TITLE(root)))
     if og:
         return og, next((el for text, el in h1s if text == og), None)
-    if h1s:
-        return h1s[0]
     # "Title_Site name" / "Title - Site name": keep the part before the last separator when it is the longer.
     parts = re.split(r"\s*(?:_|\s-\s|\s\|\s|–|—\s)\s*", head_title)
     if len(parts) > 1 and len(parts[0]) >= len(parts[-1]):
-        return " ".join(parts[:-1]).strip() or None, None
+        head_title = " ".join(parts[:-1]).strip()
+    # An h1 the <title> does not repeat is as often a section's name ("Allergies Health Center" over "Babies Who
+    # Eat Peanuts Early May Avoid Allergy"): the longer of the two is the headline; a bare site name is short.
+    if h1s and len(h1s[0][0]) > len(head_title):
+        return h1s[0]
     return head_title or None, None
 
 
