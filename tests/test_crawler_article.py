@@ -219,3 +219,13 @@ def test_a_logo_or_section_h1_is_not_the_title() -> None:
     <h1>Allergies Health Center</h1>""" + _STORY + "</body></html>"
     assert extract_article(Selector(text=section), ArticleSelectors(), BASE).title == (
         "Babies Who Eat Peanuts Early May Avoid Allergy")
+
+
+def test_json_ld_date_published_wins_over_a_republished_open_graph_time() -> None:
+    # Real shape (medium.com, nbcnews.com): article:published_time carries the last update, JSON-LD the original.
+    page = """<html><head><title>River path</title>
+    <meta property="article:published_time" content="2024-12-07T12:43:39.889Z">
+    <script type="application/ld+json">{"@type":"NewsArticle","dateModified":"2024-12-07T12:43:39.889Z",
+    "datePublished":"2024-12-06T22:00:40.000Z","headline":"River path"}</script></head><body><h1>River path</h1>
+    """ + _STORY + "</body></html>"
+    assert extract_article(Selector(text=page), ArticleSelectors(), BASE).date_text == "2024-12-06T22:00:40.000Z"
