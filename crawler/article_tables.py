@@ -37,10 +37,16 @@ def unwrap_layout_tables(tree: etree._Element) -> None:
         for part in [el for el in table if el.tag in ("tbody", "thead", "tfoot")]:
             part.tag = "div"
         table.tag = "div"
+    own = set(cells)
     for cell in cells:
-        for el in [cell, *cell.iterdescendants()]:
-            if el.tag not in _BLOCKS or el is cell:
+        # Each cell wraps its own runs and those of its inline elements, not a nested cell's (that one's turn
+        # comes): every element is looked at once, however deep the tables nest.
+        stack = [cell]
+        while stack:
+            el = stack.pop()
+            if el is cell or el.tag not in _BLOCKS:
                 _wrap_text_runs(el)
+            stack.extend(child for child in el if isinstance(child.tag, str) and child not in own)
 
 
 def _is_layout(table: etree._Element) -> bool:
