@@ -5,7 +5,6 @@ from __future__ import annotations
 from lxml import html as lxml_html
 
 from crawler.article_body import largest_candidate, main_text, visible_tree
-from crawler.article_edges import trim_edges
 
 PAGE = """<html><body><!-- a comment --><div hidden>gone one</div><span aria-hidden="true">gone two</span>
 <p style="DISPLAY: None">gone three</p> tail stays <article><h2>Heading</h2>
@@ -51,43 +50,3 @@ def test_lazy_images_get_their_real_source() -> None:
     assert " ".join(tree.xpath("string(//p)").split()) == "Before after."
     assert largest_candidate("data:image/gif;base64,R0lGOD 1x") is None and largest_candidate("") is None
     assert largest_candidate("/a.jpg 1x,/b.jpg 2x") == "/b.jpg"
-
-
-def test_trim_edges_drops_navigation_before_and_furniture_after_the_article() -> None:
-    body = lxml_html.fragment_fromstring("""<div><p></p><p><a href="/">首页</a> | <a href="/n">新闻直通车</a></p>
-    <p>市政府周二宣布，沿江步道将延长四公里，这一计划十年前首次提出，曾因桥梁造价的争议两度推迟。</p><img src="/a.jpg">
-    <p>沿线居民表示欢迎。</p><p>责任编辑：王明</p><h3>相关新闻</h3><ul><li><a href="/5">市长辞职</a></li></ul></div>""")
-    trim_edges(body)
-    assert [" ".join(el.text_content().split())[:6] or el.tag for el in body] == ["市政府周二宣", "img", "沿线居民表示"]
-    english = lxml_html.fragment_fromstring("""<div><p><a href="/">Home</a> › <a href="/news">News</a></p>
-    <p>The city council voted on Tuesday to extend the river path by four kilometres, a plan first proposed.</p>
-    <p>Update: the vote count was published.</p><p><a href="/a/7">The next story</a> Next Article</p>
-    <h3>Most read</h3><ul><li><a href="/a/5">Mayor resigns</a></li></ul><img src="/ad.gif"><h3>Comments</h3>
-    <p>Loading comments…</p><p></p></div>""")
-    trim_edges(english)
-    assert [" ".join(el.text_content().split())[:20] or el.tag for el in english] == [
-        "The city council vot", "Update: the vote cou", "img"]  # a picture is kept, and the walk goes past it
-
-
-def test_trim_edges_drops_a_chinese_pages_date_line_and_copyright_notice() -> None:
-    # As old Chinese news pages print them: the headline, then a date/source line and the reporters; after the
-    # text, the editor and a three-paragraph "反侵权公告".
-    body = lxml_html.fragment_fromstring("""<div><h1>土豆变身“致富薯”</h1><p>2022-02-13 09:57 来源：光明日报</p>
-    <p>【新春走基层】</p><p>光明日报记者 王建宏 张文攀</p>
-    <p>土豆，听名字就“土”得掉渣。可这几天，在中国著名的土豆产区——宁夏固原市西吉县，记者却看到了另外一番景致。</p>
-    <p>全县马铃薯良种覆盖率接近100%。</p><p>（松花江网编辑 孙桂芳）</p><p>反侵权公告：</p>
-    <p>根据《中华人民共和国著作权法》等法律法规，未经书面许可，擅自转载本报社作品的，将涉嫌侵犯著作权人合法权益。为规范网络转载行为，本报社郑重公告：</p>
-    <p>一、任何单位或个人，在任何公开传播平台上使用著作权归属于本报社的原创内容，必须事先取得本报社书面授权；</p>
-    <p>二、对侵犯本报社著作权益的违法行为，本报社将采取一切合法措施，追究行为人的侵权责任。</p>
-    <p>CopyRight 2012-2021 查报纸网 版权所有 关于我们 | 网站公告 | 联系方式</p></div>""")
-    trim_edges(body)
-    assert [" ".join(el.text_content().split())[:6] for el in body] == ["土豆变身“致", "土豆，听名字", "全县马铃薯良"]
-
-
-def test_trim_edges_keeps_an_english_sentence_that_mentions_copyright() -> None:
-    body = lxml_html.fragment_fromstring("""<div><p>By Jane Doe, 2015-03-25 10:00</p>
-    <p>The council published its plan for the river path on Tuesday, after a decade of delays and disputes.</p>
-    <p>This isn't supposed to be a manifesto™© we just think it's pretty cool to share what we've learned.</p>
-    <p>Copyright © 2015 Eklektix, Inc.</p></div>""")
-    trim_edges(body)
-    assert [" ".join(el.text_content().split())[:12] for el in body] == ["By Jane Doe,", "The council ", "This isn't s"]
