@@ -111,3 +111,11 @@ def test_undeclared_gbk_page_with_a_cut_character_is_still_gbk() -> None:
     text, used = decode_html(body, None)
     assert used == "gb18030"
     assert post in text
+
+
+def test_undeclared_cp1252_english_page_is_not_read_as_gbk() -> None:
+    # Curly apostrophes and dashes followed by a letter ("it’s", "don’t") are valid GBK byte pairs, so the whole page
+    # decodes as GB18030 without an error: it must stay cp1252, not turn into Chinese characters.
+    post = "<p>It’s the council’s plan—they don’t say when it’ll open, and it’s late.</p>\n" * 10
+    text, used = decode_html(post.encode("cp1252"), None)
+    assert used == "cp1252" and text == post
