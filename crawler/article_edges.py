@@ -22,6 +22,10 @@ _META_LINE = re.compile(r"(?:来源|作者|记者|编辑|发布|时间|日期|�
 _COPYRIGHT = re.compile(r"版权所有|版权声明|免责声明|著作权|(?:©|copyright)\s*(?:©\s*)?(?:19|20)\d\d|all rights reserved"
                         r"|(?:请勿|不得|禁止)\S{0,6}转载|未经\S{0,15}(?:授权|许可)", re.IGNORECASE)
 _SENTENCE_ENDS = ("。", "！", "？", ".", "!", "?")
+# A date with a time of day: the stamp of a forum post's signature or a reply's header ("发布时间 2005/05/17
+# 22:11:42 by 眉间尺").
+_STAMP = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\D{0,3}\d{1,2}:\d{2}")
+_FIRST_POST_SHARE = 0.3  # the first post keeps at least this share of the text, or nothing is cut
 
 
 def trim_edges(body: lxml_html.HtmlElement) -> None:
@@ -30,7 +34,8 @@ def trim_edges(body: lxml_html.HtmlElement) -> None:
     and on a Chinese page any block shorter than a sentence or two ("责任编辑：…", "【打印】【关闭】"). Before it:
     navigation (link bars, breadcrumbs) and empty blocks, and on a Chinese page short lines and date/source lines
     ("2005-01-14 17:02:30 来源: 21世纪经济报道", "光明日报记者 王建宏"), past headings and pictures. Each walk stops
-    at the first other block: an English page's short last line ("Update: …", a sign-off) is the article's."""
+    at the first other block: an English page's short last line ("Update: …", a sign-off) is the article's. On a
+    Chinese forum thread, the replies after the first post go (`_drop_replies`)."""
     blocks = list(body)
     cjk = _is_cjk("".join(body.itertext()))
     for el in reversed(blocks):
@@ -50,6 +55,31 @@ def trim_edges(body: lxml_html.HtmlElement) -> None:
             continue  # the headline and a lead picture stay; the date line under them goes
         if not (_is_navigation(el) or (cjk and (_is_short(el) or _is_meta_line(el)))):
             break
+        el.drop_tree()
+    if cjk:
+        _drop_replies(body)
+
+
+def _drop_replies(body: lxml_html.HtmlElement) -> None:
+    """On a forum thread the article is the first post: when two or more short lines stamped with a date and a
+    time of day follow the first paragraph (each post's signature or header), drop everything from the first of
+    them on, provided what is kept is at least _FIRST_POST_SHARE of the text (a news page's date line under a
+    long standfirst is never taken for a thread)."""
+    blocks = list(body)
+    texts = [_text(el) for el in blocks]
+    stamps = []
+    seen_paragraph = False
+    for index, text in enumerate(texts):
+        if len(text) >= _PARAGRAPH_CHARS:
+            seen_paragraph = True
+        elif seen_paragraph and _STAMP.search(text):
+            stamps.append(index)
+    if len(stamps) < 2:
+        return
+    kept = sum(len(text) for text in texts[:stamps[0]])
+    if kept < _FIRST_POST_SHARE * sum(len(text) for text in texts):
+        return
+    for el in blocks[stamps[0]:]:
         el.drop_tree()
 
 

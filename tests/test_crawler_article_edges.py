@@ -45,3 +45,27 @@ def test_trim_edges_keeps_an_english_sentence_that_mentions_copyright() -> None:
     <p>Copyright © 2015 Eklektix, Inc.</p></div>""")
     trim_edges(body)
     assert [" ".join(el.text_content().split())[:12] for el in body] == ["By Jane Doe,", "The council ", "This isn't s"]
+
+
+_REPLY = "楼主写得很中肯，我也喜欢这部电影，张曼玉的表演非常切合人物，音乐与城市的妖艳相衬托，看完久久不能平静。"
+
+
+def test_trim_edges_keeps_the_first_post_of_a_chinese_forum_thread() -> None:
+    # As 网易娱乐's 2005 forum printed a thread: the first post, then each post's signature line and the replies.
+    first_post = "".join(f"<p>{'不得不承认，如果没有张曼玉在戛纳封后，就很少有人会去关注《清洁》这部法国电影。' * 3}</p>"
+                         for _ in range(4))
+    body = lxml_html.fragment_fromstring(f"""<div><p>《清洁》：东方式内敛与摇滚现实绘</p>{first_post}
+    <p>------------------------------</p><p>〓 网易娱乐 周黎明留言板 发布时间 2005/05/17 22:11:42 by 眉间尺 〓</p>
+    <p>{_REPLY}</p><p>〓 网易娱乐 周黎明留言板 发布时间 2005/07/19 23:32:41 by alex_qiqi 〓</p><p>{_REPLY}</p>
+    <p>〓 网易娱乐 周黎明留言板 发布时间 2005/07/22 20:37:55 by 渴睡的湖 〓</p></div>""")
+    trim_edges(body)
+    text = body.text_content()
+    assert text.count("不得不承认") == 12 and "楼主" not in text and "发布时间" not in text
+
+
+def test_trim_edges_does_not_take_a_news_page_with_update_stamps_for_a_thread() -> None:
+    paragraph = "<p>" + "现代集团与广汽的合资谈判历时八个月，双方在商用车领域的合作将全面展开，涉及整车、发动机和零部件。" * 2 + "</p>"
+    body = lxml_html.fragment_fromstring(f"""<div>{paragraph}<p>2005-07-18 13:03:17 来源：21世纪经济报道</p>
+    {paragraph * 5}<p>（2005-07-18 15:20 更新）</p>{paragraph}<p>（2005-07-19 09:10 更新）</p>{paragraph}</div>""")
+    trim_edges(body)
+    assert body.text_content().count("现代集团") == 16  # the standfirst is not a first post: nothing is cut
