@@ -24,7 +24,8 @@ _RUN_CHARS = 20
 def unwrap_layout_tables(tree: etree._Element) -> None:
     """Turn, in place, every layout table into blocks (table, row and cell → div), and bare text runs in their
     cells into paragraphs. A data table (caption, header cells, 10+ rows or 5+ columns, …) stays a table, and so
-    does a one-cell table holding no other table (as a unit it is already only its cell)."""
+    does a table with a single cell of text (a picture above its caption), unless it holds another table or is
+    mostly link text."""
     layout = [table for table in _X_TABLES(tree) if _is_layout(table)]
     cells: list[etree._Element] = []
     for table in layout:
@@ -50,8 +51,8 @@ def unwrap_layout_tables(tree: etree._Element) -> None:
 
 
 def _is_layout(table: etree._Element) -> bool:
-    """Readability.js's data-table test, in its order, plus: a one-cell table is not unwrapped unless it holds
-    another table."""
+    """Readability.js's data-table test, in its order, plus two rules of ours: mostly link text is layout (a
+    navigation bar in cells), and a single cell of text is not (it cannot mix the article with anything else)."""
     if table.get("role") == "presentation" or table.get("datatable") == "0":
         return True
     if table.get("summary") or any(child.tag in _DATA_PARTS for child in table):
