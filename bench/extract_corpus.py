@@ -31,6 +31,13 @@ ZH_SET = "immortal-autumn/Chinese-Web-Content-Extraction-Dataset"
 _MIN_SOURCE_BYTES = 12_000  # readability's synthetic cases are a few KB; real saved pages are far larger
 _EN_WORDS = frozenset(["the", "and", "of", "to", "in", "is", "that", "for", "with", "was", "on", "are", "as", "it", "be", "this", "by", "from", "have", "has", "not"])
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+# Pages kept in the corpus (and the manifest) but left out of the scores, each with the reason, which the bench
+# prints beside every extractor's score on them: a label that is not an article's text cannot tell extractors apart.
+EXCLUDED = {
+    "zh-386d70f8": "not an article: a forum's error page (错误的版面参数), labelled with the whole page's text, "
+                   "its login form's labels and options included",
+}
 
 
 def _git(repo: Path, *args: str) -> bytes:
@@ -38,8 +45,9 @@ def _git(repo: Path, *args: str) -> bytes:
 
 
 def _lang(text: str) -> str:
-    """'zh' when most letters are CJK, 'en' when English function words are frequent, else 'other'."""
-    if not text:
+    """'zh' when most letters are CJK, 'en' when English function words are frequent, else 'other' (Japanese too:
+    kanji would make it 'zh', its kana tell it apart)."""
+    if not text or len(_KANA.findall(text)) > 0.1 * len(re.sub(r"\s", "", text)):
         return "other"
     cjk = len(_CJK.findall(text))
     if cjk > 0.3 * len(re.sub(r"\s", "", text)):
@@ -63,7 +71,8 @@ class Builder:
 
     def add(self, page_id: str, source: bytes, origin: dict[str, str], label: dict[str, object]) -> None:
         (self.corpus / "pages" / f"{page_id}.html").write_bytes(source)
-        self.pages.append({"id": page_id, **origin, "sha256": hashlib.sha256(source).hexdigest(), **label})
+        excluded = {"excluded": EXCLUDED[page_id]} if page_id in EXCLUDED else {}
+        self.pages.append({"id": page_id, **origin, "sha256": hashlib.sha256(source).hexdigest(), **label, **excluded})
 
 
 def add_readability(builder: Builder, repo: Path) -> None:
@@ -140,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     add_chinese(builder, repos[ZH_SET])
     (args.corpus / "labels.json").write_text(json.dumps(builder.pages, ensure_ascii=False, indent=1))
     manifest = [{k: page[k] for k in ("id", "repo", "path", "commit", "sha256", "lang", "kind", "label_files")}
-                | ({"charset": page["charset"]} if page.get("charset") else {}) for page in builder.pages]
+                | ({"charset": page["charset"]} if page.get("charset") else {})
+                | ({"excluded": page["excluded"]} if page.get("excluded") else {}) for page in builder.pages]
     args.manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     counts: dict[str, int] = {}
     for page in builder.pages:

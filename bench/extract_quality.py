@@ -4,6 +4,8 @@ Usage: python bench/extract_quality.py [--corpus DIR] [--only feedsvc,trafilatur
 
 The corpus (default /work/corpus/extract, or $FEEDSVC_EXTRACT_CORPUS) is built by bench/extract_corpus.py:
 pages/<id>.html (the bytes as saved) and labels.json (expected text, or must/must-not snippets, title, date).
+A page whose label says "excluded" (bench/extract_corpus.py EXCLUDED, with the reason) is left out of the scores;
+each extractor's F1 on it is printed with the reason.
 Every extractor gets the same text, decoded once by the crawler's own decoder (crawler/encoding.py).
 
 Scores, per language (en, zh) and label kind:
@@ -195,6 +197,9 @@ def measure(corpus: Path, names: list[str], worst: int) -> dict[str, dict[str, T
         html, _encoding = decode_html(raw, None)
         url = str(page.get("url") or f"https://example.org/{page['id']}")
         group = f"{page['lang']}/{page['kind']}"
+        if page.get("excluded"):
+            _report_excluded(page, html, url, names)
+            continue
         for name in names:
             tally = results[name].setdefault(group, Tally())
             start = time.process_time()
@@ -229,6 +234,20 @@ def measure(corpus: Path, names: list[str], worst: int) -> dict[str, dict[str, T
                 shown = ", ".join(f"{pid} {f1:.2f}" for f1, pid in sorted(worst_pages[name])[:worst])
                 print(f"worst {name}: {shown}")
     return results
+
+
+def _report_excluded(page: dict[str, object], html: str, url: str, names: list[str]) -> None:
+    """A page left out of the scores (bench/extract_corpus.py EXCLUDED): each extractor's F1 on it and the reason."""
+    scores = []
+    for name in names:
+        if name == "htmldate" or page["kind"] != "text":
+            continue
+        try:
+            got = EXTRACTORS[name](html, url).text
+        except Exception:  # noqa: BLE001 - shown as 0, as in the scored pages
+            got = ""
+        scores.append(f"{name} {text_prf(str(page['expected']), got)[2]:.2f}")
+    print(f"excluded {page['id']} ({page['lang']}/{page['kind']}; {', '.join(scores)}): {page['excluded']}")
 
 
 def _pct(flags: list[bool]) -> str:

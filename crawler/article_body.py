@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 
 import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
+from trafilatura.htmlprocessing import build_html_output
+from trafilatura.metadata import Document
 from trafilatura.settings import use_config
+
+from crawler.article_edges import trim_edges
+from crawler.article_tables import unwrap_layout_tables
 
 # Text a visitor cannot see must never become a title or body: the `hidden` attribute, aria-hidden, and inline
 # display:none / visibility:hidden. (Stylesheet rules are not evaluated: that needs a browser.)
@@ -37,9 +43,6 @@ _X_QUOTED_TABLES = etree.XPath("//body//blockquote[table and count(*) = 1]")
 _CARD_CHARS = 1000  # a teaser's title and summary; an article's section is longer
 
 MIN_BODY_TEXT = 40  # characters of text, spaces not counted
-_PARAGRAPH_CHARS = 100  # (a quarter of it in CJK characters: one says about a word's worth)
-_HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Under 250 characters of main text trafilatura tries its other algorithms and may settle on a flat whole-page
 # text. On a real page that rescue finds the article (without it the corpus F1 fell from 0.93 to 0.92); on a
 # short page (a notice, a brief) it flattens the article, so short pages lower the bar.
@@ -73,9 +76,10 @@ def visible_tree(root: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
 
 def prepare_page(tree: etree._Element) -> None:
     """Ready the page's visible copy, in place, for the automatic choice of the main text (a configured body
-    selector never sees this: it may name what is dropped here): slideshows and teaser lists go, and a table
-    indented with a <blockquote> is freed from it (trafilatura flattens a quoted table into loose cells and loses
-    the plain-text ones)."""
+    selector never sees this: it may name what is dropped here): layout tables become blocks
+    (crawler/article_tables.py), slideshows and teaser lists go, and a table indented with a <blockquote> is freed
+    from it (trafilatura flattens a quoted table into loose cells and loses the plain-text ones)."""
+    unwrap_layout_tables(tree)
     drop_galleries(tree)
     drop_teaser_lists(tree)
     for quote in _X_QUOTED_TABLES(tree):
@@ -199,15 +203,18 @@ def main_text(root: lxml_html.HtmlElement) -> etree._Element | None:
     None when trafilatura finds none. `root` is not modified (trafilatura works on its own copy). Links are left
     as the page wrote them: trafilatura resolves relative paths against the site root, not the page, so the
     caller makes them absolute."""
-    found = trafilatura.extract(
+    # bare_extraction and its HTML rendering are what trafilatura.extract does for HTML output, less the
+    # document's simhash fingerprint it computes on the way (a tenth of our CPU per page, and unused).
+    document = trafilatura.bare_extraction(
         root, output_format="html", include_comments=False, include_tables=True, include_images=True,
         # Inline formatting is left out: with it trafilatura keeps more boilerplate (English full-text F1 0.932
         # against 0.938 without, bench/extract_quality.py).
         include_links=True, include_formatting=False,
         config=_SHORT_PAGE_CONFIG if len(str(_X_PAGE_TEXT(root))) < _SHORT_PAGE_CHARS else _CONFIG,
     )
-    if not found:
+    if not isinstance(document, Document):
         return None
+    found = unicodedata.normalize("NFC", build_html_output(document))
     body = lxml_html.document_fromstring(found).find("body")
     # Less is a teaser box or an empty template slot, not an article (the fallback heuristics use the same bar).
     if body is None or len("".join("".join(body.itertext()).split())) < MIN_BODY_TEXT:
@@ -216,57 +223,3 @@ def main_text(root: lxml_html.HtmlElement) -> etree._Element | None:
         graphic.tag = "img"
     trim_edges(body)
     return body
-
-
-def trim_edges(body: etree._Element) -> None:
-    """Drop, in place, the page furniture trafilatura keeps around the article when it shares the article's
-    container. Before the article: navigation (link bars, breadcrumbs) and empty blocks. After it, walking back
-    from the end: headings ("You might also like", "Most read"), link lists and "Next article" links, empty
-    blocks, and on a Chinese page any block shorter than a sentence or two ("责任编辑：…", "【打印】【关闭】").
-    Each walk stops at the first other block: an English page's short last line ("Update: …", a sign-off) is
-    the article's."""
-    blocks = list(body)
-    cjk = _is_cjk("".join(body.itertext()))
-    for el in reversed(blocks):
-        if _is_figure(el):
-            continue  # kept, but the walk goes on: a sharing widget's icon is not the article's end
-        previous = el.getprevious()
-        # (a short line under a heading at the end is a widget: "Comments" / "Loading comments…")
-        short_is_furniture = cjk or (previous is not None and previous.tag in _HEADINGS)
-        if not (el.tag in _HEADINGS or _is_navigation(el) or (short_is_furniture and _is_short(el))):
-            break
-        drop_element(el)
-    for el in blocks:
-        if el.getparent() is None or not _is_navigation(el):
-            break
-        drop_element(el)
-
-
-def _is_cjk(text: str) -> bool:
-    return len(_CJK.findall(text)) * 3 > len("".join(text.split()))
-
-
-def _is_navigation(el: etree._Element) -> bool:
-    """Empty (no text, no picture), or at least half of its text is link text."""
-    text = "".join("".join(el.itertext()).split())
-    if not text:
-        return el.tag != "img" and next(el.iter("img"), None) is None
-    links = sum(len("".join("".join(a.itertext()).split())) for a in el.iter("a"))
-    return links * 2 >= len(text)
-
-
-def _is_figure(el: etree._Element) -> bool:
-    """A picture with at most a caption's worth of text ("图1 附件：下载本文")."""
-    if el.tag != "img" and next(el.iter("img"), None) is None:
-        return False
-    return len("".join("".join(el.itertext()).split())) < _PARAGRAPH_CHARS
-
-
-def _is_short(el: etree._Element) -> bool:
-    """Some text, under a quarter of a paragraph, and not a finished sentence ("沿线居民表示欢迎。" is the
-    article's; "责任编辑：王明" is not). A picture is not short text."""
-    text = "".join("".join(el.itertext()).split())
-    if not 0 < len(text) * 4 < _PARAGRAPH_CHARS:
-        return False
-    end = text.rstrip("”’\"'」』)）")
-    return not end.endswith(("。", "！", "？", ".", "!", "?")) or end.endswith("..")  # "Loading comments..."

@@ -200,3 +200,32 @@ def test_furniture_around_the_article_is_trimmed_but_its_last_short_line_is_not(
     </div></body></html>"""
     text = _body_text(zh)
     assert text.startswith("市政府周二宣布") and text.endswith("市政府表示将在下月公布详细设计时一并考虑。"), text
+
+
+def test_a_logo_or_section_h1_is_not_the_title() -> None:
+    # Real shapes (Salon, Blogger, WebMD): the site's name is an <h1> its <title> repeats beside the headline, and
+    # a section's name is an <h1> above an article whose headline only the <title> carries.
+    logo = """<html><head><title>The sharing economy is a lie: Uber, Ayn Rand and the truth about tech | Salon</title>
+    </head><body><h1 class="logo">Salon</h1><h1>The sharing economy is a lie: Uber, Ayn Rand and the truth about
+    tech</h1>""" + _STORY + "</body></html>"
+    assert extract_article(Selector(text=logo), ArticleSelectors(), BASE).title == (
+        "The sharing economy is a lie: Uber, Ayn Rand and the truth about tech")
+    blog = """<html><head><title>Silicon Exposed: Open Verilog flow for Silego GreenPak4 devices</title>
+    <meta property="og:title" content="Open Verilog flow for Silego GreenPak4 devices"></head><body>
+    <h1>Silicon Exposed</h1>""" + _STORY + "</body></html>"
+    assert extract_article(Selector(text=blog), ArticleSelectors(), BASE).title == (
+        "Open Verilog flow for Silego GreenPak4 devices")
+    section = """<html><head><title>Babies Who Eat Peanuts Early May Avoid Allergy</title></head><body>
+    <h1>Allergies Health Center</h1>""" + _STORY + "</body></html>"
+    assert extract_article(Selector(text=section), ArticleSelectors(), BASE).title == (
+        "Babies Who Eat Peanuts Early May Avoid Allergy")
+
+
+def test_json_ld_date_published_wins_over_a_republished_open_graph_time() -> None:
+    # Real shape (medium.com, nbcnews.com): article:published_time carries the last update, JSON-LD the original.
+    page = """<html><head><title>River path</title>
+    <meta property="article:published_time" content="2024-12-07T12:43:39.889Z">
+    <script type="application/ld+json">{"@type":"NewsArticle","dateModified":"2024-12-07T12:43:39.889Z",
+    "datePublished":"2024-12-06T22:00:40.000Z","headline":"River path"}</script></head><body><h1>River path</h1>
+    """ + _STORY + "</body></html>"
+    assert extract_article(Selector(text=page), ArticleSelectors(), BASE).date_text == "2024-12-06T22:00:40.000Z"

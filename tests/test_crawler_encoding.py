@@ -100,3 +100,22 @@ def test_other_undeclared_encoding_is_detected() -> None:
     page = "<html><body><p>Привет, мир! Это тестовая страница на русском языке, в ней много слов.</p></body></html>"
     text, used = decode_html(page.encode("cp1251"), None)
     assert (text, used) == (page, "cp1251")
+
+
+def test_undeclared_gbk_page_with_a_cut_character_is_still_gbk() -> None:
+    # A saved GB2312 forum page, charset declared nowhere, with one character cut in half: neither UTF-8 nor
+    # GB18030 decodes it cleanly and the detector gives up, yet one broken character must not turn every Chinese
+    # character into cp1252 mojibake (a real page scored 0 for every extractor so).
+    post = "<p>太行山上，中国革命历史巨作，下载请用迅雷或者比特彗星，谢谢各位网友的支持。</p>\n" * 40
+    body = b"<html><body>" + post.encode("gbk") + b"<p>\xd6</p></body></html>"
+    text, used = decode_html(body, None)
+    assert used == "gb18030"
+    assert post in text
+
+
+def test_undeclared_cp1252_english_page_is_not_read_as_gbk() -> None:
+    # Curly apostrophes and dashes followed by a letter ("it’s", "don’t") are valid GBK byte pairs, so the whole page
+    # decodes as GB18030 without an error: it must stay cp1252, not turn into Chinese characters.
+    post = "<p>It’s the council’s plan—they don’t say when it’ll open, and it’s late.</p>\n" * 10
+    text, used = decode_html(post.encode("cp1252"), None)
+    assert used == "cp1252" and text == post

@@ -50,6 +50,7 @@ def _tiny_corpus(root: Path) -> Path:
           f'<div class="content"><h1>沿江步道延长</h1><p>发布时间：2024-05-03 09:30</p>{_ZH}</div></body></html>')
     (pages / "zh-1.html").write_bytes(zh.encode("gbk"))
     (pages / "sn-1.html").write_text(en, encoding="utf-8")
+    (pages / "zh-2.html").write_bytes(zh.encode("gbk"))
     labels = [
         {"id": "en-1", "lang": "en", "kind": "text", "title": "River path", "date": "2024-05-02",
          "expected": "The city council voted on Tuesday to extend the river path by four kilometres, a plan first "
@@ -57,6 +58,7 @@ def _tiny_corpus(root: Path) -> Path:
         {"id": "zh-1", "lang": "zh", "kind": "text", "date": "2024-05-03 09:30",
          "expected": "市政府周二宣布，沿江步道将延长四公里，工程将于明年春天开工，预计两年内全线贯通。 沿线居民表示欢迎。"},
         {"id": "sn-1", "lang": "en", "kind": "snippets", "with": ["Work starts in the spring"], "without": ["Home News"]},
+        {"id": "zh-2", "lang": "zh", "kind": "text", "expected": "首页 新闻", "excluded": "label is the navigation"},
     ]
     (root / "labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
     return root
@@ -77,6 +79,9 @@ def test_extract_quality_scores_each_extractor_on_a_tiny_corpus(tmp_path: Path) 
     assert en and float(en[1]) > 0.9, out
     assert re.search(r"^## en/snippets\n.*\nfeedsvc\s+1\s+1\.000\s+1\.000\s+1\.000", out, re.M), out
     assert re.search(r"^htmldate\s+1\s+-\s+-\s+-", out, re.M), out
+    # An excluded page is not scored (zh/text stays one page) but printed with each extractor's F1 and the reason.
+    assert re.search(r"^excluded zh-2 \(zh/text; feedsvc [\d.]+, trafilatura [\d.]+\): label is the navigation$", out,
+                     re.M), out
     assert re.search(r"^versions: trafilatura \S+, readability-lxml \S+", out, re.M), out
     assert len(re.findall(r"^feedsvc - trafilatura: F1 [+-]\d\.\d{3}, CPU per page \d+\.\d\dx$", out, re.M)) == 3, out
 
