@@ -22,13 +22,12 @@ from feedsvc.related.docs import Doc, Scored, doc_text
 from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
 from feedsvc.related.tokens import TokenMode, batch_keys
 
-# idf squared: boilerplate shared across a site ("转载请注明出处", "subscribe to our newsletter") otherwise
-# makes unrelated pages look alike (generated pages, short bodies: Chinese 0.95 with idf squared, 0.93 with
-# idf^1.5, 0.78 plain). On real text a lower power scores a little better (20 Newsgroups: plain 0.78, idf^1.5
-# 0.78, idf squared 0.76, all 100% answered, plain TF-IDF 0.68), but idf^1.5 lost 0.01-0.02 on the generated
-# pages; idf squared with 128-term signatures and the relative cut is never worse there than the old method
-# (bench/related_quality.py, docs/related.md).
-IDF_POWER = 2.0
+# idf^1.5: a middle way measured both ways. Site boilerplate shared across a site ("转载请注明出处",
+# "subscribe to our newsletter") makes unrelated pages look alike unless rare terms weigh much more than
+# common ones (generated pages, Chinese: idf squared 0.998, idf^1.5 0.994, plain idf 0.890); on real text a
+# lower power ranks better (with word pairs and the 0.7 cut, Fudan Chinese: idf squared 0.73, idf^1.5 0.78,
+# beside plain TF-IDF 0.75; bench/related_quality.py, docs/related.md).
+IDF_POWER = 1.5
 # Terms kept per document vector: 128 is within 0.005 of keeping every term on real text, where 64 loses
 # 0.03 (20 Newsgroups, bench/related_quality.py); it bounds the all-pairs work at 100,000 items.
 SIGNATURE_TERMS = 128
@@ -37,8 +36,11 @@ MIN_MAX_DF = 1000
 MAX_DF_RATIO = 0.01
 # Terms in fewer documents than this are left out of a whole-collection index (see bench/related_quality.py).
 MIN_DF = 1
-# With a weak best match, candidates down to this share of it are kept (see RelatedIndex._top).
-RELATIVE_CUT = 0.5
+# With a weak best match, candidates down to this share of it are kept (see RelatedIndex._top). 0.7, not 0.5:
+# candidates far below an item's best match are mostly off-topic on real text (precision@5 at 0.5 / 0.7:
+# 20 Newsgroups 0.75 / 0.77, AG News 0.70 / 0.71, Fudan 0.75 / 0.78), at the cost of shorter lists (about
+# 2 to 3 of 5 shown instead of 3 to 4 on those sets).
+RELATIVE_CUT = 0.7
 # Candidates ranked per document before near-duplicates are set aside and the list is cut to `limit`.
 SLACK = 10
 
@@ -222,7 +224,7 @@ class RelatedIndex:
                 wanted = [cand[maybe] for cand, _scores, maybe in tops]
                 resolve(_distinct(np.concatenate(wanted)) if wanted else np.zeros(0, np.int64))
             for row, (cand, scores, maybe) in zip(rows.tolist(), tops, strict=True):
-                yield self.docs[row], *self._split(self.docs[row], cand, scores, maybe, limit)
+                yield self.docs[row], *self._split(self.docs[row], cand, scores, maybe, limit, min_score)
 
     def _top(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
              min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -230,8 +232,10 @@ class RelatedIndex:
         # The cut is min_score, or a share of the item's own best match when that is weaker: an item whose
         # closest neighbour scores low still gets its closest neighbours (every item with comparable items
         # is answered), and a strong match still keeps weak ones out.
-        mine = self.ids[rows] == doc.id
-        best = float(scores[~mine].max()) if (~mine).any() else 0.0
+        # Here the cut is loose: the best match may turn out to be a near-duplicate (never listed), so it is
+        # taken among candidates too weak to be one; `_split` cuts again from the best match actually listed.
+        weak = (self.ids[rows] != doc.id) & (scores < DUPLICATE_MIN_COSINE)
+        best = float(scores[weak].max()) if weak.any() else 0.0
         keep = (scores > min(min_score, RELATIVE_CUT * best)) & (scores > 0)
         rows, scores = rows[keep], scores[keep]
         want = limit + SLACK
@@ -247,7 +251,7 @@ class RelatedIndex:
         return rows, scores, maybe & others
 
     def _split(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, maybe: np.ndarray,
-               limit: int) -> tuple[list[Scored], list[Scored]]:
+               limit: int, min_score: float) -> tuple[list[Scored], list[Scored]]:
         ids = self.ids[rows]
         others = ids != doc.id
         duplicates: list[Scored] = []
@@ -255,12 +259,16 @@ class RelatedIndex:
             if is_near_duplicate(doc, self.docs[int(rows[k])], float(scores[k])):
                 others[k] = False
                 duplicates.append(Scored(int(ids[k]), float(scores[k])))
-        related = list(map(Scored, ids[others][:limit].tolist(), scores[others][:limit].tolist()))
+        kept = scores[others]
+        if len(kept):
+            # The cut relative to the best match listed (near-duplicates are set aside by now; see _top).
+            kept = kept[kept > min(min_score, RELATIVE_CUT * float(kept[0]))]
+        related = list(map(Scored, ids[others][: min(limit, len(kept))].tolist(), kept[:limit].tolist()))
         return related, duplicates
 
     def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
                 min_score: float) -> tuple[list[Scored], list[Scored]]:
-        return self._split(doc, *self._top(doc, rows, scores, limit, min_score), limit)
+        return self._split(doc, *self._top(doc, rows, scores, limit, min_score), limit, min_score)
 
     def _product(self, start: int, stop: int) -> sp.csr_matrix:
         return sp.csr_matrix(self.matrix[start:stop] @ self._inverted)
