@@ -22,12 +22,12 @@ from feedsvc.related.docs import Doc, Scored, doc_text
 from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
 from feedsvc.related.tokens import TokenMode, batch_keys
 
-# idf^1.5: a middle way measured both ways. Site boilerplate shared across a site ("转载请注明出处",
-# "subscribe to our newsletter") makes unrelated pages look alike unless rare terms weigh much more than
-# common ones (generated pages, Chinese: idf squared 0.998, idf^1.5 0.994, plain idf 0.890); on real text a
-# lower power ranks better (with word pairs and the 0.7 cut, Fudan Chinese: idf squared 0.73, idf^1.5 0.78,
-# beside plain TF-IDF 0.75; bench/related_quality.py, docs/related.md).
-IDF_POWER = 1.5
+# idf squared: boilerplate shared across a site ("转载请注明出处", "subscribe to our newsletter") otherwise
+# makes unrelated pages look alike (generated pages, Chinese: idf squared 0.999, idf^1.5 0.994, plain idf
+# 0.89). On real text a lower power ranks a little better (Fudan Chinese 0.79 with idf^1.5 against 0.78,
+# both above plain TF-IDF's 0.75), not enough to lose the generated pages for (bench/related_quality.py,
+# docs/related.md).
+IDF_POWER = 2.0
 # Terms kept per document vector: 128 is within 0.005 of keeping every term on real text, where 64 loses
 # 0.03 (20 Newsgroups, bench/related_quality.py); it bounds the all-pairs work at 100,000 items.
 SIGNATURE_TERMS = 128
@@ -43,6 +43,14 @@ MIN_DF = 1
 RELATIVE_CUT = 0.7
 # Candidates ranked per document before near-duplicates are set aside and the list is cut to `limit`.
 SLACK = 10
+
+# In an index of the whole collection (`shared_slots`), a signature's slots go to terms some other document
+# holds, and its weights are scaled by the length of the document's whole vector. A term of one document
+# matches nothing, yet (with idf squared, the heaviest of all) such terms filled the slots of shared ones,
+# and scaling by the kept terms alone inflated the scores of documents with few shared terms. On real
+# text: Fudan 0.78 against 0.73, 20 Newsgroups 0.79 against 0.77 (bench/related_quality.py --real).
+FULL_NORM = True
+SHARED_MIN_DF = 2
 
 # Rows per sparse product when every document is ranked (a rebuild): the worker threads keep a few blocks'
 # products in flight, the largest allocation of a rebuild; 256 rows instead of 1,024 took the peak of 50,000
@@ -68,11 +76,17 @@ def _sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[new], inverse
 
 
-def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
-                n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: the SIGNATURE_TERMS heaviest non-zero entries, scaled to unit length; grouped by row."""
+def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int,
+                matchable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the SIGNATURE_TERMS heaviest non-zero entries, grouped by row, scaled to unit length; with
+    `matchable` (and FULL_NORM), only among the matchable entries, scaled by the length of the whole row."""
     keep = weights > 0
     rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    whole = matchable is not None and FULL_NORM
+    full = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows)) if whole else None
+    if matchable is not None and FULL_NORM:
+        keep = matchable[keep]
+        rows, cols, weights = rows[keep], cols[keep], weights[keep]
     if len(weights):
         # One float sort orders by row, then by weight (heaviest first) within a row: cheaper than lexsort.
         order = np.argsort(rows + (1.0 - weights / (float(weights.max()) * 1.000001)))
@@ -80,9 +94,25 @@ def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
     first = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))[:-1]))
     top = (np.arange(len(rows)) - first[rows]) < SIGNATURE_TERMS
     rows, cols, weights = rows[top], cols[top], weights[top]
-    norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows))
+    norms = full if full is not None else np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2,
+                                                       minlength=n_rows))
     weights = (weights / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
     return rows, cols, weights
+
+
+def _csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """One CSR matrix from (rows, cols, values) parts already grouped by row, in row order."""
+    rows = np.concatenate([r for r, _c, _v in parts]) if parts else np.zeros(0, np.int64)
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))))
+    data = np.concatenate([v for _r, _c, v in parts]) if parts else np.zeros(0, np.float32)
+    indices = np.concatenate([c for _r, c, _v in parts]) if parts else np.zeros(0, np.int32)
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+
+
+def _own(matrix: sp.csr_matrix) -> np.ndarray:
+    """Each row's score against itself (its squared length): 1 for a unit-length signature."""
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    return np.bincount(rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +128,13 @@ class RelatedIndex:
     """Signatures of a set of documents: every document's neighbours, or any document's matches."""
 
     def __init__(self, docs: Sequence[Doc], mode: TokenMode = "bigram", max_df: int | None = None,
-                 min_df: int = 1, prior: Prior | None = None) -> None:
+                 min_df: int = 1, prior: Prior | None = None, shared_slots: bool = False) -> None:
         """`prior`: the rest of the collection's document frequencies (a crawl's refresh indexes only its new
-        items, weighted by the whole collection's idf: stored df plus theirs)."""
+        items, weighted by the whole collection's idf: stored df plus theirs). `shared_slots`: the index (with
+        its prior) is the whole collection, so signature slots go only to terms another document holds (see
+        FULL_NORM); not for an index that is queried with documents outside it."""
         self.mode: TokenMode = mode
+        self.shared_slots = shared_slots
         self.docs = list(docs)
         n = len(self.docs)
         self.ids = np.fromiter((d.id for d in self.docs), dtype=np.int64, count=n)
@@ -140,20 +173,28 @@ class RelatedIndex:
         # weight from the terms it shares; a query or a sample of the collection keeps such terms.
         self.idf[self.df < min_df] = 0.0
         self._unseen_idf = (math.log(total + 1) + 1.0) ** IDF_POWER
-        sig_rows, sig_cols, sig_vals = [], [], []
+        ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        posted: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for start in range(0, n, BATCH):
             rows16, cols, counts16 = coded.pop(0)
             weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
-            r, c, v = _signatures(rows16.astype(np.int64), cols, weights, min(BATCH, n - start))
-            sig_rows.append(r + start)
-            sig_cols.append(c)
-            sig_vals.append(v)
-        all_rows = np.concatenate(sig_rows) if sig_rows else np.zeros(0, np.int64)
-        indptr = np.concatenate(([0], np.cumsum(np.bincount(all_rows, minlength=n))))
-        data = np.concatenate(sig_vals) if sig_vals else np.zeros(0, np.float32)
-        indices = np.concatenate(sig_cols) if sig_cols else np.zeros(0, np.int32)
-        self.matrix = sp.csr_matrix((data, indices, indptr), shape=(n, len(self.keys)))
+            rows64, size = rows16.astype(np.int64), min(BATCH, n - start)
+            if shared_slots:
+                r, c, v = _signatures(rows64, cols, weights, size, self.df[cols] >= SHARED_MIN_DF)
+                ranked.append((r + start, c, v))
+                # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
+                # later that shares them, a repost above all, finds this one through them.
+                r, c, v = _signatures(rows64, cols, weights, size, np.ones(len(cols), dtype=bool))
+                posted.append((r + start, c, v))
+            else:
+                r, c, v = _signatures(rows64, cols, weights, size)
+                ranked.append((r + start, c, v))
+        self.matrix = _csr(ranked, n, len(self.keys))
+        # The signatures stored as postings (feedsvc/related/postings.py): the same weights for the terms
+        # both hold (both scaled by the whole vector's length).
+        self.posted = _csr(posted, n, len(self.keys)) if shared_slots else self.matrix
         self._inverted = sp.csr_matrix(self.matrix.T)
+        self._own = _own(self.matrix)
 
     @classmethod
     def from_matrix(cls, ids: np.ndarray, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,
@@ -164,10 +205,13 @@ class RelatedIndex:
         index = cls.__new__(cls)
         index.mode, index.docs, index.ids = "bigram", list(docs), np.asarray(ids, dtype=np.int64)
         index._has_text, index.keys, index.matrix = has_text.astype(bool), keys, matrix
+        index.shared_slots = True
         index.df = index.idf = np.zeros(len(keys), dtype=np.float32)
         index.local_df = np.zeros(len(keys), dtype=np.int64)
         index.max_df, index._unseen_idf = 0, 0.0
         index._inverted = sp.csr_matrix(matrix.T)
+        index._own = _own(matrix)
+        index.posted = matrix
         return index
 
     def signature(self, row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -182,10 +226,11 @@ class RelatedIndex:
         pos[pos >= len(self.keys)] = 0
         known = self.keys[pos] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
         idf = np.where(known, self.idf[pos] if len(self.keys) else 0.0, self._unseen_idf)
-        # Unseen terms take part in choosing and scaling the signature, then drop out: nothing matches them.
+        # Unseen terms take part in scaling the signature, then drop out: nothing matches them.
         cols = np.where(known, pos, -1 - np.arange(len(keys)))
         _r, sig_cols, sig_vals = _signatures(np.zeros(len(keys), np.int64), cols,
-                                             ((1.0 + np.log(counts)) * idf).astype(np.float32), 1)
+                                             ((1.0 + np.log(counts)) * idf).astype(np.float32), 1,
+                                             known if self.shared_slots else None)
         keep = sig_cols >= 0
         return sp.csr_matrix((sig_vals[keep], sig_cols[keep].astype(np.int32), np.array([0, int(keep.sum())])),
                              shape=(1, len(self.keys)))
@@ -201,8 +246,9 @@ class RelatedIndex:
         """(related, near-duplicates) of any document, best first; the document itself is skipped by id."""
         if not self.docs:
             return [], []
-        product = sp.csr_matrix(self.vector(doc) @ self._inverted)
-        return self._ranked(doc, product.indices, product.data, limit, min_score)
+        vector = self.vector(doc)
+        product = sp.csr_matrix(vector @ self._inverted)
+        return self._ranked(doc, product.indices, product.data, limit, min_score, float(_own(vector)[0]))
 
     def neighbours_of(self, positions: Sequence[int], limit: int, min_score: float = 0.0, block: int = 1024,
                       resolve: Callable[[np.ndarray], None] | None = None,
@@ -219,44 +265,47 @@ class RelatedIndex:
             product = sp.csr_matrix(self.matrix[rows] @ self._inverted)
             indptr, indices, data = product.indptr, product.indices, product.data
             tops = [self._top(self.docs[row], indices[indptr[k]:indptr[k + 1]], data[indptr[k]:indptr[k + 1]],
-                              limit, min_score) for k, row in enumerate(rows.tolist())]
+                              limit, min_score, float(self._own[row])) for k, row in enumerate(rows.tolist())]
             if resolve is not None:
-                wanted = [cand[maybe] for cand, _scores, maybe in tops]
+                wanted = [cand[maybe] for cand, _scores, _alike, maybe in tops]
                 resolve(_distinct(np.concatenate(wanted)) if wanted else np.zeros(0, np.int64))
-            for row, (cand, scores, maybe) in zip(rows.tolist(), tops, strict=True):
-                yield self.docs[row], *self._split(self.docs[row], cand, scores, maybe, limit, min_score)
+            for row, top in zip(rows.tolist(), tops, strict=True):
+                yield self.docs[row], *self._split(self.docs[row], *top, limit, min_score)
 
-    def _top(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
-             min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(candidate rows, scores, which may be near-duplicates), best first."""
+    def _top(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int, min_score: float,
+             own: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(candidate rows, scores, likeness, which may be near-duplicates), best first. `own` is the document's
+        score against itself: likeness = score / own (0..1) is what the near-duplicate rules screen on, as a
+        signature scaled by the whole vector's length (FULL_NORM) scores below 1 even against its copy."""
+        alike = scores / (own if own > 0 else 1.0)
         # The cut is min_score, or a share of the item's own best match when that is weaker: an item whose
         # closest neighbour scores low still gets its closest neighbours (every item with comparable items
         # is answered), and a strong match still keeps weak ones out.
         # Here the cut is loose: the best match may turn out to be a near-duplicate (never listed), so it is
         # taken among candidates too weak to be one; `_split` cuts again from the best match actually listed.
-        weak = (self.ids[rows] != doc.id) & (scores < DUPLICATE_MIN_COSINE)
+        weak = (self.ids[rows] != doc.id) & (alike < DUPLICATE_MIN_COSINE)
         best = float(scores[weak].max()) if weak.any() else 0.0
         keep = (scores > min(min_score, RELATIVE_CUT * best)) & (scores > 0)
-        rows, scores = rows[keep], scores[keep]
+        rows, scores, alike = rows[keep], scores[keep], alike[keep]
         want = limit + SLACK
         if len(rows) > want:
             top = np.argpartition(-scores, want)[:want]
-            rows, scores = rows[top], scores[top]
+            rows, scores, alike = rows[top], scores[top], alike[top]
         order = np.lexsort((rows, -scores))
-        rows = rows[order]
+        rows, alike = rows[order], np.minimum(alike[order].astype(np.float64), 1.0)
         scores = np.minimum(scores[order].astype(np.float64), 1.0).round(6)
         others = self.ids[rows] != doc.id
         # Only these can be near-duplicates (rules in feedsvc/related/duplicates.py); the check runs on few pairs.
-        maybe = (scores >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows] if doc.text.strip() else others.copy()
-        return rows, scores, maybe & others
+        maybe = (alike >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows] if doc.text.strip() else others.copy()
+        return rows, scores, alike, maybe & others
 
-    def _split(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, maybe: np.ndarray,
+    def _split(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, alike: np.ndarray, maybe: np.ndarray,
                limit: int, min_score: float) -> tuple[list[Scored], list[Scored]]:
         ids = self.ids[rows]
         others = ids != doc.id
         duplicates: list[Scored] = []
         for k in np.flatnonzero(maybe).tolist():
-            if is_near_duplicate(doc, self.docs[int(rows[k])], float(scores[k])):
+            if is_near_duplicate(doc, self.docs[int(rows[k])], float(alike[k])):
                 others[k] = False
                 duplicates.append(Scored(int(ids[k]), float(scores[k])))
         kept = scores[others]
@@ -266,9 +315,9 @@ class RelatedIndex:
         related = list(map(Scored, ids[others][: min(limit, len(kept))].tolist(), kept[:limit].tolist()))
         return related, duplicates
 
-    def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
-                min_score: float) -> tuple[list[Scored], list[Scored]]:
-        return self._split(doc, *self._top(doc, rows, scores, limit, min_score), limit, min_score)
+    def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int, min_score: float,
+                own: float) -> tuple[list[Scored], list[Scored]]:
+        return self._split(doc, *self._top(doc, rows, scores, limit, min_score, own), limit, min_score)
 
     def _product(self, start: int, stop: int) -> sp.csr_matrix:
         return sp.csr_matrix(self.matrix[start:stop] @ self._inverted)
@@ -297,6 +346,7 @@ class RelatedIndex:
                 for offset in range(product.shape[0]):
                     lo, hi = indptr[offset], indptr[offset + 1]
                     doc = self.docs[start + offset]
-                    yield doc, *self._ranked(doc, indices[lo:hi], data[lo:hi], limit, min_score)
+                    yield doc, *self._ranked(doc, indices[lo:hi], data[lo:hi], limit, min_score,
+                                             float(self._own[start + offset]))
                 if progress is not None:
                     progress(start + product.shape[0])

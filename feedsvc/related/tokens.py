@@ -47,6 +47,8 @@ KEY_BITS = 41  # term keys are below 2**41: CJK pairs < 2**32, jieba words [2**3
 _JIEBA_BASE = 1 << 39
 _WORD_BASE = 1 << 40
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|\n")
+# Pairs of neighbouring English words are terms too (bench/related_quality.py turns this off to compare).
+WORD_PAIRS = True
 # The key `_word_keys` gives a line break: it ends a run of word pairs and is no term itself.
 _LINE_BREAK = -1
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
@@ -147,7 +149,7 @@ def batch_keys(texts: Sequence[str], mode: TokenMode = "bigram") -> tuple[np.nda
     kept = words != 0
     words, word_rows = words[kept], word_rows[kept]
     first, second = words[:-1], words[1:]
-    pair = (first > 0) & (second > 0) & (word_rows[:-1] == word_rows[1:])
+    pair = (first > 0) & (second > 0) & (word_rows[:-1] == word_rows[1:]) & WORD_PAIRS
     # Integer overflow wraps the same way in every process: a stable key, like the words' own.
     with np.errstate(over="ignore"):
         mixed = (first[pair] * 1_000_003) ^ (second[pair] * 7_919)
