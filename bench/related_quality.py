@@ -169,7 +169,7 @@ def real_report(folder: Path, quick: bool) -> None:
                      changed("  terms seen in one item dropped", MIN_DF=2),
                      changed("  absolute min_score only (no relative cut)", RELATIVE_CUT=1e9),
                      changed("  old method: idf^2, 64 terms, absolute cut", IDF_POWER=2.0, SIGNATURE_TERMS=64,
-                             RELATIVE_CUT=1e9),
+                             RELATIVE_CUT=1e9, WORD_PAIRS=False, FULL_NORM=False),
                      ("  body read up to 14,400 bytes (4x)", lambda: longer_bodies(docs, 14_400)),
                      ("  body up to 14,400 bytes and plain idf", lambda: longer_bodies(docs, 14_400, 1.0))]
     related_real.report(docs, variants)  # type: ignore[arg-type]
