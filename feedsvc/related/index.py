@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from feedsvc.related.docs import Doc, Scored, doc_text
 from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
-from feedsvc.related.tokens import TokenMode, batch_keys
+from feedsvc.related.tokens import TokenMode, batch_keys, is_word_pair
 
 # idf squared: boilerplate shared across a site ("转载请注明出处", "subscribe to our newsletter") otherwise
 # makes unrelated pages look alike (generated pages, Chinese: idf squared 0.999, idf^1.5 0.994, plain idf
@@ -163,6 +163,12 @@ class RelatedIndex:
             known = prior.df(terms)
             df = df + np.fromiter((known.get(k, 0) for k in terms), dtype=np.int64, count=len(terms))
             total += prior.items
+        # A word pair held by one item matches nothing and is rarely what a later item shares (unlike a
+        # one-off name): it counts in the length a signature is scaled by (leaving it out cost AG News 0.06),
+        # but takes no slot. Pairs are mostly one-offs, so a rebuild drops their columns (not posted, no df
+        # stored): half the terms of English text (bench/related_bench.py). A refresh posts them and stores
+        # their df, so a pair's second item (a repost above all) finds it counted and posted.
+        lone = is_word_pair(self.keys) & (df < 2) if shared_slots else np.zeros(len(self.keys), dtype=bool)
         self.df = df.astype(np.float32)
         self.idf = ((np.log((total + 1) / (self.df + 1)) + 1.0) ** IDF_POWER).astype(np.float32)
         self.max_df = max_df if max_df is not None else max(MIN_MAX_DF, int(MAX_DF_RATIO * total))
@@ -184,11 +190,19 @@ class RelatedIndex:
                 ranked.append((r + start, c, v))
                 # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
                 # later that shares them, a repost above all, finds this one through them.
-                r, c, v = _signatures(rows64, cols, weights, size, np.ones(len(cols), dtype=bool))
+                r, c, v = _signatures(rows64, cols, weights, size, ~lone[cols] if prior is None else
+                                      np.ones(len(cols), dtype=bool))
                 posted.append((r + start, c, v))
             else:
                 r, c, v = _signatures(rows64, cols, weights, size)
                 ranked.append((r + start, c, v))
+        if prior is None and lone.any():
+            kept = ~lone
+            remap = (np.cumsum(kept) - 1).astype(np.int32)
+            ranked = [(r, remap[c], v) for r, c, v in ranked]
+            posted = [(r, remap[c], v) for r, c, v in posted]
+            self.keys, self.local_df = self.keys[kept], self.local_df[kept]
+            self.df, self.idf = self.df[kept], self.idf[kept]
         self.matrix = _csr(ranked, n, len(self.keys))
         # The signatures stored as postings (feedsvc/related/postings.py): the same weights for the terms
         # both hold (both scaled by the whole vector's length).

@@ -13,7 +13,7 @@ Method (measured in bench/related_quality.py):
 Term keys let the hot paths run in numpy: a Chinese bigram is its two code points packed into one int64
 (`first << 16 | second`; a lone character is `char << 16`), computed for a whole batch of texts at once; an
 English word is a 40-bit blake2b hash of its stem (cached; stable across processes, so signatures can be
-stored: feedsvc/related/postings.py), a word pair a 40-bit mix of its two words' keys; a jieba word is a
+stored: feedsvc/related/postings.py), a word pair a 38-bit mix of its two words' keys; a jieba word is a
 39-bit hash.
 """
 
@@ -43,7 +43,9 @@ STOPWORDS = frozenset(
     new says said one two may might must us via per use used using get got make made many much""".split()  # noqa: SIM905
 )
 
-KEY_BITS = 41  # term keys are below 2**41: CJK pairs < 2**32, jieba words [2**39, 2**40), words [2**40, 2**41)
+KEY_BITS = 41  # term keys are below 2**41: CJK pairs < 2**32, word pairs [2**38, 2**39), jieba words
+# [2**39, 2**40), words [2**40, 2**41)
+_PAIR_BASE = 1 << 38
 _JIEBA_BASE = 1 << 39
 _WORD_BASE = 1 << 40
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|\n")
@@ -102,6 +104,11 @@ def stem(word: str) -> str:
 _NEEDS_NFKC = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uf900-\ufaff\u2460-\u24ff\u3200-\u33ff\ufb00-\ufb4f]")
 
 
+def is_word_pair(keys: np.ndarray) -> np.ndarray:
+    """Which of these term keys are pairs of neighbouring English words."""
+    return np.asarray((keys >> 38) == 1, dtype=bool)
+
+
 def normalize(text: str) -> str:
     """NFKC where it matters for tokens (full-width letters and digits become ASCII...), and lowercase.
 
@@ -154,7 +161,7 @@ def batch_keys(texts: Sequence[str], mode: TokenMode = "bigram") -> tuple[np.nda
     with np.errstate(over="ignore"):
         mixed = (first[pair] * 1_000_003) ^ (second[pair] * 7_919)
     kept = words > 0
-    keys = [words[kept], (mixed & (_WORD_BASE - 1)) | _WORD_BASE]
+    keys = [words[kept], (mixed & (_PAIR_BASE - 1)) | _PAIR_BASE]
     rows = [word_rows[kept], word_rows[:-1][pair]]
     starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
     if mode != "jieba":
