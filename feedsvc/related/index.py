@@ -100,6 +100,31 @@ def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows:
     return rows, cols, weights
 
 
+def _shared_signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int, shared: np.ndarray,
+                       postable: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+                                                      tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(ranked, extra) entries, grouped by row, weights scaled by the length of the whole row: ranked = the
+    SIGNATURE_TERMS heaviest `shared` entries of each row; extra = those among the SIGNATURE_TERMS heaviest
+    `postable` ones that are not ranked (posted, not ranked). One sort for both."""
+    keep = weights > 0
+    rows, cols, weights, shared, postable = rows[keep], cols[keep], weights[keep], shared[keep], postable[keep]
+    norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows))
+    if len(weights):
+        order = np.argsort(rows + (1.0 - weights / (float(weights.max()) * 1.000001)))
+        rows, cols, weights, shared, postable = (rows[order], cols[order], weights[order], shared[order],
+                                                 postable[order])
+    scaled = (weights / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
+    first = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))[:-1]))
+
+    def heaviest(mask: np.ndarray) -> np.ndarray:
+        before = np.cumsum(mask) - mask  # masked entries before each entry, then before its row's first
+        return np.asarray(mask & ((before - before[first[rows]]) < SIGNATURE_TERMS), dtype=bool)
+
+    ranked = heaviest(shared)
+    extra = heaviest(postable) & ~ranked
+    return (rows[ranked], cols[ranked], scaled[ranked]), (rows[extra], cols[extra], scaled[extra])
+
+
 def _csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int, n_cols: int) -> sp.csr_matrix:
     """One CSR matrix from (rows, cols, values) parts already grouped by row, in row order."""
     rows = np.concatenate([r for r, _c, _v in parts]) if parts else np.zeros(0, np.int64)
@@ -180,33 +205,31 @@ class RelatedIndex:
         self.idf[self.df < min_df] = 0.0
         self._unseen_idf = (math.log(total + 1) + 1.0) ** IDF_POWER
         ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        posted: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for start in range(0, n, BATCH):
             rows16, cols, counts16 = coded.pop(0)
             weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
             rows64, size = rows16.astype(np.int64), min(BATCH, n - start)
-            if shared_slots:
-                r, c, v = _signatures(rows64, cols, weights, size, self.df[cols] >= SHARED_MIN_DF)
-                ranked.append((r + start, c, v))
+            if shared_slots and FULL_NORM:
                 # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
                 # later that shares them, a repost above all, finds this one through them.
-                r, c, v = _signatures(rows64, cols, weights, size, ~lone[cols] if prior is None else
-                                      np.ones(len(cols), dtype=bool))
-                posted.append((r + start, c, v))
+                postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
+                (r, c, v), (r2, c2, v2) = _shared_signatures(rows64, cols, weights, size,
+                                                             self.df[cols] >= SHARED_MIN_DF, postable)
+                extra.append((r2 + start, c2, v2))
             else:
                 r, c, v = _signatures(rows64, cols, weights, size)
-                ranked.append((r + start, c, v))
+            ranked.append((r + start, c, v))
         if prior is None and lone.any():
             kept = ~lone
             remap = (np.cumsum(kept) - 1).astype(np.int32)
             ranked = [(r, remap[c], v) for r, c, v in ranked]
-            posted = [(r, remap[c], v) for r, c, v in posted]
+            extra = [(r, remap[c], v) for r, c, v in extra]
             self.keys, self.local_df = self.keys[kept], self.local_df[kept]
             self.df, self.idf = self.df[kept], self.idf[kept]
         self.matrix = _csr(ranked, n, len(self.keys))
-        # The signatures stored as postings (feedsvc/related/postings.py): the same weights for the terms
-        # both hold (both scaled by the whole vector's length).
-        self.posted = _csr(posted, n, len(self.keys)) if shared_slots else self.matrix
+        # Posted but not ranked (see `posted`): terms no other item holds yet, among an item's heaviest.
+        self.extra = _csr(extra, n, len(self.keys))
         self._inverted = sp.csr_matrix(self.matrix.T)
         self._own = _own(self.matrix)
 
@@ -225,8 +248,14 @@ class RelatedIndex:
         index.max_df, index._unseen_idf = 0, 0.0
         index._inverted = sp.csr_matrix(matrix.T)
         index._own = _own(matrix)
-        index.posted = matrix
+        index.extra = sp.csr_matrix(matrix.shape, dtype=np.float32)
         return index
+
+    @property
+    def posted(self) -> sp.csr_matrix:
+        """The signatures stored as postings (feedsvc/related/postings.py): the ranked ones plus, in an index
+        of the whole collection, the item's heaviest terms no other item holds yet (same scaling)."""
+        return sp.csr_matrix(self.matrix + self.extra) if self.extra.nnz else self.matrix
 
     def signature(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """(term keys, unit-length weights) of the document at this row."""
