@@ -193,7 +193,8 @@ class RelatedIndex:
         # but takes no slot. Pairs are mostly one-offs, so a rebuild drops their columns (not posted, no df
         # stored): half the terms of English text (bench/related_bench.py). A refresh posts them and stores
         # their df, so a pair's second item (a repost above all) finds it counted and posted.
-        lone = is_word_pair(self.keys) & (df < 2) if shared_slots else np.zeros(len(self.keys), dtype=bool)
+        whole = shared_slots and FULL_NORM
+        lone = is_word_pair(self.keys) & (df < 2) if whole else np.zeros(len(self.keys), dtype=bool)
         self.df = df.astype(np.float32)
         self.idf = ((np.log((total + 1) / (self.df + 1)) + 1.0) ** IDF_POWER).astype(np.float32)
         self.max_df = max_df if max_df is not None else max(MIN_MAX_DF, int(MAX_DF_RATIO * total))
@@ -210,7 +211,7 @@ class RelatedIndex:
             rows16, cols, counts16 = coded.pop(0)
             weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
             rows64, size = rows16.astype(np.int64), min(BATCH, n - start)
-            if shared_slots and FULL_NORM:
+            if whole:
                 # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
                 # later that shares them, a repost above all, finds this one through them.
                 postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
