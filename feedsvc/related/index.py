@@ -321,23 +321,26 @@ class RelatedIndex:
         """(candidate rows, scores, likeness, which may be near-duplicates), best first. `own` is the document's
         score against itself: likeness = score / own (0..1) is what the near-duplicate rules screen on, as a
         signature scaled by the whole vector's length (FULL_NORM) scores below 1 even against its copy."""
-        alike = scores / (own if own > 0 else 1.0)
+        own = own if own > 0 else 1.0
         # The cut is min_score, or a share of the item's own best match when that is weaker: an item whose
         # closest neighbour scores low still gets its closest neighbours (every item with comparable items
         # is answered), and a strong match still keeps weak ones out.
         # Here the cut is loose: the best match may turn out to be a near-duplicate (never listed), so it is
-        # taken among candidates too weak to be one; `_split` cuts again from the best match actually listed.
-        weak = (self.ids[rows] != doc.id) & (alike < DUPLICATE_MIN_COSINE)
+        # taken among candidates too weak to be one (the document itself, scoring `own`, is not one of them);
+        # `_split` cuts again from the best match actually listed. Two passes over the candidates, the
+        # rebuild's hottest loop (one call per item).
+        weak = scores < DUPLICATE_MIN_COSINE * own
         best = float(scores[weak].max()) if weak.any() else 0.0
-        keep = (scores > min(min_score, RELATIVE_CUT * best)) & (scores > 0)
-        rows, scores, alike = rows[keep], scores[keep], alike[keep]
+        keep = scores > min(min_score, RELATIVE_CUT * best)
+        rows, scores = rows[keep], scores[keep]
         want = limit + SLACK
         if len(rows) > want:
             top = np.argpartition(-scores, want)[:want]
-            rows, scores, alike = rows[top], scores[top], alike[top]
+            rows, scores = rows[top], scores[top]
         order = np.lexsort((rows, -scores))
-        rows, alike = rows[order], np.minimum(alike[order].astype(np.float64), 1.0)
-        scores = np.minimum(scores[order].astype(np.float64), 1.0).round(6)
+        rows, scores = rows[order], scores[order].astype(np.float64)
+        alike = np.minimum(scores / own, 1.0)
+        scores = np.minimum(scores, 1.0).round(6)
         others = self.ids[rows] != doc.id
         # Only these can be near-duplicates (rules in feedsvc/related/duplicates.py); the check runs on few pairs.
         maybe = (alike >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows] if doc.text.strip() else others.copy()
