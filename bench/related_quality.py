@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import feedsvc.related.boilerplate as boilerplate_module  # noqa: E402
 import feedsvc.related.docs as docs_module  # noqa: E402
 import feedsvc.related.index as index_module  # noqa: E402
+import feedsvc.related.tokens as tokens_module  # noqa: E402
 from bench import related_real  # noqa: E402
 from feedsvc.related.tokens import batch_keys, normalize, term_counts  # noqa: E402
 from tests.support.related_corpus import Corpus, Quality, build_corpus, evaluate  # noqa: E402
@@ -105,7 +106,18 @@ def pages_report(seeds: list[int], lengths: dict[str, tuple[tuple[int, int], tup
     saved_power = index_module.IDF_POWER
     index_module.IDF_POWER = 1.0
     show("  plain idf (not idf squared)", [evaluate_pages(p).chosen for p in corpora])
+    index_module.IDF_POWER = 1.5
+    show("  idf^1.5", [evaluate_pages(p).chosen for p in corpora])
     index_module.IDF_POWER = saved_power
+    tokens_module.WORD_PAIRS = False
+    show("  no word pairs", [evaluate_pages(p).chosen for p in corpora])
+    tokens_module.WORD_PAIRS = True
+    index_module.FULL_NORM = False
+    show("  own-length signatures, one-off terms kept", [evaluate_pages(p).chosen for p in corpora])
+    index_module.FULL_NORM = True
+    index_module.RELATIVE_CUT = 0.5
+    show("  relative cut 0.5 (before)", [evaluate_pages(p).chosen for p in corpora])
+    index_module.RELATIVE_CUT = 0.7
 
 
 DEFAULT_CORPUS = "/work/corpus/related"
@@ -134,24 +146,30 @@ def real_report(folder: Path, quick: bool) -> None:
     if not quick:
         def changed(name: str, **values: float) -> tuple[str, object]:
             def run() -> dict[int, list[int]]:
-                saved = {key: getattr(index_module, key) for key in values}
+                modules = {key: tokens_module if key == "WORD_PAIRS" else index_module for key in values}
+                saved = {key: getattr(modules[key], key) for key in values}
                 for key, value in values.items():
-                    setattr(index_module, key, value)
+                    setattr(modules[key], key, value)
                 try:
                     return related_real.engine_lists(docs)
                 finally:
                     for key, value in saved.items():
-                        setattr(index_module, key, value)
+                        setattr(modules[key], key, value)
             return name, run
         variants += [("LSA: plain TF-IDF in 50 dimensions", lambda: related_real.lsa_lists(docs, 50)),
+                     changed("  no word pairs (single English words only)", WORD_PAIRS=False),
                      changed("  idf^1.5", IDF_POWER=1.5),
                      changed("  plain idf", IDF_POWER=1.0),
+                     changed("  relative cut at 0.5 of the best match", RELATIVE_CUT=0.5),
+                     changed("  signatures of their own length, one-off terms kept", FULL_NORM=False),
+                     changed("  before: 0.5 cut, no word pairs, own length", RELATIVE_CUT=0.5, WORD_PAIRS=False,
+                             FULL_NORM=False),
                      changed("  64-term signatures (the old cap)", SIGNATURE_TERMS=64),
                      changed("  every term (no signature cap)", SIGNATURE_TERMS=100_000),
                      changed("  terms seen in one item dropped", MIN_DF=2),
                      changed("  absolute min_score only (no relative cut)", RELATIVE_CUT=1e9),
                      changed("  old method: idf^2, 64 terms, absolute cut", IDF_POWER=2.0, SIGNATURE_TERMS=64,
-                             RELATIVE_CUT=1e9),
+                             RELATIVE_CUT=1e9, WORD_PAIRS=False, FULL_NORM=False),
                      ("  body read up to 14,400 bytes (4x)", lambda: longer_bodies(docs, 14_400)),
                      ("  body up to 14,400 bytes and plain idf", lambda: longer_bodies(docs, 14_400, 1.0))]
     related_real.report(docs, variants)  # type: ignore[arg-type]
@@ -179,7 +197,7 @@ def main() -> None:
         pages_report([11, 12, 13, 14, 15], SHORT)
     print()
     if args.quick:
-        print(row("chosen: bigram, idf^2, 128 terms", [evaluate(build_corpus(sentences=3, boilerplate=2))]))
+        print(row("chosen: bigram+pairs, idf^2, 128", [evaluate(build_corpus(sentences=3, boilerplate=2))]))
         return
     corpora = [build_corpus(sentences=s, boilerplate=b) for s, b in SETTINGS]
     print(f"labelled corpus: {len(corpora[0].items)} items, 6 Chinese and 6 English categories, "
@@ -187,13 +205,25 @@ def main() -> None:
     header = " | ".join(f"{f'{s} topical + {b} boilerplate':<22}" for s, b in SETTINGS)
     print(f"{'':<34}{header}")
     print(f"{'method':<34}" + " | ".join(f"{'p@5 zh / en  dup r/rec/false':<22}" for _ in SETTINGS))
-    print(row("chosen: bigram, idf^2, 128 terms", [evaluate(c) for c in corpora]))
+    print(row("chosen: bigram+pairs, idf^2, 128", [evaluate(c) for c in corpora]))
     for mode in ("jieba", "both"):
         print(row(f"  tokens: {mode}", [evaluate(c, mode) for c in corpora]))
     saved = index_module.IDF_POWER
     index_module.IDF_POWER = 1.0
     print(row("  weighting: plain idf", [evaluate(c) for c in corpora]))
+    index_module.IDF_POWER = 1.5
+    print(row("  weighting: idf^1.5", [evaluate(c) for c in corpora]))
     index_module.IDF_POWER = saved
+    tokens_module.WORD_PAIRS = False
+    print(row("  no word pairs", [evaluate(c) for c in corpora]))
+    tokens_module.WORD_PAIRS = True
+    index_module.FULL_NORM = False
+    print(row("  own-length signatures (before)", [evaluate(c) for c in corpora]))
+    index_module.FULL_NORM = True
+    saved_cut = index_module.RELATIVE_CUT
+    index_module.RELATIVE_CUT = 0.5
+    print(row("  relative cut 0.5 (before)", [evaluate(c) for c in corpora]))
+    index_module.RELATIVE_CUT = saved_cut
     saved_terms = index_module.SIGNATURE_TERMS
     for terms in (32, 48, 96, 100_000):
         index_module.SIGNATURE_TERMS = terms

@@ -192,6 +192,13 @@ def quality(docs: list[RealDoc], lists: dict[int, list[int]], k: int = 5) -> dic
     return out
 
 
+def shown(docs: list[RealDoc], lists: dict[int, list[int]], lang: str, k: int = 5) -> float:
+    """Mean length of the first k items shown, over the items of `lang` that got a list (precision@k is
+    over these: a method that shows fewer items is measured on fewer)."""
+    sizes = [min(k, len(lists[d.id])) for d in docs if d.lang == lang and lists.get(d.id)]
+    return float(np.mean(sizes)) if sizes else 0.0
+
+
 def report(docs: list[RealDoc], variants: list[tuple[str, Callable[[], dict[int, list[int]]]]],
            echo: Callable[[str], None] = print) -> dict[str, dict[str, tuple[float, float]]]:
     langs = sorted({d.lang for d in docs})
@@ -201,8 +208,14 @@ def report(docs: list[RealDoc], variants: list[tuple[str, Callable[[], dict[int,
     echo(f"{'method':<52}" + "".join(f"{'p@5 ' + lang:>{max(9, len(lang) + 5)}}{'answered':>10}"
                                      for lang in langs))
     results: dict[str, dict[str, tuple[float, float]]] = {}
+    lengths: list[str] = []
     for name, make in variants:
-        results[name] = quality(docs, make())
+        lists = make()
+        results[name] = quality(docs, lists)
+        if len(lengths) < 2:  # the chosen method and plain TF-IDF: how long their lists are
+            lengths.append(f"{name.split(' (')[0]} " + ", ".join(
+                f"{lang} {shown(docs, lists, lang):.1f}" for lang in langs))
         echo(f"{name:<52}" + "".join(f"{results[name][lang][0]:{max(9, len(lang) + 5)}.3f}"
                                      f"{results[name][lang][1]:10.1%}" for lang in langs))
+    echo("items shown of the first 5, mean over the items answered: " + "; ".join(lengths))
     return results

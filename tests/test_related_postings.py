@@ -36,11 +36,11 @@ def test_term_rows_hold_every_term_df_and_signature_postings() -> None:
 def test_new_documents_weighted_with_stored_df_rank_as_in_one_index() -> None:
     """A refresh's view (stored df + postings of the others, the new document alone in its index) gives the
     same signature and the same scores as indexing everything together."""
-    whole = RelatedIndex(DOCS)
-    stored = RelatedIndex(DOCS[:-1])
+    whole = RelatedIndex(DOCS, shared_slots=True)
+    stored = RelatedIndex(DOCS[:-1], shared_slots=True)
     rows = {key: (df, blob) for key, df, blob in term_rows(stored, range(len(stored)))}
     new = RelatedIndex(DOCS[-1:], prior=Prior(lambda keys: {k: rows[k][0] for k in keys if k in rows},
-                                              rows[COLLECTION_KEY][0]))
+                                              rows[COLLECTION_KEY][0]), shared_slots=True)
     keys, weights = new.signature(0)
     want_keys, want_weights = whole.signature(len(DOCS) - 1)
     # The same weights (terms tied at the 128th place may be chosen differently).
@@ -52,7 +52,9 @@ def test_new_documents_weighted_with_stored_df_rank_as_in_one_index() -> None:
     mine = dict(zip(keys.tolist(), weights.tolist(), strict=True))
     for item_id, score in zip(ids.tolist(), scores.tolist(), strict=True):
         # The stored rows keep the weights they were stored with: the score is the cosine with them.
-        other_keys, other_weights = stored.signature(int(np.flatnonzero(stored.ids == item_id)[0]))
+        row = int(np.flatnonzero(stored.ids == item_id)[0])
+        posted = stored.posted[row]  # the signature stored as postings
+        other_keys, other_weights = stored.keys[posted.indices], posted.data
         expected = sum(mine.get(k, 0.0) * w for k, w in zip(other_keys.tolist(), other_weights.tolist(), strict=True))
         assert abs(score - expected) < 1e-5
 

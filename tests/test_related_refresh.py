@@ -87,10 +87,11 @@ def test_rebuild_matches_incremental_and_is_repeatable(session_factory: sessionm
     with session_factory() as session:
         rebuilt = _all_lists(session)
         # Same items in the same order whichever way the lists were made; scores drift a little, since
-        # lists made before the last crawl were scored with the idf of a smaller collection.
+        # lists made before the last crawl were scored with the idf of a smaller collection, and a signature's
+        # slots go to the terms other items held then (feedsvc/related/index.py FULL_NORM).
         assert {k: [i for i, _ in v] for k, v in rebuilt.items()} == {k: [i for i, _ in v] for k, v in incremental.items()}
         drift = max(abs(a[1] - b[1]) for k in rebuilt for a, b in zip(rebuilt[k], incremental[k], strict=True))
-        assert drift < 0.05, drift
+        assert drift < 0.06, drift
         ids = url_ids(session)
         dup = session.get(Item, ids["http://mirror/tax1"])
         assert dup is not None and dup.duplicate_of == ids["http://gw/en/tax1"]
@@ -160,7 +161,10 @@ def test_refresh_compares_new_items_with_stored_terms(session_factory: sessionma
                          T0 + timedelta(hours=1))
         refresh_related(session, new_ids, CFG, T0 + timedelta(hours=1))
         session.commit()
-        assert read == new_ids
+        # Texts read: the new item's, and at most the two flood items' (near-duplicate suspects: f3's text is
+        # mostly a part of theirs), never the others'.
+        assert read[: len(new_ids)] == new_ids
+        assert set(read) - set(new_ids) <= {ids["http://gw/f1"], ids["http://gw/f2"]}
         listed = [i.url for i, _ in related_items(session, new_ids[0], 5)]
         assert listed[:2] == ["http://gw/f2", "http://gw/f1"] or listed[:2] == ["http://gw/f1", "http://gw/f2"]
         assert term_df(session, [COLLECTION_KEY]) == {COLLECTION_KEY: len(ARTICLES) + 1}

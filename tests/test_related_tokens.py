@@ -23,10 +23,19 @@ def test_chinese_runs_become_overlapping_bigrams_and_a_lone_character_stays() ->
 
 def test_english_words_are_stemmed_and_stopwords_and_short_numbers_dropped() -> None:
     keys = term_counts("The markets are RISING, ＡＩ rules in 3 days of 2024")
-    assert set(keys) == {word_key(w) for w in ("market", "rising", "ai", "rules", "days", "2024")}
+    words = {word_key(w) for w in ("market", "rising", "ai", "rules", "days", "2024")}
+    assert words <= set(keys) and len(set(keys) - words) == 5  # and the 5 pairs of neighbouring words
     assert word_key("markets") == word_key("market") and word_key("rising") == word_key("rise")
     assert word_key("the") == 0 and word_key("3") == 0 and word_key("2024") != 0
     assert stem("running") == "run" and stem("policies") == "policy" and stem("taxes") == "tax"
+
+
+def test_neighbouring_words_make_a_pair_term_skipping_stopwords_not_crossing_lines() -> None:
+    (pair_key,) = set(term_counts("wall street")) - {word_key("wall"), word_key("street")}
+    assert term_counts("Wall Street") == term_counts("wall of street") == {word_key("wall"): 1,
+                                                                          word_key("street"): 1, pair_key: 1}
+    assert pair_key not in term_counts("street wall") and pair_key not in term_counts("wall\nstreet")
+    assert len(term_counts("wall\nstreet")) == 2
 
 
 def test_jieba_mode_gives_word_keys_apart_from_bigrams() -> None:

@@ -20,14 +20,13 @@ import scipy.sparse as sp
 
 from feedsvc.related.docs import Doc, Scored, doc_text
 from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
-from feedsvc.related.tokens import TokenMode, batch_keys
+from feedsvc.related.tokens import TokenMode, batch_keys, is_word_pair
 
 # idf squared: boilerplate shared across a site ("转载请注明出处", "subscribe to our newsletter") otherwise
-# makes unrelated pages look alike (generated pages, short bodies: Chinese 0.95 with idf squared, 0.93 with
-# idf^1.5, 0.78 plain). On real text a lower power scores a little better (20 Newsgroups: plain 0.78, idf^1.5
-# 0.78, idf squared 0.76, all 100% answered, plain TF-IDF 0.68), but idf^1.5 lost 0.01-0.02 on the generated
-# pages; idf squared with 128-term signatures and the relative cut is never worse there than the old method
-# (bench/related_quality.py, docs/related.md).
+# makes unrelated pages look alike (generated pages, Chinese: idf squared 0.999, idf^1.5 0.994, plain idf
+# 0.89). On real text a lower power ranks a little better (Fudan Chinese 0.79 with idf^1.5 against 0.78,
+# both above plain TF-IDF's 0.75), not enough to lose the generated pages for (bench/related_quality.py,
+# docs/related.md).
 IDF_POWER = 2.0
 # Terms kept per document vector: 128 is within 0.005 of keeping every term on real text, where 64 loses
 # 0.03 (20 Newsgroups, bench/related_quality.py); it bounds the all-pairs work at 100,000 items.
@@ -37,10 +36,21 @@ MIN_MAX_DF = 1000
 MAX_DF_RATIO = 0.01
 # Terms in fewer documents than this are left out of a whole-collection index (see bench/related_quality.py).
 MIN_DF = 1
-# With a weak best match, candidates down to this share of it are kept (see RelatedIndex._top).
-RELATIVE_CUT = 0.5
+# With a weak best match, candidates down to this share of it are kept (see RelatedIndex._top). 0.7, not 0.5:
+# candidates far below an item's best match are mostly off-topic on real text (precision@5 at 0.5 / 0.7:
+# 20 Newsgroups 0.75 / 0.77, AG News 0.70 / 0.71, Fudan 0.75 / 0.78), at the cost of shorter lists (about
+# 2 to 3 of 5 shown instead of 3 to 4 on those sets).
+RELATIVE_CUT = 0.7
 # Candidates ranked per document before near-duplicates are set aside and the list is cut to `limit`.
 SLACK = 10
+
+# In an index of the whole collection (`shared_slots`), a signature's slots go to terms some other document
+# holds, and its weights are scaled by the length of the document's whole vector. A term of one document
+# matches nothing, yet (with idf squared, the heaviest of all) such terms filled the slots of shared ones,
+# and scaling by the kept terms alone inflated the scores of documents with few shared terms. On real
+# text: Fudan 0.78 against 0.73, 20 Newsgroups 0.79 against 0.77 (bench/related_quality.py --real).
+FULL_NORM = True
+SHARED_MIN_DF = 2
 
 # Rows per sparse product when every document is ranked (a rebuild): the worker threads keep a few blocks'
 # products in flight, the largest allocation of a rebuild; 256 rows instead of 1,024 took the peak of 50,000
@@ -66,11 +76,17 @@ def _sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[new], inverse
 
 
-def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
-                n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: the SIGNATURE_TERMS heaviest non-zero entries, scaled to unit length; grouped by row."""
+def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int,
+                matchable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the SIGNATURE_TERMS heaviest non-zero entries, grouped by row, scaled to unit length; with
+    `matchable` (and FULL_NORM), only among the matchable entries, scaled by the length of the whole row."""
     keep = weights > 0
     rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    whole = matchable is not None and FULL_NORM
+    full = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows)) if whole else None
+    if matchable is not None and FULL_NORM:
+        keep = matchable[keep]
+        rows, cols, weights = rows[keep], cols[keep], weights[keep]
     if len(weights):
         # One float sort orders by row, then by weight (heaviest first) within a row: cheaper than lexsort.
         order = np.argsort(rows + (1.0 - weights / (float(weights.max()) * 1.000001)))
@@ -78,9 +94,50 @@ def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray,
     first = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))[:-1]))
     top = (np.arange(len(rows)) - first[rows]) < SIGNATURE_TERMS
     rows, cols, weights = rows[top], cols[top], weights[top]
-    norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows))
+    norms = full if full is not None else np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2,
+                                                       minlength=n_rows))
     weights = (weights / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
     return rows, cols, weights
+
+
+def _shared_signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int, shared: np.ndarray,
+                       postable: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+                                                      tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(ranked, extra) entries, grouped by row, weights scaled by the length of the whole row: ranked = the
+    SIGNATURE_TERMS heaviest `shared` entries of each row; extra = those among the SIGNATURE_TERMS heaviest
+    `postable` ones that are not ranked (posted, not ranked). One sort for both."""
+    keep = weights > 0
+    rows, cols, weights, shared, postable = rows[keep], cols[keep], weights[keep], shared[keep], postable[keep]
+    norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows))
+    if len(weights):
+        order = np.argsort(rows + (1.0 - weights / (float(weights.max()) * 1.000001)))
+        rows, cols, weights, shared, postable = (rows[order], cols[order], weights[order], shared[order],
+                                                 postable[order])
+    scaled = (weights / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
+    first = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))[:-1]))
+
+    def heaviest(mask: np.ndarray) -> np.ndarray:
+        before = np.cumsum(mask) - mask  # masked entries before each entry, then before its row's first
+        return np.asarray(mask & ((before - before[first[rows]]) < SIGNATURE_TERMS), dtype=bool)
+
+    ranked = heaviest(shared)
+    extra = heaviest(postable) & ~ranked
+    return (rows[ranked], cols[ranked], scaled[ranked]), (rows[extra], cols[extra], scaled[extra])
+
+
+def _csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """One CSR matrix from (rows, cols, values) parts already grouped by row, in row order."""
+    rows = np.concatenate([r for r, _c, _v in parts]) if parts else np.zeros(0, np.int64)
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))))
+    data = np.concatenate([v for _r, _c, v in parts]) if parts else np.zeros(0, np.float32)
+    indices = np.concatenate([c for _r, c, _v in parts]) if parts else np.zeros(0, np.int32)
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+
+
+def _own(matrix: sp.csr_matrix) -> np.ndarray:
+    """Each row's score against itself (its squared length): 1 for a unit-length signature."""
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    return np.bincount(rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +153,13 @@ class RelatedIndex:
     """Signatures of a set of documents: every document's neighbours, or any document's matches."""
 
     def __init__(self, docs: Sequence[Doc], mode: TokenMode = "bigram", max_df: int | None = None,
-                 min_df: int = 1, prior: Prior | None = None) -> None:
+                 min_df: int = 1, prior: Prior | None = None, shared_slots: bool = False) -> None:
         """`prior`: the rest of the collection's document frequencies (a crawl's refresh indexes only its new
-        items, weighted by the whole collection's idf: stored df plus theirs)."""
+        items, weighted by the whole collection's idf: stored df plus theirs). `shared_slots`: the index (with
+        its prior) is the whole collection, so signature slots go only to terms another document holds (see
+        FULL_NORM); not for an index that is queried with documents outside it."""
         self.mode: TokenMode = mode
+        self.shared_slots = shared_slots
         self.docs = list(docs)
         n = len(self.docs)
         self.ids = np.fromiter((d.id for d in self.docs), dtype=np.int64, count=n)
@@ -128,6 +188,13 @@ class RelatedIndex:
             known = prior.df(terms)
             df = df + np.fromiter((known.get(k, 0) for k in terms), dtype=np.int64, count=len(terms))
             total += prior.items
+        # A word pair held by one item matches nothing and is rarely what a later item shares (unlike a
+        # one-off name): it counts in the length a signature is scaled by (leaving it out cost AG News 0.06),
+        # but takes no slot. Pairs are mostly one-offs, so a rebuild drops their columns (not posted, no df
+        # stored): half the terms of English text (bench/related_bench.py). A refresh posts them and stores
+        # their df, so a pair's second item (a repost above all) finds it counted and posted.
+        whole = shared_slots and FULL_NORM
+        lone = is_word_pair(self.keys) & (df < 2) if whole else np.zeros(len(self.keys), dtype=bool)
         self.df = df.astype(np.float32)
         self.idf = ((np.log((total + 1) / (self.df + 1)) + 1.0) ** IDF_POWER).astype(np.float32)
         self.max_df = max_df if max_df is not None else max(MIN_MAX_DF, int(MAX_DF_RATIO * total))
@@ -138,20 +205,34 @@ class RelatedIndex:
         # weight from the terms it shares; a query or a sample of the collection keeps such terms.
         self.idf[self.df < min_df] = 0.0
         self._unseen_idf = (math.log(total + 1) + 1.0) ** IDF_POWER
-        sig_rows, sig_cols, sig_vals = [], [], []
+        ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for start in range(0, n, BATCH):
             rows16, cols, counts16 = coded.pop(0)
             weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
-            r, c, v = _signatures(rows16.astype(np.int64), cols, weights, min(BATCH, n - start))
-            sig_rows.append(r + start)
-            sig_cols.append(c)
-            sig_vals.append(v)
-        all_rows = np.concatenate(sig_rows) if sig_rows else np.zeros(0, np.int64)
-        indptr = np.concatenate(([0], np.cumsum(np.bincount(all_rows, minlength=n))))
-        data = np.concatenate(sig_vals) if sig_vals else np.zeros(0, np.float32)
-        indices = np.concatenate(sig_cols) if sig_cols else np.zeros(0, np.int32)
-        self.matrix = sp.csr_matrix((data, indices, indptr), shape=(n, len(self.keys)))
+            rows64, size = rows16.astype(np.int64), min(BATCH, n - start)
+            if whole:
+                # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
+                # later that shares them, a repost above all, finds this one through them.
+                postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
+                (r, c, v), (r2, c2, v2) = _shared_signatures(rows64, cols, weights, size,
+                                                             self.df[cols] >= SHARED_MIN_DF, postable)
+                extra.append((r2 + start, c2, v2))
+            else:
+                r, c, v = _signatures(rows64, cols, weights, size)
+            ranked.append((r + start, c, v))
+        if prior is None and lone.any():
+            kept = ~lone
+            remap = (np.cumsum(kept) - 1).astype(np.int32)
+            ranked = [(r, remap[c], v) for r, c, v in ranked]
+            extra = [(r, remap[c], v) for r, c, v in extra]
+            self.keys, self.local_df = self.keys[kept], self.local_df[kept]
+            self.df, self.idf = self.df[kept], self.idf[kept]
+        self.matrix = _csr(ranked, n, len(self.keys))
+        # Posted but not ranked (see `posted`): terms no other item holds yet, among an item's heaviest.
+        self.extra = _csr(extra, n, len(self.keys))
         self._inverted = sp.csr_matrix(self.matrix.T)
+        self._own = _own(self.matrix)
 
     @classmethod
     def from_matrix(cls, ids: np.ndarray, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,
@@ -162,11 +243,20 @@ class RelatedIndex:
         index = cls.__new__(cls)
         index.mode, index.docs, index.ids = "bigram", list(docs), np.asarray(ids, dtype=np.int64)
         index._has_text, index.keys, index.matrix = has_text.astype(bool), keys, matrix
+        index.shared_slots = True
         index.df = index.idf = np.zeros(len(keys), dtype=np.float32)
         index.local_df = np.zeros(len(keys), dtype=np.int64)
         index.max_df, index._unseen_idf = 0, 0.0
         index._inverted = sp.csr_matrix(matrix.T)
+        index._own = _own(matrix)
+        index.extra = sp.csr_matrix(matrix.shape, dtype=np.float32)
         return index
+
+    @property
+    def posted(self) -> sp.csr_matrix:
+        """The signatures stored as postings (feedsvc/related/postings.py): the ranked ones plus, in an index
+        of the whole collection, the item's heaviest terms no other item holds yet (same scaling)."""
+        return sp.csr_matrix(self.matrix + self.extra) if self.extra.nnz else self.matrix
 
     def signature(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """(term keys, unit-length weights) of the document at this row."""
@@ -180,10 +270,11 @@ class RelatedIndex:
         pos[pos >= len(self.keys)] = 0
         known = self.keys[pos] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
         idf = np.where(known, self.idf[pos] if len(self.keys) else 0.0, self._unseen_idf)
-        # Unseen terms take part in choosing and scaling the signature, then drop out: nothing matches them.
+        # Unseen terms take part in scaling the signature, then drop out: nothing matches them.
         cols = np.where(known, pos, -1 - np.arange(len(keys)))
         _r, sig_cols, sig_vals = _signatures(np.zeros(len(keys), np.int64), cols,
-                                             ((1.0 + np.log(counts)) * idf).astype(np.float32), 1)
+                                             ((1.0 + np.log(counts)) * idf).astype(np.float32), 1,
+                                             known if self.shared_slots else None)
         keep = sig_cols >= 0
         return sp.csr_matrix((sig_vals[keep], sig_cols[keep].astype(np.int32), np.array([0, int(keep.sum())])),
                              shape=(1, len(self.keys)))
@@ -199,8 +290,9 @@ class RelatedIndex:
         """(related, near-duplicates) of any document, best first; the document itself is skipped by id."""
         if not self.docs:
             return [], []
-        product = sp.csr_matrix(self.vector(doc) @ self._inverted)
-        return self._ranked(doc, product.indices, product.data, limit, min_score)
+        vector = self.vector(doc)
+        product = sp.csr_matrix(vector @ self._inverted)
+        return self._ranked(doc, product.indices, product.data, limit, min_score, float(_own(vector)[0]))
 
     def neighbours_of(self, positions: Sequence[int], limit: int, min_score: float = 0.0, block: int = 1024,
                       resolve: Callable[[np.ndarray], None] | None = None,
@@ -217,50 +309,62 @@ class RelatedIndex:
             product = sp.csr_matrix(self.matrix[rows] @ self._inverted)
             indptr, indices, data = product.indptr, product.indices, product.data
             tops = [self._top(self.docs[row], indices[indptr[k]:indptr[k + 1]], data[indptr[k]:indptr[k + 1]],
-                              limit, min_score) for k, row in enumerate(rows.tolist())]
+                              limit, min_score, float(self._own[row])) for k, row in enumerate(rows.tolist())]
             if resolve is not None:
-                wanted = [cand[maybe] for cand, _scores, maybe in tops]
+                wanted = [cand[maybe] for cand, _scores, _alike, maybe in tops]
                 resolve(_distinct(np.concatenate(wanted)) if wanted else np.zeros(0, np.int64))
-            for row, (cand, scores, maybe) in zip(rows.tolist(), tops, strict=True):
-                yield self.docs[row], *self._split(self.docs[row], cand, scores, maybe, limit)
+            for row, top in zip(rows.tolist(), tops, strict=True):
+                yield self.docs[row], *self._split(self.docs[row], *top, limit, min_score)
 
-    def _top(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
-             min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(candidate rows, scores, which may be near-duplicates), best first."""
+    def _top(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int, min_score: float,
+             own: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(candidate rows, scores, likeness, which may be near-duplicates), best first. `own` is the document's
+        score against itself: likeness = score / own (0..1) is what the near-duplicate rules screen on, as a
+        signature scaled by the whole vector's length (FULL_NORM) scores below 1 even against its copy."""
+        own = own if own > 0 else 1.0
         # The cut is min_score, or a share of the item's own best match when that is weaker: an item whose
         # closest neighbour scores low still gets its closest neighbours (every item with comparable items
         # is answered), and a strong match still keeps weak ones out.
-        mine = self.ids[rows] == doc.id
-        best = float(scores[~mine].max()) if (~mine).any() else 0.0
-        keep = (scores > min(min_score, RELATIVE_CUT * best)) & (scores > 0)
+        # Here the cut is loose: the best match may turn out to be a near-duplicate (never listed), so it is
+        # taken among candidates too weak to be one (the document itself, scoring `own`, is not one of them);
+        # `_split` cuts again from the best match actually listed. Two passes over the candidates, the
+        # rebuild's hottest loop (one call per item).
+        weak = scores < DUPLICATE_MIN_COSINE * own
+        best = float(scores[weak].max()) if weak.any() else 0.0
+        keep = scores > min(min_score, RELATIVE_CUT * best)
         rows, scores = rows[keep], scores[keep]
         want = limit + SLACK
         if len(rows) > want:
             top = np.argpartition(-scores, want)[:want]
             rows, scores = rows[top], scores[top]
         order = np.lexsort((rows, -scores))
-        rows = rows[order]
-        scores = np.minimum(scores[order].astype(np.float64), 1.0).round(6)
+        rows, scores = rows[order], scores[order].astype(np.float64)
+        alike = np.minimum(scores / own, 1.0)
+        scores = np.minimum(scores, 1.0).round(6)
         others = self.ids[rows] != doc.id
         # Only these can be near-duplicates (rules in feedsvc/related/duplicates.py); the check runs on few pairs.
-        maybe = (scores >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows] if doc.text.strip() else others.copy()
-        return rows, scores, maybe & others
+        maybe = (alike >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows] if doc.text.strip() else others.copy()
+        return rows, scores, alike, maybe & others
 
-    def _split(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, maybe: np.ndarray,
-               limit: int) -> tuple[list[Scored], list[Scored]]:
+    def _split(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, alike: np.ndarray, maybe: np.ndarray,
+               limit: int, min_score: float) -> tuple[list[Scored], list[Scored]]:
         ids = self.ids[rows]
         others = ids != doc.id
         duplicates: list[Scored] = []
         for k in np.flatnonzero(maybe).tolist():
-            if is_near_duplicate(doc, self.docs[int(rows[k])], float(scores[k])):
+            if is_near_duplicate(doc, self.docs[int(rows[k])], float(alike[k])):
                 others[k] = False
                 duplicates.append(Scored(int(ids[k]), float(scores[k])))
-        related = list(map(Scored, ids[others][:limit].tolist(), scores[others][:limit].tolist()))
+        kept = scores[others]
+        if len(kept):
+            # The cut relative to the best match listed (near-duplicates are set aside by now; see _top).
+            kept = kept[kept > min(min_score, RELATIVE_CUT * float(kept[0]))]
+        related = list(map(Scored, ids[others][: min(limit, len(kept))].tolist(), kept[:limit].tolist()))
         return related, duplicates
 
-    def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int,
-                min_score: float) -> tuple[list[Scored], list[Scored]]:
-        return self._split(doc, *self._top(doc, rows, scores, limit, min_score), limit)
+    def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int, min_score: float,
+                own: float) -> tuple[list[Scored], list[Scored]]:
+        return self._split(doc, *self._top(doc, rows, scores, limit, min_score, own), limit, min_score)
 
     def _product(self, start: int, stop: int) -> sp.csr_matrix:
         return sp.csr_matrix(self.matrix[start:stop] @ self._inverted)
@@ -289,6 +393,7 @@ class RelatedIndex:
                 for offset in range(product.shape[0]):
                     lo, hi = indptr[offset], indptr[offset + 1]
                     doc = self.docs[start + offset]
-                    yield doc, *self._ranked(doc, indices[lo:hi], data[lo:hi], limit, min_score)
+                    yield doc, *self._ranked(doc, indices[lo:hi], data[lo:hi], limit, min_score,
+                                             float(self._own[start + offset]))
                 if progress is not None:
                     progress(start + product.shape[0])

@@ -41,12 +41,13 @@ def unpack(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def term_rows(index: RelatedIndex, rows: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
-    """(key, df, postings) for every term of the index, postings from its documents at `rows` (the others,
+    """(key, df, postings) for every term of the index, postings from the posted signatures
+    (`RelatedIndex.posted`) of its documents at `rows` (the others,
     near-duplicates, are not listed), plus the collection row. df is the index's own count of documents
     holding the term (and the collection row every indexed document), not any prior. A generator, packing
     a slice of terms at a time: a rebuild writes millions of them."""
     chosen = np.fromiter(rows, dtype=np.int64)
-    by_term = sp.csc_matrix(index.matrix[chosen]) if len(chosen) else sp.csc_matrix((0, len(index.keys)))
+    by_term = sp.csc_matrix(index.posted[chosen]) if len(chosen) else sp.csc_matrix((0, len(index.keys)))
     item_ids = index.ids[chosen] if len(chosen) else np.zeros(0, np.int64)
     df = index.local_df
     for lo in range(0, len(index.keys), _TERMS_PER_SLICE):

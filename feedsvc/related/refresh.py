@@ -93,7 +93,8 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
     new_docs = docs[: len(new_docs)]
     known = {d.id: d for d in new_docs}
     stored_items = term_df(session, [COLLECTION_KEY]).get(COLLECTION_KEY, 0)
-    index = RelatedIndex(new_docs, prior=Prior(lambda keys: term_df(session, keys), stored_items))
+    index = RelatedIndex(new_docs, prior=Prior(lambda keys: term_df(session, keys), stored_items),
+                         shared_slots=True)
     signature_keys = index.keys[np.unique(index.matrix.indices)]
     stored_ids, stored_rows = candidates(index, term_postings(session, signature_keys.tolist()), wanted)
 

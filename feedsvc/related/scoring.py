@@ -68,7 +68,7 @@ def compute_related(docs: list[Doc], limit: int, min_score: float, site_pairs: S
     report = progress or (lambda phase, done, total: None)
     report("index", 0, len(docs))
     remove_boilerplate(docs)
-    index = RelatedIndex(docs, min_df=related_index.MIN_DF)
+    index = RelatedIndex(docs, min_df=related_index.MIN_DF, shared_slots=True)
     if on_index is not None:
         on_index(index)
     report("score", 0, len(docs))

@@ -237,7 +237,7 @@ def evaluate(corpus: Corpus, mode: TokenMode = "bigram", k: int = 5) -> Quality:
     the documents go through what production does before indexing (boilerplate removal)."""
     docs = [it.doc for it in corpus.items]
     remove_boilerplate(docs)
-    index = RelatedIndex(docs, mode)
+    index = RelatedIndex(docs, mode, shared_slots=True)  # as compute_related indexes a collection
     label = {it.doc.id: it for it in corpus.items}
     dup_ids = {d for _, d in corpus.duplicate_pairs}
     labelled = {frozenset(p) for p in corpus.duplicate_pairs}
