@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect
 
 from feedsvc.errors import StorageError
-from feedsvc.store.db import SCHEMA_HEAD, create_schema, make_engine, schema_revision
+from feedsvc.store.db import create_schema, make_engine, schema_revision
 
 
 def test_create_schema_is_idempotent(db_url: str) -> None:
@@ -70,14 +70,6 @@ def test_a_failed_commit_is_a_storage_error_in_one_line(tmp_path: Path) -> None:
             assert session.execute(text("SELECT count(*) FROM crawl_runs")).scalar_one() == 0
     finally:
         engine.dispose()
-
-
-def test_schema_head_names_the_newest_migration(tmp_path: Path) -> None:
-    """SCHEMA_HEAD lets an up-to-date database open without Alembic: a new migration must move it too."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'feeds.db'}")
-    create_schema(engine)
-    assert schema_revision(engine) == (SCHEMA_HEAD, SCHEMA_HEAD)
-    engine.dispose()
 
 
 def test_an_up_to_date_database_opens_without_alembic(tmp_path: Path) -> None:

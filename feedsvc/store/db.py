@@ -20,12 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from feedsvc.config import database_setting
 from feedsvc.errors import StorageError
 from feedsvc.store._base import storage_error
+from feedsvc.store.revision import SCHEMA_HEAD
 from feedsvc.store.search import register_sqlite_functions
 
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
-# The newest migration's revision (tests/test_store_db.py checks it against Alembic's head): a database already
-# there is opened without importing Alembic and reading every migration script (~0.1 CPU-s per process).
-SCHEMA_HEAD = "0004"
 
 
 def resolve_url(url: str, base_dir: Path | None = None) -> str:

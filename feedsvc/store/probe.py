@@ -13,6 +13,7 @@ from pathlib import Path
 
 from feedsvc.config import database_setting
 from feedsvc.errors import StorageError
+from feedsvc.store.revision import SCHEMA_HEAD, sqlite_revision
 
 # A SQLite URL SQLAlchemy's make_url would read as exactly this path (nothing to unquote, no query): answered
 # without importing SQLAlchemy, which the `feedsvc crawl` parent otherwise loads only for this look (~0.15 CPU-s,
@@ -57,6 +58,8 @@ def probe_database(url: str, base_dir: Path | None = None) -> str:
         if not os.access(path, os.R_OK | os.W_OK):
             raise StorageError(f"Cannot open database {path}: no read/write permission. Fix {database_setting()}, or fix its "
                                "permissions.")
+        if sqlite_revision(path) == SCHEMA_HEAD:  # the common case, answered without SQLAlchemy and Alembic
+            return f"{path} (schema up to date)"
     from sqlalchemy.exc import SQLAlchemyError
 
     from feedsvc.store.db import _first_line, schema_revision
