@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
+from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-import tldextract
 from w3lib.url import safe_url_string
 
 # Trackers dropped from every URL unless a source sets drop_tracking_params = false (utm_* too).
@@ -64,9 +65,14 @@ def _dropped(pair: str, drop: set[str], tracking: bool) -> bool:
     return name in drop or (tracking and (name in TRACKING_PARAMS or name.startswith("utm_")))
 
 
-# The public suffix list snapshot bundled with tldextract: no network, no cache files. Private suffixes count
-# (github.io, blogspot.com), so two people's pages on one hosting service are two sites.
-_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+@functools.cache
+def _suffixes() -> Any:
+    """The public suffix list snapshot bundled with tldextract: no network, no cache files. Private suffixes count
+    (github.io, blogspot.com), so two people's pages on one hosting service are two sites. Loaded on the first
+    host name: tldextract costs ~0.1 CPU-s to import, and a crawl of IP-addressed hosts never needs it."""
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 
 def site_of(host: str) -> str:
@@ -76,7 +82,7 @@ def site_of(host: str) -> str:
     if not host or ":" in host or host.replace(".", "").isdigit():
         return host
     # A name under no public suffix (the reserved .test and .example, a LAN's .lan) is read as one: its last label.
-    return _SUFFIXES(host).top_domain_under_public_suffix or ".".join(host.split(".")[-2:])
+    return _suffixes()(host).top_domain_under_public_suffix or ".".join(host.split(".")[-2:])
 
 
 def same_site(url: str, other: str) -> bool:

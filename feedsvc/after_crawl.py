@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import AppConfig
-from feedsvc.models import RunStatus
+from feedsvc.status import RunStatus
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc.cli import COMMAND_MODULES, build_parser, main
+from feedsvc.cli import COMMAND_MODULES, COMMANDS, build_parser, main
 
 
 def test_every_command_module_registers_its_commands() -> None:
@@ -14,6 +14,29 @@ def test_every_command_module_registers_its_commands() -> None:
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     assert {"check", "db", "crawl", "serve", "publish", "related", "run", "suggest", "heal", "worker"} <= commands
     assert len(COMMAND_MODULES) == 9
+
+
+def _choices(parser: object) -> set[str]:
+    return set(parser._subparsers._group_actions[0].choices)  # type: ignore[attr-defined]
+
+
+def test_each_command_is_found_in_the_module_that_registers_it() -> None:
+    assert set(COMMANDS) == _choices(build_parser()) and set(COMMANDS.values()) == set(COMMAND_MODULES)
+    for command, module in COMMANDS.items():
+        alone = _choices(build_parser(command))
+        assert command in alone and alone == {c for c, m in COMMANDS.items() if m == module}
+
+
+def test_a_crawl_command_line_does_not_import_the_store_or_the_related_code() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from feedsvc.cli import _command, build_parser; "
+            "build_parser(_command(['-v', 'crawl', 'x'])).parse_args(['crawl', 'x']); "
+            "print(sorted(m for m in ('sqlalchemy', 'feedsvc.store.facade', 'feedsvc.related', 'feedgen', 'alembic') "
+            "if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
 
 
 def test_a_config_mistake_is_one_error_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

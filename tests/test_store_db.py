@@ -70,3 +70,14 @@ def test_a_failed_commit_is_a_storage_error_in_one_line(tmp_path: Path) -> None:
             assert session.execute(text("SELECT count(*) FROM crawl_runs")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_an_up_to_date_database_opens_without_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'feeds.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    code = ("import sys; from feedsvc.store.db import create_schema, make_engine; "
+            f"create_schema(make_engine({url!r})); print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

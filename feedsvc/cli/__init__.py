@@ -29,6 +29,22 @@ COMMAND_MODULES = (
     "feedsvc.cli.heal_cmd",
 )
 
+# Which module registers each command: `feedsvc crawl` imports crawl_cmd alone, not the store, the related code
+# and feedgen that other commands' modules bring (about 0.3 CPU-s and 35 MiB the parent of a crawl held for
+# nothing; bench/README.md "One site"). tests/test_cli.py checks this table against what the modules register.
+COMMANDS = {
+    "check": "feedsvc.cli.config_cmd",
+    "db": "feedsvc.cli.db_cmd",
+    "preview": "feedsvc.cli.crawl_cmd", "crawl": "feedsvc.cli.crawl_cmd", "export": "feedsvc.cli.crawl_cmd",
+    "status": "feedsvc.cli.crawl_cmd",
+    "serve": "feedsvc.cli.serve_cmd", "publish": "feedsvc.cli.serve_cmd",
+    "related": "feedsvc.cli.related_cmd",
+    "run": "feedsvc.cli.run_cmd", "demo": "feedsvc.cli.run_cmd",
+    "worker": "feedsvc.cli.worker_cmd",
+    "suggest": "feedsvc.cli.suggest_cmd",
+    "heal": "feedsvc.cli.heal_cmd",
+}
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -41,13 +57,26 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or only `command`'s module's commands when `command` is a known one."""
     parser = argparse.ArgumentParser(prog="feedsvc", description="Turn websites without feeds into feeds.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:  # every one exists: a missing module is a broken install and fails loudly
+    modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
+    for name in modules:  # every one exists: a missing module is a broken install and fails loudly
         import_module(name).register(subparsers)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command word: the first argument that is not an option (the only top-level options take no value);
+    None when help is asked for first, so `feedsvc -h` lists every command."""
+    for arg in argv:
+        if arg in ("-h", "--help"):
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def configure_logging(verbosity: int) -> None:
@@ -56,7 +85,8 @@ def configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     handler: Handler = args.func

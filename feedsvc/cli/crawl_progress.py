@@ -20,8 +20,8 @@ from rich.text import Text
 from feedsvc.after_crawl import AfterCrawl
 from feedsvc.cli.tables import Column, TextTable
 from feedsvc.config import AppConfig
-from feedsvc.models import RunStatus
 from feedsvc.scheduling.child import ChildOutcome, CrawlOutcome, run_child, run_shared
+from feedsvc.status import RunStatus
 from feedsvc.text import safe_text
 
 COLOURS: dict[str, str] = {RunStatus.OK: "green", RunStatus.PARTIAL: "yellow", RunStatus.RUNNING: "cyan",

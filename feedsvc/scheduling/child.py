@@ -29,8 +29,7 @@ from feedsvc.after_crawl import FinishedRun
 from feedsvc.config import AppConfig, parse_now
 from feedsvc.config.hosts import split_sources
 from feedsvc.errors import CrawlExit
-from feedsvc.models import RunStatus
-from feedsvc.store.runs import RunCounts
+from feedsvc.status import RunCounts, RunStatus
 
 log = logging.getLogger(__name__)
 

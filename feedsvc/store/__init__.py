@@ -14,6 +14,21 @@ Functions are verb_noun, take the session first, never commit (the caller owns t
 time as an argument (`at`), and raise StorageError instead of SQLAlchemy errors.
 """
 
-from feedsvc.store.facade import Store
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from feedsvc.store.facade import Store
 
 __all__ = ["Store"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so that importing one light store module (feedsvc.store.probe for a SQLite file)
+    # does not load SQLAlchemy and every table: the `feedsvc crawl` parent needs neither until its crawl ends.
+    if name == "Store":
+        from feedsvc.store.facade import Store
+
+        return Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,9 +30,30 @@ def alias_targets(session: Session, urls: Iterable[str]) -> dict[str, str]:
 def merge_article_urls(session: Session, articles: Iterable[tuple[str, Sequence[str]]]) -> None:
     """Before storing: for each (article URL, its aliases), merge the items stored under those URLs into the
     earliest, which then carries the article's URL."""
-    for url, aliases in articles:
-        if aliases:
+    groups = [(url, aliases) for url, aliases in articles if aliases]
+    named: dict[str, tuple[int, str]] | None = None
+    for n, (url, aliases) in enumerate(groups):
+        if named is None:  # one look for the rest of the batch, instead of one query per article
+            named = _named_items(session, {u for later, names in groups[n:] for u in (later, *names)})
+        found = {named[u] for u in (url, *aliases) if u in named}
+        # Nothing stored under these URLs, or one item already under the article's URL (most articles of a crawl):
+        # nothing to merge. A merge moves rows, so the next article looks again.
+        if found and found != {(next(iter(found))[0], url)}:
             _merge(session, url, aliases)
+            named = None
+
+
+def _named_items(session: Session, urls: set[str]) -> dict[str, tuple[int, str]]:
+    """url → (id, url) of the item it names, as an item's own URL or as an alias of it."""
+    named: dict[str, tuple[int, str]] = {}
+    for part in chunks(sorted(urls), MAX_PARAMS_PER_STATEMENT):
+        if part:
+            named.update((alias, (item_id, url)) for alias, item_id, url in session.execute(
+                select(ItemAlias.url, Item.id, Item.url).join(Item, Item.id == ItemAlias.item_id)
+                .where(ItemAlias.url.in_(part))))
+            named.update((url, (item_id, url)) for url, item_id in session.execute(
+                select(Item.url, Item.id).where(Item.url.in_(part))))
+    return named
 
 
 def add_aliases(session: Session, rows: Mapping[str, int]) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from feedsvc.config import database_setting
 from feedsvc.errors import StorageError
 from feedsvc.store._base import storage_error
+from feedsvc.store.revision import SCHEMA_HEAD
 from feedsvc.store.search import register_sqlite_functions
 
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
@@ -110,6 +111,8 @@ def _alembic_config(engine: Engine) -> Any:
 
 def create_schema(engine: Engine) -> None:
     """Bring the database to the latest schema revision (creating it when new). Safe to call every start."""
+    if _stored_revision(engine) == SCHEMA_HEAD:
+        return
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -131,6 +134,16 @@ def create_schema(engine: Engine) -> None:
     except SQLAlchemyError as exc:
         raise StorageError(f"Cannot open database {engine.url!r}: {exc.__class__.__name__}: {_first_line(exc)}. "
                            f"Check {database_setting()} and that the server is running.") from None
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision Alembic recorded, read with one query; None when there is none or it cannot be read (the full
+    path below then creates the schema, or reports why the database cannot be opened)."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
 
 
 # Any fixed number: every feedsvc process agrees on it, so migrations of one PostgreSQL database never overlap.

@@ -9,18 +9,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from feedsvc.models import CrawlErrorRecord, CrawlRun, RunStatus, Source
+from feedsvc.status import RunCounts as RunCounts  # re-exported: the counts a run row holds
 from feedsvc.store._base import wrap_exceptions
 from feedsvc.store.meta import bump_data_version
-
-
-@dataclass(frozen=True, slots=True)
-class RunCounts:
-    pages: int = 0
-    not_modified: int = 0
-    items_seen: int = 0
-    items_new: int = 0
-    errors: int = 0
-    listing_counts: dict[str, int] = field(default_factory=dict)
 
 
 @wrap_exceptions
