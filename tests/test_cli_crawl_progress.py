@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import random
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +42,32 @@ def test_board_follows_events_and_shows_only_active_and_failed_sources_when_many
     rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split() and line.split()[0].startswith("s") and line.split()[0][1:].isdigit()}
     assert set(rows) == {"s0", "s1", "s3", "s4"}  # crawling now, or failed; finished ok and queued are counted
     assert rows["s0"][1:5] == ["running", "1", "7", "3"]
+
+
+def test_board_totals_kept_as_events_arrive_match_its_rows() -> None:
+    """The board keeps its totals and rows-worth-showing as events come (a redraw must not walk 10,000 sources);
+    after any mix of events they agree with the rows themselves."""
+    rng = random.Random(7)
+    ids = [f"s{i}" for i in range(10_000)]
+    board = CrawlBoard(ids, Console(file=io.StringIO(), width=100, height=30))
+    for _ in range(30_000):
+        source = rng.choice(ids[:400])
+        kind = rng.choice(["crawling", "page", "page", "items", "error", "done", "busy"])
+        event: dict[str, object] = {"event": kind, "source": source, "cached": rng.random() < 0.5,
+                                    "seen": rng.randrange(20), "new": rng.randrange(5)}
+        if kind == "done":
+            event |= {"status": rng.choice(["ok", "partial", "failed", "aborted"]),
+                      "counts": {"pages": rng.randrange(30), "items_seen": rng.randrange(40)}}
+        board.on_event(event)
+    rows = board.rows.values()
+    head = " ".join(_text(board.render(), height=30).split())  # the totals line wraps at 100 columns
+    tally = Counter(r.state for r in rows)
+    assert head.startswith(f"10000 source(s) {' · '.join(f'{n} {state}' for state, n in sorted(tally.items()))}")
+    assert f" · {sum(r.pages for r in rows)} pages · {sum(r.seen for r in rows)} items" in head
+    worth = [sid for sid, r in board.rows.items()
+             if r.state == "running" or (r.finished is not None and r.state not in ("ok", "partial", "running"))]
+    text = _text(board.render(), height=30)
+    assert f"… {len(worth) - 24} more" in text  # 30 lines of console: 24 rows, the rest counted
 
 
 def test_small_crawls_show_every_source_and_the_full_summary() -> None:
