@@ -366,56 +366,6 @@ class RelatedIndex:
                 own: float) -> tuple[list[Scored], list[Scored]]:
         return self._split(doc, *self._top(doc, rows, scores, limit, min_score, own), limit, min_score)
 
-    def _ranked_block(self, product: sp.csr_matrix, start: int, limit: int,
-                      min_score: float) -> list[tuple[list[Scored], list[Scored]]]:
-        """`_ranked` for every row of a block's product (rows start.. of the index) at once: the same lists,
-        from whole-block array operations instead of a dozen numpy calls per item (the rebuild's hottest
-        loop). Per-item Python work is left for the few candidates the near-duplicate rules read."""
-        n_rows = product.shape[0]
-        indptr, cand, scores = product.indptr, product.indices.astype(np.int64), product.data
-        row = np.repeat(np.arange(n_rows), np.diff(indptr))
-        own = self._own[start : start + n_rows]
-        own = np.where(own > 0, own, 1.0)
-        # The loose cut of _top, row by row: compared in float32 as _top compares a float32 row with a
-        # Python float (NEP 50).
-        weak = scores < (DUPLICATE_MIN_COSINE * own).astype(np.float32)[row]
-        best = np.zeros(n_rows, dtype=np.float32)
-        filled = indptr[:-1] < indptr[1:]
-        if filled.any():  # scores are positive: 0 stands for "no weak candidate"
-            best[filled] = np.maximum.reduceat(np.where(weak, scores, 0), indptr[:-1][filled])
-        cut = np.minimum(min_score, RELATIVE_CUT * best.astype(np.float64)).astype(np.float32)
-        keep = scores > cut[row]
-        row, cand, scores = row[keep], cand[keep], scores[keep]
-        # Best first within a row, ties by candidate row (as _top's lexsort); then the first limit + SLACK.
-        order = np.lexsort((cand, -scores, row))
-        row, cand, scores = row[order], cand[order], scores[order]
-        first = np.searchsorted(row, np.arange(n_rows))
-        top = (np.arange(len(row)) - first[row]) < limit + SLACK
-        row, cand, raw = row[top], cand[top], scores[top].astype(np.float64)
-        alike = np.minimum(raw / own[row], 1.0)
-        scores = np.minimum(raw, 1.0).round(6)
-        doc_ids = self.ids[start : start + n_rows]
-        ids = self.ids[cand]
-        others = ids != doc_ids[row]
-        has_text = self._has_text[start : start + n_rows]
-        maybe = np.where(has_text[row], (alike >= DUPLICATE_MIN_COSINE) | ~self._has_text[cand], True) & others
-        duplicates: list[list[Scored]] = [[] for _ in range(n_rows)]
-        for k in np.flatnonzero(maybe).tolist():
-            r = int(row[k])
-            if is_near_duplicate(self.docs[start + r], self.docs[int(cand[k])], float(alike[k])):
-                others[k] = False
-                duplicates[r].append(Scored(int(ids[k]), float(scores[k])))
-        row, ids, scores = row[others], ids[others], scores[others]
-        # The cut relative to the best match listed (_split), then `limit` per row.
-        first = np.searchsorted(row, np.arange(n_rows))[row]  # each entry's row's best listed entry
-        rank = np.arange(len(row)) - first
-        listed = (scores > np.minimum(min_score, RELATIVE_CUT * scores[first])) & (rank < limit)
-        row, ids, scores = row[listed], ids[listed], scores[listed]
-        bounds = np.searchsorted(row, np.arange(n_rows + 1)).tolist()
-        id_list, score_list = ids.tolist(), scores.tolist()
-        return [(list(map(Scored, id_list[bounds[r] : bounds[r + 1]], score_list[bounds[r] : bounds[r + 1]])),
-                 duplicates[r]) for r in range(n_rows)]
-
     def _product(self, start: int, stop: int) -> sp.csr_matrix:
         return sp.csr_matrix(self.matrix[start:stop] @ self._inverted)
 
@@ -439,7 +389,11 @@ class RelatedIndex:
                 following = next(starts, None)
                 if following is not None:
                     pending.append((following, pool.submit(self._product, following, min(following + block, n))))
-                for offset, (related, duplicates) in enumerate(self._ranked_block(product, start, limit, min_score)):
-                    yield self.docs[start + offset], related, duplicates
+                indptr, indices, data = product.indptr, product.indices, product.data
+                for offset in range(product.shape[0]):
+                    lo, hi = indptr[offset], indptr[offset + 1]
+                    doc = self.docs[start + offset]
+                    yield doc, *self._ranked(doc, indices[lo:hi], data[lo:hi], limit, min_score,
+                                             float(self._own[start + offset]))
                 if progress is not None:
                     progress(start + product.shape[0])
