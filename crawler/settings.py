@@ -62,6 +62,7 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "AUTOTHROTTLE_MAX_DELAY": max(60.0, delay * 10),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_domain),
         "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+        "DOWNLOADER": "crawler.middlewares.PoliteDownloader",  # holds a slot to its concurrency without a delay
         "CONCURRENT_REQUESTS": max(16, per_domain),
         # Scrapy starts CONCURRENT_ITEMS asyncio tasks for *every* response, however few items it yields (its
         # default, 100, cost ~0.5 ms CPU per page). Our pipelines are CPU-bound and write in batches under one
@@ -172,3 +173,39 @@ def crawler_settings(values: dict[str, Any]) -> CrawlSettings:
     settings: CrawlSettings = _DEFAULTS[0].copy()
     settings.setdict(values, priority="project")
     return settings
+
+
+# -- many sources in one Crawler (crawler/shared.py) ---------------------------------------------------------------
+def shares_crawler(cfg: AppConfig, source: SourceConfig) -> bool:
+    """Can the source crawl inside the shared Crawler? Not when it needs settings of its own there: a download
+    handler of its own (the browser renders its pages) or a delay other than the crawl's (a slot per host carries
+    the shared Crawler's delay)."""
+    return "DOWNLOAD_HANDLERS" not in browser_settings(cfg, source) and source_delay(cfg, source) == cfg.crawl.download_delay
+
+
+def source_values(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
+    """A source's own settings inside the shared Crawler: its FEEDSVC_* values and its HTTP cache."""
+    values = scrapy_settings(cfg, source)
+    return {k: v for k, v in values.items() if k.startswith(("FEEDSVC_", "HTTPCACHE_"))}
+
+
+def shared_settings(cfg: AppConfig, source: SourceConfig, window: int) -> dict[str, Any]:
+    """The shared Crawler's settings (`source` is any source it crawls: they share delay and download handlers):
+    the routers in place of the per-source components, and room in the downloader for every source of the window."""
+    values = scrapy_settings(cfg, source)
+    per_domain = cfg.crawl.concurrent_requests_per_domain
+    middlewares = dict(values["DOWNLOADER_MIDDLEWARES"])
+    middlewares.update({"crawler.offsite.FenceMiddleware": None, "crawler.shared.SourceFenceRouter": 50,
+                        "crawler.middlewares.RevalidatingCacheMiddleware": None, "crawler.shared.SourceCacheRouter": 900})
+    values.update({
+        "DOWNLOADER_MIDDLEWARES": middlewares,
+        "SPIDER_MIDDLEWARES": {"crawler.offsite.FenceSpiderMiddleware": None, "crawler.shared.SourceLinkRouter": 550},
+        "ITEM_PIPELINES": {"crawler.shared.SourcePipelines": 300},
+        "SCHEDULER": "crawler.shared.CountingScheduler",
+        "HTTPCACHE_ENABLED": False,  # each source's own cache, through SourceCacheRouter
+        # Requests waiting in a slot for their delay count as active: each source of the window needs room.
+        "CONCURRENT_REQUESTS": max(16, 2 * window * per_domain),
+        "CLOSESPIDER_PAGECOUNT": 0,  # each source's budget is its spider's
+        "MEMUSAGE_ENABLED": False,
+    })
+    return values

@@ -60,6 +60,8 @@ class SiteServer:
         self.log: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._retry_seen: set[str] = set()
+        self.inflight = 0
+        self.max_inflight = 0  # the most requests it was answering at once (politeness checks)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -106,6 +108,11 @@ class SiteServer:
             entries = list(self.log)
         return [e for e in entries if path is None or e.path == path]
 
+    def entered(self, change: int) -> None:
+        with self._lock:
+            self.inflight += change
+            self.max_inflight = max(self.max_inflight, self.inflight)
+
     def clear_log(self) -> None:
         with self._lock:
             self.log.clear()
@@ -136,6 +143,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(head=False)
 
     def _serve(self, head: bool) -> None:
+        self.site.entered(1)
+        try:
+            self._answer(head)
+        finally:
+            self.site.entered(-1)
+
+    def _answer(self, head: bool) -> None:
         if self.site.delay:
             time.sleep(self.site.delay)
         path = urlsplit(self.path).path
