@@ -177,22 +177,25 @@ def crawler_settings(values: dict[str, Any]) -> CrawlSettings:
 
 # -- many sources in one Crawler (crawler/shared.py) ---------------------------------------------------------------
 def shares_crawler(cfg: AppConfig, source: SourceConfig) -> bool:
-    """Can the source crawl inside the shared Crawler? Not when it needs settings of its own there: a download
-    handler of its own (the browser renders its pages) or a delay other than the crawl's (a slot per host carries
-    the shared Crawler's delay)."""
-    return "DOWNLOAD_HANDLERS" not in browser_settings(cfg, source) and source_delay(cfg, source) == cfg.crawl.download_delay
+    """Can the source crawl inside the shared Crawler? Not with a delay other than the crawl's: a slot per host
+    carries the shared Crawler's delay."""
+    return source_delay(cfg, source) == cfg.crawl.download_delay
 
 
 def source_values(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
     """A source's own settings inside the shared Crawler: its FEEDSVC_* values and its HTTP cache."""
     values = scrapy_settings(cfg, source)
-    return {k: v for k, v in values.items() if k.startswith(("FEEDSVC_", "HTTPCACHE_"))}
+    own = {k: v for k, v in values.items() if k.startswith(("FEEDSVC_", "HTTPCACHE_"))}
+    own.setdefault("FEEDSVC_BROWSER", False)  # the shared Crawler may render for others; this one never does
+    return own
 
 
 def shared_settings(cfg: AppConfig, source: SourceConfig, window: int) -> dict[str, Any]:
     """The shared Crawler's settings (`source` is any source it crawls: they share delay and download handlers):
     the routers in place of the per-source components, and room in the downloader for every source of the window."""
-    values = scrapy_settings(cfg, source)
+    # The browser's download handler whenever a browser is installed, for the sources that may render; it
+    # fetches other pages as plain HTTP and starts Chromium only at the first page it renders.
+    values = {**scrapy_settings(cfg, source), **browser_settings(cfg, source.model_copy(update={"render": "auto"}))}
     per_domain = cfg.crawl.concurrent_requests_per_domain
     middlewares = dict(values["DOWNLOADER_MIDDLEWARES"])
     middlewares.update({"crawler.offsite.FenceMiddleware": None, "crawler.shared.SourceFenceRouter": 50,

@@ -166,6 +166,11 @@ class SharedSpider(Spider):
         for request in requests:
             engine.crawl(request)
 
+    def stats_for(self, request: Request) -> Any:
+        """The stats of the request's source (crawler/browser.py counts a rendered page's blocked requests)."""
+        scope = self.scopes.get(request.meta.get(SOURCE_META, ""))
+        return scope.stats if scope is not None else None
+
     def close_source(self, source_id: str, reason: str) -> None:
         """Stop one source: its queued requests are dropped (the fence router drops the rest as they come)."""
         scope = self.scopes.get(source_id)
