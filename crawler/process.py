@@ -1,7 +1,9 @@
 """CrawlProcess: one Scrapy process crawling many sources at once, each with its own run, lease and verdict.
 
-Each source gets its own `Crawler` (own settings, so its download slot carries its delay and concurrency), and
-they share one reactor. At most `window` sources crawl at a time; as one finishes the next starts, so a
+Sources share one Scrapy Crawler (crawler/shared.py: one engine, a download slot per host, each source's own
+spider, fence, cache and pipelines), which costs far less per source than a Crawler each (bench/README.md); a
+source whose delay differs from the crawl's gets a `Crawler` of its own (its settings give its slots its delay),
+as does every source with `shared=False` (`python -m crawler.run --crawler-per-source`). All share one reactor. At most `window` sources crawl at a time; as one finishes the next starts, so a
 thousand sources never all start together and one slow or hanging source holds only its own place. Leases and
 runs are taken for every source up front (a killed batch leaves them all to be marked aborted and completed
 next run); each run closes the moment its source finishes. Problems become one readable line per source.

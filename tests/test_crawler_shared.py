@@ -95,3 +95,19 @@ def test_a_stopped_source_ends_partial_while_the_others_finish(
     assert done["slow"]["status"] == "partial" and "closespider_timeout" in done["slow"]["message"]
     runs, items, _ = _stored(config)
     assert runs["slow"].status == "partial" and items["slow"] == set(done["slow"]["new_item_ids"])
+
+
+def test_a_source_with_its_own_delay_crawls_in_its_own_crawler_beside_the_shared_one(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path
+) -> None:
+    one, other = make_site_server(), make_site_server(host="127.0.0.2")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [
+        gw_source(one.base_url, "shared"), gw_source(other.base_url, "own", extra="download_delay = 0.01"),
+    ])
+    result = run_crawler(config, "shared", "own", "--progress-json", "--now", FIXED_NOW)
+    done = {e["source"]: e for e in events(result.stdout) if e["event"] == "done"}
+    assert {s: e["status"] for s, e in done.items()} == {"shared": "ok", "own": "ok"}, result.stderr
+    runs, items, _ = _stored(config)
+    for source in ("shared", "own"):
+        assert items[source] == set(done[source]["new_item_ids"]) and runs[source].items_new == len(items[source])
+    assert done["shared"]["counts"] == done["own"]["counts"]
