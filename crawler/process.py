@@ -553,14 +553,13 @@ class CrawlProcess:
         renamed block); a read failure only disables healing."""
         from feedsvc.store.listing_pages import known_listing_pages, listing_memory
 
-        with self.session_factory() as session:
+        with self.session_factory() as session:  # one session for both: each checkout pings the database
             known = known_listing_pages(session, source_id)
-        try:
-            with self.session_factory() as session:
+            try:
                 return known, listing_memory(session, source_id)
-        except FeedsvcError as exc:
-            log.warning("listing memory unavailable, healing disabled source=%s: %s", source_id, exc)
-            return known, {}
+            except FeedsvcError as exc:
+                log.warning("listing memory unavailable, healing disabled source=%s: %s", source_id, exc)
+                return known, {}
 
     def _record_error(self, state: SourceCrawl, kind: ErrorKind, url: str | None, message: str) -> None:
         from feedsvc.store.runs import record_crawl_error
