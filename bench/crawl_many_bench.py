@@ -3,10 +3,13 @@ process, `[crawl] concurrent_sources` at a time) against today's one-process-per
 spider over the same sites, in the same run. Prints wall time, CPU, peak RSS and ratios; checks politeness.
 
 Usage: python bench/crawl_many_bench.py [--sources 10 100 1000] [--per-source-max 100] [--window 100]
-       [--parallel 4] [--skip-bare] [--bare-crawlers] [--delay 1.0] [--nodes 1 2]
+       [--parallel 4] [--skip-bare] [--bare-crawlers] [--designs] [--delay 1.0] [--nodes 1 2]
 
 --bare-crawlers: the bare spider again as one Scrapy Crawler per site (all at once), against the one spider
 whose downloader keeps a slot per host: the per-source cost of the Crawler-per-source design.
+
+--designs: one crawl child (`python -m crawler.run` of every source, a window of all of them) twice: sources
+sharing one Scrapy Crawler (the default, crawler/shared.py) and one Crawler per source (--crawler-per-source).
 
 --nodes K: the same sources through K crawl nodes (`feedsvc worker`, on this machine) fed by
 `feedsvc crawl --redis` (Redis at $FEEDSVC_BENCH_REDIS_URL, default redis://127.0.0.1:6379/14).
@@ -246,6 +249,14 @@ def node_crawls(config: Path, nodes: int, window: int) -> dict[str, float]:
     return {"wall": wall, "ok": float(result.returncode == 0)}
 
 
+def crawl_child(config: Path, ids: list[str], *extra: str) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "crawler.run", *ids, "--config", str(config), "--window", str(len(ids)), *extra]
+    result = subprocess.run(cmd, env=env(), capture_output=True, text=True)
+    if result.returncode != 0:
+        print(result.stderr[-2000:], file=sys.stderr)
+    return {"ok": float(result.returncode == 0)}
+
+
 def per_source_crawls(config: Path, ids: list[str], parallel: int) -> dict[str, float]:
     def one(source_id: str) -> int:
         cmd = [sys.executable, "-m", "crawler.run", source_id, "--config", str(config)]
@@ -321,6 +332,15 @@ def bench(n: int, args: argparse.Namespace) -> list[tuple[str, dict[str, float]]
                 site_stats(port, reset=True)
                 rows.append((f"{nodes} node(s)", {**measure(lambda c=config, k=nodes: node_crawls(c, k, args.window)),
                                                   **politeness(port, n, args.delay)}))
+        designs = [("child, shared", ()), ("child, crawler/src", ("--crawler-per-source",))] if args.designs else []
+        for name, extra in designs:
+            with tempfile.TemporaryDirectory() as tmp:
+                config = write_config(Path(tmp), n, port, args.delay, args.window)
+                subprocess.run([sys.executable, "-m", "feedsvc", "db", "upgrade", "--config", str(config)], env=env(),
+                               capture_output=True)
+                site_stats(port, reset=True)
+                rows.append((name, {**measure(lambda c=config, e=extra: crawl_child(c, ids, *e)),
+                                    **politeness(port, n, args.delay)}))
         if n <= args.per_source_max:
             with tempfile.TemporaryDirectory() as tmp:
                 config = write_config(Path(tmp), n, port, args.delay, args.window)
@@ -357,6 +377,8 @@ def main() -> None:
     parser.add_argument("--bare-crawlers", action="store_true",
                         help="also run the bare spider as one Scrapy Crawler per site (the per-source overhead of "
                              "one Crawler each, against one spider with a download slot per host)")
+    parser.add_argument("--designs", action="store_true",
+                        help="also one crawl child both ways: sources sharing one Crawler, and one Crawler each")
     parser.add_argument("--nodes", type=int, nargs="*", default=[],
                         help="also crawl through this many `feedsvc worker` nodes fed from Redis, e.g. --nodes 1 2")
     args = parser.parse_args()

@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 from contextlib import suppress
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +26,20 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler.browser_page import BrowserStuck, PageTooLarge, RendererCrashed, RenderTimeout, render_page
+from crawler.browser_page import (
+    Blocked,
+    BrowserStuck,
+    Fetch,
+    PageTooLarge,
+    RendererCrashed,
+    RenderTimeout,
+    render_page,
+)
 from feedsvc.config import browser_missing
+
+# What a rendered page's own requests inherit from the page's request: its source in a shared Crawler
+# (crawler/shared.py SOURCE_META), so they pass that source's fence.
+INHERITED_META = ("feedsvc_source",)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -146,7 +159,7 @@ class ProcessBrowser:
             killed_before = self.memory_kills
             watch = asyncio.ensure_future(self.watch_memory())
             try:
-                return await render_page(browser, document, handler.fetch, handler.blocked,
+                return await render_page(browser, document, handler.fetch_for(document), handler.blocked_for(document),
                                          user_agent=handler.user_agent, limit=handler.limit,
                                          settle=min(SETTLE_LIMIT, handler.limit / 2))
             except BrowserStuck as exc:
@@ -258,6 +271,8 @@ class BrowserDownloadHandler(HTTP11DownloadHandler):
         if not request.meta.get("render") or not _renderable(document):
             return document  # a redirect, an error or not HTML: handled as the plain fetch would be
         self._used = True
+        if document.request is None:  # set by the engine only later; fetch_for reads the page's request
+            document.request = request
         html = await process_browser().render(self, document)
         body = html.encode("utf-8")
         if self.maxsize and len(body) > self.maxsize:
@@ -280,10 +295,30 @@ class BrowserDownloadHandler(HTTP11DownloadHandler):
             request = result  # a redirect, already past the fence like any request
         raise IgnoreRequest(f"too many redirects from a rendered page's request to {request.url}")
 
-    def blocked(self, url: str, reason: str) -> None:
+    def fetch_for(self, document: Response) -> Fetch:
+        """`fetch` for the requests of `document`'s page: they carry its request's source (crawler/shared.py),
+        so they pass that source's fence."""
+        page_meta = document.request.meta if document.request is not None else {}
+        inherited = {key: page_meta[key] for key in INHERITED_META if key in page_meta}
+        if not inherited:
+            return self.fetch
+
+        async def fetch(request: Request) -> Response:
+            request.meta.update(inherited)
+            return await self.fetch(request)
+
+        return fetch
+
+    def blocked_for(self, document: Response) -> Blocked:
+        """`blocked` counting on the stats of `document`'s source (a shared Crawler's spider knows them)."""
+        stats_for = getattr(self.crawler.spider, "stats_for", None)
+        stats = stats_for(document.request) if stats_for is not None and document.request is not None else None
+        return partial(self.blocked, stats=stats) if stats is not None else self.blocked
+
+    def blocked(self, url: str, reason: str, stats: Any = None) -> None:
         """Count a rendered page's request that was refused: the run's summary reports them."""
         log.info("rendered page request blocked url=%s: %s", url, reason)
-        stats = self.crawler.stats
+        stats = stats if stats is not None else self.crawler.stats
         if stats is not None:
             stats.inc_value(BLOCKED_STAT)
             if stats.get_value(BLOCKED_STAT) == 1:

@@ -5,13 +5,16 @@ a cache storage that survives damaged files, and the `crawl_error` signal throug
 from __future__ import annotations
 
 import logging
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from scrapy.core.downloader import Downloader, Slot
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Request, Response
-from scrapy.utils.defer import deferred_to_future
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import _schedule_coro, deferred_to_future
 from scrapy.utils.response import response_status_message
 from twisted.internet import defer
 
@@ -131,3 +134,32 @@ class BackoffRetryMiddleware(RetryMiddleware):
         log.info("retrying url=%s in %.1fs (%s)", request.url, delay, exception.__class__.__name__)
         await _sleep(delay)
         return retry
+
+
+
+class PoliteDownloader(Downloader):
+    """Scrapy's downloader, holding each slot to its concurrency when it has no delay too.
+
+    Scrapy 2.19 marks a request as transferring only once its download coroutine runs, after `_process_queue`
+    has handed out every queued request of the slot: with a delay of 0, a site with concurrency 1 got 9 requests
+    at once (tests/test_crawler_shared.py). The request is marked here, as it leaves the queue (`_download`
+    adds it again, to a set, and removes it when done)."""
+
+    def _process_queue(self, slot: Slot) -> None:
+        if slot.latercall:
+            return
+        now = monotonic()
+        delay = slot.download_delay()
+        if delay:
+            penalty = delay - now + slot.lastseen
+            if penalty > 0:
+                slot.latercall = call_later(penalty, self._latercall, slot)
+                return
+        while slot.queue and slot.free_transfer_slots() > 0:
+            slot.lastseen = now
+            request, queue_dfd = slot.queue.popleft()
+            slot.transferring.add(request)
+            _schedule_coro(self._wait_for_download(slot, request, queue_dfd))
+            if delay:  # one at a time when requests are spaced
+                self._process_queue(slot)
+                break

@@ -1,7 +1,9 @@
 """CrawlProcess: one Scrapy process crawling many sources at once, each with its own run, lease and verdict.
 
-Each source gets its own `Crawler` (own settings, so its download slot carries its delay and concurrency), and
-they share one reactor. At most `window` sources crawl at a time; as one finishes the next starts, so a
+Sources share one Scrapy Crawler (crawler/shared.py: one engine, a download slot per host, each source's own
+spider, fence, cache and pipelines), which costs far less per source than a Crawler each (bench/README.md); a
+source whose delay differs from the crawl's gets a `Crawler` of its own (its settings give its slots its delay),
+as does every source with `shared=False` (`python -m crawler.run --crawler-per-source`). All share one reactor. At most `window` sources crawl at a time; as one finishes the next starts, so a
 thousand sources never all start together and one slow or hanging source holds only its own place. Leases and
 runs are taken for every source up front (a killed batch leaves them all to be marked aborted and completed
 next run); each run closes the moment its source finishes. Problems become one readable line per source.
@@ -134,7 +136,7 @@ class CrawlProcess:
 
     def __init__(self, cfg: AppConfig, sources: list[SourceConfig], now: datetime, emit: Emit, *,
                  trigger: str = "manual", window: int | None = None, verbose: int = 0,
-                 batch_size: int | None = None, source_timeout: float | None = None) -> None:
+                 batch_size: int | None = None, source_timeout: float | None = None, shared: bool = True) -> None:
         self.cfg, self.now, self.emit, self.trigger = cfg, now, emit, trigger
         self.states = [SourceCrawl(s) for s in sources]
         self.window = max(1, window or cfg.crawl.concurrent_sources)
@@ -152,6 +154,10 @@ class CrawlProcess:
         self._reactor_stopping = False
         self.keep_running = False  # a worker's batch stays open for sources that arrive later (crawler.node)
         self.process: Any = None
+        # Sources crawl inside one shared Crawler (crawler/shared.py) unless they need one of their own.
+        self.shared = shared
+        self._hub: Any = None
+        self._running: dict[str, SourceCrawl] = {}  # shared sources crawling now, by id
 
     # -- the batch ---------------------------------------------------------------------------------------------
     def run(self, feeder: Callable[[Any], Any] | None = None) -> list[SourceCrawl]:
@@ -310,6 +316,7 @@ class CrawlProcess:
 
     def _crawler_done(self, state: SourceCrawl, result: Any) -> None:
         self._active -= 1
+        self._running.pop(state.source.id, None)
         if hasattr(result, "value") and state.crash is None and state.reason is None:
             self._crashed(state, result.value)
         if state.crawler is not None and state.crawler.stats is not None:  # CoreStats adds elapsed_time last
@@ -388,10 +395,79 @@ class CrawlProcess:
 
     # -- one source ----------------------------------------------------------------------------------------------
     def _start(self, state: SourceCrawl) -> Any:
+        from crawler.settings import shares_crawler
+
+        if self.shared and shares_crawler(self.cfg, state.source):
+            return self._start_shared(state)
+        return self._start_own(state)
+
+    def _start_shared(self, state: SourceCrawl) -> Any:
+        """Start the source inside the process's shared Crawler (crawler/shared.py), creating it first."""
+        from crawler.settings import source_follows_articles, source_max_pages, source_values
+        from crawler.shared import SourceScope
+
+        hub = self._shared_crawl(state.source)
+        source = state.source
+        values = source_values(self.cfg, source)
+        values.update(FEEDSVC_RUN_ID=state.run_id, FEEDSVC_NOW=(state.now or self.now).isoformat())
+        if self.batch_size:
+            values["FEEDSVC_BATCH_SIZE"] = self.batch_size
+        known, held = self._memory(source.id)
+        scope = SourceScope(source.id, values, {
+            "source": source, "follow_articles": source_follows_articles(self.cfg, source),
+            "max_pages": source_max_pages(self.cfg, source), "known_pages": known, "held": held})
+        state.crawler = scope
+        self._connect(state, scope)
+        self._running[source.id] = state
+        state.started = time.monotonic()
+        self.emit("crawling", source=source.id)
+        done = hub.admit(scope)
+        if self.source_timeout:
+            from twisted.internet import reactor
+
+            clock: Any = reactor
+            timer = clock.callLater(self.source_timeout, hub.close_source, source.id, "closespider_timeout")
+            done.addBoth(lambda result: (timer.cancel() if timer.active() else None, result)[1])
+        return done
+
+    def _shared_crawl(self, source: SourceConfig) -> Any:
+        """The process's one shared Crawler (built at its first source); its spider errors reach their source."""
+        if self._hub is not None:
+            return self._hub
         from scrapy import signals
         from scrapy.crawler import Crawler
 
-        from crawler.middlewares import crawl_error, page_crawled
+        from crawler.settings import crawler_settings, shared_settings
+        from crawler.shared import SOURCE_META, SharedCrawl, SharedSpider
+
+        settings = shared_settings(self.cfg, source, self.window)
+        settings["LOG_LEVEL"] = ("WARNING", "INFO", "DEBUG")[min(self.verbose, 2)]
+        crawler = Crawler(SharedSpider, crawler_settings(settings), init_reactor=not self.process.reactor_ready)
+        self.process.reactor_ready = True
+        self._hub = hub = SharedCrawl()
+        log.info("sources share one Scrapy Crawler (a download slot per host); those needing their own get one")
+
+        def on_spider_error(failure: Any, response: Any, spider: Any) -> None:
+            state = self._running.get(response.meta.get(SOURCE_META))
+            if state is not None:
+                self._spider_error(state, failure, response)
+
+        def on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
+            state = self._running.get(str(getattr(item, "source_id", "")))
+            if state is not None:
+                self._item_error(state, item, response, failure)
+
+        self._shared_receivers = [(on_spider_error, signals.spider_error), (on_item_error, signals.item_error)]
+        for receiver, signal in self._shared_receivers:
+            crawler.signals.connect(receiver, signal=signal)
+        self.process.crawl(crawler, hub=hub).addErrback(
+            lambda failure: log.error("the shared crawler failed: %s", failure.getErrorMessage()))
+        return hub
+
+    def _start_own(self, state: SourceCrawl) -> Any:
+        from scrapy import signals
+        from scrapy.crawler import Crawler
+
         from crawler.settings import (
             crawler_settings,
             scrapy_settings,
@@ -413,6 +489,27 @@ class CrawlProcess:
         crawler = Crawler(ArticleListSpider, crawler_settings(settings), init_reactor=not self.process.reactor_ready)
         self.process.reactor_ready = True
         state.crawler = crawler
+
+        def on_spider_error(failure: Any, response: Any, spider: Any) -> None:
+            self._spider_error(state, failure, response)
+
+        def on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
+            self._item_error(state, item, response, failure)
+
+        self._connect(state, crawler, [(on_spider_error, signals.spider_error), (on_item_error, signals.item_error)])
+        known, held = self._memory(source.id)
+        state.started = time.monotonic()
+        self.emit("crawling", source=source.id)
+        return self.process.crawl(crawler, source=source, follow_articles=source_follows_articles(self.cfg, source),
+                                  max_pages=source_max_pages(self.cfg, source), known_pages=known, held=held)
+
+    def _connect(self, state: SourceCrawl, crawler: Any, extra: list[tuple[Callable[..., None], object]] = ()) -> None:  # type: ignore[assignment]
+        """Follow the source's crawl through its crawler's signals (a Crawler of its own, or its SourceScope)."""
+        from scrapy import signals
+
+        from crawler.middlewares import crawl_error, page_crawled
+
+        source = state.source
         lease = lease_name(source.id)
 
         def on_opened(spider: Any) -> None:
@@ -435,41 +532,34 @@ class CrawlProcess:
         def on_error(kind: ErrorKind, url: str | None, message: str) -> None:
             self._record_error(state, kind, url, message)
 
-        def on_spider_error(failure: Any, response: Any, spider: Any) -> None:
-            exc = failure.value
-            self._record_error(state, ErrorKind.PARSE, response.url,
-                               f"could not extract from {response.url}: {exc.__class__.__name__}: {exc}")
-
-        def on_item_error(item: Any, response: Any, spider: Any, failure: Any) -> None:
-            url = getattr(item, "url", None) or (response.url if response is not None else None)
-            self._record_error(state, ErrorKind.PIPELINE, url, f"could not process item {url}: "
-                               f"{failure.value.__class__.__name__}: {failure.value}")
-
         # Scrapy holds receivers weakly: the state keeps these closures alive for as long as its crawl runs.
         state.receivers = [(on_opened, signals.spider_opened), (on_closed, signals.spider_closed),
-                           (on_error, crawl_error), (on_page, page_crawled),
-                           (on_spider_error, signals.spider_error), (on_item_error, signals.item_error)]
+                           (on_error, crawl_error), (on_page, page_crawled), *extra]
         for receiver, signal in state.receivers:
             crawler.signals.connect(receiver, signal=signal)
-        known, held = self._memory(source.id)
-        state.started = time.monotonic()
-        self.emit("crawling", source=source.id)
-        return self.process.crawl(crawler, source=source, follow_articles=source_follows_articles(self.cfg, source),
-                                  max_pages=source_max_pages(self.cfg, source), known_pages=known, held=held)
+
+    def _spider_error(self, state: SourceCrawl, failure: Any, response: Any) -> None:
+        exc = failure.value
+        self._record_error(state, ErrorKind.PARSE, response.url,
+                           f"could not extract from {response.url}: {exc.__class__.__name__}: {exc}")
+
+    def _item_error(self, state: SourceCrawl, item: Any, response: Any, failure: Any) -> None:
+        url = getattr(item, "url", None) or (response.url if response is not None else None)
+        self._record_error(state, ErrorKind.PIPELINE, url, f"could not process item {url}: "
+                           f"{failure.value.__class__.__name__}: {failure.value}")
 
     def _memory(self, source_id: str) -> tuple[Any, dict[str, list[tuple[str, str]]]]:
         """The listing pages known from earlier runs, and what each listing showed before (for healing a
         renamed block); a read failure only disables healing."""
         from feedsvc.store.listing_pages import known_listing_pages, listing_memory
 
-        with self.session_factory() as session:
+        with self.session_factory() as session:  # one session for both: each checkout pings the database
             known = known_listing_pages(session, source_id)
-        try:
-            with self.session_factory() as session:
+            try:
                 return known, listing_memory(session, source_id)
-        except FeedsvcError as exc:
-            log.warning("listing memory unavailable, healing disabled source=%s: %s", source_id, exc)
-            return known, {}
+            except FeedsvcError as exc:
+                log.warning("listing memory unavailable, healing disabled source=%s: %s", source_id, exc)
+                return known, {}
 
     def _record_error(self, state: SourceCrawl, kind: ErrorKind, url: str | None, message: str) -> None:
         from feedsvc.store.runs import record_crawl_error

@@ -65,6 +65,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="sources crawled at once (default: [crawl] concurrent_sources)")
     parser.add_argument("--source-timeout", type=float, default=None,
                         help="close a source's crawl after this many seconds (its run ends partial)")
+    parser.add_argument("--crawler-per-source", action="store_true",
+                        help="give every source a Scrapy Crawler of its own (default: sources share one)")
     # Items per store transaction (default: the pipeline's); tests/e2e/test_crawl.py kills a crawl between batches.
     parser.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
     return parser.parse_intermixed_args(argv)  # sources may come after options too
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
         batch = CrawlProcess(cfg, sources, now, Emitter(args.progress_json), trigger=args.trigger,
                              window=args.window, verbose=args.verbose, batch_size=args.batch_size,
-                           source_timeout=args.source_timeout)
+                             source_timeout=args.source_timeout, shared=not args.crawler_per_source)
         # Until Scrapy installs its own handlers, a stop signal is noted and honoured once the reactor runs
         # (every run still gets closed as aborted) instead of killing the process with runs left open.
         for sig in (signal.SIGTERM, signal.SIGINT):

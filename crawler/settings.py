@@ -62,6 +62,7 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "AUTOTHROTTLE_MAX_DELAY": max(60.0, delay * 10),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_domain),
         "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+        "DOWNLOADER": "crawler.middlewares.PoliteDownloader",  # holds a slot to its concurrency without a delay
         "CONCURRENT_REQUESTS": max(16, per_domain),
         # Scrapy starts CONCURRENT_ITEMS asyncio tasks for *every* response, however few items it yields (its
         # default, 100, cost ~0.5 ms CPU per page). Our pipelines are CPU-bound and write in batches under one
@@ -172,3 +173,42 @@ def crawler_settings(values: dict[str, Any]) -> CrawlSettings:
     settings: CrawlSettings = _DEFAULTS[0].copy()
     settings.setdict(values, priority="project")
     return settings
+
+
+# -- many sources in one Crawler (crawler/shared.py) ---------------------------------------------------------------
+def shares_crawler(cfg: AppConfig, source: SourceConfig) -> bool:
+    """Can the source crawl inside the shared Crawler? Not with a delay other than the crawl's: a slot per host
+    carries the shared Crawler's delay."""
+    return source_delay(cfg, source) == cfg.crawl.download_delay
+
+
+def source_values(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
+    """A source's own settings inside the shared Crawler: its FEEDSVC_* values and its HTTP cache."""
+    values = scrapy_settings(cfg, source)
+    own = {k: v for k, v in values.items() if k.startswith(("FEEDSVC_", "HTTPCACHE_"))}
+    own.setdefault("FEEDSVC_BROWSER", False)  # the shared Crawler may render for others; this one never does
+    return own
+
+
+def shared_settings(cfg: AppConfig, source: SourceConfig, window: int) -> dict[str, Any]:
+    """The shared Crawler's settings (`source` is any source it crawls: they share delay and download handlers):
+    the routers in place of the per-source components, and room in the downloader for every source of the window."""
+    # The browser's download handler whenever a browser is installed, for the sources that may render; it
+    # fetches other pages as plain HTTP and starts Chromium only at the first page it renders.
+    values = {**scrapy_settings(cfg, source), **browser_settings(cfg, source.model_copy(update={"render": "auto"}))}
+    per_domain = cfg.crawl.concurrent_requests_per_domain
+    middlewares = dict(values["DOWNLOADER_MIDDLEWARES"])
+    middlewares.update({"crawler.offsite.FenceMiddleware": None, "crawler.shared.SourceFenceRouter": 50,
+                        "crawler.middlewares.RevalidatingCacheMiddleware": None, "crawler.shared.SourceCacheRouter": 900})
+    values.update({
+        "DOWNLOADER_MIDDLEWARES": middlewares,
+        "SPIDER_MIDDLEWARES": {"crawler.offsite.FenceSpiderMiddleware": None, "crawler.shared.SourceLinkRouter": 550},
+        "ITEM_PIPELINES": {"crawler.shared.SourcePipelines": 300},
+        "SCHEDULER": "crawler.shared.CountingScheduler",
+        "HTTPCACHE_ENABLED": False,  # each source's own cache, through SourceCacheRouter
+        # Requests waiting in a slot for their delay count as active: each source of the window needs room.
+        "CONCURRENT_REQUESTS": max(16, 2 * window * per_domain),
+        "CLOSESPIDER_PAGECOUNT": 0,  # each source's budget is its spider's
+        "MEMUSAGE_ENABLED": False,
+    })
+    return values

@@ -5,7 +5,8 @@ here, so an upgrade that moves them fails in this file (with the name of what mo
   each crawl job the live gathering (CrawlGather), and `run_job` reading `job.kwargs` (where that gathering goes).
 - uvicorn: `HttpToolsProtocol`'s parser callbacks and attributes (feedsvc/http/protocol.py's header deadline) and
   `Server.handle_exit` / `startup` (feedsvc/runtime.py).
-- Scrapy: `CrawlerProcess._signal_shutdown(signum, frame)`, overridden and called by crawler/process.py, and the
+- Scrapy: `CrawlerProcess._signal_shutdown(signum, frame)`, overridden and called by crawler/process.py, the engine
+  slot's `inprogress` and `Downloader._process_queue` (crawler/shared.py, crawler/middlewares.py), and the
   download slots' queues of `(request, deferred)` (`Downloader.slots[key].queue`) that crawler/stop.py empties.
 """
 
@@ -143,3 +144,21 @@ def test_scrapy_download_slots_queue_request_deferred_pairs() -> None:
     assert re.search(r"request,\s*queue_dfd\s*=\s*slot\.queue\.popleft\(\)", inspect.getsource(Downloader._process_queue))
     # crawler/process.py reaches each running crawler through the process's `crawlers` set.
     assert isinstance(inspect.getattr_static(CrawlerProcess, "crawlers"), property)
+
+
+def test_scrapy_engine_keeps_requests_in_progress_and_downloader_processes_queues_as_copied() -> None:
+    """crawler/shared.py: a source is done when none of its requests is in the scheduler or in the engine slot's
+    `inprogress` (added before the download, removed after the scrape of its response). crawler/middlewares.py's
+    PoliteDownloader replaces `Downloader._process_queue`, copied from Scrapy's with one line added."""
+    from scrapy.core.downloader import Downloader
+    from scrapy.core.engine import ExecutionEngine, _Slot
+
+    assert "self.inprogress: set[Request] = set()" in inspect.getsource(_Slot.__init__)
+    download = inspect.getsource(ExecutionEngine._download)
+    assert "self._slot.add_request(request)" in download
+    started = inspect.getsource(ExecutionEngine._start_scheduled_request)
+    assert re.search(r"d\.addBoth\(self\._handle_downloader_output, request\)", started)
+    assert re.search(r"d\.addBoth\(partial\(self\._remove_request, request=request\)\)", started)
+    process = inspect.getsource(Downloader._process_queue)
+    assert "_schedule_coro(self._wait_for_download(slot, request, queue_dfd))" in process
+    assert "slot.transferring.add(request)" in inspect.getsource(Downloader._download)

@@ -109,6 +109,9 @@ class ArticleListSpider(Spider):
         self._ahead: dict[str, dict[int, str]] = {}
         self._articles = 0
         self.held = held or {}  # listing id → (url, title) it showed before: healing looks for them
+        # Meta every request of this source carries: in a Crawler shared by many sources (crawler/shared.py),
+        # the source it belongs to.
+        self.request_tag: dict[str, Any] = {}
         self.healed: dict[str, tuple[ListingConfig, Any]] = {}
 
     @classmethod
@@ -123,12 +126,19 @@ class ArticleListSpider(Spider):
 
     # -- requests ------------------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
+        for request in self.first_requests():
+            yield request
+
+    def first_requests(self) -> list[Request]:
+        """The start URLs' requests (a spider sharing its Crawler with other sources schedules them itself)."""
+        requests = []
         for url in self.start_urls:
             callback = self.parse_inspect if self.inspect_url else self.parse
             meta = self._render_meta(url, "*") if self.source.render == "browser" else None
             request = self._request(url, callback, meta)
             if request is not None:
-                yield request
+                requests.append(request)
+        return requests
 
     def _request(self, url: str, callback: Any, meta: dict[str, Any] | None = None) -> Request | None:
         """A request charged to the max_pages budget; None when already scheduled or the budget is spent."""
@@ -142,7 +152,8 @@ class ArticleListSpider(Spider):
         # URL already seen, hiding redirect loops that should be reported. Where a request may go is checked by
         # crawler/offsite.py, which does not look at dont_filter.
         try:
-            request = Request(url, callback=callback, errback=self.on_error, meta=meta or {}, dont_filter=True)
+            request = Request(url, callback=callback, errback=self.on_error, meta={**(meta or {}), **self.request_tag},
+                              dont_filter=True)
         except ValueError as exc:  # a malformed link (bad port, broken IPv6 literal): skip it, the page goes on
             self.logger.warning("malformed link skipped source=%s url=%r: %s", self.source.id, url, exc)
             return None

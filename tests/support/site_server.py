@@ -64,6 +64,8 @@ class SiteServer(BackgroundServer):
         self.log: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._retry_seen: set[str] = set()
+        self.inflight = 0
+        self.max_inflight = 0  # the most requests it was answering at once (politeness checks)
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         return type("Handler", (_Handler,), {"site": self})
@@ -80,6 +82,11 @@ class SiteServer(BackgroundServer):
         with self._lock:
             entries = list(self.log)
         return [e for e in entries if path is None or e.path == path]
+
+    def entered(self, change: int) -> None:
+        with self._lock:
+            self.inflight += change
+            self.max_inflight = max(self.max_inflight, self.inflight)
 
     def clear_log(self) -> None:
         with self._lock:
@@ -111,6 +118,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(head=False)
 
     def _serve(self, head: bool) -> None:
+        self.site.entered(1)
+        try:
+            self._answer(head)
+        finally:
+            self.site.entered(-1)
+
+    def _answer(self, head: bool) -> None:
         if self.site.delay:
             time.sleep(self.site.delay)
         path = urlsplit(self.path).path
