@@ -9,6 +9,7 @@ import copy
 from typing import Any
 
 from scrapy.settings import BaseSettings, Settings, SettingsAttribute
+from scrapy.settings.default_settings import EXTENSIONS_BASE
 
 from crawler.browser import browser_settings
 from feedsvc.config import AppConfig, SourceConfig
@@ -16,6 +17,16 @@ from feedsvc.store.db import resolve_url
 
 # Rows per database transaction: big enough to amortise commits, small enough that a kill loses little.
 STORE_BATCH_SIZE = 200
+
+# Built for every Crawler and unused here: no feed exports, no job directory, no remote control (signals stop a
+# crawl child), progress through our own events rather than a log line a minute. They are left out of the base
+# list, not set to None: Scrapy imports every listed extension, None or not, to normalise the keys, and
+# RemoteControl's import pulls in aiohttp (~130 ms and 10 MiB per crawl child).
+UNUSED_EXTENSIONS = frozenset({
+    "scrapy.extensions.feedexport.FeedExporter", "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.spiderstate.SpiderState", "scrapy.extensions.memdebug.MemoryDebugger",
+    "scrapy.extensions.logstats.LogStats",
+})
 
 PIPELINES = {
     "crawler.pipelines.ValidateArticle": 100,
@@ -109,12 +120,7 @@ def scrapy_settings(cfg: AppConfig, source: SourceConfig) -> dict[str, Any]:
         "CLOSESPIDER_PAGECOUNT": max_pages * (crawl.retries + 1) + 1,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,  # a crawl child is controlled by signals, not by an open port
-        # Built for every source's Crawler and unused here: no feed exports, no job directory, progress goes
-        # through our own events, not a log line a minute per source.
-        "EXTENSIONS": {"scrapy.extensions.feedexport.FeedExporter": None,
-                       "scrapy.extensions.spiderstate.SpiderState": None,
-                       "scrapy.extensions.memdebug.MemoryDebugger": None,
-                       "scrapy.extensions.logstats.LogStats": None},
+        "EXTENSIONS_BASE": {name: order for name, order in EXTENSIONS_BASE.items() if name not in UNUSED_EXTENSIONS},
         "STATS_DUMP": False,  # a pretty-printed stats dict per source, logged at INFO and read by nobody
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "%(asctime)s %(levelname)s %(name)s: %(message)s",
