@@ -7,7 +7,7 @@ relative to the folder. Each set is related as a collection of its own (its own 
 Chinese. A file is a post or article as published: optional mail/news headers ("Subject: ..."), a blank line,
 the body; without a Subject header the first line is the title. bench/related_manifest_<set>.json say where
 each sample came from (20 Newsgroups: en, the Fudan corpus: zh, AG News: en-agnews); the texts themselves are
-not in the repository.
+not in the repository: bench/related_real_corpus.py rebuilds the folder from git mirrors.
 """
 
 from __future__ import annotations

@@ -15,16 +15,12 @@ import csv
 import hashlib
 import io
 import json
-import subprocess
 import sys
 from pathlib import Path
 
+from mirrors import git_blob, mirror_of
+
 BENCH = Path(__file__).resolve().parent
-
-
-def _blob(mirror: Path, commit: str, path: str) -> bytes | None:
-    done = subprocess.run(["git", "-C", str(mirror), "show", f"{commit}:{path}"], capture_output=True)
-    return done.stdout if done.returncode == 0 else None
 
 
 def _csv_row_text(row: list[str]) -> bytes:
@@ -35,18 +31,18 @@ def _csv_row_text(row: list[str]) -> bytes:
 
 def build_set(manifest_path: Path, mirrors: Path, corpus: Path) -> list[str]:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    mirror = mirrors / manifest["repo"].replace("/", "+") / "repo"
+    mirror = mirror_of(mirrors, manifest["repo"])
     if not mirror.exists():
         return [f"{manifest_path.name}: no mirror of {manifest['repo']} in {mirrors} (fetch it first)"]
     rows: list[list[str]] = []
     if "path" in manifest:
-        table = _blob(mirror, manifest["commit"], manifest["path"])
+        table = git_blob(mirror, manifest["commit"], manifest["path"])
         if table is None:
             return [f"{manifest_path.name}: {manifest['path']} not at {manifest['commit'][:10]}"]
         rows = list(csv.reader(io.StringIO(table.decode("utf-8"))))
     problems: list[str] = []
     for entry in manifest["files"]:
-        data = _csv_row_text(rows[entry["row"]]) if "row" in entry else _blob(mirror, manifest["commit"], entry["path"])
+        data = _csv_row_text(rows[entry["row"]]) if "row" in entry else git_blob(mirror, manifest["commit"], entry["path"])
         if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
             problems.append(f"{entry['local']}: missing or another sha256 than the manifest's")
             continue
@@ -62,10 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirrors", type=Path, required=True, help="folder with owner+name/repo git mirrors")
     parser.add_argument("--corpus", type=Path, default=Path("/work/corpus/related"))
+    parser.add_argument("--manifests", type=Path, default=BENCH, help="folder of related_manifest_<set>.json files")
     args = parser.parse_args(argv)
+    if not args.mirrors.is_dir():
+        print(f"error: no mirrors folder at {args.mirrors}", file=sys.stderr)
+        return 2
     args.corpus.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    for manifest_path in sorted(BENCH.glob("related_manifest_*.json")):
+    for manifest_path in sorted(args.manifests.glob("related_manifest_*.json")):
         problems += build_set(manifest_path, args.mirrors, args.corpus)
     for line in problems:
         print(f"missing: {line}", file=sys.stderr)

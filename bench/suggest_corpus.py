@@ -12,16 +12,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import subprocess
 import sys
 from pathlib import Path
 
+from mirrors import git_blob, mirror_of
+
 MANIFEST = Path(__file__).resolve().parent / "data" / "suggest_manifest.json"
-
-
-def _blob(mirror: Path, commit: str, path: str) -> bytes | None:
-    done = subprocess.run(["git", "-C", str(mirror), "show", f"{commit}:{path}"], capture_output=True)
-    return done.stdout if done.returncode == 0 else None
 
 
 def build(mirrors: Path, corpus: Path, manifest: Path = MANIFEST) -> list[str]:
@@ -29,9 +25,9 @@ def build(mirrors: Path, corpus: Path, manifest: Path = MANIFEST) -> list[str]:
     problems: list[str] = []
     corpus.mkdir(parents=True, exist_ok=True)
     for entry in json.loads(manifest.read_text(encoding="utf-8")):
-        mirror = mirrors / entry["repo"].replace("/", "+") / "repo"
+        mirror = mirror_of(mirrors, entry["repo"])
         where = f"{entry['repo']}:{entry['path']}@{entry['commit'][:10]}"
-        data = _blob(mirror, entry["commit"], entry["path"]) if mirror.exists() else None
+        data = git_blob(mirror, entry["commit"], entry["path"]) if mirror.exists() else None
         if data is None:
             problems.append(f"{entry['file']}: {where} not in {mirror} (fetch that repository first)")
             continue
