@@ -10,7 +10,6 @@ bench/related_real.py reads.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import io
@@ -18,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from mirrors import git_blob, mirror_of
+from mirrors import corpus_arguments, finish, git_blob, mirror_of
 
 BENCH = Path(__file__).resolve().parent
 
@@ -29,48 +28,49 @@ def _csv_row_text(row: list[str]) -> bytes:
     return (title.strip() + "\n" + description.replace("\\", "\n").strip() + "\n").encode("utf-8")
 
 
-def build_set(manifest_path: Path, mirrors: Path, corpus: Path) -> list[str]:
+def build_set(manifest_path: Path, mirrors: Path, corpus: Path) -> tuple[int, list[str]]:
+    """Writes the set's files whose sha256 matches, and its manifest; returns how many, and a line per other."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     mirror = mirror_of(mirrors, manifest["repo"])
-    if not mirror.exists():
-        return [f"{manifest_path.name}: no mirror of {manifest['repo']} in {mirrors} (fetch it first)"]
-    rows: list[list[str]] = []
-    if "path" in manifest:
+    rows: list[list[str]] | None = None
+    if "path" in manifest and mirror.exists():
         table = git_blob(mirror, manifest["commit"], manifest["path"])
-        if table is None:
-            return [f"{manifest_path.name}: {manifest['path']} not at {manifest['commit'][:10]}"]
-        rows = list(csv.reader(io.StringIO(table.decode("utf-8"))))
-    problems: list[str] = []
+        rows = None if table is None else list(csv.reader(io.StringIO(table.decode("utf-8"))))
+    written, problems = 0, []
     for entry in manifest["files"]:
-        data = _csv_row_text(rows[entry["row"]]) if "row" in entry else git_blob(mirror, manifest["commit"], entry["path"])
+        if not mirror.exists():
+            problems.append(f"{entry['local']}: no mirror of {manifest['repo']} in {mirrors} (fetch it first)")
+            continue
+        if "row" in entry:
+            data = None if rows is None else _csv_row_text(rows[entry["row"]])
+        else:
+            data = git_blob(mirror, manifest["commit"], entry["path"])
         if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
             problems.append(f"{entry['local']}: missing or another sha256 than the manifest's")
             continue
         target = corpus / entry["local"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+        written += 1
     set_name = manifest_path.stem.removeprefix("related_manifest_")
     (corpus / f"manifest_{set_name}.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    return problems
+    return written, problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirrors", type=Path, required=True, help="folder with owner+name/repo git mirrors")
-    parser.add_argument("--corpus", type=Path, default=Path("/work/corpus/related"))
+    parser = corpus_arguments(__doc__.splitlines()[0], Path("/work/corpus/related"))
     parser.add_argument("--manifests", type=Path, default=BENCH, help="folder of related_manifest_<set>.json files")
     args = parser.parse_args(argv)
-    if not args.mirrors.is_dir():
-        print(f"error: no mirrors folder at {args.mirrors}", file=sys.stderr)
-        return 2
-    args.corpus.mkdir(parents=True, exist_ok=True)
-    problems: list[str] = []
-    for manifest_path in sorted(args.manifests.glob("related_manifest_*.json")):
-        problems += build_set(manifest_path, args.mirrors, args.corpus)
-    for line in problems:
-        print(f"missing: {line}", file=sys.stderr)
-    print(f"{args.corpus}: {len(problems)} problem(s)")
-    return 1 if problems else 0
+
+    def build_all() -> tuple[int, list[str]]:
+        args.corpus.mkdir(parents=True, exist_ok=True)
+        written, problems = 0, []
+        for manifest_path in sorted(args.manifests.glob("related_manifest_*.json")):
+            done, missing = build_set(manifest_path, args.mirrors, args.corpus)
+            written, problems = written + done, problems + missing
+        return written, problems
+
+    return finish(args.mirrors, args.corpus, build_all)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,12 @@ committed: the pages stay in the corpus directory; the manifest (repo, path, com
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
 from pathlib import Path
 
-from mirrors import git_blob, mirror_of
+from mirrors import corpus_arguments, finish, git_blob, mirror_of
 
 MANIFEST = Path(__file__).resolve().parent / "data" / "suggest_manifest.json"
 
@@ -39,20 +38,15 @@ def build(mirrors: Path, corpus: Path, manifest: Path = MANIFEST) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirrors", type=Path, required=True, help="folder with owner+name/repo git mirrors")
-    parser.add_argument("--corpus", type=Path, default=Path("/work/corpus/suggest"))
+    parser = corpus_arguments(__doc__.splitlines()[0], Path("/work/corpus/suggest"))
     parser.add_argument("--manifest", type=Path, default=MANIFEST)
     args = parser.parse_args(argv)
-    if not args.mirrors.is_dir():
-        print(f"error: no mirrors folder at {args.mirrors}", file=sys.stderr)
-        return 2
-    problems = build(args.mirrors, args.corpus, args.manifest)
-    total = len(json.loads(args.manifest.read_text(encoding="utf-8")))
-    for line in problems:
-        print(f"missing: {line}", file=sys.stderr)
-    print(f"{total - len(problems)}/{total} files in {args.corpus}, sha256 checked")
-    return 1 if problems else 0
+
+    def build_all() -> tuple[int, list[str]]:
+        problems = build(args.mirrors, args.corpus, args.manifest)
+        return len(json.loads(args.manifest.read_text(encoding="utf-8"))) - len(problems), problems
+
+    return finish(args.mirrors, args.corpus, build_all)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_texts_and_csv_rows_are_rebuilt_from_mirrors_and_checked(tmp_path: Path)
                            str(corpus), "--manifests", str(manifests)], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 1, done.stderr
-    assert done.stdout.strip() == f"{corpus}: 1 problem(s)"
+    assert done.stdout.strip() == f"2/3 files in {corpus}, sha256 checked"
     assert "en/bad.txt" in done.stderr and "sha256" in done.stderr
     assert (corpus / "en" / "post.txt").read_bytes() == (work / "post.txt").read_bytes()
     assert (corpus / "rows" / "0000.txt").read_bytes() == row_text
