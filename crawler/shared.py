@@ -19,7 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
+from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.core.scheduler import Scheduler
@@ -275,18 +275,25 @@ class CountingScheduler(Scheduler):
         return request
 
 
-class SourceFenceRouter:
+class _Router:
+    """A component of the shared Crawler that hands each request, response or item to its source's own."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Self:
+        return cls(crawler)
+
+
+class SourceFenceRouter(_Router):
     """First downloader middleware: each request through its source's fence; a closed source's requests are
     dropped before they wait for a slot. Requests of no source (robots.txt, asked for by a request that passed
     its fence) are not fenced again."""
 
     def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
+        super().__init__(crawler)
         self.unscoped = FenceMiddleware(crawler)  # robots.txt failures: one warning, as for one source
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> SourceFenceRouter:
-        return cls(crawler)
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         scope = _scope(self.crawler, request.meta)
@@ -306,15 +313,8 @@ class SourceFenceRouter:
         return (scope.fence if scope is not None else self.unscoped).process_exception(request, exception)
 
 
-class SourceCacheRouter:
+class SourceCacheRouter(_Router):
     """The HTTP cache downloader middleware of each request's source (its own cache directory)."""
-
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> SourceCacheRouter:
-        return cls(crawler)
 
     def process_request(self, request: Request, spider: Any = None) -> Any:
         scope = _scope(self.crawler, request.meta)
@@ -329,15 +329,8 @@ class SourceCacheRouter:
         return scope.cache.process_exception(request, exception) if scope is not None else None
 
 
-class SourceLinkRouter:
+class SourceLinkRouter(_Router):
     """Spider middleware: what a source's callback yields goes through that source's link fence."""
-
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> SourceLinkRouter:
-        return cls(crawler)
 
     def _fence(self, response: Any) -> FenceSpiderMiddleware | None:
         scope = _scope(self.crawler, getattr(response, "meta", None) if response is not None else None)
@@ -362,15 +355,8 @@ class SourceLinkRouter:
                 yield kept
 
 
-class SourcePipelines:
+class SourcePipelines(_Router):
     """The item pipelines (validate → normalize → store) of each item's source."""
-
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> SourcePipelines:
-        return cls(crawler)
 
     async def process_item(self, item: Any) -> Any:
         scope = _scope(self.crawler, {SOURCE_META: getattr(item, "source_id", None)})
