@@ -216,5 +216,7 @@ def shared_settings(cfg: AppConfig, source: SourceConfig, window: int) -> dict[s
         "CONCURRENT_REQUESTS": max(16, 2 * window * per_domain),
         "CLOSESPIDER_PAGECOUNT": 0,  # each source's budget is its spider's
         "MEMUSAGE_ENABLED": False,
+        # robots.txt is asked for on no source's behalf: one cache for every host's (ids cannot start with "_").
+        "FEEDSVC_ROBOTS_CACHE_DIR": str(cfg.resolve_path(cfg.crawl.http_cache_dir) / "_robots"),
     })
     return values

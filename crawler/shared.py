@@ -313,20 +313,54 @@ class SourceFenceRouter(_Router):
         return (scope.fence if scope is not None else self.unscoped).process_exception(request, exception)
 
 
+class _RobotsCacheScope:
+    """What the HTTP cache middleware needs of a Crawler, for the robots.txt files of every source: Scrapy asks
+    for a host's robots.txt once per Crawler, on no source's behalf, so they share one cache directory
+    (FEEDSVC_ROBOTS_CACHE_DIR) and are revalidated (a 304) instead of fetched in full every crawl."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.settings = ScopedSettings({"HTTPCACHE_ENABLED": True,
+                                        "HTTPCACHE_DIR": crawler.settings["FEEDSVC_ROBOTS_CACHE_DIR"]},
+                                       crawler.settings)
+        self.stats = crawler.stats
+        self.signals = SignalManager(self)
+        self.spider = crawler.spider
+        self.request_fingerprinter = crawler.request_fingerprinter
+
+
 class SourceCacheRouter(_Router):
-    """The HTTP cache downloader middleware of each request's source (its own cache directory)."""
+    """The HTTP cache downloader middleware of each request's source (its own cache directory), and of the
+    robots.txt requests that belong to no source (one cache for them all)."""
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._robots: RevalidatingCacheMiddleware | None = None
+
+    def _cache(self, request: Request) -> RevalidatingCacheMiddleware | None:
+        scope = _scope(self.crawler, request.meta)
+        if scope is not None:
+            return scope.cache
+        if not request.meta.get("dont_obey_robotstxt") or SOURCE_META in request.meta:
+            return None
+        if not self.crawler.settings.get("FEEDSVC_ROBOTS_CACHE_DIR") or self.crawler.spider is None:
+            return None
+        if self._robots is None:
+            robots = _RobotsCacheScope(self.crawler)
+            self._robots = RevalidatingCacheMiddleware.from_crawler(robots)  # type: ignore[arg-type]
+            robots.signals.send_catch_log(signal=signals.spider_opened, spider=self.crawler.spider)
+        return self._robots
 
     def process_request(self, request: Request, spider: Any = None) -> Any:
-        scope = _scope(self.crawler, request.meta)
-        return scope.cache.process_request(request) if scope is not None else None
+        cache = self._cache(request)
+        return cache.process_request(request) if cache is not None else None
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Any:
-        scope = _scope(self.crawler, request.meta)
-        return scope.cache.process_response(request, response) if scope is not None else response
+        cache = self._cache(request)
+        return cache.process_response(request, response) if cache is not None else response
 
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Any:
-        scope = _scope(self.crawler, request.meta)
-        return scope.cache.process_exception(request, exception) if scope is not None else None
+        cache = self._cache(request)
+        return cache.process_exception(request, exception) if cache is not None else None
 
 
 class SourceLinkRouter(_Router):

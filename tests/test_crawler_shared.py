@@ -111,3 +111,20 @@ def test_a_source_with_its_own_delay_crawls_in_its_own_crawler_beside_the_shared
     for source in ("shared", "own"):
         assert items[source] == set(done[source]["new_item_ids"]) and runs[source].items_new == len(items[source])
     assert done["shared"]["counts"] == done["own"]["counts"]
+
+
+def test_robots_txt_is_revalidated_on_the_next_crawl(
+    make_site_server: Callable[..., SiteServer], tmp_path: Path
+) -> None:
+    """robots.txt belongs to no source in the shared Crawler; it still goes through an HTTP cache, so the next
+    crawl asks with its validators and an unchanged file costs a 304, as every other page does."""
+    site = make_site_server()
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", [gw_source(site.base_url, "one")])
+    for _ in range(2):
+        result = run_crawler(config, "one", "--progress-json", "--now", FIXED_NOW)
+        done = [e for e in events(result.stdout) if e["event"] == "done"]
+        assert [e["status"] for e in done] == ["ok"], result.stderr
+    first, second = site.requests("/robots.txt")
+    assert first.status == 200 and first.header("If-None-Match") is None
+    assert second.header("If-None-Match") and second.status == 304
+    assert (tmp_path / "httpcache" / "_robots").is_dir()
