@@ -12,13 +12,14 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
+from typing import Any
 
 import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.htmlprocessing import build_html_output
 from trafilatura.metadata import Document
-from trafilatura.settings import use_config
+from trafilatura.settings import Extractor, use_config
 
 from crawler.article_edges import trim_edges
 from crawler.article_tables import unwrap_layout_tables
@@ -50,6 +51,19 @@ _CONFIG = use_config()
 _SHORT_PAGE_CONFIG = use_config()
 _SHORT_PAGE_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_BODY_TEXT))
 _SHORT_PAGE_CHARS = 2000  # visible characters in the whole page, navigation included
+
+
+def _extractor(config: Any) -> Extractor:
+    """trafilatura's options, built once: bare_extraction builds them from its keywords on every call otherwise
+    (reading its config file's values each time: ~3% of a crawl's CPU), and never changes them."""
+    # Inline formatting is left out: with it trafilatura keeps more boilerplate (English full-text F1 0.932
+    # against 0.938 without, bench/extract_quality.py).
+    return Extractor(config=config, output_format="html", comments=False, tables=True, images=True, links=True,
+                     formatting=False)
+
+
+_OPTIONS = _extractor(_CONFIG)
+_SHORT_PAGE_OPTIONS = _extractor(_SHORT_PAGE_CONFIG)
 _X_PAGE_TEXT = etree.XPath("string(//body)")
 
 
@@ -205,13 +219,8 @@ def main_text(root: lxml_html.HtmlElement) -> etree._Element | None:
     caller makes them absolute."""
     # bare_extraction and its HTML rendering are what trafilatura.extract does for HTML output, less the
     # document's simhash fingerprint it computes on the way (a tenth of our CPU per page, and unused).
-    document = trafilatura.bare_extraction(
-        root, output_format="html", include_comments=False, include_tables=True, include_images=True,
-        # Inline formatting is left out: with it trafilatura keeps more boilerplate (English full-text F1 0.932
-        # against 0.938 without, bench/extract_quality.py).
-        include_links=True, include_formatting=False,
-        config=_SHORT_PAGE_CONFIG if len(str(_X_PAGE_TEXT(root))) < _SHORT_PAGE_CHARS else _CONFIG,
-    )
+    short = len(str(_X_PAGE_TEXT(root))) < _SHORT_PAGE_CHARS
+    document = trafilatura.bare_extraction(root, options=_SHORT_PAGE_OPTIONS if short else _OPTIONS)
     if not isinstance(document, Document):
         return None
     found = unicodedata.normalize("NFC", build_html_output(document))
