@@ -389,9 +389,8 @@ class CrawlProcess:
     def _save_progress(self, session: Any) -> None:
         from feedsvc.store.runs import update_run_progress
 
-        for state in self.states:
-            if state.report is not None and state.status is None:
-                update_run_progress(session, state.run_id, state.counts())
+        update_run_progress(session, {state.run_id: state.counts() for state in self.states
+                                      if state.report is not None and state.status is None})
 
     # -- one source ----------------------------------------------------------------------------------------------
     def _start(self, state: SourceCrawl) -> Any:

@@ -25,6 +25,7 @@ from feedsvc.store.leases import (
     parse_owner,
     release_lease,
     renew_lease,
+    renew_leases,
 )
 
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
@@ -48,6 +49,20 @@ def test_renew_fails_once_someone_else_took_the_lease(session: Session) -> None:
     assert lease_holder(session, "x", T0 + timedelta(minutes=8)) == "a"  # renewed until T0+9min
     assert acquire_lease(session, "x", "b", T0 + timedelta(minutes=10), TTL)
     assert not renew_lease(session, "x", "a", T0 + timedelta(minutes=10), TTL)
+
+
+def test_renewing_many_leases_at_once_extends_ours_and_names_the_lost(session: Session) -> None:
+    names = [f"crawl:s{i}" for i in range(1200)]  # more than one statement's worth
+    for name in names:
+        assert acquire_lease(session, name, "a", T0, TTL)
+    assert acquire_lease(session, "crawl:other", "c", T0, TTL)
+    taken = T0 + timedelta(minutes=6)  # ours expired at T0+5min: b takes two of them
+    assert acquire_lease(session, names[3], "b", taken, TTL) and acquire_lease(session, names[1100], "b", taken, TTL)
+    lost = renew_leases(session, [*names, "crawl:other"], "a", taken, TTL)
+    assert lost == {names[3], names[1100], "crawl:other"}
+    later = taken + timedelta(minutes=4)  # renewed until taken + 5 min
+    assert all(lease_holder(session, n, later) == "a" for n in names if n not in lost)
+    assert lease_holder(session, names[3], later) == "b" and lease_holder(session, "crawl:other", later) is None
 
 
 def test_release_frees_only_our_own_lease(session: Session) -> None:

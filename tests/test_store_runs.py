@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 from feedsvc.models import CrawlErrorRecord, RunStatus, Source
 from feedsvc.store.meta import data_version
 from feedsvc.store.overview import recent_run_points
-from feedsvc.store.runs import RunCounts, finish_run, get_run, record_crawl_error, start_run
+from feedsvc.store.runs import (
+    RunCounts,
+    finish_run,
+    get_run,
+    record_crawl_error,
+    start_run,
+    update_run_progress,
+)
 from feedsvc.store.sources import sync_sources
 from tests.support.feeds import T0, make_config
 
@@ -64,3 +71,15 @@ def test_a_late_end_closes_the_run_start_run_aborted_and_nothing_else(session: S
         RunStatus.FAILED, "database write failed: database or disk is full", 3)
     closed = get_run(session, later)
     assert closed is not None and closed.message == "fine"
+
+
+def test_progress_of_many_running_crawls_is_saved_in_one_go(session: Session, db_url: str) -> None:
+    sync_sources(session, make_config(db_url).sources, T0)
+    first, second = start_run(session, "gw", T0), start_run(session, "gw", T0 + timedelta(minutes=1))
+    update_run_progress(session, {first: RunCounts(pages=3, items_seen=7, listing_counts={"latest": 7}),
+                                  second: RunCounts(pages=1, errors=2)})
+    update_run_progress(session, {})
+    session.commit()
+    one, two = get_run(session, first), get_run(session, second)
+    assert one is not None and (one.pages, one.items_seen, one.errors, one.listing_counts) == (3, 7, 0, {"latest": 7})
+    assert two is not None and (two.pages, two.items_seen, two.errors, two.listing_counts) == (1, 0, 2, {})

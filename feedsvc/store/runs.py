@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from feedsvc.models import CrawlErrorRecord, CrawlRun, RunStatus, Source
@@ -32,8 +33,17 @@ def start_run(session: Session, source_id: str, at: datetime, pid: int | None = 
 
 
 @wrap_exceptions
-def update_run_progress(session: Session, run_id: int, counts: RunCounts) -> None:
-    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**_count_values(counts)))
+def update_run_progress(session: Session, progress: dict[int, RunCounts]) -> None:
+    """Save the counts so far of running crawls (run id → counts): one executemany for all of them."""
+    if not progress:
+        return
+    runs: Table = CrawlRun.__table__  # type: ignore[assignment]
+    names = list(_count_values(RunCounts()))
+    session.execute(
+        update(runs).where(runs.c.id == bindparam("run_id")).values({n: bindparam(f"new_{n}") for n in names}),
+        [{"run_id": run_id, **{f"new_{n}": v for n, v in _count_values(counts).items()}}
+         for run_id, counts in progress.items()],
+    )
 
 
 def _count_values(counts: RunCounts) -> dict[str, object]:
@@ -52,25 +62,23 @@ def finish_run(
     session: Session, run_id: int, status: str, counts: RunCounts, at: datetime, message: str | None = None
 ) -> None:
     """Close a run and copy its outcome onto the source; success resets the source's error counter."""
-    run = session.get(CrawlRun, run_id)
-    if run is None:
+    # Plain statements, no ORM objects loaded: a crawl process ends thousands of runs in a night.
+    source_id = session.scalar(select(CrawlRun.source_id).where(CrawlRun.id == run_id))
+    if source_id is None:
         return
     session.execute(
         update(CrawlRun)
         .where(CrawlRun.id == run_id)
         .values(status=status, finished_at=at, message=message, **_count_values(counts))
     )
-    source = session.get(Source, run.source_id)
-    if source is not None:
-        source.last_run_at = at
-        source.last_status = status
-        if RunStatus(status).succeeded:
-            source.last_success_at = at
-            source.error_count = 0
-            source.last_error = message if status == RunStatus.PARTIAL else None
-        else:
-            source.error_count = (source.error_count or 0) + 1
-            source.last_error = message
+    sources: Table = Source.__table__  # type: ignore[assignment]
+    outcome: dict[str, Any] = {"last_run_at": at, "last_status": status}
+    if RunStatus(status).succeeded:
+        outcome.update(last_success_at=at, error_count=0,
+                       last_error=message if status == RunStatus.PARTIAL else None)
+    else:
+        outcome.update(error_count=func.coalesce(sources.c.error_count, 0) + 1, last_error=message)
+    session.execute(update(sources).where(sources.c.id == source_id).values(**outcome))
     if counts.items_seen or counts.items_new:
         bump_data_version(session)
 
