@@ -125,12 +125,14 @@ def _vectorizer_args(lang: str) -> dict[str, object]:
     return {"analyzer": "char_wb", "ngram_range": (2, 2)} if lang.startswith("zh") else {}
 
 
-def _top_lists(part: list[RealDoc], scores: np.ndarray, k: int) -> dict[int, list[int]]:
+def _top_lists(part: list[RealDoc], scores: np.ndarray, k: int, cut: float = 0.0) -> dict[int, list[int]]:
+    """Each row's k best (score > 0), and with `cut` only those at least `cut` of the row's best."""
     np.fill_diagonal(scores, -np.inf)
     out: dict[int, list[int]] = {}
     for row, doc in enumerate(part):
         order = np.argsort(-scores[row], kind="stable")[:k]
-        out[doc.id] = [part[c].id for c in order if scores[row, c] > 0]
+        best = scores[row, order[0]] if len(order) else 0.0
+        out[doc.id] = [part[c].id for c in order if scores[row, c] > 0 and scores[row, c] >= cut * best]
     return out
 
 
@@ -141,13 +143,14 @@ def _per_set(docs: list[RealDoc], lists: Callable[[list[RealDoc], str], dict[int
     return out
 
 
-def tfidf_lists(docs: list[RealDoc], k: int = 10) -> dict[int, list[int]]:
+def tfidf_lists(docs: list[RealDoc], k: int = 10, cut: float = 0.0) -> dict[int, list[int]]:
     """Plain TF-IDF per set, scikit-learn: 1 + ln tf, smoothed idf, unit length, cosine; words for English,
-    character bigrams (char_wb) for Chinese; title + whole body."""
+    character bigrams (char_wb) for Chinese; title + whole body. `cut`: keep only candidates scoring at least
+    that share of the item's best match (the chosen method's relative cut, for lists as short as its own)."""
     def lists(part: list[RealDoc], lang: str) -> dict[int, list[int]]:
         matrix = TfidfVectorizer(sublinear_tf=True, **_vectorizer_args(lang)).fit_transform(  # type: ignore[arg-type]
             [d.title + "\n" + d.body for d in part])
-        return _top_lists(part, (matrix @ matrix.T).toarray(), k)
+        return _top_lists(part, (matrix @ matrix.T).toarray(), k, cut)
     return _per_set(docs, lists)
 
 
@@ -212,7 +215,7 @@ def report(docs: list[RealDoc], variants: list[tuple[str, Callable[[], dict[int,
     for name, make in variants:
         lists = make()
         results[name] = quality(docs, lists)
-        if len(lengths) < 2:  # the chosen method and plain TF-IDF: how long their lists are
+        if len(lengths) < 3:  # the chosen method and plain TF-IDF (uncut, cut): how long their lists are
             lengths.append(f"{name.split(' (')[0]} " + ", ".join(
                 f"{lang} {shown(docs, lists, lang):.1f}" for lang in langs))
         echo(f"{name:<52}" + "".join(f"{results[name][lang][0]:{max(9, len(lang) + 5)}.3f}"

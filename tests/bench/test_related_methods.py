@@ -1,0 +1,27 @@
+"""Smoke run of bench/related_methods.py (re-ranking methods side by side) on a tiny labelled corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.bench.test_related_bench import _corpus, _run
+
+
+def test_related_methods_smoke(tmp_path: Path) -> None:
+    _corpus(tmp_path)
+    out = _run("bench/related_methods.py", "--quick", "--matched", "--corpus", str(tmp_path))
+    assert out.startswith("sets: en 8 items, zh 6 items; load average")
+    rows = {line[:50].strip(): line[50:].split() for line in out.splitlines()}
+    # p@5, answered, items shown per set; the production row answers every item of this corpus.
+    production = rows["engine, production cut (0.7 rel, min 0.08)"]
+    assert production[1] == production[4] == "100%", production
+    for name in ("plain TF-IDF, full top 5", "engine SNN k=10 overlap, full top 5", "engine mutual kNN k=10, full top 5",
+                 "engine Rocchio m=5 beta=1.0, full top 5", "engine diffusion k=10 alpha=0.5, full top 5",
+                 "engine + LSA50 blend w=0.3, full top 5"):
+        assert all(0.0 <= float(p) <= 1.0 for p in rows[name][0::3]), (name, rows[name])
+    assert "p@5 with the relative cut that gives production's list length" in out
+
+
+def test_related_methods_without_its_corpus_says_what_is_missing(tmp_path: Path) -> None:
+    err = _run("bench/related_methods.py", "--quick", "--corpus", str(tmp_path / "none"), code=2)
+    assert err.startswith("error: no real labelled corpus in") and len(err.strip().splitlines()) == 1
