@@ -15,7 +15,8 @@ from lxml import etree
 from parsel import Selector, SelectorList
 
 from crawler.article import ArticleContent, extract_article, join_url
-from crawler.blocks import HEADING_TAGS, find_block, iter_items, select
+from crawler.block_items import HEADING_TAGS, iter_items
+from crawler.blocks import find_block, select
 from crawler.dates import (
     bare_date_text,
     find_date_text,

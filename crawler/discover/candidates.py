@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from parsel import Selector
 
-from crawler.blocks import detect_items, item_box
+from crawler.block_items import detect_items, item_box
 from crawler.discover.naming import nearby_heading
 from crawler.extract import ListingEntry, extract_items
 from crawler.item_text import landing_url, visible_text

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from parsel import Selector
 
-from crawler.blocks import HEADING_TAGS, detect_items, find_block
+from crawler.block_items import HEADING_TAGS, detect_items
+from crawler.blocks import find_block
 from crawler.dates import parse_date
 from crawler.extract import ListingEntry, extract_items
 from crawler.vocabulary import DECOR, LATEST_WORDS, NEXT_LABELS, PAGE_NUMBER, heading_kind

@@ -7,7 +7,8 @@ import time
 
 from parsel import Selector
 
-from crawler.blocks import MAX_PAGE_ELEMENTS, detect_items, trim_dense
+from crawler.block_items import detect_items
+from crawler.blocks import MAX_PAGE_ELEMENTS, trim_dense
 from crawler.extract import extract_listing
 from feedsvc.config import ListingConfig
 
