@@ -30,6 +30,10 @@ def bump_data_version(session: Session) -> int:
         update(MetaValue)
         .where(MetaValue.key == DATA_VERSION)
         .values(value=(MetaValue.value.cast(Integer) + 1).cast(Text))
+        # The ORM cannot evaluate the new value in Python, so by default it fetches the matched rows first to
+        # refresh loaded objects: a SELECT more on every batch and run end (1.5 -> 1.3 ms CPU a bump on SQLite).
+        # No caller holds a loaded MetaValue; data_version reads the column afresh.
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         stmt = insert_for(session, MetaValue).values(key=DATA_VERSION, value="1")
