@@ -7,7 +7,7 @@ earlier item) and never store a near-duplicate as related. Datetimes passed in a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +25,6 @@ from feedsvc.related.scoring import EXTRA_CANDIDATES, Progress, compute_related,
 from feedsvc.store.items import count_items
 from feedsvc.store.related import (
     add_terms,
-    clear_computed_links,
     clear_duplicates,
     coappearance_counts,
     computed_links,
@@ -36,6 +35,7 @@ from feedsvc.store.related import (
     recent_item_texts,
     replace_computed_links_many,
     replace_terms,
+    rewrite_computed_links,
     site_link_pairs,
     term_df,
     term_postings,
@@ -164,6 +164,17 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
                         refreshed=len(refreshed))
 
 
+def _reported(lists: dict[int, list[tuple[int, float]]],
+              report: Progress) -> Iterator[tuple[int, list[tuple[int, float]]]]:
+    """The non-empty lists in id order, reporting "write" progress every 5,000 items."""
+    ids = sorted(lists)
+    for done, item_id in enumerate(ids, start=1):
+        if lists[item_id]:
+            yield item_id, lists[item_id]
+        if done % 5000 == 0 or done == len(ids):
+            report("write", done, len(ids))
+
+
 def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: datetime,
                     progress: Progress | None = None) -> RelatedStats:
     """Recompute every item's related list and every near-duplicate mark, in one transaction."""
@@ -182,15 +193,9 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
                                         site_link_pairs(session), coappearance_counts(session), report,
                                         on_index=indexes.append)
         report("write", 0, len(lists))
-        clear_computed_links(session)
         clear_duplicates(session)
         mark_duplicates(session, dup_of)
-        ids = sorted(lists)
-        step = 5000
-        for start in range(0, len(ids), step):
-            part = ids[start : start + step]
-            replace_computed_links_many(session, {i: lists[i] for i in part if lists[i]}, at)
-            report("write", min(start + step, len(ids)), len(ids))
+        rewrite_computed_links(session, _reported(lists, report), at)
         stats = RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
                              links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))
         # Texts and lists are done with: freed before the terms are packed, the rebuild's last peak of memory.
