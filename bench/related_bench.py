@@ -51,7 +51,13 @@ MIN_SCORE = 0.08  # [related] min_score default
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    """This process's peak RSS. VmHWM where /proc has it: ru_maxrss carries over an exec the peak of the process
+    that spawned it, here the parent holding the whole corpus (3.5 GB at 1,000,000 items)."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def _pct(values: list[float], q: float) -> float:
