@@ -85,6 +85,9 @@ class Phases:
             self.marks[phase] = time.perf_counter() - self.started
             self.cpu[phase] = time.process_time()
             self.peak[phase] = _rss_mb()
+            # Live on stderr: a run stopped part-way (the 1,000,000-item one) still says how far it got.
+            print(f"phase {phase} began at {self.marks[phase]:.1f} s, cpu {self.cpu[phase]:.1f} s, peak RSS so far "
+                  f"{self.peak[phase]:.0f} MB", file=sys.stderr, flush=True)
 
     def spans(self, end: float) -> dict[str, float]:
         names = list(self.marks)
