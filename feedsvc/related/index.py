@@ -190,8 +190,9 @@ class RelatedIndex:
         self.ids = np.fromiter((d.id for d in self.docs), dtype=np.int64, count=n)
         self._has_text = np.fromiter((bool(d.text.strip()) for d in self.docs), dtype=bool, count=n)
         # Pass 1, per batch: compact (row, position in the batch's sorted distinct keys, count) entries.
-        # Tokenising in worker processes (one per core) halved this step's wall time, but the results coming
-        # back cost the parent ~150 MB more peak at 100,000 items, and the peak is what the rebuild must fit.
+        # Tokenising in worker processes (one per core) took ~20% off the index phase's wall time (100,000
+        # generated items, load 3), but the results coming back as pickled arrays raised the parent's peak by
+        # 130-190 MB, past the rebuild's 1 GB budget (bench/README.md).
         compact = [_compact_keys(self.docs[i : i + BATCH], mode) for i in range(0, n, BATCH)]
         self.keys = _distinct(np.concatenate([v for *_, v in compact])) if compact else np.zeros(0, np.int64)
         df = np.zeros(len(self.keys), dtype=np.int64)
