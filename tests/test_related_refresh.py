@@ -100,6 +100,23 @@ def test_rebuild_matches_incremental_and_is_repeatable(session_factory: sessionm
         assert "http://mirror/tax1" not in {i.url for i, _ in top}
 
 
+def test_rebuild_reads_texts_in_worker_processes_with_the_same_result(session_factory: sessionmaker[Session],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from feedsvc.related import refresh
+
+    with session_factory() as session:
+        store_articles(session, ARTICLES, T0)
+        session.commit()
+    alone = rebuild_related(session_factory, CFG, T0 + timedelta(hours=1))
+    with session_factory() as session:
+        lists = _all_lists(session)
+    monkeypatch.setattr(refresh, "READ_BATCH", 3)  # several batches, so worker processes read them
+    monkeypatch.setattr(refresh.os, "cpu_count", lambda: 2)
+    assert rebuild_related(session_factory, CFG, T0 + timedelta(hours=2)) == alone
+    with session_factory() as session:
+        assert _all_lists(session) == lists
+
+
 def test_refresh_issues_the_same_few_queries_for_few_or_many_new_items(
         session_factory: sessionmaker[Session]) -> None:
     """No per-item statements: relating 40 new items costs the same round trips as relating 3."""

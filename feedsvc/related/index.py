@@ -7,6 +7,7 @@ cost of comparing everything with everything.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 from collections import deque
@@ -61,6 +62,22 @@ NEIGHBOUR_BLOCK = 256
 BATCH = 2000
 
 
+def release_memory() -> None:
+    """Give the memory of freed temporary arrays back to the system. glibc keeps freed blocks in its heap for
+    reuse (its mmap threshold grows after large frees, so later large arrays land in the heap too); after
+    building the index of 100,000 generated items ~170 MB of the process's RSS was such free space, counted
+    in the rebuild's peak (bench/related_bench.py). A no-op where the C library has no malloc_trim."""
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None)
+except OSError:  # pragma: no cover - a platform without a loadable C library
+    _LIBC = None
+
+
 def _distinct(values: np.ndarray) -> np.ndarray:
     ordered = np.sort(values)
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
@@ -74,6 +91,14 @@ def _sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     inverse = np.empty(len(values), dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
     return ordered[new], inverse
+
+
+def _compact_keys(docs: Sequence[Doc], mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A batch of documents as compact entries: (row int16, position in the batch's sorted distinct keys
+    int32, count uint16, those keys); 8 bytes an entry, so 100,000 long items stay within a few hundred MB."""
+    rows, keys, counts = batch_keys([doc_text(d) for d in docs], mode)
+    vocab, inverse = _sorted_unique(keys)
+    return (rows.astype(np.int16), inverse.astype(np.int32), np.minimum(counts, 65535).astype(np.uint16), vocab)
 
 
 def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int,
@@ -164,15 +189,11 @@ class RelatedIndex:
         n = len(self.docs)
         self.ids = np.fromiter((d.id for d in self.docs), dtype=np.int64, count=n)
         self._has_text = np.fromiter((bool(d.text.strip()) for d in self.docs), dtype=bool, count=n)
-        # Pass 1, per batch: compact (row, position in the batch's sorted distinct keys, count) entries;
-        # 8 bytes an entry, so 100,000 long items stay within a few hundred MB.
-        compact: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        for i in range(0, n, BATCH):
-            rows, keys, counts = batch_keys([doc_text(d) for d in self.docs[i : i + BATCH]], mode)
-            vocab, inverse = _sorted_unique(keys)
-            compact.append((rows.astype(np.int16), inverse.astype(np.int32),
-                            np.minimum(counts, 65535).astype(np.uint16), vocab))
-            del rows, keys, counts
+        # Pass 1, per batch: compact (row, position in the batch's sorted distinct keys, count) entries.
+        # Tokenising in worker processes (one per core) took ~20% off the index phase's wall time (100,000
+        # generated items, load 3), but the results coming back as pickled arrays raised the parent's peak by
+        # 130-190 MB, past the rebuild's 1 GB budget (bench/README.md).
+        compact = [_compact_keys(self.docs[i : i + BATCH], mode) for i in range(0, n, BATCH)]
         self.keys = _distinct(np.concatenate([v for *_, v in compact])) if compact else np.zeros(0, np.int64)
         df = np.zeros(len(self.keys), dtype=np.int64)
         coded: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -231,6 +252,8 @@ class RelatedIndex:
         self.matrix = _csr(ranked, n, len(self.keys))
         # Posted but not ranked (see `posted`): terms no other item holds yet, among an item's heaviest.
         self.extra = _csr(extra, n, len(self.keys))
+        del ranked, extra
+        release_memory()  # before the transposed copy, the index's largest allocation
         self._inverted = sp.csr_matrix(self.matrix.T)
         self._own = _own(self.matrix)
 

@@ -7,7 +7,11 @@ earlier item) and never store a near-duplicate as related. Datetimes passed in a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,13 +23,13 @@ from feedsvc.config import AppConfig
 from feedsvc.related.boilerplate import remove_boilerplate
 from feedsvc.related.docs import Doc, Scored, to_doc
 from feedsvc.related.duplicates import assign_duplicates
-from feedsvc.related.index import SLACK, Prior, RelatedIndex
+from feedsvc.related.index import SLACK, Prior, RelatedIndex, release_memory
 from feedsvc.related.postings import COLLECTION_KEY, candidates, term_rows
 from feedsvc.related.scoring import EXTRA_CANDIDATES, Progress, compute_related, related_list
 from feedsvc.store.items import count_items
 from feedsvc.store.related import (
+    ItemText,
     add_terms,
-    clear_computed_links,
     clear_duplicates,
     coappearance_counts,
     computed_links,
@@ -36,6 +40,7 @@ from feedsvc.store.related import (
     recent_item_texts,
     replace_computed_links_many,
     replace_terms,
+    rewrite_computed_links,
     site_link_pairs,
     term_df,
     term_postings,
@@ -48,6 +53,11 @@ BOILERPLATE_SAMPLE = 50
 # a few times what a list needs, so items merged away or hidden since their postings were written leave
 # enough behind.
 CANDIDATE_FACTOR = 3
+# A rebuild turns stored rows into texts in this many worker processes at most (one per core): pure CPU on
+# independent batches. Forked as the first rows arrive, so each starts small (~100 MB at 100,000 items).
+REBUILD_PROCESSES = 4
+# Stored rows per batch a worker turns into texts; at most two batches per worker wait, bounding the rows held.
+READ_BATCH = 2500
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,39 +174,81 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
                         refreshed=len(refreshed))
 
 
+def _reported(lists: dict[int, list[tuple[int, float]]],
+              report: Progress) -> Iterator[tuple[int, list[tuple[int, float]]]]:
+    """The non-empty lists in id order, reporting "write" progress every 5,000 items."""
+    ids = sorted(lists)
+    for done, item_id in enumerate(ids, start=1):
+        if lists[item_id]:
+            yield item_id, lists[item_id]
+        if done % 5000 == 0 or done == len(ids):
+            report("write", done, len(ids))
+
+
+def _to_docs(texts: list[ItemText]) -> list[Doc]:
+    return [to_doc(t) for t in texts]
+
+
+def _read_docs(session: Session, report: Progress) -> list[Doc]:
+    """Every stored item as a Doc, oldest first. Rows become texts (markup stripped: most of this step's CPU)
+    in worker processes while this one reads on; they exit before the index is built."""
+    total = count_items(session)
+    report("read", 0, total)
+    docs: list[Doc] = []
+    pending: deque[Future[list[Doc]]] = deque()
+    workers = min(REBUILD_PROCESSES, os.cpu_count() or 1)
+    parallel = workers > 1 and total > READ_BATCH  # a small database is read before workers would start
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) if parallel else None
+
+    def collect(wait_for: int) -> None:
+        while len(pending) > wait_for:
+            docs.extend(pending.popleft().result())
+            report("read", len(docs), total)
+
+    def convert(batch: list[ItemText]) -> None:
+        if pool is None:
+            docs.extend(_to_docs(batch))
+            report("read", len(docs), total)
+        else:
+            pending.append(pool.submit(_to_docs, batch))
+            collect(2 * workers)
+
+    try:
+        batch: list[ItemText] = []
+        for text in iter_item_texts(session):
+            batch.append(text)
+            if len(batch) == READ_BATCH:
+                convert(batch)
+                batch = []
+        convert(batch)
+        collect(0)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return docs
+
+
 def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: datetime,
                     progress: Progress | None = None) -> RelatedStats:
     """Recompute every item's related list and every near-duplicate mark, in one transaction."""
     report = progress or (lambda phase, done, total: None)
     with session_factory() as session:
-        total = count_items(session)
-        report("read", 0, total)
-        docs: list[Doc] = []
-        for text in iter_item_texts(session):
-            docs.append(to_doc(text))
-            if len(docs) % 5000 == 0:
-                report("read", len(docs), total)
-        report("read", len(docs), total)
+        docs = _read_docs(session, report)
         indexes: list[RelatedIndex] = []
         lists, dup_of = compute_related(docs, cfg.related.limit, cfg.related.min_score,
                                         site_link_pairs(session), coappearance_counts(session), report,
                                         on_index=indexes.append)
         report("write", 0, len(lists))
-        clear_computed_links(session)
         clear_duplicates(session)
         mark_duplicates(session, dup_of)
-        ids = sorted(lists)
-        step = 5000
-        for start in range(0, len(ids), step):
-            part = ids[start : start + step]
-            replace_computed_links_many(session, {i: lists[i] for i in part if lists[i]}, at)
-            report("write", min(start + step, len(ids)), len(ids))
+        rewrite_computed_links(session, _reported(lists, report), at)
         stats = RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
                              links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))
         # Texts and lists are done with: freed before the terms are packed, the rebuild's last peak of memory.
         index = indexes[0]
         index.docs = []
         del docs, lists
+        release_memory()
         # Every term's df and postings again, with this rebuild's idf: later refreshes weight and find with them.
         hidden = np.isin(index.ids, np.fromiter(dup_of, dtype=np.int64, count=len(dup_of)))
         replace_terms(session, term_rows(index, np.flatnonzero(~hidden).tolist()))
