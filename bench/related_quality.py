@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import feedsvc.related.boilerplate as boilerplate_module  # noqa: E402
 import feedsvc.related.docs as docs_module  # noqa: E402
 import feedsvc.related.index as index_module  # noqa: E402
+import feedsvc.related.signatures as signatures_module  # noqa: E402
 import feedsvc.related.tokens as tokens_module  # noqa: E402
 from bench import related_real  # noqa: E402
 from feedsvc.related.tokens import batch_keys, normalize, term_counts  # noqa: E402
@@ -149,7 +150,8 @@ def real_report(folder: Path, quick: bool) -> None:
     if not quick:
         def changed(name: str, **values: float) -> tuple[str, object]:
             def run() -> dict[int, list[int]]:
-                modules = {key: tokens_module if key == "WORD_PAIRS" else index_module for key in values}
+                modules = {key: tokens_module if key == "WORD_PAIRS" else signatures_module
+                           if key == "SIGNATURE_TERMS" else index_module for key in values}
                 saved = {key: getattr(modules[key], key) for key in values}
                 for key, value in values.items():
                     setattr(modules[key], key, value)
@@ -227,12 +229,12 @@ def main() -> None:
     index_module.RELATIVE_CUT = 0.5
     print(row("  relative cut 0.5 (before)", [evaluate(c) for c in corpora]))
     index_module.RELATIVE_CUT = saved_cut
-    saved_terms = index_module.SIGNATURE_TERMS
+    saved_terms = signatures_module.SIGNATURE_TERMS
     for terms in (32, 48, 96, 100_000):
-        index_module.SIGNATURE_TERMS = terms
+        signatures_module.SIGNATURE_TERMS = terms
         label = "all" if terms == 100_000 else str(terms)
         print(row(f"  signature: {label} terms", [evaluate(c) for c in corpora]))
-    index_module.SIGNATURE_TERMS = saved_terms
+    signatures_module.SIGNATURE_TERMS = saved_terms
     print(row("  set overlap (Jaccard ~ MinHash)", [jaccard_quality(c) for c in corpora]))
 
     texts = [normalize(it.doc.title + "\n" + it.doc.text) for it in corpora[0].items if it.lang == "zh"] * 40

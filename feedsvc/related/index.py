@@ -7,7 +7,6 @@ cost of comparing everything with everything.
 
 from __future__ import annotations
 
-import ctypes
 import math
 import os
 from collections import deque
@@ -21,6 +20,15 @@ import scipy.sparse as sp
 
 from feedsvc.related.docs import Doc, Scored, doc_text
 from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
+from feedsvc.related.signatures import (
+    compact_keys,
+    distinct,
+    release_memory,
+    self_scores,
+    shared_signatures,
+    signatures,
+    to_csr,
+)
 from feedsvc.related.tokens import TokenMode, batch_keys, is_word_pair
 
 # idf squared: boilerplate shared across a site ("转载请注明出处", "subscribe to our newsletter") otherwise
@@ -29,9 +37,6 @@ from feedsvc.related.tokens import TokenMode, batch_keys, is_word_pair
 # both above plain TF-IDF's 0.75), not enough to lose the generated pages for (bench/related_quality.py,
 # docs/related.md).
 IDF_POWER = 2.0
-# Terms kept per document vector: 128 is within 0.005 of keeping every term on real text, where 64 loses
-# 0.03 (20 Newsgroups, bench/related_quality.py); it bounds the all-pairs work at 100,000 items.
-SIGNATURE_TERMS = 128
 # Terms in more than max(MIN_MAX_DF, MAX_DF_RATIO * n) documents are left out of signatures.
 MIN_MAX_DF = 1000
 MAX_DF_RATIO = 0.01
@@ -62,109 +67,6 @@ NEIGHBOUR_BLOCK = 256
 BATCH = 2000
 
 
-def release_memory() -> None:
-    """Give the memory of freed temporary arrays back to the system. glibc keeps freed blocks in its heap for
-    reuse (its mmap threshold grows after large frees, so later large arrays land in the heap too); after
-    building the index of 100,000 generated items ~170 MB of the process's RSS was such free space, counted
-    in the rebuild's peak (bench/related_bench.py). A no-op where the C library has no malloc_trim."""
-    trim = getattr(_LIBC, "malloc_trim", None)
-    if trim is not None:
-        trim(0)
-
-
-try:
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None)
-except OSError:  # pragma: no cover - a platform without a loadable C library
-    _LIBC = None
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    ordered = np.sort(values)
-    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
-
-
-def _sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct values, index of each value among them): np.unique's sort path, without its overhead."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    new = np.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else np.zeros(0, bool)
-    inverse = np.empty(len(values), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return ordered[new], inverse
-
-
-def _compact_keys(docs: Sequence[Doc], mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A batch of documents as compact entries: (row int16, position in the batch's sorted distinct keys
-    int32, count uint16, those keys); 8 bytes an entry, so 100,000 long items stay within a few hundred MB."""
-    rows, keys, counts = batch_keys([doc_text(d) for d in docs], mode)
-    vocab, inverse = _sorted_unique(keys)
-    return (rows.astype(np.int16), inverse.astype(np.int32), np.minimum(counts, 65535).astype(np.uint16), vocab)
-
-
-def _signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int,
-                matchable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: the SIGNATURE_TERMS heaviest non-zero entries, grouped by row, scaled to unit length; with
-    `matchable` (and FULL_NORM), only among the matchable entries, scaled by the length of the whole row."""
-    keep = weights > 0
-    rows, cols, weights = rows[keep], cols[keep], weights[keep]
-    whole = matchable is not None and FULL_NORM
-    full = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows)) if whole else None
-    if matchable is not None and FULL_NORM:
-        keep = matchable[keep]
-        rows, cols, weights = rows[keep], cols[keep], weights[keep]
-    if len(weights):
-        # One float sort orders by row, then by weight (heaviest first) within a row: cheaper than lexsort.
-        order = np.argsort(rows + (1.0 - weights / (float(weights.max()) * 1.000001)))
-        rows, cols, weights = rows[order], cols[order], weights[order]
-    first = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))[:-1]))
-    top = (np.arange(len(rows)) - first[rows]) < SIGNATURE_TERMS
-    rows, cols, weights = rows[top], cols[top], weights[top]
-    norms = full if full is not None else np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2,
-                                                       minlength=n_rows))
-    weights = (weights / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
-    return rows, cols, weights
-
-
-def _shared_signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int, shared: np.ndarray,
-                       postable: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
-                                                      tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(ranked, extra) entries, grouped by row, weights scaled by the length of the whole row: ranked = the
-    SIGNATURE_TERMS heaviest `shared` entries of each row; extra = those among the SIGNATURE_TERMS heaviest
-    `postable` ones that are not ranked (posted, not ranked). One sort for both."""
-    keep = weights > 0
-    rows, cols, weights, shared, postable = rows[keep], cols[keep], weights[keep], shared[keep], postable[keep]
-    norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows))
-    if len(weights):
-        order = np.argsort(rows + (1.0 - weights / (float(weights.max()) * 1.000001)))
-        rows, cols, weights, shared, postable = (rows[order], cols[order], weights[order], shared[order],
-                                                 postable[order])
-    scaled = (weights / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
-    first = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))[:-1]))
-
-    def heaviest(mask: np.ndarray) -> np.ndarray:
-        before = np.cumsum(mask) - mask  # masked entries before each entry, then before its row's first
-        return np.asarray(mask & ((before - before[first[rows]]) < SIGNATURE_TERMS), dtype=bool)
-
-    ranked = heaviest(shared)
-    extra = heaviest(postable) & ~ranked
-    return (rows[ranked], cols[ranked], scaled[ranked]), (rows[extra], cols[extra], scaled[extra])
-
-
-def _csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """One CSR matrix from (rows, cols, values) parts already grouped by row, in row order."""
-    rows = np.concatenate([r for r, _c, _v in parts]) if parts else np.zeros(0, np.int64)
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))))
-    data = np.concatenate([v for _r, _c, v in parts]) if parts else np.zeros(0, np.float32)
-    indices = np.concatenate([c for _r, c, _v in parts]) if parts else np.zeros(0, np.int32)
-    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
-
-
-def _own(matrix: sp.csr_matrix) -> np.ndarray:
-    """Each row's score against itself (its squared length): 1 for a unit-length signature."""
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    return np.bincount(rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0])
-
-
 @dataclass(frozen=True, slots=True)
 class Prior:
     """Document frequencies of documents outside an index, over `items` documents: `df(keys)` gives term key ->
@@ -193,8 +95,8 @@ class RelatedIndex:
         # Tokenising in worker processes (one per core) took ~20% off the index phase's wall time (100,000
         # generated items, load 3), but the results coming back as pickled arrays raised the parent's peak by
         # 130-190 MB, past the rebuild's 1 GB budget (bench/README.md).
-        compact = [_compact_keys(self.docs[i : i + BATCH], mode) for i in range(0, n, BATCH)]
-        self.keys = _distinct(np.concatenate([v for *_, v in compact])) if compact else np.zeros(0, np.int64)
+        compact = [compact_keys(self.docs[i : i + BATCH], mode) for i in range(0, n, BATCH)]
+        self.keys = distinct(np.concatenate([v for *_, v in compact])) if compact else np.zeros(0, np.int64)
         df = np.zeros(len(self.keys), dtype=np.int64)
         coded: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         while compact:
@@ -236,11 +138,11 @@ class RelatedIndex:
                 # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
                 # later that shares them, a repost above all, finds this one through them.
                 postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
-                (r, c, v), (r2, c2, v2) = _shared_signatures(rows64, cols, weights, size,
+                (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
                                                              self.df[cols] >= SHARED_MIN_DF, postable)
                 extra.append((r2 + start, c2, v2))
             else:
-                r, c, v = _signatures(rows64, cols, weights, size)
+                r, c, v = signatures(rows64, cols, weights, size)
             ranked.append((r + start, c, v))
         if prior is None and lone.any():
             kept = ~lone
@@ -249,13 +151,13 @@ class RelatedIndex:
             extra = [(r, remap[c], v) for r, c, v in extra]
             self.keys, self.local_df = self.keys[kept], self.local_df[kept]
             self.df, self.idf = self.df[kept], self.idf[kept]
-        self.matrix = _csr(ranked, n, len(self.keys))
+        self.matrix = to_csr(ranked, n, len(self.keys))
         # Posted but not ranked (see `posted`): terms no other item holds yet, among an item's heaviest.
-        self.extra = _csr(extra, n, len(self.keys))
+        self.extra = to_csr(extra, n, len(self.keys))
         del ranked, extra
         release_memory()  # before the transposed copy, the index's largest allocation
         self._inverted = sp.csr_matrix(self.matrix.T)
-        self._own = _own(self.matrix)
+        self._own = self_scores(self.matrix)
 
     @classmethod
     def from_matrix(cls, ids: np.ndarray, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,
@@ -271,7 +173,7 @@ class RelatedIndex:
         index.local_df = np.zeros(len(keys), dtype=np.int64)
         index.max_df, index._unseen_idf = 0, 0.0
         index._inverted = sp.csr_matrix(matrix.T)
-        index._own = _own(matrix)
+        index._own = self_scores(matrix)
         index.extra = sp.csr_matrix(matrix.shape, dtype=np.float32)
         return index
 
@@ -295,9 +197,9 @@ class RelatedIndex:
         idf = np.where(known, self.idf[pos] if len(self.keys) else 0.0, self._unseen_idf)
         # Unseen terms take part in scaling the signature, then drop out: nothing matches them.
         cols = np.where(known, pos, -1 - np.arange(len(keys)))
-        _r, sig_cols, sig_vals = _signatures(np.zeros(len(keys), np.int64), cols,
+        _r, sig_cols, sig_vals = signatures(np.zeros(len(keys), np.int64), cols,
                                              ((1.0 + np.log(counts)) * idf).astype(np.float32), 1,
-                                             known if self.shared_slots else None)
+                                             known if self.shared_slots and FULL_NORM else None)
         keep = sig_cols >= 0
         return sp.csr_matrix((sig_vals[keep], sig_cols[keep].astype(np.int32), np.array([0, int(keep.sum())])),
                              shape=(1, len(self.keys)))
@@ -315,7 +217,7 @@ class RelatedIndex:
             return [], []
         vector = self.vector(doc)
         product = sp.csr_matrix(vector @ self._inverted)
-        return self._ranked(doc, product.indices, product.data, limit, min_score, float(_own(vector)[0]))
+        return self._ranked(doc, product.indices, product.data, limit, min_score, float(self_scores(vector)[0]))
 
     def neighbours_of(self, positions: Sequence[int], limit: int, min_score: float = 0.0, block: int = 1024,
                       resolve: Callable[[np.ndarray], None] | None = None,
@@ -335,7 +237,7 @@ class RelatedIndex:
                               limit, min_score, float(self._own[row])) for k, row in enumerate(rows.tolist())]
             if resolve is not None:
                 wanted = [cand[maybe] for cand, _scores, _alike, maybe in tops]
-                resolve(_distinct(np.concatenate(wanted)) if wanted else np.zeros(0, np.int64))
+                resolve(distinct(np.concatenate(wanted)) if wanted else np.zeros(0, np.int64))
             for row, top in zip(rows.tolist(), tops, strict=True):
                 yield self.docs[row], *self._split(self.docs[row], *top, limit, min_score)
 

@@ -23,9 +23,10 @@ from feedsvc.config import AppConfig
 from feedsvc.related.boilerplate import remove_boilerplate
 from feedsvc.related.docs import Doc, Scored, to_doc
 from feedsvc.related.duplicates import assign_duplicates
-from feedsvc.related.index import SLACK, Prior, RelatedIndex, release_memory
+from feedsvc.related.index import SLACK, Prior, RelatedIndex
 from feedsvc.related.postings import COLLECTION_KEY, candidates, term_rows
 from feedsvc.related.scoring import EXTRA_CANDIDATES, Progress, compute_related, related_list
+from feedsvc.related.signatures import release_memory
 from feedsvc.store.items import count_items
 from feedsvc.store.related import (
     ItemText,

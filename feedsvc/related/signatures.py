@@ -1,0 +1,122 @@
+"""Term weights as the arrays an index is built from: the distinct keys of a batch, each document's signature
+(its SIGNATURE_TERMS heaviest terms, scaled to unit length or by the whole vector's length), the CSR matrix of
+them, and the memory the temporaries leave behind. Pure numpy and scipy, no I/O.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from feedsvc.related.docs import Doc, doc_text
+from feedsvc.related.tokens import TokenMode, batch_keys
+
+# Terms kept per document vector: 128 is within 0.005 of keeping every term on real text, where 64 loses
+# 0.03 (20 Newsgroups, bench/related_quality.py); it bounds the all-pairs work at 100,000 items.
+SIGNATURE_TERMS = 128
+
+
+def release_memory() -> None:
+    """Give the memory of freed temporary arrays back to the system. glibc keeps freed blocks in its heap for
+    reuse (its mmap threshold grows after large frees, so later large arrays land in the heap too); after
+    building the index of 100,000 generated items ~170 MB of the process's RSS was such free space, counted
+    in the rebuild's peak (bench/related_bench.py). A no-op where the C library has no malloc_trim."""
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None)
+except OSError:  # pragma: no cover - a platform without a loadable C library
+    _LIBC = None
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, index of each value among them): np.unique's sort path, without its overhead."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else np.zeros(0, bool)
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
+def compact_keys(docs: Sequence[Doc], mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A batch of documents as compact entries: (row int16, position in the batch's sorted distinct keys
+    int32, count uint16, those keys); 8 bytes an entry, so 100,000 long items stay within a few hundred MB."""
+    rows, keys, counts = batch_keys([doc_text(d) for d in docs], mode)
+    vocab, inverse = sorted_unique(keys)
+    return (rows.astype(np.int16), inverse.astype(np.int32), np.minimum(counts, 65535).astype(np.uint16), vocab)
+
+
+def signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int,
+               matchable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the SIGNATURE_TERMS heaviest non-zero entries, grouped by row, scaled to unit length; with
+    `matchable`, only among the matchable entries, scaled by the length of the whole row."""
+    keep = weights > 0
+    rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    full = (np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows))
+            if matchable is not None else None)
+    if matchable is not None:
+        keep = matchable[keep]
+        rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    if len(weights):
+        # One float sort orders by row, then by weight (heaviest first) within a row: cheaper than lexsort.
+        order = np.argsort(rows + (1.0 - weights / (float(weights.max()) * 1.000001)))
+        rows, cols, weights = rows[order], cols[order], weights[order]
+    first = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))[:-1]))
+    top = (np.arange(len(rows)) - first[rows]) < SIGNATURE_TERMS
+    rows, cols, weights = rows[top], cols[top], weights[top]
+    norms = full if full is not None else np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2,
+                                                       minlength=n_rows))
+    weights = (weights / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
+    return rows, cols, weights
+
+
+def shared_signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int, shared: np.ndarray,
+                       postable: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+                                                      tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(ranked, extra) entries, grouped by row, weights scaled by the length of the whole row: ranked = the
+    SIGNATURE_TERMS heaviest `shared` entries of each row; extra = those among the SIGNATURE_TERMS heaviest
+    `postable` ones that are not ranked (posted, not ranked). One sort for both."""
+    keep = weights > 0
+    rows, cols, weights, shared, postable = rows[keep], cols[keep], weights[keep], shared[keep], postable[keep]
+    norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows))
+    if len(weights):
+        order = np.argsort(rows + (1.0 - weights / (float(weights.max()) * 1.000001)))
+        rows, cols, weights, shared, postable = (rows[order], cols[order], weights[order], shared[order],
+                                                 postable[order])
+    scaled = (weights / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
+    first = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))[:-1]))
+
+    def heaviest(mask: np.ndarray) -> np.ndarray:
+        before = np.cumsum(mask) - mask  # masked entries before each entry, then before its row's first
+        return np.asarray(mask & ((before - before[first[rows]]) < SIGNATURE_TERMS), dtype=bool)
+
+    ranked = heaviest(shared)
+    extra = heaviest(postable) & ~ranked
+    return (rows[ranked], cols[ranked], scaled[ranked]), (rows[extra], cols[extra], scaled[extra])
+
+
+def to_csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """One CSR matrix from (rows, cols, values) parts already grouped by row, in row order."""
+    rows = np.concatenate([r for r, _c, _v in parts]) if parts else np.zeros(0, np.int64)
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))))
+    data = np.concatenate([v for _r, _c, v in parts]) if parts else np.zeros(0, np.float32)
+    indices = np.concatenate([c for _r, c, _v in parts]) if parts else np.zeros(0, np.int32)
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+
+
+def self_scores(matrix: sp.csr_matrix) -> np.ndarray:
+    """Each row's score against itself (its squared length): 1 for a unit-length signature."""
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    return np.bincount(rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0])

@@ -1,0 +1,61 @@
+"""feedsvc/related/signatures.py: signatures keep each row's heaviest terms at unit length (or scaled by the whole
+row when only matchable terms may take slots), the shared/posted split, distinct keys, the CSR built from parts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from feedsvc.related.signatures import (
+    SIGNATURE_TERMS,
+    distinct,
+    release_memory,
+    self_scores,
+    shared_signatures,
+    signatures,
+    sorted_unique,
+    to_csr,
+)
+
+
+def _row_norms(rows: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    return np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n))
+
+
+def test_each_row_keeps_its_heaviest_terms_at_unit_length() -> None:
+    n_terms = SIGNATURE_TERMS + 20
+    rows = np.array([0] * n_terms + [1, 1, 1], dtype=np.int64)
+    cols = np.concatenate([np.arange(n_terms), [5, 6, 7]])
+    weights = np.concatenate([np.arange(1, n_terms + 1, dtype=np.float32), np.array([0.0, 2.0, 1.0], np.float32)])
+    r, c, w = signatures(rows, cols, weights, 2)
+    first = c[r == 0]
+    assert len(first) == SIGNATURE_TERMS and set(first) == set(range(20, n_terms))  # the 20 lightest went
+    assert list(c[r == 1]) == [6, 7]  # a zero weight is no term; heaviest first
+    assert np.allclose(_row_norms(r, w, 2), [1.0, 1.0])
+
+
+def test_only_matchable_terms_take_slots_but_the_whole_row_sets_the_length() -> None:
+    rows = np.zeros(3, dtype=np.int64)
+    cols = np.array([1, 2, 3])
+    weights = np.array([3.0, 4.0, 12.0], np.float32)  # whole length 13
+    r, c, w = signatures(rows, cols, weights, 1, matchable=np.array([True, True, False]))
+    assert list(c) == [2, 1] and np.allclose(w, [4 / 13, 3 / 13])  # below 1: it shares only part of itself
+    assert np.allclose(self_scores(to_csr([(r, c, w)], 1, 4)), [(9 + 16) / 169])
+
+
+def test_shared_terms_are_ranked_and_the_heaviest_others_only_posted() -> None:
+    rows = np.zeros(3, dtype=np.int64)
+    cols = np.array([1, 2, 3])
+    weights = np.array([3.0, 4.0, 12.0], np.float32)
+    (r, c, w), (r2, c2, w2) = shared_signatures(rows, cols, weights, 1, shared=np.array([True, True, False]),
+                                                postable=np.array([True, True, True]))
+    assert list(c) == [2, 1] and np.allclose(w, [4 / 13, 3 / 13])
+    assert list(c2) == [3] and np.allclose(w2, [12 / 13]) and list(r2) == [0]
+
+
+def test_distinct_keys_and_their_positions_match_numpy() -> None:
+    values = np.array([9, 3, 9, 1, 3, 7], dtype=np.int64)
+    keys, inverse = sorted_unique(values)
+    expected_keys, expected_inverse = np.unique(values, return_inverse=True)
+    assert list(keys) == list(expected_keys) and list(inverse) == list(expected_inverse)
+    assert list(distinct(values)) == [1, 3, 7, 9] and len(distinct(np.zeros(0, np.int64))) == 0
+    release_memory()  # a no-op where the C library has no malloc_trim; must never fail
