@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
-from typing import Any
+from configparser import ConfigParser
 
 import trafilatura
 from lxml import etree
@@ -53,7 +53,7 @@ _SHORT_PAGE_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_BODY_TEXT))
 _SHORT_PAGE_CHARS = 2000  # visible characters in the whole page, navigation included
 
 
-def _extractor(config: Any) -> Extractor:
+def _extractor(config: ConfigParser) -> Extractor:
     """trafilatura's options, built once: bare_extraction builds them from its keywords on every call otherwise
     (reading its config file's values each time: ~3% of a crawl's CPU), and never changes them."""
     # Inline formatting is left out: with it trafilatura keeps more boilerplate (English full-text F1 0.932

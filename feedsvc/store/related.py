@@ -162,7 +162,7 @@ def _link_rows(conn: Any, lists: Iterable[tuple[int, Sequence[tuple[int, float]]
 def _insert_links(conn: Any, rows: Iterable[tuple[Any, ...]], batch: int = 20_000) -> None:
     # Straight to the driver's executemany as tuples: SQLAlchemy's per-row parameter processing cost 4x more
     # than the insert itself (a rebuild writes ~1 million links).
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = _placeholder(conn)
     sql = f"INSERT INTO related_links ({_LINK_COLUMNS}) VALUES ({', '.join([mark] * 6)})"
     part = list(islice(rows := iter(rows), batch))
     while part:
@@ -218,12 +218,6 @@ def rewrite_computed_links(session: Session, lists: Iterable[tuple[int, Sequence
 
 
 @wrap_exceptions
-def clear_computed_links(session: Session) -> None:
-    session.execute(delete(RelatedLink).where(RelatedLink.origin == COMPUTED))
-    bump_data_version(session)
-
-
-@wrap_exceptions
 def mark_duplicates(session: Session, duplicate_of: Mapping[int, int]) -> None:
     """Set items.duplicate_of (duplicate id -> original id) and drop computed links to or from duplicates."""
     by_original: dict[int, list[int]] = defaultdict(list)
@@ -235,7 +229,7 @@ def mark_duplicates(session: Session, duplicate_of: Mapping[int, int]) -> None:
     bump_data_version(session)
     # One statement per item through the driver's executemany: a rebuild marks thousands, and one compiled
     # UPDATE ... IN per original cost 0.6 ms each (1,013 marks of 100,000 generated items: 0.64 s -> 0.10 s).
-    conn, mark = _terms_sql(session)
+    conn, mark = _driver_sql(session)
     conn.exec_driver_sql(f"UPDATE items SET duplicate_of = {mark} WHERE id = {mark}",
                          [(original, dup) for original, dups in sorted(by_original.items()) for dup in sorted(dups)])
     dups_all = sorted(d for d, o in duplicate_of.items() if d != o)
@@ -380,16 +374,20 @@ def live_items(session: Session, item_ids: Sequence[int]) -> dict[int, bool]:
     return out
 
 
-def _terms_sql(session: Session) -> tuple[Any, str]:
-    """(the connection, its placeholder): the term statements go straight to the driver. A crawl of 2,000
-    items reads and writes ~100,000 terms, and SQLAlchemy's per-parameter processing of IN lists and
-    upserts cost several times the statements themselves."""
+def _driver_sql(session: Session) -> tuple[Any, str]:
+    """(the connection, its placeholder): term, link and duplicate-mark statements go straight to the driver.
+    A crawl of 2,000 items reads and writes ~100,000 terms, and SQLAlchemy's per-parameter processing of IN
+    lists and upserts cost several times the statements themselves."""
     conn = session.connection()
-    return conn, "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return conn, _placeholder(conn)
+
+
+def _placeholder(conn: Any) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def _term_lookup(session: Session, column: str, keys: Sequence[int], where: str = "") -> list[tuple[int, Any]]:
-    conn, mark = _terms_sql(session)
+    conn, mark = _driver_sql(session)
     out: list[tuple[int, Any]] = []
     for part in chunks(sorted(set(keys)), MAX_PARAMS_PER_STATEMENT):
         if part:
@@ -417,7 +415,7 @@ def add_terms(session: Session, rows: Sequence[tuple[int, int, bytes]]) -> None:
     (INSERT ... ON CONFLICT DO UPDATE), so two crawls relating at once never lose each other's counts."""
     if not rows:
         return
-    conn, mark = _terms_sql(session)
+    conn, mark = _driver_sql(session)
     # || is text concatenation in SQLite: the cast keeps the result a blob (PostgreSQL's bytea || is bytea).
     blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
     sql = (f'INSERT INTO related_terms ("key", df, postings) VALUES ({mark}, {mark}, {mark}) '
