@@ -11,7 +11,6 @@ in a thousand break it (a saved page with a cut character or two), else cp1252 w
 
 from __future__ import annotations
 
-from bs4 import UnicodeDammit
 from parsel import Selector
 from w3lib.encoding import (
     html_body_declared_encoding,
@@ -86,6 +85,8 @@ def _guess(body: bytes) -> str | None:
     non_ascii = len(body.translate(None, _ASCII))  # (the ASCII bytes deleted)
     if non_ascii < _MIN_GUESS_BYTES:
         return None
+    from bs4 import UnicodeDammit  # rare (undeclared, undecodable pages): ~3 MiB most crawls never load
+
     dammit = UnicodeDammit(body, is_html=True)
     name = normalize_encoding(dammit.original_encoding)
     if dammit.unicode_markup is None or dammit.contains_replacement_characters:

@@ -11,7 +11,6 @@ import html
 import re
 
 import nh3
-from rich.markup import escape
 
 # Characters XML 1.0 forbids (C0 controls except tab/newline/CR, lone surrogates, U+FFFE/U+FFFF) and the C1
 # controls except NEL: legal in XML 1.0 but they render as garbage (mis-decoded cp1252) and upset validators.
@@ -89,6 +88,8 @@ def clean_text(value: object, keep_newlines: bool = False) -> str:
 
 def safe_text(value: object, keep_newlines: bool = False) -> str:
     """`clean_text`, then escaped for Rich markup: the form to put inside `console.print(f"...{x}...")`."""
+    from rich.markup import escape  # here: the crawl process never prints through Rich (~3 MiB it need not load)
+
     return escape(clean_text(value, keep_newlines))
 
 

@@ -120,6 +120,46 @@ def test_invalid_config_names_the_key(raw: dict[str, object], expected: str) -> 
     assert str(info.value).startswith("config.toml: ")
 
 
+@pytest.mark.parametrize("selector", [
+    "div.pages a", "h1::text", "a::attr(href)", "li:nth-child(2n+1) > a::text", "a:hover", "p:contains('x')",
+    "div[", "a::foo", "a::attr()", "a::attr(href)::text", "a::attr(href, x)", "div >", "#", "a:nth-child(x)",
+])
+def test_css_selectors_are_checked_as_parsel_reads_them(selector: str) -> None:
+    """The config checks selectors with cssselect alone (no lxml in processes that only read a config); what it
+    accepts must be exactly what parsel, which runs them, accepts."""
+    from parsel.csstranslator import HTMLTranslator
+
+    from feedsvc.config.fields import _check_selector
+
+    try:
+        HTMLTranslator().css_to_xpath(selector)
+        parsel_accepts = True
+    except Exception:
+        parsel_accepts = False
+    try:
+        _check_selector(selector)
+        we_accept = True
+    except ValueError:
+        we_accept = False
+    assert we_accept == parsel_accepts
+
+
+def test_reading_a_config_loads_no_html_parser(tmp_path: Path) -> None:
+    """`feedsvc crawl` holds what reading the config loaded through the whole crawl (bench/README.md)."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[sources]]\nid = "gw"\ntitle = "GW"\nstart_urls = ["http://127.0.0.1:1/"]\n'
+                      '[[sources.listings]]\nid = "latest"\nblock = "div.list ul"\nitem = "li"\n'
+                      'pagination = "a.next::attr(href)"\n', encoding="utf-8")
+    code = ("import sys; from feedsvc.config import load_config; cfg = load_config(sys.argv[1]); "
+            "assert cfg.sources[0].listings[0].pagination; "
+            "print(sorted(m for m in ('lxml', 'parsel', 'sqlalchemy', 'bs4') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_every_error_is_reported_at_once() -> None:
     raw = {"crawl": {"retries": -1}, "sources": [_minimal_source(timezone="Nowhere", start_urls=["ftp://x"])]}
     with pytest.raises(ConfigError) as info:

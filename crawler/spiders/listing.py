@@ -34,7 +34,6 @@ from twisted.python.failure import Failure
 
 from crawler.blocks import MAX_PAGE_ELEMENTS, trim_dense
 from crawler.browser import browser_meta
-from crawler.discover.heal import healed_config
 from crawler.encoding import decoded_selector
 from crawler.extract import ListingEntry, empty_reason, extract_article, extract_listing, pagination_pages
 from crawler.items import ArticleItem, ListingSighting
@@ -303,6 +302,8 @@ class ArticleListSpider(Spider):
         listing = self.healed[listing.id][0] if listing.id in self.healed else listing
         entries = extract_listing(page, listing, url, self.max_items_per_listing)
         if entries is None and self.held.get(listing.id):
+            from crawler.discover.heal import healed_config  # only after a redesign: most crawls never load it
+
             healed = healed_config(page, listing, url, self.held[listing.id])
             if healed is not None:
                 self.healed[listing.id] = healed

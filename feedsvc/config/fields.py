@@ -30,13 +30,28 @@ def _check_selector(value: str) -> str:
         except etree.XPathSyntaxError as exc:
             raise ValueError(f"invalid XPath {value!r}: {exc}") from None
         return value
-    from parsel.csstranslator import HTMLTranslator
+    # cssselect, checked the way parsel (which runs the selectors) reads them: parsel's own translator would load
+    # lxml and parsel into every process that reads a config, the `feedsvc crawl` parent included (~12 MiB held
+    # through the crawl), to check a string.
+    from cssselect import HTMLTranslator, parse
 
     try:
-        HTMLTranslator().css_to_xpath(value)
+        for selector in parse(value):
+            _check_pseudo_element(selector.pseudo_element)
+            HTMLTranslator().selector_to_xpath(selector, translate_pseudo_elements=False)
     except Exception as exc:  # cssselect raises several unrelated types for syntax errors
         raise ValueError(f"invalid CSS selector {value!r}: {exc}") from None
     return value
+
+
+def _check_pseudo_element(pseudo: object) -> None:
+    """parsel's two pseudo-elements: `::text` and `::attr(name)`."""
+    if pseudo is None or pseudo == "text":
+        return
+    name = getattr(pseudo, "name", pseudo)
+    if name == "attr" and len(getattr(pseudo, "arguments", ())) == 1:
+        return
+    raise ValueError(f"the pseudo-element ::{name} is unknown (use ::text or ::attr(name))")
 
 
 def _check_timezone(value: str) -> str:
