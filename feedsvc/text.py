@@ -88,7 +88,8 @@ def clean_text(value: object, keep_newlines: bool = False) -> str:
 
 def safe_text(value: object, keep_newlines: bool = False) -> str:
     """`clean_text`, then escaped for Rich markup: the form to put inside `console.print(f"...{x}...")`."""
-    from rich.markup import escape  # here: the crawl process never prints through Rich (~3 MiB it need not load)
+    # Imported here: the crawl process never prints through Rich (~3 MiB it need not hold).
+    from rich.markup import escape
 
     return escape(clean_text(value, keep_newlines))
 

@@ -302,7 +302,8 @@ class ArticleListSpider(Spider):
         listing = self.healed[listing.id][0] if listing.id in self.healed else listing
         entries = extract_listing(page, listing, url, self.max_items_per_listing)
         if entries is None and self.held.get(listing.id):
-            from crawler.discover.heal import healed_config  # only after a redesign: most crawls never load it
+            # Imported here: only a redesign leads here, and most crawls never load the healing code.
+            from crawler.discover.heal import healed_config
 
             healed = healed_config(page, listing, url, self.held[listing.id])
             if healed is not None:
