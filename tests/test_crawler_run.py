@@ -79,3 +79,18 @@ def test_progress_json_and_exit_codes(site_server: SiteServer, tmp_path: Path) -
     failed = run_crawler(config, "dead")  # without --progress-json: nothing on stdout, short lines on stderr
     assert failed.returncode == 1 and failed.stdout == ""
     assert any(line.startswith("done: ") and "status=failed" in line for line in failed.stderr.splitlines())
+
+
+_CRAWL_MODULES = ("crawler.run", "crawler.process", "crawler.shared", "crawler.spiders.listing", "crawler.pipelines")
+# Loaded only on their path: bs4 for an undeclared page no codec reads cleanly (crawler/encoding.py), healing after
+# a redesign, Rich for the terminal, PostgreSQL's dialect for a PostgreSQL database.
+_RARE_PATHS = ("bs4", "crawler.discover.heal", "rich", "sqlalchemy.dialects.postgresql", "numpy", "scipy", "feedgen")
+
+
+def test_starting_a_crawl_process_leaves_rare_paths_unloaded() -> None:
+    """A module loaded at start is held through the whole crawl (bench/README.md, "One site's crawl: what each
+    process holds"), so rare paths import theirs when taken."""
+    code = (f"import importlib, sys\nfor name in {_CRAWL_MODULES!r}: importlib.import_module(name)\n"
+            f"print(sorted(m for m in {_RARE_PATHS!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
