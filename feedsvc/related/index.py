@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -95,7 +98,9 @@ class RelatedIndex:
         # Tokenising in worker processes (one per core) took ~20% off the index phase's wall time (100,000
         # generated items, load 3), but the results coming back as pickled arrays raised the parent's peak by
         # 130-190 MB, past the rebuild's 1 GB budget (bench/README.md).
-        compact = [compact_keys(self.docs[i : i + BATCH], mode) for i in range(0, n, BATCH)]
+        # Worker threads instead: no copies, and numpy's sorts (most of the work) release the GIL.
+        with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
+            compact = list(pool.map(lambda i: compact_keys(self.docs[i : i + BATCH], mode), range(0, n, BATCH)))
         self.keys = distinct(np.concatenate([v for *_, v in compact])) if compact else np.zeros(0, np.int64)
         df = np.zeros(len(self.keys), dtype=np.int64)
         coded: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -259,7 +264,7 @@ class RelatedIndex:
         # Bit for bit the scores of scipy's product (same order of additions, in float32); threshold 0: scipy
         # drops zero sums too. Threads: the product is most of a rebuild's CPU.
         best = sp_matmul_topn(self.matrix[rows], self._inverted, top_n=top_n, threshold=0.0,
-                              n_threads=max(1, min(4, os.cpu_count() or 1)))
+                              n_threads=_threads())
         docs = [self.docs[r] for r in rows.tolist()]
         ranked = self._top(docs, *_padded(best), limit, min_score, self._own[rows], top_n)
         unsettled = np.flatnonzero(~ranked.exact)
@@ -323,20 +328,18 @@ class RelatedIndex:
         n = int(ranked.taken[k])
         ids, scores = ranked.ids[k, :n].tolist(), ranked.scores[k, :n].tolist()
         duplicates: list[Scored] = []
-        kept: list[Scored] = []
         suspects = np.flatnonzero(ranked.maybe[k, :n]).tolist() if n else []
         for j in suspects:
             if is_near_duplicate(doc, self.docs[int(ranked.rows[k, j])], float(ranked.alike[k, j])):
                 duplicates.append(Scored(ids[j], scores[j]))
                 ids[j] = doc.id  # set aside: skipped below like the document itself
-        for item_id, score in zip(ids, scores, strict=True):
-            if item_id != doc.id:
-                kept.append(Scored(item_id, score))
-        if kept:
-            # The cut relative to the best match listed (near-duplicates are set aside by now; see _top).
-            cut = min(min_score, RELATIVE_CUT * kept[0].score)
-            kept = [s for s in kept[:limit] if s.score > cut]
-        return kept, duplicates
+        kept = [pair for pair in zip(ids, scores, strict=True) if pair[0] != doc.id]
+        if not kept:
+            return [], duplicates
+        # The cut relative to the best match listed (near-duplicates are set aside by now; see _top).
+        cut = min(min_score, RELATIVE_CUT * kept[0][1])
+        # tuple.__new__ in C: a rebuild makes a million of them, and Scored(...) runs a Python function each.
+        return list(map(_as_scored, [pair for pair in kept[:limit] if pair[1] > cut])), duplicates
 
 
 @dataclass(slots=True)
@@ -365,6 +368,13 @@ class _Ranked:
             setattr(self, name, mine)
         self.taken[at] = other.taken
         self.exact[at] = True
+
+
+_as_scored = cast(Callable[[tuple[int, float]], Scored], partial(tuple.__new__, Scored))
+
+
+def _threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _padded(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -266,7 +266,8 @@ def iter_item_texts(session: Session, batch: int = 5000, include_duplicates: boo
             stmt = stmt.where(Item.duplicate_of.is_(None))
         if last is not None:
             stmt = stmt.where(or_(Item.first_seen > last[0], and_(Item.first_seen == last[0], Item.id > last[1])))
-        rows = [ItemText(*row) for row in session.execute(stmt)]
+        # Core, not the ORM's execute: the ORM's row loading cost a third more CPU for plain columns.
+        rows = [ItemText(*row) for row in session.connection().execute(stmt)]
         if not rows:
             return
         yield from rows
