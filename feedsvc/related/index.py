@@ -103,7 +103,7 @@ class RelatedIndex:
             compact = list(pool.map(lambda i: compact_keys(self.docs[i : i + BATCH], mode), range(0, n, BATCH)))
         self.keys = distinct(np.concatenate([v for *_, v in compact])) if compact else np.zeros(0, np.int64)
         df = np.zeros(len(self.keys), dtype=np.int64)
-        coded: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        coded: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
         while compact:
             rows16, inverse, counts16, vocab = compact.pop(0)
             cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
@@ -133,22 +133,31 @@ class RelatedIndex:
         # weight from the terms it shares; a query or a sample of the collection keeps such terms.
         self.idf[self.df < min_df] = 0.0
         self._unseen_idf = (math.log(total + 1) + 1.0) ** IDF_POWER
-        ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for start in range(0, n, BATCH):
-            rows16, cols, counts16 = coded.pop(0)
+        Entries = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+        def sign(batch: int) -> tuple[Entries, Entries | None]:
+            entry, coded[batch] = coded[batch], None  # freed batch by batch, as before the threads
+            assert entry is not None
+            rows16, cols, counts16 = entry
+            start = batch * BATCH
             weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
             rows64, size = rows16.astype(np.int64), min(BATCH, n - start)
-            if whole:
-                # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
-                # later that shares them, a repost above all, finds this one through them.
-                postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
-                (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
-                                                             self.df[cols] >= SHARED_MIN_DF, postable)
-                extra.append((r2 + start, c2, v2))
-            else:
+            if not whole:
                 r, c, v = signatures(rows64, cols, weights, size)
-            ranked.append((r + start, c, v))
+                return (r + start, c, v), None
+            # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
+            # later that shares them, a repost above all, finds this one through them.
+            postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
+            (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
+                                                         self.df[cols] >= SHARED_MIN_DF, postable)
+            return (r + start, c, v), (r2 + start, c2, v2)
+
+        # Threads again: the per-batch sorts release the GIL.
+        with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
+            signed = list(pool.map(sign, range(len(coded))))
+        ranked = [r for r, _e in signed]
+        extra = [e for _r, e in signed if e is not None]
+        del signed
         if prior is None and lone.any():
             kept = ~lone
             remap = (np.cumsum(kept) - 1).astype(np.int32)
