@@ -101,7 +101,8 @@ class RelatedIndex:
         # Worker threads instead: no copies, and numpy's sorts (most of the work) release the GIL.
         with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
             compact = list(pool.map(lambda i: compact_keys(self.docs[i : i + BATCH], mode), range(0, n, BATCH)))
-        self.keys = distinct(np.concatenate([v for *_, v in compact])) if compact else np.zeros(0, np.int64)
+        self.keys = (distinct(np.concatenate([v for *_, v in compact]), overwrite=True) if compact
+                     else np.zeros(0, np.int64))
         df = np.zeros(len(self.keys), dtype=np.int64)
         coded: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
         while compact:
@@ -144,13 +145,14 @@ class RelatedIndex:
             rows64, size = rows16.astype(np.int64), min(BATCH, n - start)
             if not whole:
                 r, c, v = signatures(rows64, cols, weights, size)
-                return (r + start, c, v), None
+                return ((r + start).astype(np.int32), c, v), None
             # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
             # later that shares them, a repost above all, finds this one through them.
             postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
             (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
                                                          self.df[cols] >= SHARED_MIN_DF, postable)
-            return (r + start, c, v), (r2 + start, c2, v2)
+            # Rows as int32: the parts of 100,000 items are ~20 million entries, held until `to_csr`.
+            return ((r + start).astype(np.int32), c, v), ((r2 + start).astype(np.int32), c2, v2)
 
         # Threads again: the per-batch sorts release the GIL.
         with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
@@ -161,8 +163,9 @@ class RelatedIndex:
         if prior is None and lone.any():
             kept = ~lone
             remap = (np.cumsum(kept) - 1).astype(np.int32)
-            ranked = [(r, remap[c], v) for r, c, v in ranked]
-            extra = [(r, remap[c], v) for r, c, v in extra]
+            for parts in (ranked, extra):
+                for k, (r, c, v) in enumerate(parts):
+                    parts[k] = (r, remap[c], v)  # in place: one part's columns held twice at a time
             self.keys, self.local_df = self.keys[kept], self.local_df[kept]
             self.df, self.idf = self.df[kept], self.idf[kept]
         self.matrix = to_csr(ranked, n, len(self.keys))
