@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from feedsvc.related import index as index_module
+from feedsvc.related import ranking
 from feedsvc.related.docs import Doc
 from feedsvc.related.index import RelatedIndex
 from tests.support.related_corpus import build_corpus
@@ -118,14 +121,14 @@ def test_top_n_products_give_the_full_products_lists(monkeypatch: pytest.MonkeyP
     copies = [Doc(50_000 + k, f"{base.title} {k}", base.text, order=1e6 + k) for k in range(index_module.SLACK * 4)]
     collection = docs + copies
     unsettled: list[int] = []
-    top = RelatedIndex._top
+    rank = ranking.rank
 
-    def counted(self: RelatedIndex, *args: object) -> object:
-        ranked = top(self, *args)  # type: ignore[arg-type]
+    def counted(*args: Any) -> ranking.Ranked:
+        ranked = rank(*args)
         unsettled.append(int((~ranked.exact).sum()))
         return ranked
 
-    monkeypatch.setattr(RelatedIndex, "_top", counted)
+    monkeypatch.setattr(ranking, "rank", counted)
     found = [(d.id, rel, dups) for d, rel, dups in RelatedIndex(collection).neighbours(limit=15, min_score=0.08,
                                                                                        block=16)]
     assert sum(unsettled) >= len(copies)  # the copies' lists came from their full products

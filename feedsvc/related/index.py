@@ -12,15 +12,13 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
-from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
 from sparse_dot_topn import sp_matmul_topn
 
+from feedsvc.related import ranking
 from feedsvc.related.docs import Doc, Scored, doc_text
-from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
 from feedsvc.related.signatures import (
     compact_keys,
     distinct,
@@ -43,7 +41,7 @@ MIN_MAX_DF = 1000
 MAX_DF_RATIO = 0.01
 # Terms in fewer documents than this are left out of a whole-collection index (see bench/related_quality.py).
 MIN_DF = 1
-# With a weak best match, candidates down to this share of it are kept (see RelatedIndex._top). 0.7, not 0.5:
+# With a weak best match, candidates down to this share of it are kept (see feedsvc/related/ranking.py). 0.7, not 0.5:
 # candidates far below an item's best match are mostly off-topic on real text (precision@5 at 0.5 / 0.7:
 # 20 Newsgroups 0.75 / 0.77, AG News 0.70 / 0.71, Fudan 0.75 / 0.78), at the cost of shorter lists (about
 # 2 to 3 of 5 shown instead of 3 to 4 on those sets).
@@ -63,7 +61,7 @@ SHARED_MIN_DF = 2
 NEIGHBOUR_BLOCK = 8192
 # Candidates kept per document beyond the `limit + SLACK` a list is ranked from: the near-duplicate-strength
 # ones the best weak match is looked for below. A document with more such candidates is ranked again from
-# its full product (see `_top`); ~0.1% of 100,000 generated items (bench/related_bench.py).
+# its full product (see ranking.rank); none of 100,000 generated items needed it (bench/README.md).
 TOP_MARGIN = 15
 
 # Documents tokenised together: numpy's per-call overhead is paid per batch instead of per document.
@@ -234,8 +232,9 @@ class RelatedIndex:
             return [], []
         vector = self.vector(doc)
         product = sp.csr_matrix(vector @ self._inverted)
-        ranked = self._top([doc], *_padded(product), limit, min_score, self_scores(vector), None)
-        return self._split(doc, ranked, 0, limit, min_score)
+        found = ranking.rank(self.ids, self._has_text, [doc], *ranking.padded(product), self_scores(vector),
+                             limit + SLACK, min_score, RELATIVE_CUT, None)
+        return ranking.lists(self.docs, doc, found, 0, limit, min_score, RELATIVE_CUT)
 
     def neighbours_of(self, positions: Sequence[int], limit: int, min_score: float = 0.0, block: int = 1024,
                       resolve: Callable[[np.ndarray], None] | None = None,
@@ -253,7 +252,8 @@ class RelatedIndex:
             if resolve is not None:
                 resolve(distinct(ranked.rows[ranked.maybe]))
             for k, row in enumerate(rows.tolist()):
-                yield self.docs[row], *self._split(self.docs[row], ranked, k, limit, min_score)
+                yield self.docs[row], *ranking.lists(self.docs, self.docs[row], ranked, k, limit, min_score,
+                                                     RELATIVE_CUT)
 
     def neighbours(self, limit: int, min_score: float = 0.0, block: int = NEIGHBOUR_BLOCK,
                    progress: Callable[[int], None] | None = None) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
@@ -264,138 +264,31 @@ class RelatedIndex:
             ranked = self._best(rows, limit, min_score)
             for k, row in enumerate(rows.tolist()):
                 doc = self.docs[row]
-                yield doc, *self._split(doc, ranked, k, limit, min_score)
+                yield doc, *ranking.lists(self.docs, doc, ranked, k, limit, min_score, RELATIVE_CUT)
             if progress is not None:
                 progress(start + len(rows))
 
-    def _best(self, rows: np.ndarray, limit: int, min_score: float) -> _Ranked:
+    def _best(self, rows: np.ndarray, limit: int, min_score: float) -> ranking.Ranked:
         """The ranked candidates of the documents at these rows, from the TOP_CANDIDATES best scores of each
         (sparse_dot_topn: the product's rows are never held whole); the rows whose answer those few cannot
-        settle (see `_top`) are ranked again from their full product."""
+        settle (see ranking.rank) are ranked again from their full product."""
         top_n = limit + SLACK + TOP_MARGIN
         # Bit for bit the scores of scipy's product (same order of additions, in float32); threshold 0: scipy
         # drops zero sums too. Threads: the product is most of a rebuild's CPU.
         best = sp_matmul_topn(self.matrix[rows], self._inverted, top_n=top_n, threshold=0.0,
                               n_threads=_threads())
         docs = [self.docs[r] for r in rows.tolist()]
-        ranked = self._top(docs, *_padded(best), limit, min_score, self._own[rows], top_n)
+        ranked = ranking.rank(self.ids, self._has_text, docs, *ranking.padded(best), self._own[rows], limit + SLACK,
+                              min_score, RELATIVE_CUT, top_n)
         unsettled = np.flatnonzero(~ranked.exact)
         if len(unsettled):
             full = sp.csr_matrix(self.matrix[rows[unsettled]] @ self._inverted)
-            again = self._top([docs[k] for k in unsettled.tolist()], *_padded(full), limit, min_score,
-                              self._own[rows[unsettled]], None)
+            again = ranking.rank(self.ids, self._has_text, [docs[k] for k in unsettled.tolist()],
+                                 *ranking.padded(full), self._own[rows[unsettled]], limit + SLACK, min_score,
+                                 RELATIVE_CUT, None)
             ranked.replace(unsettled, again)
         return ranked
-
-    def _top(self, docs: Sequence[Doc], cols: np.ndarray, scores: np.ndarray, counts: np.ndarray, limit: int,
-             min_score: float, own: np.ndarray, top_n: int | None) -> _Ranked:
-        """The candidates of each document (`cols`, `scores`: one row per document, `counts` filled, the
-        rest padding), cut and ranked best first (ties: lower row), with likeness and which may be
-        near-duplicates. `own` is each document's score against itself: likeness = score / own (0..1) is what
-        the near-duplicate rules screen on, as a signature scaled by the whole vector's length (FULL_NORM)
-        scores below 1 even against its copy. `top_n`: the rows hold each document's `top_n` best candidates
-        only (None: every candidate), and `exact` says for which documents those settle the answer."""
-        own = np.where(own > 0, own, 1.0)
-        width = scores.shape[1]
-        filled = np.arange(width) < counts[:, None]
-        # The cut is min_score, or a share of the item's own best match when that is weaker: an item whose
-        # closest neighbour scores low still gets its closest neighbours (every item with comparable items
-        # is answered), and a strong match still keeps weak ones out.
-        # Here the cut is loose: the best match may turn out to be a near-duplicate (never listed), so it is
-        # taken among candidates too weak to be one (the document itself, scoring `own`, is not one of them);
-        # `_split` cuts again from the best match actually listed. Comparisons in float32, as the scores.
-        weak = filled & (scores < (DUPLICATE_MIN_COSINE * own).astype(np.float32)[:, None])
-        best = np.where(weak, scores, 0.0).max(axis=1, initial=0.0).astype(np.float64)
-        cut = np.minimum(min_score, RELATIVE_CUT * best).astype(np.float32)
-        keep = filled & (scores > cut[:, None])
-        want = limit + SLACK
-        order = np.lexsort((cols, np.where(keep, -scores, np.inf)), axis=1)[:, :want]
-        taken = np.minimum(keep.sum(axis=1), want)
-        if top_n is None:
-            exact = np.ones(len(counts), dtype=bool)
-        else:
-            # Only the best candidates are at hand. They settle the answer when they are all there are, or
-            # when one of them is weak (then it is the best weak match: the rest score no higher) and what is
-            # cut beyond them is either below the cut or ranked after `want` better ones.
-            lowest = np.where(filled, scores, np.inf).min(axis=1, initial=np.inf)
-            above = (keep & (scores > lowest[:, None])).sum(axis=1)
-            exact = (counts < top_n) | (weak.any(axis=1) & ((lowest <= cut) | (above >= want)))
-        rows = np.take_along_axis(cols, order, axis=1)
-        found = np.take_along_axis(scores, order, axis=1).astype(np.float64)
-        alike = np.minimum(found / own[:, None], 1.0)
-        found = np.minimum(found, 1.0).round(6)
-        valid = np.arange(rows.shape[1]) < taken[:, None]
-        rows = np.where(valid, rows, 0)
-        ids = self.ids[rows] if len(self.ids) else np.zeros(rows.shape, np.int64)
-        self_ids = np.fromiter((d.id for d in docs), dtype=np.int64, count=len(docs))
-        others = valid & (ids != self_ids[:, None])
-        has_text = np.fromiter((bool(d.text.strip()) for d in docs), dtype=bool, count=len(docs))
-        # Only these can be near-duplicates (rules in feedsvc/related/duplicates.py); the check runs on few pairs.
-        maybe = np.where(has_text[:, None], (alike >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows], True)
-        return _Ranked(rows, ids, found, alike, maybe & others, taken, exact)
-
-    def _split(self, doc: Doc, ranked: _Ranked, k: int, limit: int, min_score: float,
-               ) -> tuple[list[Scored], list[Scored]]:
-        """(related, near-duplicates) of the document at entry `k` of a ranked block."""
-        n = int(ranked.taken[k])
-        ids, scores = ranked.ids[k, :n].tolist(), ranked.scores[k, :n].tolist()
-        duplicates: list[Scored] = []
-        suspects = np.flatnonzero(ranked.maybe[k, :n]).tolist() if n else []
-        for j in suspects:
-            if is_near_duplicate(doc, self.docs[int(ranked.rows[k, j])], float(ranked.alike[k, j])):
-                duplicates.append(Scored(ids[j], scores[j]))
-                ids[j] = doc.id  # set aside: skipped below like the document itself
-        kept = [pair for pair in zip(ids, scores, strict=True) if pair[0] != doc.id]
-        if not kept:
-            return [], duplicates
-        # The cut relative to the best match listed (near-duplicates are set aside by now; see _top).
-        cut = min(min_score, RELATIVE_CUT * kept[0][1])
-        # tuple.__new__ in C: a rebuild makes a million of them, and Scored(...) runs a Python function each.
-        return list(map(_as_scored, [pair for pair in kept[:limit] if pair[1] > cut])), duplicates
-
-
-@dataclass(slots=True)
-class _Ranked:
-    """A block of documents' ranked candidates, one row each, `taken[k]` of them filled (the rest padding):
-    index rows, ids, scores (rounded), likeness, which may be near-duplicates; `exact`: whether the row is
-    the answer the full product gives."""
-
-    rows: np.ndarray
-    ids: np.ndarray
-    scores: np.ndarray
-    alike: np.ndarray
-    maybe: np.ndarray
-    taken: np.ndarray
-    exact: np.ndarray
-
-    def replace(self, at: np.ndarray, other: _Ranked) -> None:
-        """Put `other`'s rows in place of rows `at` (padding widths may differ)."""
-        width = max(self.rows.shape[1], other.rows.shape[1])
-        for name in ("rows", "ids", "scores", "alike", "maybe"):
-            mine, theirs = getattr(self, name), getattr(other, name)
-            if mine.shape[1] < width:
-                mine = np.pad(mine, ((0, 0), (0, width - mine.shape[1])))
-            mine[at, : theirs.shape[1]] = theirs
-            mine[at, theirs.shape[1] :] = 0
-            setattr(self, name, mine)
-        self.taken[at] = other.taken
-        self.exact[at] = True
-
-
-_as_scored = cast(Callable[[tuple[int, float]], Scored], partial(tuple.__new__, Scored))
 
 
 def _threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
-
-
-def _padded(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(columns, values, count) of each row of a CSR matrix as rectangular arrays, padded with zeros."""
-    counts = np.diff(matrix.indptr).astype(np.int64)
-    width = int(counts.max()) if len(counts) else 0
-    filled = np.arange(width) < counts[:, None]
-    cols = np.zeros((len(counts), width), dtype=np.int64)
-    values = np.zeros((len(counts), width), dtype=np.float32)
-    cols[filled] = matrix.indices[: matrix.indptr[-1]]  # an empty top-n product has one padding entry
-    values[filled] = matrix.data[: matrix.indptr[-1]]
-    return cols, values, counts
