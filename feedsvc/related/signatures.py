@@ -35,8 +35,12 @@ except OSError:  # pragma: no cover - a platform without a loadable C library
     _LIBC = None
 
 
-def distinct(values: np.ndarray) -> np.ndarray:
-    ordered = np.sort(values)
+def distinct(values: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """The sorted distinct values; `overwrite`: sort `values` itself instead of a copy (a rebuild's vocabulary
+    of every batch, ~120 MB at 100,000 items, is not held twice)."""
+    ordered = values if overwrite else np.sort(values)
+    if overwrite:
+        ordered.sort()
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
@@ -108,11 +112,21 @@ def shared_signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n
 
 
 def to_csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """One CSR matrix from (rows, cols, values) parts already grouped by row, in row order."""
-    rows = np.concatenate([r for r, _c, _v in parts]) if parts else np.zeros(0, np.int64)
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))))
-    data = np.concatenate([v for _r, _c, v in parts]) if parts else np.zeros(0, np.float32)
-    indices = np.concatenate([c for _r, c, _v in parts]) if parts else np.zeros(0, np.int32)
+    """One CSR matrix from (rows, cols, values) parts already grouped by row, in row order. `parts` is emptied
+    as it is copied: each part is freed once in place, so the parts and the matrix are not held twice over
+    (the moment of a rebuild's peak memory: 100,000 generated items, ~100 MB less than concatenating them)."""
+    counts = np.zeros(n_rows, dtype=np.int64)
+    for rows, _c, _v in parts:
+        counts += np.bincount(rows, minlength=n_rows)
+    total = int(counts.sum())
+    data = np.empty(total, dtype=parts[0][2].dtype if parts else np.float32)
+    indices = np.empty(total, dtype=parts[0][1].dtype if parts else np.int32)
+    done = 0
+    while parts:
+        _rows, cols, values = parts.pop(0)
+        data[done : done + len(values)], indices[done : done + len(cols)] = values, cols
+        done += len(values)
+    indptr = np.concatenate(([0], np.cumsum(counts)))
     return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
 
 
