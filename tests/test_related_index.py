@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from feedsvc.related import index as index_module
 from feedsvc.related.docs import Doc
 from feedsvc.related.index import RelatedIndex
 from tests.support.related_corpus import build_corpus
@@ -104,3 +107,28 @@ def test_whole_collection_signatures_rank_shared_terms_and_post_the_heaviest() -
     # Scaled by the length of the whole vector (one-off terms included): below 1 against itself.
     own = float(index.signature(0)[1].astype(float) @ index.signature(0)[1].astype(float))
     assert 0 < own < 1
+
+
+def test_top_n_products_give_the_full_products_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each document's few best candidates (sparse_dot_topn) settle its list; a document with more
+    near-duplicate-strength candidates than the margin is ranked again from its full product: the lists are
+    those of the full product either way."""
+    docs = [it.doc for it in CORPUS.items]
+    base = docs[0]
+    copies = [Doc(50_000 + k, f"{base.title} {k}", base.text, order=1e6 + k) for k in range(index_module.SLACK * 4)]
+    collection = docs + copies
+    unsettled: list[int] = []
+    top = RelatedIndex._top
+
+    def counted(self: RelatedIndex, *args: object) -> object:
+        ranked = top(self, *args)  # type: ignore[arg-type]
+        unsettled.append(int((~ranked.exact).sum()))
+        return ranked
+
+    monkeypatch.setattr(RelatedIndex, "_top", counted)
+    found = [(d.id, rel, dups) for d, rel, dups in RelatedIndex(collection).neighbours(limit=15, min_score=0.08,
+                                                                                       block=16)]
+    assert sum(unsettled) >= len(copies)  # the copies' lists came from their full products
+    monkeypatch.setattr(index_module, "TOP_MARGIN", 10 * len(collection))  # every candidate kept: the reference
+    reference = [(d.id, rel, dups) for d, rel, dups in RelatedIndex(collection).neighbours(limit=15, min_score=0.08)]
+    assert found == reference

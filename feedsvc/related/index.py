@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
 
 import numpy as np
 import scipy.sparse as sp
+from sparse_dot_topn import sp_matmul_topn
 
 from feedsvc.related.docs import Doc, Scored, doc_text
 from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
@@ -58,10 +56,12 @@ SLACK = 10
 FULL_NORM = True
 SHARED_MIN_DF = 2
 
-# Rows per sparse product when every document is ranked (a rebuild): the worker threads keep a few blocks'
-# products in flight, the largest allocation of a rebuild; 256 rows instead of 1,024 took the peak of 50,000
-# generated items from 712 to 580 MB for ~10% more CPU (bench/related_bench.py).
-NEIGHBOUR_BLOCK = 256
+# Rows ranked together when every document is ranked (a rebuild): one top-n product each (see `_best`).
+NEIGHBOUR_BLOCK = 8192
+# Candidates kept per document beyond the `limit + SLACK` a list is ranked from: the near-duplicate-strength
+# ones the best weak match is looked for below. A document with more such candidates is ranked again from
+# its full product (see `_top`); ~0.1% of 100,000 generated items (bench/related_bench.py).
+TOP_MARGIN = 15
 
 # Documents tokenised together: numpy's per-call overhead is paid per batch instead of per document.
 BATCH = 2000
@@ -217,108 +217,163 @@ class RelatedIndex:
             return [], []
         vector = self.vector(doc)
         product = sp.csr_matrix(vector @ self._inverted)
-        return self._ranked(doc, product.indices, product.data, limit, min_score, float(self_scores(vector)[0]))
+        ranked = self._top([doc], *_padded(product), limit, min_score, self_scores(vector), None)
+        return self._split(doc, ranked, 0, limit, min_score)
 
     def neighbours_of(self, positions: Sequence[int], limit: int, min_score: float = 0.0, block: int = 1024,
                       resolve: Callable[[np.ndarray], None] | None = None,
                       ) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
         """(document, related, near-duplicates) for the documents at these positions of the index.
 
-        The same answers as `neighbours` for them, from their rows in one sparse product per block (a
-        crawl's new items are indexed anyway). `resolve(rows)` is called before each block is ranked with
-        the candidate rows whose Doc the near-duplicate rules will read: an index built from stored
-        signatures (`from_signatures`) holds placeholders and loads only those.
+        The same answers as `neighbours` for them, a block at a time (a crawl's new items are indexed
+        anyway). `resolve(rows)` is called before each block is ranked with the candidate rows whose Doc the
+        near-duplicate rules will read: an index built from stored signatures (`from_signatures`) holds
+        placeholders and loads only those.
         """
         for start in range(0, len(positions), block):
             rows = np.asarray(positions[start : start + block], dtype=np.int64)
-            product = sp.csr_matrix(self.matrix[rows] @ self._inverted)
-            indptr, indices, data = product.indptr, product.indices, product.data
-            tops = [self._top(self.docs[row], indices[indptr[k]:indptr[k + 1]], data[indptr[k]:indptr[k + 1]],
-                              limit, min_score, float(self._own[row])) for k, row in enumerate(rows.tolist())]
+            ranked = self._best(rows, limit, min_score)
             if resolve is not None:
-                wanted = [cand[maybe] for cand, _scores, _alike, maybe in tops]
-                resolve(distinct(np.concatenate(wanted)) if wanted else np.zeros(0, np.int64))
-            for row, top in zip(rows.tolist(), tops, strict=True):
-                yield self.docs[row], *self._split(self.docs[row], *top, limit, min_score)
+                resolve(distinct(ranked.rows[ranked.maybe]))
+            for k, row in enumerate(rows.tolist()):
+                yield self.docs[row], *self._split(self.docs[row], ranked, k, limit, min_score)
 
-    def _top(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int, min_score: float,
-             own: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(candidate rows, scores, likeness, which may be near-duplicates), best first. `own` is the document's
-        score against itself: likeness = score / own (0..1) is what the near-duplicate rules screen on, as a
-        signature scaled by the whole vector's length (FULL_NORM) scores below 1 even against its copy."""
-        own = own if own > 0 else 1.0
+    def neighbours(self, limit: int, min_score: float = 0.0, block: int = NEIGHBOUR_BLOCK,
+                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
+        """Every document's (related, near-duplicates), block by block; progress(done)."""
+        n = len(self.docs)
+        for start in range(0, n, block):
+            rows = np.arange(start, min(start + block, n), dtype=np.int64)
+            ranked = self._best(rows, limit, min_score)
+            for k, row in enumerate(rows.tolist()):
+                doc = self.docs[row]
+                yield doc, *self._split(doc, ranked, k, limit, min_score)
+            if progress is not None:
+                progress(start + len(rows))
+
+    def _best(self, rows: np.ndarray, limit: int, min_score: float) -> _Ranked:
+        """The ranked candidates of the documents at these rows, from the TOP_CANDIDATES best scores of each
+        (sparse_dot_topn: the product's rows are never held whole); the rows whose answer those few cannot
+        settle (see `_top`) are ranked again from their full product."""
+        top_n = limit + SLACK + TOP_MARGIN
+        # Bit for bit the scores of scipy's product (same order of additions, in float32); threshold 0: scipy
+        # drops zero sums too. Threads: the product is most of a rebuild's CPU.
+        best = sp_matmul_topn(self.matrix[rows], self._inverted, top_n=top_n, threshold=0.0,
+                              n_threads=max(1, min(4, os.cpu_count() or 1)))
+        docs = [self.docs[r] for r in rows.tolist()]
+        ranked = self._top(docs, *_padded(best), limit, min_score, self._own[rows], top_n)
+        unsettled = np.flatnonzero(~ranked.exact)
+        if len(unsettled):
+            full = sp.csr_matrix(self.matrix[rows[unsettled]] @ self._inverted)
+            again = self._top([docs[k] for k in unsettled.tolist()], *_padded(full), limit, min_score,
+                              self._own[rows[unsettled]], None)
+            ranked.replace(unsettled, again)
+        return ranked
+
+    def _top(self, docs: Sequence[Doc], cols: np.ndarray, scores: np.ndarray, counts: np.ndarray, limit: int,
+             min_score: float, own: np.ndarray, top_n: int | None) -> _Ranked:
+        """The candidates of each document (`cols`, `scores`: one row per document, `counts` filled, the
+        rest padding), cut and ranked best first (ties: lower row), with likeness and which may be
+        near-duplicates. `own` is each document's score against itself: likeness = score / own (0..1) is what
+        the near-duplicate rules screen on, as a signature scaled by the whole vector's length (FULL_NORM)
+        scores below 1 even against its copy. `top_n`: the rows hold each document's `top_n` best candidates
+        only (None: every candidate), and `exact` says for which documents those settle the answer."""
+        own = np.where(own > 0, own, 1.0)
+        width = scores.shape[1]
+        filled = np.arange(width) < counts[:, None]
         # The cut is min_score, or a share of the item's own best match when that is weaker: an item whose
         # closest neighbour scores low still gets its closest neighbours (every item with comparable items
         # is answered), and a strong match still keeps weak ones out.
         # Here the cut is loose: the best match may turn out to be a near-duplicate (never listed), so it is
         # taken among candidates too weak to be one (the document itself, scoring `own`, is not one of them);
-        # `_split` cuts again from the best match actually listed. Two passes over the candidates, the
-        # rebuild's hottest loop (one call per item).
-        weak = scores < DUPLICATE_MIN_COSINE * own
-        best = float(scores[weak].max()) if weak.any() else 0.0
-        keep = scores > min(min_score, RELATIVE_CUT * best)
-        rows, scores = rows[keep], scores[keep]
+        # `_split` cuts again from the best match actually listed. Comparisons in float32, as the scores.
+        weak = filled & (scores < (DUPLICATE_MIN_COSINE * own).astype(np.float32)[:, None])
+        best = np.where(weak, scores, 0.0).max(axis=1, initial=0.0).astype(np.float64)
+        cut = np.minimum(min_score, RELATIVE_CUT * best).astype(np.float32)
+        keep = filled & (scores > cut[:, None])
         want = limit + SLACK
-        if len(rows) > want:
-            top = np.argpartition(-scores, want)[:want]
-            rows, scores = rows[top], scores[top]
-        order = np.lexsort((rows, -scores))
-        rows, scores = rows[order], scores[order].astype(np.float64)
-        alike = np.minimum(scores / own, 1.0)
-        scores = np.minimum(scores, 1.0).round(6)
-        others = self.ids[rows] != doc.id
+        order = np.lexsort((cols, np.where(keep, -scores, np.inf)), axis=1)[:, :want]
+        taken = np.minimum(keep.sum(axis=1), want)
+        if top_n is None:
+            exact = np.ones(len(counts), dtype=bool)
+        else:
+            # Only the best candidates are at hand. They settle the answer when they are all there are, or
+            # when one of them is weak (then it is the best weak match: the rest score no higher) and what is
+            # cut beyond them is either below the cut or ranked after `want` better ones.
+            lowest = np.where(filled, scores, np.inf).min(axis=1, initial=np.inf)
+            above = (keep & (scores > lowest[:, None])).sum(axis=1)
+            exact = (counts < top_n) | (weak.any(axis=1) & ((lowest <= cut) | (above >= want)))
+        rows = np.take_along_axis(cols, order, axis=1)
+        found = np.take_along_axis(scores, order, axis=1).astype(np.float64)
+        alike = np.minimum(found / own[:, None], 1.0)
+        found = np.minimum(found, 1.0).round(6)
+        valid = np.arange(rows.shape[1]) < taken[:, None]
+        rows = np.where(valid, rows, 0)
+        ids = self.ids[rows] if len(self.ids) else np.zeros(rows.shape, np.int64)
+        self_ids = np.fromiter((d.id for d in docs), dtype=np.int64, count=len(docs))
+        others = valid & (ids != self_ids[:, None])
+        has_text = np.fromiter((bool(d.text.strip()) for d in docs), dtype=bool, count=len(docs))
         # Only these can be near-duplicates (rules in feedsvc/related/duplicates.py); the check runs on few pairs.
-        maybe = (alike >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows] if doc.text.strip() else others.copy()
-        return rows, scores, alike, maybe & others
+        maybe = np.where(has_text[:, None], (alike >= DUPLICATE_MIN_COSINE) | ~self._has_text[rows], True)
+        return _Ranked(rows, ids, found, alike, maybe & others, taken, exact)
 
-    def _split(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, alike: np.ndarray, maybe: np.ndarray,
-               limit: int, min_score: float) -> tuple[list[Scored], list[Scored]]:
-        ids = self.ids[rows]
-        others = ids != doc.id
+    def _split(self, doc: Doc, ranked: _Ranked, k: int, limit: int, min_score: float,
+               ) -> tuple[list[Scored], list[Scored]]:
+        """(related, near-duplicates) of the document at entry `k` of a ranked block."""
+        n = int(ranked.taken[k])
+        ids, scores = ranked.ids[k, :n].tolist(), ranked.scores[k, :n].tolist()
         duplicates: list[Scored] = []
-        for k in np.flatnonzero(maybe).tolist():
-            if is_near_duplicate(doc, self.docs[int(rows[k])], float(alike[k])):
-                others[k] = False
-                duplicates.append(Scored(int(ids[k]), float(scores[k])))
-        kept = scores[others]
-        if len(kept):
+        kept: list[Scored] = []
+        suspects = np.flatnonzero(ranked.maybe[k, :n]).tolist() if n else []
+        for j in suspects:
+            if is_near_duplicate(doc, self.docs[int(ranked.rows[k, j])], float(ranked.alike[k, j])):
+                duplicates.append(Scored(ids[j], scores[j]))
+                ids[j] = doc.id  # set aside: skipped below like the document itself
+        for item_id, score in zip(ids, scores, strict=True):
+            if item_id != doc.id:
+                kept.append(Scored(item_id, score))
+        if kept:
             # The cut relative to the best match listed (near-duplicates are set aside by now; see _top).
-            kept = kept[kept > min(min_score, RELATIVE_CUT * float(kept[0]))]
-        related = list(map(Scored, ids[others][: min(limit, len(kept))].tolist(), kept[:limit].tolist()))
-        return related, duplicates
+            cut = min(min_score, RELATIVE_CUT * kept[0].score)
+            kept = [s for s in kept[:limit] if s.score > cut]
+        return kept, duplicates
 
-    def _ranked(self, doc: Doc, rows: np.ndarray, scores: np.ndarray, limit: int, min_score: float,
-                own: float) -> tuple[list[Scored], list[Scored]]:
-        return self._split(doc, *self._top(doc, rows, scores, limit, min_score, own), limit, min_score)
 
-    def _product(self, start: int, stop: int) -> sp.csr_matrix:
-        return sp.csr_matrix(self.matrix[start:stop] @ self._inverted)
+@dataclass(slots=True)
+class _Ranked:
+    """A block of documents' ranked candidates, one row each, `taken[k]` of them filled (the rest padding):
+    index rows, ids, scores (rounded), likeness, which may be near-duplicates; `exact`: whether the row is
+    the answer the full product gives."""
 
-    def neighbours(self, limit: int, min_score: float = 0.0, block: int = NEIGHBOUR_BLOCK,
-                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
-        """Every document's (related, near-duplicates), block by block to bound memory; progress(done).
+    rows: np.ndarray
+    ids: np.ndarray
+    scores: np.ndarray
+    alike: np.ndarray
+    maybe: np.ndarray
+    taken: np.ndarray
+    exact: np.ndarray
 
-        scipy's sparse product releases the GIL, so the next blocks' products run in worker threads while
-        this thread ranks the current block: about 1.5x faster on two cores.
-        """
-        n = len(self.docs)
-        starts = iter(range(0, n, block))
-        workers = max(1, min(4, os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: deque[tuple[int, Future[sp.csr_matrix]]] = deque()
-            for start in islice(starts, workers + 1):
-                pending.append((start, pool.submit(self._product, start, min(start + block, n))))
-            while pending:
-                start, future = pending.popleft()
-                product = future.result()
-                following = next(starts, None)
-                if following is not None:
-                    pending.append((following, pool.submit(self._product, following, min(following + block, n))))
-                indptr, indices, data = product.indptr, product.indices, product.data
-                for offset in range(product.shape[0]):
-                    lo, hi = indptr[offset], indptr[offset + 1]
-                    doc = self.docs[start + offset]
-                    yield doc, *self._ranked(doc, indices[lo:hi], data[lo:hi], limit, min_score,
-                                             float(self._own[start + offset]))
-                if progress is not None:
-                    progress(start + product.shape[0])
+    def replace(self, at: np.ndarray, other: _Ranked) -> None:
+        """Put `other`'s rows in place of rows `at` (padding widths may differ)."""
+        width = max(self.rows.shape[1], other.rows.shape[1])
+        for name in ("rows", "ids", "scores", "alike", "maybe"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine.shape[1] < width:
+                mine = np.pad(mine, ((0, 0), (0, width - mine.shape[1])))
+            mine[at, : theirs.shape[1]] = theirs
+            mine[at, theirs.shape[1] :] = 0
+            setattr(self, name, mine)
+        self.taken[at] = other.taken
+        self.exact[at] = True
+
+
+def _padded(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(columns, values, count) of each row of a CSR matrix as rectangular arrays, padded with zeros."""
+    counts = np.diff(matrix.indptr).astype(np.int64)
+    width = int(counts.max()) if len(counts) else 0
+    filled = np.arange(width) < counts[:, None]
+    cols = np.zeros((len(counts), width), dtype=np.int64)
+    values = np.zeros((len(counts), width), dtype=np.float32)
+    cols[filled] = matrix.indices[: matrix.indptr[-1]]  # an empty top-n product has one padding entry
+    values[filled] = matrix.data[: matrix.indptr[-1]]
+    return cols, values, counts
