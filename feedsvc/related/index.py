@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sparse_dot_topn import sp_matmul_topn
 
-from feedsvc.related.docs import Doc, Scored, doc_text
+from feedsvc.related.docs import Doc, Scored, doc_text, placeholder
 from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
 from feedsvc.related.signatures import (
     compact_keys,
@@ -35,9 +35,13 @@ from feedsvc.related.tokens import TokenMode, batch_keys, is_word_pair
 # both above plain TF-IDF's 0.75), not enough to lose the generated pages for (bench/related_quality.py,
 # docs/related.md).
 IDF_POWER = 2.0
-# Terms in more than max(MIN_MAX_DF, MAX_DF_RATIO * n) documents are left out of signatures.
+# Terms in more than max(MIN_MAX_DF, MAX_DF_RATIO * n) documents, n at most MAX_DF_ITEMS, are left out of
+# signatures. The cap stops growing at 100,000 documents: every posted term adds its df to the candidates of
+# each document holding it, so a cap growing with n made the all-pairs work grow like n squared (1,000,000
+# generated items: terms in up to 10,000 documents posted, scoring unfinished after 28 min; bench/README.md).
 MIN_MAX_DF = 1000
 MAX_DF_RATIO = 0.01
+MAX_DF_ITEMS = 100_000
 # Terms in fewer documents than this are left out of a whole-collection index (see bench/related_quality.py).
 MIN_DF = 1
 # With a weak best match, candidates down to this share of it are kept (see RelatedIndex._top). 0.7, not 0.5:
@@ -65,6 +69,9 @@ TOP_MARGIN = 15
 
 # Documents tokenised together: numpy's per-call overhead is paid per batch instead of per document.
 BATCH = 2000
+# Batches whose distinct keys are merged together while tokenising: the keys of every batch at once were ~0.9 GB
+# at 1,000,000 items (with their sorted copy), the merged keys of 25 batches ~40% of that.
+MERGE = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,30 +87,51 @@ class RelatedIndex:
     """Signatures of a set of documents: every document's neighbours, or any document's matches."""
 
     def __init__(self, docs: Sequence[Doc], mode: TokenMode = "bigram", max_df: int | None = None,
-                 min_df: int = 1, prior: Prior | None = None, shared_slots: bool = False) -> None:
+                 min_df: int = 1, prior: Prior | None = None, shared_slots: bool = False,
+                 keep_texts: bool = True) -> None:
         """`prior`: the rest of the collection's document frequencies (a crawl's refresh indexes only its new
         items, weighted by the whole collection's idf: stored df plus theirs). `shared_slots`: the index (with
         its prior) is the whole collection, so signature slots go only to terms another document holds (see
-        FULL_NORM); not for an index that is queried with documents outside it."""
+        FULL_NORM); not for an index that is queried with documents outside it. `keep_texts=False`: each
+        document of `docs` (a list, changed in place) becomes its placeholder once tokenised
+        (feedsvc/related/docs.py), so the near-duplicate rules need the texts they read loaded again (the
+        `resolve` of `neighbours_of`)."""
         self.mode: TokenMode = mode
         self.shared_slots = shared_slots
-        self.docs = list(docs)
+        # Without texts kept, the caller's list itself (a rebuild's) gives up each document's text once it is
+        # tokenised: the texts of 1,000,000 items are ~1.4 GB, more than the index.
+        self.docs = docs if not keep_texts and isinstance(docs, list) else list(docs)
         n = len(self.docs)
         self.ids = np.fromiter((d.id for d in self.docs), dtype=np.int64, count=n)
         self._has_text = np.fromiter((bool(d.text.strip()) for d in self.docs), dtype=bool, count=n)
-        # Pass 1, per batch: compact (row, position in the batch's sorted distinct keys, count) entries.
-        # Tokenising in worker processes (one per core) took ~20% off the index phase's wall time (100,000
-        # generated items, load 3), but the results coming back as pickled arrays raised the parent's peak by
-        # 130-190 MB, past the rebuild's 1 GB budget (bench/README.md).
-        compact = [compact_keys(self.docs[i : i + BATCH], mode) for i in range(0, n, BATCH)]
-        self.keys = distinct(np.concatenate([v for *_, v in compact])) if compact else np.zeros(0, np.int64)
+        # Pass 1, per batch: compact (terms per row, position in the batch's sorted distinct keys, count)
+        # entries, 6 bytes each. Tokenising in worker processes (one per core) took ~20% off the index phase's
+        # wall time (100,000 generated items, load 3), but the results coming back as pickled arrays raised the
+        # parent's peak by 130-190 MB, past the rebuild's 1 GB budget (bench/README.md).
+        compact: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        merged: list[np.ndarray] = []  # the distinct keys of every MERGE batches, merged as they come
+        for start in range(0, n, BATCH):
+            rows16, inverse, counts16, vocab = compact_keys(self.docs[start : start + BATCH], mode)
+            compact.append((np.bincount(rows16, minlength=min(BATCH, n - start)).astype(np.int32), inverse,
+                            counts16, vocab))
+            if not keep_texts:
+                self.docs[start : start + BATCH] = map(placeholder, self.docs[start : start + BATCH])
+            if len(compact) % MERGE == 0:
+                merged.append(distinct(np.concatenate([v for *_, v in compact[-MERGE:]])))
+        if len(compact) % MERGE:
+            merged.append(distinct(np.concatenate([v for *_, v in compact[-(len(compact) % MERGE):]])))
+        self.keys = distinct(np.concatenate(merged)) if merged else np.zeros(0, np.int64)
+        del merged
         df = np.zeros(len(self.keys), dtype=np.int64)
         coded: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         while compact:
-            rows16, inverse, counts16, vocab = compact.pop(0)
-            cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
-            df += np.bincount(cols, minlength=len(self.keys))
-            coded.append((rows16, cols, counts16))
+            lengths, inverse, counts16, vocab = compact.pop(0)
+            at = np.searchsorted(self.keys, vocab).astype(np.int32)  # sorted lookups: fast
+            # A batch's distinct keys are distinct columns: adding per key touches the batch's columns only
+            # (a bincount over every column per batch was O(columns x batches)).
+            df[at] += np.bincount(inverse, minlength=len(vocab))
+            coded.append((lengths, at[inverse], counts16))
+            del inverse
         self.local_df = df
         total = n
         if prior is not None:
@@ -120,7 +148,7 @@ class RelatedIndex:
         lone = is_word_pair(self.keys) & (df < 2) if whole else np.zeros(len(self.keys), dtype=bool)
         self.df = df.astype(np.float32)
         self.idf = ((np.log((total + 1) / (self.df + 1)) + 1.0) ** IDF_POWER).astype(np.float32)
-        self.max_df = max_df if max_df is not None else max(MIN_MAX_DF, int(MAX_DF_RATIO * total))
+        self.max_df = max_df if max_df is not None else max(MIN_MAX_DF, int(MAX_DF_RATIO * min(total, MAX_DF_ITEMS)))
         # Terms more common than that are left out of signatures: they say little about any one document
         # and their long postings lists are what makes comparing everything with everything slow.
         self.idf[self.df > self.max_df] = 0.0
@@ -131,24 +159,26 @@ class RelatedIndex:
         ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for start in range(0, n, BATCH):
-            rows16, cols, counts16 = coded.pop(0)
+            lengths, cols, counts16 = coded.pop(0)
             weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
-            rows64, size = rows16.astype(np.int64), min(BATCH, n - start)
+            size = min(BATCH, n - start)
+            rows64 = np.repeat(np.arange(size, dtype=np.int64), lengths)
             if whole:
                 # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
                 # later that shares them, a repost above all, finds this one through them.
                 postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
                 (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
                                                              self.df[cols] >= SHARED_MIN_DF, postable)
-                extra.append((r2 + start, c2, v2))
+                extra.append((np.bincount(r2, minlength=size).astype(np.int32), c2, v2))
             else:
                 r, c, v = signatures(rows64, cols, weights, size)
-            ranked.append((r + start, c, v))
+            # Rows as counts per row (entries are grouped by row): 4 bytes a row instead of 8 an entry.
+            ranked.append((np.bincount(r, minlength=size).astype(np.int32), c, v))
         if prior is None and lone.any():
             kept = ~lone
             remap = (np.cumsum(kept) - 1).astype(np.int32)
-            ranked = [(r, remap[c], v) for r, c, v in ranked]
-            extra = [(r, remap[c], v) for r, c, v in extra]
+            for _lengths, c, _v in ranked + extra:
+                c[:] = remap[c]  # in place: a copy of every part at once would double them
             self.keys, self.local_df = self.keys[kept], self.local_df[kept]
             self.df, self.idf = self.df[kept], self.idf[kept]
         self.matrix = to_csr(ranked, n, len(self.keys))
@@ -234,7 +264,9 @@ class RelatedIndex:
             rows = np.asarray(positions[start : start + block], dtype=np.int64)
             ranked = self._best(rows, limit, min_score)
             if resolve is not None:
-                resolve(distinct(ranked.rows[ranked.maybe]))
+                # The documents of the block with a candidate to check too (a rebuild holds placeholders).
+                asked = rows[ranked.maybe.any(axis=1)]
+                resolve(distinct(np.concatenate((ranked.rows[ranked.maybe], asked))))
             for k, row in enumerate(rows.tolist()):
                 yield self.docs[row], *self._split(self.docs[row], ranked, k, limit, min_score)
 

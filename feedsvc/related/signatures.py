@@ -108,11 +108,20 @@ def shared_signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n
 
 
 def to_csr(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """One CSR matrix from (rows, cols, values) parts already grouped by row, in row order."""
-    rows = np.concatenate([r for r, _c, _v in parts]) if parts else np.zeros(0, np.int64)
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))))
-    data = np.concatenate([v for _r, _c, v in parts]) if parts else np.zeros(0, np.float32)
-    indices = np.concatenate([c for _r, c, _v in parts]) if parts else np.zeros(0, np.int32)
+    """One CSR matrix from (entries per row, cols, values) parts, each grouped by row, in row order; the parts
+    are emptied as they are copied (the list is cleared), so the entries are not held twice."""
+    lengths = np.concatenate([r for r, _c, _v in parts]) if parts else np.zeros(0, np.int32)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1 : len(lengths) + 1])
+    indptr[len(lengths) + 1 :] = indptr[len(lengths)]
+    total = int(indptr[-1])
+    data, indices = np.empty(total, dtype=np.float32), np.empty(total, dtype=np.int32)
+    at = 0
+    parts.reverse()
+    while parts:
+        _r, cols, values = parts.pop()
+        data[at : at + len(values)], indices[at : at + len(cols)] = values, cols
+        at += len(values)
     return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
 
 
