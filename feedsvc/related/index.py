@@ -118,6 +118,8 @@ class RelatedIndex:
                 self.docs[start : start + BATCH] = map(placeholder, self.docs[start : start + BATCH])
             if len(compact) % MERGE == 0:
                 merged.append(distinct(np.concatenate([v for *_, v in compact[-MERGE:]])))
+                if not keep_texts:
+                    release_memory()  # the texts let go: the entries, above glibc's mmap threshold, never reuse them
         if len(compact) % MERGE:
             merged.append(distinct(np.concatenate([v for *_, v in compact[-(len(compact) % MERGE):]])))
         self.keys = distinct(np.concatenate(merged)) if merged else np.zeros(0, np.int64)
@@ -188,6 +190,7 @@ class RelatedIndex:
         release_memory()  # before the transposed copy, the index's largest allocation
         self._inverted = sp.csr_matrix(self.matrix.T)
         self._own = self_scores(self.matrix)
+        self._extra_by_term: sp.csr_matrix | None = None
 
     @classmethod
     def from_matrix(cls, ids: np.ndarray, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,
@@ -205,6 +208,7 @@ class RelatedIndex:
         index._inverted = sp.csr_matrix(matrix.T)
         index._own = self_scores(matrix)
         index.extra = sp.csr_matrix(matrix.shape, dtype=np.float32)
+        index._extra_by_term = None
         return index
 
     @property
@@ -212,6 +216,17 @@ class RelatedIndex:
         """The signatures stored as postings (feedsvc/related/postings.py): the ranked ones plus, in an index
         of the whole collection, the item's heaviest terms no other item holds yet (same scaling)."""
         return sp.csr_matrix(self.matrix + self.extra) if self.extra.nnz else self.matrix
+
+    def posted_terms(self, lo: int, hi: int) -> sp.csr_matrix:
+        """The postings of the terms at columns lo..hi (`posted`, one row per term, its documents' rows in
+        order): slices of the transposed copy the ranking keeps anyway, so writing every term of 1,000,000
+        items needs no whole-collection copy (`posted` and its transpose were ~1 GB each)."""
+        if not self.extra.nnz:
+            return sp.csr_matrix(self._inverted[lo:hi])
+        if self._extra_by_term is None:
+            self._extra_by_term = sp.csr_matrix(self.extra.T)
+        # Disjoint entries of two canonical matrices: the sum is a merge, each term's rows stay in order.
+        return sp.csr_matrix(self._inverted[lo:hi] + self._extra_by_term[lo:hi])
 
     def signature(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """(term keys, unit-length weights) of the document at this row."""

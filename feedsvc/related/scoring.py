@@ -143,9 +143,12 @@ def _neighbours(index: RelatedIndex, limit: int, min_score: float, boilerplate: 
         return
     loaded: list[int] = []
 
-    def resolve(rows: np.ndarray) -> None:
+    def let_go() -> None:
         for row in loaded:
             index.docs[row] = placeholder(index.docs[row])
+
+    def resolve(rows: np.ndarray) -> None:
+        let_go()
         loaded[:] = rows.tolist()  # every row holds a placeholder now
         texts = reload([index.docs[r].id for r in loaded])
         boilerplate.strip_docs(texts)
@@ -158,3 +161,4 @@ def _neighbours(index: RelatedIndex, limit: int, min_score: float, boilerplate: 
         stop = min(start + related_index.NEIGHBOUR_BLOCK, n)
         yield from index.neighbours_of(range(start, stop), limit, min_score, block=stop - start, resolve=resolve)
         progress(stop)
+    let_go()
