@@ -40,6 +40,18 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
+def merge_counts(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct keys, summed counts) of (keys, counts) parts, each part's keys distinct."""
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys = np.concatenate([k for k, _c in parts])
+    counts = np.concatenate([c for _k, c in parts]).astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.zeros(0, np.int64)
+    return keys[first], (np.add.reduceat(counts, first) if len(keys) else counts)
+
+
 def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sorted distinct values, index of each value among them): np.unique's sort path, without its overhead."""
     order = np.argsort(values, kind="stable")
