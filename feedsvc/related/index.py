@@ -19,6 +19,7 @@ from sparse_dot_topn import sp_matmul_topn
 from feedsvc.related.docs import Doc, Scored, doc_text, placeholder
 from feedsvc.related.duplicates import DUPLICATE_MIN_COSINE, is_near_duplicate
 from feedsvc.related.signatures import (
+    add_counts,
     compact_keys,
     distinct,
     merge_counts,
@@ -70,8 +71,8 @@ TOP_MARGIN = 15
 
 # Documents tokenised together: numpy's per-call overhead is paid per batch instead of per document.
 BATCH = 2000
-# Batches whose term counts are merged together in pass 1 (and between memory trims in pass 2): the distinct
-# keys of every batch at once were ~0.9 GB at 1,000,000 items (with their sorted copy).
+# Batches whose term counts are merged together into the collection's in pass 1 (and between memory trims in
+# pass 2): the distinct keys of every batch at once were ~0.9 GB at 1,000,000 items (with their sorted copy).
 MERGE = 25
 
 
@@ -113,17 +114,15 @@ class RelatedIndex:
         # where their texts take ~1.6 GB, let go as pass 2 goes.
         stored: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = [] if keep_texts else None
         counted: list[tuple[np.ndarray, np.ndarray]] = []
-        merged: list[tuple[np.ndarray, np.ndarray]] = []
+        self.keys, df = np.zeros(0, np.int64), np.zeros(0, np.int64)
         for start in range(0, n, BATCH):
             lengths, inverse, counts16, vocab = self._terms(start, mode)
             counted.append((vocab, np.bincount(inverse, minlength=len(vocab))))
             if stored is not None:
                 stored.append((lengths, inverse, counts16, vocab))
-            if len(counted) == MERGE:
-                merged.append(merge_counts(counted))
+            if len(counted) == MERGE or start + BATCH >= n:
+                self.keys, df = add_counts(self.keys, df, *merge_counts(counted))
                 counted = []
-        self.keys, df = merge_counts([*merged, merge_counts(counted)])
-        del merged, counted
         self.local_df = df
         total = n
         if prior is not None:
