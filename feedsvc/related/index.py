@@ -71,8 +71,8 @@ TOP_MARGIN = 15
 
 # Documents tokenised together: numpy's per-call overhead is paid per batch instead of per document.
 BATCH = 2000
-# Batches whose term counts are merged together into the collection's (and the texts let go trimmed) in pass 1:
-# sorting the distinct keys of every batch at once took ~1.8 GB more at 1,000,000 items.
+# Batches whose term counts are merged together into the collection's in pass 1 (and between memory trims in
+# pass 2): the distinct keys of every batch at once were ~0.9 GB at 1,000,000 items (with their sorted copy).
 MERGE = 25
 
 
@@ -106,26 +106,23 @@ class RelatedIndex:
         n = len(self.docs)
         self.ids = np.fromiter((d.id for d in self.docs), dtype=np.int64, count=n)
         self._has_text = np.fromiter((bool(d.text.strip()) for d in self.docs), dtype=bool, count=n)
-        # Pass 1, per batch: compact (terms per row, position in the batch's sorted distinct keys, count)
-        # entries, 6 bytes each, and every term's df. Tokenising in worker processes (one per core) took ~20%
-        # off the index phase's wall time (100,000 generated items, load 3), but the results coming back as
-        # pickled arrays raised the parent's peak by 130-190 MB, past the rebuild's 1 GB budget
-        # (bench/README.md). Tokenising twice instead of keeping the entries saved ~0.7 GB of 1,000,000 items'
-        # peak for ~120 s more: the peak was within 4 GB without it (bench/README.md).
-        stored: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        # Pass 1: every term's df, per batch (numpy's per-call cost is paid per batch). Tokenising in worker
+        # processes (one per core) took ~20% off the index phase's wall time (100,000 generated items, load 3),
+        # but the results coming back as pickled arrays raised the parent's peak by 130-190 MB, past the
+        # rebuild's 1 GB budget (bench/README.md). Without texts kept, the batches' terms are not kept either:
+        # pass 2 tokenises again (~6 s per 100,000 items, ~120 s at 1,000,000), as keeping the terms of
+        # 1,000,000 items (6 bytes an entry) beside the texts not yet tokenised took the peak to 3.9 GB.
+        stored: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = [] if keep_texts else None
         counted: list[tuple[np.ndarray, np.ndarray]] = []
         self.keys, df = np.zeros(0, np.int64), np.zeros(0, np.int64)
         for start in range(0, n, BATCH):
-            rows16, inverse, counts16, vocab = compact_keys(self.docs[start : start + BATCH], mode)
-            stored.append((np.bincount(rows16, minlength=min(BATCH, n - start)), inverse, counts16, vocab))
+            lengths, inverse, counts16, vocab = self._terms(start, mode)
             counted.append((vocab, np.bincount(inverse, minlength=len(vocab))))
-            if not keep_texts:
-                self.docs[start : start + BATCH] = map(placeholder, self.docs[start : start + BATCH])
+            if stored is not None:
+                stored.append((lengths, inverse, counts16, vocab))
             if len(counted) == MERGE or start + BATCH >= n:
                 self.keys, df = add_counts(self.keys, df, *merge_counts(counted))
                 counted = []
-                if not keep_texts:
-                    release_memory()  # the texts let go: the arrays, above glibc's mmap threshold, never reuse them
         self.local_df = df
         total = n
         if prior is not None:
@@ -152,10 +149,14 @@ class RelatedIndex:
         self._unseen_idf = (math.log(total + 1) + 1.0) ** IDF_POWER
         ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for start in range(0, n, BATCH):
-            lengths, inverse, counts16, vocab = stored.pop(0)
+        for batch, start in enumerate(range(0, n, BATCH)):
+            lengths, inverse, counts16, vocab = stored.pop(0) if stored is not None else self._terms(start, mode)
             cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
             del inverse
+            if not keep_texts:
+                self.docs[start : start + BATCH] = map(placeholder, self.docs[start : start + BATCH])
+                if batch % MERGE == MERGE - 1:
+                    release_memory()  # the texts let go: the arrays, above glibc's mmap threshold, never reuse them
             weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
             size = min(BATCH, n - start)
             rows64 = np.repeat(np.arange(size, dtype=np.int64), lengths)
@@ -185,6 +186,12 @@ class RelatedIndex:
         self._inverted = sp.csr_matrix(self.matrix.T)
         self._own = self_scores(self.matrix)
         self._extra_by_term: sp.csr_matrix | None = None
+
+    def _terms(self, start: int, mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The batch of documents from `start`: (terms per document, each entry's position in the batch's
+        sorted distinct keys, count, those keys)."""
+        rows16, inverse, counts16, vocab = compact_keys(self.docs[start : start + BATCH], mode)
+        return np.bincount(rows16, minlength=min(BATCH, len(self.docs) - start)), inverse, counts16, vocab
 
     @classmethod
     def from_matrix(cls, ids: np.ndarray, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,
