@@ -71,7 +71,7 @@ def test_counts_merged_per_part_and_added_up_match_counting_everything_at_once()
     keys, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
     for pair in (counted[:2], counted[2:5], counted[5:]):
         keys, counts = add_counts(keys, counts, *merge_counts(pair))
-    expected = {}
+    expected: dict[int, int] = {}
     for part_keys, part_counts in counted:
         for key, count in zip(part_keys.tolist(), part_counts.tolist(), strict=True):
             expected[key] = expected.get(key, 0) + count
