@@ -101,7 +101,7 @@ class RelatedIndex:
         self.mode: TokenMode = mode
         self.shared_slots = shared_slots
         # Without texts kept, the caller's list itself (a rebuild's) gives up each document's text once it is
-        # tokenised: the texts of 1,000,000 items are ~1.4 GB, more than the index.
+        # tokenised: the texts of 1,000,000 items are ~1.6 GB.
         self.docs = docs if not keep_texts and isinstance(docs, list) else list(docs)
         n = len(self.docs)
         self.ids = np.fromiter((d.id for d in self.docs), dtype=np.int64, count=n)

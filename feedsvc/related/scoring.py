@@ -99,7 +99,7 @@ def compute_related(docs: list[Doc], limit: int, min_score: float, site_pairs: S
     rebuild stores its signatures). `reload(ids)`: these documents again, as `docs` held them; given it,
     each document's text is let go once it is tokenised (`docs` then holds placeholders: feedsvc/related/docs.py)
     and only the texts the near-duplicate rules read are reloaded, a block at a time: the texts of 1,000,000
-    items are ~1.4 GB.
+    items are ~1.6 GB.
     """
     report = progress or (lambda phase, done, total: None)
     report("index", 0, len(docs))
