@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import scipy.sparse as sp
 
 from feedsvc.related import index as index_module
 from feedsvc.related import ranking
@@ -104,6 +105,9 @@ def test_whole_collection_signatures_rank_shared_terms_and_post_the_heaviest() -
     ranked = set(index.signature(0)[0].tolist())
     posted = set(index.keys[index.posted[0].indices].tolist())
     assert shared in ranked and rare not in ranked and rare in posted
+    # Written a slice of terms at a time: the same postings as the whole matrix, each term's rows in order.
+    by_term = sp.vstack([index.posted_terms(lo, min(lo + 2, len(index.keys))) for lo in range(0, len(index.keys), 2)])
+    assert (sp.csr_matrix(by_term) != sp.csr_matrix(index.posted.T)).nnz == 0
     (harbour_ferry,) = set(term_counts("harbour ferry")) - {word_key("harbour"), word_key("ferry")}
     (zanzibar_crossings,) = set(term_counts("zanzibar crossings")) - {rare, word_key("crossings")}
     assert harbour_ferry in keys and zanzibar_crossings not in keys

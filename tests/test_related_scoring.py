@@ -46,3 +46,21 @@ def test_duplicates_are_hidden_and_boosts_only_reorder_similar_items() -> None:
                                  coappear=Counter({(1, 4): 3}))
     # The site's link and co-listing move 4 first; 5 is unrelated in content, so no boost makes it related.
     assert boosted[1][0][0] == 4 and 5 not in {i for i, _ in boosted[1]}
+
+
+def test_texts_let_go_and_reloaded_give_the_same_lists_and_marks() -> None:
+    docs = [*DOCS, Doc(6, "防汛工作部署会议", "", 6.0), Doc(7, "防汛工作部署会议", "", 7.0)]  # title-only twins
+    kept_lists, kept_marks = compute_related(list(docs), limit=5, min_score=0.0)
+    by_id = {d.id: d for d in docs}
+    asked: list[int] = []
+
+    def reload(ids: list[int]) -> list[Doc]:
+        asked.extend(ids)
+        return [by_id[i] for i in ids]
+
+    held = list(docs)
+    lists, marks = compute_related(held, limit=5, min_score=0.0, reload=reload)
+    assert marks == kept_marks == {2: 1, 7: 6}
+    assert dict(lists.items()) == dict(kept_lists.items())
+    assert all(d.title == "" for d in held)  # placeholders: only what the duplicate rules read was read again
+    assert {1, 2, 6, 7} <= set(asked) and 5 not in asked

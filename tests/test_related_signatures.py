@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+import feedsvc.related.signatures as signatures_module
 from feedsvc.related.signatures import (
     SIGNATURE_TERMS,
+    add_counts,
     distinct,
+    merge_counts,
     release_memory,
     self_scores,
     shared_signatures,
@@ -39,7 +42,7 @@ def test_only_matchable_terms_take_slots_but_the_whole_row_sets_the_length() -> 
     weights = np.array([3.0, 4.0, 12.0], np.float32)  # whole length 13
     r, c, w = signatures(rows, cols, weights, 1, matchable=np.array([True, True, False]))
     assert list(c) == [2, 1] and np.allclose(w, [4 / 13, 3 / 13])  # below 1: it shares only part of itself
-    assert np.allclose(self_scores(to_csr([(r, c, w)], 1, 4)), [(9 + 16) / 169])
+    assert np.allclose(self_scores(to_csr([(np.bincount(r, minlength=1), c, w)], 1, 4)), [(9 + 16) / 169])
 
 
 def test_shared_terms_are_ranked_and_the_heaviest_others_only_posted() -> None:
@@ -59,3 +62,26 @@ def test_distinct_keys_and_their_positions_match_numpy() -> None:
     assert list(keys) == list(expected_keys) and list(inverse) == list(expected_inverse)
     assert list(distinct(values)) == [1, 3, 7, 9] and len(distinct(np.zeros(0, np.int64))) == 0
     release_memory()  # a no-op where the C library has no malloc_trim; must never fail
+
+
+def test_counts_merged_per_part_and_added_up_match_counting_everything_at_once() -> None:
+    rng = np.random.default_rng(3)
+    parts = [np.unique(rng.integers(0, 50, size=30)) for _ in range(6)]
+    counted = [(keys, np.full(len(keys), k + 1)) for k, keys in enumerate(parts)]
+    keys, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    for pair in (counted[:2], counted[2:5], counted[5:]):
+        keys, counts = add_counts(keys, counts, *merge_counts(pair))
+    expected: dict[int, int] = {}
+    for part_keys, part_counts in counted:
+        for key, count in zip(part_keys.tolist(), part_counts.tolist(), strict=True):
+            expected[key] = expected.get(key, 0) + count
+    assert keys.tolist() == sorted(expected) and counts.tolist() == [expected[k] for k in sorted(expected)]
+
+
+def test_self_scores_by_slices_of_rows_are_those_of_the_whole(monkeypatch: object) -> None:
+    matrix = to_csr([(np.array([2, 0, 1, 3]), np.array([0, 1, 1, 0, 1, 2]),
+                      np.array([0.5, 0.5, 1.0, 0.6, 0.8, 0.1], np.float32))], 4, 3)
+    whole = self_scores(matrix)
+    monkeypatch.setattr(signatures_module, "_SELF_SCORE_ROWS", 3)  # type: ignore[attr-defined]
+    assert self_scores(matrix).tolist() == whole.tolist()
+    assert np.allclose(whole, [0.5, 0.0, 1.0, 0.36 + 0.64 + 0.01])

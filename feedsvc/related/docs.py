@@ -40,6 +40,18 @@ class Doc:
         return (Doc, (self.id, self.title, self.text, self.order, self.source))
 
 
+# The text of a placeholder for a document that has text: not empty, so code that asks only whether a document
+# has text gets the right answer; never read as text (a rebuild reloads a document before the near-duplicate
+# rules compare it: feedsvc/related/scoring.py).
+HELD_ELSEWHERE = "\x00"
+
+
+def placeholder(doc: Doc) -> Doc:
+    """The document without its title and text (id, order and site kept; the text says only whether it had one):
+    what a rebuild keeps of a document once it is tokenised."""
+    return Doc(doc.id, "", HELD_ELSEWHERE if doc.text.strip() else "", doc.order, doc.source)
+
+
 class Scored(NamedTuple):
     """A candidate and its score (cosine in 0..1, plus any weak-signal bonus). A tuple: made by the million."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,10 +17,12 @@ import scipy.sparse as sp
 from sparse_dot_topn import sp_matmul_topn
 
 from feedsvc.related import ranking
-from feedsvc.related.docs import Doc, Scored, doc_text
+from feedsvc.related.docs import Doc, Scored, doc_text, placeholder
 from feedsvc.related.signatures import (
+    add_counts,
     compact_keys,
     distinct,
+    merge_counts,
     release_memory,
     self_scores,
     shared_signatures,
@@ -36,9 +37,13 @@ from feedsvc.related.tokens import TokenMode, batch_keys, is_word_pair
 # both above plain TF-IDF's 0.75), not enough to lose the generated pages for (bench/related_quality.py,
 # docs/related.md).
 IDF_POWER = 2.0
-# Terms in more than max(MIN_MAX_DF, MAX_DF_RATIO * n) documents are left out of signatures.
+# Terms in more than max(MIN_MAX_DF, MAX_DF_RATIO * n) documents, n at most MAX_DF_ITEMS, are left out of
+# signatures. The cap stops growing at 100,000 documents: every posted term adds its df to the candidates of
+# each document holding it, so a cap growing with n made the all-pairs work grow like n squared (1,000,000
+# generated items: terms in up to 10,000 documents posted, scoring unfinished after 28 min; bench/README.md).
 MIN_MAX_DF = 1000
 MAX_DF_RATIO = 0.01
+MAX_DF_ITEMS = 100_000
 # Terms in fewer documents than this are left out of a whole-collection index (see bench/related_quality.py).
 MIN_DF = 1
 # With a weak best match, candidates down to this share of it are kept (see feedsvc/related/ranking.py). 0.7, not 0.5:
@@ -66,6 +71,9 @@ TOP_MARGIN = 15
 
 # Documents tokenised together: numpy's per-call overhead is paid per batch instead of per document.
 BATCH = 2000
+# Batches whose term counts are merged together into the collection's in pass 1 (and between memory trims in
+# pass 2): the distinct keys of every batch at once were ~0.9 GB at 1,000,000 items (with their sorted copy).
+MERGE = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,33 +89,40 @@ class RelatedIndex:
     """Signatures of a set of documents: every document's neighbours, or any document's matches."""
 
     def __init__(self, docs: Sequence[Doc], mode: TokenMode = "bigram", max_df: int | None = None,
-                 min_df: int = 1, prior: Prior | None = None, shared_slots: bool = False) -> None:
+                 min_df: int = 1, prior: Prior | None = None, shared_slots: bool = False,
+                 keep_texts: bool = True) -> None:
         """`prior`: the rest of the collection's document frequencies (a crawl's refresh indexes only its new
         items, weighted by the whole collection's idf: stored df plus theirs). `shared_slots`: the index (with
         its prior) is the whole collection, so signature slots go only to terms another document holds (see
-        FULL_NORM); not for an index that is queried with documents outside it."""
+        FULL_NORM); not for an index that is queried with documents outside it. `keep_texts=False`: each
+        document of `docs` (a list, changed in place) becomes its placeholder once tokenised
+        (feedsvc/related/docs.py), so the near-duplicate rules need the texts they read loaded again (the
+        `resolve` of `neighbours_of`)."""
         self.mode: TokenMode = mode
         self.shared_slots = shared_slots
-        self.docs = list(docs)
+        # Without texts kept, the caller's list itself (a rebuild's) gives up each document's text once it is
+        # tokenised: the texts of 1,000,000 items are ~1.6 GB.
+        self.docs = docs if not keep_texts and isinstance(docs, list) else list(docs)
         n = len(self.docs)
         self.ids = np.fromiter((d.id for d in self.docs), dtype=np.int64, count=n)
         self._has_text = np.fromiter((bool(d.text.strip()) for d in self.docs), dtype=bool, count=n)
-        # Pass 1, per batch: compact (row, position in the batch's sorted distinct keys, count) entries.
-        # Tokenising in worker processes (one per core) took ~20% off the index phase's wall time (100,000
-        # generated items, load 3), but the results coming back as pickled arrays raised the parent's peak by
-        # 130-190 MB, past the rebuild's 1 GB budget (bench/README.md).
-        # Worker threads instead: no copies, and numpy's sorts (most of the work) release the GIL.
-        with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
-            compact = list(pool.map(lambda i: compact_keys(self.docs[i : i + BATCH], mode), range(0, n, BATCH)))
-        self.keys = (distinct(np.concatenate([v for *_, v in compact]), overwrite=True) if compact
-                     else np.zeros(0, np.int64))
-        df = np.zeros(len(self.keys), dtype=np.int64)
-        coded: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
-        while compact:
-            rows16, inverse, counts16, vocab = compact.pop(0)
-            cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
-            df += np.bincount(cols, minlength=len(self.keys))
-            coded.append((rows16, cols, counts16))
+        # Pass 1: every term's df, per batch (numpy's per-call cost is paid per batch). Tokenising in worker
+        # processes (one per core) took ~20% off the index phase's wall time (100,000 generated items, load 3),
+        # but the results coming back as pickled arrays raised the parent's peak by 130-190 MB, past the
+        # rebuild's 1 GB budget (bench/README.md). Without texts kept, the batches' terms are not kept either:
+        # pass 2 tokenises again (~6 s per 100,000 items, ~120 s at 1,000,000), as keeping the terms of
+        # 1,000,000 items (6 bytes an entry) beside the texts not yet tokenised took the peak to 3.9 GB.
+        stored: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = [] if keep_texts else None
+        counted: list[tuple[np.ndarray, np.ndarray]] = []
+        self.keys, df = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        for start in range(0, n, BATCH):
+            lengths, inverse, counts16, vocab = self._terms(start, mode)
+            counted.append((vocab, np.bincount(inverse, minlength=len(vocab))))
+            if stored is not None:
+                stored.append((lengths, inverse, counts16, vocab))
+            if len(counted) == MERGE or start + BATCH >= n:
+                self.keys, df = add_counts(self.keys, df, *merge_counts(counted))
+                counted = []
         self.local_df = df
         total = n
         if prior is not None:
@@ -124,7 +139,7 @@ class RelatedIndex:
         lone = is_word_pair(self.keys) & (df < 2) if whole else np.zeros(len(self.keys), dtype=bool)
         self.df = df.astype(np.float32)
         self.idf = ((np.log((total + 1) / (self.df + 1)) + 1.0) ** IDF_POWER).astype(np.float32)
-        self.max_df = max_df if max_df is not None else max(MIN_MAX_DF, int(MAX_DF_RATIO * total))
+        self.max_df = max_df if max_df is not None else max(MIN_MAX_DF, int(MAX_DF_RATIO * min(total, MAX_DF_ITEMS)))
         # Terms more common than that are left out of signatures: they say little about any one document
         # and their long postings lists are what makes comparing everything with everything slow.
         self.idf[self.df > self.max_df] = 0.0
@@ -132,38 +147,35 @@ class RelatedIndex:
         # weight from the terms it shares; a query or a sample of the collection keeps such terms.
         self.idf[self.df < min_df] = 0.0
         self._unseen_idf = (math.log(total + 1) + 1.0) ** IDF_POWER
-        Entries = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-        def sign(batch: int) -> tuple[Entries, Entries | None]:
-            entry, coded[batch] = coded[batch], None  # freed batch by batch, as before the threads
-            assert entry is not None
-            rows16, cols, counts16 = entry
-            start = batch * BATCH
+        ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for batch, start in enumerate(range(0, n, BATCH)):
+            lengths, inverse, counts16, vocab = stored.pop(0) if stored is not None else self._terms(start, mode)
+            cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
+            del inverse
+            if not keep_texts:
+                self.docs[start : start + BATCH] = map(placeholder, self.docs[start : start + BATCH])
+                if batch % MERGE == MERGE - 1:
+                    release_memory()  # the texts let go: the arrays, above glibc's mmap threshold, never reuse them
             weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
-            rows64, size = rows16.astype(np.int64), min(BATCH, n - start)
-            if not whole:
+            size = min(BATCH, n - start)
+            rows64 = np.repeat(np.arange(size, dtype=np.int64), lengths)
+            if whole:
+                # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
+                # later that shares them, a repost above all, finds this one through them.
+                postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
+                (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
+                                                             self.df[cols] >= SHARED_MIN_DF, postable)
+                extra.append((np.bincount(r2, minlength=size).astype(np.int32), c2, v2))
+            else:
                 r, c, v = signatures(rows64, cols, weights, size)
-                return ((r + start).astype(np.int32), c, v), None
-            # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
-            # later that shares them, a repost above all, finds this one through them.
-            postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
-            (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
-                                                         self.df[cols] >= SHARED_MIN_DF, postable)
-            # Rows as int32: the parts of 100,000 items are ~20 million entries, held until `to_csr`.
-            return ((r + start).astype(np.int32), c, v), ((r2 + start).astype(np.int32), c2, v2)
-
-        # Threads again: the per-batch sorts release the GIL.
-        with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
-            signed = list(pool.map(sign, range(len(coded))))
-        ranked = [r for r, _e in signed]
-        extra = [e for _r, e in signed if e is not None]
-        del signed
+            # Rows as counts per row (entries are grouped by row): 4 bytes a row instead of 8 an entry.
+            ranked.append((np.bincount(r, minlength=size).astype(np.int32), c, v))
         if prior is None and lone.any():
             kept = ~lone
             remap = (np.cumsum(kept) - 1).astype(np.int32)
-            for parts in (ranked, extra):
-                for k, (r, c, v) in enumerate(parts):
-                    parts[k] = (r, remap[c], v)  # in place: one part's columns held twice at a time
+            for _lengths, c, _v in ranked + extra:
+                c[:] = remap[c]  # in place: a copy of every part at once would double them
             self.keys, self.local_df = self.keys[kept], self.local_df[kept]
             self.df, self.idf = self.df[kept], self.idf[kept]
         self.matrix = to_csr(ranked, n, len(self.keys))
@@ -173,6 +185,13 @@ class RelatedIndex:
         release_memory()  # before the transposed copy, the index's largest allocation
         self._inverted = sp.csr_matrix(self.matrix.T)
         self._own = self_scores(self.matrix)
+        self._extra_by_term: sp.csr_matrix | None = None
+
+    def _terms(self, start: int, mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The batch of documents from `start`: (terms per document, each entry's position in the batch's
+        sorted distinct keys, count, those keys)."""
+        rows16, inverse, counts16, vocab = compact_keys(self.docs[start : start + BATCH], mode)
+        return np.bincount(rows16, minlength=min(BATCH, len(self.docs) - start)), inverse, counts16, vocab
 
     @classmethod
     def from_matrix(cls, ids: np.ndarray, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,
@@ -190,6 +209,7 @@ class RelatedIndex:
         index._inverted = sp.csr_matrix(matrix.T)
         index._own = self_scores(matrix)
         index.extra = sp.csr_matrix(matrix.shape, dtype=np.float32)
+        index._extra_by_term = None
         return index
 
     @property
@@ -197,6 +217,17 @@ class RelatedIndex:
         """The signatures stored as postings (feedsvc/related/postings.py): the ranked ones plus, in an index
         of the whole collection, the item's heaviest terms no other item holds yet (same scaling)."""
         return sp.csr_matrix(self.matrix + self.extra) if self.extra.nnz else self.matrix
+
+    def posted_terms(self, lo: int, hi: int) -> sp.csr_matrix:
+        """The postings of the terms at columns lo..hi (`posted`, one row per term, its documents' rows in
+        order): slices of the transposed copy the ranking keeps anyway, so writing every term of 1,000,000
+        items needs no whole-collection copy (`posted` and its transpose were ~1 GB each)."""
+        if not self.extra.nnz:
+            return sp.csr_matrix(self._inverted[lo:hi])
+        if self._extra_by_term is None:
+            self._extra_by_term = sp.csr_matrix(self.extra.T)
+        # Disjoint entries of two canonical matrices: the sum is a merge, each term's rows stay in order.
+        return sp.csr_matrix(self._inverted[lo:hi] + self._extra_by_term[lo:hi])
 
     def signature(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """(term keys, unit-length weights) of the document at this row."""
@@ -250,7 +281,9 @@ class RelatedIndex:
             rows = np.asarray(positions[start : start + block], dtype=np.int64)
             ranked = self._best(rows, limit, min_score)
             if resolve is not None:
-                resolve(distinct(ranked.rows[ranked.maybe]))
+                # The documents of the block with a candidate to check too (a rebuild holds placeholders).
+                asked = rows[ranked.maybe.any(axis=1)]
+                resolve(distinct(np.concatenate((ranked.rows[ranked.maybe], asked))))
             for k, row in enumerate(rows.tolist()):
                 yield self.docs[row], *ranking.lists(self.docs, self.docs[row], ranked, k, limit, min_score,
                                                      RELATIVE_CUT)

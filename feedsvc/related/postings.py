@@ -42,22 +42,23 @@ def unpack(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 def term_rows(index: RelatedIndex, rows: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
     """(key, df, postings) for every term of the index, postings from the posted signatures
-    (`RelatedIndex.posted`) of its documents at `rows` (the others,
-    near-duplicates, are not listed), plus the collection row. df is the index's own count of documents
-    holding the term (and the collection row every indexed document), not any prior. A generator, packing
-    a slice of terms at a time: a rebuild writes millions of them."""
-    chosen = np.fromiter(rows, dtype=np.int64)
-    by_term = sp.csc_matrix(index.posted[chosen]) if len(chosen) else sp.csc_matrix((0, len(index.keys)))
-    item_ids = index.ids[chosen] if len(chosen) else np.zeros(0, np.int64)
+    (`RelatedIndex.posted`) of its documents at `rows` (the others, near-duplicates, are not listed), in row
+    order, plus the collection row. df is the index's own count of documents holding the term (and the
+    collection row every indexed document), not any prior. A generator, packing a slice of terms at a time:
+    a rebuild writes millions of them."""
+    listed = np.zeros(len(index.ids), dtype=bool)
+    listed[np.fromiter(rows, dtype=np.int64)] = True
     df = index.local_df
     for lo in range(0, len(index.keys), _TERMS_PER_SLICE):
         hi = min(lo + _TERMS_PER_SLICE, len(index.keys))
-        first, last = by_term.indptr[lo], by_term.indptr[hi]
-        records = np.empty(last - first, dtype=RECORD)
-        records["id"] = item_ids[by_term.indices[first:last]]
-        records["weight"] = by_term.data[first:last]
+        by_term = index.posted_terms(lo, hi)
+        keep = listed[by_term.indices]
+        records = np.empty(int(keep.sum()), dtype=RECORD)
+        records["id"] = index.ids[by_term.indices[keep]]
+        records["weight"] = by_term.data[keep]
         buffer = records.tobytes()
-        bounds = (by_term.indptr[lo : hi + 1] - first) * RECORD.itemsize
+        kept_before = np.concatenate(([0], np.cumsum(keep)))
+        bounds = kept_before[by_term.indptr] * RECORD.itemsize
         # Iterated in C (zip, map): a rebuild yields ~2 million rows.
         blobs = map(buffer.__getitem__, map(slice, bounds[:-1].tolist(), bounds[1:].tolist()))
         yield from zip(index.keys[lo:hi].tolist(), df[lo:hi].astype(np.int64).tolist(), blobs, strict=True)

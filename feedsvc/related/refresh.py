@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -175,13 +175,29 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
                         refreshed=len(refreshed))
 
 
-def _reported(lists: dict[int, list[tuple[int, float]]],
+@dataclass(slots=True)
+class _Written:
+    """What went by on its way to the store: the lists are made as they are written, and not kept."""
+
+    linked: int = 0
+    links: int = 0
+
+    def count(self, lists: Iterator[tuple[int, list[tuple[int, float]]]]
+              ) -> Iterator[tuple[int, list[tuple[int, float]]]]:
+        for item_id, scored in lists:
+            self.linked += 1
+            self.links += len(scored)
+            yield item_id, scored
+
+
+def _reported(lists: Mapping[int, list[tuple[int, float]]],
               report: Progress) -> Iterator[tuple[int, list[tuple[int, float]]]]:
     """The non-empty lists in id order, reporting "write" progress every 5,000 items."""
     ids = sorted(lists)
     for done, item_id in enumerate(ids, start=1):
-        if lists[item_id]:
-            yield item_id, lists[item_id]
+        scored = lists[item_id]
+        if scored:
+            yield item_id, scored
         if done % 5000 == 0 or done == len(ids):
             report("write", done, len(ids))
 
@@ -236,15 +252,21 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
     with session_factory() as session:
         docs = _read_docs(session, report)
         indexes: list[RelatedIndex] = []
+
+        def reload(ids: list[int]) -> list[Doc]:
+            return _to_docs(item_texts(session, ids))
+
+        # `docs` gives up its texts as they are tokenised: only those the near-duplicate rules read are
+        # read again (a few percent of the items).
         lists, dup_of = compute_related(docs, cfg.related.limit, cfg.related.min_score,
                                         site_link_pairs(session), coappearance_counts(session), report,
-                                        on_index=indexes.append)
+                                        on_index=indexes.append, reload=reload)
         report("write", 0, len(lists))
         clear_duplicates(session)
         mark_duplicates(session, dup_of)
-        rewrite_computed_links(session, _reported(lists, report), at)
-        stats = RelatedStats(items=len(docs), linked=sum(1 for v in lists.values() if v),
-                             links=sum(len(v) for v in lists.values()), duplicates=len(dup_of))
+        written = _Written()
+        rewrite_computed_links(session, written.count(_reported(lists, report)), at)
+        stats = RelatedStats(items=len(docs), linked=written.linked, links=written.links, duplicates=len(dup_of))
         # Texts and lists are done with: freed before the terms are packed, the rebuild's last peak of memory.
         index = indexes[0]
         index.docs = []

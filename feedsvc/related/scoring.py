@@ -4,12 +4,15 @@ whole-collection computation the rebuild runs. Pure (no I/O): feedsvc/related/re
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
 
 from feedsvc.related import index as related_index
-from feedsvc.related.boilerplate import remove_boilerplate
-from feedsvc.related.docs import Doc, Scored
+from feedsvc.related.boilerplate import Boilerplate, remove_boilerplate
+from feedsvc.related.docs import Doc, Scored, placeholder
 from feedsvc.related.duplicates import assign_duplicates
 from feedsvc.related.index import RelatedIndex
 
@@ -56,34 +59,106 @@ def related_list(item_id: int, found: Sequence[Scored], limit: int, hidden: set[
     return rescored[:limit]
 
 
+class RelatedLists(Mapping[int, list[tuple[int, float]]]):
+    """Every listed item's related list (item id -> `related_list`), made when asked from the candidates kept
+    as flat arrays. Held as Python lists, 1,000,000 items' candidates and then their lists took ~1.5 GB and
+    ~1.2 GB (tuples, ints and floats of ~100 bytes each); as arrays, 16 bytes a candidate. Iterates in the
+    order of the documents."""
+
+    def __init__(self, ids: np.ndarray, offsets: np.ndarray, found_ids: np.ndarray, found_scores: np.ndarray,
+                 limit: int, hidden: set[int], site_pairs: SitePairs, coappear: Coappearance) -> None:
+        self._ids, self._offsets = ids, offsets  # offsets[k]..offsets[k + 1]: candidates of ids[k]
+        self._found_ids, self._found_scores = found_ids, found_scores
+        self._order = np.argsort(ids, kind="stable")
+        self._limit, self._hidden, self._pairs, self._coappear = limit, hidden, site_pairs, coappear
+
+    def __getitem__(self, item_id: int) -> list[tuple[int, float]]:
+        at = int(np.searchsorted(self._ids, item_id, sorter=self._order))
+        if at == len(self._ids) or self._ids[self._order[at]] != item_id:
+            raise KeyError(item_id)
+        k = int(self._order[at])
+        lo, hi = int(self._offsets[k]), int(self._offsets[k + 1])
+        found = list(map(Scored, self._found_ids[lo:hi].tolist(), self._found_scores[lo:hi].tolist()))
+        return related_list(item_id, found, self._limit, self._hidden, self._pairs, self._coappear)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 def compute_related(docs: list[Doc], limit: int, min_score: float, site_pairs: SitePairs | None = None,
                     coappear: Coappearance | None = None, progress: Progress | None = None,
                     on_index: Callable[[RelatedIndex], None] | None = None,
-                    ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, int]]:
+                    reload: Callable[[list[int]], list[Doc]] | None = None,
+                    ) -> tuple[RelatedLists, dict[int, int]]:
     """Every document's related list and the near-duplicate marks (duplicate id -> original id).
 
     The collection's boilerplate is removed from `docs` first, in place. `on_index` receives the index (the
-    rebuild stores its signatures).
+    rebuild stores its signatures). `reload(ids)`: these documents again, as `docs` held them; given it,
+    each document's text is let go once it is tokenised (`docs` then holds placeholders: feedsvc/related/docs.py)
+    and only the texts the near-duplicate rules read are reloaded, a block at a time: the texts of 1,000,000
+    items are ~1.6 GB.
     """
     report = progress or (lambda phase, done, total: None)
     report("index", 0, len(docs))
-    remove_boilerplate(docs)
-    index = RelatedIndex(docs, min_df=related_index.MIN_DF, shared_slots=True)
+    boilerplate = remove_boilerplate(docs)
+    index = RelatedIndex(docs, min_df=related_index.MIN_DF, shared_slots=True, keep_texts=reload is None)
     if on_index is not None:
         on_index(index)
     report("score", 0, len(docs))
-    found: dict[int, list[Scored]] = {}
+    found_ids: array[int] = array("q")
+    found_scores: array[float] = array("d")
+    offsets: array[int] = array("q", [0])
     dups: dict[int, list[Scored]] = {}
-    for doc, rel, dup in index.neighbours(limit + EXTRA_CANDIDATES, min_score,
-                                          progress=lambda n: report("score", n, len(docs))):
-        found[doc.id] = rel
+    for doc, rel, dup in _neighbours(index, limit + EXTRA_CANDIDATES, min_score, boilerplate, reload,
+                                     lambda n: report("score", n, len(docs))):
+        found_ids.extend([s.id for s in rel])
+        found_scores.extend([s.score for s in rel])
+        offsets.append(len(found_ids))
         if dup:
             dups[doc.id] = dup
     report("finish", 0, len(docs))
     dup_of = assign_duplicates({d.id: d for d in docs}, dups)
     hidden = set(dup_of)
-    pairs, counts = site_pairs or set(), coappear or Counter()
-    # pop as we go: at 100,000 items the candidate lists are a few hundred MB of small objects.
-    lists = {d.id: related_list(d.id, found.pop(d.id, []), limit, hidden, pairs, counts)
-             for d in docs if d.id not in hidden}
+    ids = index.ids
+    listed = ~np.isin(ids, np.fromiter(hidden, dtype=np.int64, count=len(hidden)))
+    starts, stops = np.asarray(offsets, dtype=np.int64)[:-1], np.asarray(offsets, dtype=np.int64)[1:]
+    lengths = (stops - starts)[listed]
+    kept = np.repeat(listed, stops - starts)
+    lists = RelatedLists(ids[listed], np.concatenate(([0], np.cumsum(lengths))),
+                         np.asarray(found_ids, dtype=np.int64)[kept], np.asarray(found_scores)[kept],
+                         limit, hidden, site_pairs or set(), coappear or Counter())
     return lists, dup_of
+
+
+def _neighbours(index: RelatedIndex, limit: int, min_score: float, boilerplate: Boilerplate,
+                reload: Callable[[list[int]], list[Doc]] | None,
+                progress: Callable[[int], None]) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
+    """Every document's (document, related, near-duplicates), in index order; with `reload`, the texts the
+    near-duplicate rules read are reloaded (boilerplate removed again) for each block and let go after it."""
+    if reload is None:
+        yield from index.neighbours(limit, min_score, progress=progress)
+        return
+    loaded: list[int] = []
+
+    def let_go() -> None:
+        for row in loaded:
+            index.docs[row] = placeholder(index.docs[row])
+
+    def resolve(rows: np.ndarray) -> None:
+        let_go()
+        loaded[:] = rows.tolist()  # every row holds a placeholder now
+        texts = reload([index.docs[r].id for r in loaded])
+        boilerplate.strip_docs(texts)
+        by_id = {d.id: d for d in texts}
+        for row in loaded:
+            index.docs[row] = by_id[index.docs[row].id]
+
+    n = len(index)
+    for start in range(0, n, related_index.NEIGHBOUR_BLOCK):
+        stop = min(start + related_index.NEIGHBOUR_BLOCK, n)
+        yield from index.neighbours_of(range(start, stop), limit, min_score, block=stop - start, resolve=resolve)
+        progress(stop)
+    let_go()
