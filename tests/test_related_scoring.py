@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
+from feedsvc.related import index as related_index
 from feedsvc.related.docs import Doc, Scored
 from feedsvc.related.scoring import (
     COAPPEARANCE_BOOST,
@@ -48,7 +51,13 @@ def test_duplicates_are_hidden_and_boosts_only_reorder_similar_items() -> None:
     assert boosted[1][0][0] == 4 and 5 not in {i for i, _ in boosted[1]}
 
 
-def test_texts_let_go_and_reloaded_give_the_same_lists_and_marks() -> None:
+@pytest.mark.parametrize("one_pass_items", [0, 1000], ids=["tokenised twice", "tokenised once"])
+def test_texts_let_go_and_reloaded_give_the_same_lists_and_marks(monkeypatch: pytest.MonkeyPatch,
+                                                                 one_pass_items: int) -> None:
+    # Batches of 2 merged 2 at a time: several windows of pass 1 and texts let go window by window.
+    monkeypatch.setattr(related_index, "BATCH", 2)
+    monkeypatch.setattr(related_index, "MERGE", 2)
+    monkeypatch.setattr(related_index, "ONE_PASS_ITEMS", one_pass_items)
     docs = [*DOCS, Doc(6, "防汛工作部署会议", "", 6.0), Doc(7, "防汛工作部署会议", "", 7.0)]  # title-only twins
     kept_lists, kept_marks = compute_related(list(docs), limit=5, min_score=0.0)
     by_id = {d.id: d for d in docs}

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -74,6 +76,9 @@ BATCH = 2000
 # Batches whose term counts are merged together into the collection's in pass 1 (and between memory trims in
 # pass 2): the distinct keys of every batch at once were ~0.9 GB at 1,000,000 items (with their sorted copy).
 MERGE = 25
+# Up to this many documents an index keeps each batch's terms from pass 1 for pass 2 even when it lets the
+# texts go: tokenising once is ~6 s less per 100,000 items, and the terms (~6 bytes an entry) fit the budget.
+ONE_PASS_ITEMS = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,20 +114,27 @@ class RelatedIndex:
         # Pass 1: every term's df, per batch (numpy's per-call cost is paid per batch). Tokenising in worker
         # processes (one per core) took ~20% off the index phase's wall time (100,000 generated items, load 3),
         # but the results coming back as pickled arrays raised the parent's peak by 130-190 MB, past the
-        # rebuild's 1 GB budget (bench/README.md). Without texts kept, the batches' terms are not kept either:
-        # pass 2 tokenises again (~6 s per 100,000 items, ~120 s at 1,000,000), as keeping the terms of
-        # 1,000,000 items (6 bytes an entry) beside the texts not yet tokenised took the peak to 3.9 GB.
-        stored: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = [] if keep_texts else None
+        # rebuild's 1 GB budget (bench/README.md). Threads instead: no copies, and numpy's sorts (most of the
+        # work) release the GIL. Past ONE_PASS_ITEMS without texts kept, the batches' terms are not kept
+        # either: pass 2 tokenises again (~120 s at 1,000,000 items), as keeping the terms of 1,000,000 items
+        # (6 bytes an entry) beside the texts not yet tokenised took the peak to 3.9 GB.
+        one_pass = keep_texts or n <= ONE_PASS_ITEMS
+        stored: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = [] if one_pass else None
         counted: list[tuple[np.ndarray, np.ndarray]] = []
         self.keys, df = np.zeros(0, np.int64), np.zeros(0, np.int64)
-        for start in range(0, n, BATCH):
-            lengths, inverse, counts16, vocab = self._terms(start, mode)
-            counted.append((vocab, np.bincount(inverse, minlength=len(vocab))))
-            if stored is not None:
-                stored.append((lengths, inverse, counts16, vocab))
-            if len(counted) == MERGE or start + BATCH >= n:
+        starts = range(0, n, BATCH)
+        with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
+            # MERGE batches at a time, so finished batches never pile up ahead of the merge.
+            for window in range(0, len(starts), MERGE):
+                for lengths, inverse, counts16, vocab in pool.map(partial(self._terms, mode=mode),
+                                                                  starts[window : window + MERGE]):
+                    counted.append((vocab, np.bincount(inverse, minlength=len(vocab))))
+                    if stored is not None:
+                        stored.append((lengths, inverse, counts16, vocab))
                 self.keys, df = add_counts(self.keys, df, *merge_counts(counted))
                 counted = []
+                if one_pass and not keep_texts:  # tokenised for good: the window's texts go now
+                    self._let_texts_go(starts[window], starts[window] + MERGE * BATCH)
         self.local_df = df
         total = n
         if prior is not None:
@@ -153,7 +165,7 @@ class RelatedIndex:
             lengths, inverse, counts16, vocab = stored.pop(0) if stored is not None else self._terms(start, mode)
             cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
             del inverse
-            if not keep_texts:
+            if not keep_texts and not one_pass:  # tokenised again just now, for the last time
                 self.docs[start : start + BATCH] = map(placeholder, self.docs[start : start + BATCH])
                 if batch % MERGE == MERGE - 1:
                     release_memory()  # the texts let go: the arrays, above glibc's mmap threshold, never reuse them
@@ -186,6 +198,11 @@ class RelatedIndex:
         self._inverted = sp.csr_matrix(self.matrix.T)
         self._own = self_scores(self.matrix)
         self._extra_by_term: sp.csr_matrix | None = None
+
+    def _let_texts_go(self, start: int, stop: int) -> None:
+        """The documents from `start` to `stop` become placeholders, their texts handed back to the system."""
+        self.docs[start:stop] = map(placeholder, self.docs[start:stop])
+        release_memory()  # the texts' arrays, above glibc's mmap threshold, are never reused otherwise
 
     def _terms(self, start: int, mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The batch of documents from `start`: (terms per document, each entry's position in the batch's
