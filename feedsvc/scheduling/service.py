@@ -190,8 +190,13 @@ class SchedulerService:
         if event.code == EVENT_JOB_SUBMITTED:
             with self._idle:
                 self._in_flight += 1
-        elif event.code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR, EVENT_JOB_MISSED):
-            with self._idle:
-                self._in_flight -= 1
-                self._idle.notify_all()
-        self._store_next_runs()
+        try:
+            self._store_next_runs()
+        finally:
+            # A job counts until its event is handled: `stop()` shuts APScheduler down once nothing is in
+            # flight, and its shutdown holds the job store lock while it joins the worker threads, so a worker
+            # still reading the jobs here (next runs, a retry) would wait for that lock for ever.
+            if event.code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR, EVENT_JOB_MISSED):
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
