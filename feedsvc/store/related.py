@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
@@ -165,14 +165,35 @@ def _link_rows(conn: Any, lists: Iterable[tuple[int, Sequence[tuple[int, float]]
                 yield (from_id, to_id, COMPUTED, float(score), rank, stamp)
 
 
-def _insert_links(conn: Any, rows: Iterable[tuple[Any, ...]], batch: int = 20_000) -> None:
-    # Straight to the driver's executemany as tuples: SQLAlchemy's per-row parameter processing cost 4x more
-    # than the insert itself (a rebuild writes ~1 million links).
+def _insert_links(conn: Any, rows: Iterable[tuple[Any, ...]]) -> None:
+    _insert_rows(conn, f"INSERT INTO related_links ({_LINK_COLUMNS})", 6, rows)
+
+
+def _insert_rows(conn: Any, head: str, width: int, rows: Iterable[tuple[Any, ...]], batch: int = 20_000) -> None:
+    """INSERT these rows of `width` columns (`head` names the table and columns): ~1 million links and ~2 million
+    terms in a rebuild. Straight to the driver as tuples: SQLAlchemy's per-row parameter processing cost 4x more
+    than the insert itself. On SQLite many rows per statement, as many as MAX_PARAMS_PER_STATEMENT parameters
+    allow, on the driver's own cursor: the same values bound, but one statement run per 150 links or 300 terms
+    instead of one per row (903,884 links 1.35 -> 0.86 s, 1.9 million terms 2.46 -> 1.84 s); elsewhere the
+    driver's executemany in batches."""
+    rows = iter(rows)
     mark = _placeholder(conn)
-    sql = f"INSERT INTO related_links ({_LINK_COLUMNS}) VALUES ({', '.join([mark] * 6)})"
-    part = list(islice(rows := iter(rows), batch))
+    one = f"({', '.join([mark] * width)})"
+    if conn.dialect.name == "sqlite":
+        per = MAX_PARAMS_PER_STATEMENT // width
+        many = f"{head} VALUES {', '.join([one] * per)}"
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            while len(values := list(chain.from_iterable(islice(rows, per)))) == per * width:
+                cursor.execute(many, values)
+            if values:
+                cursor.execute(f"{head} VALUES {', '.join([one] * (len(values) // width))}", values)
+        finally:
+            cursor.close()
+        return
+    part = list(islice(rows, batch))
     while part:
-        conn.exec_driver_sql(sql, part)
+        conn.exec_driver_sql(f"{head} VALUES {one}", part)
         part = list(islice(rows, batch))
 
 
@@ -381,6 +402,14 @@ def live_items(session: Session, item_ids: Sequence[int]) -> dict[int, bool]:
     return out
 
 
+@wrap_exceptions
+def missing_items(session: Session, item_ids: Iterable[int]) -> set[int]:
+    """Which of these ids name no stored item (deleted since they were read). One read of every stored id, for a
+    rebuild asking about all of them (100,000 ids: ~30 ms)."""
+    stored = {int(i) for (i,) in session.connection().exec_driver_sql("SELECT id FROM items")}
+    return {i for i in item_ids if i not in stored}
+
+
 def _driver_sql(session: Session) -> tuple[Any, str]:
     """(the connection, its placeholder): term, link and duplicate-mark statements go straight to the driver.
     A crawl of 2,000 items reads and writes ~100,000 terms, and SQLAlchemy's per-parameter processing of IN
@@ -439,11 +468,4 @@ def replace_terms(session: Session, rows: Iterable[tuple[int, int, bytes]]) -> N
     so a generator keeps millions of them out of memory."""
     session.execute(delete(RelatedTerm))
     table = cast(Table, RelatedTerm.__table__)
-    conn = session.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    # Straight to the driver's executemany: millions of rows in a rebuild (see replace_computed_links_many).
-    sql = f'INSERT INTO {table.name} ("key", df, postings) VALUES ({mark}, {mark}, {mark})'
-    batch = list(islice(rows := iter(rows), 20_000))
-    while batch:
-        conn.exec_driver_sql(sql, batch)
-        batch = list(islice(rows, 20_000))
+    _insert_rows(session.connection(), f'INSERT INTO {table.name} ("key", df, postings)', 3, rows)
