@@ -114,7 +114,7 @@ def session_without_fk_checks(session_factory: sessionmaker[Session]) -> Iterato
     """
     with session_factory() as probe:
         engine = probe.get_bind()
-    if engine.dialect.name != "sqlite":
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":  # (a factory bound to a connection: as is)
         with session_factory() as session:
             yield session
         return
