@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from feedsvc.config import parse_config
+from feedsvc.errors import StorageError
 from feedsvc.models import Item
 from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.meta import data_version
@@ -150,3 +151,11 @@ def test_many_links_and_terms_are_written_whole_across_statements(session: Sessi
     assert computed_links(session, ids) == {a: [(b, pytest.approx(s)) for b, s in v] for a, v in lists.items()}
     assert term_df(session, [t[0] for t in terms]) == {key: df for key, df, _ in terms}
     assert term_postings(session, [t[0] for t in terms]) == {key: blob for key, _, blob in terms}
+
+
+def test_a_failed_bulk_insert_is_a_storage_error(session: Session) -> None:
+    store_articles(session, ARTICLES[:2], T0)
+    a, b = sorted(url_ids(session).values())
+    with pytest.raises(StorageError, match="rewrite_computed_links"):
+        rewrite_computed_links(session, [(a, [(b, 0.5), (b, 0.4)])], T0)  # the same link twice
+    session.rollback()

@@ -17,6 +17,7 @@ from itertools import chain, islice
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from feedsvc.models import Appearance, Item, ListingItem, RelatedLink, RelatedTerm
@@ -166,35 +167,38 @@ def _link_rows(conn: Any, lists: Iterable[tuple[int, Sequence[tuple[int, float]]
 
 
 def _insert_links(conn: Any, rows: Iterable[tuple[Any, ...]]) -> None:
-    _insert_rows(conn, f"INSERT INTO related_links ({_LINK_COLUMNS})", 6, rows)
+    _insert_rows(conn, "related_links", _LINK_COLUMNS, rows)
 
 
-def _insert_rows(conn: Any, head: str, width: int, rows: Iterable[tuple[Any, ...]], batch: int = 20_000) -> None:
-    """INSERT these rows of `width` columns (`head` names the table and columns): ~1 million links and ~2 million
-    terms in a rebuild. Straight to the driver as tuples: SQLAlchemy's per-row parameter processing cost 4x more
-    than the insert itself. On SQLite many rows per statement, as many as MAX_PARAMS_PER_STATEMENT parameters
-    allow, on the driver's own cursor: the same values bound, but one statement run per 150 links or 300 terms
-    instead of one per row (903,884 links 1.35 -> 0.86 s, 1.9 million terms 2.46 -> 1.84 s); elsewhere the
-    driver's executemany in batches."""
+def _insert_rows(conn: Any, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """INSERT these rows (tuples of the comma-separated `columns`): ~1 million links and ~2 million terms in a
+    rebuild, so straight to the driver (SQLAlchemy's per-row parameter processing cost 4x more than the insert
+    itself). PostgreSQL: COPY. SQLite: many rows per statement, as many as MAX_PARAMS_PER_STATEMENT parameters
+    allow, the same values bound but one statement run per 150 links or 300 terms instead of one per row (903,884
+    links 1.35 -> 0.86 s, 1.9 million terms 2.46 -> 1.84 s). The driver's errors are raised as SQLAlchemy's, as
+    exec_driver_sql raises them (wrap_exceptions makes them StorageErrors)."""
     rows = iter(rows)
-    mark = _placeholder(conn)
-    one = f"({', '.join([mark] * width)})"
-    if conn.dialect.name == "sqlite":
+    width = columns.count(",") + 1
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = cast(Any, conn.connection.driver_connection).cursor()
+    head = f"INSERT INTO {table} ({columns})"
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        one = f"({', '.join(['?'] * width)})"
         per = MAX_PARAMS_PER_STATEMENT // width
         many = f"{head} VALUES {', '.join([one] * per)}"
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            while len(values := list(chain.from_iterable(islice(rows, per)))) == per * width:
-                cursor.execute(many, values)
-            if values:
-                cursor.execute(f"{head} VALUES {', '.join([one] * (len(values) // width))}", values)
-        finally:
-            cursor.close()
-        return
-    part = list(islice(rows, batch))
-    while part:
-        conn.exec_driver_sql(f"{head} VALUES {one}", part)
-        part = list(islice(rows, batch))
+        while len(values := list(chain.from_iterable(islice(rows, per)))) == per * width:
+            cursor.execute(many, values)
+        if values:
+            cursor.execute(f"{head} VALUES {', '.join([one] * (len(values) // width))}", values)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(head, None, exc, dbapi.Error) from exc
+    finally:
+        cursor.close()
 
 
 @wrap_exceptions
@@ -232,14 +236,7 @@ def rewrite_computed_links(session: Session, lists: Iterable[tuple[int, Sequence
     for index in rebuilt:
         index.drop(conn)
     session.execute(delete(RelatedLink).where(RelatedLink.origin == COMPUTED))
-    rows = _link_rows(conn, lists, at)
-    if conn.dialect.name == "postgresql":
-        cursor = cast(Any, conn.connection.driver_connection).cursor()
-        with cursor.copy(f"COPY related_links ({_LINK_COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        _insert_links(conn, rows)
+    _insert_links(conn, _link_rows(conn, lists, at))
     for index in rebuilt:
         index.create(conn)
 
@@ -467,5 +464,4 @@ def replace_terms(session: Session, rows: Iterable[tuple[int, int, bytes]]) -> N
     """Replace every stored term with these (key, df, postings) rows (a rebuild); rows are consumed in batches,
     so a generator keeps millions of them out of memory."""
     session.execute(delete(RelatedTerm))
-    table = cast(Table, RelatedTerm.__table__)
-    _insert_rows(session.connection(), f'INSERT INTO {table.name} ("key", df, postings)', 3, rows)
+    _insert_rows(session.connection(), cast(Table, RelatedTerm.__table__).name, '"key", df, postings', rows)
