@@ -7,10 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
 
 from feedsvc.errors import StorageError
-from feedsvc.store.db import create_schema, make_engine, schema_revision
+from feedsvc.store.db import (
+    create_schema,
+    make_engine,
+    make_session_factory,
+    schema_revision,
+    session_without_fk_checks,
+)
 
 
 def test_create_schema_is_idempotent(db_url: str) -> None:
@@ -81,3 +88,47 @@ def test_an_up_to_date_database_opens_without_alembic(tmp_path: Path) -> None:
             f"create_schema(make_engine({url!r})); print('alembic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _foreign_keys(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("PRAGMA foreign_keys").scalar() or 0)
+
+
+def test_a_session_without_fk_checks_gives_its_connection_back_with_them_on(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite: checks off inside the block, on again when the connection is pooled again, after a commit or an
+    error in a transaction alike; a connection whose checks cannot be switched back on is discarded."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'fk.db'}", pool_size=1, max_overflow=0)  # one pooled connection
+    create_schema(engine)
+    factory = make_session_factory(engine)
+    dangling = "INSERT INTO related_links VALUES (1, 2, 'computed', 0.5, 1, '2026-01-01 00:00:00')"
+    with session_without_fk_checks(factory) as session:
+        assert session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
+        session.connection().exec_driver_sql(dangling)  # no such items: accepted, unchecked
+        session.rollback()
+    assert _foreign_keys(engine) == 1
+    with pytest.raises(RuntimeError), session_without_fk_checks(factory) as session:
+        session.connection().exec_driver_sql(dangling)
+        raise RuntimeError("the rebuild failed mid-write")
+    assert _foreign_keys(engine) == 1
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM related_links").scalar() == 0
+        with pytest.raises(IntegrityError):
+            connection.exec_driver_sql(dangling)
+        first = connection.connection.dbapi_connection
+    monkeypatch.setattr("feedsvc.store.db._switch_foreign_keys", lambda connection, on: not on)  # switching back on fails
+    with session_without_fk_checks(factory):
+        pass
+    with engine.connect() as connection:
+        assert connection.connection.dbapi_connection is not first  # a new connection, not the unchecked one
+    assert _foreign_keys(engine) == 1
+    engine.dispose()
+
+
+def test_a_session_without_fk_checks_reads_and_writes_on_either_database(db_url: str) -> None:
+    engine = make_engine(db_url)
+    create_schema(engine)
+    with session_without_fk_checks(make_session_factory(engine)) as session:
+        assert session.connection().exec_driver_sql("SELECT count(*) FROM items").scalar() == 0
+    engine.dispose()

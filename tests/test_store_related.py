@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
 from feedsvc.config import parse_config
+from feedsvc.errors import StorageError
 from feedsvc.models import Item
 from feedsvc.store.items import ItemRecord, store_items
 from feedsvc.store.meta import data_version
@@ -15,9 +17,11 @@ from feedsvc.store.related import (
     add_terms,
     clear_duplicates,
     coappearance_counts,
+    computed_links,
     inline_related,
     live_items,
     mark_duplicates,
+    missing_items,
     related_items,
     replace_computed_links_many,
     replace_terms,
@@ -123,3 +127,35 @@ def test_live_items_leave_out_duplicates_and_missing_ids(session: Session) -> No
     ids = sorted(url_ids(session).values())
     mark_duplicates(session, {ids[1]: ids[0]})
     assert live_items(session, [*ids, 10_000]) == {ids[0]: True, ids[2]: True}
+
+
+def test_missing_items_are_the_ids_no_longer_stored(session: Session) -> None:
+    store_articles(session, ARTICLES[:3], T0)
+    ids = sorted(url_ids(session).values())
+    assert missing_items(session, [*ids, 10_000, 10_001]) == {10_000, 10_001}
+    assert missing_items(session, []) == set()
+
+
+def test_many_links_and_terms_are_written_whole_across_statements(session: Session) -> None:
+    """Rows go many to an INSERT on SQLite (150 links, 300 terms): counts that fill several statements and leave a
+    part over come back whole, each link with its rank and score."""
+    records = [ItemRecord(source_id="gw", url=f"http://gw/{n}", title=f"t{n}") for n in range(14)]
+    store_articles(session, [], T0)
+    store_items(session, records, None, T0)
+    ids = sorted(url_ids(session).values())
+    lists = {a: [(b, 1.0 - 0.01 * rank) for rank, b in enumerate(x for x in ids if x != a)] for a in ids}
+    rewrite_computed_links(session, list(lists.items()), T0)  # 14 x 13 = 182 links
+    terms = [(key, key % 7 + 1, key.to_bytes(12, "little")) for key in range(1, 702)]
+    replace_terms(session, terms)
+    session.commit()
+    assert computed_links(session, ids) == {a: [(b, pytest.approx(s)) for b, s in v] for a, v in lists.items()}
+    assert term_df(session, [t[0] for t in terms]) == {key: df for key, df, _ in terms}
+    assert term_postings(session, [t[0] for t in terms]) == {key: blob for key, _, blob in terms}
+
+
+def test_a_failed_bulk_insert_is_a_storage_error(session: Session) -> None:
+    store_articles(session, ARTICLES[:2], T0)
+    a, b = sorted(url_ids(session).values())
+    with pytest.raises(StorageError, match="rewrite_computed_links"):
+        rewrite_computed_links(session, [(a, [(b, 0.5), (b, 0.4)])], T0)  # the same link twice
+    session.rollback()

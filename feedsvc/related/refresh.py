@@ -27,6 +27,7 @@ from feedsvc.related.index import SLACK, Prior, RelatedIndex
 from feedsvc.related.postings import COLLECTION_KEY, candidates, term_rows
 from feedsvc.related.scoring import EXTRA_CANDIDATES, Progress, compute_related, related_list
 from feedsvc.related.signatures import release_memory
+from feedsvc.store.db import session_without_fk_checks
 from feedsvc.store.items import count_items
 from feedsvc.store.related import (
     ItemText,
@@ -38,6 +39,7 @@ from feedsvc.store.related import (
     iter_item_texts,
     live_items,
     mark_duplicates,
+    missing_items,
     recent_item_texts,
     replace_computed_links_many,
     replace_terms,
@@ -245,11 +247,21 @@ def _read_docs(session: Session, report: Progress) -> list[Doc]:
     return docs
 
 
+def _still_stored(lists: Iterator[tuple[int, list[tuple[int, float]]]],
+                  gone: set[int]) -> Iterator[tuple[int, list[tuple[int, float]]]]:
+    """The lists without the items deleted since they were read (from or to); lists left empty are dropped."""
+    for item_id, scored in lists:
+        if item_id not in gone and (kept := [pair for pair in scored if pair[0] not in gone]):
+            yield item_id, kept
+
+
 def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: datetime,
                     progress: Progress | None = None) -> RelatedStats:
-    """Recompute every item's related list and every near-duplicate mark, in one transaction."""
+    """Recompute every item's related list and every near-duplicate mark, in one transaction. Items deleted while
+    it runs are left out of what it writes."""
     report = progress or (lambda phase, done, total: None)
-    with session_factory() as session:
+    # SQLite's foreign-key checks are off for the rebuild's connection: the ids written are checked once below.
+    with session_without_fk_checks(session_factory) as session:
         docs = _read_docs(session, report)
         indexes: list[RelatedIndex] = []
 
@@ -262,13 +274,18 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
                                         site_link_pairs(session), coappearance_counts(session), report,
                                         on_index=indexes.append, reload=reload)
         report("write", 0, len(lists))
+        index = indexes[0]
         clear_duplicates(session)
+        # That first write took SQLite's write lock: no other connection deletes an item until the commit, so
+        # the items still stored now are those stored at the commit, and only links and marks between them
+        # are written (what the foreign keys would otherwise have checked, row by row).
+        gone = missing_items(session, index.ids.tolist())
+        dup_of = {dup: original for dup, original in dup_of.items() if dup not in gone and original not in gone}
         mark_duplicates(session, dup_of)
-        written = _Written()
-        rewrite_computed_links(session, written.count(_reported(lists, report)), at)
+        written, ordered = _Written(), _reported(lists, report)
+        rewrite_computed_links(session, written.count(_still_stored(ordered, gone) if gone else ordered), at)
         stats = RelatedStats(items=len(docs), linked=written.linked, links=written.links, duplicates=len(dup_of))
         # Texts and lists are done with: freed before the terms are packed, the rebuild's last peak of memory.
-        index = indexes[0]
         index.docs = []
         del docs, lists
         release_memory()
