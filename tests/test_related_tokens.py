@@ -40,6 +40,14 @@ def test_neighbouring_words_make_a_pair_term_skipping_stopwords_not_crossing_lin
     assert len(term_counts("wall\nstreet")) == 2
 
 
+def test_words_with_apostrophes_are_read_as_the_word_pattern_reads_them() -> None:
+    """Words are split on bytes no word holds; a token with apostrophes is one word, part of one, or two."""
+    assert term_counts("'quoted' it's") == term_counts("quoted it's")
+    assert {word_key("rock'n"), word_key("roll")} <= set(term_counts("rock'n'roll"))
+    assert len(term_counts("rock'n'roll")) == 3 and term_counts("' '' x") == term_counts("x")
+    assert term_counts("wall|street") == term_counts("wall street") != term_counts("wall\nstreet")  # '|' is no line
+
+
 def test_jieba_mode_gives_word_keys_apart_from_bigrams() -> None:
     words = term_counts("防汛工作", mode="jieba")
     assert len(words) == 2 and all(k >= 1 << 39 for k in words)  # 防汛, 工作
