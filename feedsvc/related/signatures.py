@@ -100,16 +100,6 @@ def add_counts(keys: np.ndarray, counts: np.ndarray, more_keys: np.ndarray,
     return np.insert(keys, at[new], more_keys[new]), np.insert(counts, at[new], more_counts[new])
 
 
-def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct values, index of each value among them): np.unique's sort path, without its overhead."""
-    order = np.argsort(values)  # stable or not, equal values get the same index
-    ordered = values[order]
-    new = np.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else np.zeros(0, bool)
-    inverse = np.empty(len(values), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return ordered[new], inverse
-
-
 def compact_keys(docs: Sequence[Doc], mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A batch of documents as compact entries, grouped by document: (terms per document, each entry's
     position in the batch's sorted distinct keys int32, count uint16, those keys); 6 bytes an entry, so
