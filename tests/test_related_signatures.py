@@ -15,7 +15,7 @@ from feedsvc.related.signatures import (
     self_scores,
     shared_signatures,
     signatures,
-    sorted_unique,
+    small_pages,
     to_csr,
 )
 
@@ -49,17 +49,14 @@ def test_shared_terms_are_ranked_and_the_heaviest_others_only_posted() -> None:
     rows = np.zeros(3, dtype=np.int64)
     cols = np.array([1, 2, 3])
     weights = np.array([3.0, 4.0, 12.0], np.float32)
-    (r, c, w), (r2, c2, w2) = shared_signatures(rows, cols, weights, 1, shared=np.array([True, True, False]),
-                                                postable=np.array([True, True, True]))
+    (r, c, w), (r2, c2, w2) = shared_signatures(rows, cols, weights, 1, shared=np.array([False, True, True, False]),
+                                                postable=np.ones(4, dtype=bool))
     assert list(c) == [2, 1] and np.allclose(w, [4 / 13, 3 / 13])
     assert list(c2) == [3] and np.allclose(w2, [12 / 13]) and list(r2) == [0]
 
 
-def test_distinct_keys_and_their_positions_match_numpy() -> None:
+def test_distinct_keys_match_numpy() -> None:
     values = np.array([9, 3, 9, 1, 3, 7], dtype=np.int64)
-    keys, inverse = sorted_unique(values)
-    expected_keys, expected_inverse = np.unique(values, return_inverse=True)
-    assert list(keys) == list(expected_keys) and list(inverse) == list(expected_inverse)
     assert list(distinct(values)) == [1, 3, 7, 9] and len(distinct(np.zeros(0, np.int64))) == 0
     release_memory()  # a no-op where the C library has no malloc_trim; must never fail
 
@@ -76,6 +73,26 @@ def test_counts_merged_per_part_and_added_up_match_counting_everything_at_once()
         for key, count in zip(part_keys.tolist(), part_counts.tolist(), strict=True):
             expected[key] = expected.get(key, 0) + count
     assert keys.tolist() == sorted(expected) and counts.tolist() == [expected[k] for k in sorted(expected)]
+
+
+def test_counts_too_large_to_pack_beside_their_keys_are_merged_the_same() -> None:
+    keys = np.array([5, 1, 9], dtype=np.int64)
+    small = merge_counts([(keys, np.array([1, 2, 3])), (keys[:2], np.array([4, 5]))])
+    large = merge_counts([(keys, np.array([1, 2, 3]) << 40), (keys[:2], np.array([4, 5]) << 40)])
+    assert small[0].tolist() == large[0].tolist() == [1, 5, 9]
+    assert small[1].tolist() == [7, 5, 3] and large[1].tolist() == [7 << 40, 5 << 40, 3 << 40]
+
+
+def test_small_pages_gives_numpy_its_setting_back() -> None:
+    toggle = np._core.multiarray._set_madvise_hugepage  # type: ignore[attr-defined]
+    before = toggle(True)
+    try:
+        with small_pages():
+            assert toggle(False) is False  # off inside
+            assert np.ones(1 << 20).sum() == 1 << 20
+        assert toggle(True) is True  # back on after
+    finally:
+        toggle(before)
 
 
 def test_self_scores_by_slices_of_rows_are_those_of_the_whole(monkeypatch: object) -> None:

@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 
-from feedsvc.related.tokens import batch_keys, normalize, stem, term_counts, word_key
+import numpy as np
+
+from feedsvc.related.tokens import batch_keys, batch_vocabulary, normalize, stem, term_counts, word_key
 
 
 def pair(a: str, b: str = "") -> int:
@@ -38,6 +40,14 @@ def test_neighbouring_words_make_a_pair_term_skipping_stopwords_not_crossing_lin
     assert len(term_counts("wall\nstreet")) == 2
 
 
+def test_words_with_apostrophes_are_read_as_the_word_pattern_reads_them() -> None:
+    """Words are split on bytes no word holds; a token with apostrophes is one word, part of one, or two."""
+    assert term_counts("'quoted' it's") == term_counts("quoted it's")
+    assert {word_key("rock'n"), word_key("roll")} <= set(term_counts("rock'n'roll"))
+    assert len(term_counts("rock'n'roll")) == 3 and term_counts("' '' x") == term_counts("x")
+    assert term_counts("wall|street") == term_counts("wall street") != term_counts("wall\nstreet")  # '|' is no line
+
+
 def test_jieba_mode_gives_word_keys_apart_from_bigrams() -> None:
     words = term_counts("防汛工作", mode="jieba")
     assert len(words) == 2 and all(k >= 1 << 39 for k in words)  # 防汛, 工作
@@ -52,6 +62,18 @@ def test_a_batch_gives_each_text_its_own_terms() -> None:
     for row, text in enumerate(texts):
         mine = rows == row
         assert dict(zip(keys[mine].tolist(), counts[mine].astype(int).tolist(), strict=True)) == term_counts(text)
+
+
+def test_a_batch_against_its_distinct_keys_gives_the_same_entries_in_the_same_order() -> None:
+    """One sort by key gives the entries and the batch's keys; they come back in batch_keys's order (by text,
+    then key), which signatures depend on (ties among equal weights)."""
+    texts = [normalize(t) for t in ("防汛工作 markets", "", "工作安排 Tax tax markets", "markets 党 防汛", "党")]
+    rows, keys, counts = batch_keys(texts)
+    lengths, inverse, vocab_counts, vocab = batch_vocabulary(texts)
+    assert vocab.tolist() == sorted(set(keys.tolist()))
+    assert lengths.tolist() == np.bincount(rows, minlength=len(texts)).tolist()
+    assert vocab[inverse].tolist() == keys.tolist() and vocab_counts.tolist() == counts.astype(int).tolist()
+    assert [len(a) for a in batch_vocabulary([])] == [0, 0, 0, 0]
 
 
 def test_term_keys_are_the_same_in_every_process() -> None:

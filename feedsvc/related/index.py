@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
+from itertools import islice
 
 import numpy as np
 import scipy.sparse as sp
@@ -79,6 +80,15 @@ MERGE = 25
 # Up to this many documents an index keeps each batch's terms from pass 1 for pass 2 even when it lets the
 # texts go: tokenising once is ~6 s less per 100,000 items, and the terms (~6 bytes an entry) fit the budget.
 ONE_PASS_ITEMS = 250_000
+# Batches waiting or being tokenised per thread in pass 1.
+LOOKAHEAD = 3
+
+
+# A batch's terms: (distinct terms per document, each entry's position among the batch's sorted distinct keys,
+# count, those keys); see signatures.compact_keys.
+Terms = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# Signature entries of a batch: (entries per document, columns, weights).
+Part = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,22 +129,8 @@ class RelatedIndex:
         # either: pass 2 tokenises again (~120 s at 1,000,000 items), as keeping the terms of 1,000,000 items
         # (6 bytes an entry) beside the texts not yet tokenised took the peak to 3.9 GB.
         one_pass = keep_texts or n <= ONE_PASS_ITEMS
-        stored: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = [] if one_pass else None
-        counted: list[tuple[np.ndarray, np.ndarray]] = []
-        self.keys, df = np.zeros(0, np.int64), np.zeros(0, np.int64)
-        starts = range(0, n, BATCH)
-        with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
-            # MERGE batches at a time, so finished batches never pile up ahead of the merge.
-            for window in range(0, len(starts), MERGE):
-                for lengths, inverse, counts16, vocab in pool.map(partial(self._terms, mode=mode),
-                                                                  starts[window : window + MERGE]):
-                    counted.append((vocab, np.bincount(inverse, minlength=len(vocab))))
-                    if stored is not None:
-                        stored.append((lengths, inverse, counts16, vocab))
-                self.keys, df = add_counts(self.keys, df, *merge_counts(counted))
-                counted = []
-                if one_pass and not keep_texts:  # tokenised for good: the window's texts go now
-                    self._let_texts_go(starts[window], starts[window] + MERGE * BATCH)
+        stored: list[Terms | None] | None = [] if one_pass else None
+        self.keys, df = self._count_terms(mode, stored, let_go=one_pass and not keep_texts)
         self.local_df = df
         total = n
         if prior is not None:
@@ -159,30 +155,9 @@ class RelatedIndex:
         # weight from the terms it shares; a query or a sample of the collection keeps such terms.
         self.idf[self.df < min_df] = 0.0
         self._unseen_idf = (math.log(total + 1) + 1.0) ** IDF_POWER
-        ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        extra: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for batch, start in enumerate(range(0, n, BATCH)):
-            lengths, inverse, counts16, vocab = stored.pop(0) if stored is not None else self._terms(start, mode)
-            cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
-            del inverse
-            if not keep_texts and not one_pass:  # tokenised again just now, for the last time
-                self.docs[start : start + BATCH] = map(placeholder, self.docs[start : start + BATCH])
-                if batch % MERGE == MERGE - 1:
-                    release_memory()  # the texts let go: the arrays, above glibc's mmap threshold, never reuse them
-            weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
-            size = min(BATCH, n - start)
-            rows64 = np.repeat(np.arange(size, dtype=np.int64), lengths)
-            if whole:
-                # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
-                # later that shares them, a repost above all, finds this one through them.
-                postable = ~lone[cols] if prior is None else np.ones(len(cols), dtype=bool)
-                (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size,
-                                                             self.df[cols] >= SHARED_MIN_DF, postable)
-                extra.append((np.bincount(r2, minlength=size).astype(np.int32), c2, v2))
-            else:
-                r, c, v = signatures(rows64, cols, weights, size)
-            # Rows as counts per row (entries are grouped by row): 4 bytes a row instead of 8 an entry.
-            ranked.append((np.bincount(r, minlength=size).astype(np.int32), c, v))
+        shared = self.df >= SHARED_MIN_DF if whole else None
+        postable = ~lone if prior is None else np.ones(len(self.keys), dtype=bool)
+        ranked, extra = self._sign(mode, stored, shared, postable)
         if prior is None and lone.any():
             kept = ~lone
             remap = (np.cumsum(kept) - 1).astype(np.int32)
@@ -199,16 +174,95 @@ class RelatedIndex:
         self._own = self_scores(self.matrix)
         self._extra_by_term: sp.csr_matrix | None = None
 
+    def _count_terms(self, mode: TokenMode, stored: list[Terms | None] | None,
+                     let_go: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Pass 1: (sorted distinct term keys, their df) of every document; each batch's terms appended to
+        `stored` if given; with `let_go`, the texts of the batches counted become placeholders, MERGE
+        batches at a time."""
+        n = len(self.docs)
+        keys, df = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        counted: list[tuple[np.ndarray, np.ndarray]] = []
+        starts = iter(range(0, n, BATCH))
+        threads = _threads() if n > BATCH else 1
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            # A few batches ahead, so the pool tokenises on while this thread merges counts (MERGE batches'
+            # worth: merging after the pool had drained left a core idle for ~2 s of 100,000 items); few, so
+            # finished batches never pile up ahead of the merge.
+            ahead = deque(pool.submit(self._terms, start, mode) for start in islice(starts, LOOKAHEAD * threads))
+            done = window = 0
+            while ahead:
+                lengths, inverse, counts16, vocab, counts = ahead.popleft().result()
+                ahead.extend(pool.submit(self._terms, start, mode) for start in islice(starts, 1))
+                counted.append((vocab, counts))
+                if stored is not None:
+                    stored.append((lengths, inverse, counts16, vocab))
+                done = min(done + BATCH, n)
+                if len(counted) == MERGE or not ahead:
+                    keys, df = add_counts(keys, df, *merge_counts(counted))
+                    counted = []
+                    if let_go:  # tokenised for good: the window's texts go now
+                        self._let_texts_go(window, done)
+                    window = done
+        return keys, df
+
+    def _sign(self, mode: TokenMode, stored: list[Terms | None] | None, shared: np.ndarray | None,
+              postable: np.ndarray) -> tuple[list[Part], list[Part]]:
+        """Pass 2: every batch's (ranked, posted-only) signature parts (see `_signature_part`), in batch order,
+        from the terms `stored` in pass 1 (each let go once used) or, without them, tokenised again (the texts
+        then become placeholders). In threads: numpy's work on a batch's entries releases the GIL."""
+        n = len(self.docs)
+        ranked: list[Part] = []
+        extra: list[Part] = []
+
+        def part(batch: int) -> tuple[Part, Part | None]:
+            start = batch * BATCH
+            if stored is not None:
+                terms, stored[batch] = stored[batch], None
+                assert terms is not None  # each batch is signed once
+            else:  # tokenised again, for the last time: the texts go now
+                terms = self._terms(start, mode)[:4]
+                self.docs[start : start + BATCH] = map(placeholder, self.docs[start : start + BATCH])
+            return self._signature_part(terms, min(BATCH, n - start), shared, postable)
+
+        with ThreadPoolExecutor(max_workers=_threads() if n > BATCH else 1) as pool:
+            for batch, (ranked_part, extra_part) in enumerate(pool.map(part, range(-(-n // BATCH)))):
+                ranked.append(ranked_part)
+                if extra_part is not None:
+                    extra.append(extra_part)
+                if stored is None and batch % MERGE == MERGE - 1:
+                    release_memory()  # the texts let go: the arrays, above glibc's mmap threshold, never reuse them
+        return ranked, extra
+
+    def _signature_part(self, terms: Terms, size: int, shared: np.ndarray | None,
+                        postable: np.ndarray) -> tuple[Part, Part | None]:
+        """A batch's (ranked, posted-only) signature entries from its terms, as (entries per row, columns,
+        weights); with `shared` (a mask over terms: the index is the whole collection), slots go only to
+        shared terms and the `postable` rest of the heaviest are posted, else (None) all are ranked."""
+        lengths, inverse, counts16, vocab = terms
+        cols = np.searchsorted(self.keys, vocab).astype(np.int32)[inverse]  # sorted lookups: fast
+        del inverse
+        weights = (1.0 + np.log(counts16.astype(np.float32))) * self.idf[cols]
+        rows64 = np.repeat(np.arange(size, dtype=np.int64), lengths)
+        extra = None
+        if shared is not None:
+            # What is posted keeps the heaviest terms, held by others or not (yet): an item crawled
+            # later that shares them, a repost above all, finds this one through them.
+            (r, c, v), (r2, c2, v2) = shared_signatures(rows64, cols, weights, size, shared, postable)
+            extra = (np.bincount(r2, minlength=size).astype(np.int32), c2, v2)
+        else:
+            r, c, v = signatures(rows64, cols, weights, size)
+        # Rows as counts per row (entries are grouped by row): 4 bytes a row instead of 8 an entry.
+        return (np.bincount(r, minlength=size).astype(np.int32), c, v), extra
+
     def _let_texts_go(self, start: int, stop: int) -> None:
         """The documents from `start` to `stop` become placeholders, their texts handed back to the system."""
         self.docs[start:stop] = map(placeholder, self.docs[start:stop])
         release_memory()  # the texts' arrays, above glibc's mmap threshold, are never reused otherwise
 
-    def _terms(self, start: int, mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The batch of documents from `start`: (terms per document, each entry's position in the batch's
-        sorted distinct keys, count, those keys)."""
-        rows16, inverse, counts16, vocab = compact_keys(self.docs[start : start + BATCH], mode)
-        return np.bincount(rows16, minlength=min(BATCH, len(self.docs) - start)), inverse, counts16, vocab
+    def _terms(self, start: int, mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The batch of documents from `start`: its Terms and each of its keys' df in the batch."""
+        lengths, inverse, counts16, vocab = compact_keys(self.docs[start : start + BATCH], mode)
+        return lengths, inverse, counts16, vocab, np.bincount(inverse, minlength=len(vocab))
 
     @classmethod
     def from_matrix(cls, ids: np.ndarray, docs: Sequence[Doc], has_text: np.ndarray, keys: np.ndarray,

@@ -15,6 +15,7 @@ from feedsvc.related.boilerplate import Boilerplate, remove_boilerplate
 from feedsvc.related.docs import Doc, Scored, placeholder
 from feedsvc.related.duplicates import assign_duplicates
 from feedsvc.related.index import RelatedIndex
+from feedsvc.related.signatures import small_pages
 
 # Weak signals, added only to candidates already similar in content, so they reorder close calls but never
 # make an unrelated item related: the site's own lists are mostly its latest items, and co-listing in a
@@ -88,6 +89,7 @@ class RelatedLists(Mapping[int, list[tuple[int, float]]]):
         return len(self._ids)
 
 
+@small_pages()  # the rebuild's arrays are short-lived: see small_pages
 def compute_related(docs: list[Doc], limit: int, min_score: float, site_pairs: SitePairs | None = None,
                     coappear: Coappearance | None = None, progress: Progress | None = None,
                     on_index: Callable[[RelatedIndex], None] | None = None,

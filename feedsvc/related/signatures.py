@@ -6,13 +6,15 @@ them, and the memory the temporaries leave behind. Pure numpy and scipy, no I/O.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from feedsvc.related.docs import Doc, doc_text
-from feedsvc.related.tokens import TokenMode, batch_keys
+from feedsvc.related.tokens import KEY_BITS, TokenMode, batch_vocabulary
 
 # Terms kept per document vector: 128 is within 0.005 of keeping every term on real text, where 64 loses
 # 0.03 (20 Newsgroups, bench/related_quality.py); it bounds the all-pairs work at 100,000 items.
@@ -35,6 +37,25 @@ except OSError:  # pragma: no cover - a platform without a loadable C library
     _LIBC = None
 
 
+@contextmanager
+def small_pages() -> Iterator[None]:
+    """Arrays made inside get no transparent huge pages. numpy asks the kernel for huge pages for every array
+    of 4 MB or more, and each fresh one is zeroed in full when first touched: a rebuild of 100,000 items
+    makes some 5 GB of short-lived arrays, and that zeroing took half the index phase's CPU on the 2-core
+    machine (index phase 14 -> 9 s). The matrices the products read at random did not score faster on huge
+    pages (within the noise) and cost ~4 s more to make (bench/README.md). Process-wide while inside (not
+    for nested use from several threads); a no-op where numpy has no such setting."""
+    toggle: Any = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
+    if toggle is None:  # pragma: no cover - a numpy without the setting
+        yield
+        return
+    before = toggle(False)
+    try:
+        yield
+    finally:
+        toggle(before)
+
+
 def distinct(values: np.ndarray, overwrite: bool = False) -> np.ndarray:
     """The sorted distinct values; `overwrite`: sort `values` itself instead of a copy (a rebuild's vocabulary
     of every batch, ~120 MB at 100,000 items, is not held twice)."""
@@ -50,8 +71,18 @@ def merge_counts(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.nda
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     keys = np.concatenate([k for k, _c in parts])
     counts = np.concatenate([c for _k, c in parts]).astype(np.int64)
-    order = np.argsort(keys, kind="stable")
-    keys, counts = keys[order], counts[order]
+    count_bits = 63 - KEY_BITS
+    if len(keys) and keys.min() >= 0 and keys.max() >> KEY_BITS == 0 and counts.max() >> count_bits == 0:
+        # Term keys with their counts in the low bits, sorted as plain integers: numpy's vectorised sort,
+        # several times faster than an argsort and two gathers (the order among equal keys does not matter).
+        packed = (keys << count_bits) | counts
+        del keys, counts
+        packed.sort()
+        keys, counts = packed >> count_bits, packed & ((1 << count_bits) - 1)
+        del packed
+    else:
+        order = np.argsort(keys)
+        keys, counts = keys[order], counts[order]
     first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.zeros(0, np.int64)
     return keys[first], (np.add.reduceat(counts, first) if len(keys) else counts)
 
@@ -69,22 +100,12 @@ def add_counts(keys: np.ndarray, counts: np.ndarray, more_keys: np.ndarray,
     return np.insert(keys, at[new], more_keys[new]), np.insert(counts, at[new], more_counts[new])
 
 
-def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct values, index of each value among them): np.unique's sort path, without its overhead."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    new = np.concatenate(([True], ordered[1:] != ordered[:-1])) if len(ordered) else np.zeros(0, bool)
-    inverse = np.empty(len(values), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return ordered[new], inverse
-
-
 def compact_keys(docs: Sequence[Doc], mode: TokenMode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A batch of documents as compact entries: (row int16, position in the batch's sorted distinct keys
-    int32, count uint16, those keys); 8 bytes an entry, so 100,000 long items stay within a few hundred MB."""
-    rows, keys, counts = batch_keys([doc_text(d) for d in docs], mode)
-    vocab, inverse = sorted_unique(keys)
-    return (rows.astype(np.int16), inverse.astype(np.int32), np.minimum(counts, 65535).astype(np.uint16), vocab)
+    """A batch of documents as compact entries, grouped by document: (terms per document, each entry's
+    position in the batch's sorted distinct keys int32, count uint16, those keys); 6 bytes an entry, so
+    100,000 long items stay within a few hundred MB."""
+    lengths, inverse, counts, vocab = batch_vocabulary([doc_text(d) for d in docs], mode)
+    return lengths, inverse.astype(np.int32), np.minimum(counts, 65535).astype(np.uint16), vocab
 
 
 def signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int,
@@ -115,15 +136,17 @@ def shared_signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n
                        postable: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
                                                       tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(ranked, extra) entries, grouped by row, weights scaled by the length of the whole row: ranked = the
-    SIGNATURE_TERMS heaviest `shared` entries of each row; extra = those among the SIGNATURE_TERMS heaviest
-    `postable` ones that are not ranked (posted, not ranked). One sort for both."""
-    keep = weights > 0
-    rows, cols, weights, shared, postable = rows[keep], cols[keep], weights[keep], shared[keep], postable[keep]
-    norms = np.sqrt(np.bincount(rows, weights=weights.astype(np.float64) ** 2, minlength=n_rows))
-    if len(weights):
-        order = np.argsort(rows + (1.0 - weights / (float(weights.max()) * 1.000001)))
-        rows, cols, weights, shared, postable = (rows[order], cols[order], weights[order], shared[order],
-                                                 postable[order])
+    SIGNATURE_TERMS heaviest entries of each row whose column is `shared` (a mask over columns); extra = those
+    among the SIGNATURE_TERMS heaviest `postable` ones that are not ranked (posted, not ranked). One sort for
+    both."""
+    keep = np.flatnonzero(weights > 0)
+    kept_rows, kept = rows[keep], weights[keep]
+    norms = np.sqrt(np.bincount(kept_rows, weights=kept.astype(np.float64) ** 2, minlength=n_rows))
+    if len(kept):
+        # Positions in the arrays given, so only the sorted entries are gathered (a rebuild sorts ~30 million).
+        keep = keep[np.argsort(kept_rows + (1.0 - kept / (float(kept.max()) * 1.000001)))]
+    del kept_rows, kept
+    rows, cols, weights = rows[keep], cols[keep], weights[keep]
     scaled = (weights / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
     first = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_rows))[:-1]))
 
@@ -131,8 +154,8 @@ def shared_signatures(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n
         before = np.cumsum(mask) - mask  # masked entries before each entry, then before its row's first
         return np.asarray(mask & ((before - before[first[rows]]) < SIGNATURE_TERMS), dtype=bool)
 
-    ranked = heaviest(shared)
-    extra = heaviest(postable) & ~ranked
+    ranked = heaviest(shared[cols])
+    extra = heaviest(postable[cols]) & ~ranked
     return (rows[ranked], cols[ranked], scaled[ranked]), (rows[extra], cols[extra], scaled[extra])
 
 

@@ -133,26 +133,87 @@ def word_key(word: str) -> int:
     return _WORD_BASE | (stable_hash(stem(word)) & (_WORD_BASE - 1))
 
 
-class _WordKeys(dict[str, int]):
-    """word -> key, filled on first sight; lookups stay in C via map(__getitem__)."""
+# A text's words are found by bytes.split, in C, instead of _WORD_RE.findall (three times as fast): encoded as
+# ASCII (other characters as '?'), every byte no word holds becomes a space and a line break a token of its own
+# ("|", a space before). No match of _WORD_RE holds such a byte, so the tokens between them, each read as
+# _WORD_RE reads it, give its matches in its order; nearly every token is one match.
+_WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789'\n" else 32 for c in range(256))
+_LINE_TOKEN = b"|"
+# The key `_TokenKeys` gives a token that is not one match ("rock'n'roll", a lone "'"): read again with _WORD_RE.
+_SPLIT = -2
 
-    def __missing__(self, word: str) -> int:
+
+def _tokens(text: str) -> list[bytes]:
+    return text.encode("ascii", "replace").translate(_WORD_BYTES).replace(b"\n", b" | ").split()
+
+
+def _token_matches(token: bytes) -> list[str]:
+    return ["\n"] if token == _LINE_TOKEN else _WORD_RE.findall(token.decode())
+
+
+class _TokenKeys(dict[bytes, int]):
+    """token -> key of its one match (`_SPLIT` if it has not one), filled on first sight; lookups stay in C via
+    map(__getitem__)."""
+
+    def __missing__(self, token: bytes) -> int:
         if len(self) > 500_000:
             self.clear()
-        key = self[word] = word_key(word)
+        found = _token_matches(token)
+        key = self[token] = word_key(found[0]) if len(found) == 1 else _SPLIT
         return key
 
 
-_word_keys = _WordKeys()
+_token_keys = _TokenKeys()
+# Which characters are CJK (those of _CJK_RANGES), by code point; one past the last stands for any code above.
+_CJK_TABLE = np.zeros(max(hi for _lo, hi in _CJK_RANGES) + 2, dtype=bool)
+for _lo, _hi in _CJK_RANGES:
+    _CJK_TABLE[_lo : _hi + 1] = True
 
 
 def batch_keys(texts: Sequence[str], mode: TokenMode = "bigram") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, term key, count) for every distinct term of every (normalised) text, sorted by row then key."""
     if not texts:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    word_lists = [_WORD_RE.findall(t) for t in texts]
-    words = np.fromiter(map(_word_keys.__getitem__, chain.from_iterable(word_lists)), dtype=np.int64)
-    word_rows = np.repeat(np.arange(len(texts), dtype=np.int64), [len(w) for w in word_lists])
+    rows, keys = _occurrences(texts, mode)
+    combined, counts = np.unique((rows << KEY_BITS) | keys, return_counts=True)
+    return combined >> KEY_BITS, combined & ((1 << KEY_BITS) - 1), counts.astype(np.float32)
+
+
+def batch_vocabulary(texts: Sequence[str], mode: TokenMode = "bigram",
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`batch_keys`'s entries (same order) against the batch's sorted distinct keys: (distinct terms per text,
+    each entry's position among those keys, count, the keys).
+
+    One sort of the occurrences by key, then row, gives both the entries and the keys; a stable sort by
+    row (a radix sort: rows are small integers) puts the entries in `batch_keys`'s order. Sorting by row
+    first and then every entry's key again for the keys took three times as long (bench/README.md)."""
+    if not texts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rows, keys = _occurrences(texts, mode)
+    row_bits = max(1, (len(texts) - 1).bit_length())
+    if row_bits + KEY_BITS > 63:  # pragma: no cover - a batch of over 4 million texts
+        row_keys, entry_keys, counts = batch_keys(texts, mode)
+        vocab, inverse = np.unique(entry_keys, return_inverse=True)
+        return np.bincount(row_keys, minlength=len(texts)), inverse, counts.astype(np.int64), vocab
+    packed = (keys << row_bits) | rows
+    del rows, keys
+    packed.sort()
+    first = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1]))) if len(packed) else packed
+    counts = np.diff(np.append(first, len(packed)))
+    entries = packed[first]
+    del packed, first
+    entry_rows = entries & ((1 << row_bits) - 1)
+    entry_keys = entries >> row_bits
+    new = np.concatenate(([True], entry_keys[1:] != entry_keys[:-1])) if len(entry_keys) else np.zeros(0, bool)
+    vocab = entry_keys[new]
+    inverse = np.cumsum(new) - 1
+    order = np.argsort(entry_rows.astype(np.int16 if row_bits < 16 else np.int64), kind="stable")
+    return np.bincount(entry_rows, minlength=len(texts)), inverse[order], counts[order], vocab
+
+
+def _occurrences(texts: Sequence[str], mode: TokenMode) -> tuple[np.ndarray, np.ndarray]:
+    """(row, term key) of every term occurrence in these texts, in no particular order."""
+    words, word_rows = _word_occurrences(texts)
     kept = words != 0
     words, word_rows = words[kept], word_rows[kept]
     first, second = words[:-1], words[1:]
@@ -163,24 +224,48 @@ def batch_keys(texts: Sequence[str], mode: TokenMode = "bigram") -> tuple[np.nda
     kept = words > 0
     keys = [words[kept], (mixed & (_PAIR_BASE - 1)) | _PAIR_BASE]
     rows = [word_rows[kept], word_rows[:-1][pair]]
-    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    if mode != "jieba":
-        # All CJK bigrams of the batch at once; "\x00" between texts is a separator like any non-CJK char.
-        codes = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        cjk = np.zeros(len(codes), dtype=bool)
-        for lo, hi in _CJK_RANGES:
-            cjk |= (codes >= lo) & (codes <= hi)
-        pairs = np.flatnonzero(cjk[:-1] & cjk[1:])
-        lone = np.flatnonzero(cjk & ~np.concatenate(([False], cjk[:-1])) & ~np.concatenate((cjk[1:], [False])))
-        keys += [(codes[pairs] << 16) | codes[pairs + 1], codes[lone] << 16]
-        rows += [np.searchsorted(starts, pairs, side="right") - 1, np.searchsorted(starts, lone, side="right") - 1]
+    # Only texts with other than ASCII characters can hold CJK ones.
+    cjk_rows = [row for row, text in enumerate(texts) if not text.isascii()]
+    if mode != "jieba" and cjk_rows:
+        # All CJK bigrams of those texts at once; "\x00" between texts is a separator like any non-CJK char.
+        held = [texts[row] for row in cjk_rows]
+        codes = np.frombuffer("\x00".join(held).encode("utf-32-le"), dtype=np.uint32)
+        cjk = np.concatenate(([False], _CJK_TABLE[np.minimum(codes, len(_CJK_TABLE) - 1)], [False]))
+        pairs = np.flatnonzero(cjk[1:-1] & cjk[2:])
+        lone = np.flatnonzero(cjk[1:-1] & ~cjk[:-2] & ~cjk[2:])
+        keys += [(codes[pairs].astype(np.int64) << 16) | codes[pairs + 1], codes[lone].astype(np.int64) << 16]
+        starts = np.cumsum([0] + [len(t) + 1 for t in held[:-1]])
+        held_rows = np.asarray(cjk_rows, dtype=np.int64)
+        rows += [held_rows[np.searchsorted(starts, pairs, side="right") - 1],
+                 held_rows[np.searchsorted(starts, lone, side="right") - 1]]
     if mode != "bigram":
         for row, text in enumerate(texts):
             cut = [w for w in jieba_cut(text) if not w.isascii()]
             keys.append(np.asarray([_JIEBA_BASE | (stable_hash(w) & (_JIEBA_BASE - 1)) for w in cut], dtype=np.int64))
             rows.append(np.full(len(cut), row, dtype=np.int64))
-    combined, counts = np.unique((np.concatenate(rows) << KEY_BITS) | np.concatenate(keys), return_counts=True)
-    return combined >> KEY_BITS, combined & ((1 << KEY_BITS) - 1), counts.astype(np.float32)
+    return np.concatenate(rows), np.concatenate(keys)
+
+
+def _word_occurrences(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(key, row) of every match of _WORD_RE in these texts, in order: words, 0 for no term, line breaks."""
+    token_lists = [_tokens(t) for t in texts]
+    counts = [len(tokens) for tokens in token_lists]
+    words = np.fromiter(map(_token_keys.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64)
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    split = np.flatnonzero(words == _SPLIT)
+    if not len(split):
+        return words, rows
+    # Tokens of other than one match (rare): their matches in their place.
+    offsets = np.cumsum([0] + counts[:-1])
+    parts = [[word_key(w) for w in _token_matches(token_lists[row][at - offsets[row]])]
+             for at, row in zip(split.tolist(), rows[split].tolist(), strict=True)]
+    each = np.ones(len(words), dtype=np.int64)
+    each[split] = [len(p) for p in parts]
+    starts = np.cumsum(each) - each
+    words, rows = np.repeat(words, each), np.repeat(rows, each)
+    for at, part in zip(starts[split].tolist(), parts, strict=True):
+        words[at : at + len(part)] = part
+    return words, rows
 
 
 def term_counts(text: str, mode: TokenMode = "bigram") -> dict[int, int]:
