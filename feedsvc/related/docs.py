@@ -64,15 +64,15 @@ class Scored(NamedTuple):
 _BLOCK_RE = re.compile(r"<(?:/?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|section|article|header|footer|nav|"
                        r"aside|blockquote|pre|dd|dt|dl|figure|figcaption|hr)\b)[^>]*>", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]*>")
-_SPACES_RE = re.compile(r"[^\S\n]+")
-_LINES_RE = re.compile(r"\s*\n\s*")
 
 
 def _lines(part: str) -> str:
-    """Plain text of an HTML fragment: one line per block, spaces collapsed."""
+    """Plain text of an HTML fragment: one line per block, spaces collapsed, no blank lines."""
     if "<" in part or "&" in part:
         part = html.unescape(_TAG_RE.sub(" ", _BLOCK_RE.sub("\n", part)))
-    return _LINES_RE.sub("\n", _SPACES_RE.sub(" ", part)).strip()
+    # str.split() splits at what the regular expressions' \s matches (str.isspace), in C: a rebuild's 100,000 items
+    # took 4.0 CPU-s to become Docs with two whitespace substitutions, 1.7 s so.
+    return "\n".join(filter(None, (" ".join(line.split()) for line in part.split("\n"))))
 
 
 def cap(text: str, limit: int | None = None) -> str:
