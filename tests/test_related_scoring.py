@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 import pytest
 
 from feedsvc.related import index as related_index
@@ -12,6 +14,7 @@ from feedsvc.related.scoring import (
     COAPPEARANCE_BOOST,
     COAPPEARANCE_MAX,
     SITE_LINK_BOOST,
+    RelatedLists,
     boosts,
     compute_related,
     related_list,
@@ -73,3 +76,28 @@ def test_texts_let_go_and_reloaded_give_the_same_lists_and_marks(monkeypatch: py
     assert dict(lists.items()) == dict(kept_lists.items())
     assert all(d.title == "" for d in held)  # placeholders: only what the duplicate rules read was read again
     assert {1, 2, 6, 7} <= set(asked) and 5 not in asked
+
+
+def test_lists_as_columns_are_the_lists_one_by_one() -> None:
+    """What a rebuild writes (columns made by numpy) is each item's `related_list`: self, hidden and left-out
+    items dropped, boosts applied, ties by id, scores rounded and capped, cut to the limit, ranks 1.. per item."""
+    rng = np.random.default_rng(7)
+    ids = rng.permutation(np.arange(1, 301))  # documents in an order other than their ids
+    lengths = rng.integers(0, 16, len(ids))
+    found_ids = rng.integers(1, 305, int(lengths.sum()))  # ids not stored, and the item itself, among them
+    found_scores = rng.choice([0.25, 0.5, 0.1234565, 0.1234575, 0.999999, 1.03], len(found_ids))  # ties
+    hidden, gone = {5, 17, 40}, {8, 41}
+    pairs, coappear = {(3, 9), (12, 3), (100, 101)}, Counter({(7, 200): 2, (8, 9): 1})
+    lists = RelatedLists(ids, np.concatenate(([0], np.cumsum(lengths))), found_ids, found_scores, 4, hidden,
+                         pairs, coappear)
+    columns = lists.columns(leave_out=gone)
+    written: dict[int, list[tuple[int, float]]] = {}
+    for from_id, to_id, score, rank in zip(*(c.tolist() for c in columns), strict=True):
+        written.setdefault(from_id, []).append((to_id, score))
+        assert rank == len(written[from_id])
+    assert list(written) == sorted(written)
+    one_by_one = RelatedLists(ids, np.concatenate(([0], np.cumsum(lengths))), found_ids, found_scores, 4,
+                              hidden | gone, pairs, coappear)
+    expected = {i: one_by_one[i] for i in sorted(ids.tolist()) if i not in gone and one_by_one[i]}
+    assert written == expected
+    assert any(i in written for i in (3, 7, 9, 12)) and len(written) > 200

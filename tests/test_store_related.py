@@ -144,7 +144,10 @@ def test_many_links_and_terms_are_written_whole_across_statements(session: Sessi
     store_items(session, records, None, T0)
     ids = sorted(url_ids(session).values())
     lists = {a: [(b, 1.0 - 0.01 * rank) for rank, b in enumerate(x for x in ids if x != a)] for a in ids}
-    rewrite_computed_links(session, list(lists.items()), T0)  # 14 x 13 = 182 links
+    columns = [list(c) for c in zip(*((a, b, score, rank) for a, found in lists.items()
+                                      for rank, (b, score) in enumerate(found, start=1)), strict=True)]
+    halves = [tuple(c[:100] for c in columns), tuple(c[100:] for c in columns)]  # chunks split inside a list
+    rewrite_computed_links(session, halves, T0)  # 14 x 13 = 182 links
     terms = [(key, key % 7 + 1, key.to_bytes(12, "little")) for key in range(1, 702)]
     replace_terms(session, terms)
     session.commit()
@@ -157,5 +160,5 @@ def test_a_failed_bulk_insert_is_a_storage_error(session: Session) -> None:
     store_articles(session, ARTICLES[:2], T0)
     a, b = sorted(url_ids(session).values())
     with pytest.raises(StorageError, match="rewrite_computed_links"):
-        rewrite_computed_links(session, [(a, [(b, 0.5), (b, 0.4)])], T0)  # the same link twice
+        rewrite_computed_links(session, [([a, a], [b, b], [0.5, 0.4], [1, 2])], T0)  # the same link twice
     session.rollback()

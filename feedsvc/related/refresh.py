@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,8 +25,8 @@ from feedsvc.related.docs import Doc, Scored, to_doc
 from feedsvc.related.duplicates import assign_duplicates
 from feedsvc.related.index import SLACK, Prior, RelatedIndex
 from feedsvc.related.postings import COLLECTION_KEY, candidates, term_rows
-from feedsvc.related.scoring import EXTRA_CANDIDATES, Progress, compute_related, related_list
-from feedsvc.related.signatures import release_memory
+from feedsvc.related.scoring import EXTRA_CANDIDATES, LinkColumns, Progress, compute_related, related_list
+from feedsvc.related.signatures import release_memory, small_pages
 from feedsvc.store.db import session_without_fk_checks
 from feedsvc.store.items import count_items
 from feedsvc.store.related import (
@@ -177,31 +177,15 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
                         refreshed=len(refreshed))
 
 
-@dataclass(slots=True)
-class _Written:
-    """What went by on its way to the store: the lists are made as they are written, and not kept."""
-
-    linked: int = 0
-    links: int = 0
-
-    def count(self, lists: Iterator[tuple[int, list[tuple[int, float]]]]
-              ) -> Iterator[tuple[int, list[tuple[int, float]]]]:
-        for item_id, scored in lists:
-            self.linked += 1
-            self.links += len(scored)
-            yield item_id, scored
-
-
-def _reported(lists: Mapping[int, list[tuple[int, float]]],
-              report: Progress) -> Iterator[tuple[int, list[tuple[int, float]]]]:
-    """The non-empty lists in id order, reporting "write" progress every 5,000 items."""
-    ids = sorted(lists)
-    for done, item_id in enumerate(ids, start=1):
-        scored = lists[item_id]
-        if scored:
-            yield item_id, scored
-        if done % 5000 == 0 or done == len(ids):
-            report("write", done, len(ids))
+def _link_chunks(links: LinkColumns, report: Progress,
+                 rows: int = 100_000) -> Iterator[tuple[list[int], list[int], list[float], list[int]]]:
+    """The links as column chunks of plain values for the store, reporting "write" progress (items) after each."""
+    firsts = np.flatnonzero(links.ranks == 1)  # each linked item's first row
+    for lo in range(0, len(links.from_ids), rows):
+        part = slice(lo, lo + rows)
+        yield (links.from_ids[part].tolist(), links.to_ids[part].tolist(), links.scores[part].tolist(),
+               links.ranks[part].tolist())
+        report("write", int(np.searchsorted(firsts, lo + rows)), len(firsts))
 
 
 def _to_docs(texts: list[ItemText]) -> list[Doc]:
@@ -247,14 +231,7 @@ def _read_docs(session: Session, report: Progress) -> list[Doc]:
     return docs
 
 
-def _still_stored(lists: Iterator[tuple[int, list[tuple[int, float]]]],
-                  gone: set[int]) -> Iterator[tuple[int, list[tuple[int, float]]]]:
-    """The lists without the items deleted since they were read (from or to); lists left empty are dropped."""
-    for item_id, scored in lists:
-        if item_id not in gone and (kept := [pair for pair in scored if pair[0] not in gone]):
-            yield item_id, kept
-
-
+@small_pages()  # its arrays are short-lived, the terms' too: see small_pages
 def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: datetime,
                     progress: Progress | None = None) -> RelatedStats:
     """Recompute every item's related list and every near-duplicate mark, in one transaction. Items deleted while
@@ -282,12 +259,13 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
         gone = missing_items(session, index.ids.tolist())
         dup_of = {dup: original for dup, original in dup_of.items() if dup not in gone and original not in gone}
         mark_duplicates(session, dup_of)
-        written, ordered = _Written(), _reported(lists, report)
-        rewrite_computed_links(session, written.count(_still_stored(ordered, gone) if gone else ordered), at)
-        stats = RelatedStats(items=len(docs), linked=written.linked, links=written.links, duplicates=len(dup_of))
+        links = lists.columns(leave_out=gone)
+        rewrite_computed_links(session, _link_chunks(links, report), at)
+        linked = int(np.count_nonzero(links.ranks == 1))
+        stats = RelatedStats(items=len(docs), linked=linked, links=len(links.from_ids), duplicates=len(dup_of))
         # Texts and lists are done with: freed before the terms are packed, the rebuild's last peak of memory.
         index.docs = []
-        del docs, lists
+        del docs, lists, links
         release_memory()
         # Every term's df and postings again, with this rebuild's idf: later refreshes weight and find with them.
         hidden = np.isin(index.ids, np.fromiter(dup_of, dtype=np.int64, count=len(dup_of)))

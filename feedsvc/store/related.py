@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
@@ -151,15 +151,23 @@ def computed_links(session: Session, item_ids: Sequence[int]) -> dict[int, list[
 _LINK_COLUMNS = "from_item_id, to_item_id, origin, score, rank, updated_at"
 
 
-def _link_rows(conn: Any, lists: Iterable[tuple[int, Sequence[tuple[int, float]]]],
-               at: datetime) -> Iterator[tuple[Any, ...]]:
-    """Plain tuples for the driver, ranked 1..k per list. The same updated_at on every row: converted once (on
-    SQLite to the text its driver would make of it, so the driver's per-row datetime adapter is not paid)."""
+# A rebuild's links: (from item ids, to item ids, scores, ranks), equal lengths.
+LinkChunk = tuple[Sequence[int], Sequence[int], Sequence[float], Sequence[int]]
+
+
+def _link_stamp(conn: Any, at: datetime) -> Any:
+    """updated_at as the driver takes it, converted once for every row (on SQLite the text its driver would make
+    of it, so the driver's per-row datetime adapter is not paid)."""
     table = cast(Table, RelatedLink.__table__)
     convert = table.c.updated_at.type.bind_processor(conn.dialect)
     stamp = convert(at) if convert else at
-    if conn.dialect.name == "sqlite" and isinstance(stamp, datetime):
-        stamp = stamp.isoformat(" ")
+    return stamp.isoformat(" ") if conn.dialect.name == "sqlite" and isinstance(stamp, datetime) else stamp
+
+
+def _link_rows(conn: Any, lists: Iterable[tuple[int, Sequence[tuple[int, float]]]],
+               at: datetime) -> Iterator[tuple[Any, ...]]:
+    """Plain tuples for the driver, ranked 1..k per list."""
+    stamp = _link_stamp(conn, at)
     for from_id, found in lists:
         for rank, (to_id, score) in enumerate(found, start=1):
             if to_id != from_id:
@@ -218,16 +226,16 @@ def replace_computed_links_many(session: Session, lists: Mapping[int, Sequence[t
 
 
 @wrap_exceptions
-def rewrite_computed_links(session: Session, lists: Iterable[tuple[int, Sequence[tuple[int, float]]]],
-                           at: datetime) -> None:
-    """Replace every computed list with these (from id, list) pairs (a rebuild); a generator is consumed in
-    batches. Items left out end with no computed list.
+def rewrite_computed_links(session: Session, chunks: Iterable[LinkChunk], at: datetime) -> None:
+    """Replace every computed list with these links (a rebuild), given as chunks of columns (from ids, to ids,
+    scores, ranks), consumed one at a time. Items left out end with no computed list.
 
     A rebuild writes ~1 million rows. On SQLite the index on to_item_id is dropped for the rewrite and built
     again after (one sort instead of a random B-tree insert per row; the delete skips it too): the 903,884
     links of 100,000 generated items, deleted and inserted again, 12.4 s -> 7.5 s. Other connections
     keep reading the last committed state meanwhile (WAL). Not on PostgreSQL: there DROP INDEX locks the
-    table against readers until the commit; its rows go through COPY instead.
+    table against readers until the commit; its rows go through COPY instead. Columns, not a list per item:
+    the rows are zipped from them in C, where a tuple per link made in Python cost more than the insert.
     """
     conn = session.connection()
     bump_data_version(session)
@@ -236,7 +244,10 @@ def rewrite_computed_links(session: Session, lists: Iterable[tuple[int, Sequence
     for index in rebuilt:
         index.drop(conn)
     session.execute(delete(RelatedLink).where(RelatedLink.origin == COMPUTED))
-    _insert_links(conn, _link_rows(conn, lists, at))
+    stamp = _link_stamp(conn, at)
+    _insert_links(conn, chain.from_iterable(
+        zip(from_ids, to_ids, repeat(COMPUTED), scores, ranks, repeat(stamp))  # noqa: B905 (two endless repeats)
+        for from_ids, to_ids, scores, ranks in chunks))
     for index in rebuilt:
         index.create(conn)
 
