@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-
 import pytest
 
 from feedsvc.related import index as related_index
@@ -90,11 +89,12 @@ def test_lists_as_columns_are_the_lists_one_by_one() -> None:
     pairs, coappear = {(3, 9), (12, 3), (100, 101)}, Counter({(7, 200): 2, (8, 9): 1})
     lists = RelatedLists(ids, np.concatenate(([0], np.cumsum(lengths))), found_ids, found_scores, 4, hidden,
                          pairs, coappear)
-    columns = lists.columns(leave_out=gone)
     written: dict[int, list[tuple[int, float]]] = {}
-    for from_id, to_id, score, rank in zip(*(c.tolist() for c in columns), strict=True):
-        written.setdefault(from_id, []).append((to_id, score))
-        assert rank == len(written[from_id])
+    for part in lists.columns(leave_out=gone, items=37):  # parts of 37 items, the last one shorter
+        for from_id, to_id, score, rank in zip(*(c.tolist() for c in part), strict=True):
+            assert from_id not in written or rank > 1  # an item's list is never split between parts
+            written.setdefault(from_id, []).append((to_id, score))
+            assert rank == len(written[from_id])
     assert list(written) == sorted(written)
     one_by_one = RelatedLists(ids, np.concatenate(([0], np.cumsum(lengths))), found_ids, found_scores, 4,
                               hidden | gone, pairs, coappear)

@@ -177,15 +177,21 @@ def refresh_related(session: Session, new_item_ids: Sequence[int], cfg: AppConfi
                         refreshed=len(refreshed))
 
 
-def _link_chunks(links: LinkColumns, report: Progress,
-                 rows: int = 100_000) -> Iterator[tuple[list[int], list[int], list[float], list[int]]]:
-    """The links as column chunks of plain values for the store, reporting "write" progress (items) after each."""
-    firsts = np.flatnonzero(links.ranks == 1)  # each linked item's first row
-    for lo in range(0, len(links.from_ids), rows):
-        part = slice(lo, lo + rows)
-        yield (links.from_ids[part].tolist(), links.to_ids[part].tolist(), links.scores[part].tolist(),
-               links.ranks[part].tolist())
-        report("write", int(np.searchsorted(firsts, lo + rows)), len(firsts))
+@dataclass(slots=True)
+class _Written:
+    """What went by on its way to the store: the lists are made as they are written, and not kept."""
+
+    linked: int = 0
+    links: int = 0
+
+    def chunks(self, parts: Iterator[LinkColumns], items: int, report: Progress,
+               per_part: int) -> Iterator[tuple[list[int], list[int], list[float], list[int]]]:
+        """The parts as plain values for the store (`per_part` items each), counted, "write" progress after each."""
+        for done, part in enumerate(parts, start=1):
+            self.linked += int(np.count_nonzero(part.ranks == 1))
+            self.links += len(part.ranks)
+            yield part.from_ids.tolist(), part.to_ids.tolist(), part.scores.tolist(), part.ranks.tolist()
+            report("write", min(items, done * per_part), items)
 
 
 def _to_docs(texts: list[ItemText]) -> list[Doc]:
@@ -259,13 +265,13 @@ def rebuild_related(session_factory: sessionmaker[Session], cfg: AppConfig, at: 
         gone = missing_items(session, index.ids.tolist())
         dup_of = {dup: original for dup, original in dup_of.items() if dup not in gone and original not in gone}
         mark_duplicates(session, dup_of)
-        links = lists.columns(leave_out=gone)
-        rewrite_computed_links(session, _link_chunks(links, report), at)
-        linked = int(np.count_nonzero(links.ranks == 1))
-        stats = RelatedStats(items=len(docs), linked=linked, links=len(links.from_ids), duplicates=len(dup_of))
+        written, per_part = _Written(), 50_000
+        rewrite_computed_links(session, written.chunks(lists.columns(gone, per_part), len(lists), report, per_part),
+                               at)
+        stats = RelatedStats(items=len(docs), linked=written.linked, links=written.links, duplicates=len(dup_of))
         # Texts and lists are done with: freed before the terms are packed, the rebuild's last peak of memory.
         index.docs = []
-        del docs, lists, links
+        del docs, lists
         release_memory()
         # Every term's df and postings again, with this rebuild's idf: later refreshes weight and find with them.
         hidden = np.isin(index.ids, np.fromiter(dup_of, dtype=np.int64, count=len(dup_of)))

@@ -98,42 +98,49 @@ class RelatedLists(Mapping[int, list[tuple[int, float]]]):
         found = list(map(Scored, self._found_ids[lo:hi].tolist(), self._found_scores[lo:hi].tolist()))
         return related_list(item_id, found, self._limit, self._hidden, self._pairs, self._coappear)
 
-    def columns(self, leave_out: set[int] | None = None) -> LinkColumns:
-        """Every non-empty list at once, by item id then rank: the rows a rebuild writes. The same lists as
-        `self[item_id]`, with the items in `leave_out` (deleted meanwhile) treated as hidden and given no list.
-        Items a boost may apply to (a site link or a co-appearance) get theirs one by one from `related_list`;
-        the others, nearly all, by numpy: 100,000 items' lists one by one took 1.6 s of a rebuild's write."""
+    def columns(self, leave_out: set[int] | None = None, items: int = 50_000) -> Iterator[LinkColumns]:
+        """Every non-empty list, by item id then rank, in parts of `items` items: the rows a rebuild writes. The
+        same lists as `self[item_id]`, with the items in `leave_out` (deleted meanwhile) treated as hidden and
+        given no list. Items a boost may apply to (a site link or a co-appearance) get theirs one by one from
+        `related_list`; the others, nearly all, by numpy: 100,000 items' lists one by one took 1.6 s of a
+        rebuild's write. In parts, as the candidates of 1,000,000 items at once (with their rounded scores as
+        Python floats) took ~340 MB more at the rebuild's peak."""
         gone = set(leave_out or ())
-        hidden = np.fromiter(self._hidden | gone, dtype=np.int64, count=len(self._hidden | gone))
-        boosted = {i for pair in self._pairs for i in pair} | {i for pair in self._coappear for i in pair}
-        own = np.repeat(self._ids, np.diff(self._offsets))
-        keep = (self._found_ids != own) & ~np.isin(self._found_ids, hidden)
-        keep &= ~np.isin(own, np.fromiter(boosted | gone, dtype=np.int64, count=len(boosted | gone)))
-        from_ids, to_ids = own[keep], self._found_ids[keep]
-        # Python's round, as related_list's: numpy's rounds a few values differently in the last bit.
-        scores = np.fromiter(map(round, np.minimum(self._found_scores[keep], 1.0).tolist(), repeat(6)),
-                             dtype=np.float64, count=len(to_ids))
-        order = np.lexsort((to_ids, -scores, from_ids))  # by item, best first, ties: lower id
-        from_ids, to_ids, scores = from_ids[order], to_ids[order], scores[order]
-        ranks = ranks_in_groups(from_ids)
-        top = ranks <= self._limit
-        parts = [(from_ids[top], to_ids[top], scores[top], ranks[top])]
         hidden_set = self._hidden | gone
-        for item_id in sorted(boosted.intersection(self._ids.tolist()) - gone):
-            k = self._position(item_id)
-            lo, hi = int(self._offsets[k]), int(self._offsets[k + 1])
-            found = list(map(Scored, self._found_ids[lo:hi].tolist(), self._found_scores[lo:hi].tolist()))
-            listed = related_list(item_id, found, self._limit, hidden_set, self._pairs, self._coappear)
-            if listed:
-                parts.append((np.full(len(listed), item_id, dtype=np.int64),
-                              np.asarray([t for t, _ in listed], dtype=np.int64),
-                              np.asarray([s for _, s in listed], dtype=np.float64),
-                              np.arange(1, len(listed) + 1, dtype=np.int64)))
-        from_ids, to_ids, scores, ranks = (np.concatenate(column) for column in zip(*parts, strict=True))
-        if len(parts) > 1:
-            order = np.lexsort((ranks, from_ids))
-            from_ids, to_ids, scores, ranks = from_ids[order], to_ids[order], scores[order], ranks[order]
-        return LinkColumns(from_ids, to_ids, scores, ranks)
+        hidden = np.fromiter(hidden_set, dtype=np.int64, count=len(hidden_set))
+        boosted = {i for pair in self._pairs for i in pair} | {i for pair in self._coappear for i in pair}
+        apart = np.fromiter(boosted | gone, dtype=np.int64, count=len(boosted | gone))
+        for lo in range(0, len(self._ids), items):
+            positions = self._order[lo : lo + items]  # documents in id order
+            starts, stops = self._offsets[positions], self._offsets[positions + 1]
+            lengths = stops - starts
+            entries = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(
+                int(lengths.sum()))
+            own, found_ids = np.repeat(self._ids[positions], lengths), self._found_ids[entries]
+            keep = (found_ids != own) & ~np.isin(found_ids, hidden) & ~np.isin(own, apart)
+            from_ids, to_ids = own[keep], found_ids[keep]
+            # Python's round, as related_list's: numpy's rounds a few values differently in the last bit.
+            scores = np.fromiter(map(round, np.minimum(self._found_scores[entries[keep]], 1.0).tolist(), repeat(6)),
+                                 dtype=np.float64, count=len(to_ids))
+            order = np.lexsort((to_ids, -scores, from_ids))  # by item, best first, ties: lower id
+            from_ids, to_ids, scores = from_ids[order], to_ids[order], scores[order]
+            ranks = ranks_in_groups(from_ids)
+            top = ranks <= self._limit
+            parts = [(from_ids[top], to_ids[top], scores[top], ranks[top])]
+            for item_id in sorted(boosted.intersection(self._ids[positions].tolist()) - gone):
+                k = self._position(item_id)
+                found = list(map(Scored, self._found_ids[self._offsets[k] : self._offsets[k + 1]].tolist(),
+                                 self._found_scores[self._offsets[k] : self._offsets[k + 1]].tolist()))
+                listed = related_list(item_id, found, self._limit, hidden_set, self._pairs, self._coappear)
+                if listed:
+                    parts.append((np.full(len(listed), item_id, dtype=np.int64),
+                                  np.asarray([t for t, _ in listed], dtype=np.int64),
+                                  np.asarray([s for _, s in listed], dtype=np.float64),
+                                  np.arange(1, len(listed) + 1, dtype=np.int64)))
+            columns = LinkColumns(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+            if len(parts) > 1:
+                columns = LinkColumns(*(c[np.lexsort((columns.ranks, columns.from_ids))] for c in columns))
+            yield columns
 
     def _position(self, item_id: int) -> int:
         at = int(np.searchsorted(self._ids, item_id, sorter=self._order))
