@@ -71,7 +71,7 @@ class LinkColumns(NamedTuple):
     ranks: np.ndarray
 
 
-def ranks_in_groups(group_ids: np.ndarray) -> np.ndarray:
+def _ranks_in_groups(group_ids: np.ndarray) -> np.ndarray:
     """1, 2, 3... within each run of equal values of `group_ids` (grouped already)."""
     if not len(group_ids):
         return np.zeros(0, dtype=np.int64)
@@ -93,10 +93,14 @@ class RelatedLists(Mapping[int, list[tuple[int, float]]]):
         self._limit, self._hidden, self._pairs, self._coappear = limit, hidden, site_pairs, coappear
 
     def __getitem__(self, item_id: int) -> list[tuple[int, float]]:
+        return self._list(item_id, self._hidden)
+
+    def _list(self, item_id: int, hidden: set[int]) -> list[tuple[int, float]]:
+        """`related_list` of an item from its kept candidates, these items hidden."""
         k = self._position(item_id)
         lo, hi = int(self._offsets[k]), int(self._offsets[k + 1])
         found = list(map(Scored, self._found_ids[lo:hi].tolist(), self._found_scores[lo:hi].tolist()))
-        return related_list(item_id, found, self._limit, self._hidden, self._pairs, self._coappear)
+        return related_list(item_id, found, self._limit, hidden, self._pairs, self._coappear)
 
     def columns(self, leave_out: set[int] | None = None, items: int = 50_000) -> Iterator[LinkColumns]:
         """Every non-empty list, by item id then rank, in parts of `items` items: the rows a rebuild writes. The
@@ -124,15 +128,11 @@ class RelatedLists(Mapping[int, list[tuple[int, float]]]):
                                  dtype=np.float64, count=len(to_ids))
             order = np.lexsort((to_ids, -scores, from_ids))  # by item, best first, ties: lower id
             from_ids, to_ids, scores = from_ids[order], to_ids[order], scores[order]
-            ranks = ranks_in_groups(from_ids)
+            ranks = _ranks_in_groups(from_ids)
             top = ranks <= self._limit
             parts = [(from_ids[top], to_ids[top], scores[top], ranks[top])]
             for item_id in sorted(boosted.intersection(self._ids[positions].tolist()) - gone):
-                k = self._position(item_id)
-                found = list(map(Scored, self._found_ids[self._offsets[k] : self._offsets[k + 1]].tolist(),
-                                 self._found_scores[self._offsets[k] : self._offsets[k + 1]].tolist()))
-                listed = related_list(item_id, found, self._limit, hidden_set, self._pairs, self._coappear)
-                if listed:
+                if listed := self._list(item_id, hidden_set):
                     parts.append((np.full(len(listed), item_id, dtype=np.int64),
                                   np.asarray([t for t, _ in listed], dtype=np.int64),
                                   np.asarray([s for _, s in listed], dtype=np.float64),

@@ -191,10 +191,8 @@ def batch_vocabulary(texts: Sequence[str], mode: TokenMode = "bigram",
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
     rows, keys = _occurrences(texts, mode)
     row_bits = max(1, (len(texts) - 1).bit_length())
-    if row_bits + KEY_BITS > 63:  # pragma: no cover - a batch of over 4 million texts
-        row_keys, entry_keys, counts = batch_keys(texts, mode)
-        vocab, inverse = np.unique(entry_keys, return_inverse=True)
-        return np.bincount(row_keys, minlength=len(texts)), inverse, counts.astype(np.int64), vocab
+    if row_bits + KEY_BITS > 63:  # rows and keys share one int64 below
+        raise ValueError(f"a batch of {len(texts)} texts: at most {1 << (63 - KEY_BITS)} are tokenised together")
     packed = (keys << row_bits) | rows
     del rows, keys
     packed.sort()
