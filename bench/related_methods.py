@@ -60,7 +60,6 @@ from feedsvc.related.docs import to_doc  # noqa: E402
 from feedsvc.related.scoring import compute_related  # noqa: E402
 from feedsvc.store.related import ItemText  # noqa: E402
 
-DEFAULT_CORPUS = "/work/corpus/related"
 K = 5
 
 
@@ -402,7 +401,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--corpus", type=Path,
-                        default=Path(os.environ.get("FEEDSVC_RELATED_CORPUS", DEFAULT_CORPUS)))
+                        default=Path(os.environ.get("FEEDSVC_RELATED_CORPUS", related_real.DEFAULT_CORPUS)))
     parser.add_argument("--filter", default="", help="only methods whose name contains this")
     parser.add_argument("--matched", action="store_true",
                         help="also: precision@1/3 of the full ranking, and p@5 at production's list length")

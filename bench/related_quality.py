@@ -121,7 +121,6 @@ def pages_report(seeds: list[int], lengths: dict[str, tuple[tuple[int, int], tup
     index_module.RELATIVE_CUT = 0.7
 
 
-DEFAULT_CORPUS = "/work/corpus/related"
 
 
 def longer_bodies(docs: list[related_real.RealDoc], limit: int, idf_power: float | None = None) -> dict[int, list[int]]:
@@ -186,7 +185,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smoke run: one seed, one corpus setting")
     parser.add_argument("--real", action="store_true", help="only the real-text table")
     parser.add_argument("--corpus", type=Path,
-                        default=Path(os.environ.get("FEEDSVC_RELATED_CORPUS", DEFAULT_CORPUS)),
+                        default=Path(os.environ.get("FEEDSVC_RELATED_CORPUS", related_real.DEFAULT_CORPUS)),
                         help="folder of real labelled text (manifest_<lang>.json files)")
     args = parser.parse_args()
     if not list(args.corpus.glob("manifest_*.json")):

@@ -32,6 +32,7 @@ from feedsvc.related.scoring import compute_related
 from feedsvc.store.related import ItemText
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+DEFAULT_CORPUS = "/work/corpus/related"  # where bench/related_real_corpus.py builds it
 _SUBJECT_RE = re.compile(r"^Subject:[ \t]*(.*)$", re.M)
 _HEADER_RE = re.compile(r"^[A-Za-z][\w-]*:")
 
