@@ -225,11 +225,11 @@ def ours(base: str, work: Path, pages: int, concurrency: int, env: dict[str, str
             "status": done["status"], "items": done["counts"]["items_seen"], "cpu": cpu}
 
 
-def write_config(base: str, work: Path, pages: int, concurrency: int, render: str) -> Path:
-    config = work / "bench.toml"
-    config.write_text(textwrap.dedent(f'''
+def crawl_settings(database: Path, work: Path, pages: int, concurrency: int) -> str:
+    """The [database] and [crawl] tables of a benchmark's config: a local site, no delay, no retries."""
+    return textwrap.dedent(f'''
         [database]
-        url = "sqlite:///{work / 'bench.db'}"
+        url = "sqlite:///{database}"
         [crawl]
         user_agent = "feedsvc-bench/1.0"
         download_delay = 0
@@ -237,29 +237,30 @@ def write_config(base: str, work: Path, pages: int, concurrency: int, render: st
         max_pages = {pages + 100}
         retries = 0
         http_cache_dir = "{work / 'httpcache'}"
+    ''')
+
+
+LISTINGS = {  # the generated site's lists, as an admin configures them
+    "recommended": 'kind = "recommended"\nheading = "推荐文稿"',
+    "ranking": 'kind = "ranking"\nheading = "阅读排行"',
+    "latest": 'heading = "最新文稿"\npagination = "div.pages a"',
+    "related": 'kind = "related"\nheading = "您可能感兴趣的文稿"',
+}
+
+
+def write_config(base: str, work: Path, pages: int, concurrency: int, render: str, name: str = "bench",
+                 listings: tuple[str, ...] = tuple(LISTINGS)) -> Path:
+    """`work/NAME.toml`: one source `NAME` on `base` with these of LISTINGS, its database `work/NAME.db`."""
+    config = work / f"{name}.toml"
+    tables = "".join(f'\n[[sources.listings]]\nid = "{key}"\n{LISTINGS[key]}' for key in listings)
+    config.write_text(crawl_settings(work / f"{name}.db", work, pages, concurrency) + textwrap.dedent(f'''
         [[sources]]
-        id = "bench"
-        title = "bench"
+        id = "{name}"
+        title = "{name}"
         start_urls = ["{base}/"]
         timezone = "Asia/Shanghai"
         render = "{render}"
-          [[sources.listings]]
-          id = "recommended"
-          kind = "recommended"
-          heading = "推荐文稿"
-          [[sources.listings]]
-          id = "ranking"
-          kind = "ranking"
-          heading = "阅读排行"
-          [[sources.listings]]
-          id = "latest"
-          heading = "最新文稿"
-          pagination = "div.pages a"
-          [[sources.listings]]
-          id = "related"
-          kind = "related"
-          heading = "您可能感兴趣的文稿"
-    '''), encoding="utf-8")
+    ''') + tables + "\n", encoding="utf-8")
     return config
 
 

@@ -8,7 +8,7 @@ Usage:
 
 The texts are the development sets of bench/related_real.py (20 Newsgroups `en`, the Fudan corpus `zh`; the
 folder `--corpus`, default /work/corpus/related, rebuilt by bench/related_real_corpus.py), never the sets kept
-for acceptance. The site is served on 127.0.0.1: a paged 最新 listing (month-day dates, no year) of every
+for acceptance. The site is served on 127.0.0.1: a paged 最新文稿 listing (month-day dates, no year) of every
 article in a shuffled order, and article pages with navigation, a date line, the body, a 您可能感兴趣的文稿 block
 listing the site's ten newest articles (unrelated to the page, as on the portal the project started from) and a
 footer. bench/related_quality.py measures the method on the texts directly; this measures what the crawl and
@@ -30,13 +30,12 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from crawl_bench import serve
+from crawl_bench import serve, write_config
 from related_real import DEFAULT_CORPUS, RealDoc, load_corpus, quality, shown, tfidf_lists
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +70,7 @@ def build_site(docs: list[RealDoc]) -> dict[str, bytes]:
     pages = -(-len(docs) // PER_PAGE)
     newest = "".join(f'<li><a href="/a/{n}.html">{_mmdd(n)} {html.escape(docs[n].title)}</a></li>'
                      for n in range(min(NEWEST, len(docs))))
-    nav = '<div class="nav"><a href="/">首页</a> <a href="/list_1.html">最新</a> <a href="/about.html">关于我们</a></div>'
+    nav = '<div class="nav"><a href="/">首页</a> <a href="/list_1.html">最新文稿</a> <a href="/about.html">关于我们</a></div>'
     footer = ('<div class="footer">版权所有 © 示例文稿网 | 联系我们: editor@example.test | '
               '本站文稿仅供学习参考</div>')
     site: dict[str, bytes] = {}
@@ -80,8 +79,8 @@ def build_site(docs: list[RealDoc]) -> dict[str, bytes]:
                        f'</a></li>' for n in range((k - 1) * PER_PAGE, min(k * PER_PAGE, len(docs))))
         more = "".join(f'<a href="/list_{j}.html">{j}</a>' for j in range(k + 1, min(k + 6, pages + 1)))
         site[f"/list_{k}.html"] = (
-            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>最新 第{k}页</title></head><body>{nav}'
-            f'<div class="main"><h2>最新</h2><ul class="list">{rows}</ul><div class="pages">{more}</div></div>'
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>最新文稿 第{k}页</title></head><body>{nav}'
+            f'<div class="main"><h2>最新文稿</h2><ul class="list">{rows}</ul><div class="pages">{more}</div></div>'
             f'{footer}</body></html>').encode()
     for n, doc in enumerate(docs):
         site[f"/a/{n}.html"] = (
@@ -94,36 +93,6 @@ def build_site(docs: list[RealDoc]) -> dict[str, bytes]:
     site["/"] = site["/list_1.html"]
     site["/robots.txt"] = b"User-agent: *\nDisallow:\n"
     return site
-
-
-def write_config(base: str, work: Path, pages: int) -> Path:
-    config = work / "site.toml"
-    config.write_text(textwrap.dedent(f'''
-        [database]
-        url = "sqlite:///{work / 'site.db'}"
-        [crawl]
-        user_agent = "feedsvc-bench/1.0"
-        download_delay = 0
-        concurrent_requests_per_domain = 8
-        max_pages = {pages + 100}
-        retries = 0
-        http_cache_dir = "{work / 'httpcache'}"
-        [[sources]]
-        id = "site"
-        title = "示例文稿网"
-        start_urls = ["{base}/"]
-        timezone = "Asia/Shanghai"
-        render = "never"
-          [[sources.listings]]
-          id = "latest"
-          heading = "最新"
-          pagination = "div.pages a"
-          [[sources.listings]]
-          id = "related"
-          kind = "related"
-          heading = "您可能感兴趣的文稿"
-    '''), encoding="utf-8")
-    return config
 
 
 def feedsvc(config: Path, *args: str) -> float:
@@ -208,7 +177,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as folder:
             work = Path(folder)
-            config = write_config(base, work, len(site))
+            config = write_config(base, work, len(site), 8, "never", name="site", listings=("latest", "related"))
             crawl_s = feedsvc(config, "crawl")
             after_crawl, computed_crawl = shown_lists(config, by_url)
             rebuild_s = feedsvc(config, "related", "--rebuild")
