@@ -26,6 +26,7 @@ import argparse
 import html
 import os
 import random
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -185,7 +186,8 @@ def main() -> None:
             texts = stored_docs(work / "site.db", by_url)
     finally:
         for pid in pids:
-            subprocess.run(["kill", str(pid)], check=False)
+            os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
     langs = sorted({d.lang for d in docs})
     print(f"one site, {len(docs)} articles: " + ", ".join(
         f"{lang} {sum(d.lang == lang for d in docs)} in {len({d.category for d in docs if d.lang == lang})} "
