@@ -121,8 +121,6 @@ def pages_report(seeds: list[int], lengths: dict[str, tuple[tuple[int, int], tup
     index_module.RELATIVE_CUT = 0.7
 
 
-
-
 def longer_bodies(docs: list[related_real.RealDoc], limit: int, idf_power: float | None = None) -> dict[int, list[int]]:
     """The pure computation reading more of each body (and optionally another idf power)."""
     saved = docs_module.MAX_BODY_BYTES, docs_module.MAX_BODY_CHARS, index_module.IDF_POWER

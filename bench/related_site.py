@@ -37,7 +37,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 from crawl_bench import serve, write_config
-from related_real import DEFAULT_CORPUS, RealDoc, load_corpus, quality, shown, tfidf_lists
+from related_real import DEFAULT_CORPUS, RealDoc, _html, load_corpus, quality, shown, tfidf_lists
 
 ROOT = Path(__file__).resolve().parent.parent
 PER_PAGE = 20
@@ -59,11 +59,6 @@ def pick(docs: list[RealDoc], lang: str, spec: str, seed: int) -> list[RealDoc]:
 
 def _mmdd(n: int) -> str:
     return f"{1 + n % 12:02d}-{1 + n % 28:02d}"
-
-
-def _body(text: str) -> str:
-    blocks = [b.strip() for b in text.replace("\r", "").split("\n\n") if b.strip()]
-    return "".join(f"<p>{html.escape(b)}</p>" for b in blocks)
 
 
 def build_site(docs: list[RealDoc]) -> dict[str, bytes]:
@@ -88,7 +83,7 @@ def build_site(docs: list[RealDoc]) -> dict[str, bytes]:
             f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(doc.title)} - 示例文稿网</title>'
             f'</head><body>{nav}<div class="article"><h1>{html.escape(doc.title)}</h1>'
             f'<div class="info">发布时间: 2025-{_mmdd(n)} 09:30 来源: 示例文稿网</div>'
-            f'<div class="content">{_body(doc.body)}</div></div>'
+            f'<div class="content">{_html(doc.body)}</div></div>'
             f'<div class="hd"><h3>您可能感兴趣的文稿</h3></div><ul class="rel">{newest}</ul>{footer}</body></html>'
         ).encode()
     site["/"] = site["/list_1.html"]
@@ -121,8 +116,7 @@ def shown_lists(config: Path, by_url: dict[str, RealDoc]) -> tuple[dict[int, lis
 
         from feedsvc.models import Item
 
-        items = {item.id: item.url for item in session.scalars(select(Item))}
-        doc_of = {item_id: by_url[url] for item_id, url in items.items() if url in by_url}
+        doc_of = {item_id: by_url[url] for item_id, url in session.execute(select(Item.id, Item.url)) if url in by_url}
         for item_id, doc in doc_of.items():
             found = related_items(session, item_id, cfg.related.limit)
             lists[doc.id] = [doc_of[item.id].id for item, _score in found if item.id in doc_of]
