@@ -5,6 +5,8 @@ Usage:
     python bench/related_methods.py --quick          # a smoke run: a few methods
     python bench/related_methods.py --corpus DIR     # texts from DIR (default /work/corpus/related)
     python bench/related_methods.py --filter SNN     # only the methods whose name holds SNN
+    python bench/related_methods.py --matched --embeddings --filter embeddings   # static word embeddings
+    python bench/related_methods.py --generated --embeddings    # the same on the generated pages
 
 Each set is related as a collection of its own. Every method starts from one of two similarity matrices
 computed on the same texts in the same run:
@@ -22,6 +24,9 @@ and re-ranks it:
   the plain ranking when none does, so it is still answered);
 - Rocchio: the item's vector plus beta x the centroid of its top-m neighbours, ranked again;
 - blend: (1 - w) x cosine + w x LSA cosine (TruncatedSVD of the same vectors);
+- with --embeddings, blend: (1 - w) x cosine + w x the cosine of static word embeddings (each text's mean token
+  vector in WordLlama's bundled 256-dimension model, of the very text the engine reads), and those embeddings
+  alone: meaning learned outside the site, where the other methods see only the site's own words;
 
 and cuts the list: none (full top 5), or the relative cut (a candidate kept when its score is at least `cut` of
 the item's best match; on the engine's own scores also the production rule min(min_score, cut x best)).
@@ -48,6 +53,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
@@ -56,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import related_real  # noqa: E402
 from feedsvc.related import index as index_module  # noqa: E402
-from feedsvc.related.docs import to_doc  # noqa: E402
+from feedsvc.related.docs import doc_text, to_doc  # noqa: E402
 from feedsvc.related.scoring import compute_related  # noqa: E402
 from feedsvc.store.related import ItemText  # noqa: E402
 
@@ -77,6 +83,7 @@ class Base:
     original: np.ndarray  # row of the original each hidden row shows the list of (-1: itself)
     engine_idf1: np.ndarray  # engine scores with plain idf (IDF_POWER 1)
     asymmetric: np.ndarray  # query-side weighting: plain-idf signatures of the item x idf^2 signatures of others
+    embedded: np.ndarray | None  # cosine of static word embeddings (--embeddings), diagonal and hidden -inf
 
 
 def _dense(vectors: object, hidden: np.ndarray) -> np.ndarray:
@@ -108,7 +115,34 @@ def _asymmetric(query: object, target: object, hidden: np.ndarray) -> np.ndarray
     return scores
 
 
-def load_bases(folder: Path) -> list[Base]:
+def static_embeddings(texts: list[str]) -> np.ndarray:
+    """Each text's mean token vector in WordLlama's 256-dimension l2_supercat model, unit length. The wheel
+    ships the weights and the tokenizer (Llama 2's: its 32,000 pieces are mostly English, Chinese characters
+    outside them fall back to bytes). WordLlama looks for the tokenizer in the package's `tokenizer/` and the
+    wheel has `tokenizers/`, the layout of its cache folder: pointing `cache_dir` at the package finds both
+    with no download. Pooled here without padding: `embed` pads each batch to its longest text."""
+    import wordllama
+    from wordllama import WordLlama
+
+    model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    tokenizer = model.tokenizer
+    tokenizer.no_padding()
+    encoded = tokenizer.encode_batch(texts, add_special_tokens=False)  # as WordLlama.tokenize: no BOS token
+    table = model.embedding
+    ids = np.concatenate([np.asarray(e.ids, dtype=np.int64) for e in encoded] + [np.zeros(0, np.int64)])
+    rows = np.repeat(np.arange(len(texts)), [len(e.ids) for e in encoded])
+    counts = sp.csr_matrix((np.ones(len(ids), dtype=np.float32), (rows, np.clip(ids, 0, table.shape[0] - 1))),
+                           shape=(len(texts), table.shape[0]))  # duplicates summed: token counts per text
+    lengths = np.asarray(counts.sum(axis=1)).ravel()
+    sums = np.asarray(counts @ table, dtype=np.float64)
+    return normalize(sums / np.maximum(lengths, 1)[:, None])
+
+
+def _embedded(texts: list[str], hidden: np.ndarray) -> np.ndarray:
+    return _dense(static_embeddings(texts), hidden)
+
+
+def load_bases(folder: Path, embeddings: bool = False) -> list[Base]:
     docs = related_real.load_corpus(folder)
     bases = []
     for lang in sorted({d.lang for d in docs}):
@@ -127,12 +161,14 @@ def load_bases(folder: Path) -> list[Base]:
         order = [row_of[d.id] for d in part]
         assert order == list(range(len(part)))
         engine_vectors = index.matrix.astype(np.float64)
+        # `items` as the engine read them (compute_related removed the collection's boilerplate in place).
+        embedded = _embedded([doc_text(d) for d in items], hidden) if embeddings else None
         matrix = TfidfVectorizer(sublinear_tf=True, **related_real._vectorizer_args(lang)).fit_transform(  # type: ignore[arg-type]
             [d.title + "\n" + d.body for d in part])
         bases.append(Base(lang, np.array([d.category for d in part]), _dense(engine_vectors, hidden),
                           engine_vectors, _dense(matrix, np.zeros(len(part), bool)), matrix, hidden, original,
                           _dense(idf1.matrix.astype(np.float64), hidden),
-                          _asymmetric(idf1, index, hidden)))
+                          _asymmetric(idf1, index, hidden), embedded))
     return bases
 
 
@@ -269,7 +305,26 @@ def _cut_by(first: np.ndarray, order: np.ndarray, cut: float, min_score: float) 
     return np.where(keep, order, -np.inf)
 
 
-def methods(quick: bool) -> list[tuple[str, Method, bool]]:
+def _finite(scores: np.ndarray | None) -> np.ndarray:
+    assert scores is not None, "load_bases(..., embeddings=True) computes them"
+    return np.where(np.isfinite(scores), scores, 0.0)
+
+
+def embedding_methods(quick: bool) -> list[tuple[str, Method, bool]]:
+    """Static word embeddings alone, and blended into the engine's and plain TF-IDF's cosine."""
+    out: list[tuple[str, Method, bool]] = [
+        ("static embeddings alone, full top 5", lambda b: (_finite(b.embedded), None, None), False)]
+    for w in (0.2,) if quick else (0.1, 0.2, 0.3, 0.5):
+        out += [(f"engine + embeddings blend w={w}, full top 5",
+                 lambda b, w=w: (blend(b.engine, _finite(b.embedded), w), None, None), True),
+                (f"engine + embeddings blend w={w}, production cut",
+                 lambda b, w=w: (blend(b.engine, _finite(b.embedded), w), 0.7, 0.08), True),
+                (f"tfidf + embeddings blend w={w}, full top 5",
+                 lambda b, w=w: (blend(b.tfidf, _finite(b.embedded), w), None, None), False)]
+    return out
+
+
+def methods(quick: bool, embeddings: bool = False) -> list[tuple[str, Method, bool]]:
     """(name, method, whether near-duplicates are handled as the rebuild does)."""
     out: list[tuple[str, Method, bool]] = [
         ("plain TF-IDF, full top 5", lambda b: (b.tfidf, None, None), False),
@@ -321,7 +376,7 @@ def methods(quick: bool) -> list[tuple[str, Method, bool]]:
             out.append((f"{base_name} SNN k={k} {tag} order, production cut",
                         lambda b, k=k, mix=mix, get=get: (_cut_by(get(b), snn(get(b), k, mix), 0.7, 0.08),
                                                           None, None), True))
-    return out
+    return out + (embedding_methods(quick) if embeddings else [])
 
 
 def at_length(base: Base, scores: np.ndarray, target: float, dups: bool) -> tuple[float, float, float]:
@@ -342,13 +397,21 @@ def precision_at(base: Base, scores: np.ndarray, k: int, dups: bool) -> float:
     return measure(base, lists, dups)[0]
 
 
-GENERATED = [("production cut", lambda e: (e, 0.7, 0.08)),
-             ("SNN k=40 mix 0.7, relative cut 0.8", lambda e: (snn(e, 40, 0.7), 0.8, None)),
-             ("SNN k=30 mix 0.8, relative cut 0.8", lambda e: (snn(e, 30, 0.8), 0.8, None)),
-             ("SNN k=20 mix 0.7, relative cut 0.8", lambda e: (snn(e, 20, 0.7), 0.8, None))]
+GeneratedMethod = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float | None, float | None]]
+GENERATED: list[tuple[str, GeneratedMethod]] = [
+    ("production cut", lambda e, x: (e, 0.7, 0.08)),
+    ("SNN k=40 mix 0.7, relative cut 0.8", lambda e, x: (snn(e, 40, 0.7), 0.8, None)),
+    ("SNN k=30 mix 0.8, relative cut 0.8", lambda e, x: (snn(e, 30, 0.8), 0.8, None)),
+    ("SNN k=20 mix 0.7, relative cut 0.8", lambda e, x: (snn(e, 20, 0.7), 0.8, None))]
+# With --embeddings (x: the static embeddings' cosine, finite).
+GENERATED_EMBEDDED: list[tuple[str, GeneratedMethod]] = [
+    ("engine, full top 5", lambda e, x: (e, None, None)),
+    ("engine + embeddings w=0.2, full top 5", lambda e, x: (blend(e, x, 0.2), None, None)),
+    ("engine + embeddings w=0.2, production cut", lambda e, x: (blend(e, x, 0.2), 0.7, 0.08)),
+    ("engine + embeddings w=0.3, production cut", lambda e, x: (blend(e, x, 0.3), 0.7, 0.08))]
 
 
-def generated_report(seeds: list[int], short: bool) -> None:
+def generated_report(seeds: list[int], short: bool, embeddings: bool = False) -> None:
     """The generated article pages (tests/support/related_pages.py, the corpus the tests assert >= 0.92 on):
     production's cut against SNN re-ranking on the same engine scores; precision@5 counted as those tests
     count it (hits / 5, so a short list is penalised) and over the items shown, with the mean list length."""
@@ -356,6 +419,7 @@ def generated_report(seeds: list[int], short: bool) -> None:
     from tests.support.related_pages import build_pages, page_items
 
     rows: dict[str, list[tuple[str, float, float, float]]] = {}
+    chosen = GENERATED + (GENERATED_EMBEDDED if embeddings else [])
     for seed in seeds:
         pages = build_pages(seed=seed, lengths=SHORT if short else None)
         items = [to_doc(t) for t in page_items(pages)]
@@ -369,8 +433,11 @@ def generated_report(seeds: list[int], short: bool) -> None:
             hidden[row_of[dup]], original[row_of[dup]] = True, row_of[orig]
         label = {p.id: p for p in pages}
         engine = _dense(index.matrix.astype(np.float64), hidden)
-        for name, method in GENERATED:
-            scores, cut, min_score = method(engine)
+        by_id = {d.id: d for d in items}  # boilerplate removed by compute_related, as the engine read them
+        embedded = (_finite(_embedded([doc_text(by_id[i]) for i in index.ids.tolist()], hidden)) if embeddings
+                    else engine)
+        for name, method in chosen:
+            scores, cut, min_score = method(engine, embedded)
             lists = lists_from(scores, cut, min_score)
             for lang in ("zh", "en"):
                 by5, shown, sizes = [], [], []
@@ -388,13 +455,13 @@ def generated_report(seeds: list[int], short: bool) -> None:
                     (lang, float(np.mean(by5)), float(np.mean(shown)), float(np.mean(sizes))))
     print(f"generated pages{' (short bodies)' if short else ''}, seeds {seeds}: "
           "precision@5 (hits / 5, as tests/bench/test_related_quality.py), over the items shown, items shown")
-    for name, _method in GENERATED:
+    for name, _method in chosen:
         cells = []
         for lang in ("zh", "en"):
             got = rows[f"{name} {lang}"]
             cells.append(f"{lang} {np.mean([g[1] for g in got]):.3f} (min {min(g[1] for g in got):.3f}) "
                          f"{np.mean([g[2] for g in got]):.3f} {np.mean([g[3] for g in got]):.1f}")
-        print(f"{name:<40}" + "   ".join(cells), flush=True)
+        print(f"{name:<44}" + "   ".join(cells), flush=True)
 
 
 def main() -> None:
@@ -407,23 +474,25 @@ def main() -> None:
                         help="also: precision@1/3 of the full ranking, and p@5 at production's list length")
     parser.add_argument("--generated", action="store_true",
                         help="only the generated pages (seeds 11-15, long and short bodies): production vs SNN")
+    parser.add_argument("--embeddings", action="store_true",
+                        help="also static word embeddings (WordLlama's bundled model), alone and blended")
     args = parser.parse_args()
     if args.generated:
-        generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=False)
-        generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=True)
+        generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=False, embeddings=args.embeddings)
+        generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=True, embeddings=args.embeddings)
         return
     if not list(args.corpus.glob("manifest_*.json")):
         print(f"error: no real labelled corpus in {args.corpus} (manifest_<set>.json files; "
               "bench/related_real_corpus.py builds it), or pass --corpus DIR.", file=sys.stderr)
         sys.exit(2)
     started = time.perf_counter()
-    bases = load_bases(args.corpus)
+    bases = load_bases(args.corpus, args.embeddings)
     print("sets: " + ", ".join(f"{b.name} {len(b.labels)} items" for b in bases)
           + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'method':<50}" + "".join(f"{b.name + ' p@5/ans/len':>24}" for b in bases))
     production = [measure(b, lists_from(b.engine, 0.7, 0.08), True)[2] for b in bases]
     matched: list[str] = []
-    for name, method, dups in methods(args.quick):
+    for name, method, dups in methods(args.quick, args.embeddings):
         if args.filter not in name:
             continue
         cells, extra = [], []

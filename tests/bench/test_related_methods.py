@@ -25,3 +25,27 @@ def test_related_methods_smoke(tmp_path: Path) -> None:
 def test_related_methods_without_its_corpus_says_what_is_missing(tmp_path: Path) -> None:
     err = _run("bench/related_methods.py", "--quick", "--corpus", str(tmp_path / "none"), code=2)
     assert err.startswith("error: no real labelled corpus in") and len(err.strip().splitlines()) == 1
+
+
+def test_related_methods_static_embeddings_smoke(tmp_path: Path) -> None:
+    """The bundled model loads with no download (the tests have no network), alone and blended."""
+    _corpus(tmp_path)
+    out = _run("bench/related_methods.py", "--quick", "--embeddings", "--filter", "embeddings", "--corpus", str(tmp_path))
+    rows = {line[:50].strip(): line[50:].split() for line in out.splitlines()}
+    for name in ("static embeddings alone, full top 5", "engine + embeddings blend w=0.2, full top 5",
+                 "tfidf + embeddings blend w=0.2, full top 5"):
+        assert all(0.0 <= float(p) <= 1.0 for p in rows[name][0::3]), (name, rows[name])
+        assert rows[name][1::3] == ["100%", "100%"], (name, rows[name])
+
+
+def test_static_embeddings_are_unit_vectors_that_place_a_topic_together() -> None:
+    from bench.related_methods import static_embeddings
+
+    vectors = static_embeddings(["The goalie stopped every shot and the team won the hockey game in overtime.",
+                                 "Their hockey team scored twice in the third period to win the game.",
+                                 "Whisk the eggs with sugar, fold in the flour and bake the cake for an hour.",
+                                 ""])
+    assert vectors.shape == (4, 256)
+    assert abs(float(vectors[0] @ vectors[0]) - 1.0) < 1e-6
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
+    assert not vectors[3].any()  # an empty text has no direction (never NaN)
