@@ -321,7 +321,20 @@ def embedding_methods(quick: bool) -> list[tuple[str, Method, bool]]:
                  lambda b, w=w: (blend(b.engine, _finite(b.embedded), w), 0.7, 0.08), True),
                 (f"tfidf + embeddings blend w={w}, full top 5",
                  lambda b, w=w: (blend(b.tfidf, _finite(b.embedded), w), None, None), False)]
+    # What a rebuild could do cheaply: re-rank only the engine's own best candidates (it keeps 40 an item).
+    for w in (0.2,) if quick else (0.1, 0.2, 0.3):
+        out += [(f"top-40 rerank + embeddings w={w}, full top 5",
+                 lambda b, w=w: (_within(b.engine, blend(b.engine, _finite(b.embedded), w), 40), None, None), True)]
+        for cut in () if quick else (0.8, 0.85, 0.9):
+            out += [(f"top-40 rerank + embeddings w={w}, cut {cut}",
+                     lambda b, w=w, cut=cut: (_within(b.engine, blend(b.engine, _finite(b.embedded), w), 40), cut,
+                                              None), True)]
     return out
+
+
+def _within(first: np.ndarray, second: np.ndarray, k: int) -> np.ndarray:
+    """`second`'s scores on each row's k best candidates by `first` (the rest never listed)."""
+    return np.where(topk_mask(first, k), second, -np.inf)
 
 
 def methods(quick: bool, embeddings: bool = False) -> list[tuple[str, Method, bool]]:

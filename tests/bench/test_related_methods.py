@@ -33,7 +33,7 @@ def test_related_methods_static_embeddings_smoke(tmp_path: Path) -> None:
     out = _run("bench/related_methods.py", "--quick", "--embeddings", "--filter", "embeddings", "--corpus", str(tmp_path))
     rows = {line[:50].strip(): line[50:].split() for line in out.splitlines()}
     for name in ("static embeddings alone, full top 5", "engine + embeddings blend w=0.2, full top 5",
-                 "tfidf + embeddings blend w=0.2, full top 5"):
+                 "tfidf + embeddings blend w=0.2, full top 5", "top-40 rerank + embeddings w=0.2, full top 5"):
         assert all(0.0 <= float(p) <= 1.0 for p in rows[name][0::3]), (name, rows[name])
         assert rows[name][1::3] == ["100%", "100%"], (name, rows[name])
 
