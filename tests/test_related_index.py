@@ -139,3 +139,28 @@ def test_top_n_products_give_the_full_products_lists(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(index_module, "TOP_MARGIN", 10 * len(collection))  # every candidate kept: the reference
     reference = [(d.id, rel, dups) for d, rel, dups in RelatedIndex(collection).neighbours(limit=15, min_score=0.08)]
     assert found == reference
+
+
+@pytest.mark.parametrize(("limit", "min_score"), [(3, 0.08), (15, 0.08), (15, 0.0)])
+def test_a_block_of_lists_made_at_once_equals_the_lists_made_one_by_one(limit: int, min_score: float) -> None:
+    """ranking.block_lists (the rebuild) against ranking.lists (the refresh), entry by entry: ids, scores,
+    near-duplicates, on the labelled corpus with its reposts and near-duplicate editions, and 40 copies of one
+    document (lists full of near-duplicate-strength candidates)."""
+    docs = [it.doc for it in CORPUS.items]
+    copies = [Doc(50_000 + k, f"{docs[0].title} {k}", docs[0].text, order=1e6 + k) for k in range(40)]
+    index = RelatedIndex(docs + copies)
+    looked_at = 0
+    for rows, ranked in index.ranked_blocks(range(len(index)), limit, min_score, block=37):
+        block = [index.docs[r] for r in rows.tolist()]
+        made = ranking.block_lists(index.docs, block, ranked, limit, min_score, index_module.RELATIVE_CUT)
+        looked_at += int(ranked.maybe.any(axis=1).sum())
+        start = 0
+        for k, doc in enumerate(block):
+            related, duplicates = ranking.lists(index.docs, doc, ranked, k, limit, min_score, index_module.RELATIVE_CUT)
+            stop = start + int(made.counts[k])
+            assert made.ids[start:stop].tolist() == [s.id for s in related]
+            assert made.scores[start:stop].tolist() == [s.score for s in related]
+            assert made.duplicates.get(doc.id, []) == duplicates
+            start = stop
+        assert start == len(made.ids) == len(made.scores)
+    assert looked_at > len(copies)  # both kinds of entries were compared

@@ -344,10 +344,21 @@ class RelatedIndex:
         """(document, related, near-duplicates) for the documents at these positions of the index.
 
         The same answers as `neighbours` for them, a block at a time (a crawl's new items are indexed
-        anyway). `resolve(rows)` is called before each block is ranked with the candidate rows whose Doc the
-        near-duplicate rules will read: an index built from stored signatures (`from_signatures`) holds
-        placeholders and loads only those.
+        anyway). `resolve(rows)`: see `ranked_blocks`.
         """
+        for rows, ranked in self.ranked_blocks(positions, limit, min_score, block, resolve):
+            for k, row in enumerate(rows.tolist()):
+                yield self.docs[row], *ranking.lists(self.docs, self.docs[row], ranked, k, limit, min_score,
+                                                     RELATIVE_CUT)
+
+    def ranked_blocks(self, positions: Sequence[int], limit: int, min_score: float = 0.0, block: int = 1024,
+                      resolve: Callable[[np.ndarray], None] | None = None,
+                      ) -> Iterator[tuple[np.ndarray, ranking.Ranked]]:
+        """(rows, their ranked candidates) of the documents at these positions, `block` rows at a time: what
+        `ranking.lists` (one document) or `ranking.block_lists` (the block) turn into related lists.
+        `resolve(rows)` is called before each block is yielded with the candidate rows whose Doc the
+        near-duplicate rules will read: an index built from stored signatures (`from_signatures`) holds
+        placeholders and loads only those."""
         for start in range(0, len(positions), block):
             rows = np.asarray(positions[start : start + block], dtype=np.int64)
             ranked = self._best(rows, limit, min_score)
@@ -355,22 +366,17 @@ class RelatedIndex:
                 # The documents of the block with a candidate to check too (a rebuild holds placeholders).
                 asked = rows[ranked.maybe.any(axis=1)]
                 resolve(distinct(np.concatenate((ranked.rows[ranked.maybe], asked))))
-            for k, row in enumerate(rows.tolist()):
-                yield self.docs[row], *ranking.lists(self.docs, self.docs[row], ranked, k, limit, min_score,
-                                                     RELATIVE_CUT)
+            yield rows, ranked
 
     def neighbours(self, limit: int, min_score: float = 0.0, block: int = NEIGHBOUR_BLOCK,
                    progress: Callable[[int], None] | None = None) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
         """Every document's (related, near-duplicates), block by block; progress(done)."""
-        n = len(self.docs)
-        for start in range(0, n, block):
-            rows = np.arange(start, min(start + block, n), dtype=np.int64)
-            ranked = self._best(rows, limit, min_score)
+        for rows, ranked in self.ranked_blocks(range(len(self.docs)), limit, min_score, block):
             for k, row in enumerate(rows.tolist()):
                 doc = self.docs[row]
                 yield doc, *ranking.lists(self.docs, doc, ranked, k, limit, min_score, RELATIVE_CUT)
             if progress is not None:
-                progress(start + len(rows))
+                progress(int(rows[-1]) + 1)
 
     def _best(self, rows: np.ndarray, limit: int, min_score: float) -> ranking.Ranked:
         """The ranked candidates of the documents at these rows, from the TOP_CANDIDATES best scores of each

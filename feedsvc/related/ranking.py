@@ -127,3 +127,58 @@ def lists(candidates: Sequence[Doc], doc: Doc, ranked: Ranked, k: int, limit: in
     # The cut relative to the best match listed (near-duplicates are set aside by now; see `rank`).
     cut = min(min_score, relative_cut * kept[0][1])
     return list(map(_as_scored, [pair for pair in kept[:limit] if pair[1] > cut])), duplicates
+
+
+@dataclass(slots=True)
+class BlockLists:
+    """`lists` for every document of a ranked block at once: `counts[k]` related items for entry k, their ids and
+    scores concatenated in entry order; `duplicates`: document id -> its near-duplicates (only those with any)."""
+
+    counts: np.ndarray
+    ids: np.ndarray
+    scores: np.ndarray
+    duplicates: dict[int, list[Scored]]
+
+
+def block_lists(candidates: Sequence[Doc], docs: Sequence[Doc], ranked: Ranked, limit: int, min_score: float,
+                relative_cut: float) -> BlockLists:
+    """The answers `lists` gives for each entry of a ranked block (`docs`: the block's documents, in order), the
+    same values, made as arrays: a rebuild ranks every item, and one Python call per item cost more than the
+    ranking itself. Entries with a candidate the near-duplicate rules must look at (a few percent) still go
+    through `lists`."""
+    entries, width = ranked.ids.shape
+    own = np.fromiter((d.id for d in docs), dtype=np.int64, count=len(docs))
+    valid = np.arange(width) < ranked.taken[:, None]
+    looked_at = (ranked.maybe & valid).any(axis=1)
+    kept = valid & (ranked.ids != own[:, None])
+    # As in `lists`: the cut relative to the best match listed, then the first `limit` of those kept above it.
+    best = ranked.scores[np.arange(entries), kept.argmax(axis=1)]
+    cut = np.minimum(min_score, relative_cut * best)
+    listed = kept & (np.cumsum(kept, axis=1) <= limit) & (ranked.scores > cut[:, None])
+    listed[looked_at] = False
+    counts = listed.sum(axis=1)
+    ids, scores = ranked.ids[listed], ranked.scores[listed]  # row by row
+    duplicates: dict[int, list[Scored]] = {}
+    if looked_at.any():
+        extra: dict[int, list[Scored]] = {}
+        for k in np.flatnonzero(looked_at).tolist():
+            extra[k], found = lists(candidates, docs[k], ranked, k, limit, min_score, relative_cut)
+            counts[k] = len(extra[k])
+            if found:
+                duplicates[docs[k].id] = found
+        # The vectorised entries' values go where their entries sit among all of them.
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        plain = np.repeat(starts[~looked_at], counts[~looked_at]) + _offsets_within(counts[~looked_at])
+        all_ids, all_scores = np.empty(int(counts.sum()), np.int64), np.empty(int(counts.sum()), np.float64)
+        all_ids[plain], all_scores[plain] = ids, scores
+        for k, items in extra.items():
+            all_ids[starts[k] : starts[k] + len(items)] = [s.id for s in items]
+            all_scores[starts[k] : starts[k] + len(items)] = [s.score for s in items]
+        ids, scores = all_ids, all_scores
+    return BlockLists(counts, ids, scores, duplicates)
+
+
+def _offsets_within(counts: np.ndarray) -> np.ndarray:
+    """0..count-1 for each count, concatenated."""
+    within: np.ndarray = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return within

@@ -4,7 +4,6 @@ whole-collection computation the rebuild runs. Pure (no I/O): feedsvc/related/re
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
@@ -13,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from feedsvc.related import index as related_index
+from feedsvc.related import ranking
 from feedsvc.related.boilerplate import Boilerplate, remove_boilerplate
 from feedsvc.related.docs import Doc, Scored, placeholder
 from feedsvc.related.duplicates import assign_duplicates
@@ -176,39 +176,34 @@ def compute_related(docs: list[Doc], limit: int, min_score: float, site_pairs: S
     if on_index is not None:
         on_index(index)
     report("score", 0, len(docs))
-    found_ids: array[int] = array("q")
-    found_scores: array[float] = array("d")
-    offsets: array[int] = array("q", [0])
+    parts: list[ranking.BlockLists] = []
     dups: dict[int, list[Scored]] = {}
-    for doc, rel, dup in _neighbours(index, limit + EXTRA_CANDIDATES, min_score, boilerplate, reload,
-                                     lambda n: report("score", n, len(docs))):
-        found_ids.extend([s.id for s in rel])
-        found_scores.extend([s.score for s in rel])
-        offsets.append(len(found_ids))
-        if dup:
-            dups[doc.id] = dup
+    for rows, ranked in _ranked_blocks(index, limit + EXTRA_CANDIDATES, min_score, boilerplate, reload,
+                                       lambda n: report("score", n, len(docs))):
+        part = ranking.block_lists(index.docs, [index.docs[r] for r in rows.tolist()], ranked,
+                                   limit + EXTRA_CANDIDATES, min_score, related_index.RELATIVE_CUT)
+        parts.append(part)
+        dups.update(part.duplicates)
     report("finish", 0, len(docs))
     dup_of = assign_duplicates({d.id: d for d in docs}, dups)
     hidden = set(dup_of)
     ids = index.ids
     listed = ~np.isin(ids, np.fromiter(hidden, dtype=np.int64, count=len(hidden)))
-    starts, stops = np.asarray(offsets, dtype=np.int64)[:-1], np.asarray(offsets, dtype=np.int64)[1:]
-    lengths = (stops - starts)[listed]
-    kept = np.repeat(listed, stops - starts)
-    lists = RelatedLists(ids[listed], np.concatenate(([0], np.cumsum(lengths))),
-                         np.asarray(found_ids, dtype=np.int64)[kept], np.asarray(found_scores)[kept],
+    counts = np.concatenate([p.counts for p in parts] + [np.zeros(0, np.int64)])
+    kept = np.repeat(listed, counts)
+    found_ids = np.concatenate([p.ids for p in parts] + [np.zeros(0, np.int64)])[kept]
+    found_scores = np.concatenate([p.scores for p in parts] + [np.zeros(0, np.float64)])[kept]
+    del parts
+    lists = RelatedLists(ids[listed], np.concatenate(([0], np.cumsum(counts[listed]))), found_ids, found_scores,
                          limit, hidden, site_pairs or set(), coappear or Counter())
     return lists, dup_of
 
 
-def _neighbours(index: RelatedIndex, limit: int, min_score: float, boilerplate: Boilerplate,
-                reload: Callable[[list[int]], list[Doc]] | None,
-                progress: Callable[[int], None]) -> Iterator[tuple[Doc, list[Scored], list[Scored]]]:
-    """Every document's (document, related, near-duplicates), in index order; with `reload`, the texts the
-    near-duplicate rules read are reloaded (boilerplate removed again) for each block and let go after it."""
-    if reload is None:
-        yield from index.neighbours(limit, min_score, progress=progress)
-        return
+def _ranked_blocks(index: RelatedIndex, limit: int, min_score: float, boilerplate: Boilerplate,
+                   reload: Callable[[list[int]], list[Doc]] | None,
+                   progress: Callable[[int], None]) -> Iterator[tuple[np.ndarray, ranking.Ranked]]:
+    """Every document's ranked candidates, a block of rows at a time, in index order; with `reload`, the texts
+    the near-duplicate rules read are reloaded (boilerplate removed again) for each block and let go after it."""
     loaded: list[int] = []
 
     def let_go() -> None:
@@ -218,7 +213,7 @@ def _neighbours(index: RelatedIndex, limit: int, min_score: float, boilerplate: 
     def resolve(rows: np.ndarray) -> None:
         let_go()
         loaded[:] = rows.tolist()  # every row holds a placeholder now
-        texts = reload([index.docs[r].id for r in loaded])
+        texts = reload([index.docs[r].id for r in loaded]) if reload is not None else []
         boilerplate.strip_docs(texts)
         by_id = {d.id: d for d in texts}
         for row in loaded:
@@ -227,6 +222,7 @@ def _neighbours(index: RelatedIndex, limit: int, min_score: float, boilerplate: 
     n = len(index)
     for start in range(0, n, related_index.NEIGHBOUR_BLOCK):
         stop = min(start + related_index.NEIGHBOUR_BLOCK, n)
-        yield from index.neighbours_of(range(start, stop), limit, min_score, block=stop - start, resolve=resolve)
+        yield from index.ranked_blocks(range(start, stop), limit, min_score, block=stop - start,
+                                       resolve=resolve if reload is not None else None)
         progress(stop)
     let_go()
