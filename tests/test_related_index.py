@@ -11,6 +11,7 @@ from feedsvc.related import index as index_module
 from feedsvc.related import ranking
 from feedsvc.related.docs import Doc
 from feedsvc.related.index import RelatedIndex
+from feedsvc.related.scoring import compute_related
 from tests.support.related_corpus import build_corpus
 
 CORPUS = build_corpus(sentences=3, boilerplate=2)
@@ -164,3 +165,12 @@ def test_a_block_of_lists_made_at_once_equals_the_lists_made_one_by_one(limit: i
             start = stop
         assert start == len(made.ids) == len(made.scores)
     assert looked_at > len(copies)  # both kinds of entries were compared
+
+
+def test_a_block_of_documents_without_any_term_gets_empty_lists() -> None:
+    """Blank titles and texts make a block whose candidates are an empty matrix (no column at all)."""
+    blank = [Doc(k, "", "") for k in range(1, 5)]
+    lists, duplicates = compute_related(blank + [Doc(9, "hockey game", "the goalie stopped every shot")], 10, 0.08)
+    assert dict(lists) == {k: [] for k in (1, 2, 3, 4, 9)} and duplicates == {}
+    lists, _ = compute_related(blank, 10, 0.08)
+    assert dict(lists) == {k: [] for k in (1, 2, 3, 4)}

@@ -147,6 +147,8 @@ def block_lists(candidates: Sequence[Doc], docs: Sequence[Doc], ranked: Ranked, 
     ranking itself. Entries with a candidate the near-duplicate rules must look at (a few percent) still go
     through `lists`."""
     entries, width = ranked.ids.shape
+    if width == 0:  # no document of the block has a term (blank titles and texts): no candidates at all
+        return BlockLists(np.zeros(entries, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64), {})
     own = np.fromiter((d.id for d in docs), dtype=np.int64, count=len(docs))
     valid = np.arange(width) < ranked.taken[:, None]
     looked_at = (ranked.maybe & valid).any(axis=1)
