@@ -157,30 +157,12 @@ def block_lists(candidates: Sequence[Doc], docs: Sequence[Doc], ranked: Ranked, 
     best = ranked.scores[np.arange(entries), kept.argmax(axis=1)]
     cut = np.minimum(min_score, relative_cut * best)
     listed = kept & (np.cumsum(kept, axis=1) <= limit) & (ranked.scores > cut[:, None])
-    listed[looked_at] = False
-    counts = listed.sum(axis=1)
-    ids, scores = ranked.ids[listed], ranked.scores[listed]  # row by row
     duplicates: dict[int, list[Scored]] = {}
-    if looked_at.any():
-        extra: dict[int, list[Scored]] = {}
-        for k in np.flatnonzero(looked_at).tolist():
-            extra[k], found = lists(candidates, docs[k], ranked, k, limit, min_score, relative_cut)
-            counts[k] = len(extra[k])
-            if found:
-                duplicates[docs[k].id] = found
-        # The vectorised entries' values go where their entries sit among all of them.
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        plain = np.repeat(starts[~looked_at], counts[~looked_at]) + _offsets_within(counts[~looked_at])
-        all_ids, all_scores = np.empty(int(counts.sum()), np.int64), np.empty(int(counts.sum()), np.float64)
-        all_ids[plain], all_scores[plain] = ids, scores
-        for k, items in extra.items():
-            all_ids[starts[k] : starts[k] + len(items)] = [s.id for s in items]
-            all_scores[starts[k] : starts[k] + len(items)] = [s.score for s in items]
-        ids, scores = all_ids, all_scores
-    return BlockLists(counts, ids, scores, duplicates)
+    for k in np.flatnonzero(looked_at).tolist():
+        related, found = lists(candidates, docs[k], ranked, k, limit, min_score, relative_cut)
+        # Its list is some of its candidates in their order (ids are distinct within an entry): marked in place.
+        listed[k] = valid[k] & np.isin(ranked.ids[k], [s.id for s in related])
+        if found:
+            duplicates[docs[k].id] = found
+    return BlockLists(listed.sum(axis=1), ranked.ids[listed], ranked.scores[listed], duplicates)
 
-
-def _offsets_within(counts: np.ndarray) -> np.ndarray:
-    """0..count-1 for each count, concatenated."""
-    within: np.ndarray = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return within

@@ -210,19 +210,21 @@ def _ranked_blocks(index: RelatedIndex, limit: int, min_score: float, boilerplat
         for row in loaded:
             index.docs[row] = placeholder(index.docs[row])
 
-    def resolve(rows: np.ndarray) -> None:
-        let_go()
-        loaded[:] = rows.tolist()  # every row holds a placeholder now
-        texts = reload([index.docs[r].id for r in loaded]) if reload is not None else []
-        boilerplate.strip_docs(texts)
-        by_id = {d.id: d for d in texts}
-        for row in loaded:
-            index.docs[row] = by_id[index.docs[row].id]
+    resolve: Callable[[np.ndarray], None] | None = None
+    if reload is not None:
+        fetch = reload
 
-    n = len(index)
-    for start in range(0, n, related_index.NEIGHBOUR_BLOCK):
-        stop = min(start + related_index.NEIGHBOUR_BLOCK, n)
-        yield from index.ranked_blocks(range(start, stop), limit, min_score, block=stop - start,
-                                       resolve=resolve if reload is not None else None)
-        progress(stop)
+        def resolve(rows: np.ndarray) -> None:
+            let_go()
+            loaded[:] = rows.tolist()  # every row holds a placeholder now
+            texts = fetch([index.docs[r].id for r in loaded])
+            boilerplate.strip_docs(texts)
+            by_id = {d.id: d for d in texts}
+            for row in loaded:
+                index.docs[row] = by_id[index.docs[row].id]
+
+    for rows, ranked in index.ranked_blocks(range(len(index)), limit, min_score, related_index.NEIGHBOUR_BLOCK,
+                                            resolve):
+        yield rows, ranked
+        progress(int(rows[-1]) + 1)
     let_go()
