@@ -83,8 +83,12 @@ def redis_key() -> Iterator[str]:
 
 
 @pytest.fixture
-def services() -> Iterator[list[Any]]:
+def services(request: pytest.FixtureRequest) -> Iterator[list[Any]]:
     """Scheduler services a test starts (append them); every one still running is stopped after the test."""
+    if "db_url" in request.fixturenames:
+        # Set up first so it is torn down last: a scheduler still running when its PostgreSQL schema is dropped
+        # fails in its own thread (UndefinedTable apscheduler_jobs), whatever order the test lists them in.
+        request.getfixturevalue("db_url")
     started: list[Any] = []
     yield started
     for service in started:
