@@ -175,15 +175,11 @@ def sentence_embeddings(texts: list[str]) -> np.ndarray:
     return vectors.reshape(len(texts), -1)
 
 
-ENCODERS: dict[str, Callable[[list[str]], np.ndarray]] = {"wordllama": static_embeddings, "use": sentence_embeddings}
-encoder = static_embeddings  # --encoder
+Encoder = Callable[[list[str]], np.ndarray]
+ENCODERS: dict[str, Encoder] = {"wordllama": static_embeddings, "use": sentence_embeddings}
 
 
-def _embedded(texts: list[str], hidden: np.ndarray) -> np.ndarray:
-    return _dense(encoder(texts), hidden)
-
-
-def load_bases(folder: Path, embeddings: bool = False) -> list[Base]:
+def load_bases(folder: Path, embeddings: Encoder | None = None) -> list[Base]:
     docs = related_real.load_corpus(folder)
     bases = []
     for lang in sorted({d.lang for d in docs}):
@@ -203,7 +199,7 @@ def load_bases(folder: Path, embeddings: bool = False) -> list[Base]:
         assert order == list(range(len(part)))
         engine_vectors = index.matrix.astype(np.float64)
         # `items` as the engine read them (compute_related removed the collection's boilerplate in place).
-        embedded = _embedded([doc_text(d) for d in items], hidden) if embeddings else None
+        embedded = _dense(embeddings([doc_text(d) for d in items]), hidden) if embeddings else None
         matrix = TfidfVectorizer(sublinear_tf=True, **related_real._vectorizer_args(lang)).fit_transform(  # type: ignore[arg-type]
             [d.title + "\n" + d.body for d in part])
         bases.append(Base(lang, np.array([d.category for d in part]), _dense(engine_vectors, hidden),
@@ -347,7 +343,7 @@ def _cut_by(first: np.ndarray, order: np.ndarray, cut: float, min_score: float) 
 
 
 def _finite(scores: np.ndarray | None) -> np.ndarray:
-    assert scores is not None, "load_bases(..., embeddings=True) computes them"
+    assert scores is not None, "load_bases(..., embeddings=an encoder) computes them"
     return np.where(np.isfinite(scores), scores, 0.0)
 
 
@@ -465,7 +461,7 @@ GENERATED_EMBEDDED: list[tuple[str, GeneratedMethod]] = [
     ("engine + embeddings w=0.3, production cut", lambda e, x: (blend(e, x, 0.3), 0.7, 0.08))]
 
 
-def generated_report(seeds: list[int], short: bool, embeddings: bool = False) -> None:
+def generated_report(seeds: list[int], short: bool, embeddings: Encoder | None = None) -> None:
     """The generated article pages (tests/support/related_pages.py, the corpus the tests assert >= 0.92 on):
     production's cut against SNN re-ranking on the same engine scores; precision@5 counted as those tests
     count it (hits / 5, so a short list is penalised) and over the items shown, with the mean list length."""
@@ -488,7 +484,7 @@ def generated_report(seeds: list[int], short: bool, embeddings: bool = False) ->
         label = {p.id: p for p in pages}
         engine = _dense(index.matrix.astype(np.float64), hidden)
         by_id = {d.id: d for d in items}  # boilerplate removed by compute_related, as the engine read them
-        embedded = (_finite(_embedded([doc_text(by_id[i]) for i in index.ids.tolist()], hidden)) if embeddings
+        embedded = (_finite(_dense(embeddings([doc_text(by_id[i]) for i in index.ids.tolist()]), hidden)) if embeddings
                     else engine)
         for name, method in chosen:
             scores, cut, min_score = method(engine, embedded)
@@ -534,18 +530,17 @@ def main() -> None:
                         help="with --embeddings: WordLlama's static word vectors (default) or the Universal Sentence "
                              "Encoder run by Node.js (English; see use_missing for what it needs)")
     args = parser.parse_args()
-    global encoder
-    encoder = ENCODERS[args.encoder]
+    encoder = ENCODERS[args.encoder] if args.embeddings else None
     if args.generated:
-        generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=False, embeddings=args.embeddings)
-        generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=True, embeddings=args.embeddings)
+        generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=False, embeddings=encoder)
+        generated_report([11] if args.quick else [11, 12, 13, 14, 15], short=True, embeddings=encoder)
         return
     if not list(args.corpus.glob("manifest_*.json")):
         print(f"error: no real labelled corpus in {args.corpus} (manifest_<set>.json files; "
               "bench/related_real_corpus.py builds it), or pass --corpus DIR.", file=sys.stderr)
         sys.exit(2)
     started = time.perf_counter()
-    bases = load_bases(args.corpus, args.embeddings)
+    bases = load_bases(args.corpus, encoder)
     print("sets: " + ", ".join(f"{b.name} {len(b.labels)} items" for b in bases)
           + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
           + (f"; embeddings: {args.encoder} (rows named 'static embeddings' hold either encoder)" if args.embeddings else ""))

@@ -165,4 +165,3 @@ def block_lists(candidates: Sequence[Doc], docs: Sequence[Doc], ranked: Ranked, 
         if found:
             duplicates[docs[k].id] = found
     return BlockLists(listed.sum(axis=1), ranked.ids[listed], ranked.scores[listed], duplicates)
-
